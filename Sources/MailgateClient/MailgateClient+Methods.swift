@@ -1,0 +1,123 @@
+import MailgateProto
+import MailgateRPC
+
+/// Typed methods for every RPC of `mailgate.v1`.
+extension MailgateClient {
+    // MARK: Health
+
+    /// Liveness: needs no API key.
+    public func check() async throws(RPCError) -> Mailgate_V1_CheckResponse {
+        try await self.call("/mailgate.v1.Health/Check", Mailgate_V1_CheckRequest())
+    }
+
+    /// Who the configured API key is.
+    public func whoAmI() async throws(RPCError) -> Mailgate_V1_WhoAmIResponse {
+        try await self.call("/mailgate.v1.Health/WhoAmI", Mailgate_V1_WhoAmIRequest())
+    }
+
+    // MARK: Mailer
+
+    public func sendMail(_ request: Mailgate_V1_SendMailRequest) async throws(RPCError) -> Mailgate_V1_SendMailResponse {
+        try await self.call("/mailgate.v1.Mailer/SendMail", request)
+    }
+
+    public func getMessage(_ request: Mailgate_V1_GetMessageRequest) async throws(RPCError) -> Mailgate_V1_GetMessageResponse {
+        try await self.call("/mailgate.v1.Mailer/GetMessage", request)
+    }
+
+    public func cancelMessage(
+        _ request: Mailgate_V1_CancelMessageRequest
+    ) async throws(RPCError) -> Mailgate_V1_CancelMessageResponse {
+        try await self.call("/mailgate.v1.Mailer/CancelMessage", request)
+    }
+
+    public func validateServer(
+        _ request: Mailgate_V1_ValidateServerRequest
+    ) async throws(RPCError) -> Mailgate_V1_ValidateServerResponse {
+        try await self.call("/mailgate.v1.Mailer/ValidateServer", request)
+    }
+
+    public func refreshToken(
+        _ request: Mailgate_V1_RefreshTokenRequest
+    ) async throws(RPCError) -> Mailgate_V1_RefreshTokenResponse {
+        try await self.call("/mailgate.v1.Mailer/RefreshToken", request)
+    }
+
+    // MARK: Admin
+
+    public func createTenant(_ request: Mailgate_V1_CreateTenantRequest) async throws(RPCError) -> Mailgate_V1_Tenant {
+        try await self.call("/mailgate.v1.Admin/CreateTenant", request)
+    }
+
+    public func getTenant(_ request: Mailgate_V1_GetTenantRequest) async throws(RPCError) -> Mailgate_V1_Tenant {
+        try await self.call("/mailgate.v1.Admin/GetTenant", request)
+    }
+
+    public func listTenants(
+        _ request: Mailgate_V1_ListTenantsRequest
+    ) async throws(RPCError) -> Mailgate_V1_ListTenantsResponse {
+        try await self.call("/mailgate.v1.Admin/ListTenants", request)
+    }
+
+    public func updateTenant(_ request: Mailgate_V1_UpdateTenantRequest) async throws(RPCError) -> Mailgate_V1_Tenant {
+        try await self.call("/mailgate.v1.Admin/UpdateTenant", request)
+    }
+
+    public func createApiKey(
+        _ request: Mailgate_V1_CreateApiKeyRequest
+    ) async throws(RPCError) -> Mailgate_V1_CreateApiKeyResponse {
+        try await self.call("/mailgate.v1.Admin/CreateApiKey", request)
+    }
+
+    public func revokeApiKey(_ request: Mailgate_V1_RevokeApiKeyRequest) async throws(RPCError) -> Mailgate_V1_ApiKey {
+        try await self.call("/mailgate.v1.Admin/RevokeApiKey", request)
+    }
+
+    public func listApiKeys(
+        _ request: Mailgate_V1_ListApiKeysRequest
+    ) async throws(RPCError) -> Mailgate_V1_ListApiKeysResponse {
+        try await self.call("/mailgate.v1.Admin/ListApiKeys", request)
+    }
+
+    public func putServer(_ request: Mailgate_V1_PutServerRequest) async throws(RPCError) -> Mailgate_V1_OutputServer {
+        try await self.call("/mailgate.v1.Admin/PutServer", request)
+    }
+
+    public func getServer(_ request: Mailgate_V1_GetServerRequest) async throws(RPCError) -> Mailgate_V1_OutputServer {
+        try await self.call("/mailgate.v1.Admin/GetServer", request)
+    }
+
+    public func listServers(
+        _ request: Mailgate_V1_ListServersRequest
+    ) async throws(RPCError) -> Mailgate_V1_ListServersResponse {
+        try await self.call("/mailgate.v1.Admin/ListServers", request)
+    }
+
+    public func deleteServer(
+        _ request: Mailgate_V1_DeleteServerRequest
+    ) async throws(RPCError) -> Mailgate_V1_DeleteServerResponse {
+        try await self.call("/mailgate.v1.Admin/DeleteServer", request)
+    }
+
+    public func beginAuthorization(
+        _ request: Mailgate_V1_BeginAuthorizationRequest
+    ) async throws(RPCError) -> Mailgate_V1_BeginAuthorizationResponse {
+        try await self.call("/mailgate.v1.Admin/BeginAuthorization", request)
+    }
+
+    public func completeAuthorization(
+        _ request: Mailgate_V1_CompleteAuthorizationRequest
+    ) async throws(RPCError) -> Mailgate_V1_CompleteAuthorizationResponse {
+        try await self.call("/mailgate.v1.Admin/CompleteAuthorization", request)
+    }
+
+    public func listExpiringSecrets(
+        _ request: Mailgate_V1_ListExpiringSecretsRequest
+    ) async throws(RPCError) -> Mailgate_V1_ListExpiringSecretsResponse {
+        try await self.call("/mailgate.v1.Admin/ListExpiringSecrets", request)
+    }
+
+    public func listEvents(_ request: Mailgate_V1_ListEventsRequest) async throws(RPCError) -> Mailgate_V1_ListEventsResponse {
+        try await self.call("/mailgate.v1.Admin/ListEvents", request)
+    }
+}

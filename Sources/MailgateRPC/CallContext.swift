@@ -1,0 +1,65 @@
+import MailgateProto
+import Foundation
+import Logging
+import NIOCore
+
+/// What a handler knows about the call it serves, besides the request itself.
+public struct CallContext<Principal: Sendable>: Sendable {
+    /// The full method name, e.g. `/mailgate.v1.Mailer/SendMail`.
+    public var method: String
+    /// Call metadata with lowercase keys.
+    public var metadata: [String: String]
+    /// When the call's deadline passes; the handler is cancelled then.
+    public var deadline: NIODeadline
+    /// The peer's address, for logs.
+    public var peer: String
+    /// Who made the call; nil only for methods that need no authentication.
+    public var principal: Principal?
+    /// A logger carrying the method and a request id.
+    public var logger: Logger
+
+    public init(
+        method: String,
+        metadata: [String: String],
+        deadline: NIODeadline,
+        peer: String,
+        principal: Principal?,
+        logger: Logger
+    ) {
+        self.method = method
+        self.metadata = metadata
+        self.deadline = deadline
+        self.peer = peer
+        self.principal = principal
+        self.logger = logger
+    }
+
+    /// The authenticated principal; fails with UNAUTHENTICATED for unauthenticated methods.
+    public func requirePrincipal() throws(RPCError) -> Principal {
+        guard let principal = self.principal else {
+            throw RPCError(code: .unauthenticated, message: "This method needs an API key.")
+        }
+        return principal
+    }
+}
+
+/// The one gate every authenticated call passes: reads the caller's credentials from
+/// the call metadata and says who they are, or throws an `RPCError`
+/// (UNAUTHENTICATED for a missing, malformed or unknown key).
+public protocol CallAuthenticator<Principal>: Sendable {
+    associatedtype Principal: Sendable
+
+    func authenticate(metadata: [String: String], method: String) async throws -> Principal
+}
+
+extension Dictionary where Key == String, Value == String {
+    /// The API key of an `authorization: Bearer <key>` metadata entry, or nil when
+    /// the entry is missing or not a bearer credential.
+    public var bearerToken: String? {
+        guard let value = self["authorization"] else { return nil }
+        let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+}

@@ -1,0 +1,46 @@
+import Logging
+import MailgateProto
+import NIOCore
+
+/// Runs one call off the event loop: authenticates the caller, invokes the handler,
+/// and turns the outcome into the reply frame.
+struct CallDispatcher<Principal: Sendable>: Sendable {
+    let router: RPCRouter<Principal>
+    let authenticator: any CallAuthenticator<Principal>
+    let logger: Logger
+
+    func reply(
+        to call: Mailgate_V1_Call,
+        callID: UInt64,
+        method: RPCRouter<Principal>.Method,
+        deadline: NIODeadline,
+        peer: String
+    ) async -> Mailgate_V1_Frame {
+        var logger = self.logger
+        logger[metadataKey: "method"] = "\(call.method)"
+        do {
+            let principal: Principal? =
+                method.requiresAuthentication
+                ? try await self.authenticator.authenticate(metadata: call.metadata, method: call.method)
+                : nil
+            let context = CallContext(
+                method: call.method,
+                metadata: call.metadata,
+                deadline: deadline,
+                peer: peer,
+                principal: principal,
+                logger: logger
+            )
+            let payload = try await method.invoke(call.payload, context)
+            return .reply(callID: callID, status: .ok, payload: payload)
+        } catch {
+            let rpcError = RPCError(converting: error)
+            if rpcError.code == .internal || rpcError.code == .unknown {
+                logger.error("call failed", metadata: ["error": "\(error)"])
+            } else {
+                logger.debug("call refused", metadata: ["code": "\(rpcError.code)"])
+            }
+            return .reply(callID: callID, error: rpcError)
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import MailgateProto
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// One client connection to a Mailgate server, multiplexing any number of calls.
+///
+/// Safe to share between tasks. When the server goes away the connection's calls fail
+/// with UNAVAILABLE and `isUsable` turns false; callers that want to go on make a new
+/// connection (`MailgateClient` does that for them).
+public final class RPCClientConnection: Sendable {
+    private let channel: any Channel
+    private let handler: NIOLoopBound<ClientConnectionHandler>
+
+    private init(channel: any Channel, handler: NIOLoopBound<ClientConnectionHandler>) {
+        self.channel = channel
+        self.handler = handler
+    }
+
+    /// Connects to `host:port`, over TLS when `tls` is given.
+    public static func connect(
+        host: String,
+        port: Int,
+        tls: TLSConfiguration? = nil,
+        maximumFrameBytes: Int = FrameDecoder.defaultMaximumFrameBytes,
+        connectTimeout: TimeAmount = .seconds(10),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> RPCClientConnection {
+        let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
+        let bootstrap = ClientBootstrap(group: eventLoopGroup)
+            .connectTimeout(connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        let serverName = host.first?.isNumber == true || host.contains(":") ? nil : host
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: sslContext, serverHostname: serverName)
+                        )
+                    }
+                    try channel.pipeline.syncOperations.addHandlers(
+                        ByteToMessageHandler(FrameDecoder(maximumFrameBytes: maximumFrameBytes)),
+                        MessageToByteHandler(FrameEncoder()),
+                        ClientConnectionHandler()
+                    )
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.connect(host: host, port: port).get()
+        } catch {
+            throw RPCError(
+                code: .unavailable,
+                message: "Cannot connect to \(host):\(port): \(error)",
+                reason: "CONNECT_FAILED"
+            )
+        }
+        let handler = try await channel.eventLoop.submit {
+            NIOLoopBound(
+                try channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self),
+                eventLoop: channel.eventLoop
+            )
+        }.get()
+        return RPCClientConnection(channel: channel, handler: handler)
+    }
+
+    /// Whether new calls can be started on this connection.
+    public var isUsable: Bool {
+        get async {
+            (try? await self.channel.eventLoop.submit { self.handler.value.isUsable }.get()) ?? false
+        }
+    }
+
+    /// Makes one call and waits for its reply.
+    ///
+    /// The deadline is sent to the server and also enforced here (with a short margin),
+    /// so a vanished server cannot hang the caller. Cancelling the calling task sends
+    /// `Cancel` and throws CANCELLED.
+    public func call(
+        method: String,
+        metadata: [String: String],
+        timeout: Duration,
+        payload: [UInt8]
+    ) async throws(RPCError) -> Mailgate_V1_Reply {
+        let eventLoop = self.channel.eventLoop
+        let promise = eventLoop.makePromise(of: Mailgate_V1_Reply.self)
+        let timeoutMilliseconds = UInt32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let handler = self.handler
+        let callID = NIOLoopBoundBox.makeEmptyBox(valueType: UInt64.self, eventLoop: eventLoop)
+        eventLoop.execute {
+            let id = handler.value.startCall(
+                method: method,
+                metadata: metadata,
+                timeoutMilliseconds: max(timeoutMilliseconds, 1),
+                payload: payload,
+                promise: promise
+            )
+            callID.value = id
+            guard let id else { return }
+            // The local deadline: a little after the server's, so its answer normally wins.
+            let timer = eventLoop.scheduleTask(in: .milliseconds(Int64(timeoutMilliseconds) + 250)) {
+                handler.value.abandonCall(
+                    id,
+                    error: RPCError(code: .deadlineExceeded, message: "No reply before the call's deadline.")
+                )
+            }
+            promise.futureResult.whenComplete { _ in timer.cancel() }
+        }
+        do {
+            return try await withTaskCancellationHandler {
+                try await promise.futureResult.get()
+            } onCancel: {
+                eventLoop.execute {
+                    guard let id = callID.value else { return }
+                    handler.value.abandonCall(id, error: RPCError(code: .cancelled, message: "The call was cancelled."))
+                }
+            }
+        } catch {
+            throw RPCError(converting: error)
+        }
+    }
+
+    /// Sends a Ping frame (connection keep-alive).
+    public func ping(nonce: UInt64 = 0) {
+        let handler = self.handler
+        self.channel.eventLoop.execute { handler.value.sendPing(nonce: nonce) }
+    }
+
+    /// Closes the connection; calls in flight fail with UNAVAILABLE.
+    public func close() async {
+        try? await self.channel.close()
+    }
+}

@@ -1,0 +1,150 @@
+import Logging
+import MailgateProto
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+import Synchronization
+
+/// The RPC server: accepts connections, frames, multiplexes and dispatches calls.
+///
+/// It is a `Service`: `run()` serves until graceful shutdown, then sends `GoAway` on
+/// every connection, stops accepting, lets calls in flight finish within the grace
+/// period, closes what is left, and returns.
+public final class RPCServer<Principal: Sendable>: Service, Sendable {
+    private let configuration: RPCServerConfiguration
+    private let dispatcher: CallDispatcher<Principal>
+    private let limiter: ConcurrencyLimiter
+    private let sslContext: NIOSSLContext?
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+    private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let boundAddress: EventLoopPromise<SocketAddress>
+    private let servingState: ServingState
+
+    public init(
+        configuration: RPCServerConfiguration,
+        router: RPCRouter<Principal>,
+        authenticator: some CallAuthenticator<Principal>,
+        logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        servingState: ServingState = ServingState()
+    ) throws {
+        self.servingState = servingState
+        self.configuration = configuration
+        self.dispatcher = CallDispatcher(router: router, authenticator: authenticator, logger: logger)
+        self.limiter = ConcurrencyLimiter(limit: configuration.maximumConcurrentCalls)
+        self.sslContext = try configuration.tls.map { try NIOSSLContext(configuration: $0) }
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+        self.boundAddress = eventLoopGroup.any().makePromise(of: SocketAddress.self)
+    }
+
+    /// The address the server listens on, once it does (useful with port 0).
+    public var listeningAddress: SocketAddress {
+        get async throws { try await self.boundAddress.futureResult.get() }
+    }
+
+    /// Open connections right now.
+    public var connectionCount: Int { self.connections.withLock { $0.count } }
+
+    /// Calls in flight across all connections right now.
+    public var callsInFlight: Int { self.limiter.current }
+
+    /// Whether a graceful shutdown has begun.
+    public var isDraining: Bool { self.servingState.isDraining }
+
+    public func run() async throws {
+        let listener: any Channel
+        do {
+            listener = try await self.bind()
+        } catch {
+            self.boundAddress.fail(error)
+            throw error
+        }
+        if let address = listener.localAddress { self.boundAddress.succeed(address) }
+        self.logger.info(
+            "RPC server listening",
+            metadata: ["address": "\(listener.localAddress.map { "\($0)" } ?? "?")", "tls": "\(self.sslContext != nil)"]
+        )
+
+        try await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                try? await listener.closeFuture.get()
+            } onGracefulShutdown: {
+                self.servingState.beginDraining()
+                listener.close(promise: nil)
+            }
+            try Task.checkCancellation()
+            await self.drainConnections()
+        } onCancel: {
+            listener.close(promise: nil)
+            for channel in self.connections.withLock({ Array($0.values) }) { channel.close(promise: nil) }
+        }
+    }
+
+    private func bind() async throws -> any Channel {
+        let configuration = self.configuration
+        let dispatcher = self.dispatcher
+        let limiter = self.limiter
+        let sslContext = self.sslContext
+        let logger = self.logger
+        let bootstrap = ServerBootstrap(group: self.eventLoopGroup)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            .childChannelInitializer { channel in
+                self.track(channel)
+                return channel.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
+                    }
+                    try channel.pipeline.syncOperations.addHandlers(
+                        ByteToMessageHandler(FrameDecoder(maximumFrameBytes: configuration.maximumFrameBytes)),
+                        MessageToByteHandler(FrameEncoder()),
+                        ServerConnectionHandler(
+                            dispatcher: dispatcher,
+                            configuration: configuration,
+                            limiter: limiter,
+                            logger: logger
+                        )
+                    )
+                }
+            }
+        return try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+    }
+
+    private func track(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        self.connections.withLock { $0[id] = channel }
+        channel.closeFuture.whenComplete { _ in
+            self.connections.withLock { _ = $0.removeValue(forKey: id) }
+        }
+        if self.servingState.isDraining {
+            channel.pipeline.fireUserInboundEventTriggered(DrainConnectionEvent())
+        }
+    }
+
+    /// GoAway on every connection, then wait for them to close or the grace period to end.
+    private func drainConnections() async {
+        let open = self.connections.withLock { Array($0.values) }
+        self.logger.info("draining connections", metadata: ["connections": "\(open.count)"])
+        for channel in open {
+            channel.pipeline.fireUserInboundEventTriggered(DrainConnectionEvent())
+        }
+        let deadline = NIODeadline.now() + self.configuration.shutdownGracePeriod
+        while NIODeadline.now() < deadline, self.connectionCount > 0 {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let remaining = self.connections.withLock { Array($0.values) }
+        if !remaining.isEmpty {
+            self.logger.warning(
+                "grace period over; closing connections with calls in flight",
+                metadata: ["connections": "\(remaining.count)"]
+            )
+            for channel in remaining { try? await channel.close() }
+        }
+        self.logger.info("RPC server stopped")
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+import MailgateCore
+import MailgateRPC
+import MailgateStore
+import NIOCore
+import PostgresNIO
+import ServiceLifecycle
+import UnixSignals
+
+/// Everything `mailgate serve` runs, wired together: the PostgreSQL pool, migrations,
+/// the heartbeat and the RPC server, as services of one `ServiceGroup` (the pool
+/// first, so it stops last).
+public final class MailgateApplication: Sendable {
+    /// What the application needs to start.
+    public struct Configuration: Sendable {
+        public var database: PostgresClient.Configuration
+        public var rpc: RPCServerConfiguration
+        public var migrations: [Migration]
+        public var bootstrapOperatorKey: APIKey?
+        public var workerID: String
+        public var heartbeatInterval: Duration
+
+        public init(
+            database: PostgresClient.Configuration,
+            rpc: RPCServerConfiguration,
+            migrations: [Migration],
+            bootstrapOperatorKey: APIKey?,
+            workerID: String = "mailgate-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))",
+            heartbeatInterval: Duration = .seconds(15)
+        ) {
+            self.database = database
+            self.rpc = rpc
+            self.migrations = migrations
+            self.bootstrapOperatorKey = bootstrapOperatorKey
+            self.workerID = workerID
+            self.heartbeatInterval = heartbeatInterval
+        }
+    }
+
+    public let postgres: PostgresClient
+    public let rpcServer: RPCServer<Principal>
+    let configuration: Configuration
+    let logger: Logger
+
+    public init(configuration: Configuration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.postgres = PostgresClient(configuration: configuration.database, backgroundLogger: logger)
+        var router = RPCRouter<Principal>()
+        let servingState = ServingState()
+        HealthHandlers(version: MailgateVersion.current, isDraining: { servingState.isDraining })
+            .register(into: &router)
+        self.rpcServer = try RPCServer(
+            configuration: configuration.rpc,
+            router: router,
+            authenticator: BootstrapKeyAuthenticator(operatorKey: configuration.bootstrapOperatorKey),
+            logger: logger,
+            servingState: servingState
+        )
+    }
+
+    /// The services in start order; a `ServiceGroup` stops them in reverse.
+    public var services: [ServiceGroupConfiguration.ServiceConfiguration] {
+        [
+            .init(service: self.postgres, serviceName: "postgres"),
+            .init(
+                service: StartupThenServe(application: self),
+                successTerminationBehavior: .gracefullyShutdownGroup,
+                serviceName: "mailgate"
+            ),
+        ]
+    }
+
+    /// A group that runs everything and shuts down gracefully on SIGTERM and SIGINT.
+    public func makeServiceGroup() -> ServiceGroup {
+        ServiceGroup(
+            configuration: .init(
+                services: self.services,
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: self.logger
+            )
+        )
+    }
+
+    /// Applies migrations, then serves until graceful shutdown.
+    struct StartupThenServe: Service {
+        let application: MailgateApplication
+
+        func run() async throws {
+            let app = self.application
+            let outcome = try await MigrationRunner(migrations: app.configuration.migrations, logger: app.logger)
+                .run(on: app.postgres)
+            app.logger.info(
+                "database schema is current",
+                metadata: ["applied": "\(outcome.applied)", "previously_applied": "\(outcome.alreadyApplied.count)"]
+            )
+            let heartbeat = WorkerHeartbeat(
+                workerID: app.configuration.workerID,
+                client: app.postgres,
+                interval: app.configuration.heartbeatInterval,
+                logger: app.logger
+            )
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try await heartbeat.run() }
+                group.addTask { try await app.rpcServer.run() }
+            }
+        }
+    }
+}
+

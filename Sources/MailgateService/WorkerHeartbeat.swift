@@ -1,0 +1,41 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// Records that this replica is alive in `workers`, so any replica can tell whether
+/// some process is running (ValidateServer's "no delivery worker is running").
+/// The row is removed on graceful shutdown; a killed replica's row simply goes stale.
+public struct WorkerHeartbeat: Service {
+    public let workerID: String
+    let client: PostgresClient
+    let interval: Duration
+    let logger: Logger
+
+    public init(workerID: String, client: PostgresClient, interval: Duration = .seconds(15), logger: Logger) {
+        self.workerID = workerID
+        self.client = client
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let hostname = ProcessInfo.processInfo.hostName
+        let version = MailgateVersion.current
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await self.client.query(
+                    """
+                    INSERT INTO workers (id, hostname, version) VALUES (\(self.workerID), \(hostname), \(version))
+                    ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()
+                    """,
+                    logger: self.logger
+                )
+            } catch {
+                self.logger.warning("heartbeat failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+        }
+        _ = try? await self.client.query("DELETE FROM workers WHERE id = \(self.workerID)", logger: self.logger)
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import MailgateProto
+import Foundation
+import MailgateClient
+import MailgateRPC
+
+/// The options every client subcommand shares.
+struct ClientOptions: ParsableArguments {
+    @Option(help: "Server RPC address host:port. [env: MAILGATE_ADDRESS] (default: 127.0.0.1:7587)")
+    var address: String?
+
+    @Option(help: "API key (mgk_…). Prefer the environment to the command line. [env: MAILGATE_KEY]")
+    var key: String?
+
+    @Option(help: "Output format: table for people, json for scripts.")
+    var format: OutputFormat = .table
+
+    @Option(help: "Deadline for the call, in seconds.")
+    var timeout: Double = 30
+
+    func makeClient() throws -> MailgateClient {
+        let environment = ProcessInfo.processInfo.environment
+        let address = self.address ?? environment["MAILGATE_ADDRESS"] ?? "127.0.0.1:7587"
+        var configuration = try MailgateClient.Configuration(
+            address: address,
+            apiKey: self.key ?? environment["MAILGATE_KEY"]
+        )
+        configuration.defaultTimeout = .milliseconds(Int64(self.timeout * 1000))
+        return MailgateClient(configuration: configuration)
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table
+    case json
+}
+
+/// Prints rows as an aligned table or as one JSON object, by `format`.
+func printRecord(_ fields: KeyValuePairs<String, String>, format: OutputFormat) {
+    switch format {
+    case .json:
+        let object = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
+            let text = String(data: data, encoding: .utf8)
+        {
+            print(text)
+        }
+    case .table:
+        let width = fields.map(\.key.count).max() ?? 0
+        for (key, value) in fields {
+            print(key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value)
+        }
+    }
+}
+
+/// Runs a client call, turning a failed status into a clear message and exit status 2.
+func runClientCall(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as RPCError {
+        var message = "error: \(error.code) (\(error.code.rawValue)): \(error.message)"
+        if !error.reason.isEmpty { message += " [\(error.reason)]" }
+        for violation in error.fieldViolations { message += "\n  \(violation.field): \(violation.description)" }
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+        throw ExitCode(2)
+    }
+}

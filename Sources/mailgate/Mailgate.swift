@@ -1,0 +1,18 @@
+import ArgumentParser
+import MailgateService
+
+@main
+struct Mailgate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mailgate",
+        abstract: "Multi-tenant outbound mail over a length-prefixed protobuf RPC protocol.",
+        discussion: """
+            Run the server with `mailgate serve`; everything else talks to a running server
+            (`--address`, `--key`) or, for `migrate`, to the database directly.
+            Every option has an environment twin (MAILGATE_…); flags win over the
+            environment, the environment over a --config-file.
+            """,
+        version: MailgateVersion.current,
+        subcommands: [ServeCommand.self, MigrateCommand.self, PingCommand.self, WhoAmICommand.self]
+    )
+}

@@ -1,0 +1,35 @@
+# Starts and stops a throw-away PostgreSQL cluster. Sourced by scripts/dev, scripts/test, scripts/bench.
+# Usage: start_postgres DIR PORT  -> sets PG_URL (a postgres:// URL over TCP on 127.0.0.1)
+#        stop_postgres DIR
+
+start_postgres() {
+    local dir="$1" port="$2"
+    ensure_postgres
+    local bin; bin=$(postgres_bin_dir)
+    local run=()
+    if [ "$(id -u)" -eq 0 ]; then run=(runuser -u postgres --); fi
+    mkdir -p "$dir"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres "$dir"; fi
+    if [ ! -f "$dir/data/PG_VERSION" ]; then
+        "${run[@]}" "$bin/initdb" --auth=trust --username=postgres --encoding=UTF8 --no-instructions -D "$dir/data" >"$dir/initdb.log" 2>&1 \
+            || { cat "$dir/initdb.log" >&2; return 1; }
+    fi
+    "${run[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300 -c fsync=${PG_FSYNC:-on}" start >/dev/null \
+        || { tail -20 "$dir/postgres.log" >&2; return 1; }
+    PG_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+}
+
+stop_postgres() {
+    local dir="$1"
+    [ -f "$dir/data/postmaster.pid" ] || return 0
+    local bin; bin=$(postgres_bin_dir)
+    local run=()
+    if [ "$(id -u)" -eq 0 ]; then run=(runuser -u postgres --); fi
+    "${run[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
