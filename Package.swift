@@ -100,6 +100,16 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "MailgateTestSupport",
+            dependencies: [
+                "MailgateStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/MailgateTestSupport",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "MailgateCoreTests",
             dependencies: ["MailgateCore"],
@@ -121,6 +131,7 @@ let package = Package(
         .testTarget(
             name: "MailgateStoreTests",
             dependencies: [
+                "MailgateTestSupport",
                 "MailgateStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -130,6 +141,7 @@ let package = Package(
         .testTarget(
             name: "MailgateIntegrationTests",
             dependencies: [
+                "MailgateTestSupport",
                 "MailgateClient",
                 "MailgateService",
                 "MailgateRPC",

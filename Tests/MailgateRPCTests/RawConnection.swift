@@ -1,0 +1,58 @@
+import MailgateProto
+import MailgateRPC
+import NIOCore
+import NIOPosix
+
+/// A connection that writes arbitrary bytes and reads decoded frames: for hostile input.
+struct RawConnection {
+    let channel: NIOAsyncChannel<Mailgate_V1_Frame, ByteBuffer>
+
+    static func connect(port: Int) async throws -> RawConnection {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
+                    return try NIOAsyncChannel<Mailgate_V1_Frame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return RawConnection(channel: channel)
+    }
+}
+
+extension RawConnection {
+    /// Writes `bytes` as they are, then collects every frame until the server closes
+    /// the connection (or `limit` frames arrived).
+    func exchange(_ chunks: [[UInt8]], pauseBetweenChunks: Duration = .zero, limit: Int = .max) async throws
+        -> [Mailgate_V1_Frame]
+    {
+        try await self.channel.executeThenClose { inbound, outbound in
+            for chunk in chunks {
+                try await outbound.write(ByteBuffer(bytes: chunk))
+                if pauseBetweenChunks > .zero { try await Task.sleep(for: pauseBetweenChunks) }
+            }
+            var frames: [Mailgate_V1_Frame] = []
+            do {
+                for try await frame in inbound {
+                    frames.append(frame)
+                    if frames.count >= limit { break }
+                }
+            } catch {
+                // The server closing mid-read ends the exchange.
+            }
+            return frames
+        }
+    }
+}
+
+/// The bytes of one framed message.
+func framed(_ frame: Mailgate_V1_Frame) -> [UInt8] {
+    var buffer = ByteBuffer()
+    try! FrameEncoder.encode(frame, into: &buffer)
+    return Array(buffer.readableBytesView)
+}
+
+func callFrame(_ callID: UInt64, _ method: String, nonce: UInt64, metadata: [String: String] = goodKey, timeoutMs: UInt32 = 0)
+    -> Mailgate_V1_Frame
+{
+    .call(callID: callID, method: method, metadata: metadata, timeoutMilliseconds: timeoutMs, payload: .init(payload(nonce: nonce)))
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Logging
+import MailgateStore
+import PostgresNIO
+
+/// A database of its own for one test, on the PostgreSQL server that `scripts/test`
+/// started (`MAILGATE_TEST_DATABASE_URL`): created empty, dropped afterwards, so tests
+/// run in any order and in parallel without sharing state.
+public struct TestDatabase: Sendable {
+    public let name: String
+    public let url: String
+    public let configuration: PostgresClient.Configuration
+
+    /// Runs `body` with a fresh, empty database.
+    public static func withFresh<Result: Sendable>(
+        _ body: (TestDatabase) async throws -> Result
+    ) async throws -> Result {
+        let adminURL = try Self.adminURL()
+        let name = "test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20))"
+        try await Self.withAdminClient(adminURL) { client in
+            try await client.query("CREATE DATABASE \(unescaped: name)", logger: Self.logger)
+        }
+        let url = adminURL.replacingDatabase(with: name)
+        let database = TestDatabase(name: name, url: url, configuration: try DatabaseConfiguration.parse(url))
+        do {
+            let result = try await body(database)
+            try await Self.drop(name, adminURL: adminURL)
+            return result
+        } catch {
+            try? await Self.drop(name, adminURL: adminURL)
+            throw error
+        }
+    }
+
+    /// Runs `body` with a running client of this database.
+    public func withClient<Result: Sendable>(_ body: (PostgresClient) async throws -> Result) async throws -> Result {
+        try await Self.withRunningClient(configuration: self.configuration, body)
+    }
+
+    static let logger = Logger(label: "mailgate.test-database")
+
+    static func adminURL() throws -> String {
+        guard let url = ProcessInfo.processInfo.environment["MAILGATE_TEST_DATABASE_URL"] else {
+            throw TestEnvironmentError(
+                "MAILGATE_TEST_DATABASE_URL is not set: run the tests with scripts/test, which starts PostgreSQL."
+            )
+        }
+        return url
+    }
+
+    static func drop(_ name: String, adminURL: String) async throws {
+        try await Self.withAdminClient(adminURL) { client in
+            try await client.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: Self.logger)
+        }
+    }
+
+    static func withAdminClient(_ url: String, _ body: (PostgresClient) async throws -> Void) async throws {
+        try await Self.withRunningClient(configuration: try DatabaseConfiguration.parse(url), body)
+    }
+
+    static func withRunningClient<Result: Sendable>(
+        configuration: PostgresClient.Configuration,
+        _ body: (PostgresClient) async throws -> Result
+    ) async throws -> Result {
+        let client = PostgresClient(configuration: configuration, backgroundLogger: Self.logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(client)
+        }
+    }
+}
+
+/// The test environment lacks something `scripts/test` provides.
+public struct TestEnvironmentError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension String {
+    fileprivate func replacingDatabase(with name: String) -> String {
+        guard var components = URLComponents(string: self) else { return self }
+        components.path = "/" + name
+        return components.string ?? self
+    }
+}
+
+/// The repository root (for migrations/, clients/c/).
+public func repositoryRoot(file: StaticString = #filePath) -> URL {
+    if let root = ProcessInfo.processInfo.environment["MAILGATE_TEST_ROOT"] { return URL(fileURLWithPath: root) }
+    return URL(fileURLWithPath: "\(file)").deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+}
