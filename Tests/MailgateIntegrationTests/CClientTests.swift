@@ -1,0 +1,56 @@
+import MailgateCore
+import Foundation
+import MailgateTestSupport
+import Testing
+
+/// The C client (clients/c, protobuf-c) against the real server: a second, independent
+/// implementation of the wire format.
+@Suite("C client interop")
+struct CClientTests {
+    static var binary: URL { repositoryRoot().appendingPathComponent("clients/c/build/mailgate-example") }
+
+    /// Runs the C example program; returns its exit status and standard output.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    @Test("Check, WhoAmI, an unauthenticated call and an unknown method, all from C")
+    func roundTrip() async throws {
+        try #require(
+            FileManager.default.isExecutableFile(atPath: Self.binary.path),
+            "build the C client first: make -C clients/c (scripts/test does)"
+        )
+        try await withRunningApplication { _, port, _ in
+            let check = try Self.run(["--port", "\(port)", "check"])
+            #expect(check.0 == 0)
+            #expect(check.1.hasPrefix("status=SERVING version="))
+
+            let whoami = try Self.run(["--port", "\(port)", "--key", testOperatorKey.presentedForm.exposedValue, "whoami"])
+            #expect(whoami.0 == 0)
+            #expect(whoami.1 == "key_id=\(testOperatorKey.id) scope=operator tenant=")
+
+            let fromEnvironment = try Self.run(
+                ["--port", "\(port)", "whoami"],
+                environment: ["MAILGATE_KEY": testOperatorKey.presentedForm.exposedValue]
+            )
+            #expect(fromEnvironment.0 == 0)
+
+            let anonymous = try Self.run(["--port", "\(port)", "whoami"])
+            #expect(anonymous.0 == 2)
+            #expect(anonymous.1.hasPrefix("error code=16 name=UNAUTHENTICATED"))
+
+            let unknown = try Self.run(["--port", "\(port)", "--key", testOperatorKey.presentedForm.exposedValue, "raw", "/mailgate.v1.Nope/Nothing"])
+            #expect(unknown.0 == 2)
+            #expect(unknown.1.hasPrefix("error code=12 name=UNIMPLEMENTED"))
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Logging
+import MailgateCore
+import MailgateRPC
+import MailgateService
+import MailgateStore
+import MailgateTestSupport
+import NIOCore
+import ServiceLifecycle
+
+/// The operator key every integration test server is configured with.
+let testOperatorKey = APIKey.generate()
+
+/// Runs the whole application (PostgreSQL pool, migrations, heartbeat, RPC server) on
+/// a fresh database and a free port for the duration of `body`, then shuts it down gracefully.
+func withRunningApplication<Result: Sendable>(
+    heartbeatInterval: Duration = .seconds(15),
+    configureRPC: (inout RPCServerConfiguration) -> Void = { _ in },
+    _ body: (MailgateApplication, Int, TestDatabase) async throws -> Result
+) async throws -> Result {
+    try await TestDatabase.withFresh { database in
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        var rpc = RPCServerConfiguration(host: "127.0.0.1", port: 0, shutdownGracePeriod: .seconds(5))
+        configureRPC(&rpc)
+        let application = try MailgateApplication(
+            configuration: .init(
+                database: database.configuration,
+                rpc: rpc,
+                migrations: try Migration.load(from: repositoryRoot().appendingPathComponent("migrations")),
+                bootstrapOperatorKey: testOperatorKey,
+                heartbeatInterval: heartbeatInterval
+            ),
+            logger: logger
+        )
+        let group = application.makeServiceGroup()
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let port = try await application.rpcServer.listeningAddress.port!
+            do {
+                let result = try await body(application, port, database)
+                await group.triggerGracefulShutdown()
+                try await tasks.next()
+                return result
+            } catch {
+                tasks.cancelAll()
+                throw error
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import MailgateClient
+import MailgateCore
+import MailgateProto
+import MailgateTestSupport
+import NIOCore
+import NIOPosix
+import Testing
+
+/// The `mailgate` executable as an operator runs it: configured by environment,
+/// pinged by the CLI, stopped with SIGTERM.
+@Suite("mailgate serve as a process")
+struct ServeProcessTests {
+    static var executable: URL { repositoryRoot().appendingPathComponent(".build/debug/mailgate") }
+
+    static func freePort() async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = channel.localAddress!.port!
+        try await channel.close()
+        return port
+    }
+
+    static func runCLI(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test("serve starts from environment settings, answers the CLI, and exits 0 on SIGTERM")
+    func serveAndStop() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.executable.path), "swift build first")
+        try await TestDatabase.withFresh { database in
+            let port = try await Self.freePort()
+            let key = APIKey.generate().presentedForm.exposedValue
+            let server = Process()
+            server.executableURL = Self.executable
+            server.arguments = ["serve"]
+            server.environment = [
+                "MAILGATE_DATABASE_URL": database.url,
+                "MAILGATE_LISTEN": "127.0.0.1:\(port)",
+                "MAILGATE_BOOTSTRAP_OPERATOR_KEY": key,
+                "MAILGATE_MIGRATIONS_DIR": repositoryRoot().appendingPathComponent("migrations").path,
+                "MAILGATE_LOG_FORMAT": "json",
+            ]
+            let logs = Pipe()
+            server.standardError = logs
+            server.standardOutput = FileHandle.nullDevice
+            try server.run()
+            defer { if server.isRunning { server.terminate() } }
+
+            let client = MailgateClient(configuration: .init(port: port))
+            var serving = false
+            for _ in 0..<200 where !serving {
+                serving = (try? await client.check().status) == .serving
+                if !serving { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(serving)
+            await client.close()
+
+            let ping = try Self.runCLI(["ping", "--address", "127.0.0.1:\(port)", "--format", "json"])
+            #expect(ping.0 == 0)
+            #expect(ping.1.contains("\"status\":\"SERVING\""))
+            let whoami = try Self.runCLI(["whoami", "--address", "127.0.0.1:\(port)"], environment: ["MAILGATE_KEY": key])
+            #expect(whoami.0 == 0)
+            #expect(whoami.1.contains("operator"))
+            let anonymous = try Self.runCLI(["whoami", "--address", "127.0.0.1:\(port)"])
+            #expect(anonymous.0 == 2)
+
+            kill(server.processIdentifier, SIGTERM)
+            server.waitUntilExit()
+            #expect(server.terminationReason == .exit)
+            #expect(server.terminationStatus == 0)
+            let logText = String(decoding: logs.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(logText.contains("\"message\":\"RPC server stopped\""))
+            #expect(!logText.contains(key), "the operator key never appears in logs")
+        }
+    }
+
+    @Test("serve refuses to start without a database and says why")
+    func missingDatabase() throws {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = ["serve"]
+        process.environment = [:]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 78)
+        #expect(text.contains("MAILGATE_DATABASE_URL"))
+    }
+}
