@@ -13,6 +13,6 @@ struct Mailgate: AsyncParsableCommand {
             environment, the environment over a --config-file.
             """,
         version: MailgateVersion.current,
-        subcommands: [ServeCommand.self, MigrateCommand.self, PingCommand.self, WhoAmICommand.self]
+        subcommands: [ServeCommand.self, MigrateCommand.self, PingCommand.self, WhoAmICommand.self, BenchCommand.self]
     )
 }

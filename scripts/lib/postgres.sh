@@ -9,7 +9,11 @@ start_postgres() {
     local run=()
     if [ "$(id -u)" -eq 0 ]; then run=(runuser -u postgres --); fi
     mkdir -p "$dir"
-    if [ "$(id -u)" -eq 0 ]; then chown postgres "$dir"; fi
+    if [ "$(id -u)" -eq 0 ]; then
+        # The postgres user must be able to reach the folder (mktemp makes private parents).
+        chown postgres "$dir"
+        chmod o+x "$(dirname "$dir")"
+    fi
     if [ ! -f "$dir/data/PG_VERSION" ]; then
         "${run[@]}" "$bin/initdb" --auth=trust --username=postgres --encoding=UTF8 --no-instructions -D "$dir/data" >"$dir/initdb.log" 2>&1 \
             || { cat "$dir/initdb.log" >&2; return 1; }

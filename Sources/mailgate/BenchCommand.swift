@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import MailgateProto
+import MailgateRPC
+import SwiftProtobuf
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure round trips per second and latency of a trivial authenticated call (Health/WhoAmI).",
+        discussion: """
+            Opens --connections connections and keeps --concurrency calls in flight, spread
+            evenly over them, for --duration seconds after a one-second warm-up. Prints one
+            line: calls/s, p50, p99 and p99.9 latency, and errors.
+            """
+    )
+
+    @Option(help: "Server RPC address host:port. [env: MAILGATE_ADDRESS]")
+    var address: String?
+
+    @Option(help: "API key. [env: MAILGATE_KEY]")
+    var key: String?
+
+    @Option(help: "Connections to open.")
+    var connections = 1
+
+    @Option(help: "Calls in flight at once, across all connections.")
+    var concurrency = 16
+
+    @Option(help: "Seconds to measure.")
+    var duration = 5.0
+
+    @Option(help: "Output format: table or json.")
+    var format: OutputFormat = .table
+
+    func validate() throws {
+        guard self.connections >= 1, self.concurrency >= self.connections else {
+            throw ValidationError("Need at least one connection and at least one call per connection.")
+        }
+    }
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let (host, port) = try parseListenAddress(self.address ?? environment["MAILGATE_ADDRESS"] ?? "127.0.0.1:7587")
+        let metadata = (self.key ?? environment["MAILGATE_KEY"]).map { ["authorization": "Bearer \($0)"] } ?? [:]
+        let payload: [UInt8] = try Mailgate_V1_WhoAmIRequest().serializedBytes()
+        var pool: [RPCClientConnection] = []
+        for _ in 0..<self.connections {
+            pool.append(try await RPCClientConnection.connect(host: host, port: port))
+        }
+        let connections = pool
+
+        let warmUp = ContinuousClock.now + .seconds(1)
+        let end = warmUp + .milliseconds(Int64(self.duration * 1000))
+        let results = try await withThrowingTaskGroup(of: WorkerResult.self) { group in
+            for worker in 0..<self.concurrency {
+                let connection = connections[worker % connections.count]
+                group.addTask {
+                    var result = WorkerResult()
+                    result.latencies.reserveCapacity(100_000)
+                    while true {
+                        let start = ContinuousClock.now
+                        if start >= end { break }
+                        let reply = try await connection.call(
+                            method: "/mailgate.v1.Health/WhoAmI",
+                            metadata: metadata,
+                            timeout: .seconds(10),
+                            payload: payload
+                        )
+                        guard start >= warmUp else { continue }
+                        if reply.status.code == .ok {
+                            result.latencies.append(ContinuousClock.now - start)
+                        } else {
+                            result.errors += 1
+                        }
+                    }
+                    return result
+                }
+            }
+            return try await group.reduce(into: WorkerResult()) { total, next in
+                total.latencies += next.latencies
+                total.errors += next.errors
+            }
+        }
+        for connection in connections { await connection.close() }
+
+        let latencies = results.latencies.sorted()
+        guard !latencies.isEmpty else { throw ValidationError("No call succeeded (\(results.errors) errors).") }
+        func percentile(_ fraction: Double) -> String {
+            let value = latencies[min(latencies.count - 1, Int(Double(latencies.count) * fraction))]
+            return String(format: "%.3f", Double(value.components.attoseconds) / 1e15 + Double(value.components.seconds) * 1000)
+        }
+        let rate = Double(latencies.count) / self.duration
+        printRecord(
+            [
+                "connections": "\(self.connections)",
+                "concurrency": "\(self.concurrency)",
+                "calls": "\(latencies.count)",
+                "calls_per_second": String(format: "%.0f", rate),
+                "p50_ms": percentile(0.50),
+                "p99_ms": percentile(0.99),
+                "p999_ms": percentile(0.999),
+                "errors": "\(results.errors)",
+            ],
+            format: self.format
+        )
+    }
+}
+
+private struct WorkerResult: Sendable {
+    var latencies: [Duration] = []
+    var errors = 0
+}
