@@ -24,10 +24,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "RPC listen address host:port. [env: MAILGATE_LISTEN] (default: 127.0.0.1:7587)")
     var listen: String?
 
-    @Option(help: "Ops HTTP listen address (health, metrics, OAuth callback). [env: MAILGATE_OPS_LISTEN] (default: 127.0.0.1:7588)")
+    @Option(help: "Ops HTTP listen address (health, metrics, OAuth callback; served from the operations issue on). [env: MAILGATE_OPS_LISTEN] (default: 127.0.0.1:7588)")
     var opsListen: String?
 
-    @Option(help: "Master key ring file (id:base64 lines). [env: MAILGATE_MASTER_KEYS_FILE, or MAILGATE_MASTER_KEYS inline]")
+    @Option(help: "Master key ring file (id:base64 lines; read by the vault from the tenants issue on). [env: MAILGATE_MASTER_KEYS_FILE, or MAILGATE_MASTER_KEYS inline]")
     var masterKeysFile: String?
 
     @Option(help: "PEM certificate chain for RPC over TLS. [env: MAILGATE_TLS_CERT]")
@@ -36,10 +36,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "PEM private key for RPC over TLS. [env: MAILGATE_TLS_KEY]")
     var tlsKey: String?
 
-    @Option(help: "CA bundle for outbound SMTP and HTTPS. [env: MAILGATE_CA_FILE] (default: system bundle)")
+    @Option(help: "CA bundle for outbound SMTP and HTTPS (used from the SendMail issue on). [env: MAILGATE_CA_FILE] (default: system bundle)")
     var caFile: String?
 
-    @Option(help: "Delivery workers per replica. [env: MAILGATE_WORKERS] (default: 4)")
+    @Option(help: "Delivery workers per replica (used from the SendMail issue on). [env: MAILGATE_WORKERS] (default: 4)")
     var workers: Int?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [env: MAILGATE_LOG_LEVEL] (default: info)")
