@@ -118,7 +118,7 @@ public final class MailgateClient: Sendable {
     }
 
     /// One retry on a fresh connection when the old one turned out to be gone before
-    /// the call could start (never after the server may have run it).
+    /// the call left (never once the server may have run it).
     private func callWithReconnect(
         method: String,
         metadata: [String: String],
@@ -132,10 +132,14 @@ public final class MailgateClient: Sendable {
         }
         do {
             return try await connection.call(method: method, metadata: metadata, timeout: timeout, payload: payload)
+        } catch where error.reason == "NOT_SENT" || error.reason == "DRAINING" {
+            self.discard(connection)
         } catch {
             if error.code == .unavailable { self.discard(connection) }
             throw error
         }
+        let fresh = try await self.currentConnection()
+        return try await fresh.call(method: method, metadata: metadata, timeout: timeout, payload: payload)
     }
 
     private func currentConnection() async throws(RPCError) -> RPCClientConnection {

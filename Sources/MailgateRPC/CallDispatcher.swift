@@ -8,6 +8,8 @@ struct CallDispatcher<Principal: Sendable>: Sendable {
     let router: RPCRouter<Principal>
     let authenticator: any CallAuthenticator<Principal>
     let logger: Logger
+    /// Replies larger than this would break the client's framing: they are refused instead.
+    let maximumReplyPayloadBytes: Int
 
     func reply(
         to call: Mailgate_V1_Call,
@@ -32,6 +34,13 @@ struct CallDispatcher<Principal: Sendable>: Sendable {
                 logger: logger
             )
             let payload = try await method.invoke(call.payload, context)
+            guard payload.count <= self.maximumReplyPayloadBytes else {
+                throw RPCError(
+                    code: .resourceExhausted,
+                    message: "The response (\(payload.count) bytes) exceeds the frame limit; ask for less (e.g. a smaller page).",
+                    reason: "RESPONSE_TOO_LARGE"
+                )
+            }
             return .reply(callID: callID, status: .ok, payload: payload)
         } catch {
             let rpcError = RPCError(converting: error)

@@ -28,7 +28,14 @@ final class ClientConnectionHandler: ChannelInboundHandler {
         promise: EventLoopPromise<Mailgate_V1_Reply>
     ) -> UInt64? {
         guard let context = self.context, self.closedReason == nil else {
-            promise.fail(self.closedReason ?? RPCError(code: .unavailable, message: "The connection is closed."))
+            // The call never left: safe for the caller to retry on another connection.
+            promise.fail(
+                RPCError(
+                    code: .unavailable,
+                    message: self.closedReason?.message ?? "The connection is closed.",
+                    reason: "NOT_SENT"
+                )
+            )
             return nil
         }
         let callID = self.nextCallID
@@ -50,7 +57,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     func abandonCall(_ callID: UInt64, error: RPCError) {
         guard let promise = self.pending.removeValue(forKey: callID) else { return }
         promise.fail(error)
-        guard let context = self.context, self.closedReason == nil else { return }
+        // Cancel even while the server drains, so it stops work nobody waits for.
+        guard let context = self.context, context.channel.isActive else { return }
         context.write(Self.wrapOutboundOut(.cancel(callID: callID)), promise: nil)
         self.scheduleFlush(context: context)
     }

@@ -33,7 +33,8 @@ public final class RPCClientConnection: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let sslContext {
-                        let serverName = host.first?.isNumber == true || host.contains(":") ? nil : host
+                        let isIPLiteral = (try? SocketAddress(ipAddress: host, port: port)) != nil
+                        let serverName = isIPLiteral ? nil : host
                         try channel.pipeline.syncOperations.addHandler(
                             NIOSSLClientHandler(context: sslContext, serverHostname: serverName)
                         )
@@ -84,7 +85,8 @@ public final class RPCClientConnection: Sendable {
     ) async throws(RPCError) -> Mailgate_V1_Reply {
         let eventLoop = self.channel.eventLoop
         let promise = eventLoop.makePromise(of: Mailgate_V1_Reply.self)
-        let timeoutMilliseconds = UInt32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let (seconds, attoseconds) = timeout.components
+        let timeoutMilliseconds = UInt32(clamping: min(max(seconds, 0), 4_000_000) * 1000 + attoseconds / 1_000_000_000_000_000)
         let handler = self.handler
         let callID = NIOLoopBoundBox.makeEmptyBox(valueType: UInt64.self, eventLoop: eventLoop)
         eventLoop.execute {

@@ -32,7 +32,13 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
     ) throws {
         self.servingState = servingState
         self.configuration = configuration
-        self.dispatcher = CallDispatcher(router: router, authenticator: authenticator, logger: logger)
+        self.dispatcher = CallDispatcher(
+            router: router,
+            authenticator: authenticator,
+            logger: logger,
+            // Room for the envelope around the payload.
+            maximumReplyPayloadBytes: configuration.maximumFrameBytes - 1024
+        )
         self.limiter = ConcurrencyLimiter(limit: configuration.maximumConcurrentCalls)
         self.sslContext = try configuration.tls.map { try NIOSSLContext(configuration: $0) }
         self.eventLoopGroup = eventLoopGroup
@@ -62,7 +68,12 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
             self.boundAddress.fail(error)
             throw error
         }
-        if let address = listener.localAddress { self.boundAddress.succeed(address) }
+        guard let address = listener.localAddress else {
+            self.boundAddress.fail(RPCError(code: .internal, message: "The listener has no local address."))
+            listener.close(promise: nil)
+            return
+        }
+        self.boundAddress.succeed(address)
         self.logger.info(
             "RPC server listening",
             metadata: ["address": "\(listener.localAddress.map { "\($0)" } ?? "?")", "tls": "\(self.sslContext != nil)"]
@@ -89,6 +100,7 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
         let limiter = self.limiter
         let sslContext = self.sslContext
         let logger = self.logger
+        let servingState = self.servingState
         let bootstrap = ServerBootstrap(group: self.eventLoopGroup)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -107,6 +119,7 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
                             dispatcher: dispatcher,
                             configuration: configuration,
                             limiter: limiter,
+                            servingState: servingState,
                             logger: logger
                         )
                     )
@@ -121,9 +134,6 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
         channel.closeFuture.whenComplete { _ in
             self.connections.withLock { _ = $0.removeValue(forKey: id) }
         }
-        if self.servingState.isDraining {
-            channel.pipeline.fireUserInboundEventTriggered(DrainConnectionEvent())
-        }
     }
 
     /// GoAway on every connection, then wait for them to close or the grace period to end.
@@ -134,7 +144,7 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
             channel.pipeline.fireUserInboundEventTriggered(DrainConnectionEvent())
         }
         let deadline = NIODeadline.now() + self.configuration.shutdownGracePeriod
-        while NIODeadline.now() < deadline, self.connectionCount > 0 {
+        while NIODeadline.now() < deadline, self.connectionCount > 0, !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(20))
         }
         let remaining = self.connections.withLock { Array($0.values) }

@@ -20,6 +20,8 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
     }
 
     private struct InFlightCall {
+        /// Tells this call apart from a later one that reuses its call id.
+        var token: UInt64
         var task: Task<Void, Never>
         var deadlineTimer: Scheduled<Void>
     }
@@ -27,10 +29,17 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
     private let dispatcher: CallDispatcher<Principal>
     private let configuration: RPCServerConfiguration
     private let limiter: ConcurrencyLimiter
+    private let servingState: ServingState
     private let logger: Logger
 
     private var state = State.active
+    /// Calls not answered yet.
     private var calls: [UInt64: InFlightCall] = [:]
+    /// Handler tasks still running, answered or not (a cancelled handler may take a
+    /// while to stop): the per-connection limit counts these.
+    private var runningTasks = 0
+    private var nextToken: UInt64 = 0
+    private var readingPaused = false
     private var flushPending = false
     private var lastActivity = NIODeadline.now()
     private var idleCheck: RepeatedTask?
@@ -41,11 +50,13 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
         dispatcher: CallDispatcher<Principal>,
         configuration: RPCServerConfiguration,
         limiter: ConcurrencyLimiter,
+        servingState: ServingState,
         logger: Logger
     ) {
         self.dispatcher = dispatcher
         self.configuration = configuration
         self.limiter = limiter
+        self.servingState = servingState
         self.logger = logger
     }
 
@@ -62,15 +73,17 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
             loopBound.value.closeIfIdle()
         }
         context.fireChannelActive()
+        // A connection accepted while the server began to drain drains at once.
+        if self.servingState.isDraining { self.beginDraining(context: context) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         self.state = .closed
         self.idleCheck?.cancel()
+        // Each task releases its server-wide slot when it actually ends.
         for call in self.calls.values {
             call.task.cancel()
             call.deadlineTimer.cancel()
-            self.limiter.release()
         }
         self.calls.removeAll()
         context.fireChannelInactive()
@@ -103,6 +116,18 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
     func channelReadComplete(context: ChannelHandlerContext) {
         self.flushIfNeeded(context: context)
         context.fireChannelReadComplete()
+    }
+
+    /// Back-pressure: a peer that does not read its replies stops being read from, so
+    /// replies and pongs cannot pile up without bound.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        let writable = context.channel.isWritable
+        if writable == self.readingPaused {
+            self.readingPaused = !writable
+            context.channel.setOption(ChannelOptions.autoRead, value: writable).whenFailure { _ in }
+            if writable { context.read() }
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -142,14 +167,12 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
             return
         }
         if self.calls[callID] != nil {
-            self.write(
-                .reply(
-                    callID: callID,
-                    error: RPCError(
-                        code: .invalidArgument,
-                        message: "call_id \(callID) is already in flight on this connection",
-                        reason: "DUPLICATE_CALL_ID"
-                    )
+            // Answering under an id that is still in flight would give that id two replies.
+            self.closeWithProtocolError(
+                RPCError(
+                    code: .invalidArgument,
+                    message: "call_id \(callID) is already in flight on this connection",
+                    reason: "DUPLICATE_CALL_ID"
                 ),
                 context: context
             )
@@ -165,7 +188,7 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
             )
             return
         }
-        guard self.calls.count < self.configuration.maximumConcurrentCallsPerConnection else {
+        guard self.runningTasks < self.configuration.maximumConcurrentCallsPerConnection else {
             self.write(
                 .reply(
                     callID: callID,
@@ -204,30 +227,37 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
         let eventLoop = context.eventLoop
         let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
         let dispatcher = self.dispatcher
+        let limiter = self.limiter
         let peer = self.peer
+        self.nextToken &+= 1
+        let token = self.nextToken
+        self.runningTasks += 1
         let task = Task {
             let reply = await dispatcher.reply(to: call, callID: callID, method: method, deadline: deadline, peer: peer)
-            eventLoop.execute { loopBound.value.finishCall(callID, reply: reply) }
+            limiter.release()
+            eventLoop.execute { loopBound.value.taskEnded(callID, token: token, reply: reply) }
         }
         let timer = eventLoop.scheduleTask(deadline: deadline) {
-            loopBound.value.expireCall(callID)
+            loopBound.value.expireCall(callID, token: token)
         }
-        self.calls[callID] = InFlightCall(task: task, deadlineTimer: timer)
+        self.calls[callID] = InFlightCall(token: token, task: task, deadlineTimer: timer)
     }
 
-    private func finishCall(_ callID: UInt64, reply: Mailgate_V1_Frame) {
-        guard let call = self.calls.removeValue(forKey: callID), let context = self.context else { return }
+    /// A handler task ended: answer its call unless the deadline or a Cancel already did.
+    private func taskEnded(_ callID: UInt64, token: UInt64, reply: Mailgate_V1_Frame) {
+        self.runningTasks -= 1
+        guard let context = self.context, let call = self.calls[callID], call.token == token else { return }
+        self.calls.removeValue(forKey: callID)
         call.deadlineTimer.cancel()
-        self.limiter.release()
         self.write(reply, context: context)
         self.scheduleFlush(context: context)
         self.closeIfDrained(context: context)
     }
 
-    private func expireCall(_ callID: UInt64) {
-        guard let call = self.calls.removeValue(forKey: callID), let context = self.context else { return }
+    private func expireCall(_ callID: UInt64, token: UInt64) {
+        guard let context = self.context, let call = self.calls[callID], call.token == token else { return }
+        self.calls.removeValue(forKey: callID)
         call.task.cancel()
-        self.limiter.release()
         self.write(
             .reply(callID: callID, error: RPCError(code: .deadlineExceeded, message: "The call's deadline passed.")),
             context: context
@@ -240,7 +270,6 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
         guard let call = self.calls.removeValue(forKey: callID) else { return }
         call.task.cancel()
         call.deadlineTimer.cancel()
-        self.limiter.release()
         self.write(
             .reply(callID: callID, error: RPCError(code: .cancelled, message: "The call was cancelled by the client.")),
             context: context

@@ -130,7 +130,8 @@ struct ServeCommand: AsyncParsableCommand {
         } else if self.dev {
             let key = try DevEnvironment.operatorKey()
             operatorKey = key
-            print("development operator key: \(key.presentedForm.exposedValue)")
+            // Straight to the terminal, not through stdout's buffer: it must show before the logs.
+            FileHandle.standardError.write(Data("development operator key: \(key.presentedForm.exposedValue)\n".utf8))
         }
         return MailgateApplication.Configuration(
             database: database,

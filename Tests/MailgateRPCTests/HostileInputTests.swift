@@ -1,4 +1,5 @@
 import NIOCore
+import NIOPosix
 import MailgateProto
 import MailgateRPC
 import Testing
@@ -77,26 +78,64 @@ struct HostileInputTests {
         }
     }
 
-    @Test("a duplicate in-flight call_id is refused for that call; the first call still completes")
+    @Test("a duplicate in-flight call_id is a protocol error: GoAway, then the connection closes")
     func duplicateCallID() async throws {
         try await withTestServer { _, port in
             let connection = try await RawConnection.connect(port: port)
-            let frames = try await connection.exchange(
-                [
-                    framed(callFrame(5, TestMethods.sleep, nonce: 300)),
-                    framed(callFrame(5, TestMethods.echo, nonce: 1)),
-                ],
-                limit: 2
-            )
-            #expect(frames.count == 2)
-            guard case .reply(let refusal) = frames.first?.kind, case .reply(let original) = frames.last?.kind else {
-                Issue.record("expected two replies, got \(frames)")
+            let frames = try await connection.exchange([
+                framed(callFrame(5, TestMethods.sleep, nonce: 300)),
+                framed(callFrame(5, TestMethods.echo, nonce: 1)),
+            ])
+            #expect(frames.count == 1, "no reply may follow the GoAway: \(frames)")
+            guard case .goAway(let goAway) = frames.first?.kind else {
+                Issue.record("expected GoAway, got \(frames)")
                 return
             }
-            #expect(refusal.status.code == .invalidArgument)
-            #expect(refusal.status.reason == "DUPLICATE_CALL_ID")
-            #expect(original.status.code == .ok)
-            #expect(try pong(of: original).nonce == 300)
+            #expect(goAway.status.code == .invalidArgument)
+            #expect(goAway.status.reason == "DUPLICATE_CALL_ID")
+        }
+    }
+
+    @Test("a call id may be reused once its call was answered, even while the old handler still runs")
+    func callIDReuseAfterDeadline() async throws {
+        let observations = Observations()
+        try await withTestServer(observations: observations) { _, port in
+            let connection = try await RawConnection.connect(port: port)
+            // Call 1 times out at 50 ms; its id is reused at once for a call that answers quickly.
+            let frames = try await connection.exchange(
+                [
+                    framed(callFrame(1, TestMethods.sleep, nonce: 10_000, timeoutMs: 50)),
+                    framed(callFrame(1, TestMethods.echo, nonce: 42)),
+                ],
+                pauseBetweenChunks: .milliseconds(150),
+                limit: 2
+            )
+            let replies = frames.compactMap { frame -> Mailgate_V1_Reply? in
+                if case .reply(let reply) = frame.kind { return reply }
+                return nil
+            }
+            #expect(replies.map(\.status.code) == [.deadlineExceeded, .ok])
+            #expect(try replies.last.map { try pong(of: $0).nonce } == 42)
+        }
+    }
+
+    @Test("a peer that floods pings and never reads does not stall other clients")
+    func backPressure() async throws {
+        try await withTestServer { server, port in
+            // 20,000 pings (about 200 KB of pongs) written without reading a byte back.
+            let flood = (0..<20_000).flatMap { framed(.ping(nonce: UInt64($0))) }
+            let hog = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelOption(.autoRead, value: false)
+                .connect(host: "127.0.0.1", port: port).get()
+            hog.writeAndFlush(ByteBuffer(bytes: flood), promise: nil)
+            try await Task.sleep(for: .milliseconds(300))
+            // Another client is served normally meanwhile.
+            let other = try await RPCClientConnection.connect(host: "127.0.0.1", port: port)
+            let reply = try await other.call(method: TestMethods.echo, metadata: goodKey, timeout: .seconds(5), payload: payload(nonce: 3))
+            #expect(reply.status.code == .ok)
+            #expect(server.connectionCount == 2)
+            await other.close()
+            try await hog.close()
         }
     }
 
