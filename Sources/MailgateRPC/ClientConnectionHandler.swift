@@ -83,7 +83,16 @@ final class ClientConnectionHandler: ChannelInboundHandler {
                 message: "The server closed the connection: \(goAway.status.message)",
                 reason: goAway.status.reason
             )
-            if goAway.status.code != .unavailable && goAway.status.code != .ok {
+            switch goAway.status.code {
+            case .unavailable:
+                break
+            case .ok:
+                // An idle close: the server had no call of ours in flight and reads no more,
+                // so anything still pending here never ran and may be retried elsewhere.
+                self.failAll(
+                    RPCError(code: .unavailable, message: "The server closed the idle connection.", reason: "NOT_SENT")
+                )
+            default:
                 self.failAll(RPCError(status: goAway.status))
             }
         case .ping(let ping):

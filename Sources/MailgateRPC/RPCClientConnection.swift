@@ -30,25 +30,28 @@ public final class RPCClientConnection: Sendable {
         let bootstrap = ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
+        let channel: any Channel
+        let handler: NIOLoopBound<ClientConnectionHandler>
+        do {
+            (channel, handler) = try await bootstrap.connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let sslContext {
                         let isIPLiteral = (try? SocketAddress(ipAddress: host, port: port)) != nil
-                        let serverName = isIPLiteral ? nil : host
                         try channel.pipeline.syncOperations.addHandler(
-                            NIOSSLClientHandler(context: sslContext, serverHostname: serverName)
+                            NIOSSLClientHandler(context: sslContext, serverHostname: isIPLiteral ? nil : host)
                         )
                     }
+                    // Kept here rather than looked up later: a connection that closes at once
+                    // (a failed TLS handshake) has an empty pipeline by then.
+                    let handler = ClientConnectionHandler()
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(FrameDecoder(maximumFrameBytes: maximumFrameBytes)),
                         MessageToByteHandler(FrameEncoder()),
-                        ClientConnectionHandler()
+                        handler
                     )
+                    return (channel as any Channel, NIOLoopBound(handler, eventLoop: channel.eventLoop))
                 }
             }
-        let channel: any Channel
-        do {
-            channel = try await bootstrap.connect(host: host, port: port).get()
         } catch {
             throw RPCError(
                 code: .unavailable,
@@ -56,12 +59,6 @@ public final class RPCClientConnection: Sendable {
                 reason: "CONNECT_FAILED"
             )
         }
-        let handler = try await channel.eventLoop.submit {
-            NIOLoopBound(
-                try channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self),
-                eventLoop: channel.eventLoop
-            )
-        }.get()
         return RPCClientConnection(channel: channel, handler: handler)
     }
 

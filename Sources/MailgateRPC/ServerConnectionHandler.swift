@@ -66,6 +66,7 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        self.lastActivity = .now()
         let idle = self.configuration.idleTimeout
         let interval = TimeAmount.nanoseconds(max(idle.nanoseconds / 4, TimeAmount.milliseconds(10).nanoseconds))
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)

@@ -25,13 +25,13 @@ struct LifecycleTests {
 
     @Test("a connection with a call in flight is not idle")
     func busyIsNotIdle() async throws {
-        try await withTestServer(configure: { $0.idleTimeout = .milliseconds(100) }) { _, port in
+        try await withTestServer(configure: { $0.idleTimeout = .milliseconds(400) }) { _, port in
             let connection = try await RPCClientConnection.connect(host: "127.0.0.1", port: port)
             let reply = try await connection.call(
                 method: TestMethods.sleep,
                 metadata: goodKey,
                 timeout: .seconds(5),
-                payload: payload(nonce: 500)
+                payload: payload(nonce: 1_500)
             )
             #expect(reply.status.code == .ok)
             await connection.close()
@@ -93,8 +93,8 @@ struct LifecycleTests {
             let port = try await server.listeningAddress.port!
             let connection = try await RawConnection.connect(port: port)
             async let frames = connection.exchange(
-                [framed(callFrame(1, TestMethods.sleep, nonce: 600)), framed(callFrame(2, TestMethods.echo, nonce: 2))],
-                pauseBetweenChunks: .milliseconds(300)
+                [framed(callFrame(1, TestMethods.sleep, nonce: 2_500)), framed(callFrame(2, TestMethods.echo, nonce: 2))],
+                pauseBetweenChunks: .milliseconds(1_200)
             )
             try await waitUntil { observations.startedCount == 1 }
             await group.triggerGracefulShutdown()
