@@ -41,7 +41,7 @@ struct DeadlineAndCancelTests {
             )
         }
         #expect(error?.code == .deadlineExceeded)
-        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(ContinuousClock.now - start < .seconds(4))
         await connection.close()
         try await silent.close()
     }

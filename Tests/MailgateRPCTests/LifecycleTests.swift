@@ -13,7 +13,7 @@ struct LifecycleTests {
             let connection = try await RawConnection.connect(port: port)
             let start = ContinuousClock.now
             let frames = try await connection.exchange([])
-            #expect(ContinuousClock.now - start >= .milliseconds(200))
+            #expect(ContinuousClock.now - start >= .milliseconds(150))
             guard case .goAway(let goAway) = frames.last?.kind else {
                 Issue.record("expected GoAway, got \(frames)")
                 return
@@ -25,13 +25,13 @@ struct LifecycleTests {
 
     @Test("a connection with a call in flight is not idle")
     func busyIsNotIdle() async throws {
-        try await withTestServer(configure: { $0.idleTimeout = .milliseconds(400) }) { _, port in
+        try await withTestServer(configure: { $0.idleTimeout = .milliseconds(1_000) }) { _, port in
             let connection = try await RPCClientConnection.connect(host: "127.0.0.1", port: port)
             let reply = try await connection.call(
                 method: TestMethods.sleep,
                 metadata: goodKey,
                 timeout: .seconds(5),
-                payload: payload(nonce: 1_500)
+                payload: payload(nonce: 2_500)
             )
             #expect(reply.status.code == .ok)
             await connection.close()
@@ -92,21 +92,23 @@ struct LifecycleTests {
             tasks.addTask { try await group.run() }
             let port = try await server.listeningAddress.port!
             let connection = try await RawConnection.connect(port: port)
-            async let frames = connection.exchange(
-                [framed(callFrame(1, TestMethods.sleep, nonce: 2_500)), framed(callFrame(2, TestMethods.echo, nonce: 2))],
-                pauseBetweenChunks: .milliseconds(1_200)
-            )
-            try await waitUntil { observations.startedCount == 1 }
-            await group.triggerGracefulShutdown()
-            let received = try await frames
-            let kinds = received.map { frame -> String in
-                switch frame.kind {
-                case .goAway: return "goAway"
-                case .reply(let reply): return "reply \(frame.callID) \(reply.status.code)"
-                default: return "other"
+            try await connection.converse { send, receive in
+                try await send(callFrame(1, TestMethods.sleep, nonce: 1_000))
+                try await waitUntil { observations.startedCount == 1 }
+                await group.triggerGracefulShutdown()
+                let goAway = try await receive()
+                guard case .goAway(let status) = goAway?.kind else {
+                    Issue.record("expected GoAway, got \(String(describing: goAway))")
+                    return
                 }
+                #expect(status.status.reason == "DRAINING")
+                try await send(callFrame(2, TestMethods.echo, nonce: 2))
+                var answers: [UInt64: StatusCode] = [:]
+                while answers.count < 2, let frame = try await receive() {
+                    if case .reply(let reply) = frame.kind { answers[frame.callID] = reply.status.code }
+                }
+                #expect(answers == [1: .ok, 2: .unavailable])
             }
-            #expect(kinds == ["goAway", "reply 2 unavailable", "reply 1 ok"])
             try await tasks.next()
         }
     }

@@ -56,3 +56,18 @@ func callFrame(_ callID: UInt64, _ method: String, nonce: UInt64, metadata: [Str
 {
     .call(callID: callID, method: method, metadata: metadata, timeoutMilliseconds: timeoutMs, payload: .init(payload(nonce: nonce)))
 }
+
+extension RawConnection {
+    /// Talks frame by frame: `body` writes with `send` and reads with `receive`.
+    func converse<Result: Sendable>(
+        _ body: (_ send: (Mailgate_V1_Frame) async throws -> Void, _ receive: () async throws -> Mailgate_V1_Frame?) async throws -> Result
+    ) async throws -> Result {
+        try await self.channel.executeThenClose { inbound, outbound in
+            var iterator = inbound.makeAsyncIterator()
+            return try await body(
+                { frame in try await outbound.write(ByteBuffer(bytes: framed(frame))) },
+                { try await iterator.next() }
+            )
+        }
+    }
+}
