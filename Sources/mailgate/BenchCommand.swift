@@ -30,6 +30,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Seconds to measure.")
     var duration = 5.0
 
+    @Option(help: "The call to make: whoami (authenticated) or check (no key).")
+    var method: BenchMethod = .whoami
+
     @Option(help: "Output format: table or json.")
     var format: OutputFormat = .table
 
@@ -43,7 +46,8 @@ struct BenchCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let (host, port) = try parseListenAddress(self.address ?? environment["MAILGATE_ADDRESS"] ?? "127.0.0.1:7587")
         let metadata = (self.key ?? environment["MAILGATE_KEY"]).map { ["authorization": "Bearer \($0)"] } ?? [:]
-        let payload: [UInt8] = try Mailgate_V1_WhoAmIRequest().serializedBytes()
+        let payload: [UInt8] = []  // Both requests are empty messages.
+        let methodName = self.method == .whoami ? "/mailgate.v1.Health/WhoAmI" : "/mailgate.v1.Health/Check"
         var pool: [RPCClientConnection] = []
         for _ in 0..<self.connections {
             pool.append(try await RPCClientConnection.connect(host: host, port: port))
@@ -62,7 +66,7 @@ struct BenchCommand: AsyncParsableCommand {
                         let start = ContinuousClock.now
                         if start >= end { break }
                         let reply = try await connection.call(
-                            method: "/mailgate.v1.Health/WhoAmI",
+                            method: methodName,
                             metadata: metadata,
                             timeout: .seconds(10),
                             payload: payload
@@ -105,6 +109,11 @@ struct BenchCommand: AsyncParsableCommand {
             format: self.format
         )
     }
+}
+
+enum BenchMethod: String, ExpressibleByArgument, CaseIterable {
+    case whoami
+    case check
 }
 
 private struct WorkerResult: Sendable {
