@@ -11,16 +11,7 @@ struct CClientTests {
 
     /// Runs the C example program; returns its exit status and standard output.
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        try runProgram(Self.binary, arguments, environment: environment)
     }
 
     @Test("Check, WhoAmI, an unauthenticated call and an unknown method, all from C")

@@ -22,17 +22,7 @@ struct ServeProcessTests {
     }
 
     static func runCLI(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runProgram(Self.executable, arguments, environment: environment)
     }
 
     @Test("serve starts from environment settings, answers the CLI, and exits 0 on SIGTERM")

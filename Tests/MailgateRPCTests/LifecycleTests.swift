@@ -40,19 +40,7 @@ struct LifecycleTests {
 
     @Test("graceful shutdown: GoAway, calls in flight complete, new calls are refused, run() returns")
     func gracefulShutdown() async throws {
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let observations = Observations()
-        let server = try RPCServer(
-            configuration: RPCServerConfiguration(host: "127.0.0.1", port: 0, shutdownGracePeriod: .seconds(10)),
-            router: TestMethods.router(observations: observations),
-            authenticator: TestAuthenticator(),
-            logger: logger
-        )
-        let group = ServiceGroup(services: [server], logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            let port = try await server.listeningAddress.port!
+        try await withServerInServiceGroup { server, group, observations, port, waitForExit in
             let connection = try await RPCClientConnection.connect(host: "127.0.0.1", port: port)
             async let inFlight = connection.call(
                 method: TestMethods.sleep,
@@ -71,26 +59,14 @@ struct LifecycleTests {
             await #expect(throws: (any Error).self) {
                 _ = try await RPCClientConnection.connect(host: "127.0.0.1", port: port, connectTimeout: .seconds(1))
             }
-            try await tasks.next()
+            try await waitForExit()
             #expect(server.connectionCount == 0)
         }
     }
 
     @Test("a call on a draining connection is refused with UNAVAILABLE")
     func callWhileDraining() async throws {
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let observations = Observations()
-        let server = try RPCServer(
-            configuration: RPCServerConfiguration(host: "127.0.0.1", port: 0, shutdownGracePeriod: .seconds(10)),
-            router: TestMethods.router(observations: observations),
-            authenticator: TestAuthenticator(),
-            logger: logger
-        )
-        let group = ServiceGroup(services: [server], logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            let port = try await server.listeningAddress.port!
+        try await withServerInServiceGroup { server, group, observations, port, waitForExit in
             let connection = try await RawConnection.connect(port: port)
             try await connection.converse { send, receive in
                 try await send(callFrame(1, TestMethods.sleep, nonce: 1_000))
@@ -109,7 +85,31 @@ struct LifecycleTests {
                 }
                 #expect(answers == [1: .ok, 2: .unavailable])
             }
-            try await tasks.next()
+            try await waitForExit()
         }
+    }
+}
+
+/// Runs a test server inside a `ServiceGroup`, so a test can trigger graceful shutdown;
+/// `waitForExit` returns once the group's `run()` has returned.
+func withServerInServiceGroup(
+    _ body: (
+        RPCServer<TestPrincipal>, ServiceGroup, Observations, Int, _ waitForExit: () async throws -> Void
+    ) async throws -> Void
+) async throws {
+    var logger = Logger(label: "test")
+    logger.logLevel = .critical
+    let observations = Observations()
+    let server = try RPCServer(
+        configuration: RPCServerConfiguration(host: "127.0.0.1", port: 0, shutdownGracePeriod: .seconds(10)),
+        router: TestMethods.router(observations: observations),
+        authenticator: TestAuthenticator(),
+        logger: logger
+    )
+    let group = ServiceGroup(services: [server], logger: logger)
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        let port = try await server.listeningAddress.port!
+        try await body(server, group, observations, port) { _ = try await tasks.next() }
     }
 }
