@@ -7,7 +7,18 @@ import NIOSSL
 import Testing
 
 @Suite("RPC over TLS")
-struct TLSTests {
+final class TLSTests {
+    /// A folder of this test's own for its certificate files, removed afterwards.
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mailgate-tls-\(UUID())")
+
+    init() throws {
+        try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: self.directory)
+    }
+
     /// A self-signed certificate for 127.0.0.1 made with the openssl command.
     static func makeCertificate(in directory: URL) throws -> (certificate: String, key: String) {
         let certificate = directory.appendingPathComponent("cert.pem").path
@@ -29,10 +40,7 @@ struct TLSTests {
 
     @Test("calls work over TLS with a trusted certificate; a plaintext client gets nothing")
     func tls() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mailgate-tls-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let files = try Self.makeCertificate(in: directory)
+        let files = try Self.makeCertificate(in: self.directory)
         let serverTLS = try RPCServerConfiguration.serverTLS(certificatePath: files.certificate, privateKeyPath: files.key)
         #expect(serverTLS.minimumTLSVersion == .tlsv12)
 
@@ -62,10 +70,7 @@ struct TLSTests {
 
     @Test("a client that does not trust the certificate cannot call")
     func untrusted() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mailgate-tls-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let files = try Self.makeCertificate(in: directory)
+        let files = try Self.makeCertificate(in: self.directory)
         let serverTLS = try RPCServerConfiguration.serverTLS(certificatePath: files.certificate, privateKeyPath: files.key)
         try await withTestServer(configure: { $0.tls = serverTLS }) { _, port in
             let connection = try await RPCClientConnection.connect(
