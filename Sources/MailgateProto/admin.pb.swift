@@ -774,6 +774,8 @@ public nonisolated struct Mailgate_V1_PutServerRequest: @unchecked Sendable {
     set {_uniqueStorage()._rateLimitPerMinute = newValue}
   }
 
+  /// Make this the tenant's default server (used when SendMail names none). The
+  /// default moves by setting it on another server; false leaves the flag as it is.
   public var isDefault: Bool {
     get {_storage._isDefault}
     set {_uniqueStorage()._isDefault = newValue}

@@ -34,7 +34,7 @@ public struct HealthHandlers: Sendable {
                 response.scope = "operator"
             case .tenant(let tenant):
                 response.scope = "tenant"
-                response.tenantSlug = tenant
+                response.tenantSlug = tenant.slug
             }
             return response
         }

@@ -18,6 +18,10 @@ public final class MailgateApplication: Sendable {
         public var rpc: RPCServerConfiguration
         public var migrations: [Migration]
         public var bootstrapOperatorKey: APIKey?
+        /// The vault's master keys; required (DESIGN §6).
+        public var masterKeys: MasterKeyRing
+        /// How long a verified key is trusted before it is read again: the bound on revocation delay.
+        public var keyCacheTTL: Duration
         public var workerID: String
         public var heartbeatInterval: Duration
 
@@ -26,6 +30,8 @@ public final class MailgateApplication: Sendable {
             rpc: RPCServerConfiguration,
             migrations: [Migration],
             bootstrapOperatorKey: APIKey?,
+            masterKeys: MasterKeyRing,
+            keyCacheTTL: Duration = .seconds(2),
             workerID: String = "mailgate-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))",
             heartbeatInterval: Duration = .seconds(15)
         ) {
@@ -33,6 +39,8 @@ public final class MailgateApplication: Sendable {
             self.rpc = rpc
             self.migrations = migrations
             self.bootstrapOperatorKey = bootstrapOperatorKey
+            self.masterKeys = masterKeys
+            self.keyCacheTTL = keyCacheTTL
             self.workerID = workerID
             self.heartbeatInterval = heartbeatInterval
         }
@@ -40,6 +48,9 @@ public final class MailgateApplication: Sendable {
 
     public let postgres: PostgresClient
     public let rpcServer: RPCServer<Principal>
+    public let vault: Vault
+    public let authenticator: KeyAuthenticator
+    public let keys: APIKeyRepository
     let configuration: Configuration
     let logger: Logger
 
@@ -47,14 +58,23 @@ public final class MailgateApplication: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.postgres = PostgresClient(configuration: configuration.database, backgroundLogger: logger)
+        self.vault = Vault(keyRing: configuration.masterKeys)
+        self.keys = APIKeyRepository(client: self.postgres, logger: logger)
+        self.authenticator = KeyAuthenticator(keys: self.keys, cacheTTL: configuration.keyCacheTTL, logger: logger)
         var router = RPCRouter<Principal>()
         let servingState = ServingState()
         HealthHandlers(version: MailgateVersion.current, isDraining: { servingState.isDraining })
             .register(into: &router)
+        AdminHandlers(
+            tenants: TenantRepository(client: self.postgres, logger: logger),
+            keys: self.keys,
+            servers: ServerRepository(client: self.postgres, vault: self.vault, logger: logger),
+            events: EventRepository(client: self.postgres, logger: logger)
+        ).register(into: &router)
         self.rpcServer = try RPCServer(
             configuration: configuration.rpc,
             router: router,
-            authenticator: BootstrapKeyAuthenticator(operatorKey: configuration.bootstrapOperatorKey),
+            authenticator: self.authenticator,
             logger: logger,
             servingState: servingState
         )
@@ -95,6 +115,9 @@ public final class MailgateApplication: Sendable {
                 "database schema is current",
                 metadata: ["applied": "\(outcome.applied)", "previously_applied": "\(outcome.alreadyApplied.count)"]
             )
+            if let operatorKey = app.configuration.bootstrapOperatorKey {
+                try await app.keys.ensureOperatorKey(operatorKey)
+            }
             let heartbeat = WorkerHeartbeat(
                 workerID: app.configuration.workerID,
                 client: app.postgres,

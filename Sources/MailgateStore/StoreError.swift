@@ -5,6 +5,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         private enum Base: String {
             case migrationsNotFound, invalidMigration, migrationTampered, unknownAppliedMigration
             case migrationFailed, invalidDatabaseURL, unavailable
+            case notFound, alreadyExists, versionMismatch, secretUnreadable
         }
 
         private let base: Base
@@ -24,6 +25,15 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let invalidDatabaseURL = Code(.invalidDatabaseURL)
         /// The database cannot be reached.
         public static let unavailable = Code(.unavailable)
+
+        /// The object does not exist (or belongs to another tenant).
+        public static let notFound = Code(.notFound)
+        /// An object with the same unique name exists.
+        public static let alreadyExists = Code(.alreadyExists)
+        /// The caller's expected version is stale.
+        public static let versionMismatch = Code(.versionMismatch)
+        /// A sealed secret cannot be opened with the key ring.
+        public static let secretUnreadable = Code(.secretUnreadable)
 
         public var description: String { self.base.rawValue }
     }

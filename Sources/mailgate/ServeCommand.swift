@@ -27,7 +27,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Ops HTTP listen address (health, metrics, OAuth callback; served from the operations issue on). [env: MAILGATE_OPS_LISTEN] (default: 127.0.0.1:7588)")
     var opsListen: String?
 
-    @Option(help: "Master key ring file (id:base64 lines; read by the vault from the tenants issue on). [env: MAILGATE_MASTER_KEYS_FILE, or MAILGATE_MASTER_KEYS inline]")
+    @Option(help: "Master key ring file: id:base64 lines, the highest id seals new secrets. Required (--dev keeps one in .mailgate/). [env: MAILGATE_MASTER_KEYS_FILE, or MAILGATE_MASTER_KEYS inline]")
     var masterKeysFile: String?
 
     @Option(help: "PEM certificate chain for RPC over TLS. [env: MAILGATE_TLS_CERT]")
@@ -133,11 +133,13 @@ struct ServeCommand: AsyncParsableCommand {
             // Straight to the terminal, not through stdout's buffer: it must show before the logs.
             FileHandle.standardError.write(Data("development operator key: \(key.presentedForm.exposedValue)\n".utf8))
         }
+        let masterKeys = try MasterKeys.load(file: self.masterKeysFile, settings: settings, dev: self.dev)
         return MailgateApplication.Configuration(
             database: database,
             rpc: rpc,
             migrations: migrations,
-            bootstrapOperatorKey: operatorKey
+            bootstrapOperatorKey: operatorKey,
+            masterKeys: masterKeys
         )
     }
 }

@@ -11,16 +11,26 @@ import ServiceLifecycle
 /// The operator key every integration test server is configured with.
 let testOperatorKey = APIKey.generate()
 
+/// The master key ring every integration test server seals secrets with.
+let testMasterKeys = MasterKeyRing.generate().ring
+
 /// Runs the whole application (PostgreSQL pool, migrations, heartbeat, RPC server) on
 /// a fresh database and a free port for the duration of `body`, then shuts it down gracefully.
 func withRunningApplication<Result: Sendable>(
     heartbeatInterval: Duration = .seconds(15),
+    masterKeys: MasterKeyRing = testMasterKeys,
+    keyCacheTTL: Duration = .seconds(2),
+    database existing: TestDatabase? = nil,
+    logger: Logger? = nil,
     configureRPC: (inout RPCServerConfiguration) -> Void = { _ in },
     _ body: (MailgateApplication, Int, TestDatabase) async throws -> Result
 ) async throws -> Result {
-    try await TestDatabase.withFresh { database in
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
+    try await TestDatabase.withFresh(reusing: existing) { database in
+        let logger = logger ?? {
+            var logger = Logger(label: "test")
+            logger.logLevel = .warning
+            return logger
+        }()
         var rpc = RPCServerConfiguration(host: "127.0.0.1", port: 0, shutdownGracePeriod: .seconds(5))
         configureRPC(&rpc)
         let application = try MailgateApplication(
@@ -29,6 +39,8 @@ func withRunningApplication<Result: Sendable>(
                 rpc: rpc,
                 migrations: try Migration.load(from: repositoryRoot().appendingPathComponent("migrations")),
                 bootstrapOperatorKey: testOperatorKey,
+                masterKeys: masterKeys,
+                keyCacheTTL: keyCacheTTL,
                 heartbeatInterval: heartbeatInterval
             ),
             logger: logger

@@ -38,6 +38,7 @@ struct ServeProcessTests {
                 "MAILGATE_DATABASE_URL": database.url,
                 "MAILGATE_LISTEN": "127.0.0.1:\(port)",
                 "MAILGATE_BOOTSTRAP_OPERATOR_KEY": key,
+                "MAILGATE_MASTER_KEYS": MasterKeyRing.generate().text,
                 "MAILGATE_MIGRATIONS_DIR": repositoryRoot().appendingPathComponent("migrations").path,
                 "MAILGATE_LOG_FORMAT": "json",
             ]
@@ -89,5 +90,41 @@ struct ServeProcessTests {
         process.waitUntilExit()
         #expect(process.terminationStatus == 78)
         #expect(text.contains("MAILGATE_DATABASE_URL"))
+    }
+
+    @Test("serve refuses to start without master keys and says how to make them")
+    func missingMasterKeys() throws {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = ["serve"]
+        process.environment = ["MAILGATE_DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 78)
+        #expect(text.contains("MAILGATE_MASTER_KEYS_FILE"))
+    }
+
+    @Test("serve refuses a malformed master key ring without echoing it")
+    func malformedMasterKeys() throws {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = ["serve"]
+        process.environment = [
+            "MAILGATE_DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
+            "MAILGATE_MASTER_KEYS": "1:c2hvcnQtc2VjcmV0LWtleQ==",
+        ]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 78)
+        #expect(text.contains("32 bytes"))
+        #expect(!text.contains("c2hvcnQtc2VjcmV0LWtleQ"))
     }
 }

@@ -11,10 +11,13 @@ public struct TestDatabase: Sendable {
     public let url: String
     public let configuration: PostgresClient.Configuration
 
-    /// Runs `body` with a fresh, empty database.
+    /// Runs `body` with a fresh, empty database, or with `existing` when given (a second
+    /// server on the same database).
     public static func withFresh<Result: Sendable>(
+        reusing existing: TestDatabase? = nil,
         _ body: (TestDatabase) async throws -> Result
     ) async throws -> Result {
+        if let existing { return try await body(existing) }
         let adminURL = try Self.adminURL()
         let name = "test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20))"
         try await Self.withAdminClient(adminURL) { client in

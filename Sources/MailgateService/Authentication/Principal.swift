@@ -1,14 +1,16 @@
+import Foundation
+
 /// Who is making a call, as established by the authenticator.
 public struct Principal: Sendable, Hashable {
     /// What a key may act on.
     public enum Scope: Sendable, Hashable {
         /// Platform-wide: operators.
         case operator_
-        /// One tenant, by id.
-        case tenant(String)
+        /// One tenant.
+        case tenant(TenantReference)
     }
 
-    /// The key id (public part of the key).
+    /// The key id (public part of the key): the actor of audit events.
     public var keyID: String
     public var scope: Scope
 
@@ -18,4 +20,15 @@ public struct Principal: Sendable, Hashable {
     }
 
     public var isOperator: Bool { self.scope == .operator_ }
+}
+
+/// A tenant by id and slug.
+public struct TenantReference: Sendable, Hashable {
+    public var id: UUID
+    public var slug: String
+
+    public init(id: UUID, slug: String) {
+        self.id = id
+        self.slug = slug
+    }
 }

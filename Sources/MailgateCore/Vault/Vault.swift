@@ -1,0 +1,55 @@
+import Crypto
+import Foundation
+
+/// Seals and opens secrets with AES-256-GCM: a fresh random 96-bit nonce per seal,
+/// the secret's location as additional authenticated data, and the master key id in
+/// the envelope `v<key id>:<base64 of nonce | ciphertext | tag>` so keys can rotate.
+public struct Vault: Sendable {
+    public let keyRing: MasterKeyRing
+
+    public init(keyRing: MasterKeyRing) {
+        self.keyRing = keyRing
+    }
+
+    /// Seals `secret` for `location` under the active master key.
+    public func seal(_ secret: Secret, at location: SecretLocation) -> String {
+        let keyID = self.keyRing.activeKeyID
+        let key = self.keyRing.key(id: keyID)!
+        // AES.GCM.seal with a random nonce only fails for invalid nonce sizes, which cannot happen here.
+        let box = try! AES.GCM.seal(Array(secret.exposedValue.utf8), using: key, nonce: AES.GCM.Nonce(), authenticating: location.additionalData)
+        return "v\(keyID):" + box.combined!.base64EncodedString()
+    }
+
+    /// Opens an envelope sealed for `location`.
+    public func open(_ envelope: String, at location: SecretLocation) throws(VaultError) -> Secret {
+        guard let (keyID, combined) = Self.parse(envelope) else { throw .malformedEnvelope(location) }
+        guard let key = self.keyRing.key(id: keyID) else { throw .unknownKey(keyID, location) }
+        do {
+            let box = try AES.GCM.SealedBox(combined: combined)
+            let plaintext = try AES.GCM.open(box, using: key, authenticating: location.additionalData)
+            guard let text = String(bytes: plaintext, encoding: .utf8) else { throw VaultError.authenticationFailed(location) }
+            return Secret(text)
+        } catch {
+            throw .authenticationFailed(location)
+        }
+    }
+
+    /// Whether `envelope` is sealed with the active key (rotation leaves those alone).
+    public func isSealedWithActiveKey(_ envelope: String) -> Bool {
+        Self.keyID(of: envelope) == self.keyRing.activeKeyID
+    }
+
+    /// The master key id an envelope names, if it is one.
+    public static func keyID(of envelope: String) -> UInt32? {
+        self.parse(envelope)?.keyID
+    }
+
+    private static func parse(_ envelope: String) -> (keyID: UInt32, combined: Data)? {
+        guard envelope.hasPrefix("v"), let colon = envelope.firstIndex(of: ":"),
+            let keyID = UInt32(envelope[envelope.index(after: envelope.startIndex)..<colon]),
+            let combined = Data(base64Encoded: String(envelope[envelope.index(after: colon)...])),
+            combined.count >= 12 + 16
+        else { return nil }
+        return (keyID, combined)
+    }
+}

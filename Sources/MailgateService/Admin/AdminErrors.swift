@@ -1,0 +1,54 @@
+import Foundation
+import MailgateCore
+import MailgateProto
+import MailgateRPC
+import MailgateStore
+
+extension StoreError: RPCErrorConvertible {
+    /// The status a client sees: the message is written to be safe to show.
+    public var rpcError: RPCError {
+        switch self.code {
+        case .notFound: RPCError(code: .notFound, message: self.message)
+        case .alreadyExists: RPCError(code: .alreadyExists, message: self.message)
+        case .versionMismatch: RPCError(code: .aborted, message: self.message, reason: "VERSION_MISMATCH")
+        case .secretUnreadable: RPCError(code: .failedPrecondition, message: self.message, reason: "SECRET_UNREADABLE")
+        case .unavailable: RPCError(code: .unavailable, message: "The database is unavailable; retry shortly.")
+        default: RPCError(code: .internal, message: "Internal error.")
+        }
+    }
+}
+
+extension ValidationError: RPCErrorConvertible {
+    public var rpcError: RPCError {
+        RPCError(
+            code: .invalidArgument,
+            message: self.summary,
+            reason: "INVALID_FIELDS",
+            fieldViolations: self.violations.map { RPCError.FieldViolation(field: $0.field, description: $0.description) }
+        )
+    }
+}
+
+/// Page tokens: opaque to clients, the last row's sort key inside.
+enum PageToken {
+    static func encode(_ value: String) -> String {
+        Data(value.utf8).base64EncodedString()
+    }
+
+    static func decode(_ token: String) throws(RPCError) -> String? {
+        if token.isEmpty { return nil }
+        guard let data = Data(base64Encoded: token), let value = String(data: data, encoding: .utf8) else {
+            throw RPCError(
+                code: .invalidArgument,
+                message: "The page token is not one this server issued.",
+                fieldViolations: [.init(field: "page_token", description: "is not valid")]
+            )
+        }
+        return value
+    }
+
+    /// The page size to use: 50 when not given, at most 500.
+    static func pageSize(_ requested: UInt32) -> Int {
+        requested == 0 ? 50 : Int(min(requested, 500))
+    }
+}

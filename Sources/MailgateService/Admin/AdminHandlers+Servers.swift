@@ -1,0 +1,93 @@
+import Foundation
+import Logging
+import MailgateCore
+import MailgateProto
+import MailgateRPC
+import MailgateStore
+
+extension AdminHandlers {
+    func registerServerMethods(into router: inout RPCRouter<Principal>) {
+        router.register(Self.service + "PutServer", request: Mailgate_V1_PutServerRequest.self) { request, context in
+            let principal = try context.requireOperator()
+            let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
+            let (requested, changes, inputViolations) = request.definitionAndChanges
+            let outcome = try await self.servers.put(
+                tenantID: tenant.id,
+                name: request.name,
+                expectedVersion: request.expectedVersion == 0 ? nil : Int64(request.expectedVersion),
+                actor: principal.keyID
+            ) { existing in
+                var definition = requested
+                let violations = inputViolations
+                    + ServerRules.prepare(
+                        &definition,
+                        secrets: (existing?.storedSecrets ?? StoredSecrets()).applying(changes),
+                        changes: changes
+                    )
+                guard violations.isEmpty else {
+                    throw ValidationError("The server \(request.name) is not valid; nothing was changed.", violations: violations)
+                }
+                return (definition, changes)
+            }
+            context.logger.info(
+                "server \(outcome.change.rawValue)",
+                metadata: [
+                    "tenant": "\(tenant.slug)", "server": "\(outcome.server.definition.name)",
+                    "version": "\(outcome.server.version)", "actor": "\(principal.keyID)",
+                ]
+            )
+            return Mailgate_V1_OutputServer(outcome.server)
+        }
+
+        router.register(Self.service + "GetServer", request: Mailgate_V1_GetServerRequest.self) { request, context in
+            let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
+            return Mailgate_V1_OutputServer(try await self.server(request.server, in: tenant))
+        }
+
+        router.register(Self.service + "ListServers", request: Mailgate_V1_ListServersRequest.self) { request, context in
+            let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
+            let limit = PageToken.pageSize(request.pageSize)
+            let page = try await self.servers.list(tenantID: tenant.id, afterName: try PageToken.decode(request.pageToken), limit: limit + 1)
+            var response = Mailgate_V1_ListServersResponse()
+            response.servers = page.prefix(limit).map(Mailgate_V1_OutputServer.init)
+            if page.count > limit, let last = page.prefix(limit).last {
+                response.nextPageToken = PageToken.encode(last.definition.name)
+            }
+            return response
+        }
+
+        router.register(Self.service + "DeleteServer", request: Mailgate_V1_DeleteServerRequest.self) { request, context in
+            let principal = try context.requireOperator()
+            let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
+            guard !request.server.isEmpty else {
+                throw ValidationError("Name the server to delete.", violations: [Violation("server", "is required (id or name)")])
+            }
+            let server = try await self.servers.delete(
+                tenantID: tenant.id,
+                idOrName: request.server,
+                expectedVersion: request.expectedVersion == 0 ? nil : Int64(request.expectedVersion),
+                actor: principal.keyID
+            )
+            context.logger.info(
+                "server deleted",
+                metadata: ["tenant": "\(tenant.slug)", "server": "\(server.definition.name)", "actor": "\(principal.keyID)"]
+            )
+            return Mailgate_V1_DeleteServerResponse()
+        }
+    }
+
+    /// The tenant's server by id or name (empty: the default server); NOT_FOUND otherwise.
+    func server(_ idOrName: String, in tenant: TenantReference) async throws -> ServerRecord {
+        let found =
+            idOrName.isEmpty
+            ? try await self.servers.findDefault(tenantID: tenant.id)
+            : try await self.servers.find(tenantID: tenant.id, idOrName: idOrName)
+        guard let found else {
+            throw RPCError(
+                code: .notFound,
+                message: idOrName.isEmpty ? "The tenant has no default server." : "No server \(idOrName) in this tenant."
+            )
+        }
+        return found
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Logging
+import MailgateCore
+import MailgateProto
+import MailgateRPC
+import MailgateStore
+
+extension AdminHandlers {
+    func registerTenantMethods(into router: inout RPCRouter<Principal>) {
+        router.register(Self.service + "CreateTenant", request: Mailgate_V1_CreateTenantRequest.self) { request, context in
+            let principal = try context.requireOperator()
+            let violations = TenantRules.slugViolations(request.slug)
+                + TenantRules.displayNameViolations(request.displayName)
+                + TenantRules.alertContactViolations(request.alertContacts)
+            guard violations.isEmpty else { throw ValidationError("The tenant is not valid.", violations: violations) }
+            let tenant = try await self.tenants.create(
+                slug: request.slug,
+                displayName: request.displayName,
+                alertContacts: TenantRules.normalizedContacts(request.alertContacts),
+                actor: principal.keyID
+            )
+            context.logger.info("tenant created", metadata: ["tenant": "\(tenant.slug)", "actor": "\(principal.keyID)"])
+            return Mailgate_V1_Tenant(tenant)
+        }
+
+        router.register(Self.service + "GetTenant", request: Mailgate_V1_GetTenantRequest.self) { request, context in
+            let reference = try await self.resolver.requireTenant(request.tenant, context: context)
+            guard let tenant = try await self.tenants.find(idOrSlug: reference.id.uuidString) else {
+                throw RPCError(code: .notFound, message: "No tenant \(request.tenant).")
+            }
+            return Mailgate_V1_Tenant(tenant)
+        }
+
+        router.register(Self.service + "ListTenants", request: Mailgate_V1_ListTenantsRequest.self) { request, context in
+            _ = try context.requireOperator()
+            let limit = PageToken.pageSize(request.pageSize)
+            let page = try await self.tenants.list(afterSlug: try PageToken.decode(request.pageToken), limit: limit + 1)
+            var response = Mailgate_V1_ListTenantsResponse()
+            response.tenants = page.prefix(limit).map(Mailgate_V1_Tenant.init)
+            if page.count > limit, let last = page.prefix(limit).last { response.nextPageToken = PageToken.encode(last.slug) }
+            return response
+        }
+
+        router.register(Self.service + "UpdateTenant", request: Mailgate_V1_UpdateTenantRequest.self) { request, context in
+            let principal = try context.requireOperator()
+            let reference = try await self.resolver.requireTenant(request.tenant, context: context)
+            var violations: [Violation] = []
+            if request.hasDisplayName { violations += TenantRules.displayNameViolations(request.displayName) }
+            if request.updateAlertContacts { violations += TenantRules.alertContactViolations(request.alertContacts) }
+            var status: TenantStatus?
+            if request.hasStatus {
+                switch request.status {
+                case .active: status = .active
+                case .disabled: status = .disabled
+                default: violations.append(Violation("status", "must be active or disabled"))
+                }
+            }
+            guard violations.isEmpty else { throw ValidationError("The tenant update is not valid.", violations: violations) }
+            let tenant = try await self.tenants.update(
+                id: reference.id,
+                displayName: request.hasDisplayName ? request.displayName : nil,
+                status: status,
+                alertContacts: request.updateAlertContacts ? TenantRules.normalizedContacts(request.alertContacts) : nil,
+                actor: principal.keyID
+            )
+            context.logger.info(
+                "tenant updated",
+                metadata: ["tenant": "\(tenant.slug)", "status": "\(tenant.status.rawValue)", "actor": "\(principal.keyID)"]
+            )
+            return Mailgate_V1_Tenant(tenant)
+        }
+    }
+}

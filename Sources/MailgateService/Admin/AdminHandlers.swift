@@ -1,0 +1,36 @@
+import Foundation
+import Logging
+import MailgateCore
+import MailgateProto
+import MailgateRPC
+import MailgateStore
+
+/// `mailgate.v1.Admin`: tenants, API keys, output servers and events.
+///
+/// Writes need an operator key; tenant keys may read their own tenant, keys, servers
+/// and events. Every repository call is scoped by the tenant the `TenantResolver`
+/// derives from the authenticated key, never by ids in the request alone.
+public struct AdminHandlers: Sendable {
+    static let service = "/mailgate.v1.Admin/"
+
+    let tenants: TenantRepository
+    let keys: APIKeyRepository
+    let servers: ServerRepository
+    let events: EventRepository
+    let resolver: TenantResolver
+
+    public init(tenants: TenantRepository, keys: APIKeyRepository, servers: ServerRepository, events: EventRepository) {
+        self.tenants = tenants
+        self.keys = keys
+        self.servers = servers
+        self.events = events
+        self.resolver = TenantResolver(tenants: tenants)
+    }
+
+    public func register(into router: inout RPCRouter<Principal>) {
+        self.registerTenantMethods(into: &router)
+        self.registerKeyMethods(into: &router)
+        self.registerServerMethods(into: &router)
+        self.registerEventMethods(into: &router)
+    }
+}

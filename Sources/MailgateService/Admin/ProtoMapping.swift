@@ -1,0 +1,252 @@
+import Foundation
+import MailgateCore
+import MailgateProto
+import MailgateStore
+import SwiftProtobuf
+
+extension Google_Protobuf_Timestamp {
+    init?(_ date: Date?) {
+        guard let date else { return nil }
+        self.init(date: date)
+    }
+}
+
+extension Mailgate_V1_Tenant {
+    init(_ record: TenantRecord) {
+        self.init()
+        self.id = record.id.uuidString.lowercased()
+        self.slug = record.slug
+        self.displayName = record.displayName
+        self.status = record.status == .active ? .active : .disabled
+        self.alertContacts = record.alertContacts
+        self.createdAt = Google_Protobuf_Timestamp(date: record.createdAt)
+        self.updatedAt = Google_Protobuf_Timestamp(date: record.updatedAt)
+    }
+}
+
+extension Mailgate_V1_ApiKey {
+    init(_ record: APIKeyRecord) {
+        self.init()
+        self.id = record.id
+        self.scope = record.tenantID == nil ? .operator : .tenant
+        self.tenantID = record.tenantID?.uuidString.lowercased() ?? ""
+        self.description_p = record.description
+        self.createdAt = Google_Protobuf_Timestamp(date: record.createdAt)
+        if let revokedAt = Google_Protobuf_Timestamp(record.revokedAt) { self.revokedAt = revokedAt }
+        if let lastUsedAt = Google_Protobuf_Timestamp(record.lastUsedAt) { self.lastUsedAt = lastUsedAt }
+    }
+}
+
+extension Mailgate_V1_SecretState {
+    init(_ metadata: SecretMetadata) {
+        self.init()
+        self.isSet = metadata.isSet
+        if let setAt = Google_Protobuf_Timestamp(metadata.setAt) { self.setAt = setAt }
+        if let expiresAt = Google_Protobuf_Timestamp(metadata.expiresAt) { self.expiresAt = expiresAt }
+        self.expirySource = metadata.expirySource.map(Mailgate_V1_ExpirySource.init) ?? .unspecified
+    }
+}
+
+extension Mailgate_V1_ExpirySource {
+    init(_ source: ExpiryDateSource) {
+        switch source {
+        case .operator: self = .operator
+        case .estimated: self = .estimated
+        case .provider: self = .provider
+        }
+    }
+}
+
+extension Mailgate_V1_OutputServer {
+    /// The server as a client sees it: secrets only as "set or not" and their dates.
+    init(_ record: ServerRecord) {
+        self.init()
+        let definition = record.definition
+        self.id = record.id.uuidString.lowercased()
+        self.tenantID = record.tenantID.uuidString.lowercased()
+        self.name = definition.name
+        self.host = definition.host
+        self.port = UInt32(definition.port)
+        self.security = Mailgate_V1_Security(definition.security)
+        self.senderName = definition.senderName
+        self.senderAddress = definition.senderAddress
+        self.authType = Mailgate_V1_AuthType(definition.authType)
+        self.username = definition.username
+        self.allowPlaintextAuth = definition.allowPlaintextAuth
+        self.password = Mailgate_V1_SecretState(record.password)
+        if let oauth = definition.oauth {
+            self.oauth = Mailgate_V1_OAuthSettings(oauth)
+            self.clientSecret = Mailgate_V1_SecretState(record.clientSecret)
+            self.refreshToken = Mailgate_V1_SecretState(record.refreshToken)
+            self.accessToken = Mailgate_V1_SecretState(record.accessToken)
+        }
+        self.rateLimitPerMinute = UInt32(definition.rateLimitPerMinute)
+        self.isDefault = definition.isDefault
+        self.version = UInt64(record.version)
+        self.lastValidation = record.lastValidation
+        self.createdAt = Google_Protobuf_Timestamp(date: record.createdAt)
+        self.updatedAt = Google_Protobuf_Timestamp(date: record.updatedAt)
+    }
+}
+
+extension Mailgate_V1_OAuthSettings {
+    init(_ oauth: ServerDefinition.OAuth) {
+        self.init()
+        self.provider = Mailgate_V1_OAuthProvider(oauth.provider)
+        self.flow = Mailgate_V1_OAuthFlow(oauth.flow)
+        self.clientID = oauth.clientID
+        self.directoryID = oauth.directoryID
+        self.authorizationURL = oauth.authorizationURL
+        self.tokenURL = oauth.tokenURL
+        self.scopes = oauth.scopes
+    }
+}
+
+extension Mailgate_V1_Event {
+    init(_ record: EventRecord) {
+        self.init()
+        self.id = String(record.id)
+        self.tenantID = record.tenantID?.uuidString.lowercased() ?? ""
+        self.kind = record.kind
+        self.severity = Mailgate_V1_Severity(rawValue: record.severity.rawValue) ?? .info
+        self.serverID = record.serverID?.uuidString.lowercased() ?? ""
+        self.message = record.message
+        self.details = record.details
+        self.createdAt = Google_Protobuf_Timestamp(date: record.createdAt)
+        self.actor = record.actor
+    }
+}
+
+// MARK: Enumerations, both ways
+
+extension Mailgate_V1_Security {
+    init(_ security: ConnectionSecurity?) {
+        switch security {
+        case .none?: self = .none
+        case .starttls: self = .starttls
+        case .tls: self = .tls
+        case nil: self = .unspecified
+        }
+    }
+
+    var domain: ConnectionSecurity? {
+        switch self {
+        case .none: ConnectionSecurity.none
+        case .starttls: .starttls
+        case .tls: .tls
+        default: nil
+        }
+    }
+}
+
+extension Mailgate_V1_AuthType {
+    init(_ type: AuthenticationType?) {
+        switch type {
+        case .none?: self = .none
+        case .basic: self = .basic
+        case .oauth2: self = .oauth2
+        case nil: self = .unspecified
+        }
+    }
+
+    var domain: AuthenticationType? {
+        switch self {
+        case .none: AuthenticationType.none
+        case .basic: .basic
+        case .oauth2: .oauth2
+        default: nil
+        }
+    }
+}
+
+extension Mailgate_V1_OAuthProvider {
+    init(_ provider: OAuthProviderKind?) {
+        switch provider {
+        case .microsoft: self = .microsoft
+        case .google: self = .google
+        case .generic: self = .generic
+        case nil: self = .unspecified
+        }
+    }
+
+    var domain: OAuthProviderKind? {
+        switch self {
+        case .microsoft: .microsoft
+        case .google: .google
+        case .generic: .generic
+        default: nil
+        }
+    }
+}
+
+extension Mailgate_V1_OAuthFlow {
+    init(_ flow: OAuthGrantFlow?) {
+        switch flow {
+        case .authorizationCode: self = .authorizationCode
+        case .clientCredentials: self = .clientCredentials
+        case nil: self = .unspecified
+        }
+    }
+
+    var domain: OAuthGrantFlow? {
+        switch self {
+        case .authorizationCode: .authorizationCode
+        case .clientCredentials: .clientCredentials
+        default: nil
+        }
+    }
+}
+
+extension Mailgate_V1_SecretInput {
+    /// What this input does; `keep` when unset.
+    var secretChange: SecretChange {
+        switch self.change {
+        case .value(let value)?: value.isEmpty ? .keep : .set(Secret(value))
+        case .clear(true)?: .clear
+        default: .keep
+        }
+    }
+}
+
+extension Mailgate_V1_PutServerRequest {
+    /// The definition and secret changes this request asks for, before presets and validation.
+    var definitionAndChanges: (ServerDefinition, SecretChanges, [Violation]) {
+        var violations: [Violation] = []
+        if self.security.domain == nil && self.security != .unspecified { violations.append(Violation("security", "unknown value")) }
+        if self.authType.domain == nil && self.authType != .unspecified { violations.append(Violation("auth_type", "unknown value")) }
+        var oauth: ServerDefinition.OAuth?
+        if self.hasOauth {
+            oauth = ServerDefinition.OAuth(
+                provider: self.oauth.provider.domain,
+                flow: self.oauth.flow.domain,
+                clientID: self.oauth.clientID,
+                directoryID: self.oauth.directoryID,
+                authorizationURL: self.oauth.authorizationURL,
+                tokenURL: self.oauth.tokenURL,
+                scopes: self.oauth.scopes
+            )
+        }
+        if self.port > 65535 { violations.append(Violation("port", "must be between 1 and 65535")) }
+        let definition = ServerDefinition(
+            name: self.name,
+            host: self.host,
+            port: self.port > 65535 ? 1 : Int(self.port),
+            security: self.security.domain,
+            senderName: self.senderName,
+            senderAddress: self.senderAddress,
+            authType: self.authType.domain,
+            username: self.username,
+            allowPlaintextAuth: self.allowPlaintextAuth,
+            oauth: oauth,
+            rateLimitPerMinute: Int(self.rateLimitPerMinute),
+            isDefault: self.isDefault
+        )
+        let changes = SecretChanges(
+            password: self.hasPassword ? self.password.secretChange : .keep,
+            clientSecret: self.hasClientSecret ? self.clientSecret.secretChange : .keep,
+            refreshToken: self.hasRefreshToken ? self.refreshToken.secretChange : .keep,
+            clientSecretExpiresAt: self.hasClientSecretExpiresAt ? self.clientSecretExpiresAt.date : nil
+        )
+        return (definition, changes, violations)
+    }
+}

@@ -1,0 +1,10 @@
+import PostgresNIO
+
+extension Error {
+    /// The SQLSTATE of a PostgreSQL server error, e.g. `23505` for a unique violation.
+    var sqlState: String? {
+        (self as? PSQLError)?.serverInfo?[.sqlState]
+    }
+
+    var isUniqueViolation: Bool { self.sqlState == "23505" }
+}

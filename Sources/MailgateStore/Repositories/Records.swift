@@ -1,0 +1,131 @@
+import Foundation
+import MailgateCore
+
+/// A tenant as stored.
+public struct TenantRecord: Sendable, Hashable {
+    public var id: UUID
+    public var slug: String
+    public var displayName: String
+    public var status: TenantStatus
+    public var alertContacts: [String]
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+/// An API key as stored: never its secret, only who it acts for and when it was used.
+public struct APIKeyRecord: Sendable, Hashable {
+    public var id: String
+    /// nil for operator keys.
+    public var tenantID: UUID?
+    public var description: String
+    public var createdAt: Date
+    public var revokedAt: Date?
+    public var lastUsedAt: Date?
+}
+
+/// What the authenticator needs to verify a presented key.
+public struct KeyVerificationRecord: Sendable, Hashable {
+    public var keyID: String
+    public var secretHash: [UInt8]
+    public var tenantID: UUID?
+    public var tenantSlug: String?
+    public var tenantStatus: TenantStatus?
+    public var revoked: Bool
+    public var lastUsedAt: Date?
+}
+
+/// Whether a secret is set, and when; never its value.
+public struct SecretMetadata: Sendable, Hashable {
+    public var isSet: Bool
+    public var setAt: Date?
+    public var expiresAt: Date?
+    public var expirySource: ExpiryDateSource?
+
+    public init(isSet: Bool = false, setAt: Date? = nil, expiresAt: Date? = nil, expirySource: ExpiryDateSource? = nil) {
+        self.isSet = isSet
+        self.setAt = setAt
+        self.expiresAt = expiresAt
+        self.expirySource = expirySource
+    }
+}
+
+/// An output server as stored: its definition, the state of each secret, and the
+/// sealed values (opened only through the vault, where a secret is used).
+public struct ServerRecord: Sendable, Hashable {
+    public var id: UUID
+    public var tenantID: UUID
+    public var definition: ServerDefinition
+    public var password: SecretMetadata
+    public var clientSecret: SecretMetadata
+    public var refreshToken: SecretMetadata
+    public var accessToken: SecretMetadata
+    public var version: Int64
+    public var lastValidation: String
+    public var lastValidatedAt: Date?
+    public var createdAt: Date
+    public var updatedAt: Date
+    /// Sealed envelopes by column; never shown.
+    var sealed: [SecretColumn: String]
+
+    /// Which secrets are present, for validation.
+    public var storedSecrets: StoredSecrets {
+        StoredSecrets(hasPassword: self.password.isSet, hasClientSecret: self.clientSecret.isSet, hasRefreshToken: self.refreshToken.isSet)
+    }
+
+    /// Where the seal of `column` lives (its additional data).
+    public func location(of column: SecretColumn) -> SecretLocation {
+        SecretLocation(tenantID: self.tenantID.uuidString, serverID: self.id.uuidString, column: column.rawValue)
+    }
+
+    /// Opens one secret; nil when it is not set.
+    public func openSecret(_ column: SecretColumn, with vault: Vault) throws -> Secret? {
+        guard let envelope = self.sealed[column] else { return nil }
+        do {
+            return try vault.open(envelope, at: self.location(of: column))
+        } catch {
+            throw StoreError(.secretUnreadable, error.description, underlying: error)
+        }
+    }
+}
+
+/// One entry of a tenant's notification panel.
+public struct EventRecord: Sendable, Hashable {
+    public var id: Int64
+    public var tenantID: UUID?
+    public var kind: String
+    public var severity: EventSeverity
+    public var serverID: UUID?
+    public var message: String
+    public var details: [String: String]
+    public var actor: String
+    public var createdAt: Date
+}
+
+/// An event to append.
+public struct NewEvent: Sendable, Hashable {
+    public var tenantID: UUID?
+    public var kind: String
+    public var severity: EventSeverity
+    public var serverID: UUID?
+    public var message: String
+    public var details: [String: String]
+    public var actor: String
+
+    public init(
+        tenantID: UUID?,
+        kind: String,
+        severity: EventSeverity = .info,
+        serverID: UUID? = nil,
+        message: String,
+        details: [String: String] = [:],
+        actor: String = ""
+    ) {
+        self.tenantID = tenantID
+        self.kind = kind
+        self.severity = severity
+        self.serverID = serverID
+        self.message = message
+        self.details = details
+        self.actor = actor
+    }
+}

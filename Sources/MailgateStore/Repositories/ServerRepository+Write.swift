@@ -1,0 +1,176 @@
+import Foundation
+import Logging
+import MailgateCore
+import PostgresNIO
+
+extension ServerRepository {
+    /// A sealed secret column as it will be written.
+    struct SealedColumn {
+        var sealed: String?
+        var setAt: Date?
+    }
+
+    /// The secret columns of a put, sealed, with the client secret's expiry.
+    struct SealedWrite {
+        var columns: [SecretColumn: SealedColumn] = [:]
+        var clientSecretExpiresAt: Date?
+        var clientSecretExpirySource: ExpiryDateSource?
+        var accessTokenExpiresAt: Date?
+        /// Names of the secrets this put sets or clears (for the audit event; never values).
+        var changedSecrets: [String] = []
+    }
+
+    /// How long Microsoft lets a client secret live at most: the estimate when the operator gives no date.
+    static let estimatedClientSecretLifetime = DateComponents(month: 24)
+
+    func sealedWrite(id: UUID, tenantID: UUID, existing: ServerRecord?, changes: SecretChanges, now: Date) -> SealedWrite {
+        var write = SealedWrite()
+        let location = { (column: SecretColumn) in
+            SecretLocation(tenantID: tenantID.uuidString, serverID: id.uuidString, column: column.rawValue)
+        }
+        let inputs: [(SecretColumn, SecretChange)] = [
+            (.password, changes.password), (.clientSecret, changes.clientSecret), (.refreshToken, changes.refreshToken),
+        ]
+        for (column, change) in inputs {
+            switch change {
+            case .keep:
+                write.columns[column] = SealedColumn(sealed: existing?.sealed[column], setAt: existing.flatMap { Self.metadata($0, column).setAt })
+            case .set(let secret):
+                write.columns[column] = SealedColumn(sealed: self.vault.seal(secret, at: location(column)), setAt: now)
+                write.changedSecrets.append(column.rawValue)
+            case .clear:
+                write.columns[column] = SealedColumn(sealed: nil, setAt: nil)
+                if existing?.sealed[column] != nil { write.changedSecrets.append(column.rawValue) }
+            }
+        }
+        switch changes.clientSecret {
+        case .set:
+            if let given = changes.clientSecretExpiresAt {
+                (write.clientSecretExpiresAt, write.clientSecretExpirySource) = (given, .operator)
+            } else {
+                var calendar = Calendar(identifier: .gregorian)
+                calendar.timeZone = TimeZone(identifier: "UTC")!
+                write.clientSecretExpiresAt = calendar.date(byAdding: Self.estimatedClientSecretLifetime, to: now)
+                write.clientSecretExpirySource = .estimated
+            }
+        case .clear:
+            break
+        case .keep:
+            if let given = changes.clientSecretExpiresAt {
+                (write.clientSecretExpiresAt, write.clientSecretExpirySource) = (given, .operator)
+                write.changedSecrets.append("client_secret_expires_at")
+            } else {
+                write.clientSecretExpiresAt = existing?.clientSecret.expiresAt
+                write.clientSecretExpirySource = existing?.clientSecret.expirySource
+            }
+        }
+        // A cached access token was issued for the old credentials: drop it when any of them changes.
+        let credentialsChanged = write.changedSecrets.contains { $0 != "password" && $0 != "client_secret_expires_at" }
+        if let existing, !credentialsChanged {
+            write.columns[.accessToken] = SealedColumn(sealed: existing.sealed[.accessToken], setAt: existing.accessToken.setAt)
+            write.accessTokenExpiresAt = existing.accessToken.expiresAt
+        } else {
+            write.columns[.accessToken] = SealedColumn(sealed: nil, setAt: nil)
+        }
+        return write
+    }
+
+    static func metadata(_ record: ServerRecord, _ column: SecretColumn) -> SecretMetadata {
+        switch column {
+        case .password: record.password
+        case .clientSecret: record.clientSecret
+        case .refreshToken: record.refreshToken
+        case .accessToken: record.accessToken
+        }
+    }
+
+    func upsert(
+        id: UUID,
+        tenantID: UUID,
+        definition: ServerDefinition,
+        write: SealedWrite,
+        existing: ServerRecord?,
+        on connection: PostgresConnection
+    ) async throws -> ServerRecord {
+        let oauth = definition.authType == .oauth2 ? definition.oauth : nil
+        let password = write.columns[.password], clientSecret = write.columns[.clientSecret]
+        let refreshToken = write.columns[.refreshToken], accessToken = write.columns[.accessToken]
+        let rows = try await connection.query(
+            """
+            INSERT INTO output_servers (
+                id, tenant_id, name, host, port, security, sender_name, sender_address, auth_type, username,
+                allow_plaintext_auth, oauth_provider, oauth_flow, client_id, directory_id, authorization_url,
+                token_url, scopes, password_sealed, password_set_at, client_secret_sealed, client_secret_set_at,
+                client_secret_expires_at, client_secret_expiry_source, refresh_token_sealed, refresh_token_set_at,
+                access_token_sealed, access_token_set_at, access_token_expires_at, rate_limit_per_minute, is_default
+            ) VALUES (
+                \(id), \(tenantID), \(definition.name), \(definition.host), \(definition.port),
+                \(definition.security?.rawValue ?? "starttls"), \(definition.senderName), \(definition.senderAddress),
+                \(definition.authType?.rawValue ?? "none"), \(definition.username), \(definition.allowPlaintextAuth),
+                \(oauth?.provider?.rawValue), \(oauth?.flow?.rawValue), \(oauth?.clientID ?? ""), \(oauth?.directoryID ?? ""),
+                \(oauth?.authorizationURL ?? ""), \(oauth?.tokenURL ?? ""), \(oauth?.scopes ?? []),
+                \(password?.sealed), \(password?.setAt), \(clientSecret?.sealed), \(clientSecret?.setAt),
+                \(write.clientSecretExpiresAt), \(write.clientSecretExpirySource?.rawValue),
+                \(refreshToken?.sealed), \(refreshToken?.setAt),
+                \(accessToken?.sealed), \(accessToken?.setAt), \(write.accessTokenExpiresAt),
+                \(definition.rateLimitPerMinute), \(definition.isDefault)
+            )
+            ON CONFLICT (id) DO UPDATE SET
+                host = EXCLUDED.host, port = EXCLUDED.port, security = EXCLUDED.security,
+                sender_name = EXCLUDED.sender_name, sender_address = EXCLUDED.sender_address,
+                auth_type = EXCLUDED.auth_type, username = EXCLUDED.username,
+                allow_plaintext_auth = EXCLUDED.allow_plaintext_auth, oauth_provider = EXCLUDED.oauth_provider,
+                oauth_flow = EXCLUDED.oauth_flow, client_id = EXCLUDED.client_id, directory_id = EXCLUDED.directory_id,
+                authorization_url = EXCLUDED.authorization_url, token_url = EXCLUDED.token_url, scopes = EXCLUDED.scopes,
+                password_sealed = EXCLUDED.password_sealed, password_set_at = EXCLUDED.password_set_at,
+                client_secret_sealed = EXCLUDED.client_secret_sealed, client_secret_set_at = EXCLUDED.client_secret_set_at,
+                client_secret_expires_at = EXCLUDED.client_secret_expires_at,
+                client_secret_expiry_source = EXCLUDED.client_secret_expiry_source,
+                refresh_token_sealed = EXCLUDED.refresh_token_sealed, refresh_token_set_at = EXCLUDED.refresh_token_set_at,
+                access_token_sealed = EXCLUDED.access_token_sealed, access_token_set_at = EXCLUDED.access_token_set_at,
+                access_token_expires_at = EXCLUDED.access_token_expires_at,
+                rate_limit_per_minute = EXCLUDED.rate_limit_per_minute, is_default = EXCLUDED.is_default,
+                version = output_servers.version + 1, updated_at = now()
+            RETURNING \(unescaped: ServerRow.columns)
+            """,
+            logger: self.logger
+        )
+        return try await ServerRow.decode(rows).first!
+    }
+
+    static func auditEvent(server: ServerRecord, existing: ServerRecord?, changedSecrets: [String], actor: String) -> NewEvent {
+        var details = ["server": server.definition.name, "version": String(server.version)]
+        if !changedSecrets.isEmpty { details["secrets_changed"] = changedSecrets.joined(separator: ",") }
+        if let existing {
+            let changed = Self.changedFields(from: existing.definition, to: server.definition)
+            if !changed.isEmpty { details["changed"] = changed.joined(separator: ",") }
+        }
+        return NewEvent(
+            tenantID: server.tenantID,
+            kind: existing == nil ? EventKind.serverCreated : EventKind.serverUpdated,
+            serverID: server.id,
+            message: "Server \(server.definition.name) \(existing == nil ? "created" : "updated").",
+            details: details,
+            actor: actor
+        )
+    }
+
+    static func changedFields(from old: ServerDefinition, to new: ServerDefinition) -> [String] {
+        var changed: [String] = []
+        func check<Value: Equatable>(_ name: String, _ path: KeyPath<ServerDefinition, Value>) {
+            if old[keyPath: path] != new[keyPath: path] { changed.append(name) }
+        }
+        check("host", \.host)
+        check("port", \.port)
+        check("security", \.security)
+        check("sender_name", \.senderName)
+        check("sender_address", \.senderAddress)
+        check("auth_type", \.authType)
+        check("username", \.username)
+        check("allow_plaintext_auth", \.allowPlaintextAuth)
+        check("oauth", \.oauth)
+        check("rate_limit_per_minute", \.rateLimitPerMinute)
+        check("is_default", \.isDefault)
+        return changed
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Logging
+import MailgateCore
+import PostgresNIO
+
+/// The `tenants` table. Callers validate input first (`TenantRules`); the table's
+/// constraints are the second wall.
+public struct TenantRepository: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    static let columns = "id, slug, display_name, status, alert_contacts, created_at, updated_at"
+
+    /// Creates a tenant and its audit event; `alreadyExists` when the slug is taken.
+    public func create(slug: String, displayName: String, alertContacts: [String], actor: String) async throws -> TenantRecord {
+        do {
+            return try await self.client.transaction(logger: self.logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    INSERT INTO tenants (id, slug, display_name, alert_contacts)
+                    VALUES (\(UUID()), \(slug), \(displayName), \(alertContacts))
+                    RETURNING \(unescaped: Self.columns)
+                    """,
+                    logger: self.logger
+                )
+                let tenant = try await Self.decode(rows).first!
+                try await EventRepository.append(
+                    NewEvent(
+                        tenantID: tenant.id,
+                        kind: EventKind.tenantCreated,
+                        message: "Tenant \(slug) created.",
+                        actor: actor
+                    ),
+                    on: connection,
+                    logger: self.logger
+                )
+                return tenant
+            }
+        } catch where error.isUniqueViolation {
+            throw StoreError(.alreadyExists, "A tenant with slug \(slug) already exists.")
+        }
+    }
+
+    /// The tenant with this id or slug.
+    public func find(idOrSlug: String) async throws -> TenantRecord? {
+        let id = UUID(uuidString: idOrSlug)
+        let rows = try await self.client.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM tenants
+            WHERE \(unescaped: id == nil ? "slug" : "id::text") = \(id.map { $0.uuidString.lowercased() } ?? idOrSlug)
+            """,
+            logger: self.logger
+        )
+        return try await Self.decode(rows).first
+    }
+
+    /// Tenants ordered by slug, after `afterSlug`.
+    public func list(afterSlug: String?, limit: Int) async throws -> [TenantRecord] {
+        let rows = try await self.client.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM tenants
+            WHERE \(afterSlug)::text IS NULL OR slug > \(afterSlug)
+            ORDER BY slug LIMIT \(limit)
+            """,
+            logger: self.logger
+        )
+        return try await Self.decode(rows)
+    }
+
+    /// Changes the given fields; writes `tenant_disabled` / `tenant_enabled` / `tenant_updated`.
+    public func update(
+        id: UUID,
+        displayName: String?,
+        status: TenantStatus?,
+        alertContacts: [String]?,
+        actor: String
+    ) async throws -> TenantRecord {
+        try await self.client.transaction(logger: self.logger) { connection in
+            let currentRows = try await connection.query(
+                "SELECT \(unescaped: Self.columns) FROM tenants WHERE id = \(id) FOR UPDATE",
+                logger: self.logger
+            )
+            guard let current = try await Self.decode(currentRows).first else {
+                throw StoreError(.notFound, "No such tenant.")
+            }
+            let rows = try await connection.query(
+                """
+                UPDATE tenants SET
+                    display_name = \(displayName ?? current.displayName),
+                    status = \((status ?? current.status).rawValue),
+                    alert_contacts = \(alertContacts ?? current.alertContacts),
+                    updated_at = now()
+                WHERE id = \(id)
+                RETURNING \(unescaped: Self.columns)
+                """,
+                logger: self.logger
+            )
+            let updated = try await Self.decode(rows).first!
+            var changed: [String] = []
+            if updated.displayName != current.displayName { changed.append("display_name") }
+            if updated.alertContacts != current.alertContacts { changed.append("alert_contacts") }
+            if updated.status != current.status { changed.append("status") }
+            let (kind, severity, message): (String, EventSeverity, String) =
+                switch (current.status, updated.status) {
+                case (.active, .disabled):
+                    (EventKind.tenantDisabled, .warning, "Tenant \(current.slug) disabled: its keys are refused; queued mail stays queued.")
+                case (.disabled, .active):
+                    (EventKind.tenantEnabled, .info, "Tenant \(current.slug) enabled.")
+                default:
+                    (EventKind.tenantUpdated, .info, "Tenant \(current.slug) updated.")
+                }
+            try await EventRepository.append(
+                NewEvent(
+                    tenantID: id,
+                    kind: kind,
+                    severity: severity,
+                    message: message,
+                    details: ["changed": changed.joined(separator: ",")],
+                    actor: actor
+                ),
+                on: connection,
+                logger: self.logger
+            )
+            return updated
+        }
+    }
+
+    static func decode(_ rows: PostgresRowSequence) async throws -> [TenantRecord] {
+        var tenants: [TenantRecord] = []
+        for try await (id, slug, displayName, status, contacts, createdAt, updatedAt) in rows.decode(
+            (UUID, String, String, String, [String], Date, Date).self
+        ) {
+            tenants.append(
+                TenantRecord(
+                    id: id,
+                    slug: slug,
+                    displayName: displayName,
+                    status: TenantStatus(rawValue: status) ?? .disabled,
+                    alertContacts: contacts,
+                    createdAt: createdAt,
+                    updatedAt: updatedAt
+                )
+            )
+        }
+        return tenants
+    }
+}
