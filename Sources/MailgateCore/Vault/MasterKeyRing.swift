@@ -17,9 +17,12 @@ public struct MasterKeyRing: Sendable {
     /// Parses a key ring; throws `VaultError.invalidKeyRing` naming the bad entry (never its value).
     public init(parsing text: String) throws(VaultError) {
         var keys: [UInt32: [UInt8]] = [:]
-        let entries = text.split(whereSeparator: { $0 == "\n" || $0 == "," || $0 == "\r" })
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+        // Lines first (scalars, so CRLF splits too), comments dropped, then commas.
+        let entries = String.UnicodeScalarView(text.unicodeScalars).split(whereSeparator: { $0 == "\n" || $0 == "\r" })
+            .map { String($0).trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+            .flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+            .filter { !$0.isEmpty }
         for (index, entry) in entries.enumerated() {
             let position = "entry \(index + 1)"
             guard let colon = entry.firstIndex(of: ":") else {
