@@ -18,6 +18,22 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "Deadline for the call, in seconds.")
     var timeout: Double = 30
 
+    @Option(help: "Operator keys: the tenant to act in (id or slug), sent as \"tenant\" metadata.")
+    var tenant: String?
+
+    /// Runs `body` with a connected client and closes it afterwards.
+    func withClient<Result: Sendable>(_ body: (MailgateClient) async throws -> Result) async throws -> Result {
+        let client = try self.makeClient()
+        do {
+            let result = try await body(client)
+            await client.close()
+            return result
+        } catch {
+            await client.close()
+            throw error
+        }
+    }
+
     func makeClient() throws -> MailgateClient {
         let environment = ProcessInfo.processInfo.environment
         let address = self.address ?? environment["MAILGATE_ADDRESS"] ?? "127.0.0.1:7587"
@@ -26,6 +42,7 @@ struct ClientOptions: ParsableArguments {
             apiKey: self.key ?? environment["MAILGATE_KEY"]
         )
         configuration.defaultTimeout = .milliseconds(Int64(self.timeout * 1000))
+        if let tenant = self.tenant { configuration.metadata["tenant"] = tenant }
         return MailgateClient(configuration: configuration)
     }
 }
@@ -63,5 +80,8 @@ func runClientCall(_ body: () async throws -> Void) async throws {
         for violation in error.fieldViolations { message += "\n  \(violation.field): \(violation.description)" }
         FileHandle.standardError.write(Data((message + "\n").utf8))
         throw ExitCode(2)
+    } catch let error as CLIError {
+        FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+        throw ExitCode(64)
     }
 }

@@ -13,6 +13,9 @@ struct Mailgate: AsyncParsableCommand {
             environment, the environment over a --config-file.
             """,
         version: MailgateVersion.current,
-        subcommands: [ServeCommand.self, MigrateCommand.self, PingCommand.self, WhoAmICommand.self, BenchCommand.self]
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, TenantCommand.self, KeyCommand.self, ServerCommand.self,
+            EventsCommand.self, VaultCommand.self, PingCommand.self, WhoAmICommand.self, BenchCommand.self,
+        ]
     )
 }

@@ -1,0 +1,129 @@
+import Foundation
+import MailgateProto
+import SwiftProtobuf
+import Yams
+
+/// An output server as written in a YAML or JSON file for `mailgate server put --file`.
+/// Keys are the proto field names; secrets are never in the file (give them with
+/// `--password-file`, `--client-secret-file`, `--refresh-token-file`).
+struct ServerFile: Codable {
+    struct OAuth: Codable {
+        var provider: String?
+        var flow: String?
+        var client_id: String?
+        var directory_id: String?
+        var authorization_url: String?
+        var token_url: String?
+        var scopes: [String]?
+    }
+
+    var name: String?
+    var host: String?
+    var port: UInt32?
+    var security: String?
+    var sender_name: String?
+    var sender_address: String?
+    var auth_type: String?
+    var username: String?
+    var allow_plaintext_auth: Bool?
+    var oauth: OAuth?
+    var client_secret_expires_at: String?
+    var rate_limit_per_minute: UInt32?
+    var is_default: Bool?
+
+    /// Reads a `.json` file with JSON rules, anything else as YAML.
+    static func load(path: String) throws -> ServerFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CLIError("Cannot read the server file \(path).")
+        }
+        do {
+            if path.lowercased().hasSuffix(".json") {
+                return try JSONDecoder().decode(ServerFile.self, from: data)
+            }
+            return try YAMLDecoder().decode(ServerFile.self, from: data)
+        } catch let error as DecodingError {
+            throw CLIError("\(path): \(Self.explain(error))")
+        } catch {
+            throw CLIError("\(path) is not valid YAML or JSON: \(error)")
+        }
+    }
+
+    private static func explain(_ error: DecodingError) -> String {
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return "\(path.isEmpty ? "" : path + ": ")\(context.debugDescription)"
+        case .keyNotFound(let key, _):
+            return "missing \(key.stringValue)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+
+    /// Applies the file's values to `request`.
+    func apply(to request: inout Mailgate_V1_PutServerRequest) throws {
+        if let name { request.name = name }
+        if let host { request.host = host }
+        if let port { request.port = port }
+        if let security { request.security = try parseSecurity(security) }
+        if let sender_name { request.senderName = sender_name }
+        if let sender_address { request.senderAddress = sender_address }
+        if let auth_type { request.authType = try parseAuthType(auth_type) }
+        if let username { request.username = username }
+        if let allow_plaintext_auth { request.allowPlaintextAuth = allow_plaintext_auth }
+        if let rate_limit_per_minute { request.rateLimitPerMinute = rate_limit_per_minute }
+        if let is_default { request.isDefault = is_default }
+        if let client_secret_expires_at { request.clientSecretExpiresAt = try parseExpiry(client_secret_expires_at) }
+        if let oauth {
+            if let provider = oauth.provider { request.oauth.provider = try parseProvider(provider) }
+            if let flow = oauth.flow { request.oauth.flow = try parseFlow(flow) }
+            if let value = oauth.client_id { request.oauth.clientID = value }
+            if let value = oauth.directory_id { request.oauth.directoryID = value }
+            if let value = oauth.authorization_url { request.oauth.authorizationURL = value }
+            if let value = oauth.token_url { request.oauth.tokenURL = value }
+            if let value = oauth.scopes { request.oauth.scopes = value }
+        }
+    }
+}
+
+func parseSecurity(_ text: String) throws -> Mailgate_V1_Security {
+    switch text.lowercased() {
+    case "none": return .none
+    case "starttls": return .starttls
+    case "tls", "ssl": return .tls
+    default: throw CLIError("Unknown security \(text): use none, starttls or tls.")
+    }
+}
+
+func parseAuthType(_ text: String) throws -> Mailgate_V1_AuthType {
+    switch text.lowercased() {
+    case "none": return .none
+    case "basic": return .basic
+    case "oauth2": return .oauth2
+    default: throw CLIError("Unknown auth type \(text): use none, basic or oauth2.")
+    }
+}
+
+func parseProvider(_ text: String) throws -> Mailgate_V1_OAuthProvider {
+    switch text.lowercased() {
+    case "microsoft": return .microsoft
+    case "google": return .google
+    case "generic": return .generic
+    default: throw CLIError("Unknown OAuth provider \(text): use microsoft, google or generic.")
+    }
+}
+
+func parseFlow(_ text: String) throws -> Mailgate_V1_OAuthFlow {
+    switch text.lowercased() {
+    case "authorization_code", "authorization-code": return .authorizationCode
+    case "client_credentials", "client-credentials": return .clientCredentials
+    default: throw CLIError("Unknown OAuth flow \(text): use authorization_code or client_credentials.")
+    }
+}
+
+/// A date `YYYY-MM-DD` (end of that day, UTC) or a full ISO 8601 time.
+func parseExpiry(_ text: String) throws -> Google_Protobuf_Timestamp {
+    if let date = try? Date(text, strategy: .iso8601) { return Google_Protobuf_Timestamp(date: date) }
+    if let day = try? Date("\(text)T23:59:59Z", strategy: .iso8601) { return Google_Protobuf_Timestamp(date: day) }
+    throw CLIError("\(text) is not a date: use YYYY-MM-DD or an ISO 8601 time.")
+}
