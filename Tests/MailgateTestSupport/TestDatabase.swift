@@ -88,8 +88,12 @@ extension String {
     }
 }
 
-/// The repository root (for migrations/, clients/c/).
+/// The repository root (for migrations/, clients/c/): the nearest folder above the caller holding Package.swift.
 public func repositoryRoot(file: StaticString = #filePath) -> URL {
     if let root = ProcessInfo.processInfo.environment["MAILGATE_TEST_ROOT"] { return URL(fileURLWithPath: root) }
-    return URL(fileURLWithPath: "\(file)").deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    var folder = URL(fileURLWithPath: "\(file)").deletingLastPathComponent()
+    while folder.path != "/", !FileManager.default.fileExists(atPath: folder.appendingPathComponent("Package.swift").path) {
+        folder.deleteLastPathComponent()
+    }
+    return folder
 }

@@ -1,0 +1,94 @@
+import Foundation
+import MailgateCore
+import MailgateService
+import MailgateStore
+import MailgateTestSupport
+import Testing
+
+/// The operator CLI as a person or script runs it, against a running server and its database.
+@Suite("Operator CLI")
+struct CLITests {
+    static var executable: URL { repositoryRoot().appendingPathComponent(".build/debug/mailgate") }
+
+    /// Runs the CLI; returns exit status and standard output.
+    static func mailgate(_ arguments: [String], _ environment: [String: String]) throws -> (Int32, String) {
+        try runProgram(Self.executable, arguments, environment: environment)
+    }
+
+    @Test("bootstrap, tenants, keys, servers from a YAML file with a secret file, events and rotation")
+    func operatorSession() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.executable.path), "swift build first")
+        let oldKey = "1:\(MasterKeyRing.randomKeyBase64())"
+        try await AdminFixture.run(masterKeys: try MasterKeyRing(parsing: oldKey)) { fixture in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mailgate-cli-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+
+            // Bootstrap an operator key straight in the database.
+            let (createStatus, operatorKey) = try Self.mailgate(["key", "create-operator"], ["MAILGATE_DATABASE_URL": fixture.database.url])
+            #expect(createStatus == 0)
+            #expect(APIKey(parsing: operatorKey) != nil)
+            let environment = ["MAILGATE_ADDRESS": "127.0.0.1:\(fixture.port)", "MAILGATE_KEY": operatorKey]
+
+            #expect(try Self.mailgate(["tenant", "create", "cli-tenant", "--alert-contact", "ops@example.com"], environment).0 == 0)
+            let (keyStatus, keyJSON) = try Self.mailgate(["key", "create", "--tenant", "cli-tenant", "--format", "json"], environment)
+            #expect(keyStatus == 0)
+            let created = try JSONSerialization.jsonObject(with: Data(keyJSON.utf8)) as? [String: String]
+            let tenantKey = try #require(created?["key"])
+
+            let yaml = folder.appendingPathComponent("server.yaml")
+            try """
+            name: relay
+            host: smtp.example.com
+            port: 587
+            security: starttls
+            sender_name: Billing
+            sender_address: billing@example.com
+            auth_type: basic
+            username: billing
+            """.write(to: yaml, atomically: true, encoding: .utf8)
+            let passwordFile = folder.appendingPathComponent("password")
+            let password = "cli-password-\(UUID().uuidString)"
+            try (password + "\n").write(to: passwordFile, atomically: true, encoding: .utf8)
+            let (putStatus, putOutput) = try Self.mailgate(
+                ["server", "put", "--tenant", "cli-tenant", "--file", yaml.path, "--password-file", passwordFile.path, "--format", "json"],
+                environment
+            )
+            #expect(putStatus == 0)
+            #expect(!putOutput.contains(password))
+
+            let (listStatus, listJSON) = try Self.mailgate(["server", "list", "--tenant", "cli-tenant", "--format", "json"], environment)
+            #expect(listStatus == 0)
+            let servers = try JSONSerialization.jsonObject(with: Data(listJSON.utf8)) as? [[String: String]]
+            #expect(servers?.map { $0["name"] } == ["relay"])
+            #expect(servers?.first?["default"] == "yes")
+
+            // The tenant key reads its servers but cannot change them.
+            let tenantEnvironment = ["MAILGATE_ADDRESS": "127.0.0.1:\(fixture.port)", "MAILGATE_KEY": tenantKey]
+            #expect(try Self.mailgate(["server", "get", "relay"], tenantEnvironment).0 == 0)
+            #expect(try Self.mailgate(["server", "delete", "relay"], tenantEnvironment).0 == 2)
+
+            // A bad put exits 2 and stores nothing.
+            #expect(try Self.mailgate(["server", "put", "broken", "--tenant", "cli-tenant", "--host", "no such host"], environment).0 == 2)
+
+            let (eventsStatus, events) = try Self.mailgate(["events", "--tenant", "cli-tenant", "--format", "json"], environment)
+            #expect(eventsStatus == 0)
+            #expect(events.contains("server_created"))
+
+            // Rotation to a second key, then the ring of only the new key opens the password.
+            let newKey = "2:\(MasterKeyRing.randomKeyBase64())"
+            let rotate = try Self.mailgate(
+                ["vault", "rotate"],
+                ["MAILGATE_DATABASE_URL": fixture.database.url, "MAILGATE_MASTER_KEYS": "\(oldKey),\(newKey)"]
+            )
+            #expect(rotate.0 == 0)
+            #expect(rotate.1.contains("re-sealed: 1 secrets"))
+            let tenantID = try await fixture.tenantID("cli-tenant")
+            let server = try await fixture.database.withClient { postgres in
+                try await MailgateStoreProbe.server(postgres, tenantID: tenantID, name: "relay")
+            }
+            let newVault = Vault(keyRing: try MasterKeyRing(parsing: newKey))
+            #expect(try server.openSecret(.password, with: newVault)?.exposedValue == password)
+        }
+    }
+}
