@@ -30,8 +30,14 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Seconds to measure.")
     var duration = 5.0
 
-    @Option(help: "The call to make: whoami (authenticated) or check (no key).")
+    @Option(help: "The call to make: whoami (authenticated), check (no key) or getserver (key check + PostgreSQL read).")
     var method: BenchMethod = .whoami
+
+    @Option(help: "getserver: the server (id or name) to read.")
+    var server: String = ""
+
+    @Option(help: "getserver with an operator key: the tenant (id or slug).")
+    var tenant: String = ""
 
     @Option(help: "Output format: table or json.")
     var format: OutputFormat = .table
@@ -46,8 +52,7 @@ struct BenchCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let (host, port) = try parseListenAddress(self.address ?? environment["MAILGATE_ADDRESS"] ?? "127.0.0.1:7587")
         let metadata = (self.key ?? environment["MAILGATE_KEY"]).map { ["authorization": "Bearer \($0)"] } ?? [:]
-        let payload: [UInt8] = []  // Both requests are empty messages.
-        let methodName = self.method == .whoami ? "/mailgate.v1.Health/WhoAmI" : "/mailgate.v1.Health/Check"
+        let (methodName, payload) = try self.call()
         var pool: [RPCClientConnection] = []
         for _ in 0..<self.connections {
             pool.append(try await RPCClientConnection.connect(host: host, port: port))
@@ -111,9 +116,27 @@ struct BenchCommand: AsyncParsableCommand {
     }
 }
 
+extension BenchCommand {
+    /// The method and serialized request of each call.
+    func call() throws -> (String, [UInt8]) {
+        switch self.method {
+        case .whoami:
+            return ("/mailgate.v1.Health/WhoAmI", [])
+        case .check:
+            return ("/mailgate.v1.Health/Check", [])
+        case .getserver:
+            var request = Mailgate_V1_GetServerRequest()
+            request.server = self.server
+            request.tenant = self.tenant
+            return ("/mailgate.v1.Admin/GetServer", try request.serializedBytes())
+        }
+    }
+}
+
 enum BenchMethod: String, ExpressibleByArgument, CaseIterable {
     case whoami
     case check
+    case getserver
 }
 
 private struct WorkerResult: Sendable {
