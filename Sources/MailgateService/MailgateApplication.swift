@@ -51,6 +51,7 @@ public final class MailgateApplication: Sendable {
     public let vault: Vault
     public let authenticator: KeyAuthenticator
     public let keys: APIKeyRepository
+    public let databaseHealth: DatabaseHealth
     let configuration: Configuration
     let logger: Logger
 
@@ -60,7 +61,13 @@ public final class MailgateApplication: Sendable {
         self.postgres = PostgresClient(configuration: configuration.database, backgroundLogger: logger)
         self.vault = Vault(keyRing: configuration.masterKeys)
         self.keys = APIKeyRepository(client: self.postgres, logger: logger)
-        self.authenticator = KeyAuthenticator(keys: self.keys, cacheTTL: configuration.keyCacheTTL, logger: logger)
+        self.databaseHealth = DatabaseHealth(client: self.postgres, logger: logger)
+        self.authenticator = KeyAuthenticator(
+            keys: self.keys,
+            health: self.databaseHealth,
+            cacheTTL: configuration.keyCacheTTL,
+            logger: logger
+        )
         var router = RPCRouter<Principal>()
         let servingState = ServingState()
         HealthHandlers(version: MailgateVersion.current, isDraining: { servingState.isDraining })
@@ -69,7 +76,8 @@ public final class MailgateApplication: Sendable {
             tenants: TenantRepository(client: self.postgres, logger: logger),
             keys: self.keys,
             servers: ServerRepository(client: self.postgres, vault: self.vault, logger: logger),
-            events: EventRepository(client: self.postgres, logger: logger)
+            events: EventRepository(client: self.postgres, logger: logger),
+            health: self.databaseHealth
         ).register(into: &router)
         self.rpcServer = try RPCServer(
             configuration: configuration.rpc,
@@ -126,6 +134,7 @@ public final class MailgateApplication: Sendable {
             )
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await heartbeat.run() }
+                group.addTask { try await app.databaseHealth.run() }
                 group.addTask { try await app.rpcServer.run() }
             }
         }

@@ -10,8 +10,8 @@ struct CClientTests {
     static var binary: URL { repositoryRoot().appendingPathComponent("clients/c/build/mailgate-example") }
 
     /// Runs the C example program; returns its exit status and standard output.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
-        try runProgram(Self.binary, arguments, environment: environment)
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (Int32, String) {
+        try await runProgram(Self.binary, arguments, environment: environment)
     }
 
     @Test("Check, WhoAmI, an unauthenticated call and an unknown method, all from C")
@@ -21,25 +21,25 @@ struct CClientTests {
             "build the C client first: make -C clients/c (scripts/test does)"
         )
         try await withRunningApplication { _, port, _ in
-            let check = try Self.run(["--port", "\(port)", "check"])
+            let check = try await Self.run(["--port", "\(port)", "check"])
             #expect(check.0 == 0)
             #expect(check.1.hasPrefix("status=SERVING version="))
 
-            let whoami = try Self.run(["--port", "\(port)", "--key", testOperatorKey.presentedForm.exposedValue, "whoami"])
+            let whoami = try await Self.run(["--port", "\(port)", "--key", testOperatorKey.presentedForm.exposedValue, "whoami"])
             #expect(whoami.0 == 0)
             #expect(whoami.1 == "key_id=\(testOperatorKey.id) scope=operator tenant=")
 
-            let fromEnvironment = try Self.run(
+            let fromEnvironment = try await Self.run(
                 ["--port", "\(port)", "whoami"],
                 environment: ["MAILGATE_KEY": testOperatorKey.presentedForm.exposedValue]
             )
             #expect(fromEnvironment.0 == 0)
 
-            let anonymous = try Self.run(["--port", "\(port)", "whoami"])
+            let anonymous = try await Self.run(["--port", "\(port)", "whoami"])
             #expect(anonymous.0 == 2)
             #expect(anonymous.1.hasPrefix("error code=16 name=UNAUTHENTICATED"))
 
-            let unknown = try Self.run(["--port", "\(port)", "--key", testOperatorKey.presentedForm.exposedValue, "raw", "/mailgate.v1.Nope/Nothing"])
+            let unknown = try await Self.run(["--port", "\(port)", "--key", testOperatorKey.presentedForm.exposedValue, "raw", "/mailgate.v1.Nope/Nothing"])
             #expect(unknown.0 == 2)
             #expect(unknown.1.hasPrefix("error code=12 name=UNIMPLEMENTED"))
         }

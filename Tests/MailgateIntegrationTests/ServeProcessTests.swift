@@ -21,8 +21,8 @@ struct ServeProcessTests {
         return port
     }
 
-    static func runCLI(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
-        try runProgram(Self.executable, arguments, environment: environment)
+    static func runCLI(_ arguments: [String], environment: [String: String] = [:]) async throws -> (Int32, String) {
+        try await runProgram(Self.executable, arguments, environment: environment)
     }
 
     @Test("serve starts from environment settings, answers the CLI, and exits 0 on SIGTERM")
@@ -57,13 +57,13 @@ struct ServeProcessTests {
             #expect(serving)
             await client.close()
 
-            let ping = try Self.runCLI(["ping", "--address", "127.0.0.1:\(port)", "--format", "json"])
+            let ping = try await Self.runCLI(["ping", "--address", "127.0.0.1:\(port)", "--format", "json"])
             #expect(ping.0 == 0)
             #expect(ping.1.contains("\"status\":\"SERVING\""))
-            let whoami = try Self.runCLI(["whoami", "--address", "127.0.0.1:\(port)"], environment: ["MAILGATE_KEY": key])
+            let whoami = try await Self.runCLI(["whoami", "--address", "127.0.0.1:\(port)"], environment: ["MAILGATE_KEY": key])
             #expect(whoami.0 == 0)
             #expect(whoami.1.contains("operator"))
-            let anonymous = try Self.runCLI(["whoami", "--address", "127.0.0.1:\(port)"])
+            let anonymous = try await Self.runCLI(["whoami", "--address", "127.0.0.1:\(port)"])
             #expect(anonymous.0 == 2)
 
             kill(server.processIdentifier, SIGTERM)

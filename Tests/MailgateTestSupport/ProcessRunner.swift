@@ -1,21 +1,34 @@
+import Dispatch
 import Foundation
 
 /// Runs a program to completion; returns its exit status and standard output
 /// (trimmed). Standard error is discarded.
+///
+/// The wait happens on a Dispatch thread, not on the test's task: a blocked cooperative
+/// thread could starve the in-process server the program is talking to.
 public func runProgram(
     _ executable: URL,
     _ arguments: [String],
     environment: [String: String] = [:]
-) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    process.environment = environment
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+) async throws -> (status: Int32, output: String) {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            do {
+                let process = Process()
+                process.executableURL = executable
+                process.arguments = arguments
+                process.environment = environment
+                let output = Pipe()
+                process.standardOutput = output
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                let data = output.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                continuation.resume(returning: (process.terminationStatus, text))
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
 }

@@ -40,6 +40,12 @@ public struct TestDatabase: Sendable {
         try await Self.withRunningClient(configuration: self.configuration, body)
     }
 
+    /// Runs `body` with a client of the server's maintenance database (to change this
+    /// database from outside, e.g. refuse its connections).
+    public static func withServerClient(_ body: (PostgresClient) async throws -> Void) async throws {
+        try await Self.withAdminClient(try Self.adminURL(), body)
+    }
+
     static let logger = Logger(label: "mailgate.test-database")
 
     static func adminURL() throws -> String {

@@ -7,7 +7,7 @@ import MailgateStore
 
 extension AdminHandlers {
     func registerEventMethods(into router: inout RPCRouter<Principal>) {
-        router.register(Self.service + "ListEvents", request: Mailgate_V1_ListEventsRequest.self) { request, context in
+        router.registerStoreBacked(Self.service + "ListEvents", request: Mailgate_V1_ListEventsRequest.self, health: self.health) { request, context in
             let tenant = try await self.resolver.optionalTenant(request.tenant, context: context)
             var serverID: UUID?
             if !request.server.isEmpty {

@@ -7,7 +7,7 @@ import MailgateStore
 
 extension AdminHandlers {
     func registerKeyMethods(into router: inout RPCRouter<Principal>) {
-        router.register(Self.service + "CreateApiKey", request: Mailgate_V1_CreateApiKeyRequest.self) { request, context in
+        router.registerStoreBacked(Self.service + "CreateApiKey", request: Mailgate_V1_CreateApiKeyRequest.self, health: self.health) { request, context in
             let principal = try context.requireOperator()
             if request.description_p.count > 200 || request.description_p.containsControlCharacters {
                 throw ValidationError(
@@ -38,14 +38,14 @@ extension AdminHandlers {
             return response
         }
 
-        router.register(Self.service + "RevokeApiKey", request: Mailgate_V1_RevokeApiKeyRequest.self) { request, context in
+        router.registerStoreBacked(Self.service + "RevokeApiKey", request: Mailgate_V1_RevokeApiKeyRequest.self, health: self.health) { request, context in
             let principal = try context.requireOperator()
             let record = try await self.keys.revoke(id: request.keyID, tenantID: nil, actor: principal.keyID)
             context.logger.info("API key revoked", metadata: ["key_id": "\(record.id)", "actor": "\(principal.keyID)"])
             return Mailgate_V1_ApiKey(record)
         }
 
-        router.register(Self.service + "ListApiKeys", request: Mailgate_V1_ListApiKeysRequest.self) { request, context in
+        router.registerStoreBacked(Self.service + "ListApiKeys", request: Mailgate_V1_ListApiKeysRequest.self, health: self.health) { request, context in
             let tenant = try await self.resolver.optionalTenant(request.tenant, context: context)
             var response = Mailgate_V1_ListApiKeysResponse()
             response.keys = try await self.keys.list(tenantID: tenant?.id, includeRevoked: request.includeRevoked)

@@ -7,7 +7,7 @@ import MailgateStore
 
 extension AdminHandlers {
     func registerServerMethods(into router: inout RPCRouter<Principal>) {
-        router.register(Self.service + "PutServer", request: Mailgate_V1_PutServerRequest.self) { request, context in
+        router.registerStoreBacked(Self.service + "PutServer", request: Mailgate_V1_PutServerRequest.self, health: self.health) { request, context in
             let principal = try context.requireOperator()
             let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
             let (requested, changes, inputViolations) = request.definitionAndChanges
@@ -39,12 +39,12 @@ extension AdminHandlers {
             return Mailgate_V1_OutputServer(outcome.server)
         }
 
-        router.register(Self.service + "GetServer", request: Mailgate_V1_GetServerRequest.self) { request, context in
+        router.registerStoreBacked(Self.service + "GetServer", request: Mailgate_V1_GetServerRequest.self, health: self.health) { request, context in
             let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
             return Mailgate_V1_OutputServer(try await self.server(request.server, in: tenant))
         }
 
-        router.register(Self.service + "ListServers", request: Mailgate_V1_ListServersRequest.self) { request, context in
+        router.registerStoreBacked(Self.service + "ListServers", request: Mailgate_V1_ListServersRequest.self, health: self.health) { request, context in
             let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
             let limit = PageToken.pageSize(request.pageSize)
             let page = try await self.servers.list(tenantID: tenant.id, afterName: try PageToken.decode(request.pageToken), limit: limit + 1)
@@ -56,7 +56,7 @@ extension AdminHandlers {
             return response
         }
 
-        router.register(Self.service + "DeleteServer", request: Mailgate_V1_DeleteServerRequest.self) { request, context in
+        router.registerStoreBacked(Self.service + "DeleteServer", request: Mailgate_V1_DeleteServerRequest.self, health: self.health) { request, context in
             let principal = try context.requireOperator()
             let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
             guard !request.server.isEmpty else {

@@ -7,7 +7,7 @@ import MailgateStore
 
 extension AdminHandlers {
     func registerTenantMethods(into router: inout RPCRouter<Principal>) {
-        router.register(Self.service + "CreateTenant", request: Mailgate_V1_CreateTenantRequest.self) { request, context in
+        router.registerStoreBacked(Self.service + "CreateTenant", request: Mailgate_V1_CreateTenantRequest.self, health: self.health) { request, context in
             let principal = try context.requireOperator()
             let violations = TenantRules.slugViolations(request.slug)
                 + TenantRules.displayNameViolations(request.displayName)
@@ -23,7 +23,7 @@ extension AdminHandlers {
             return Mailgate_V1_Tenant(tenant)
         }
 
-        router.register(Self.service + "GetTenant", request: Mailgate_V1_GetTenantRequest.self) { request, context in
+        router.registerStoreBacked(Self.service + "GetTenant", request: Mailgate_V1_GetTenantRequest.self, health: self.health) { request, context in
             let reference = try await self.resolver.requireTenant(request.tenant, context: context)
             guard let tenant = try await self.tenants.find(idOrSlug: reference.id.uuidString) else {
                 throw RPCError(code: .notFound, message: "No tenant \(request.tenant).")
@@ -31,7 +31,7 @@ extension AdminHandlers {
             return Mailgate_V1_Tenant(tenant)
         }
 
-        router.register(Self.service + "ListTenants", request: Mailgate_V1_ListTenantsRequest.self) { request, context in
+        router.registerStoreBacked(Self.service + "ListTenants", request: Mailgate_V1_ListTenantsRequest.self, health: self.health) { request, context in
             _ = try context.requireOperator()
             let limit = PageToken.pageSize(request.pageSize)
             let page = try await self.tenants.list(afterSlug: try PageToken.decode(request.pageToken), limit: limit + 1)
@@ -41,7 +41,7 @@ extension AdminHandlers {
             return response
         }
 
-        router.register(Self.service + "UpdateTenant", request: Mailgate_V1_UpdateTenantRequest.self) { request, context in
+        router.registerStoreBacked(Self.service + "UpdateTenant", request: Mailgate_V1_UpdateTenantRequest.self, health: self.health) { request, context in
             let principal = try context.requireOperator()
             let reference = try await self.resolver.requireTenant(request.tenant, context: context)
             var violations: [Violation] = []

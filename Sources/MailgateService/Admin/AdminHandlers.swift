@@ -4,6 +4,7 @@ import MailgateCore
 import MailgateProto
 import MailgateRPC
 import MailgateStore
+import SwiftProtobuf
 
 /// `mailgate.v1.Admin`: tenants, API keys, output servers and events.
 ///
@@ -18,8 +19,16 @@ public struct AdminHandlers: Sendable {
     let servers: ServerRepository
     let events: EventRepository
     let resolver: TenantResolver
+    let health: DatabaseHealth
 
-    public init(tenants: TenantRepository, keys: APIKeyRepository, servers: ServerRepository, events: EventRepository) {
+    public init(
+        tenants: TenantRepository,
+        keys: APIKeyRepository,
+        servers: ServerRepository,
+        events: EventRepository,
+        health: DatabaseHealth
+    ) {
+        self.health = health
         self.tenants = tenants
         self.keys = keys
         self.servers = servers
@@ -32,5 +41,21 @@ public struct AdminHandlers: Sendable {
         self.registerKeyMethods(into: &router)
         self.registerServerMethods(into: &router)
         self.registerEventMethods(into: &router)
+    }
+}
+
+extension RPCRouter<Principal> {
+    /// Registers an Admin or Mailer handler whose database failures reach the client as
+    /// UNAVAILABLE or ABORTED (see `DatabaseErrors`), and that is refused at once
+    /// while the database is unreachable.
+    mutating func registerStoreBacked<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ method: String,
+        request: Request.Type,
+        health: DatabaseHealth,
+        handler: @escaping @Sendable (Request, CallContext<Principal>) async throws -> Response
+    ) {
+        self.register(method, request: request) { request, context in
+            try await health.guarding { try await handler(request, context) }
+        }
     }
 }

@@ -19,13 +19,21 @@ public final class KeyAuthenticator: CallAuthenticator, Sendable {
     }
 
     private let keys: APIKeyRepository
+    private let health: DatabaseHealth?
     private let cacheTTL: Duration
     private let maximumEntries: Int
     private let logger: Logger
     private let cache = Mutex<[String: Entry]>([:])
 
-    public init(keys: APIKeyRepository, cacheTTL: Duration = .seconds(2), maximumEntries: Int = 10_000, logger: Logger) {
+    public init(
+        keys: APIKeyRepository,
+        health: DatabaseHealth? = nil,
+        cacheTTL: Duration = .seconds(2),
+        maximumEntries: Int = 10_000,
+        logger: Logger
+    ) {
         self.keys = keys
+        self.health = health
         self.cacheTTL = cacheTTL
         self.maximumEntries = maximumEntries
         self.logger = logger
@@ -60,7 +68,12 @@ public final class KeyAuthenticator: CallAuthenticator, Sendable {
         let cached = self.cache.withLock { $0[keyID] }
         if let cached, now - cached.fetchedAt < self.cacheTTL { return (cached.record, false) }
 
-        let record = try await self.keys.verificationRecord(id: keyID)
+        let record: KeyVerificationRecord?
+        if let health = self.health {
+            record = try await health.guarding { try await self.keys.verificationRecord(id: keyID) }
+        } else {
+            record = try await DatabaseErrors.mapping { try await self.keys.verificationRecord(id: keyID) }
+        }
         self.cache.withLock { entries in
             if entries.count >= self.maximumEntries { entries.removeAll(keepingCapacity: true) }
             entries[keyID] = Entry(record: record, fetchedAt: now)

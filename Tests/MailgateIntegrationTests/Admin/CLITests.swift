@@ -11,8 +11,8 @@ struct CLITests {
     static var executable: URL { repositoryRoot().appendingPathComponent(".build/debug/mailgate") }
 
     /// Runs the CLI; returns exit status and standard output.
-    static func mailgate(_ arguments: [String], _ environment: [String: String]) throws -> (Int32, String) {
-        try runProgram(Self.executable, arguments, environment: environment)
+    static func mailgate(_ arguments: [String], _ environment: [String: String]) async throws -> (Int32, String) {
+        try await runProgram(Self.executable, arguments, environment: environment)
     }
 
     @Test("bootstrap, tenants, keys, servers from a YAML file with a secret file, events and rotation")
@@ -25,13 +25,13 @@ struct CLITests {
             defer { try? FileManager.default.removeItem(at: folder) }
 
             // Bootstrap an operator key straight in the database.
-            let (createStatus, operatorKey) = try Self.mailgate(["key", "create-operator"], ["MAILGATE_DATABASE_URL": fixture.database.url])
+            let (createStatus, operatorKey) = try await Self.mailgate(["key", "create-operator"], ["MAILGATE_DATABASE_URL": fixture.database.url])
             #expect(createStatus == 0)
             #expect(APIKey(parsing: operatorKey) != nil)
             let environment = ["MAILGATE_ADDRESS": "127.0.0.1:\(fixture.port)", "MAILGATE_KEY": operatorKey]
 
-            #expect(try Self.mailgate(["tenant", "create", "cli-tenant", "--alert-contact", "ops@example.com"], environment).0 == 0)
-            let (keyStatus, keyJSON) = try Self.mailgate(["key", "create", "--tenant", "cli-tenant", "--format", "json"], environment)
+            #expect(try await Self.mailgate(["tenant", "create", "cli-tenant", "--alert-contact", "ops@example.com"], environment).0 == 0)
+            let (keyStatus, keyJSON) = try await Self.mailgate(["key", "create", "--tenant", "cli-tenant", "--format", "json"], environment)
             #expect(keyStatus == 0)
             let created = try JSONSerialization.jsonObject(with: Data(keyJSON.utf8)) as? [String: String]
             let tenantKey = try #require(created?["key"])
@@ -50,14 +50,14 @@ struct CLITests {
             let passwordFile = folder.appendingPathComponent("password")
             let password = "cli-password-\(UUID().uuidString)"
             try (password + "\n").write(to: passwordFile, atomically: true, encoding: .utf8)
-            let (putStatus, putOutput) = try Self.mailgate(
+            let (putStatus, putOutput) = try await Self.mailgate(
                 ["server", "put", "--tenant", "cli-tenant", "--file", yaml.path, "--password-file", passwordFile.path, "--format", "json"],
                 environment
             )
             #expect(putStatus == 0)
             #expect(!putOutput.contains(password))
 
-            let (listStatus, listJSON) = try Self.mailgate(["server", "list", "--tenant", "cli-tenant", "--format", "json"], environment)
+            let (listStatus, listJSON) = try await Self.mailgate(["server", "list", "--tenant", "cli-tenant", "--format", "json"], environment)
             #expect(listStatus == 0)
             let servers = try JSONSerialization.jsonObject(with: Data(listJSON.utf8)) as? [[String: String]]
             #expect(servers?.map { $0["name"] } == ["relay"])
@@ -65,19 +65,19 @@ struct CLITests {
 
             // The tenant key reads its servers but cannot change them.
             let tenantEnvironment = ["MAILGATE_ADDRESS": "127.0.0.1:\(fixture.port)", "MAILGATE_KEY": tenantKey]
-            #expect(try Self.mailgate(["server", "get", "relay"], tenantEnvironment).0 == 0)
-            #expect(try Self.mailgate(["server", "delete", "relay"], tenantEnvironment).0 == 2)
+            #expect(try await Self.mailgate(["server", "get", "relay"], tenantEnvironment).0 == 0)
+            #expect(try await Self.mailgate(["server", "delete", "relay"], tenantEnvironment).0 == 2)
 
             // A bad put exits 2 and stores nothing.
-            #expect(try Self.mailgate(["server", "put", "broken", "--tenant", "cli-tenant", "--host", "no such host"], environment).0 == 2)
+            #expect(try await Self.mailgate(["server", "put", "broken", "--tenant", "cli-tenant", "--host", "no such host"], environment).0 == 2)
 
-            let (eventsStatus, events) = try Self.mailgate(["events", "--tenant", "cli-tenant", "--format", "json"], environment)
+            let (eventsStatus, events) = try await Self.mailgate(["events", "--tenant", "cli-tenant", "--format", "json"], environment)
             #expect(eventsStatus == 0)
             #expect(events.contains("server_created"))
 
             // Rotation to a second key, then the ring of only the new key opens the password.
             let newKey = "2:\(MasterKeyRing.randomKeyBase64())"
-            let rotate = try Self.mailgate(
+            let rotate = try await Self.mailgate(
                 ["vault", "rotate"],
                 ["MAILGATE_DATABASE_URL": fixture.database.url, "MAILGATE_MASTER_KEYS": "\(oldKey),\(newKey)"]
             )

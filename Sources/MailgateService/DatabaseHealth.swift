@@ -1,0 +1,72 @@
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+
+/// Whether PostgreSQL answers, probed every second with `SELECT 1` and a 3 s timeout;
+/// two failures in a row mark it unreachable, one success reachable again.
+///
+/// While it does not, database-backed calls are refused at once with UNAVAILABLE (and a
+/// retry hint) instead of waiting for a pool connection until their deadline; calls that
+/// need no database (cached keys, Health) keep working.
+public final class DatabaseHealth: Service, Sendable {
+    private let client: PostgresClient
+    private let interval: Duration
+    private let timeout: Duration
+    private let logger: Logger
+    private let available = Atomic<Bool>(true)
+
+    public init(client: PostgresClient, interval: Duration = .seconds(1), timeout: Duration = .seconds(3), logger: Logger) {
+        self.client = client
+        self.interval = interval
+        self.timeout = timeout
+        self.logger = logger
+    }
+
+    /// The last probe's verdict (true before the first).
+    public var isAvailable: Bool { self.available.load(ordering: .relaxed) }
+
+    public func run() async throws {
+        var failures = 0
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            // Two failed probes in a row make an outage: one slow answer on a busy machine does not.
+            failures = await self.probe() ? 0 : failures + 1
+            let answered = failures < 2
+            let was = self.available.exchange(answered, ordering: .relaxed)
+            if was != answered {
+                if answered {
+                    self.logger.notice("database reachable again")
+                } else {
+                    self.logger.error("database unreachable: refusing database-backed calls with UNAVAILABLE")
+                }
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+        }
+    }
+
+    /// Runs `body` if the database is reachable; UNAVAILABLE at once otherwise.
+    func guarding<Result>(_ body: () async throws -> Result) async throws -> Result {
+        guard self.isAvailable else { throw DatabaseErrors.unavailable }
+        return try await DatabaseErrors.mapping(body)
+    }
+
+    private func probe() async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                do {
+                    try await self.client.query("SELECT 1", logger: self.logger)
+                    return true
+                } catch {
+                    return false
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: self.timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+}

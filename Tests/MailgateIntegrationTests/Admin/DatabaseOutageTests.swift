@@ -1,0 +1,60 @@
+import Foundation
+import Logging
+import MailgateClient
+import MailgateCore
+import MailgateProto
+import MailgateRPC
+import MailgateTestSupport
+import PostgresNIO
+import Testing
+
+@Suite("Database outage")
+struct DatabaseOutageTests {
+    @Test("while the database refuses connections calls answer UNAVAILABLE with a retry hint, then work again")
+    func outageAndRecovery() async throws {
+        try await AdminFixture.run { fixture in
+            try await fixture.createTenant("outage")
+            try await fixture.putBasicServer("relay", tenant: "outage")
+            var get = Mailgate_V1_GetServerRequest()
+            get.tenant = "outage"
+            get.server = "relay"
+
+            try await setConnections(allowed: false, database: fixture.database)
+            // A call that started before the outage was noticed may wait for a connection until its
+            // deadline; once the health probe (every second, 2 s timeout) sees it, calls fail at once.
+            var configuration = MailgateClient.Configuration(port: fixture.port, apiKey: testOperatorKey.presentedForm.exposedValue)
+            configuration.defaultTimeout = .seconds(3)
+            let client = MailgateClient(configuration: configuration)
+            let error = try await eventually(limit: .seconds(15)) { () async -> RPCError? in
+                let error = await expectRPCErrorQuietly { _ = try await client.getServer(get) }
+                return error?.code == .deadlineExceeded ? nil : error
+            }
+            let start = ContinuousClock.now
+            let again = await expectRPCErrorQuietly { _ = try await client.getServer(get) }
+            #expect(again?.code == .unavailable)
+            #expect(ContinuousClock.now - start < .milliseconds(500), "refused at once, not after a wait")
+            #expect(error.code == .unavailable)
+            #expect(error.reason == "DATABASE_UNAVAILABLE")
+            #expect(error.retryAfterMilliseconds > 0)
+
+            try await setConnections(allowed: true, database: fixture.database)
+            let server = try await eventually(limit: .seconds(30)) { try? await fixture.operatorClient.getServer(get) }
+            #expect(server.name == "relay")
+            await client.close()
+        }
+    }
+}
+
+/// Refuses (and drops) or allows again every connection to the test database, as an outage would.
+private func setConnections(allowed: Bool, database: TestDatabase) async throws {
+    try await TestDatabase.withServerClient { postgres in
+        let logger = Logger(label: "test")
+        try await postgres.query("ALTER DATABASE \(unescaped: database.name) ALLOW_CONNECTIONS \(unescaped: allowed ? "true" : "false")", logger: logger)
+        if !allowed {
+            try await postgres.query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(database.name)",
+                logger: logger
+            )
+        }
+    }
+}
