@@ -26,6 +26,9 @@ struct KeyCommand: AsyncParsableCommand {
                 var request = Mailgate_V1_CreateApiKeyRequest()
                 request.scope = self.operator ? .operator : .tenant
                 request.description_p = self.description
+                if self.operator, self.client.tenant != nil {
+                    throw CLIError("An operator key belongs to no tenant: drop --tenant, or drop --operator for a tenant key.")
+                }
                 if !self.operator {
                     guard let tenant = self.client.tenant else { throw CLIError("Name the key's tenant with --tenant, or pass --operator.") }
                     request.tenant = tenant

@@ -39,7 +39,8 @@ func readSecret(from path: String, name: String) throws -> String {
         data = contents
     }
     var text = String(decoding: data, as: UTF8.self)
-    if text.hasSuffix("\r\n") { text.removeLast(2) } else if text.hasSuffix("\n") { text.removeLast() }
+    // One removeLast drops "\r\n" too: it is a single Character.
+    if text.hasSuffix("\n") || text.hasSuffix("\r\n") { text.removeLast() }
     guard !text.isEmpty else { throw CLIError("The \(name) file \(path) is empty.") }
     return text
 }

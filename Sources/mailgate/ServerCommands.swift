@@ -85,6 +85,12 @@ struct ServerCommand: AsyncParsableCommand {
             if let rateLimit { request.rateLimitPerMinute = rateLimit }
             if self.default { request.isDefault = true }
             if let expectedVersion { request.expectedVersion = expectedVersion }
+            for (file, clear, name) in [
+                (self.passwordFile, self.clearPassword, "password"), (self.clientSecretFile, self.clearClientSecret, "client-secret"),
+                (self.refreshTokenFile, self.clearRefreshToken, "refresh-token"),
+            ] where file != nil && clear {
+                throw CLIError("--\(name)-file and --clear-\(name) contradict each other: give one.")
+            }
             if [self.passwordFile, self.clientSecretFile, self.refreshTokenFile].filter({ $0 == "-" }).count > 1 {
                 throw CLIError("Only one secret can come from standard input.")
             }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Punycode (RFC 3492) encoding of one domain label, for IDN domains in addresses and
 /// host names (`bücher` → `xn--bcher-kva`).
 enum Punycode {
@@ -6,10 +8,26 @@ enum Punycode {
 
     /// The ASCII form of a label: unchanged when already ASCII, else `xn--` + Punycode.
     static func asciiLabel(_ label: String) -> String? {
-        let scalars = Array(label.lowercased().unicodeScalars)
+        // NFC first, so composed and decomposed spellings give the same A-label.
+        let scalars = Array(label.precomposedStringWithCanonicalMapping.lowercased().unicodeScalars)
+        // Beyond ASCII only letters, combining marks and digits of any script: no spaces, symbols
+        // or fullwidth forms (which IDNA maps or refuses).
+        guard scalars.allSatisfy(Self.isAllowedInLabel) else { return nil }
         if scalars.allSatisfy(\.isASCII) { return String(String.UnicodeScalarView(scalars)) }
         guard let encoded = self.encode(scalars) else { return nil }
         return "xn--" + encoded
+    }
+
+    private static func isAllowedInLabel(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII { return true }
+        if (0xFF00...0xFFEF).contains(scalar.value) { return false }
+        switch scalar.properties.generalCategory {
+        case .lowercaseLetter, .uppercaseLetter, .titlecaseLetter, .otherLetter, .modifierLetter,
+            .nonspacingMark, .spacingMark, .decimalNumber:
+            return true
+        default:
+            return false
+        }
     }
 
     private static func encode(_ input: [Unicode.Scalar]) -> String? {

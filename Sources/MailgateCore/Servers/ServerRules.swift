@@ -7,6 +7,18 @@ public enum ServerRules {
 
     /// Applies presets, normalizes host and addresses (IDN to ASCII), and checks every
     /// rule; returns the violations, all of them, or none.
+    /// The changes that also remove stored secrets the server's auth type no longer uses,
+    /// so a server switched from oauth2 to basic keeps no hidden client secret.
+    public static func droppingUnusedSecrets(_ changes: SecretChanges, authType: AuthenticationType?, stored: StoredSecrets) -> SecretChanges {
+        var changes = changes
+        if authType != .basic, stored.hasPassword, changes.password == .keep { changes.password = .clear }
+        if authType != .oauth2 {
+            if stored.hasClientSecret, changes.clientSecret == .keep { changes.clientSecret = .clear }
+            if stored.hasRefreshToken, changes.refreshToken == .keep { changes.refreshToken = .clear }
+        }
+        return changes
+    }
+
     public static func prepare(
         _ definition: inout ServerDefinition,
         secrets: StoredSecrets,
@@ -19,7 +31,7 @@ public enum ServerRules {
 
         if definition.name.trimmingCharacters(in: .whitespaces).isEmpty {
             fail("name", "is required")
-        } else if definition.name.count > 100 || definition.name.containsControlCharacter {
+        } else if definition.name.unicodeScalars.count > 100 || definition.name.containsControlCharacter {
             fail("name", "must be at most 100 characters without control characters")
         } else if UUID(uuidString: definition.name) != nil {
             fail("name", "must not be a UUID (servers are found by id or name)")
@@ -72,6 +84,13 @@ public enum ServerRules {
 
         if definition.authType != .oauth2, definition.oauth != nil {
             fail("oauth", "is only used with auth_type oauth2")
+        }
+        if definition.authType == .oauth2, case .set = changes.password {
+            fail("password", "is only used with auth_type basic")
+        }
+        if definition.authType != .oauth2 {
+            if case .set = changes.clientSecret { fail("client_secret", "is only used with auth_type oauth2") }
+            if case .set = changes.refreshToken { fail("refresh_token", "is only used with auth_type oauth2") }
         }
         let secretInputs: [(String, SecretChange)] = [
             ("password", changes.password), ("client_secret", changes.clientSecret), ("refresh_token", changes.refreshToken),

@@ -27,7 +27,8 @@ extension AdminHandlers {
                 guard violations.isEmpty else {
                     throw ValidationError("The server \(request.name) is not valid; nothing was changed.", violations: violations)
                 }
-                return (definition, changes)
+                let stored = existing?.storedSecrets ?? StoredSecrets()
+                return (definition, ServerRules.droppingUnusedSecrets(changes, authType: definition.authType, stored: stored))
             }
             context.logger.info(
                 "server \(outcome.change.rawValue)",

@@ -75,7 +75,11 @@ public final class KeyAuthenticator: CallAuthenticator, Sendable {
             record = try await DatabaseErrors.mapping { try await self.keys.verificationRecord(id: keyID) }
         }
         self.cache.withLock { entries in
-            if entries.count >= self.maximumEntries { entries.removeAll(keepingCapacity: true) }
+            if entries.count >= self.maximumEntries {
+                // Unknown ids go first, so callers probing random ids cannot push real keys out.
+                entries = entries.filter { $0.value.record != nil }
+                if entries.count >= self.maximumEntries { entries.removeAll(keepingCapacity: true) }
+            }
             entries[keyID] = Entry(record: record, fetchedAt: now)
         }
         return (record, true)

@@ -23,7 +23,14 @@ extension ServerRepository {
     /// How long Microsoft lets a client secret live at most: the estimate when the operator gives no date.
     static let estimatedClientSecretLifetime = DateComponents(month: 24)
 
-    func sealedWrite(id: UUID, tenantID: UUID, existing: ServerRecord?, changes: SecretChanges, now: Date) -> SealedWrite {
+    func sealedWrite(
+        id: UUID,
+        tenantID: UUID,
+        existing: ServerRecord?,
+        definition: ServerDefinition,
+        changes: SecretChanges,
+        now: Date
+    ) -> SealedWrite {
         var write = SealedWrite()
         let location = { (column: SecretColumn) in
             SecretLocation(tenantID: tenantID.uuidString, serverID: id.uuidString, column: column.rawValue)
@@ -64,8 +71,10 @@ extension ServerRepository {
                 write.clientSecretExpirySource = existing?.clientSecret.expirySource
             }
         }
-        // A cached access token was issued for the old credentials: drop it when any of them changes.
-        let credentialsChanged = write.changedSecrets.contains { $0 != "password" && $0 != "client_secret_expires_at" }
+        // A cached access token was issued for the old credentials and OAuth settings: drop it when they change.
+        let credentialsChanged =
+            write.changedSecrets.contains { $0 != "password" && $0 != "client_secret_expires_at" }
+            || existing?.definition.oauth != definition.oauth || existing?.definition.username != definition.username
         if let existing, !credentialsChanged {
             write.columns[.accessToken] = SealedColumn(sealed: existing.sealed[.accessToken], setAt: existing.accessToken.setAt)
             write.accessTokenExpiresAt = existing.accessToken.expiresAt

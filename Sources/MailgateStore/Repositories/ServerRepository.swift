@@ -43,7 +43,8 @@ public struct ServerRepository: Sendable {
             try await self.lockTenant(tenantID, on: connection)
             let existing = try await ServerRow.decode(
                 try await connection.query(
-                    "SELECT \(unescaped: ServerRow.columns) FROM output_servers WHERE tenant_id = \(tenantID) AND name = \(name)",
+                    // FOR UPDATE: a rotation re-sealing this row commits first, and the put then keeps the new seals.
+                    "SELECT \(unescaped: ServerRow.columns) FROM output_servers WHERE tenant_id = \(tenantID) AND name = \(name) FOR UPDATE",
                     logger: self.logger
                 )
             ).first
@@ -60,12 +61,19 @@ public struct ServerRepository: Sendable {
             // The default moves only by naming another server default; a put never leaves the tenant without one.
             if existing?.definition.isDefault == true { definition.isDefault = true }
             let id = existing?.id ?? UUID()
-            let write = self.sealedWrite(id: id, tenantID: tenantID, existing: existing, changes: changes, now: now)
+            let write = self.sealedWrite(
+                id: id,
+                tenantID: tenantID,
+                existing: existing,
+                definition: definition,
+                changes: changes,
+                now: now
+            )
 
-            if existing == nil, !definition.isDefault {
-                // The tenant's first server is its default: SendMail with no server name uses it.
+            if !definition.isDefault {
+                // A tenant without a default server gets this one: SendMail with no server name uses it.
                 let rows = try await connection.query(
-                    "SELECT count(*) FROM output_servers WHERE tenant_id = \(tenantID)",
+                    "SELECT count(*) FROM output_servers WHERE tenant_id = \(tenantID) AND is_default",
                     logger: self.logger
                 )
                 for try await count in rows.decode(Int.self) where count == 0 { definition.isDefault = true }
@@ -144,6 +152,16 @@ public struct ServerRepository: Sendable {
             }
             if let expectedVersion, expectedVersion != server.version {
                 throw StoreError(.versionMismatch, "Server \(server.definition.name) is at version \(server.version), not \(expectedVersion).")
+            }
+            if server.definition.isDefault {
+                // The default passes to the oldest remaining server, so the tenant keeps one.
+                try await connection.query(
+                    """
+                    UPDATE output_servers SET is_default = true, version = version + 1, updated_at = now()
+                    WHERE id = (SELECT id FROM output_servers WHERE tenant_id = \(tenantID) ORDER BY created_at, name LIMIT 1)
+                    """,
+                    logger: self.logger
+                )
             }
             try await EventRepository.append(
                 NewEvent(

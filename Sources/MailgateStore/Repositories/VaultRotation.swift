@@ -83,8 +83,14 @@ public struct VaultRotation: Sendable {
                 skipped.append(id)
             }
             if batch.servers == 0 && batch.unreadable.isEmpty {
-                report.complete = true
-                break
+                // SKIP LOCKED found nothing, but rows locked by a put or delete right now were skipped:
+                // only an unlocked count of zero means done.
+                if try await self.remaining(activePrefix: activePrefix, skipping: skipped) == 0 {
+                    report.complete = true
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(100))
+                continue
             }
             report.batches += 1
             report.resealed += batch.resealed
@@ -92,5 +98,19 @@ public struct VaultRotation: Sendable {
             self.logger.info("vault rotation batch committed", metadata: ["resealed": "\(batch.resealed)", "servers": "\(batch.servers)"])
         }
         return report
+    }
+
+    private func remaining(activePrefix: String, skipping skipped: [UUID]) async throws -> Int {
+        let rows = try await self.client.query(
+            """
+            SELECT count(*) FROM output_servers
+            WHERE NOT (id = ANY(\(skipped)))
+              AND (password_sealed NOT LIKE \(activePrefix) OR client_secret_sealed NOT LIKE \(activePrefix)
+                   OR refresh_token_sealed NOT LIKE \(activePrefix) OR access_token_sealed NOT LIKE \(activePrefix))
+            """,
+            logger: self.logger
+        )
+        for try await count in rows.decode(Int.self) { return count }
+        return 0
     }
 }

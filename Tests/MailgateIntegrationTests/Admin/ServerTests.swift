@@ -220,6 +220,40 @@ struct ServerTests {
             list.tenant = "defaults"
             let servers = try await fixture.operatorClient.listServers(list).servers
             #expect(servers.filter(\.isDefault).map(\.name) == ["second"])
+
+            // Deleting the default passes the flag on: the tenant always keeps one.
+            var delete = Mailgate_V1_DeleteServerRequest()
+            delete.tenant = "defaults"
+            delete.server = "second"
+            _ = try await fixture.operatorClient.deleteServer(delete)
+            var get = Mailgate_V1_GetServerRequest()
+            get.tenant = "defaults"
+            #expect(try await fixture.operatorClient.getServer(get).name == "first")
+        }
+    }
+
+    @Test("switching a server from oauth2 to basic removes the OAuth secrets it no longer uses")
+    func authSwitchDropsSecrets() async throws {
+        try await AdminFixture.run { fixture in
+            try await fixture.createTenant("switch")
+            var oauth = AdminFixture.microsoftServerRequest("mailbox", tenant: "switch", clientSecret: "oauth-client-secret")
+            oauth.oauth.flow = .authorizationCode
+            oauth.refreshToken.value = "refresh-token-value"
+            let before = try await fixture.operatorClient.putServer(oauth)
+            #expect(before.clientSecret.isSet && before.refreshToken.isSet)
+
+            var basic = AdminFixture.basicServerRequest("mailbox", tenant: "switch")
+            basic.host = "smtp.office365.com"
+            _ = try await fixture.operatorClient.putServer(basic)
+            let dump = try await databaseDump(fixture.database)
+            #expect(!dump.contains("\"client_secret_sealed\":\"v"), "the client secret is gone")
+            #expect(!dump.contains("\"refresh_token_sealed\":\"v"), "the refresh token is gone")
+
+            var back = AdminFixture.microsoftServerRequest("mailbox", tenant: "switch", clientSecret: "new-client-secret")
+            back.oauth.flow = .authorizationCode
+            let after = try await fixture.operatorClient.putServer(back)
+            #expect(!after.refreshToken.isSet, "switching back does not revive the old refresh token")
+            #expect(!after.password.isSet)
         }
     }
 

@@ -1,0 +1,65 @@
+import Foundation
+import MailgateClient
+import MailgateCore
+import MailgateProto
+import MailgateRPC
+import MailgateTestSupport
+import Testing
+
+/// Two `mailgate serve` processes on one database, as two replicas behind a load balancer.
+@Suite("Replicas sharing one database")
+struct ReplicaRevocationTests {
+    @Test("a key revoked through one replica is refused by the other within 5 seconds")
+    func revocationAcrossProcesses() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: ServeProcessTests.executable.path), "swift build first")
+        try await TestDatabase.withFresh { database in
+            let operatorKey = APIKey.generate().presentedForm.exposedValue
+            let masterKeys = MasterKeyRing.generate().text
+            var replicas: [(Process, Int)] = []
+            defer { for (process, _) in replicas where process.isRunning { process.terminate() } }
+            for _ in 0..<2 {
+                let port = try await ServeProcessTests.freePort()
+                let process = Process()
+                process.executableURL = ServeProcessTests.executable
+                process.arguments = ["serve"]
+                process.environment = [
+                    "MAILGATE_DATABASE_URL": database.url,
+                    "MAILGATE_LISTEN": "127.0.0.1:\(port)",
+                    "MAILGATE_BOOTSTRAP_OPERATOR_KEY": operatorKey,
+                    "MAILGATE_MASTER_KEYS": masterKeys,
+                    "MAILGATE_MIGRATIONS_DIR": repositoryRoot().appendingPathComponent("migrations").path,
+                    "MAILGATE_LOG_LEVEL": "warning",
+                ]
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                replicas.append((process, port))
+            }
+            let first = MailgateClient(configuration: .init(port: replicas[0].1, apiKey: operatorKey))
+            _ = try await eventually(limit: .seconds(30)) { try? await first.whoAmI() }
+            var tenant = Mailgate_V1_CreateTenantRequest()
+            tenant.slug = "replicated"
+            tenant.displayName = "Replicated"
+            _ = try await first.createTenant(tenant)
+            var create = Mailgate_V1_CreateApiKeyRequest()
+            create.tenant = "replicated"
+            let key = try await first.createApiKey(create)
+
+            let second = MailgateClient(configuration: .init(port: replicas[1].1, apiKey: key.secret))
+            let slug = try await eventually(limit: .seconds(30)) { try? await second.whoAmI().tenantSlug }
+            #expect(slug == "replicated", "the second replica accepts (and caches) the key")
+
+            var revoke = Mailgate_V1_RevokeApiKeyRequest()
+            revoke.keyID = key.key.id
+            _ = try await first.revokeApiKey(revoke)
+            let revokedAt = ContinuousClock.now
+            let refused = try await eventually(limit: .seconds(5)) {
+                await expectRPCErrorQuietly { _ = try await second.whoAmI() }
+            }
+            #expect(refused.code == .unauthenticated)
+            #expect(ContinuousClock.now - revokedAt < .seconds(5))
+            await first.close()
+            await second.close()
+        }
+    }
+}
