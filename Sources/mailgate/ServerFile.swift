@@ -37,14 +37,48 @@ struct ServerFile: Codable {
             throw CLIError("Cannot read the server file \(path).")
         }
         do {
-            if path.lowercased().hasSuffix(".json") {
+            let isJSON = path.lowercased().hasSuffix(".json")
+            let untyped = isJSON ? try JSONSerialization.jsonObject(with: data) : try Yams.load(yaml: String(decoding: data, as: UTF8.self))
+            try Self.refuseUnknownKeys(untyped, path: path)
+            if isJSON {
                 return try JSONDecoder().decode(ServerFile.self, from: data)
             }
             return try YAMLDecoder().decode(ServerFile.self, from: data)
+        } catch let error as CLIError {
+            throw error
         } catch let error as DecodingError {
             throw CLIError("\(path): \(Self.explain(error))")
         } catch {
             throw CLIError("\(path) is not valid YAML or JSON: \(error)")
+        }
+    }
+
+    static let fields: Set<String> = [
+        "name", "host", "port", "security", "sender_name", "sender_address", "auth_type", "username",
+        "allow_plaintext_auth", "oauth", "client_secret_expires_at", "rate_limit_per_minute", "is_default",
+    ]
+    static let oauthFields: Set<String> = [
+        "provider", "flow", "client_id", "directory_id", "authorization_url", "token_url", "scopes",
+    ]
+    static let secretFields: Set<String> = ["password", "client_secret", "refresh_token"]
+
+    /// A misspelt key would silently reset that field (a put sets every field): refuse it,
+    /// and refuse secrets, which belong in their own files.
+    private static func refuseUnknownKeys(_ document: Any?, path: String) throws {
+        guard let top = document as? [String: Any] else {
+            throw CLIError("\(path) must be a mapping of server fields.")
+        }
+        for key in top.keys where !self.fields.contains(key) {
+            if self.secretFields.contains(key) {
+                throw CLIError("\(path): \(key) does not belong in the file: use --\(key.replacingOccurrences(of: "_", with: "-"))-file.")
+            }
+            throw CLIError("\(path): unknown field \(key) (known: \(self.fields.sorted().joined(separator: ", "))).")
+        }
+        if let oauth = top["oauth"] {
+            guard let oauth = oauth as? [String: Any] else { throw CLIError("\(path): oauth must be a mapping.") }
+            for key in oauth.keys where !self.oauthFields.contains(key) {
+                throw CLIError("\(path): unknown field oauth.\(key) (known: \(self.oauthFields.sorted().joined(separator: ", "))).")
+            }
         }
     }
 
