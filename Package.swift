@@ -122,7 +122,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MailgateCoreTests",
-            dependencies: ["MailgateCore"],
+            dependencies: ["MailgateCore", "MailgateTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
