@@ -1,0 +1,33 @@
+/// Where in an SMTP transaction something went wrong.
+public enum SMTPStage: String, Sendable, Hashable {
+    case resolve, connect, tls, greeting, ehlo, auth, mailFrom = "mail_from", rcpt, data, done
+}
+
+/// What one delivery attempt came to, with the server's words.
+public struct SMTPResult: Sendable, Hashable {
+    /// How the attempt ended.
+    public enum Outcome: String, Sendable, Hashable {
+        /// The server accepted the message (final 250 after DATA).
+        case delivered
+        /// Worth retrying: connection problems and 4xx replies.
+        case transientFailure = "transient_failure"
+        /// Retrying cannot help: 5xx replies, TLS or certificate refusal, no recipient accepted.
+        case permanentFailure = "permanent_failure"
+        /// The whole message was sent but no final reply came: the server may have accepted it.
+        case uncertain
+    }
+
+    public var outcome: Outcome
+    public var stage: SMTPStage
+    /// The last SMTP reply code (0 when no reply was received).
+    public var replyCode: Int
+    /// The last SMTP reply, e.g. "250 2.0.0 Ok: queued as 4F2", or a description of the connection problem.
+    public var reply: String
+    /// Recipients the server refused at RCPT, with its reply.
+    public var rejectedRecipients: [String: String]
+    /// libcurl's result code and its description, for logs.
+    public var curlCode: Int
+    public var detail: String
+    /// Whether the connection was new (false: an existing one was reused).
+    public var newConnection: Bool
+}

@@ -1,0 +1,77 @@
+"""A real SMTP server for tests (aiosmtpd): optional AUTH PLAIN/LOGIN, STARTTLS or
+implicit TLS; stores each accepted message as <n>.json (envelope) and <n>.eml (bytes)
+in the given folder. Recipients named reject-* get 550, tempfail-* get 451.
+Prints "READY <port>" once listening; stops on SIGTERM."""
+import argparse, asyncio, json, os, signal, ssl, sys, threading
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--folder", required=True)
+parser.add_argument("--user")
+parser.add_argument("--password")
+parser.add_argument("--cert")
+parser.add_argument("--key")
+parser.add_argument("--mode", choices=["plain", "starttls", "tls"], default="plain")
+parser.add_argument("--reject-data", action="store_true", help="answer 554 to DATA")
+args = parser.parse_args()
+
+class Handler:
+    def __init__(self):
+        self.count = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        local = address.split("@")[0]
+        if local.startswith("reject"):
+            return "550 5.1.1 No such user here"
+        if local.startswith("tempfail"):
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if args.reject_data:
+            return "554 5.7.1 Message rejected as spam"
+        self.count += 1
+        base = os.path.join(args.folder, str(self.count))
+        with open(base + ".eml", "wb") as f:
+            f.write(envelope.original_content or envelope.content)
+        with open(base + ".json", "w") as f:
+            json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
+                       "auth": bool(session.authenticated), "tls": session.ssl is not None}, f)
+        return "250 2.0.0 Ok: queued as %d" % self.count
+
+def authenticator(server, session, envelope, mechanism, auth_data):
+    if isinstance(auth_data, LoginPassword) and auth_data.login.decode() == args.user \
+            and auth_data.password.decode() == args.password:
+        return AuthResult(success=True)
+    return AuthResult(success=False, handled=False)
+
+context = None
+if args.cert:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(args.cert, args.key)
+
+def free_port():
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+kwargs = dict(hostname="127.0.0.1", port=free_port(), decode_data=False)
+if args.user:
+    kwargs.update(authenticator=authenticator, auth_required=True, auth_require_tls=args.mode != "plain")
+if args.mode == "starttls":
+    kwargs.update(tls_context=context, require_starttls=True)
+elif args.mode == "tls":
+    kwargs.update(ssl_context=context)
+
+controller = Controller(Handler(), **kwargs)
+controller.start()
+port = controller.port
+print("READY %d" % port, flush=True)
+stop = threading.Event()
+signal.signal(signal.SIGTERM, lambda *_: stop.set())
+stop.wait()
+controller.stop()
