@@ -76,54 +76,42 @@ struct ServeProcessTests {
         }
     }
 
-    @Test("serve refuses to start without a database and says why")
-    func missingDatabase() throws {
+    /// Runs `mailgate serve` with `environment`; returns its exit status and standard error.
+    static func serveRefusal(_ environment: [String: String]) throws -> (status: Int32, errors: String) {
         let process = Process()
         process.executableURL = Self.executable
         process.arguments = ["serve"]
-        process.environment = [:]
+        process.environment = environment
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(process.terminationStatus == 78)
+        return (process.terminationStatus, text)
+    }
+
+    @Test("serve refuses to start without a database and says why")
+    func missingDatabase() throws {
+        let (status, text) = try Self.serveRefusal([:])
+        #expect(status == 78)
         #expect(text.contains("MAILGATE_DATABASE_URL"))
     }
 
     @Test("serve refuses to start without master keys and says how to make them")
     func missingMasterKeys() throws {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = ["serve"]
-        process.environment = ["MAILGATE_DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 78)
+        let (status, text) = try Self.serveRefusal(["MAILGATE_DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"])
+        #expect(status == 78)
         #expect(text.contains("MAILGATE_MASTER_KEYS_FILE"))
     }
 
     @Test("serve refuses a malformed master key ring without echoing it")
     func malformedMasterKeys() throws {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = ["serve"]
-        process.environment = [
+        let (status, text) = try Self.serveRefusal([
             "MAILGATE_DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
             "MAILGATE_MASTER_KEYS": "1:c2hvcnQtc2VjcmV0LWtleQ==",
-        ]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 78)
+        ])
+        #expect(status == 78)
         #expect(text.contains("32 bytes"))
         #expect(!text.contains("c2hvcnQtc2VjcmV0LWtleQ"))
     }
