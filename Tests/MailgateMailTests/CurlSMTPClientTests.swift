@@ -91,6 +91,29 @@ final class CurlSMTPClientTests {
         #expect(try wrongHost.received().isEmpty && unknownCA.received().isEmpty)
     }
 
+    @Test("XOAUTH2 authenticates with the bearer token; a rejected token fails at auth with 535 5.7.3")
+    func xoauth2() async throws {
+        let server = try SMTPTestServer(arguments: [
+            "--mode", "starttls", "--cert", self.path("cert.pem"), "--key", self.path("key.pem"),
+            "--user", "noreply@contoso.com", "--password", "unused", "--bearer", "good-token",
+        ])
+        func send(_ token: String) async throws -> SMTPResult {
+            let endpoint = SMTPEndpoint(
+                host: "127.0.0.1", port: server.port, security: .starttls,
+                authentication: .xoauth2(username: "noreply@contoso.com", accessToken: Secret(token)), caFile: self.path("cert.pem")
+            )
+            return try await self.pool.send(message: Self.message(), from: "noreply@contoso.com", to: ["a@example.com"], through: endpoint)
+        }
+        let accepted = try await send("good-token")
+        #expect(accepted.outcome == .delivered, "\(accepted)")
+        #expect(try server.received().first?.envelope["auth"] as? Bool == true)
+        let refused = try await send("expired-token")
+        #expect(refused.outcome == .permanentFailure, "\(refused)")
+        #expect(refused.stage == .auth)
+        #expect(refused.reply.hasPrefix("535 5.7.3"))
+        #expect(!refused.reply.contains("expired-token") && !refused.detail.contains("expired-token"))
+    }
+
     @Test("wrong credentials fail at the auth stage with the server's 535")
     func wrongPassword() async throws {
         let server = try SMTPTestServer(arguments: [

@@ -2,7 +2,7 @@
 implicit TLS; stores each accepted message as <n>.json (envelope) and <n>.eml (bytes)
 in the given folder. Recipients named reject-* get 550, tempfail-* get 451.
 Prints "READY <port>" once listening; stops on SIGTERM."""
-import argparse, asyncio, json, os, signal, ssl, sys, threading
+import argparse, asyncio, base64, json, os, signal, ssl, sys, threading
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -15,11 +15,24 @@ parser.add_argument("--cert")
 parser.add_argument("--key")
 parser.add_argument("--mode", choices=["plain", "starttls", "tls"], default="plain")
 parser.add_argument("--reject-data", action="store_true", help="answer 554 to DATA")
+parser.add_argument("--bearer", help="accept AUTH XOAUTH2 for --user with this access token")
 args = parser.parse_args()
+cli = args
+args_bearer = args.bearer
 
 class Handler:
     def __init__(self):
         self.count = 0
+
+    async def auth_XOAUTH2(self, server, args):
+        """XOAUTH2: base64 of "user=<user>\\x01auth=Bearer <token>\\x01\\x01"."""
+        if len(args) > 1:
+            raw = base64.b64decode(args[1])
+        else:
+            raw = await server.challenge_auth("", encode_to_b64=False)
+        fields = dict(f.split("=", 1) for f in raw.decode().split("\x01") if "=" in f)
+        ok = args_bearer is not None and fields.get("user") == cli.user and fields.get("auth") == "Bearer " + args_bearer
+        return AuthResult(success=ok, handled=False, message=None if ok else "535 5.7.3 Authentication unsuccessful")
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@")[0]
