@@ -26,7 +26,12 @@ public struct ValidationError: Error, Sendable, Hashable, CustomStringConvertibl
 
 extension String {
     /// Whether the text holds a control character (CR, LF, NUL, …), which no header or name may carry.
-    var containsControlCharacter: Bool {
+    public var containsControlCharacter: Bool {
         self.unicodeScalars.contains { $0.properties.generalCategory == .control }
+    }
+
+    /// Whether the text holds CR, LF or NUL: what would break a header line or an SMTP command.
+    public var containsLineBreakOrNUL: Bool {
+        self.unicodeScalars.contains { $0 == "\r" || $0 == "\n" || $0 == "\0" }
     }
 }

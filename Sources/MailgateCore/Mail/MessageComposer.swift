@@ -188,9 +188,3 @@ public struct MessageComposer: Sendable {
         return (0..<byteCount).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 }
-
-extension String {
-    var containsLineBreakOrNUL: Bool {
-        self.unicodeScalars.contains { $0 == "\r" || $0 == "\n" || $0 == "\0" }
-    }
-}

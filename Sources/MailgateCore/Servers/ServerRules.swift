@@ -98,7 +98,7 @@ public enum ServerRules {
         for case (let field, .set(let secret)) in secretInputs {
             if secret.exposedValue.utf8.count > 16_384 {
                 fail(field, "must be at most 16 KiB")
-            } else if secret.exposedValue.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+            } else if secret.exposedValue.containsLineBreakOrNUL {
                 fail(field, "must not contain line breaks or NUL (check the file for a trailing newline)")
             }
         }

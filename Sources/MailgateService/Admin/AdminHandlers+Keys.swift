@@ -9,7 +9,7 @@ extension AdminHandlers {
     func registerKeyMethods(into router: inout RPCRouter<Principal>) {
         router.registerStoreBacked(Self.service + "CreateApiKey", request: Mailgate_V1_CreateApiKeyRequest.self, health: self.health) { request, context in
             let principal = try context.requireOperator()
-            if request.description_p.count > 200 || request.description_p.containsControlCharacters {
+            if request.description_p.count > 200 || request.description_p.containsControlCharacter {
                 throw ValidationError(
                     "The key is not valid.",
                     violations: [Violation("description", "must be at most 200 characters without control characters")]
@@ -52,11 +52,5 @@ extension AdminHandlers {
                 .map(Mailgate_V1_ApiKey.init)
             return response
         }
-    }
-}
-
-extension String {
-    var containsControlCharacters: Bool {
-        self.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 }

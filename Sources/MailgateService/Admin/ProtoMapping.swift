@@ -226,11 +226,11 @@ extension Mailgate_V1_PutServerRequest {
                 scopes: self.oauth.scopes
             )
         }
-        if self.port > 65535 { violations.append(Violation("port", "must be between 1 and 65535")) }
         let definition = ServerDefinition(
             name: self.name,
             host: self.host,
-            port: self.port > 65535 ? 1 : Int(self.port),
+            // ServerRules reports a port outside 1-65535; every UInt32 fits an Int.
+            port: Int(self.port),
             security: self.security.domain,
             senderName: self.senderName,
             senderAddress: self.senderAddress,
