@@ -102,10 +102,11 @@ public struct ServerRepository: Sendable {
 
     /// The tenant's server with this id or name.
     public func find(tenantID: UUID, idOrName: String) async throws -> ServerRecord? {
+        let lookup = IDOrName(idOrName, nameColumn: "name")
         let rows = try await self.client.query(
             """
             SELECT \(unescaped: ServerRow.columns) FROM output_servers
-            WHERE tenant_id = \(tenantID) AND \(unescaped: UUID(uuidString: idOrName) == nil ? "name" : "id::text") = \(UUID(uuidString: idOrName).map { $0.uuidString.lowercased() } ?? idOrName)
+            WHERE tenant_id = \(tenantID) AND \(unescaped: lookup.column) = \(lookup.value)
             """,
             logger: self.logger
         )
@@ -138,11 +139,11 @@ public struct ServerRepository: Sendable {
     public func delete(tenantID: UUID, idOrName: String, expectedVersion: Int64?, actor: String) async throws -> ServerRecord {
         try await self.client.transaction(logger: self.logger) { connection in
             try await self.lockTenant(tenantID, on: connection)
-            let id = UUID(uuidString: idOrName)
+            let lookup = IDOrName(idOrName, nameColumn: "name")
             let rows = try await connection.query(
                 """
                 DELETE FROM output_servers
-                WHERE tenant_id = \(tenantID) AND \(unescaped: id == nil ? "name" : "id::text") = \(id.map { $0.uuidString.lowercased() } ?? idOrName)
+                WHERE tenant_id = \(tenantID) AND \(unescaped: lookup.column) = \(lookup.value)
                 RETURNING \(unescaped: ServerRow.columns)
                 """,
                 logger: self.logger

@@ -48,11 +48,11 @@ public struct TenantRepository: Sendable {
 
     /// The tenant with this id or slug.
     public func find(idOrSlug: String) async throws -> TenantRecord? {
-        let id = UUID(uuidString: idOrSlug)
+        let lookup = IDOrName(idOrSlug, nameColumn: "slug")
         let rows = try await self.client.query(
             """
             SELECT \(unescaped: Self.columns) FROM tenants
-            WHERE \(unescaped: id == nil ? "slug" : "id::text") = \(id.map { $0.uuidString.lowercased() } ?? idOrSlug)
+            WHERE \(unescaped: lookup.column) = \(lookup.value)
             """,
             logger: self.logger
         )
