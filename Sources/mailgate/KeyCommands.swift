@@ -33,7 +33,7 @@ struct KeyCommand: AsyncParsableCommand {
                     guard let tenant = self.client.tenant else { throw CLIError("Name the key's tenant with --tenant, or pass --operator.") }
                     request.tenant = tenant
                 }
-                let response = try await self.client.withClientWithoutTenant { try await $0.createApiKey(request) }
+                let response = try await self.client.withClient { try await $0.createApiKey(request) }
                 printRecord(
                     ["key": response.secret, "key_id": response.key.id, "scope": self.operator ? "operator" : "tenant", "tenant_id": response.key.tenantID],
                     format: self.client.format
@@ -111,14 +111,5 @@ struct KeyCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
-    }
-}
-
-extension ClientOptions {
-    /// Like `withClient`, without sending `--tenant` as metadata (for commands that use it as a request field).
-    func withClientWithoutTenant<Result: Sendable>(_ body: (MailgateClient) async throws -> Result) async throws -> Result {
-        var copy = self
-        copy.tenant = nil
-        return try await copy.withClient(body)
     }
 }

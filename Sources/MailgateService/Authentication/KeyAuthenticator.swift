@@ -19,7 +19,7 @@ public final class KeyAuthenticator: CallAuthenticator, Sendable {
     }
 
     private let keys: APIKeyRepository
-    private let health: DatabaseHealth?
+    private let health: DatabaseHealth
     private let cacheTTL: Duration
     private let maximumEntries: Int
     private let logger: Logger
@@ -27,7 +27,7 @@ public final class KeyAuthenticator: CallAuthenticator, Sendable {
 
     public init(
         keys: APIKeyRepository,
-        health: DatabaseHealth? = nil,
+        health: DatabaseHealth,
         cacheTTL: Duration = .seconds(2),
         maximumEntries: Int = 10_000,
         logger: Logger
@@ -68,12 +68,7 @@ public final class KeyAuthenticator: CallAuthenticator, Sendable {
         let cached = self.cache.withLock { $0[keyID] }
         if let cached, now - cached.fetchedAt < self.cacheTTL { return (cached.record, false) }
 
-        let record: KeyVerificationRecord?
-        if let health = self.health {
-            record = try await health.guarding { try await self.keys.verificationRecord(id: keyID) }
-        } else {
-            record = try await DatabaseErrors.mapping { try await self.keys.verificationRecord(id: keyID) }
-        }
+        let record = try await self.health.guarding { try await self.keys.verificationRecord(id: keyID) }
         self.cache.withLock { entries in
             if entries.count >= self.maximumEntries {
                 // Unknown ids go first, so callers probing random ids cannot push real keys out.
