@@ -146,6 +146,7 @@ let package = Package(
             name: "MailgateRPCTests",
             dependencies: [
                 "MailgateRPC",
+                "MailgateTestSupport",
                 "MailgateProto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -164,6 +165,7 @@ let package = Package(
                 "MailgateTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
         .testTarget(

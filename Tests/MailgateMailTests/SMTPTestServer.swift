@@ -12,21 +12,8 @@ final class SMTPTestServer: @unchecked Sendable {
 
     /// A folder of certificates for 127.0.0.1 (`cert.pem`, `key.pem`) and one for another name (`wrong-*.pem`).
     static func makeCertificates(in folder: URL) throws {
-        for (name, subjectAltName) in [("", "IP:127.0.0.1"), ("wrong-", "DNS:mail.example.org")] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            process.arguments = [
-                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                "-keyout", folder.appendingPathComponent("\(name)key.pem").path,
-                "-out", folder.appendingPathComponent("\(name)cert.pem").path,
-                "-days", "2", "-subj", "/CN=mailgate-smtp-test", "-addext", "subjectAltName=\(subjectAltName)",
-            ]
-            process.standardError = FileHandle.nullDevice
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            try #require(process.terminationStatus == 0, "openssl could not make a test certificate")
-        }
+        _ = try makeTestCertificate(in: folder)
+        _ = try makeTestCertificate(in: folder, prefix: "wrong-", subjectAltName: "DNS:mail.example.org")
     }
 
     init(arguments: [String]) throws {

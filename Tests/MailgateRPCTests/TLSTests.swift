@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MailgateProto
 import MailgateRPC
+import MailgateTestSupport
 import NIOCore
 import NIOSSL
 import Testing
@@ -19,28 +20,9 @@ final class TLSTests {
         try? FileManager.default.removeItem(at: self.directory)
     }
 
-    /// A self-signed certificate for 127.0.0.1 made with the openssl command.
-    static func makeCertificate(in directory: URL) throws -> (certificate: String, key: String) {
-        let certificate = directory.appendingPathComponent("cert.pem").path
-        let key = directory.appendingPathComponent("key.pem").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = [
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=mailgate-test",
-            "-addext", "subjectAltName=IP:127.0.0.1",
-        ]
-        process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "openssl could not make a test certificate")
-        return (certificate, key)
-    }
-
     @Test("calls work over TLS with a trusted certificate; a plaintext client gets nothing")
     func tls() async throws {
-        let files = try Self.makeCertificate(in: self.directory)
+        let files = try makeTestCertificate(in: self.directory)
         let serverTLS = try RPCServerConfiguration.serverTLS(certificatePath: files.certificate, privateKeyPath: files.key)
         #expect(serverTLS.minimumTLSVersion == .tlsv12)
 
@@ -70,7 +52,7 @@ final class TLSTests {
 
     @Test("a client that does not trust the certificate cannot call")
     func untrusted() async throws {
-        let files = try Self.makeCertificate(in: self.directory)
+        let files = try makeTestCertificate(in: self.directory)
         let serverTLS = try RPCServerConfiguration.serverTLS(certificatePath: files.certificate, privateKeyPath: files.key)
         try await withTestServer(configure: { $0.tls = serverTLS }) { _, port in
             let connection = try await RPCClientConnection.connect(
