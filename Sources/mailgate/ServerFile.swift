@@ -38,7 +38,8 @@ struct ServerFile: Codable {
         }
         do {
             let isJSON = path.lowercased().hasSuffix(".json")
-            let untyped = isJSON ? try JSONSerialization.jsonObject(with: data) : try Yams.load(yaml: String(decoding: data, as: UTF8.self))
+            let untyped: Any? =
+                isJSON ? try JSONSerialization.jsonObject(with: data) : try Yams.load(yaml: String(decoding: data, as: UTF8.self))
             try Self.refuseUnknownKeys(untyped, path: path)
             if isJSON {
                 return try JSONDecoder().decode(ServerFile.self, from: data)
