@@ -47,6 +47,14 @@ enum PageToken {
         return value
     }
 
+    /// The first `limit` rows of a query that asked for `limit + 1`, and the token of the
+    /// next page: the last returned row's key, or empty when nothing follows.
+    static func split<Row>(_ rows: [Row], limit: Int, key: (Row) -> String) -> (rows: ArraySlice<Row>, next: String) {
+        let page = rows.prefix(limit)
+        guard rows.count > limit, let last = page.last else { return (page, "") }
+        return (page, self.encode(key(last)))
+    }
+
     /// The page size to use: 50 when not given, at most 500.
     static func pageSize(_ requested: UInt32) -> Int {
         requested == 0 ? 50 : Int(min(requested, 500))

@@ -34,8 +34,9 @@ extension AdminHandlers {
                 limit: limit + 1
             )
             var response = Mailgate_V1_ListEventsResponse()
-            response.events = page.prefix(limit).map(Mailgate_V1_Event.init)
-            if page.count > limit, let last = page.prefix(limit).last { response.nextPageToken = PageToken.encode(String(last.id)) }
+            let (events, next) = PageToken.split(page, limit: limit) { String($0.id) }
+            response.events = events.map(Mailgate_V1_Event.init)
+            response.nextPageToken = next
             return response
         }
     }

@@ -50,10 +50,9 @@ extension AdminHandlers {
             let limit = PageToken.pageSize(request.pageSize)
             let page = try await self.servers.list(tenantID: tenant.id, afterName: try PageToken.decode(request.pageToken), limit: limit + 1)
             var response = Mailgate_V1_ListServersResponse()
-            response.servers = page.prefix(limit).map(Mailgate_V1_OutputServer.init)
-            if page.count > limit, let last = page.prefix(limit).last {
-                response.nextPageToken = PageToken.encode(last.definition.name)
-            }
+            let (servers, next) = PageToken.split(page, limit: limit) { $0.definition.name }
+            response.servers = servers.map(Mailgate_V1_OutputServer.init)
+            response.nextPageToken = next
             return response
         }
 

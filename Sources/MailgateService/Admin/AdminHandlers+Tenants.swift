@@ -36,8 +36,9 @@ extension AdminHandlers {
             let limit = PageToken.pageSize(request.pageSize)
             let page = try await self.tenants.list(afterSlug: try PageToken.decode(request.pageToken), limit: limit + 1)
             var response = Mailgate_V1_ListTenantsResponse()
-            response.tenants = page.prefix(limit).map(Mailgate_V1_Tenant.init)
-            if page.count > limit, let last = page.prefix(limit).last { response.nextPageToken = PageToken.encode(last.slug) }
+            let (tenants, next) = PageToken.split(page, limit: limit) { $0.slug }
+            response.tenants = tenants.map(Mailgate_V1_Tenant.init)
+            response.nextPageToken = next
             return response
         }
 

@@ -74,7 +74,7 @@ public struct ServerRecord: Sendable, Hashable {
 
     /// Where the seal of `column` lives (its additional data).
     public func location(of column: SecretColumn) -> SecretLocation {
-        SecretLocation(tenantID: self.tenantID.uuidString, serverID: self.id.uuidString, column: column.rawValue)
+        SecretLocation(tenantID: self.tenantID, serverID: self.id, column: column)
     }
 
     /// Opens one secret; nil when it is not set.
@@ -127,5 +127,12 @@ public struct NewEvent: Sendable, Hashable {
         self.message = message
         self.details = details
         self.actor = actor
+    }
+}
+
+extension SecretLocation {
+    /// The location of `column` of the server `serverID` in `tenantID`.
+    init(tenantID: UUID, serverID: UUID, column: SecretColumn) {
+        self.init(tenantID: tenantID.uuidString, serverID: serverID.uuidString, column: column.rawValue)
     }
 }

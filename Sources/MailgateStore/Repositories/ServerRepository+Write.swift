@@ -33,7 +33,7 @@ extension ServerRepository {
     ) -> SealedWrite {
         var write = SealedWrite()
         let location = { (column: SecretColumn) in
-            SecretLocation(tenantID: tenantID.uuidString, serverID: id.uuidString, column: column.rawValue)
+            SecretLocation(tenantID: tenantID, serverID: id, column: column)
         }
         let inputs: [(SecretColumn, SecretChange)] = [
             (.password, changes.password), (.clientSecret, changes.clientSecret), (.refreshToken, changes.refreshToken),
