@@ -156,7 +156,3 @@ public final class CurlSMTPClient {
         return result
     }
 }
-
-extension Duration {
-    var milliseconds: Int64 { self.components.seconds * 1000 + self.components.attoseconds / 1_000_000_000_000_000 }
-}

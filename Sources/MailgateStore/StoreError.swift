@@ -5,7 +5,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         private enum Base: String {
             case migrationsNotFound, invalidMigration, migrationTampered, unknownAppliedMigration
             case migrationFailed, invalidDatabaseURL, unavailable
-            case notFound, alreadyExists, versionMismatch, secretUnreadable
+            case notFound, alreadyExists, versionMismatch, secretUnreadable, invalidState
         }
 
         private let base: Base
@@ -34,6 +34,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let versionMismatch = Code(.versionMismatch)
         /// A sealed secret cannot be opened with the key ring.
         public static let secretUnreadable = Code(.secretUnreadable)
+        /// The object is not in a state that allows the operation (e.g. cancelling a sent message).
+        public static let invalidState = Code(.invalidState)
 
         public var description: String { self.base.rawValue }
     }

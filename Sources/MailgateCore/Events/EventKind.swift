@@ -9,4 +9,8 @@ public enum EventKind {
     public static let serverCreated = "server_created"
     public static let serverUpdated = "server_updated"
     public static let serverDeleted = "server_deleted"
+    /// A message failed for good (permanent reply, retries exhausted, uncertain policy `fail`).
+    public static let messageFailed = "message_failed"
+    /// A server asked to slow down or reported a used-up quota; its mail waits.
+    public static let serverThrottled = "server_throttled"
 }

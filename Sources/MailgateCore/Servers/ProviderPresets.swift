@@ -13,6 +13,10 @@ public enum ProviderPresets {
         public static let delegatedScopes = ["https://outlook.office.com/SMTP.Send", "offline_access"]
         /// Exchange Online's limit per mailbox.
         public static let messagesPerMinute = 30
+        /// Exchange answers `432 4.3.2` past three concurrent connections per mailbox.
+        public static let concurrentConnections = 3
+        /// Exchange Online's recipient rate limit per mailbox.
+        public static let recipientsPerDay = 10_000
     }
 
     /// Google Workspace / Gmail.
@@ -40,6 +44,8 @@ public enum ProviderPresets {
                     oauth.scopes = oauth.flow == .clientCredentials ? Microsoft.clientCredentialsScopes : Microsoft.delegatedScopes
                 }
                 if definition.rateLimitPerMinute == 0 { definition.rateLimitPerMinute = Microsoft.messagesPerMinute }
+                if definition.maxConnections == 0 { definition.maxConnections = Microsoft.concurrentConnections }
+                if definition.dailyRecipientLimit == 0 { definition.dailyRecipientLimit = Microsoft.recipientsPerDay }
             case .google:
                 if oauth.flow == nil { oauth.flow = .authorizationCode }
                 fill(&definition.host, Google.host)

@@ -47,6 +47,11 @@ public struct ServerDefinition: Sendable, Hashable {
     public var oauth: OAuth?
     /// Messages a minute through this server, across replicas; 0 = unlimited.
     public var rateLimitPerMinute: Int
+    /// Concurrent connections to this server, across replicas; 0 = unlimited.
+    public var maxConnections: Int
+    /// Recipients per rolling 24 hours, across replicas; 0 = unlimited.
+    public var dailyRecipientLimit: Int
+    public var uncertainPolicy: UncertainPolicy
     public var isDefault: Bool
 
     public init(
@@ -61,6 +66,9 @@ public struct ServerDefinition: Sendable, Hashable {
         allowPlaintextAuth: Bool = false,
         oauth: OAuth? = nil,
         rateLimitPerMinute: Int = 0,
+        maxConnections: Int = 0,
+        dailyRecipientLimit: Int = 0,
+        uncertainPolicy: UncertainPolicy = .retry,
         isDefault: Bool = false
     ) {
         self.name = name
@@ -74,6 +82,9 @@ public struct ServerDefinition: Sendable, Hashable {
         self.allowPlaintextAuth = allowPlaintextAuth
         self.oauth = oauth
         self.rateLimitPerMinute = rateLimitPerMinute
+        self.maxConnections = maxConnections
+        self.dailyRecipientLimit = dailyRecipientLimit
+        self.uncertainPolicy = uncertainPolicy
         self.isDefault = isDefault
     }
 }

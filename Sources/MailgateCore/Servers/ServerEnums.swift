@@ -39,6 +39,15 @@ public enum OAuthGrantFlow: String, Sendable, Hashable, CaseIterable {
 }
 
 /// Where a client-secret expiry date came from.
+/// What to do when a server may have accepted a message but never confirmed it (the
+/// connection broke after the final "." of DATA).
+public enum UncertainPolicy: String, Sendable, Hashable, CaseIterable {
+    /// Send again (the receiver can de-duplicate by Message-ID): nothing is lost.
+    case retry
+    /// Mark the message failed: nothing is sent twice.
+    case fail
+}
+
 public enum ExpiryDateSource: String, Sendable, Hashable, CaseIterable {
     /// Given by the operator.
     case `operator`

@@ -59,6 +59,12 @@ public enum ServerRules {
         if definition.rateLimitPerMinute < 0 || definition.rateLimitPerMinute > self.maximumRateLimitPerMinute {
             fail("rate_limit_per_minute", "must be between 0 (unlimited) and \(self.maximumRateLimitPerMinute)")
         }
+        if definition.maxConnections < 0 || definition.maxConnections > 1000 {
+            fail("max_connections", "must be between 0 (unlimited) and 1000")
+        }
+        if definition.dailyRecipientLimit < 0 || definition.dailyRecipientLimit > 10_000_000 {
+            fail("daily_recipient_limit", "must be between 0 (unlimited) and 10000000")
+        }
         if definition.username.count > 320 || definition.username.containsControlCharacter {
             fail("username", "must be at most 320 characters without control characters")
         }

@@ -12,6 +12,7 @@ extension StoreError: RPCErrorConvertible {
         case .alreadyExists: RPCError(code: .alreadyExists, message: self.message)
         case .versionMismatch: RPCError(code: .aborted, message: self.message, reason: "VERSION_MISMATCH")
         case .secretUnreadable: RPCError(code: .failedPrecondition, message: self.message, reason: "SECRET_UNREADABLE")
+        case .invalidState: RPCError(code: .failedPrecondition, message: self.message, reason: "INVALID_STATE")
         case .unavailable: RPCError(code: .unavailable, message: "The database is unavailable; retry shortly.")
         default: RPCError(code: .internal, message: "Internal error.")
         }

@@ -8,3 +8,12 @@ extension Error {
 
     var isUniqueViolation: Bool { self.sqlState == "23505" }
 }
+
+extension AsyncSequence {
+    /// Every element, in order.
+    func all() async throws -> [Element] {
+        var elements: [Element] = []
+        for try await element in self { elements.append(element) }
+        return elements
+    }
+}

@@ -111,7 +111,8 @@ extension ServerRepository {
                 allow_plaintext_auth, oauth_provider, oauth_flow, client_id, directory_id, authorization_url,
                 token_url, scopes, password_sealed, password_set_at, client_secret_sealed, client_secret_set_at,
                 client_secret_expires_at, client_secret_expiry_source, refresh_token_sealed, refresh_token_set_at,
-                access_token_sealed, access_token_set_at, access_token_expires_at, rate_limit_per_minute, is_default
+                access_token_sealed, access_token_set_at, access_token_expires_at, rate_limit_per_minute,
+                max_connections, daily_recipient_limit, uncertain_policy, is_default
             ) VALUES (
                 \(id), \(tenantID), \(definition.name), \(definition.host), \(definition.port),
                 \(definition.security?.rawValue ?? "starttls"), \(definition.senderName), \(definition.senderAddress),
@@ -122,7 +123,8 @@ extension ServerRepository {
                 \(write.clientSecretExpiresAt), \(write.clientSecretExpirySource?.rawValue),
                 \(refreshToken?.sealed), \(refreshToken?.setAt),
                 \(accessToken?.sealed), \(accessToken?.setAt), \(write.accessTokenExpiresAt),
-                \(definition.rateLimitPerMinute), \(definition.isDefault)
+                \(definition.rateLimitPerMinute), \(definition.maxConnections), \(definition.dailyRecipientLimit),
+                \(definition.uncertainPolicy.rawValue), \(definition.isDefault)
             )
             ON CONFLICT (id) DO UPDATE SET
                 host = EXCLUDED.host, port = EXCLUDED.port, security = EXCLUDED.security,
@@ -138,7 +140,9 @@ extension ServerRepository {
                 refresh_token_sealed = EXCLUDED.refresh_token_sealed, refresh_token_set_at = EXCLUDED.refresh_token_set_at,
                 access_token_sealed = EXCLUDED.access_token_sealed, access_token_set_at = EXCLUDED.access_token_set_at,
                 access_token_expires_at = EXCLUDED.access_token_expires_at,
-                rate_limit_per_minute = EXCLUDED.rate_limit_per_minute, is_default = EXCLUDED.is_default,
+                rate_limit_per_minute = EXCLUDED.rate_limit_per_minute, max_connections = EXCLUDED.max_connections,
+                daily_recipient_limit = EXCLUDED.daily_recipient_limit, uncertain_policy = EXCLUDED.uncertain_policy,
+                is_default = EXCLUDED.is_default,
                 version = output_servers.version + 1, updated_at = now()
             RETURNING \(unescaped: ServerRow.columns)
             """,
@@ -179,6 +183,9 @@ extension ServerRepository {
         check("allow_plaintext_auth", \.allowPlaintextAuth)
         check("oauth", \.oauth)
         check("rate_limit_per_minute", \.rateLimitPerMinute)
+        check("max_connections", \.maxConnections)
+        check("daily_recipient_limit", \.dailyRecipientLimit)
+        check("uncertain_policy", \.uncertainPolicy)
         check("is_default", \.isDefault)
         return changed
     }

@@ -10,7 +10,7 @@ enum ServerRow {
         token_url, scopes, password_sealed, password_set_at, client_secret_sealed, client_secret_set_at,
         client_secret_expires_at, client_secret_expiry_source, refresh_token_sealed, refresh_token_set_at,
         access_token_sealed, access_token_set_at, access_token_expires_at, rate_limit_per_minute,
-        is_default, version, last_validation, last_validated_at, created_at, updated_at
+        max_connections, daily_recipient_limit, uncertain_policy, is_default, version, last_validation, last_validated_at, created_at, updated_at
         """
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [ServerRecord] {
@@ -50,6 +50,9 @@ enum ServerRow {
             allowPlaintextAuth: try row["allow_plaintext_auth"].decode(Bool.self),
             oauth: oauth,
             rateLimitPerMinute: try row["rate_limit_per_minute"].decode(Int.self),
+            maxConnections: try row["max_connections"].decode(Int.self),
+            dailyRecipientLimit: try row["daily_recipient_limit"].decode(Int.self),
+            uncertainPolicy: UncertainPolicy(rawValue: try text("uncertain_policy")) ?? .retry,
             isDefault: try row["is_default"].decode(Bool.self)
         )
         var sealed: [SecretColumn: String] = [:]

@@ -1,0 +1,317 @@
+import Foundation
+import Logging
+import MailgateCore
+import PostgresNIO
+
+/// The `messages` table as delivery workers see it: claims under a lease, results,
+/// lease renewal and recovery, per-server limits shared by every replica, and purging.
+public struct DeliveryQueue: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Claims up to `limit` due messages for `owner` until `lease` runs out.
+    ///
+    /// Rows are taken with `FOR UPDATE SKIP LOCKED`, so replicas never claim the same
+    /// message. For a server with a rate, connection or daily recipient limit, claims
+    /// are serialized by an advisory lock on the server and count what every replica
+    /// has claimed; a server at its limit is skipped by all replicas until it frees up.
+    public func claim(owner: String, limit: Int, lease: Duration) async throws -> [ClaimedMessage] {
+        try await self.client.transaction(logger: self.logger) { connection in
+            let candidates = try await connection.query(
+                """
+                SELECT m.id, m.server_id, cardinality(m.pending_recipients) FROM messages m
+                WHERE m.state = 'queued' AND m.next_attempt_at <= now()
+                  AND NOT EXISTS (
+                      SELECT 1 FROM server_throttles t WHERE t.server_id = m.server_id AND t.throttled_until > now()
+                  )
+                ORDER BY m.next_attempt_at
+                LIMIT \(limit)
+                FOR UPDATE OF m SKIP LOCKED
+                """,
+                logger: self.logger
+            ).decode((UUID, UUID, Int).self).all()
+            guard !candidates.isEmpty else { return [] }
+            let chosen = try await ServerLimits.admit(candidates.map { Candidate(id: $0.0, serverID: $0.1, recipients: $0.2) }, on: connection, logger: self.logger)
+            guard !chosen.isEmpty else { return [] }
+            let rows = try await connection.query(
+                """
+                UPDATE messages SET state = 'sending', lease_owner = \(owner),
+                    lease_expires_at = now() + make_interval(secs => \(lease.seconds)),
+                    claimed_at = now(), attempts = attempts + 1, updated_at = now()
+                WHERE id = ANY(\(chosen))
+                RETURNING id, tenant_id, server_id, envelope_from, pending_recipients, body, requires_smtputf8, attempts,
+                    greatest(created_at, coalesce(not_before, created_at))
+                """,
+                logger: self.logger
+            )
+            var claimed: [ClaimedMessage] = []
+            for try await (id, tenantID, serverID, from, recipients, body, smtputf8, attempt, queuedAt) in rows.decode(
+                (UUID, UUID, UUID, String, [String], [UInt8]?, Bool, Int, Date).self
+            ) {
+                claimed.append(
+                    ClaimedMessage(
+                        id: id,
+                        tenantID: tenantID,
+                        serverID: serverID,
+                        envelopeFrom: from,
+                        recipients: recipients,
+                        body: body ?? [],
+                        requiresSMTPUTF8: smtputf8,
+                        attempt: attempt,
+                        queuedAt: queuedAt
+                    )
+                )
+            }
+            return claimed
+        }
+    }
+
+    /// Writes the results of a batch in one transaction: state, history, per-recipient
+    /// replies, and a `message_failed` event for each message that failed. A result for a
+    /// message whose lease `owner` lost meanwhile is dropped (another replica has it).
+    /// Returns the ids written.
+    @discardableResult
+    public func complete(owner: String, results: [AttemptResult]) async throws -> [UUID] {
+        guard !results.isEmpty else { return [] }
+        let document = String(decoding: try JSONEncoder().encode(results.map(ResultRow.init)), as: UTF8.self)
+        return try await self.client.transaction(logger: self.logger) { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE messages m SET
+                    state = r.state,
+                    next_attempt_at = coalesce(to_timestamp(r.next_attempt), m.next_attempt_at),
+                    pending_recipients = CASE WHEN r.pending IS NULL THEN m.pending_recipients
+                        ELSE ARRAY(SELECT jsonb_array_elements_text(r.pending)) END,
+                    last_reply = r.reply, last_error = r.error,
+                    recipient_results = m.recipient_results || r.results,
+                    uncertain = m.uncertain OR r.uncertain,
+                    sent_at = CASE WHEN r.delivered THEN coalesce(m.sent_at, now()) ELSE m.sent_at END,
+                    finished_at = CASE WHEN r.state IN ('sent', 'failed') THEN now() END,
+                    lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+                FROM jsonb_to_recordset(\(document)::jsonb) AS r(
+                    id uuid, state text, next_attempt float8, pending jsonb, reply text, error text,
+                    results jsonb, uncertain boolean, delivered boolean
+                )
+                WHERE m.id = r.id AND m.state = 'sending' AND m.lease_owner = \(owner)
+                RETURNING m.id, m.tenant_id, m.server_id, m.state, m.last_error, cardinality(m.recipients)
+                """,
+                logger: self.logger
+            )
+            var written: [UUID] = []
+            var failures: [NewEvent] = []
+            for try await (id, tenantID, serverID, state, error, recipientCount) in rows.decode((UUID, UUID, UUID, String, String, Int).self) {
+                written.append(id)
+                if state == MessageState.failed.rawValue {
+                    failures.append(Self.failureEvent(id: id, tenantID: tenantID, serverID: serverID, reason: error, recipients: recipientCount))
+                }
+            }
+            guard !written.isEmpty else { return [] }
+            try await connection.query(
+                """
+                INSERT INTO message_attempts (message_id, number, started_at, duration_ms, outcome, stage, reply_code, reply, worker)
+                SELECT r.id, m.attempts, to_timestamp(r.started), r.duration, r.outcome, r.stage, r.code, r.reply, \(owner)
+                FROM jsonb_to_recordset(\(document)::jsonb) AS r(
+                    id uuid, started float8, duration int, outcome text, stage text, code int, reply text
+                )
+                JOIN messages m ON m.id = r.id
+                WHERE r.id = ANY(\(written))
+                ON CONFLICT DO NOTHING
+                """,
+                logger: self.logger
+            )
+            for event in failures {
+                try await EventRepository.append(event, on: connection, logger: self.logger)
+            }
+            return written
+        }
+    }
+
+    /// Puts claimed messages that were not attempted back in the queue (graceful shutdown).
+    public func release(owner: String, ids: [UUID]) async throws {
+        guard !ids.isEmpty else { return }
+        try await self.client.query(
+            """
+            UPDATE messages SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL,
+                attempts = attempts - 1, updated_at = now()
+            WHERE id = ANY(\(ids)) AND state = 'sending' AND lease_owner = \(owner)
+            """,
+            logger: self.logger
+        )
+    }
+
+    /// Extends the leases `owner` holds; returns how many.
+    @discardableResult
+    public func renewLeases(owner: String, lease: Duration) async throws -> Int {
+        let rows = try await self.client.query(
+            """
+            WITH renewed AS (
+                UPDATE messages SET lease_expires_at = now() + make_interval(secs => \(lease.seconds))
+                WHERE state = 'sending' AND lease_owner = \(owner)
+                RETURNING 1
+            )
+            SELECT count(*) FROM renewed
+            """,
+            logger: self.logger
+        )
+        return try await rows.decode(Int.self).first(where: { _ in true }) ?? 0
+    }
+
+    /// Takes back messages whose lease ran out (their replica died): they are queued at
+    /// once, or failed when their server's uncertain policy is `fail`, because the dead
+    /// replica may have handed them to the SMTP server already. Returns how many.
+    @discardableResult
+    public func recoverExpiredLeases(limit: Int = 500) async throws -> Int {
+        try await self.client.transaction(logger: self.logger) { connection in
+            let rows = try await connection.query(
+                """
+                WITH expired AS (
+                    SELECT id FROM messages WHERE state = 'sending' AND lease_expires_at < now()
+                    ORDER BY lease_expires_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                ), recovered AS (
+                    UPDATE messages m SET
+                        state = CASE WHEN (SELECT s.uncertain_policy FROM output_servers s WHERE s.id = m.server_id) = 'fail'
+                            THEN 'failed' ELSE 'queued' END,
+                        uncertain = true, next_attempt_at = now(), lease_owner = NULL, lease_expires_at = NULL,
+                        last_error = \(Self.leaseExpiredReason), updated_at = now(),
+                        finished_at = CASE WHEN (SELECT s.uncertain_policy FROM output_servers s WHERE s.id = m.server_id) = 'fail'
+                            THEN now() END
+                    FROM expired e WHERE m.id = e.id
+                    RETURNING m.id, m.tenant_id, m.server_id, m.state, m.attempts, cardinality(m.recipients) AS recipients
+                ), history AS (
+                    INSERT INTO message_attempts (message_id, number, started_at, duration_ms, outcome, reply)
+                    SELECT id, attempts, now(), 0, 'lease_expired', \(Self.leaseExpiredReason) FROM recovered
+                    ON CONFLICT DO NOTHING
+                )
+                SELECT id, tenant_id, server_id, state, recipients FROM recovered
+                """,
+                logger: self.logger
+            )
+            var count = 0
+            for try await (id, tenantID, serverID, state, recipients) in rows.decode((UUID, UUID, UUID, String, Int).self) {
+                count += 1
+                if state == MessageState.failed.rawValue {
+                    try await EventRepository.append(
+                        Self.failureEvent(id: id, tenantID: tenantID, serverID: serverID, reason: Self.leaseExpiredReason, recipients: recipients),
+                        on: connection,
+                        logger: self.logger
+                    )
+                }
+            }
+            return count
+        }
+    }
+
+    /// Makes every replica skip `serverID` until `until` (a throttling reply, a quota).
+    public func throttle(serverID: UUID, for duration: Duration, reason: String) async throws {
+        try await self.client.query(
+            """
+            INSERT INTO server_throttles (server_id, throttled_until, reason)
+            VALUES (\(serverID), now() + make_interval(secs => \(duration.seconds)), \(reason))
+            ON CONFLICT (server_id) DO UPDATE SET
+                throttled_until = greatest(server_throttles.throttled_until, EXCLUDED.throttled_until),
+                reason = EXCLUDED.reason
+            """,
+            logger: self.logger
+        )
+    }
+
+    /// Drops the bodies of messages finished more than `retention` ago and frees
+    /// idempotency keys older than `idempotencyWindow`, a batch at a time.
+    public func purge(retention: Duration, idempotencyWindow: Duration, batch: Int = 1000) async throws -> (bodies: Int, keys: Int) {
+        let bodies = try await self.client.query(
+            """
+            WITH purged AS (
+                UPDATE messages SET body = NULL, purged_at = now()
+                WHERE id IN (
+                    SELECT id FROM messages
+                    WHERE body IS NOT NULL AND finished_at < now() - make_interval(secs => \(retention.seconds))
+                    LIMIT \(batch)
+                )
+                RETURNING 1
+            )
+            SELECT count(*) FROM purged
+            """,
+            logger: self.logger
+        ).decode(Int.self).first(where: { _ in true }) ?? 0
+        let keys = try await self.client.query(
+            """
+            WITH freed AS (
+                UPDATE messages SET idempotency_key = NULL
+                WHERE id IN (
+                    SELECT id FROM messages
+                    WHERE idempotency_key IS NOT NULL AND created_at < now() - make_interval(secs => \(idempotencyWindow.seconds))
+                    LIMIT \(batch)
+                )
+                RETURNING 1
+            )
+            SELECT count(*) FROM freed
+            """,
+            logger: self.logger
+        ).decode(Int.self).first(where: { _ in true }) ?? 0
+        return (bodies, keys)
+    }
+
+    static let leaseExpiredReason =
+        "the replica delivering it stopped before recording the outcome (lease expired); the SMTP server may have received it"
+
+    static func failureEvent(id: UUID, tenantID: UUID, serverID: UUID, reason: String, recipients: Int) -> NewEvent {
+        NewEvent(
+            tenantID: tenantID,
+            kind: EventKind.messageFailed,
+            severity: .error,
+            serverID: serverID,
+            message: "Message \(id.uuidString.lowercased()) was not delivered: \(reason)",
+            details: ["message_id": id.uuidString.lowercased(), "reason": reason, "recipients": String(recipients)],
+            actor: "delivery"
+        )
+    }
+}
+
+/// One result as `jsonb_to_recordset` reads it.
+private struct ResultRow: Encodable {
+    var id: UUID
+    var state: String
+    var next_attempt: Double?
+    var pending: [String]?
+    var reply: String
+    var error: String
+    var results: [String: RecipientResult]
+    var uncertain: Bool
+    var delivered: Bool
+    var started: Double
+    var duration: Int
+    var outcome: String
+    var stage: String
+    var code: Int
+
+    init(_ result: AttemptResult) {
+        self.id = result.messageID
+        self.reply = result.reply
+        self.results = result.recipientResults
+        self.uncertain = result.uncertain
+        self.delivered = result.recipientResults.values.contains { (200..<300).contains($0.code) } || result.outcome == "delivered"
+        self.started = result.startedAt.timeIntervalSince1970
+        self.duration = result.durationMilliseconds
+        self.outcome = result.outcome
+        self.stage = result.stage
+        self.code = result.replyCode
+        self.error = ""
+        switch result.decision {
+        case .sent:
+            self.state = MessageState.sent.rawValue
+        case .retry(let at, let recipients):
+            self.state = MessageState.queued.rawValue
+            self.next_attempt = at.timeIntervalSince1970
+            self.pending = recipients
+            if result.outcome != "delivered" { self.error = result.reply }
+        case .failed(let reason):
+            self.state = MessageState.failed.rawValue
+            self.error = reason
+        }
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import Logging
+import MailgateCore
+import PostgresNIO
+
+/// The `messages` table as SendMail, GetMessage and CancelMessage see it; every
+/// query is scoped by the caller's tenant id.
+public struct MessageRepository: Sendable {
+    /// The channel delivery workers listen on for new due messages.
+    public static let notificationChannel = "mailgate_messages"
+
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// What `enqueue` did.
+    public enum EnqueueOutcome: Sendable {
+        /// A new row was committed.
+        case queued(MessageRecord)
+        /// The idempotency key was used before with the same content: the first message.
+        case replayed(MessageRecord)
+    }
+
+    /// Commits the message, or finds the one stored under the same idempotency key
+    /// within `idempotencyWindow` (`alreadyExists` when its content differs).
+    public func enqueue(_ message: NewMessage, idempotencyWindow: Duration) async throws -> EnqueueOutcome {
+        guard let key = message.idempotencyKey else {
+            guard let record = try await self.insert(message, on: nil) else {
+                throw StoreError(.alreadyExists, "Message \(message.id.uuidString.lowercased()) exists.")
+            }
+            return .queued(record)
+        }
+        let windowSeconds = idempotencyWindow.seconds
+        return try await self.client.transaction(logger: self.logger) { connection in
+            for _ in 0..<3 {
+                if let record = try await self.insert(message, on: connection) {
+                    return .queued(record)
+                }
+                let rows = try await connection.query(
+                    """
+                    SELECT id, content_digest, created_at < now() - make_interval(secs => \(windowSeconds)) AS expired
+                    FROM messages WHERE tenant_id = \(message.tenantID) AND idempotency_key = \(key)
+                    FOR UPDATE
+                    """,
+                    logger: self.logger
+                )
+                guard let (id, digest, expired) = try await rows.decode((UUID, [UInt8], Bool).self).first(where: { _ in true }) else {
+                    continue  // The holder was just cleared; insert again.
+                }
+                if expired {
+                    try await connection.query("UPDATE messages SET idempotency_key = NULL WHERE id = \(id)", logger: self.logger)
+                    continue
+                }
+                guard digest == message.contentDigest else {
+                    throw StoreError(
+                        .alreadyExists,
+                        "Idempotency key \(key) was used for a different message (\(id.uuidString.lowercased())); use a new key for new content."
+                    )
+                }
+                guard let record = try await Self.find(tenantID: message.tenantID, id: id, on: connection, logger: self.logger) else {
+                    continue
+                }
+                return .replayed(record)
+            }
+            throw StoreError(.unavailable, "The idempotency key \(key) is contended; retry.")
+        }
+    }
+
+    /// Wakes delivery workers on every replica (LISTEN/NOTIFY).
+    public func notifyWorkers() async throws {
+        try await self.client.query("SELECT pg_notify(\(Self.notificationChannel), '')", logger: self.logger)
+    }
+
+    /// The tenant's message, with its attempts.
+    public func find(tenantID: UUID, id: UUID) async throws -> MessageRecord? {
+        try await self.client.withConnection { connection in
+            try await Self.find(tenantID: tenantID, id: id, on: connection, logger: self.logger)
+        }
+    }
+
+    /// Cancels a queued message; a message already cancelled stays so. Anything else is
+    /// `invalidState` (being delivered, sent or failed), or `notFound`.
+    public func cancel(tenantID: UUID, id: UUID) async throws -> MessageState {
+        let rows = try await self.client.query(
+            """
+            WITH cancelled AS (
+                UPDATE messages SET state = 'cancelled', finished_at = now(), updated_at = now(),
+                    last_error = 'cancelled by the caller'
+                WHERE tenant_id = \(tenantID) AND id = \(id) AND state = 'queued'
+                RETURNING state
+            )
+            SELECT state FROM cancelled
+            UNION ALL
+            SELECT state FROM messages WHERE tenant_id = \(tenantID) AND id = \(id) AND NOT EXISTS (SELECT 1 FROM cancelled)
+            """,
+            logger: self.logger
+        )
+        guard let text = try await rows.decode(String.self).first(where: { _ in true }), let state = MessageState(rawValue: text) else {
+            throw StoreError(.notFound, "No message \(id.uuidString.lowercased()) in this tenant.")
+        }
+        switch state {
+        case .cancelled:
+            return state
+        case .sending:
+            throw StoreError(.invalidState, "The message is being delivered right now and can no longer be cancelled.")
+        case .queued, .sent, .failed:
+            throw StoreError(.invalidState, "The message is already \(state.rawValue); only queued messages can be cancelled.")
+        }
+    }
+
+    /// Inserts the row; nil when its idempotency key is taken.
+    private func insert(_ message: NewMessage, on connection: PostgresConnection?) async throws -> MessageRecord? {
+        let tags = String(decoding: try JSONEncoder().encode(message.tags), as: UTF8.self)
+        let query: PostgresQuery = """
+            INSERT INTO messages (
+                id, tenant_id, server_id, state, idempotency_key, content_digest, rfc822_message_id, subject,
+                envelope_from, recipients, pending_recipients, body, body_size, requires_smtputf8, tags,
+                not_before, next_attempt_at
+            ) VALUES (
+                \(message.id), \(message.tenantID), \(message.serverID), 'queued', \(message.idempotencyKey),
+                \(message.contentDigest), \(message.rfc822MessageID), \(message.subject), \(message.envelopeFrom),
+                \(message.recipients), \(message.recipients), \(message.body), \(message.body.count),
+                \(message.requiresSMTPUTF8), \(tags)::jsonb, \(message.notBefore), greatest(now(), \(message.notBefore))
+            )
+            ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            RETURNING \(unescaped: MessageRow.columns)
+            """
+        let rows: PostgresRowSequence
+        if let connection {
+            rows = try await connection.query(query, logger: self.logger)
+        } else {
+            rows = try await self.client.query(query, logger: self.logger)
+        }
+        return try await MessageRow.decode(rows).first
+    }
+
+    static func find(tenantID: UUID, id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> MessageRecord? {
+        let rows = try await connection.query(
+            "SELECT \(unescaped: MessageRow.columns) FROM messages WHERE tenant_id = \(tenantID) AND id = \(id)",
+            logger: logger
+        )
+        guard var record = try await MessageRow.decode(rows).first else { return nil }
+        let attempts = try await connection.query(
+            """
+            SELECT number, started_at, duration_ms, outcome, stage, reply_code, reply
+            FROM message_attempts WHERE message_id = \(id) ORDER BY number
+            """,
+            logger: logger
+        )
+        for try await (number, startedAt, duration, outcome, stage, code, reply) in attempts.decode((Int, Date, Int, String, String, Int, String).self) {
+            record.history.append(
+                AttemptRecord(
+                    number: number,
+                    startedAt: startedAt,
+                    durationMilliseconds: duration,
+                    outcome: outcome,
+                    stage: stage,
+                    replyCode: code,
+                    reply: reply
+                )
+            )
+        }
+        return record
+    }
+}

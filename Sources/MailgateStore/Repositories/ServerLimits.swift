@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A due message a claim considers.
+struct Candidate: Sendable {
+    var id: UUID
+    var serverID: UUID
+    var recipients: Int
+}
+
+/// Per-server rate, connection and daily recipient limits, counted over what every
+/// replica has claimed. Runs inside the claim's transaction.
+enum ServerLimits {
+    /// The candidates that fit their servers' limits now, in order. A server that is
+    /// full gets a `server_throttles` row so no replica looks at its mail until it frees up.
+    static func admit(_ candidates: [Candidate], on connection: PostgresConnection, logger: Logger) async throws -> [UUID] {
+        let serverIDs = Array(Set(candidates.map(\.serverID)))
+        var limited: [UUID: (rate: Int, connections: Int, daily: Int)] = [:]
+        let rows = try await connection.query(
+            """
+            SELECT id, rate_limit_per_minute, max_connections, daily_recipient_limit FROM output_servers
+            WHERE id = ANY(\(serverIDs)) AND (rate_limit_per_minute > 0 OR max_connections > 0 OR daily_recipient_limit > 0)
+            """,
+            logger: logger
+        )
+        for try await (id, rate, connections, daily) in rows.decode((UUID, Int, Int, Int).self) {
+            limited[id] = (rate, connections, daily)
+        }
+        guard !limited.isEmpty else { return candidates.map(\.id) }
+
+        var refused = Set<UUID>()
+        // Sorted, so two replicas take the server locks in the same order and never deadlock.
+        for serverID in limited.keys.sorted(by: { $0.uuidString < $1.uuidString }) {
+            let limits = limited[serverID]!
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey(serverID)))", logger: logger)
+            let usage = try await connection.query(
+                """
+                SELECT
+                    count(*) FILTER (WHERE state = 'sending' AND lease_expires_at > now()),
+                    count(*) FILTER (WHERE claimed_at > now() - interval '1 minute'),
+                    coalesce(sum(cardinality(pending_recipients)), 0)::int8,
+                    extract(epoch FROM coalesce(min(claimed_at) FILTER (WHERE claimed_at > now() - interval '1 minute'), now())
+                        + interval '1 minute' - now())::float8,
+                    extract(epoch FROM coalesce(min(claimed_at), now()) + interval '1 day' - now())::float8
+                FROM messages WHERE server_id = \(serverID) AND claimed_at > now() - interval '1 day'
+                """,
+                logger: logger
+            )
+            guard let (sending, lastMinute, lastDay, minuteFreesIn, dayFreesIn) = try await usage.decode((Int, Int, Int, Double, Double).self)
+                .first(where: { _ in true })
+            else { continue }
+
+            var admitted = 0
+            var recipients = lastDay
+            var pause: (seconds: Double, reason: String)?
+            for candidate in candidates where candidate.serverID == serverID {
+                if limits.rate > 0, lastMinute + admitted >= limits.rate {
+                    pause = (minuteFreesIn, "rate limit of \(limits.rate) messages a minute reached")
+                } else if limits.connections > 0, sending + admitted >= limits.connections {
+                    pause = (1, "all \(limits.connections) connections busy")
+                } else if limits.daily > 0, recipients + candidate.recipients > limits.daily {
+                    pause = (dayFreesIn, "daily limit of \(limits.daily) recipients reached")
+                }
+                if pause != nil {
+                    refused.insert(candidate.id)
+                    continue
+                }
+                admitted += 1
+                recipients += candidate.recipients
+            }
+            if let pause {
+                try await connection.query(
+                    """
+                    INSERT INTO server_throttles (server_id, throttled_until, reason)
+                    VALUES (\(serverID), now() + make_interval(secs => \(max(pause.seconds, 0.2))), \(pause.reason))
+                    ON CONFLICT (server_id) DO UPDATE SET throttled_until = EXCLUDED.throttled_until, reason = EXCLUDED.reason
+                    """,
+                    logger: logger
+                )
+            }
+        }
+        return candidates.map(\.id).filter { !refused.contains($0) }
+    }
+
+    /// The advisory lock key of a server's claims.
+    static func lockKey(_ serverID: UUID) -> Int64 {
+        // The first eight bytes of a random UUID are as good a key as any hash of it.
+        withUnsafeBytes(of: serverID.uuid) { $0.loadUnaligned(as: Int64.self) }
+    }
+}
