@@ -80,6 +80,7 @@ let package = Package(
             name: "MailgateService",
             dependencies: [
                 "MailgateCore",
+                "MailgateMail",
                 "MailgateProto",
                 "MailgateRPC",
                 "MailgateStore",
@@ -89,6 +90,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             // Swift 6.3.1 miscompiles this module's optimized code: in release builds the
             // principal that reaches Health/WhoAmI is corrupt (the server crashed or answered

@@ -306,6 +306,50 @@ public nonisolated enum Mailgate_V1_ExpirySource: SwiftProtobuf.Enum, Swift.Case
 
 }
 
+public nonisolated enum Mailgate_V1_UncertainPolicy: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// Unset: retry.
+  case unspecified // = 0
+
+  /// Send again; receivers can de-duplicate by Message-ID. Nothing is lost.
+  case retry // = 1
+
+  /// Mark the message failed. Nothing is sent twice.
+  case fail // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .retry
+    case 2: self = .fail
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .retry: return 1
+    case .fail: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Mailgate_V1_UncertainPolicy] = [
+    .unspecified,
+    .retry,
+    .fail,
+  ]
+
+}
+
 public nonisolated enum Mailgate_V1_Severity: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
   case unspecified // = 0
@@ -798,6 +842,24 @@ public nonisolated struct Mailgate_V1_PutServerRequest: @unchecked Sendable {
     set {_uniqueStorage()._tenant = newValue}
   }
 
+  /// Concurrent SMTP connections across replicas; 0 = unlimited (Microsoft: 3).
+  public var maxConnections: UInt32 {
+    get {_storage._maxConnections}
+    set {_uniqueStorage()._maxConnections = newValue}
+  }
+
+  /// Recipients per rolling 24 hours across replicas; 0 = unlimited (Microsoft: 10000).
+  public var dailyRecipientLimit: UInt32 {
+    get {_storage._dailyRecipientLimit}
+    set {_uniqueStorage()._dailyRecipientLimit = newValue}
+  }
+
+  /// When the server may have accepted a message without confirming it.
+  public var uncertainPolicy: Mailgate_V1_UncertainPolicy {
+    get {_storage._uncertainPolicy}
+    set {_uniqueStorage()._uncertainPolicy = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -981,6 +1043,21 @@ public nonisolated struct Mailgate_V1_OutputServer: @unchecked Sendable {
   public var lastValidation: String {
     get {_storage._lastValidation}
     set {_uniqueStorage()._lastValidation = newValue}
+  }
+
+  public var maxConnections: UInt32 {
+    get {_storage._maxConnections}
+    set {_uniqueStorage()._maxConnections = newValue}
+  }
+
+  public var dailyRecipientLimit: UInt32 {
+    get {_storage._dailyRecipientLimit}
+    set {_uniqueStorage()._dailyRecipientLimit = newValue}
+  }
+
+  public var uncertainPolicy: Mailgate_V1_UncertainPolicy {
+    get {_storage._uncertainPolicy}
+    set {_uniqueStorage()._uncertainPolicy = newValue}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1310,6 +1387,10 @@ nonisolated extension Mailgate_V1_OAuthFlow: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Mailgate_V1_ExpirySource: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0EXPIRY_SOURCE_UNSPECIFIED\0\u{1}EXPIRY_SOURCE_OPERATOR\0\u{1}EXPIRY_SOURCE_ESTIMATED\0\u{1}EXPIRY_SOURCE_PROVIDER\0")
+}
+
+nonisolated extension Mailgate_V1_UncertainPolicy: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNCERTAIN_POLICY_UNSPECIFIED\0\u{1}UNCERTAIN_POLICY_RETRY\0\u{1}UNCERTAIN_POLICY_FAIL\0")
 }
 
 nonisolated extension Mailgate_V1_Severity: SwiftProtobuf._ProtoNameProviding {
@@ -1931,7 +2012,7 @@ nonisolated extension Mailgate_V1_OAuthSettings: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Mailgate_V1_PutServerRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PutServerRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}host\0\u{1}port\0\u{1}security\0\u{3}sender_name\0\u{3}sender_address\0\u{3}auth_type\0\u{1}username\0\u{1}password\0\u{1}oauth\0\u{3}client_secret\0\u{3}refresh_token\0\u{3}client_secret_expires_at\0\u{3}rate_limit_per_minute\0\u{3}is_default\0\u{3}expected_version\0\u{3}allow_plaintext_auth\0\u{1}tenant\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}host\0\u{1}port\0\u{1}security\0\u{3}sender_name\0\u{3}sender_address\0\u{3}auth_type\0\u{1}username\0\u{1}password\0\u{1}oauth\0\u{3}client_secret\0\u{3}refresh_token\0\u{3}client_secret_expires_at\0\u{3}rate_limit_per_minute\0\u{3}is_default\0\u{3}expected_version\0\u{3}allow_plaintext_auth\0\u{1}tenant\0\u{3}max_connections\0\u{3}daily_recipient_limit\0\u{3}uncertain_policy\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -1952,6 +2033,9 @@ nonisolated extension Mailgate_V1_PutServerRequest: SwiftProtobuf.Message, Swift
     var _expectedVersion: UInt64 = 0
     var _allowPlaintextAuth: Bool = false
     var _tenant: String = String()
+    var _maxConnections: UInt32 = 0
+    var _dailyRecipientLimit: UInt32 = 0
+    var _uncertainPolicy: Mailgate_V1_UncertainPolicy = .unspecified
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1980,6 +2064,9 @@ nonisolated extension Mailgate_V1_PutServerRequest: SwiftProtobuf.Message, Swift
       _expectedVersion = source._expectedVersion
       _allowPlaintextAuth = source._allowPlaintextAuth
       _tenant = source._tenant
+      _maxConnections = source._maxConnections
+      _dailyRecipientLimit = source._dailyRecipientLimit
+      _uncertainPolicy = source._uncertainPolicy
     }
   }
 
@@ -2016,6 +2103,9 @@ nonisolated extension Mailgate_V1_PutServerRequest: SwiftProtobuf.Message, Swift
         case 16: try { try decoder.decodeSingularUInt64Field(value: &_storage._expectedVersion) }()
         case 17: try { try decoder.decodeSingularBoolField(value: &_storage._allowPlaintextAuth) }()
         case 18: try { try decoder.decodeSingularStringField(value: &_storage._tenant) }()
+        case 19: try { try decoder.decodeSingularUInt32Field(value: &_storage._maxConnections) }()
+        case 20: try { try decoder.decodeSingularUInt32Field(value: &_storage._dailyRecipientLimit) }()
+        case 21: try { try decoder.decodeSingularEnumField(value: &_storage._uncertainPolicy) }()
         default: break
         }
       }
@@ -2082,6 +2172,15 @@ nonisolated extension Mailgate_V1_PutServerRequest: SwiftProtobuf.Message, Swift
       if !_storage._tenant.isEmpty {
         try visitor.visitSingularStringField(value: _storage._tenant, fieldNumber: 18)
       }
+      if _storage._maxConnections != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._maxConnections, fieldNumber: 19)
+      }
+      if _storage._dailyRecipientLimit != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._dailyRecipientLimit, fieldNumber: 20)
+      }
+      if _storage._uncertainPolicy != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._uncertainPolicy, fieldNumber: 21)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2109,6 +2208,9 @@ nonisolated extension Mailgate_V1_PutServerRequest: SwiftProtobuf.Message, Swift
         if _storage._expectedVersion != rhs_storage._expectedVersion {return false}
         if _storage._allowPlaintextAuth != rhs_storage._allowPlaintextAuth {return false}
         if _storage._tenant != rhs_storage._tenant {return false}
+        if _storage._maxConnections != rhs_storage._maxConnections {return false}
+        if _storage._dailyRecipientLimit != rhs_storage._dailyRecipientLimit {return false}
+        if _storage._uncertainPolicy != rhs_storage._uncertainPolicy {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -2169,7 +2271,7 @@ nonisolated extension Mailgate_V1_SecretState: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OutputServer"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}tenant_id\0\u{1}name\0\u{1}host\0\u{1}port\0\u{1}security\0\u{3}sender_name\0\u{3}sender_address\0\u{3}auth_type\0\u{1}username\0\u{1}password\0\u{1}oauth\0\u{3}client_secret\0\u{3}refresh_token\0\u{3}access_token\0\u{3}rate_limit_per_minute\0\u{3}is_default\0\u{1}version\0\u{3}allow_plaintext_auth\0\u{3}created_at\0\u{3}updated_at\0\u{3}last_validation\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}tenant_id\0\u{1}name\0\u{1}host\0\u{1}port\0\u{1}security\0\u{3}sender_name\0\u{3}sender_address\0\u{3}auth_type\0\u{1}username\0\u{1}password\0\u{1}oauth\0\u{3}client_secret\0\u{3}refresh_token\0\u{3}access_token\0\u{3}rate_limit_per_minute\0\u{3}is_default\0\u{1}version\0\u{3}allow_plaintext_auth\0\u{3}created_at\0\u{3}updated_at\0\u{3}last_validation\0\u{3}max_connections\0\u{3}daily_recipient_limit\0\u{3}uncertain_policy\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -2194,6 +2296,9 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
     var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _lastValidation: String = String()
+    var _maxConnections: UInt32 = 0
+    var _dailyRecipientLimit: UInt32 = 0
+    var _uncertainPolicy: Mailgate_V1_UncertainPolicy = .unspecified
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2226,6 +2331,9 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
       _createdAt = source._createdAt
       _updatedAt = source._updatedAt
       _lastValidation = source._lastValidation
+      _maxConnections = source._maxConnections
+      _dailyRecipientLimit = source._dailyRecipientLimit
+      _uncertainPolicy = source._uncertainPolicy
     }
   }
 
@@ -2266,6 +2374,9 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
         case 20: try { try decoder.decodeSingularMessageField(value: &_storage._createdAt) }()
         case 21: try { try decoder.decodeSingularMessageField(value: &_storage._updatedAt) }()
         case 22: try { try decoder.decodeSingularStringField(value: &_storage._lastValidation) }()
+        case 23: try { try decoder.decodeSingularUInt32Field(value: &_storage._maxConnections) }()
+        case 24: try { try decoder.decodeSingularUInt32Field(value: &_storage._dailyRecipientLimit) }()
+        case 25: try { try decoder.decodeSingularEnumField(value: &_storage._uncertainPolicy) }()
         default: break
         }
       }
@@ -2344,6 +2455,15 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
       if !_storage._lastValidation.isEmpty {
         try visitor.visitSingularStringField(value: _storage._lastValidation, fieldNumber: 22)
       }
+      if _storage._maxConnections != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._maxConnections, fieldNumber: 23)
+      }
+      if _storage._dailyRecipientLimit != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._dailyRecipientLimit, fieldNumber: 24)
+      }
+      if _storage._uncertainPolicy != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._uncertainPolicy, fieldNumber: 25)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2375,6 +2495,9 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
         if _storage._createdAt != rhs_storage._createdAt {return false}
         if _storage._updatedAt != rhs_storage._updatedAt {return false}
         if _storage._lastValidation != rhs_storage._lastValidation {return false}
+        if _storage._maxConnections != rhs_storage._maxConnections {return false}
+        if _storage._dailyRecipientLimit != rhs_storage._dailyRecipientLimit {return false}
+        if _storage._uncertainPolicy != rhs_storage._uncertainPolicy {return false}
         return true
       }
       if !storagesAreEqual {return false}

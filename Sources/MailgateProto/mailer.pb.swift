@@ -357,11 +357,55 @@ public nonisolated struct Mailgate_V1_GetMessageResponse: @unchecked Sendable {
     set {_uniqueStorage()._history = newValue}
   }
 
+  /// What the SMTP server answered for each recipient (RCPT, or the final reply).
+  public var recipientResults: [Mailgate_V1_RecipientResult] {
+    get {_storage._recipientResults}
+    set {_uniqueStorage()._recipientResults = newValue}
+  }
+
+  /// Some attempt ended after the whole message was sent but before the server
+  /// confirmed it: the recipient may have received it more than once.
+  public var uncertain: Bool {
+    get {_storage._uncertain}
+    set {_uniqueStorage()._uncertain = newValue}
+  }
+
+  public var finishedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._finishedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._finishedAt = newValue}
+  }
+  /// Returns true if `finishedAt` has been explicitly set.
+  public var hasFinishedAt: Bool {_storage._finishedAt != nil}
+  /// Clears the value of `finishedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearFinishedAt() {_uniqueStorage()._finishedAt = nil}
+
+  /// The body was dropped after the retention period; the outcome stays.
+  public var bodyPurged: Bool {
+    get {_storage._bodyPurged}
+    set {_uniqueStorage()._bodyPurged = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Mailgate_V1_RecipientResult: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var address: String = String()
+
+  public var replyCode: UInt32 = 0
+
+  public var reply: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Mailgate_V1_CancelMessageRequest: Sendable {
@@ -798,7 +842,7 @@ nonisolated extension Mailgate_V1_DeliveryAttempt: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Mailgate_V1_GetMessageResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetMessageResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}message_id\0\u{1}state\0\u{3}server_id\0\u{3}rfc822_message_id\0\u{1}subject\0\u{1}recipients\0\u{1}attempts\0\u{3}created_at\0\u{3}next_attempt_at\0\u{3}sent_at\0\u{3}last_reply\0\u{3}last_error\0\u{1}tags\0\u{1}history\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}message_id\0\u{1}state\0\u{3}server_id\0\u{3}rfc822_message_id\0\u{1}subject\0\u{1}recipients\0\u{1}attempts\0\u{3}created_at\0\u{3}next_attempt_at\0\u{3}sent_at\0\u{3}last_reply\0\u{3}last_error\0\u{1}tags\0\u{1}history\0\u{3}recipient_results\0\u{1}uncertain\0\u{3}finished_at\0\u{3}body_purged\0")
 
   fileprivate class _StorageClass {
     var _messageID: String = String()
@@ -815,6 +859,10 @@ nonisolated extension Mailgate_V1_GetMessageResponse: SwiftProtobuf.Message, Swi
     var _lastError: String = String()
     var _tags: Dictionary<String,String> = [:]
     var _history: [Mailgate_V1_DeliveryAttempt] = []
+    var _recipientResults: [Mailgate_V1_RecipientResult] = []
+    var _uncertain: Bool = false
+    var _finishedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _bodyPurged: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -839,6 +887,10 @@ nonisolated extension Mailgate_V1_GetMessageResponse: SwiftProtobuf.Message, Swi
       _lastError = source._lastError
       _tags = source._tags
       _history = source._history
+      _recipientResults = source._recipientResults
+      _uncertain = source._uncertain
+      _finishedAt = source._finishedAt
+      _bodyPurged = source._bodyPurged
     }
   }
 
@@ -871,6 +923,10 @@ nonisolated extension Mailgate_V1_GetMessageResponse: SwiftProtobuf.Message, Swi
         case 12: try { try decoder.decodeSingularStringField(value: &_storage._lastError) }()
         case 13: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &_storage._tags) }()
         case 14: try { try decoder.decodeRepeatedMessageField(value: &_storage._history) }()
+        case 15: try { try decoder.decodeRepeatedMessageField(value: &_storage._recipientResults) }()
+        case 16: try { try decoder.decodeSingularBoolField(value: &_storage._uncertain) }()
+        case 17: try { try decoder.decodeSingularMessageField(value: &_storage._finishedAt) }()
+        case 18: try { try decoder.decodeSingularBoolField(value: &_storage._bodyPurged) }()
         default: break
         }
       }
@@ -925,6 +981,18 @@ nonisolated extension Mailgate_V1_GetMessageResponse: SwiftProtobuf.Message, Swi
       if !_storage._history.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._history, fieldNumber: 14)
       }
+      if !_storage._recipientResults.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._recipientResults, fieldNumber: 15)
+      }
+      if _storage._uncertain != false {
+        try visitor.visitSingularBoolField(value: _storage._uncertain, fieldNumber: 16)
+      }
+      try { if let v = _storage._finishedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+      } }()
+      if _storage._bodyPurged != false {
+        try visitor.visitSingularBoolField(value: _storage._bodyPurged, fieldNumber: 18)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -948,10 +1016,54 @@ nonisolated extension Mailgate_V1_GetMessageResponse: SwiftProtobuf.Message, Swi
         if _storage._lastError != rhs_storage._lastError {return false}
         if _storage._tags != rhs_storage._tags {return false}
         if _storage._history != rhs_storage._history {return false}
+        if _storage._recipientResults != rhs_storage._recipientResults {return false}
+        if _storage._uncertain != rhs_storage._uncertain {return false}
+        if _storage._finishedAt != rhs_storage._finishedAt {return false}
+        if _storage._bodyPurged != rhs_storage._bodyPurged {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Mailgate_V1_RecipientResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RecipientResult"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}address\0\u{3}reply_code\0\u{1}reply\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.address) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.replyCode) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.reply) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.address.isEmpty {
+      try visitor.visitSingularStringField(value: self.address, fieldNumber: 1)
+    }
+    if self.replyCode != 0 {
+      try visitor.visitSingularUInt32Field(value: self.replyCode, fieldNumber: 2)
+    }
+    if !self.reply.isEmpty {
+      try visitor.visitSingularStringField(value: self.reply, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Mailgate_V1_RecipientResult, rhs: Mailgate_V1_RecipientResult) -> Bool {
+    if lhs.address != rhs.address {return false}
+    if lhs.replyCode != rhs.replyCode {return false}
+    if lhs.reply != rhs.reply {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

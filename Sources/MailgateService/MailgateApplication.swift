@@ -24,6 +24,8 @@ public final class MailgateApplication: Sendable {
         public var keyCacheTTL: Duration
         public var workerID: String
         public var heartbeatInterval: Duration
+        /// SendMail limits and delivery behaviour.
+        public var mailer: MailerSettings
 
         public init(
             database: PostgresClient.Configuration,
@@ -33,7 +35,8 @@ public final class MailgateApplication: Sendable {
             masterKeys: MasterKeyRing,
             keyCacheTTL: Duration = .seconds(2),
             workerID: String = "mailgate-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))",
-            heartbeatInterval: Duration = .seconds(15)
+            heartbeatInterval: Duration = .seconds(15),
+            mailer: MailerSettings = MailerSettings()
         ) {
             self.database = database
             self.rpc = rpc
@@ -43,6 +46,7 @@ public final class MailgateApplication: Sendable {
             self.keyCacheTTL = keyCacheTTL
             self.workerID = workerID
             self.heartbeatInterval = heartbeatInterval
+            self.mailer = mailer
         }
     }
 
@@ -52,6 +56,7 @@ public final class MailgateApplication: Sendable {
     public let authenticator: KeyAuthenticator
     public let keys: APIKeyRepository
     public let databaseHealth: DatabaseHealth
+    public let delivery: DeliveryService
     let configuration: Configuration
     let logger: Logger
 
@@ -68,6 +73,22 @@ public final class MailgateApplication: Sendable {
             cacheTTL: configuration.keyCacheTTL,
             logger: logger
         )
+        let messages = MessageRepository(client: self.postgres, logger: logger)
+        let wakeUp = DeliveryWakeUp { [logger] in
+            do {
+                try await messages.notifyWorkers()
+            } catch {
+                logger.debug("NOTIFY failed; other replicas find the mail by polling", metadata: ["error": "\(String(reflecting: error))"])
+            }
+        }
+        self.delivery = DeliveryService(
+            owner: configuration.workerID,
+            client: self.postgres,
+            vault: self.vault,
+            settings: configuration.mailer,
+            wakeUp: wakeUp,
+            logger: logger
+        )
         var router = RPCRouter<Principal>()
         let servingState = ServingState()
         HealthHandlers(version: MailgateVersion.current, isDraining: { servingState.isDraining })
@@ -77,6 +98,14 @@ public final class MailgateApplication: Sendable {
             keys: self.keys,
             servers: ServerRepository(client: self.postgres, vault: self.vault, logger: logger),
             events: EventRepository(client: self.postgres, logger: logger),
+            health: self.databaseHealth
+        ).register(into: &router)
+        MailerHandlers(
+            tenants: TenantRepository(client: self.postgres, logger: logger),
+            servers: ServerRepository(client: self.postgres, vault: self.vault, logger: logger),
+            messages: messages,
+            settings: configuration.mailer,
+            wakeUp: wakeUp,
             health: self.databaseHealth
         ).register(into: &router)
         self.rpcServer = try RPCServer(
@@ -136,6 +165,7 @@ public final class MailgateApplication: Sendable {
                 group.addTask { try await heartbeat.run() }
                 group.addTask { try await app.databaseHealth.run() }
                 group.addTask { try await app.rpcServer.run() }
+                group.addTask { try await app.delivery.run() }
             }
         }
     }

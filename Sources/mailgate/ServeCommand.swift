@@ -11,7 +11,7 @@ import ServiceLifecycle
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the Mailgate server: RPC, migrations, heartbeat.",
+        abstract: "Run the Mailgate server: RPC, migrations, heartbeat, delivery workers.",
         discussion: """
             Stops gracefully on SIGTERM or SIGINT: GoAway to every client, no new calls,
             calls in flight finish within the grace period, exit status 0.
@@ -36,11 +36,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "PEM private key for RPC over TLS. [env: MAILGATE_TLS_KEY]")
     var tlsKey: String?
 
-    @Option(help: "CA bundle for outbound SMTP and HTTPS (used from the SendMail issue on). [env: MAILGATE_CA_FILE] (default: system bundle)")
-    var caFile: String?
-
-    @Option(help: "Delivery workers per replica (used from the SendMail issue on). [env: MAILGATE_WORKERS] (default: 4)")
-    var workers: Int?
+    @OptionGroup(title: "Sending and delivery")
+    var delivery: DeliveryOptions
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [env: MAILGATE_LOG_LEVEL] (default: info)")
     var logLevel: String?
@@ -139,7 +136,8 @@ struct ServeCommand: AsyncParsableCommand {
             rpc: rpc,
             migrations: migrations,
             bootstrapOperatorKey: operatorKey,
-            masterKeys: masterKeys
+            masterKeys: masterKeys,
+            mailer: try self.delivery.settings(settings)
         )
     }
 }

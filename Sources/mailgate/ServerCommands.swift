@@ -44,6 +44,9 @@ struct ServerCommand: AsyncParsableCommand {
         @Option(help: "When the client secret expires: YYYY-MM-DD or ISO 8601 (default: 24 months after it is stored).")
         var clientSecretExpires: String?
         @Option(help: "Messages a minute across replicas (0 = unlimited).") var rateLimit: UInt32?
+        @Option(help: "Concurrent SMTP connections across replicas (0 = unlimited).") var maxConnections: UInt32?
+        @Option(help: "Recipients per rolling 24 hours across replicas (0 = unlimited).") var dailyRecipientLimit: UInt32?
+        @Option(help: "When the server may have accepted a message without confirming it: retry or fail.") var uncertainPolicy: String?
         @Flag(help: "Make this the tenant's default server.") var `default` = false
         @Option(help: "Only update if the server is at this version.") var expectedVersion: UInt64?
         @Option(help: "File with the SMTP password, or - for standard input.") var passwordFile: String?
@@ -83,6 +86,9 @@ struct ServerCommand: AsyncParsableCommand {
             if !self.scopes.isEmpty { request.oauth.scopes = self.scopes }
             if let clientSecretExpires { request.clientSecretExpiresAt = try parseExpiry(clientSecretExpires) }
             if let rateLimit { request.rateLimitPerMinute = rateLimit }
+            if let maxConnections { request.maxConnections = maxConnections }
+            if let dailyRecipientLimit { request.dailyRecipientLimit = dailyRecipientLimit }
+            if let uncertainPolicy { request.uncertainPolicy = try parseUncertainPolicy(uncertainPolicy) }
             if self.default { request.isDefault = true }
             if let expectedVersion { request.expectedVersion = expectedVersion }
             for (file, clear, name) in [
@@ -209,7 +215,9 @@ func printServer(_ server: Mailgate_V1_OutputServer, format: OutputFormat) {
             "scopes": server.oauth.scopes.joined(separator: " "),
             "client_secret": server.hasClientSecret ? secret(server.clientSecret) : "-",
             "refresh_token": server.hasRefreshToken ? secret(server.refreshToken) : "-",
-            "rate_limit_per_minute": String(server.rateLimitPerMinute), "default": server.isDefault ? "yes" : "no",
+            "rate_limit_per_minute": String(server.rateLimitPerMinute),
+            "max_connections": String(server.maxConnections), "daily_recipient_limit": String(server.dailyRecipientLimit),
+            "uncertain_policy": server.uncertainPolicy == .fail ? "fail" : "retry", "default": server.isDefault ? "yes" : "no",
             "version": String(server.version), "updated_at": formatDate(server.updatedAt.date),
         ],
         format: format

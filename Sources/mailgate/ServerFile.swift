@@ -29,6 +29,9 @@ struct ServerFile: Codable {
     var oauth: OAuth?
     var client_secret_expires_at: String?
     var rate_limit_per_minute: UInt32?
+    var max_connections: UInt32?
+    var daily_recipient_limit: UInt32?
+    var uncertain_policy: String?
     var is_default: Bool?
 
     /// Reads a `.json` file with JSON rules, anything else as YAML.
@@ -57,6 +60,7 @@ struct ServerFile: Codable {
     static let fields: Set<String> = [
         "name", "host", "port", "security", "sender_name", "sender_address", "auth_type", "username",
         "allow_plaintext_auth", "oauth", "client_secret_expires_at", "rate_limit_per_minute", "is_default",
+        "max_connections", "daily_recipient_limit", "uncertain_policy",
     ]
     static let oauthFields: Set<String> = [
         "provider", "flow", "client_id", "directory_id", "authorization_url", "token_url", "scopes",
@@ -107,6 +111,9 @@ struct ServerFile: Codable {
         if let username { request.username = username }
         if let allow_plaintext_auth { request.allowPlaintextAuth = allow_plaintext_auth }
         if let rate_limit_per_minute { request.rateLimitPerMinute = rate_limit_per_minute }
+        if let max_connections { request.maxConnections = max_connections }
+        if let daily_recipient_limit { request.dailyRecipientLimit = daily_recipient_limit }
+        if let uncertain_policy { request.uncertainPolicy = try parseUncertainPolicy(uncertain_policy) }
         if let is_default { request.isDefault = is_default }
         if let client_secret_expires_at { request.clientSecretExpiresAt = try parseExpiry(client_secret_expires_at) }
         if let oauth {
@@ -153,6 +160,14 @@ func parseFlow(_ text: String) throws -> Mailgate_V1_OAuthFlow {
     case "authorization_code", "authorization-code": return .authorizationCode
     case "client_credentials", "client-credentials": return .clientCredentials
     default: throw CLIError("Unknown OAuth flow \(text): use authorization_code or client_credentials.")
+    }
+}
+
+func parseUncertainPolicy(_ text: String) throws -> Mailgate_V1_UncertainPolicy {
+    switch text.lowercased() {
+    case "retry": return .retry
+    case "fail": return .fail
+    default: throw CLIError("Unknown uncertain policy \(text): use retry or fail.")
     }
 }
 

@@ -81,6 +81,9 @@ extension Mailgate_V1_OutputServer {
             self.accessToken = Mailgate_V1_SecretState(record.accessToken)
         }
         self.rateLimitPerMinute = UInt32(definition.rateLimitPerMinute)
+        self.maxConnections = UInt32(clamping: definition.maxConnections)
+        self.dailyRecipientLimit = UInt32(clamping: definition.dailyRecipientLimit)
+        self.uncertainPolicy = definition.uncertainPolicy == .fail ? .fail : .retry
         self.isDefault = definition.isDefault
         self.version = UInt64(record.version)
         self.lastValidation = record.lastValidation
@@ -239,6 +242,9 @@ extension Mailgate_V1_PutServerRequest {
             allowPlaintextAuth: self.allowPlaintextAuth,
             oauth: oauth,
             rateLimitPerMinute: Int(self.rateLimitPerMinute),
+            maxConnections: Int(self.maxConnections),
+            dailyRecipientLimit: Int(self.dailyRecipientLimit),
+            uncertainPolicy: self.uncertainPolicy == .fail ? .fail : .retry,
             isDefault: self.isDefault
         )
         let changes = SecretChanges(

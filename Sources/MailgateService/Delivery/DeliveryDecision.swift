@@ -1,0 +1,123 @@
+import Foundation
+import MailgateCore
+import MailgateMail
+import MailgateStore
+
+/// Turns what the SMTP server said into what happens to the message: sent, tried
+/// again later (backoff, throttling, 4xx recipients), or failed for good.
+struct DeliveryDecision {
+    let retry: RetryPolicy
+    let uncertainPolicy: UncertainPolicy
+    let now: Date
+    /// 0...1; picks the jitter (tests fix it).
+    var jitterUnit: Double = Double.random(in: 0...1)
+
+    /// How long a server that throttles us is left alone.
+    static let throttlePause: Duration = .seconds(60)
+    /// How long a server whose quota is used up is left alone.
+    static let quotaPause: Duration = .seconds(3600)
+
+    /// What to record; `pause` is set when the whole server should wait.
+    func decide(_ result: SMTPResult, message: ClaimedMessage, startedAt: Date) -> (result: AttemptResult, pause: (Duration, String)?) {
+        var decision: AttemptResult.Decision
+        var pause: (Duration, String)?
+        var uncertain = false
+        var recipientResults: [String: RecipientResult] = [:]
+        for (address, reply) in result.rejectedRecipients {
+            recipientResults[address] = RecipientResult(code: Self.code(of: reply), reply: reply)
+        }
+        let classification = ReplyClassification(code: result.replyCode, text: result.reply)
+
+        switch result.outcome {
+        case .delivered:
+            for address in message.recipients where recipientResults[address] == nil {
+                recipientResults[address] = RecipientResult(code: result.replyCode, reply: result.reply)
+            }
+            let deferred = message.recipients.filter { (400..<500).contains(recipientResults[$0]?.code ?? 250) }
+            if !deferred.isEmpty, let next = self.nextAttempt(message) {
+                decision = .retry(at: next, recipients: deferred)
+            } else {
+                decision = .sent
+            }
+        case .transientFailure, .permanentFailure where classification != .ordinary:
+            if classification != .ordinary {
+                let duration = classification == .quotaExceeded ? Self.quotaPause : Self.throttlePause
+                pause = (duration, classification == .quotaExceeded ? "sending quota used up: \(result.reply)" : "throttled: \(result.reply)")
+                let next = self.now.addingTimeInterval(duration.seconds * (1 + 0.2 * self.jitterUnit))
+                decision = next.timeIntervalSince(message.queuedAt) <= self.retry.giveUpAfter.seconds
+                    ? .retry(at: next, recipients: message.recipients)
+                    : .failed(reason: "still throttled \(Self.hours(self.retry.giveUpAfter)) after it was queued: \(result.reply)")
+            } else if let next = self.nextAttempt(message) {
+                decision = .retry(at: next, recipients: message.recipients)
+            } else {
+                decision = .failed(
+                    reason: "gave up after \(message.attempt) attempts over \(Self.hours(self.retry.giveUpAfter)): \(Self.describe(result))"
+                )
+            }
+        case .permanentFailure:
+            decision = .failed(reason: Self.describe(result))
+        case .uncertain:
+            uncertain = true
+            switch self.uncertainPolicy {
+            case .retry:
+                if let next = self.nextAttempt(message) {
+                    decision = .retry(at: next, recipients: message.recipients)
+                } else {
+                    decision = .failed(reason: "outcome uncertain and retries exhausted: \(Self.describe(result))")
+                }
+            case .fail:
+                decision = .failed(reason: "outcome uncertain (the server may have received it; policy fail): \(Self.describe(result))")
+            }
+        }
+        let attempt = AttemptResult(
+            messageID: message.id,
+            decision: decision,
+            startedAt: startedAt,
+            durationMilliseconds: max(0, Int(self.now.timeIntervalSince(startedAt) * 1000)),
+            outcome: pause != nil ? "deferred" : result.outcome.rawValue,
+            stage: result.stage.rawValue,
+            replyCode: result.replyCode,
+            reply: Self.describe(result),
+            recipientResults: recipientResults,
+            uncertain: uncertain
+        )
+        return (attempt, pause)
+    }
+
+    /// A result for a message that could not even be attempted (server gone, secret unreadable).
+    func notAttempted(_ message: ClaimedMessage, reason: String, retryable: Bool) -> AttemptResult {
+        let decision: AttemptResult.Decision
+        if retryable, let next = self.nextAttempt(message) {
+            decision = .retry(at: next, recipients: message.recipients)
+        } else {
+            decision = .failed(reason: reason)
+        }
+        return AttemptResult(
+            messageID: message.id,
+            decision: decision,
+            startedAt: self.now,
+            durationMilliseconds: 0,
+            outcome: retryable ? "deferred" : "permanent_failure",
+            stage: "prepare",
+            replyCode: 0,
+            reply: reason
+        )
+    }
+
+    private func nextAttempt(_ message: ClaimedMessage) -> Date? {
+        self.retry.nextAttempt(afterAttempts: message.attempt, queuedAt: message.queuedAt, now: self.now, unit: self.jitterUnit)
+    }
+
+    /// The reply with its stage, or the connection problem.
+    static func describe(_ result: SMTPResult) -> String {
+        result.reply.isEmpty ? result.detail : result.reply
+    }
+
+    static func code(of reply: String) -> Int {
+        Int(reply.prefix(3)) ?? 0
+    }
+
+    static func hours(_ duration: Duration) -> String {
+        "\(Int((duration.seconds / 3600).rounded())) h"
+    }
+}

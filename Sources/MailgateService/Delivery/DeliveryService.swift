@@ -1,0 +1,108 @@
+import Foundation
+import Logging
+import MailgateCore
+import MailgateMail
+import MailgateStore
+import PostgresNIO
+import ServiceLifecycle
+
+/// Everything that moves queued mail in one replica: the workers, the LISTEN that
+/// wakes them, lease renewal, recovery of other replicas' expired leases, and purging.
+public struct DeliveryService: Sendable {
+    let owner: String
+    let client: PostgresClient
+    let queue: DeliveryQueue
+    let servers: ServerRepository
+    let vault: Vault
+    let settings: MailerSettings
+    let wakeUp: DeliveryWakeUp
+    let logger: Logger
+
+    public init(owner: String, client: PostgresClient, vault: Vault, settings: MailerSettings, wakeUp: DeliveryWakeUp, logger: Logger) {
+        self.owner = owner
+        self.client = client
+        self.queue = DeliveryQueue(client: client, logger: logger)
+        self.servers = ServerRepository(client: client, vault: vault, logger: logger)
+        self.vault = vault
+        self.settings = settings
+        self.wakeUp = wakeUp
+        self.logger = logger
+    }
+
+    /// Runs until graceful shutdown: workers finish the message in hand, hand back
+    /// what they claimed but did not start, and stop.
+    public func run() async throws {
+        guard self.settings.workers > 0 else { return }
+        let pool = SMTPDeliveryPool(threadCount: self.settings.workers)
+        let worker = DeliveryWorker(
+            owner: self.owner,
+            queue: self.queue,
+            servers: self.servers,
+            vault: self.vault,
+            pool: pool,
+            settings: self.settings,
+            wakeUp: self.wakeUp,
+            logger: self.logger
+        )
+        self.logger.info("delivery workers starting", metadata: ["workers": "\(self.settings.workers)", "owner": "\(self.owner)"])
+        await withDiscardingTaskGroup { group in
+            for _ in 0..<self.settings.workers {
+                group.addTask { await worker.run() }
+            }
+            group.addTask { await self.every(self.settings.lease / 3) { try await self.queue.renewLeases(owner: self.owner, lease: self.settings.lease) } }
+            group.addTask {
+                await self.every(min(.seconds(5), self.settings.lease / 4)) {
+                    let recovered = try await self.queue.recoverExpiredLeases()
+                    if recovered > 0 {
+                        self.logger.warning("took over messages whose replica stopped", metadata: ["messages": "\(recovered)"])
+                        self.wakeUp.ring()
+                    }
+                }
+            }
+            group.addTask {
+                await self.every(.seconds(60)) {
+                    let (bodies, keys) = try await self.queue.purge(retention: self.settings.retention, idempotencyWindow: self.settings.idempotencyWindow)
+                    if bodies + keys > 0 {
+                        self.logger.info("purged old message bodies and idempotency keys", metadata: ["bodies": "\(bodies)", "keys": "\(keys)"])
+                    }
+                }
+            }
+            group.addTask { await self.listen() }
+            // The periodic tasks and the listener end with the workers.
+            await cancelWhenGracefulShutdown { try? await Task.sleep(for: .seconds(Int64.max / 2)) }
+            self.wakeUp.ring()
+        }
+        try? await pool.shutdown()
+        self.logger.info("delivery workers stopped")
+    }
+
+    /// Rings the wake-up on every `NOTIFY mailgate_messages` from any replica.
+    private func listen() async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await cancelWhenGracefulShutdown {
+                    try await self.client.withConnection { connection in
+                        for try await _ in try await connection.listen(MessageRepository.notificationChannel) {
+                            self.wakeUp.ring()
+                        }
+                    }
+                }
+            } catch {
+                if Task.isCancelled || Task.isShuttingDownGracefully { return }
+                self.logger.debug("LISTEN connection lost; polling until it is back", metadata: ["error": "\(String(reflecting: error))"])
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+            }
+        }
+    }
+
+    private func every(_ interval: Duration, _ body: @Sendable () async throws -> Void) async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await body()
+            } catch {
+                self.logger.warning("delivery housekeeping failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import Logging
+import MailgateCore
+import MailgateMail
+import MailgateStore
+import ServiceLifecycle
+
+/// One delivery loop: claim due messages, send each through its server, write the
+/// results back, and sleep until woken or the poll interval passes.
+struct DeliveryWorker: Sendable {
+    let owner: String
+    let queue: DeliveryQueue
+    let servers: ServerRepository
+    let vault: Vault
+    let pool: SMTPDeliveryPool
+    let settings: MailerSettings
+    let wakeUp: DeliveryWakeUp
+    let logger: Logger
+
+    /// Results are written at least this often within a batch, so a crash loses little.
+    static let flushEvery = 16
+
+    func run() async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let batch: [ClaimedMessage]
+            do {
+                batch = try await self.queue.claim(owner: self.owner, limit: self.settings.claimBatch, lease: self.settings.lease)
+            } catch {
+                self.logger.warning("claiming messages failed", metadata: ["error": "\(String(reflecting: error))"])
+                await self.wakeUp.wait(timeout: .seconds(1))
+                continue
+            }
+            if batch.isEmpty {
+                await self.wakeUp.wait(timeout: self.settings.pollInterval)
+                continue
+            }
+            await self.deliver(batch)
+        }
+    }
+
+    private func deliver(_ batch: [ClaimedMessage]) async {
+        var servers: [UUID: Result<(ServerRecord, SMTPEndpoint), EndpointUnavailable>] = [:]
+        var results: [AttemptResult] = []
+        var unattempted: [UUID] = []
+        for message in batch {
+            if Task.isCancelled || Task.isShuttingDownGracefully {
+                unattempted.append(message.id)
+                continue
+            }
+            let server: Result<(ServerRecord, SMTPEndpoint), EndpointUnavailable>
+            if let known = servers[message.serverID] {
+                server = known
+            } else {
+                server = await self.resolve(message)
+                servers[message.serverID] = server
+            }
+            results.append(await self.attempt(message, server: server))
+            if results.count >= Self.flushEvery {
+                await self.write(results)
+                results.removeAll()
+            }
+        }
+        await self.write(results)
+        if !unattempted.isEmpty {
+            do {
+                try await self.queue.release(owner: self.owner, ids: unattempted)
+            } catch {
+                self.logger.warning("releasing messages failed; their lease will expire", metadata: ["error": "\(String(reflecting: error))"])
+            }
+        }
+    }
+
+    private func resolve(_ message: ClaimedMessage) async -> Result<(ServerRecord, SMTPEndpoint), EndpointUnavailable> {
+        do {
+            guard let server = try await self.servers.find(tenantID: message.tenantID, idOrName: message.serverID.uuidString) else {
+                return .failure(EndpointUnavailable(reason: "its output server was deleted", retryable: false))
+            }
+            let endpoint = try server.smtpEndpoint(vault: self.vault, caFile: self.settings.caFile, timeout: self.settings.smtpTimeout)
+            return .success((server, endpoint))
+        } catch let error as EndpointUnavailable {
+            return .failure(error)
+        } catch {
+            return .failure(EndpointUnavailable(reason: "the output server could not be read: the database is unavailable", retryable: true))
+        }
+    }
+
+    private func attempt(_ message: ClaimedMessage, server: Result<(ServerRecord, SMTPEndpoint), EndpointUnavailable>) async -> AttemptResult {
+        let startedAt = Date()
+        switch server {
+        case .failure(let problem):
+            let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: .retry, now: startedAt)
+            return decision.notAttempted(message, reason: problem.reason, retryable: problem.retryable)
+        case .success(let (record, endpoint)):
+            let smtp: SMTPResult
+            do {
+                smtp = try await self.pool.send(message: message.body, from: message.envelopeFrom, to: message.recipients, through: endpoint)
+            } catch {
+                let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: record.definition.uncertainPolicy, now: Date())
+                return decision.notAttempted(message, reason: "the SMTP thread pool is stopping", retryable: true)
+            }
+            let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: record.definition.uncertainPolicy, now: Date())
+            let (result, pause) = decision.decide(smtp, message: message, startedAt: startedAt)
+            self.log(result, message: message, server: record)
+            if let (duration, reason) = pause {
+                await self.pauseServer(record, for: duration, reason: reason)
+            }
+            return result
+        }
+    }
+
+    private func pauseServer(_ server: ServerRecord, for duration: Duration, reason: String) async {
+        self.logger.warning(
+            "server asked us to slow down; its mail waits",
+            metadata: ["server": "\(server.definition.name)", "pause_seconds": "\(Int(duration.seconds))", "reason": "\(reason)"]
+        )
+        do {
+            try await self.queue.throttle(serverID: server.id, for: duration, reason: reason)
+        } catch {
+            self.logger.warning("recording the server pause failed", metadata: ["error": "\(String(reflecting: error))"])
+        }
+    }
+
+    private func log(_ result: AttemptResult, message: ClaimedMessage, server: ServerRecord) {
+        var metadata: Logger.Metadata = [
+            "message_id": "\(message.id.uuidString.lowercased())", "server": "\(server.definition.name)",
+            "attempt": "\(message.attempt)", "outcome": "\(result.outcome)", "reply_code": "\(result.replyCode)",
+            "duration_ms": "\(result.durationMilliseconds)",
+        ]
+        switch result.decision {
+        case .sent:
+            self.logger.debug("message delivered", metadata: metadata)
+        case .retry(let at, _):
+            metadata["next_attempt_at"] = "\(at)"
+            metadata["reply"] = "\(result.reply)"
+            self.logger.info("delivery deferred", metadata: metadata)
+        case .failed(let reason):
+            metadata["reason"] = "\(reason)"
+            self.logger.warning("message failed", metadata: metadata)
+        }
+    }
+
+    /// Writes results, retrying while the database is briefly away: a result that is
+    /// never written means the lease runs out and the message is sent again.
+    private func write(_ results: [AttemptResult]) async {
+        guard !results.isEmpty else { return }
+        for attempt in 1...5 {
+            do {
+                try await self.queue.complete(owner: self.owner, results: results)
+                return
+            } catch {
+                self.logger.warning(
+                    "recording delivery results failed",
+                    metadata: ["error": "\(String(reflecting: error))", "attempt": "\(attempt)", "messages": "\(results.count)"]
+                )
+                try? await Task.sleep(for: .seconds(attempt))
+            }
+        }
+    }
+}

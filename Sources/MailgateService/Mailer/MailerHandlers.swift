@@ -1,0 +1,150 @@
+import Foundation
+import Logging
+import MailgateCore
+import MailgateProto
+import MailgateRPC
+import MailgateStore
+import SwiftProtobuf
+
+/// `mailgate.v1.Mailer`: SendMail, GetMessage and CancelMessage. Tenant keys act in
+/// their own tenant; operator keys name one in the `tenant` call metadata.
+public struct MailerHandlers: Sendable {
+    static let service = "/mailgate.v1.Mailer/"
+
+    let servers: ServerRepository
+    let messages: MessageRepository
+    let resolver: TenantResolver
+    let settings: MailerSettings
+    let wakeUp: DeliveryWakeUp
+    let health: DatabaseHealth
+
+    public init(
+        tenants: TenantRepository,
+        servers: ServerRepository,
+        messages: MessageRepository,
+        settings: MailerSettings,
+        wakeUp: DeliveryWakeUp,
+        health: DatabaseHealth
+    ) {
+        self.servers = servers
+        self.messages = messages
+        self.resolver = TenantResolver(tenants: tenants)
+        self.settings = settings
+        self.wakeUp = wakeUp
+        self.health = health
+    }
+
+    public func register(into router: inout RPCRouter<Principal>) {
+        router.registerStoreBacked(Self.service + "SendMail", request: Mailgate_V1_SendMailRequest.self, health: self.health) { request, context in
+            try await self.sendMail(request, context: context)
+        }
+        router.registerStoreBacked(Self.service + "GetMessage", request: Mailgate_V1_GetMessageRequest.self, health: self.health) { request, context in
+            let tenant = try await self.resolver.requireTenant("", context: context)
+            let id = try Self.messageID(request.messageID)
+            guard let message = try await self.messages.find(tenantID: tenant.id, id: id) else {
+                throw RPCError(code: .notFound, message: "No message \(request.messageID) in this tenant.")
+            }
+            return Mailgate_V1_GetMessageResponse(message)
+        }
+        router.registerStoreBacked(Self.service + "CancelMessage", request: Mailgate_V1_CancelMessageRequest.self, health: self.health) { request, context in
+            let tenant = try await self.resolver.requireTenant("", context: context)
+            let state = try await self.messages.cancel(tenantID: tenant.id, id: try Self.messageID(request.messageID))
+            context.logger.info("message cancelled", metadata: ["tenant": "\(tenant.slug)", "message_id": "\(request.messageID)"])
+            var response = Mailgate_V1_CancelMessageResponse()
+            response.state = Mailgate_V1_MessageState(state)
+            return response
+        }
+    }
+
+    func sendMail(_ request: Mailgate_V1_SendMailRequest, context: CallContext<Principal>) async throws -> Mailgate_V1_SendMailResponse {
+        let tenant = try await self.resolver.requireTenant("", context: context)
+        let server = try await self.server(request.server, in: tenant)
+        let now = Date()
+        let envelopeViolations = request.envelopeViolations(now: now, maximumScheduleAhead: self.settings.maximumScheduleAhead)
+        guard let senderAddress = EmailAddress(server.definition.senderAddress) else {
+            throw RPCError(code: .failedPrecondition, message: "Server \(server.definition.name) has no valid sender address.", reason: "SERVER_MISCONFIGURED")
+        }
+        let composer = MessageComposer(
+            sender: MailAddress(senderAddress, displayName: server.definition.senderName),
+            limits: self.settings.limits
+        )
+        let composed: ComposedMessage
+        do throws(ValidationError) {
+            composed = try composer.compose(request.draft, date: now)
+        } catch {
+            throw ValidationError(error.summary, violations: envelopeViolations + error.violations)
+        }
+        guard envelopeViolations.isEmpty else {
+            throw ValidationError("The message is not valid; nothing was queued.", violations: envelopeViolations)
+        }
+        let message = NewMessage(
+            tenantID: tenant.id,
+            serverID: server.id,
+            idempotencyKey: request.idempotencyKey.isEmpty ? nil : request.idempotencyKey,
+            contentDigest: try request.contentDigest(),
+            rfc822MessageID: composed.messageID,
+            subject: request.subject,
+            envelopeFrom: senderAddress.description,
+            recipients: composed.envelopeRecipients,
+            body: composed.bytes,
+            requiresSMTPUTF8: composed.requiresSMTPUTF8,
+            tags: request.tags,
+            notBefore: request.hasNotBefore ? request.notBefore.date : nil
+        )
+        let outcome = try await self.messages.enqueue(message, idempotencyWindow: self.settings.idempotencyWindow)
+        let record: MessageRecord
+        switch outcome {
+        case .queued(let queued):
+            record = queued
+            if message.notBefore.map({ $0 <= now }) ?? true { self.wakeUp.messageQueued() }
+            context.logger.info(
+                "message queued",
+                metadata: [
+                    "tenant": "\(tenant.slug)", "server": "\(server.definition.name)",
+                    "message_id": "\(record.id.uuidString.lowercased())", "recipients": "\(message.recipients.count)",
+                    "size": "\(message.body.count)",
+                ]
+            )
+        case .replayed(let first):
+            record = first
+            context.logger.info("idempotent replay", metadata: ["tenant": "\(tenant.slug)", "message_id": "\(first.id.uuidString.lowercased())"])
+        }
+        var response = Mailgate_V1_SendMailResponse()
+        response.messageID = record.id.uuidString.lowercased()
+        response.state = Mailgate_V1_MessageState(record.state)
+        response.rfc822MessageID = record.rfc822MessageID
+        return response
+    }
+
+    private func server(_ idOrName: String, in tenant: TenantReference) async throws -> ServerRecord {
+        if idOrName.isEmpty {
+            guard let server = try await self.servers.findDefault(tenantID: tenant.id) else {
+                throw RPCError(
+                    code: .failedPrecondition,
+                    message: "Tenant \(tenant.slug) has no output server yet; create one with PutServer.",
+                    reason: "NO_DEFAULT_SERVER"
+                )
+            }
+            return server
+        }
+        guard let server = try await self.servers.find(tenantID: tenant.id, idOrName: idOrName) else {
+            throw RPCError(
+                code: .notFound,
+                message: "No server \(idOrName) in this tenant.",
+                fieldViolations: [.init(field: "server", description: "no such server")]
+            )
+        }
+        return server
+    }
+
+    static func messageID(_ text: String) throws -> UUID {
+        guard let id = UUID(uuidString: text) else {
+            throw RPCError(
+                code: .invalidArgument,
+                message: "\"\(text.prefix(64))\" is not a message id.",
+                fieldViolations: [.init(field: "message_id", description: "must be the id SendMail returned")]
+            )
+        }
+        return id
+    }
+}

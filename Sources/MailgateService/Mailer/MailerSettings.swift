@@ -1,0 +1,52 @@
+import MailgateCore
+
+/// How SendMail and delivery behave; `mailgate serve` flags set these.
+public struct MailerSettings: Sendable {
+    /// Recipient and size limits of one message.
+    public var limits: MessageLimits
+    /// How long an idempotency key answers with its first message.
+    public var idempotencyWindow: Duration
+    /// How far ahead `not_before` may schedule a message.
+    public var maximumScheduleAhead: Duration
+    /// Delivery workers in this replica.
+    public var workers: Int
+    /// Messages a worker claims at once.
+    public var claimBatch: Int
+    /// How long a claim is held without renewal before another replica may take it over.
+    public var lease: Duration
+    /// How often idle workers look for due mail without being woken.
+    public var pollInterval: Duration
+    public var retry: RetryPolicy
+    /// How long bodies of finished messages are kept.
+    public var retention: Duration
+    /// PEM bundle for verifying SMTP servers; nil = the system bundle.
+    public var caFile: String?
+    /// Bound on one SMTP transaction.
+    public var smtpTimeout: Duration
+
+    public init(
+        limits: MessageLimits = MessageLimits(),
+        idempotencyWindow: Duration = .seconds(24 * 3600),
+        maximumScheduleAhead: Duration = .seconds(30 * 24 * 3600),
+        workers: Int = 8,
+        claimBatch: Int = 32,
+        lease: Duration = .seconds(300),
+        pollInterval: Duration = .seconds(2),
+        retry: RetryPolicy = RetryPolicy(),
+        retention: Duration = .seconds(7 * 24 * 3600),
+        caFile: String? = nil,
+        smtpTimeout: Duration = .seconds(120)
+    ) {
+        self.limits = limits
+        self.idempotencyWindow = idempotencyWindow
+        self.maximumScheduleAhead = maximumScheduleAhead
+        self.workers = workers
+        self.claimBatch = claimBatch
+        self.lease = lease
+        self.pollInterval = pollInterval
+        self.retry = retry
+        self.retention = retention
+        self.caFile = caFile
+        self.smtpTimeout = smtpTimeout
+    }
+}
