@@ -136,6 +136,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/MailgateTestSupport",
+            exclude: ["smtp_server.py"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -167,7 +168,6 @@ let package = Package(
                 "MailgateTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -22,6 +22,7 @@ func withRunningApplication<Result: Sendable>(
     keyCacheTTL: Duration = .seconds(2),
     database existing: TestDatabase? = nil,
     logger: Logger? = nil,
+    mailer: MailerSettings = MailerSettings(),
     configureRPC: (inout RPCServerConfiguration) -> Void = { _ in },
     _ body: (MailgateApplication, Int, TestDatabase) async throws -> Result
 ) async throws -> Result {
@@ -41,7 +42,8 @@ func withRunningApplication<Result: Sendable>(
                 bootstrapOperatorKey: testOperatorKey,
                 masterKeys: masterKeys,
                 keyCacheTTL: keyCacheTTL,
-                heartbeatInterval: heartbeatInterval
+                heartbeatInterval: heartbeatInterval,
+                mailer: mailer
             ),
             logger: logger
         )

@@ -9,13 +9,12 @@ struct DeliveryDecision {
     let retry: RetryPolicy
     let uncertainPolicy: UncertainPolicy
     let now: Date
+    /// How long a server that throttles us is left alone.
+    var throttlePause: Duration = .seconds(60)
+    /// How long a server whose quota is used up is left alone.
+    var quotaPause: Duration = .seconds(3600)
     /// 0...1; picks the jitter (tests fix it).
     var jitterUnit: Double = Double.random(in: 0...1)
-
-    /// How long a server that throttles us is left alone.
-    static let throttlePause: Duration = .seconds(60)
-    /// How long a server whose quota is used up is left alone.
-    static let quotaPause: Duration = .seconds(3600)
 
     /// What to record; `pause` is set when the whole server should wait.
     func decide(_ result: SMTPResult, message: ClaimedMessage, startedAt: Date) -> (result: AttemptResult, pause: (Duration, String)?) {
@@ -41,7 +40,7 @@ struct DeliveryDecision {
             }
         case .transientFailure, .permanentFailure where classification != .ordinary:
             if classification != .ordinary {
-                let duration = classification == .quotaExceeded ? Self.quotaPause : Self.throttlePause
+                let duration = classification == .quotaExceeded ? self.quotaPause : self.throttlePause
                 pause = (duration, classification == .quotaExceeded ? "sending quota used up: \(result.reply)" : "throttled: \(result.reply)")
                 let next = self.now.addingTimeInterval(duration.seconds * (1 + 0.2 * self.jitterUnit))
                 decision = next.timeIntervalSince(message.queuedAt) <= self.retry.giveUpAfter.seconds

@@ -98,7 +98,13 @@ struct DeliveryWorker: Sendable {
                 let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: record.definition.uncertainPolicy, now: Date())
                 return decision.notAttempted(message, reason: "the SMTP thread pool is stopping", retryable: true)
             }
-            let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: record.definition.uncertainPolicy, now: Date())
+            let decision = DeliveryDecision(
+                retry: self.settings.retry,
+                uncertainPolicy: record.definition.uncertainPolicy,
+                now: Date(),
+                throttlePause: self.settings.throttlePause,
+                quotaPause: self.settings.quotaPause
+            )
             let (result, pause) = decision.decide(smtp, message: message, startedAt: startedAt)
             self.log(result, message: message, server: record)
             if let (duration, reason) = pause {

@@ -23,6 +23,10 @@ public struct MailerSettings: Sendable {
     public var caFile: String?
     /// Bound on one SMTP transaction.
     public var smtpTimeout: Duration
+    /// How long every replica leaves a server alone after it throttles us (`432 4.3.2`).
+    public var throttlePause: Duration
+    /// How long after a server reports a used-up sending quota.
+    public var quotaPause: Duration
 
     public init(
         limits: MessageLimits = MessageLimits(),
@@ -35,7 +39,9 @@ public struct MailerSettings: Sendable {
         retry: RetryPolicy = RetryPolicy(),
         retention: Duration = .seconds(7 * 24 * 3600),
         caFile: String? = nil,
-        smtpTimeout: Duration = .seconds(120)
+        smtpTimeout: Duration = .seconds(120),
+        throttlePause: Duration = .seconds(60),
+        quotaPause: Duration = .seconds(3600)
     ) {
         self.limits = limits
         self.idempotencyWindow = idempotencyWindow
@@ -48,5 +54,7 @@ public struct MailerSettings: Sendable {
         self.retention = retention
         self.caFile = caFile
         self.smtpTimeout = smtpTimeout
+        self.throttlePause = throttlePause
+        self.quotaPause = quotaPause
     }
 }

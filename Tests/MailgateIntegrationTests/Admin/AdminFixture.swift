@@ -21,9 +21,10 @@ struct AdminFixture: Sendable {
         keyCacheTTL: Duration = .milliseconds(200),
         masterKeys: MasterKeyRing = testMasterKeys,
         logger: Logger? = nil,
+        mailer: MailerSettings = MailerSettings(),
         _ body: (AdminFixture) async throws -> Result
     ) async throws -> Result {
-        try await withRunningApplication(masterKeys: masterKeys, keyCacheTTL: keyCacheTTL, logger: logger) { application, port, database in
+        try await withRunningApplication(masterKeys: masterKeys, keyCacheTTL: keyCacheTTL, logger: logger, mailer: mailer) { application, port, database in
             let fixture = AdminFixture(
                 application: application,
                 port: port,

@@ -16,6 +16,9 @@ parser.add_argument("--key")
 parser.add_argument("--mode", choices=["plain", "starttls", "tls"], default="plain")
 parser.add_argument("--reject-data", action="store_true", help="answer 554 to DATA")
 parser.add_argument("--bearer", help="accept AUTH XOAUTH2 for --user with this access token")
+parser.add_argument("--tempfail-data", type=int, default=0, help="answer 451 to the first N DATA commands")
+parser.add_argument("--throttle-data", type=int, default=0, help="answer 432 4.3.2 (Exchange's limit) to the first N DATA commands")
+parser.add_argument("--drop-after-data", type=int, default=0, help="close the connection without a reply after the first N messages")
 args = parser.parse_args()
 cli = args
 args_bearer = args.bearer
@@ -46,6 +49,11 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         if args.reject_data:
             return "554 5.7.1 Message rejected as spam"
+        self.data_commands = getattr(self, "data_commands", 0) + 1
+        if self.data_commands <= args.tempfail_data:
+            return "451 4.3.0 Temporary local problem, try again"
+        if self.data_commands <= args.tempfail_data + args.throttle_data:
+            return "432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded"
         self.count += 1
         base = os.path.join(args.folder, str(self.count))
         with open(base + ".eml", "wb") as f:
@@ -53,6 +61,10 @@ class Handler:
         with open(base + ".json", "w") as f:
             json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
                        "auth": bool(session.authenticated), "tls": session.ssl is not None}, f)
+        if self.count <= args.drop_after_data:
+            # The message is stored, but the client never hears so: an uncertain outcome.
+            server.transport.abort()
+            return "250 2.0.0 Ok (never sent)"
         return "250 2.0.0 Ok: queued as %d" % self.count
 
 def authenticator(server, session, envelope, mechanism, auth_data):

@@ -1,28 +1,26 @@
 import Foundation
-import MailgateTestSupport
-import Testing
 
-/// An aiosmtpd server of this test's own (Tests/MailgateMailTests/Fixtures/smtp_server.py),
+/// An aiosmtpd server of this test's own (Tests/MailgateTestSupport/smtp_server.py),
 /// started, waited for, and stopped. Python comes from `MAILGATE_TEST_PYTHON` (the venv
 /// scripts/test makes with aiosmtpd).
-final class SMTPTestServer: @unchecked Sendable {
-    let folder: URL
-    let port: Int
+public final class SMTPTestServer: @unchecked Sendable {
+    public let folder: URL
+    public let port: Int
     private let process: Process
 
     /// A folder of certificates for 127.0.0.1 (`cert.pem`, `key.pem`) and one for another name (`wrong-*.pem`).
-    static func makeCertificates(in folder: URL) throws {
+    public static func makeCertificates(in folder: URL) throws {
         _ = try makeTestCertificate(in: folder)
         _ = try makeTestCertificate(in: folder, prefix: "wrong-", subjectAltName: "DNS:mail.example.org")
     }
 
-    init(arguments: [String]) throws {
+    public init(arguments: [String]) throws {
         guard let python = ProcessInfo.processInfo.environment["MAILGATE_TEST_PYTHON"] else {
             throw TestEnvironmentError("MAILGATE_TEST_PYTHON is not set: run the tests with scripts/test (it makes a venv with aiosmtpd).")
         }
         self.folder = FileManager.default.temporaryDirectory.appendingPathComponent("mailgate-smtp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.folder, withIntermediateDirectories: true)
-        let script = repositoryRoot().appendingPathComponent("Tests/MailgateMailTests/Fixtures/smtp_server.py")
+        let script = repositoryRoot().appendingPathComponent("Tests/MailgateTestSupport/smtp_server.py")
         self.process = Process()
         self.process.executableURL = URL(fileURLWithPath: python)
         self.process.arguments = [script.path, "--folder", self.folder.path] + arguments
@@ -52,7 +50,7 @@ final class SMTPTestServer: @unchecked Sendable {
     }
 
     /// The messages received so far: envelope JSON and raw bytes.
-    func received() throws -> [(envelope: [String: Any], bytes: Data)] {
+    public func received() throws -> [(envelope: [String: Any], bytes: Data)] {
         var messages: [(envelope: [String: Any], bytes: Data)] = []
         var index = 1
         while let json = FileManager.default.contents(atPath: self.folder.appendingPathComponent("\(index).json").path) {

@@ -1,0 +1,122 @@
+import Foundation
+import MailgateClient
+import MailgateCore
+import MailgateProto
+import MailgateService
+import MailgateTestSupport
+import PostgresNIO
+import SwiftProtobuf
+import Testing
+
+/// A running Mailgate with tenant `acme`, its key, and an output server `relay`
+/// pointing at an aiosmtpd server of the test's own.
+struct MailFixture: Sendable {
+    let admin: AdminFixture
+    let smtp: SMTPTestServer
+    let client: MailgateClient
+    let tenantID: String
+
+    /// Delivery settings that make retries and pauses fast enough for tests.
+    static func settings(caFile: String? = nil, workers: Int = 2, giveUpAfter: Duration = .seconds(60)) -> MailerSettings {
+        MailerSettings(
+            workers: workers,
+            pollInterval: .milliseconds(100),
+            retry: RetryPolicy(initialDelay: .milliseconds(300), maximumDelay: .seconds(1), giveUpAfter: giveUpAfter, jitter: 0),
+            caFile: caFile,
+            smtpTimeout: .seconds(5),
+            throttlePause: .milliseconds(700)
+        )
+    }
+
+    /// `smtpArguments` go to smtp_server.py; TLS modes get a certificate for 127.0.0.1
+    /// that the delivery settings trust (`wrongHost` uses one for another name).
+    static func run<Result: Sendable>(
+        smtpArguments: [String] = [],
+        tlsMode: String? = nil,
+        wrongHost: Bool = false,
+        workers: Int = 2,
+        giveUpAfter: Duration = .seconds(60),
+        server customize: (inout Mailgate_V1_PutServerRequest) -> Void = { _ in },
+        _ body: (MailFixture) async throws -> Result
+    ) async throws -> Result {
+        let certificates = FileManager.default.temporaryDirectory.appendingPathComponent("mailgate-certs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: certificates, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: certificates) }
+        try SMTPTestServer.makeCertificates(in: certificates)
+        var arguments = smtpArguments
+        if let tlsMode {
+            let prefix = wrongHost ? "wrong-" : ""
+            arguments += [
+                "--mode", tlsMode,
+                "--cert", certificates.appendingPathComponent("\(prefix)cert.pem").path,
+                "--key", certificates.appendingPathComponent("\(prefix)key.pem").path,
+            ]
+        }
+        let smtp = try SMTPTestServer(arguments: arguments)
+        let caFile = certificates.appendingPathComponent(wrongHost ? "wrong-cert.pem" : "cert.pem").path
+        return try await AdminFixture.run(mailer: Self.settings(caFile: caFile, workers: workers, giveUpAfter: giveUpAfter)) { admin in
+            let tenant = try await admin.createTenant("acme")
+            var request = Mailgate_V1_PutServerRequest()
+            request.tenant = "acme"
+            request.name = "relay"
+            request.host = "127.0.0.1"
+            request.port = UInt32(smtp.port)
+            request.security = tlsMode == "tls" ? .tls : (tlsMode == "starttls" ? .starttls : .none)
+            request.senderName = "Acme Billing"
+            request.senderAddress = "billing@acme.example"
+            request.authType = .none
+            customize(&request)
+            _ = try await admin.operatorClient.putServer(request)
+            let client = admin.client(apiKey: try await admin.createTenantKey("acme"))
+            let fixture = MailFixture(admin: admin, smtp: smtp, client: client, tenantID: tenant.id)
+            do {
+                let result = try await body(fixture)
+                await client.close()
+                return result
+            } catch {
+                await client.close()
+                throw error
+            }
+        }
+    }
+
+    /// A simple message to `to`.
+    static func message(to: [String] = ["alice@example.org"], subject: String = "Invoice 42", text: String = "Hello") -> Mailgate_V1_SendMailRequest {
+        var request = Mailgate_V1_SendMailRequest()
+        request.to = to.map { address in
+            var mailbox = Mailgate_V1_EmailAddress()
+            mailbox.address = address
+            return mailbox
+        }
+        request.subject = subject
+        request.textBody = text
+        return request
+    }
+
+    /// Waits until the message reaches `state` (or any final state, which is then checked).
+    func waitFor(_ id: String, state: Mailgate_V1_MessageState, limit: Duration = .seconds(20)) async throws -> Mailgate_V1_GetMessageResponse {
+        var request = Mailgate_V1_GetMessageRequest()
+        request.messageID = id
+        let message = try await eventually(limit: limit) {
+            let message = try await self.client.getMessage(request)
+            return message.state == state || [.sent, .failed, .cancelled].contains(message.state) ? message : nil
+        }
+        #expect(message.state == state, "message ended \(message.state), last error: \(message.lastError)")
+        return message
+    }
+
+    func get(_ id: String) async throws -> Mailgate_V1_GetMessageResponse {
+        var request = Mailgate_V1_GetMessageRequest()
+        request.messageID = id
+        return try await self.client.getMessage(request)
+    }
+
+    /// Rows in `messages` of this fixture's database.
+    func storedMessageCount() async throws -> Int {
+        try await self.admin.database.withClient { postgres in
+            let rows = try await postgres.query("SELECT count(*) FROM messages", logger: .init(label: "test"))
+            for try await count in rows.decode(Int.self) { return count }
+            return 0
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import MailgateClient
+import MailgateProto
+import MailgateRPC
+import MailgateTestSupport
+import SwiftProtobuf
+import Testing
+
+@Suite("The queue: retries, permanent failures, schedules, cancels, limits")
+struct QueueBehaviourTests {
+    @Test("a 4xx reply is retried and then delivered")
+    func transientThenDelivered() async throws {
+        try await MailFixture.run(smtpArguments: ["--tempfail-data", "1"]) { fixture in
+            let sent = try await fixture.client.sendMail(MailFixture.message())
+            let message = try await fixture.waitFor(sent.messageID, state: .sent)
+            #expect(message.attempts == 2)
+            #expect(message.history.map(\.outcome) == ["transient_failure", "delivered"])
+            #expect(message.history.first?.reply.hasPrefix("451") == true)
+            #expect(try fixture.smtp.received().count == 1)
+        }
+    }
+
+    @Test("a 5xx reply fails the message for good and raises a message_failed event")
+    func permanentFailure() async throws {
+        try await MailFixture.run(smtpArguments: ["--reject-data"]) { fixture in
+            let sent = try await fixture.client.sendMail(MailFixture.message())
+            let message = try await fixture.waitFor(sent.messageID, state: .failed)
+            #expect(message.attempts == 1)
+            #expect(message.lastError.hasPrefix("554"))
+            var events = Mailgate_V1_ListEventsRequest()
+            events.kind = "message_failed"
+            let listed = try await fixture.client.listEvents(events)
+            #expect(listed.events.contains { $0.message.contains(sent.messageID) })
+        }
+    }
+
+    @Test("partial recipient rejection: accepted recipients get it, each recipient's reply is kept")
+    func partialRejection() async throws {
+        try await MailFixture.run { fixture in
+            let sent = try await fixture.client.sendMail(MailFixture.message(to: ["alice@example.org", "reject-bob@example.org"]))
+            let message = try await fixture.waitFor(sent.messageID, state: .sent)
+            let results = Dictionary(uniqueKeysWithValues: message.recipientResults.map { ($0.address, $0) })
+            #expect(results["alice@example.org"]?.replyCode == 250)
+            #expect(results["reject-bob@example.org"]?.replyCode == 550)
+            #expect(try fixture.smtp.received().first?.envelope["rcpt_tos"] as? [String] == ["alice@example.org"])
+        }
+    }
+
+    @Test("a recipient deferred with 4xx is retried alone; the others are not sent twice")
+    func deferredRecipientRetriedAlone() async throws {
+        try await MailFixture.run(giveUpAfter: .seconds(2)) { fixture in
+            let sent = try await fixture.client.sendMail(MailFixture.message(to: ["alice@example.org", "tempfail-dan@example.org"]))
+            let message = try await fixture.waitFor(sent.messageID, state: .sent, limit: .seconds(20))
+            #expect(message.attempts >= 2)
+            let results = Dictionary(uniqueKeysWithValues: message.recipientResults.map { ($0.address, $0) })
+            #expect(results["tempfail-dan@example.org"]?.replyCode == 451)
+            #expect(try fixture.smtp.received().count == 1, "alice got it once, in the first attempt")
+        }
+    }
+
+    @Test("Exchange's 432 4.3.2 defers the message and pauses the server instead of failing")
+    func throttlingDefers() async throws {
+        try await MailFixture.run(smtpArguments: ["--throttle-data", "1"]) { fixture in
+            let sent = try await fixture.client.sendMail(MailFixture.message())
+            let message = try await fixture.waitFor(sent.messageID, state: .sent)
+            #expect(message.history.map(\.outcome) == ["deferred", "delivered"])
+            #expect(message.history.first?.reply.hasPrefix("432 4.3.2") == true)
+        }
+    }
+
+    @Test("no reply after the final dot is uncertain: retried under policy retry (a duplicate is possible)")
+    func uncertainRetried() async throws {
+        try await MailFixture.run(smtpArguments: ["--drop-after-data", "1"]) { fixture in
+            let sent = try await fixture.client.sendMail(MailFixture.message())
+            let message = try await fixture.waitFor(sent.messageID, state: .sent)
+            #expect(message.uncertain)
+            #expect(message.history.first?.outcome == "uncertain")
+            let received = try fixture.smtp.received()
+            #expect(received.count == 2)
+            let ids = received.map { String(decoding: $0.bytes, as: UTF8.self).contains("Message-ID: \(sent.rfc822MessageID)") }
+            #expect(ids == [true, true], "both copies carry the same Message-ID for de-duplication")
+        }
+    }
+
+    @Test("no reply after the final dot under policy fail: failed, never sent twice")
+    func uncertainFailed() async throws {
+        try await MailFixture.run(smtpArguments: ["--drop-after-data", "1"]) { server in
+            server.uncertainPolicy = .fail
+        } _: { fixture in
+            let sent = try await fixture.client.sendMail(MailFixture.message())
+            let message = try await fixture.waitFor(sent.messageID, state: .failed)
+            #expect(message.uncertain)
+            #expect(message.lastError.contains("uncertain"))
+            #expect(try fixture.smtp.received().count == 1)
+        }
+    }
+
+    @Test("a scheduled message waits for not_before")
+    func scheduledSend() async throws {
+        try await MailFixture.run { fixture in
+            var request = MailFixture.message()
+            let notBefore = Date().addingTimeInterval(2)
+            request.notBefore = Google_Protobuf_Timestamp(date: notBefore)
+            let sent = try await fixture.client.sendMail(request)
+            try await Task.sleep(for: .milliseconds(800))
+            let waiting = try await fixture.get(sent.messageID)
+            #expect(waiting.state == .queued)
+            #expect(abs(waiting.nextAttemptAt.date.timeIntervalSince(notBefore)) < 1)
+            #expect(try fixture.smtp.received().isEmpty)
+            let message = try await fixture.waitFor(sent.messageID, state: .sent)
+            #expect(message.sentAt.date >= notBefore.addingTimeInterval(-0.5))
+        }
+    }
+
+    @Test("a queued message can be cancelled; a sent one cannot")
+    func cancel() async throws {
+        try await MailFixture.run { fixture in
+            var later = MailFixture.message()
+            later.notBefore = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(3600))
+            let scheduled = try await fixture.client.sendMail(later)
+            var cancel = Mailgate_V1_CancelMessageRequest()
+            cancel.messageID = scheduled.messageID
+            #expect(try await fixture.client.cancelMessage(cancel).state == .cancelled)
+            #expect(try await fixture.client.cancelMessage(cancel).state == .cancelled, "cancelling twice is harmless")
+            #expect(try await fixture.get(scheduled.messageID).state == .cancelled)
+
+            let now = try await fixture.client.sendMail(MailFixture.message())
+            _ = try await fixture.waitFor(now.messageID, state: .sent)
+            cancel.messageID = now.messageID
+            let error = await expectRPCError { _ = try await fixture.client.cancelMessage(cancel) }
+            #expect(error?.code == .failedPrecondition)
+            cancel.messageID = "not-a-message-id"
+            #expect(await expectRPCError { _ = try await fixture.client.cancelMessage(cancel) }?.code == .invalidArgument)
+        }
+    }
+
+    @Test("the server's rate limit holds: at most N messages a minute")
+    func rateLimit() async throws {
+        try await MailFixture.run(workers: 4) { server in
+            server.rateLimitPerMinute = 3
+        } _: { fixture in
+            var ids: [String] = []
+            for index in 0..<6 {
+                ids.append(try await fixture.client.sendMail(MailFixture.message(subject: "n\(index)")).messageID)
+            }
+            _ = try await eventually(limit: .seconds(10)) { try fixture.smtp.received().count >= 3 ? true : nil }
+            try await Task.sleep(for: .seconds(2))
+            #expect(try fixture.smtp.received().count == 3)
+            var states: [Mailgate_V1_MessageState] = []
+            for id in ids { states.append(try await fixture.get(id).state) }
+            #expect(states.filter { $0 == .queued }.count == 3)
+        }
+    }
+}
