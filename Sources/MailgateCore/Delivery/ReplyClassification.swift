@@ -28,6 +28,6 @@ public enum ReplyClassification: String, Sendable, Hashable {
     /// Exchange's concurrent-connection and thread limits, "server busy", Gmail's rate limits.
     static let throttleMarkers = [
         "4.3.2", "4.7.500", "server busy", "too many concurrent", "concurrent connections limit",
-        "sender thread limit", "rate limit", "try again later",
+        "sender thread limit", "rate limit",
     ]
 }

@@ -21,6 +21,7 @@ struct DeliveryDecision {
         var decision: AttemptResult.Decision
         var pause: (Duration, String)?
         var uncertain = false
+        var note = ""
         var recipientResults: [String: RecipientResult] = [:]
         for (address, reply) in result.rejectedRecipients {
             recipientResults[address] = RecipientResult(code: Self.code(of: reply), reply: reply)
@@ -37,6 +38,9 @@ struct DeliveryDecision {
                 decision = .retry(at: next, recipients: deferred)
             } else {
                 decision = .sent
+                if !deferred.isEmpty {
+                    note = "not delivered to \(deferred.joined(separator: ", ")): retries exhausted"
+                }
             }
         case .transientFailure, .permanentFailure where classification != .ordinary:
             if classification != .ordinary {
@@ -68,6 +72,11 @@ struct DeliveryDecision {
                 decision = .failed(reason: "outcome uncertain (the server may have received it; policy fail): \(Self.describe(result))")
             }
         }
+        if case .failed(let reason) = decision, message.partlyDelivered {
+            // An earlier attempt reached the other recipients: the message is sent, minus these.
+            decision = .sent
+            note = "not delivered to \(message.recipients.joined(separator: ", ")): \(reason)"
+        }
         let attempt = AttemptResult(
             messageID: message.id,
             decision: decision,
@@ -78,7 +87,8 @@ struct DeliveryDecision {
             replyCode: result.replyCode,
             reply: Self.describe(result),
             recipientResults: recipientResults,
-            uncertain: uncertain
+            uncertain: uncertain,
+            note: note
         )
         return (attempt, pause)
     }

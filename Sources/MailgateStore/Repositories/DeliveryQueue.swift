@@ -45,13 +45,13 @@ public struct DeliveryQueue: Sendable {
                     claimed_at = now(), attempts = attempts + 1, updated_at = now()
                 WHERE id = ANY(\(chosen))
                 RETURNING id, tenant_id, server_id, envelope_from, pending_recipients, body, requires_smtputf8, attempts,
-                    greatest(created_at, coalesce(not_before, created_at))
+                    greatest(created_at, coalesce(not_before, created_at)), sent_at IS NOT NULL
                 """,
                 logger: self.logger
             )
             var claimed: [ClaimedMessage] = []
-            for try await (id, tenantID, serverID, from, recipients, body, smtputf8, attempt, queuedAt) in rows.decode(
-                (UUID, UUID, UUID, String, [String], [UInt8]?, Bool, Int, Date).self
+            for try await (id, tenantID, serverID, from, recipients, body, smtputf8, attempt, queuedAt, partlyDelivered) in rows.decode(
+                (UUID, UUID, UUID, String, [String], ByteBuffer?, Bool, Int, Date, Bool).self
             ) {
                 claimed.append(
                     ClaimedMessage(
@@ -60,10 +60,11 @@ public struct DeliveryQueue: Sendable {
                         serverID: serverID,
                         envelopeFrom: from,
                         recipients: recipients,
-                        body: body ?? [],
+                        body: body.map { Array($0.readableBytesView) } ?? [],
                         requiresSMTPUTF8: smtputf8,
                         attempt: attempt,
-                        queuedAt: queuedAt
+                        queuedAt: queuedAt,
+                        partlyDelivered: partlyDelivered
                     )
                 )
             }
@@ -304,6 +305,7 @@ private struct ResultRow: Encodable {
         switch result.decision {
         case .sent:
             self.state = MessageState.sent.rawValue
+            self.error = result.note
         case .retry(let at, let recipients):
             self.state = MessageState.queued.rawValue
             self.next_attempt = at.timeIntervalSince1970

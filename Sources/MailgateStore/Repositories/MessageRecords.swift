@@ -118,6 +118,8 @@ public struct ClaimedMessage: Sendable, Hashable {
     public var attempt: Int
     /// When the message became due the first time: retries stop a fixed time after it.
     public var queuedAt: Date
+    /// Some recipients already have it (an earlier attempt deferred the others).
+    public var partlyDelivered: Bool
 }
 
 /// What a worker decided after an attempt; written back in one batch.
@@ -142,6 +144,8 @@ public struct AttemptResult: Sendable, Hashable {
     public var reply: String
     public var recipientResults: [String: RecipientResult]
     public var uncertain: Bool
+    /// For `.sent`: why some recipients do not have it, kept as the last error.
+    public var note: String
 
     public init(
         messageID: UUID,
@@ -153,7 +157,8 @@ public struct AttemptResult: Sendable, Hashable {
         replyCode: Int,
         reply: String,
         recipientResults: [String: RecipientResult] = [:],
-        uncertain: Bool = false
+        uncertain: Bool = false,
+        note: String = ""
     ) {
         self.messageID = messageID
         self.decision = decision
@@ -165,5 +170,6 @@ public struct AttemptResult: Sendable, Hashable {
         self.reply = reply
         self.recipientResults = recipientResults
         self.uncertain = uncertain
+        self.note = note
     }
 }

@@ -48,14 +48,14 @@ public struct MessageRepository: Sendable {
                     """,
                     logger: self.logger
                 )
-                guard let (id, digest, expired) = try await rows.decode((UUID, [UInt8], Bool).self).first(where: { _ in true }) else {
+                guard let (id, digest, expired) = try await rows.decode((UUID, ByteBuffer, Bool).self).first(where: { _ in true }) else {
                     continue  // The holder was just cleared; insert again.
                 }
                 if expired {
                     try await connection.query("UPDATE messages SET idempotency_key = NULL WHERE id = \(id)", logger: self.logger)
                     continue
                 }
-                guard digest == message.contentDigest else {
+                guard Array(digest.readableBytesView) == message.contentDigest else {
                     throw StoreError(
                         .alreadyExists,
                         "Idempotency key \(key) was used for a different message (\(id.uuidString.lowercased())); use a new key for new content."
@@ -122,8 +122,8 @@ public struct MessageRepository: Sendable {
                 not_before, next_attempt_at
             ) VALUES (
                 \(message.id), \(message.tenantID), \(message.serverID), 'queued', \(message.idempotencyKey),
-                \(message.contentDigest), \(message.rfc822MessageID), \(message.subject), \(message.envelopeFrom),
-                \(message.recipients), \(message.recipients), \(message.body), \(message.body.count),
+                \(ByteBuffer(bytes: message.contentDigest)), \(message.rfc822MessageID), \(message.subject), \(message.envelopeFrom),
+                \(message.recipients), \(message.recipients), \(ByteBuffer(bytes: message.body)), \(message.body.count),
                 \(message.requiresSMTPUTF8), \(tags)::jsonb, \(message.notBefore), greatest(now(), \(message.notBefore))
             )
             ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
