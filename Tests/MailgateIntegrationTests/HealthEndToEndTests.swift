@@ -81,7 +81,7 @@ struct HealthEndToEndTests {
     func notYetBuilt() async throws {
         try await withRunningApplication { _, port, _ in
             let client = MailgateClient(configuration: .init(port: port, apiKey: testOperatorKey.presentedForm.exposedValue))
-            let error = await #expect(throws: RPCError.self) { _ = try await client.sendMail(.init()) }
+            let error = await #expect(throws: RPCError.self) { _ = try await client.validateServer(.init()) }
             #expect(error?.code == .unimplemented)
             await client.close()
         }
