@@ -30,7 +30,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Seconds to measure.")
     var duration = 5.0
 
-    @Option(help: "The call to make: whoami (authenticated), check (no key) or getserver (key check + PostgreSQL read).")
+    @Option(help: "The call to make: whoami (authenticated), check (no key), getserver (key check + PostgreSQL read) or sendmail (a 5 KiB message durably queued).")
     var method: BenchMethod = .whoami
 
     @Option(help: "getserver: the server (id or name) to read.")
@@ -38,6 +38,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(help: "getserver with an operator key: the tenant (id or slug).")
     var tenant: String = ""
+
+    @Option(help: "sendmail: the recipient.")
+    var to: String = "sink@example.org"
 
     @Option(help: "Output format: table or json.")
     var format: OutputFormat = .table
@@ -129,6 +132,16 @@ extension BenchCommand {
             request.server = self.server
             request.tenant = self.tenant
             return ("/mailgate.v1.Admin/GetServer", try request.serializedBytes())
+        case .sendmail:
+            var request = Mailgate_V1_SendMailRequest()
+            request.server = self.server
+            var recipient = Mailgate_V1_EmailAddress()
+            recipient.address = self.to
+            request.to = [recipient]
+            request.subject = "Mailgate benchmark message"
+            // About 5 KiB of text, as in the Postfix comparison.
+            request.textBody = String(repeating: "The quick brown fox jumps over the lazy dog, again and again. 0123456789\n", count: 72)
+            return ("/mailgate.v1.Mailer/SendMail", try request.serializedBytes())
         }
     }
 }
@@ -137,6 +150,7 @@ enum BenchMethod: String, ExpressibleByArgument, CaseIterable {
     case whoami
     case check
     case getserver
+    case sendmail
 }
 
 private struct WorkerResult: Sendable {

@@ -185,6 +185,6 @@ public struct MessageComposer: Sendable {
 
     static func randomHex(_ byteCount: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<byteCount).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return Hex.string((0..<byteCount).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 }

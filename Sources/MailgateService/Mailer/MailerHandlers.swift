@@ -17,6 +17,7 @@ public struct MailerHandlers: Sendable {
     let settings: MailerSettings
     let wakeUp: DeliveryWakeUp
     let health: DatabaseHealth
+    let serverCache = ServerLookupCache()
 
     public init(
         tenants: TenantRepository,
@@ -117,8 +118,13 @@ public struct MailerHandlers: Sendable {
     }
 
     private func server(_ idOrName: String, in tenant: TenantReference) async throws -> ServerRecord {
+        let found = try await self.serverCache.server(tenantID: tenant.id, idOrName: idOrName) {
+            idOrName.isEmpty
+                ? try await self.servers.findDefault(tenantID: tenant.id)
+                : try await self.servers.find(tenantID: tenant.id, idOrName: idOrName)
+        }
         if idOrName.isEmpty {
-            guard let server = try await self.servers.findDefault(tenantID: tenant.id) else {
+            guard let server = found else {
                 throw RPCError(
                     code: .failedPrecondition,
                     message: "Tenant \(tenant.slug) has no output server yet; create one with PutServer.",
@@ -127,7 +133,7 @@ public struct MailerHandlers: Sendable {
             }
             return server
         }
-        guard let server = try await self.servers.find(tenantID: tenant.id, idOrName: idOrName) else {
+        guard let server = found else {
             throw RPCError(
                 code: .notFound,
                 message: "No server \(idOrName) in this tenant.",

@@ -11,10 +11,12 @@ public struct MessageRepository: Sendable {
 
     let client: PostgresClient
     let logger: Logger
+    private let batcher: MessageInsertBatcher
 
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
+        self.batcher = MessageInsertBatcher(client: client, logger: logger)
     }
 
     /// What `enqueue` did.
@@ -27,12 +29,16 @@ public struct MessageRepository: Sendable {
 
     /// Commits the message, or finds the one stored under the same idempotency key
     /// within `idempotencyWindow` (`alreadyExists` when its content differs).
+    ///
+    /// Concurrent calls share one insert and one commit (`MessageInsertBatcher`); a
+    /// message whose key is taken then goes through the transaction below, which tells
+    /// a retry from a conflict and frees keys whose window has passed.
     public func enqueue(_ message: NewMessage, idempotencyWindow: Duration) async throws -> EnqueueOutcome {
-        guard let key = message.idempotencyKey else {
-            guard let record = try await self.insert(message, on: nil) else {
-                throw StoreError(.alreadyExists, "Message \(message.id.uuidString.lowercased()) exists.")
-            }
+        if let record = try await self.batcher.insert(message) {
             return .queued(record)
+        }
+        guard let key = message.idempotencyKey else {
+            throw StoreError(.alreadyExists, "Message \(message.id.uuidString.lowercased()) exists.")
         }
         let windowSeconds = idempotencyWindow.seconds
         return try await self.client.transaction(logger: self.logger) { connection in
@@ -113,7 +119,7 @@ public struct MessageRepository: Sendable {
     }
 
     /// Inserts the row; nil when its idempotency key is taken.
-    private func insert(_ message: NewMessage, on connection: PostgresConnection?) async throws -> MessageRecord? {
+    private func insert(_ message: NewMessage, on connection: PostgresConnection) async throws -> MessageRecord? {
         let tags = String(decoding: try JSONEncoder().encode(message.tags), as: UTF8.self)
         let query: PostgresQuery = """
             INSERT INTO messages (
@@ -129,13 +135,7 @@ public struct MessageRepository: Sendable {
             ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING \(unescaped: MessageRow.columns)
             """
-        let rows: PostgresRowSequence
-        if let connection {
-            rows = try await connection.query(query, logger: self.logger)
-        } else {
-            rows = try await self.client.query(query, logger: self.logger)
-        }
-        return try await MessageRow.decode(rows).first
+        return try await MessageRow.decode(try await connection.query(query, logger: self.logger)).first
     }
 
     static func find(tenantID: UUID, id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> MessageRecord? {

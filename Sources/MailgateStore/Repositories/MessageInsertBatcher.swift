@@ -1,0 +1,117 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// Commits concurrent SendMail inserts together: one multi-row `INSERT` and one
+/// commit (one WAL flush) for every message that arrived while the previous batch was
+/// being written. A caller is answered only after its batch has committed, so
+/// "answered OK" still means "durably stored". With little load a batch is one row
+/// and nothing waits.
+final class MessageInsertBatcher: Sendable {
+    private struct Pending {
+        var message: NewMessage
+        var continuation: CheckedContinuation<MessageRecord?, any Error>
+    }
+
+    private struct State {
+        var pending: [Pending] = []
+        var flushing = 0
+    }
+
+    private let client: PostgresClient
+    private let logger: Logger
+    private let maximumBatch: Int
+    private let maximumConcurrentBatches: Int
+    private let state = Mutex(State())
+
+    init(client: PostgresClient, logger: Logger, maximumBatch: Int = 200, maximumConcurrentBatches: Int = 4) {
+        self.client = client
+        self.logger = logger
+        self.maximumBatch = maximumBatch
+        self.maximumConcurrentBatches = maximumConcurrentBatches
+    }
+
+    /// Inserts the message; nil when its idempotency key is already taken.
+    func insert(_ message: NewMessage) async throws -> MessageRecord? {
+        try await withCheckedThrowingContinuation { continuation in
+            let startsFlush = self.state.withLock { state -> Bool in
+                state.pending.append(Pending(message: message, continuation: continuation))
+                guard state.flushing < self.maximumConcurrentBatches else { return false }
+                state.flushing += 1
+                return true
+            }
+            if startsFlush {
+                Task { await self.flush() }
+            }
+        }
+    }
+
+    private func flush() async {
+        while true {
+            let batch = self.state.withLock { state -> [Pending] in
+                guard !state.pending.isEmpty else {
+                    state.flushing -= 1
+                    return []
+                }
+                let batch = Array(state.pending.prefix(self.maximumBatch))
+                state.pending.removeFirst(batch.count)
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            do {
+                let records = try await self.write(batch.map(\.message))
+                for pending in batch {
+                    pending.continuation.resume(returning: records[pending.message.id])
+                }
+            } catch {
+                for pending in batch { pending.continuation.resume(throwing: error) }
+            }
+        }
+    }
+
+    private func write(_ messages: [NewMessage]) async throws -> [UUID: MessageRecord] {
+        var sql = """
+            INSERT INTO messages (
+                id, tenant_id, server_id, state, idempotency_key, content_digest, rfc822_message_id, subject,
+                envelope_from, recipients, pending_recipients, body, body_size, requires_smtputf8, tags,
+                not_before, next_attempt_at
+            ) VALUES
+            """
+        var bindings = PostgresBindings(capacity: messages.count * 15)
+        for (index, message) in messages.enumerated() {
+            let base = index * 15
+            func parameter(_ offset: Int) -> String { "$\(base + offset)" }
+            sql += index == 0 ? "\n" : ",\n"
+            sql += "(\(parameter(1)), \(parameter(2)), \(parameter(3)), 'queued', \(parameter(4)), \(parameter(5)), \(parameter(6)), "
+            sql += "\(parameter(7)), \(parameter(8)), \(parameter(9)), \(parameter(10)), \(parameter(11)), \(parameter(12)), "
+            sql += "\(parameter(13)), \(parameter(14))::jsonb, \(parameter(15)), greatest(now(), \(parameter(15))))"
+            bindings.append(message.id)
+            bindings.append(message.tenantID)
+            bindings.append(message.serverID)
+            bindings.append(message.idempotencyKey)
+            bindings.append(ByteBuffer(bytes: message.contentDigest))
+            bindings.append(message.rfc822MessageID)
+            bindings.append(message.subject)
+            bindings.append(message.envelopeFrom)
+            bindings.append(message.recipients)
+            bindings.append(message.recipients)
+            bindings.append(ByteBuffer(bytes: message.body))
+            bindings.append(message.body.count)
+            bindings.append(message.requiresSMTPUTF8)
+            bindings.append(String(decoding: try JSONEncoder().encode(message.tags), as: UTF8.self))
+            bindings.append(message.notBefore)
+        }
+        sql += """
+
+            ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            RETURNING \(MessageRow.columns)
+            """
+        let rows = try await self.client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: self.logger)
+        var records: [UUID: MessageRecord] = [:]
+        for record in try await MessageRow.decode(rows) {
+            records[record.id] = record
+        }
+        return records
+    }
+}
