@@ -19,8 +19,9 @@ public struct APIKey: Sendable, Hashable, CustomStringConvertible {
         guard let separator = rest.firstIndex(of: "_") else { return nil }
         let id = rest[..<separator]
         let secret = rest[rest.index(after: separator)...]
-        guard (1...64).contains(id.count), (16...256).contains(secret.count),
-            id.allSatisfy(Self.isKeyCharacter), secret.allSatisfy(Self.isKeyCharacter)
+        // Byte-wise: only ASCII is allowed, so bytes and characters coincide.
+        guard (1...64).contains(id.utf8.count), (16...256).contains(secret.utf8.count),
+            id.utf8.allSatisfy(Self.isKeyByte), secret.utf8.allSatisfy(Self.isKeyByte)
         else { return nil }
         self.id = String(id)
         self.secret = Secret(String(secret))
@@ -50,8 +51,11 @@ public struct APIKey: Sendable, Hashable, CustomStringConvertible {
         Array(SHA256.hash(data: Array(secret.exposedValue.utf8)))
     }
 
-    private static func isKeyCharacter(_ character: Character) -> Bool {
-        character.isASCII && (character.isLetter || character.isNumber || character == "-")
+    private static func isKeyByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"): true
+        default: false
+        }
     }
 
     /// Lowercase hex of `byteCount` bytes from the system CSPRNG.

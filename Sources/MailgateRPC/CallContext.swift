@@ -57,9 +57,13 @@ extension Dictionary where Key == String, Value == String {
     /// the entry is missing or not a bearer credential.
     public var bearerToken: String? {
         guard let value = self["authorization"] else { return nil }
-        let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
+        // On UTF-8 bytes: this runs for every call.
+        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        let bytes = value.utf8.drop(while: isBlank)
+        let scheme = bytes.prefix { !isBlank($0) }
+        guard scheme.count == 6, String(decoding: scheme, as: UTF8.self).lowercased() == "bearer" else { return nil }
+        var token = bytes.dropFirst(6).drop(while: isBlank)
+        while let last = token.last, isBlank(last) { token = token.dropLast() }
+        return token.isEmpty ? nil : String(decoding: token, as: UTF8.self)
     }
 }

@@ -24,8 +24,43 @@ enum BodyEncoding {
         return lines
     }
 
+    /// The body with CRLF line ends when every line is printable ASCII of at most 998
+    /// octets; nil otherwise. One pass over the bytes: most mail takes this path.
+    static func sevenBit(_ text: String) -> String? {
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count + text.utf8.count / 32 + 2)
+        var lineLength = 0
+        var previousWasCR = false
+        var endsWithBreak = false
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\n"):
+                if !previousWasCR { output += [13, 10] }
+                previousWasCR = false
+                lineLength = 0
+                endsWithBreak = true
+            case UInt8(ascii: "\r"):
+                output += [13, 10]
+                previousWasCR = true
+                lineLength = 0
+                endsWithBreak = true
+            case 0x20..<0x7F, UInt8(ascii: "\t"):
+                output.append(byte)
+                previousWasCR = false
+                endsWithBreak = false
+                lineLength += 1
+                if lineLength > 998 { return nil }
+            default:
+                return nil
+            }
+        }
+        if !endsWithBreak { output += [13, 10] }
+        return String(decoding: output, as: UTF8.self)
+    }
+
     /// The transfer encoding and encoded body of a text part.
     static func text(_ text: String) -> (encoding: String, body: String) {
+        if let body = self.sevenBit(text) { return ("7bit", body) }
         var lines = self.normalizedLines(text)
         // A final line break is the CRLF every line gets, not an extra empty line.
         if lines.count > 1, lines.last == "" { lines.removeLast() }

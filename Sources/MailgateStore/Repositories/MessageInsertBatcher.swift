@@ -105,12 +105,35 @@ final class MessageInsertBatcher: Sendable {
         sql += """
 
             ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-            RETURNING \(MessageRow.columns)
+            RETURNING id, created_at, next_attempt_at
             """
         let rows = try await self.client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: self.logger)
+        let byID = Dictionary(uniqueKeysWithValues: messages.map { ($0.id, $0) })
         var records: [UUID: MessageRecord] = [:]
-        for record in try await MessageRow.decode(rows) {
-            records[record.id] = record
+        // Only what the row was given and its timestamps: decoding whole rows back costs more than the insert.
+        for try await (id, createdAt, nextAttemptAt) in rows.decode((UUID, Date, Date).self) {
+            guard let message = byID[id] else { continue }
+            records[id] = MessageRecord(
+                id: id,
+                tenantID: message.tenantID,
+                serverID: message.serverID,
+                state: .queued,
+                rfc822MessageID: message.rfc822MessageID,
+                subject: message.subject,
+                recipients: message.recipients,
+                attempts: 0,
+                tags: message.tags,
+                createdAt: createdAt,
+                nextAttemptAt: nextAttemptAt,
+                sentAt: nil,
+                finishedAt: nil,
+                lastReply: "",
+                lastError: "",
+                recipientResults: [:],
+                uncertain: false,
+                bodyPurged: false,
+                history: []
+            )
         }
         return records
     }
