@@ -8,6 +8,10 @@ enum Punycode {
 
     /// The ASCII form of a label: unchanged when already ASCII, else `xn--` + Punycode.
     static func asciiLabel(_ label: String) -> String? {
+        // Nearly every label is ASCII already: lowercase it without Unicode machinery.
+        if label.utf8.allSatisfy({ $0 < 0x80 }) {
+            return String(decoding: label.utf8.map { (0x41...0x5A).contains($0) ? $0 + 32 : $0 }, as: UTF8.self)
+        }
         // NFC first, so composed and decomposed spellings give the same A-label.
         let scalars = Array(label.precomposedStringWithCanonicalMapping.lowercased().unicodeScalars)
         // Beyond ASCII only letters, combining marks and digits of any script: no spaces, symbols

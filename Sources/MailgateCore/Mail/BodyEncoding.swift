@@ -35,12 +35,16 @@ enum BodyEncoding {
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\n"):
-                if !previousWasCR { output += [13, 10] }
+                if !previousWasCR {
+                    output.append(13)
+                    output.append(10)
+                }
                 previousWasCR = false
                 lineLength = 0
                 endsWithBreak = true
             case UInt8(ascii: "\r"):
-                output += [13, 10]
+                output.append(13)
+                output.append(10)
                 previousWasCR = true
                 lineLength = 0
                 endsWithBreak = true
@@ -54,7 +58,10 @@ enum BodyEncoding {
                 return nil
             }
         }
-        if !endsWithBreak { output += [13, 10] }
+        if !endsWithBreak {
+            output.append(13)
+            output.append(10)
+        }
         return String(decoding: output, as: UTF8.self)
     }
 
