@@ -27,42 +27,57 @@ enum BodyEncoding {
     /// The body with CRLF line ends when every line is printable ASCII of at most 998
     /// octets; nil otherwise. One pass over the bytes: most mail takes this path.
     static func sevenBit(_ text: String) -> String? {
-        var output: [UInt8] = []
-        output.reserveCapacity(text.utf8.count + text.utf8.count / 32 + 2)
-        var lineLength = 0
-        var previousWasCR = false
-        var endsWithBreak = false
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\n"):
-                if !previousWasCR {
-                    output.append(13)
-                    output.append(10)
+        var text = text
+        return text.withUTF8 { bytes -> String? in
+            var valid = true
+            // At most two output bytes per input byte (LF becomes CRLF), plus a final CRLF.
+            let body = String(unsafeUninitializedCapacity: bytes.count * 2 + 2) { output in
+                var count = 0
+                var lineLength = 0
+                var previousWasCR = false
+                var endsWithBreak = false
+                for byte in bytes {
+                    switch byte {
+                    case UInt8(ascii: "\n"):
+                        if !previousWasCR {
+                            output[count] = 13
+                            output[count + 1] = 10
+                            count += 2
+                        }
+                        previousWasCR = false
+                        lineLength = 0
+                        endsWithBreak = true
+                    case UInt8(ascii: "\r"):
+                        output[count] = 13
+                        output[count + 1] = 10
+                        count += 2
+                        previousWasCR = true
+                        lineLength = 0
+                        endsWithBreak = true
+                    case 0x20..<0x7F, UInt8(ascii: "\t"):
+                        output[count] = byte
+                        count += 1
+                        previousWasCR = false
+                        endsWithBreak = false
+                        lineLength += 1
+                        if lineLength > 998 {
+                            valid = false
+                            return 0
+                        }
+                    default:
+                        valid = false
+                        return 0
+                    }
                 }
-                previousWasCR = false
-                lineLength = 0
-                endsWithBreak = true
-            case UInt8(ascii: "\r"):
-                output.append(13)
-                output.append(10)
-                previousWasCR = true
-                lineLength = 0
-                endsWithBreak = true
-            case 0x20..<0x7F, UInt8(ascii: "\t"):
-                output.append(byte)
-                previousWasCR = false
-                endsWithBreak = false
-                lineLength += 1
-                if lineLength > 998 { return nil }
-            default:
-                return nil
+                if !endsWithBreak {
+                    output[count] = 13
+                    output[count + 1] = 10
+                    count += 2
+                }
+                return count
             }
+            return valid ? body : nil
         }
-        if !endsWithBreak {
-            output.append(13)
-            output.append(10)
-        }
-        return String(decoding: output, as: UTF8.self)
     }
 
     /// The transfer encoding and encoded body of a text part.

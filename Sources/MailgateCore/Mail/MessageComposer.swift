@@ -184,7 +184,12 @@ public struct MessageComposer: Sendable {
     }
 
     static func randomHex(_ byteCount: Int) -> String {
+        // Eight bytes per draw: each draw of the system generator is a system call.
         var generator = SystemRandomNumberGenerator()
-        return Hex.string((0..<byteCount).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        var bytes: [UInt8] = []
+        while bytes.count < byteCount {
+            withUnsafeBytes(of: generator.next()) { bytes += $0.prefix(byteCount - bytes.count) }
+        }
+        return Hex.string(bytes)
     }
 }
