@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import MailgateCore
 import MailgateProto
 import MailgateRPC
+import Synchronization
 import SwiftProtobuf
 
 struct BenchCommand: AsyncParsableCommand {
@@ -39,6 +41,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "getserver with an operator key: the tenant (id or slug).")
     var tenant: String = ""
 
+    @Option(help: "Make exactly this many calls instead of running for --duration (no warm-up), e.g. to enqueue a fixed number of messages.")
+    var count: Int?
+
     @Option(help: "sendmail: the recipient.")
     var to: String = "sink@example.org"
 
@@ -62,8 +67,10 @@ struct BenchCommand: AsyncParsableCommand {
         }
         let connections = pool
 
-        let warmUp = ContinuousClock.now + .seconds(1)
-        let end = warmUp + .milliseconds(Int64(self.duration * 1000))
+        let warmUp = self.count == nil ? ContinuousClock.now + .seconds(1) : ContinuousClock.now
+        let end = self.count == nil ? warmUp + .milliseconds(Int64(self.duration * 1000)) : ContinuousClock.now + .seconds(86400)
+        let budget = CallBudget(limit: self.count ?? Int.max)
+        let started = ContinuousClock.now
         let results = try await withThrowingTaskGroup(of: WorkerResult.self) { group in
             for worker in 0..<self.concurrency {
                 let connection = connections[worker % connections.count]
@@ -73,6 +80,7 @@ struct BenchCommand: AsyncParsableCommand {
                     while true {
                         let start = ContinuousClock.now
                         if start >= end { break }
+                        guard budget.take() else { break }
                         let reply = try await connection.call(
                             method: methodName,
                             metadata: metadata,
@@ -102,7 +110,8 @@ struct BenchCommand: AsyncParsableCommand {
             let value = latencies[min(latencies.count - 1, Int(Double(latencies.count) * fraction))]
             return String(format: "%.3f", Double(value.components.attoseconds) / 1e15 + Double(value.components.seconds) * 1000)
         }
-        let rate = Double(latencies.count) / self.duration
+        let elapsed = ContinuousClock.now - started
+        let rate = Double(latencies.count) / (self.count == nil ? self.duration : max(elapsed.seconds, 0.001))
         printRecord(
             [
                 "connections": "\(self.connections)",
@@ -156,4 +165,15 @@ enum BenchMethod: String, ExpressibleByArgument, CaseIterable {
 private struct WorkerResult: Sendable {
     var latencies: [Duration] = []
     var errors = 0
+}
+
+/// How many calls `--count` still allows, shared by the workers.
+private final class CallBudget: Sendable {
+    private let issued = Atomic<Int>(0)
+    private let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Whether one more call may be made.
+    func take() -> Bool { self.issued.wrappingAdd(1, ordering: .relaxed).oldValue < self.limit }
 }

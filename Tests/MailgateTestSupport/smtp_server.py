@@ -2,7 +2,8 @@
 implicit TLS; stores each accepted message as <n>.json (envelope) and <n>.eml (bytes)
 in the given folder. Recipients named reject-* get 550, tempfail-* get 451.
 Prints "READY <port>" once listening; stops on SIGTERM."""
-import argparse, asyncio, base64, json, os, signal, ssl, sys, threading
+import argparse
+import asyncio, base64, json, os, signal, ssl, sys, threading
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -18,6 +19,7 @@ parser.add_argument("--reject-data", action="store_true", help="answer 554 to DA
 parser.add_argument("--bearer", help="accept AUTH XOAUTH2 for --user with this access token")
 parser.add_argument("--tempfail-data", type=int, default=0, help="answer 451 to the first N DATA commands")
 parser.add_argument("--throttle-data", type=int, default=0, help="answer 432 4.3.2 (Exchange's limit) to the first N DATA commands")
+parser.add_argument("--delay-ms", type=int, default=0, help="wait this long before answering each DATA")
 parser.add_argument("--drop-after-data", type=int, default=0, help="close the connection without a reply after the first N messages")
 args = parser.parse_args()
 cli = args
@@ -49,6 +51,8 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         if args.reject_data:
             return "554 5.7.1 Message rejected as spam"
+        if args.delay_ms:
+            await asyncio.sleep(args.delay_ms / 1000)
         self.data_commands = getattr(self, "data_commands", 0) + 1
         if self.data_commands <= args.tempfail_data:
             return "451 4.3.0 Temporary local problem, try again"

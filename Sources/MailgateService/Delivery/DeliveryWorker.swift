@@ -17,8 +17,11 @@ struct DeliveryWorker: Sendable {
     let wakeUp: DeliveryWakeUp
     let logger: Logger
 
-    /// Results are written at least this often within a batch, so a crash loses little.
+    /// Results are written when this many are waiting, or when the oldest has waited
+    /// `flushAfter`: a delivered message whose result is not yet committed is sent again
+    /// if the replica dies, so the window is kept short.
     static let flushEvery = 16
+    static let flushAfter: Duration = .milliseconds(50)
 
     func run() async {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -41,6 +44,7 @@ struct DeliveryWorker: Sendable {
     private func deliver(_ batch: [ClaimedMessage]) async {
         var servers: [UUID: Result<(ServerRecord, SMTPEndpoint), EndpointUnavailable>] = [:]
         var results: [AttemptResult] = []
+        var oldestResult: ContinuousClock.Instant?
         var unattempted: [UUID] = []
         for message in batch {
             if Task.isCancelled || Task.isShuttingDownGracefully {
@@ -55,9 +59,12 @@ struct DeliveryWorker: Sendable {
                 servers[message.serverID] = server
             }
             results.append(await self.attempt(message, server: server))
-            if results.count >= Self.flushEvery {
+            let oldest = oldestResult ?? ContinuousClock.now
+            oldestResult = oldest
+            if results.count >= Self.flushEvery || ContinuousClock.now - oldest >= Self.flushAfter {
                 await self.write(results)
                 results.removeAll()
+                oldestResult = nil
             }
         }
         await self.write(results)
