@@ -52,6 +52,8 @@ CREATE TABLE messages (
 
 -- Bodies are stored out of line uncompressed: compressing every message costs the
 -- database more CPU than the disk it saves (attachments are already base64 or zipped).
+-- Kept out of line (TOAST) on purpose: a claim and a result each write a new row
+-- version, which then copies a pointer instead of the whole body.
 ALTER TABLE messages ALTER COLUMN body SET STORAGE EXTERNAL;
 
 -- Every index is partial where it can be, so that an insert (the SendMail hot path)

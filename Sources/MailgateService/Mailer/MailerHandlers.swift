@@ -82,7 +82,8 @@ public struct MailerHandlers: Sendable {
             tenantID: tenant.id,
             serverID: server.id,
             idempotencyKey: request.idempotencyKey.isEmpty ? nil : request.idempotencyKey,
-            contentDigest: try request.contentDigest(),
+            // Only a keyed request is ever compared with another.
+            contentDigest: request.idempotencyKey.isEmpty ? [] : try request.contentDigest(),
             rfc822MessageID: composed.messageID,
             subject: request.subject,
             envelopeFrom: senderAddress.description,
