@@ -48,6 +48,7 @@ public final class CurlSMTPClient {
         let h = self.handle
         _ = mg_curl_setopt_string(h, CURLOPT_URL, endpoint.url)
         _ = mg_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
+        _ = mg_curl_setopt_long(h, CURLOPT_FORBID_REUSE, endpoint.reuseConnection ? 0 : 1)
         _ = mg_curl_setopt_long(h, CURLOPT_UPLOAD, 1)
         _ = mg_curl_setopt_string(h, CURLOPT_MAIL_FROM, "<\(sender)>")
         _ = mg_curl_setopt_slist(h, CURLOPT_MAIL_RCPT, recipients)

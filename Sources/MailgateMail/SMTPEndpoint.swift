@@ -20,6 +20,9 @@ public struct SMTPEndpoint: Sendable, Hashable {
     public var connectTimeout: Duration
     /// Bound on one whole transaction, connection included.
     public var totalTimeout: Duration
+    /// Keep the connection open for the next message to this server. Off for servers
+    /// with a connection limit, where an idle cached connection would count against it.
+    public var reuseConnection: Bool
 
     public init(
         host: String,
@@ -28,7 +31,8 @@ public struct SMTPEndpoint: Sendable, Hashable {
         authentication: Authentication = .none,
         caFile: String? = nil,
         connectTimeout: Duration = .seconds(15),
-        totalTimeout: Duration = .seconds(120)
+        totalTimeout: Duration = .seconds(120),
+        reuseConnection: Bool = true
     ) {
         self.host = host
         self.port = port
@@ -37,6 +41,7 @@ public struct SMTPEndpoint: Sendable, Hashable {
         self.caFile = caFile
         self.connectTimeout = connectTimeout
         self.totalTimeout = totalTimeout
+        self.reuseConnection = reuseConnection
     }
 
     /// The URL libcurl connects to: `smtps://` for implicit TLS, `smtp://` otherwise.

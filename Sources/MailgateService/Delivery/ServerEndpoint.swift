@@ -47,7 +47,8 @@ extension ServerRecord {
             security: security,
             authentication: authentication,
             caFile: caFile,
-            totalTimeout: timeout
+            totalTimeout: timeout,
+            reuseConnection: definition.maxConnections == 0
         )
     }
 }
