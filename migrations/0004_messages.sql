@@ -34,7 +34,13 @@ CREATE TABLE messages (
     attempts integer NOT NULL DEFAULT 0,
     not_before timestamptz,
     next_attempt_at timestamptz NOT NULL,
+    -- The replica holding the claim (for people) and the claim's own token (for
+    -- writes: a result counts only while its claim is still the current one).
     lease_owner text,
+    lease_token uuid,
+    -- Set just before the SMTP transaction of a server whose uncertain policy is
+    -- `fail`: after a crash, only such messages may have reached the server.
+    attempt_started_at timestamptz,
     lease_expires_at timestamptz,
     claimed_at timestamptz,
     last_reply text NOT NULL DEFAULT '',

@@ -30,10 +30,11 @@ public struct DeliveryService: Sendable {
     }
 
     /// Runs until graceful shutdown: workers finish the message in hand, hand back
-    /// what they claimed but did not start, and stop.
+    /// what they claimed but did not start, and stop; leases are renewed until then.
     public func run() async throws {
         guard self.settings.workers > 0 else { return }
         let pool = SMTPDeliveryPool(threadCount: self.settings.workers)
+        let held = HeldClaims()
         let worker = DeliveryWorker(
             owner: self.owner,
             queue: self.queue,
@@ -42,24 +43,24 @@ public struct DeliveryService: Sendable {
             pool: pool,
             settings: self.settings,
             wakeUp: self.wakeUp,
+            held: held,
             logger: self.logger
         )
         self.logger.info("delivery workers starting", metadata: ["workers": "\(self.settings.workers)", "owner": "\(self.owner)"])
-        await withDiscardingTaskGroup { group in
-            for _ in 0..<self.settings.workers {
-                group.addTask { await worker.run() }
-            }
-            group.addTask { await self.every(self.settings.lease / 3) { try await self.queue.renewLeases(owner: self.owner, lease: self.settings.lease) } }
-            group.addTask {
+        await withDiscardingTaskGroup { housekeeping in
+            // Renewal outlives graceful shutdown: it stops only once the workers have, so a
+            // send still finishing is never taken over by another replica.
+            housekeeping.addTask { await self.renewLeases(held) }
+            housekeeping.addTask {
                 await self.every(min(.seconds(5), self.settings.lease / 4)) {
                     let recovered = try await self.queue.recoverExpiredLeases()
                     if recovered > 0 {
-                        self.logger.warning("took over messages whose replica stopped", metadata: ["messages": "\(recovered)"])
+                        self.logger.warning("took over messages whose claim expired", metadata: ["messages": "\(recovered)"])
                         self.wakeUp.ring()
                     }
                 }
             }
-            group.addTask {
+            housekeeping.addTask {
                 await self.every(.seconds(60)) {
                     let (bodies, keys) = try await self.queue.purge(retention: self.settings.retention, idempotencyWindow: self.settings.idempotencyWindow)
                     if bodies + keys > 0 {
@@ -67,13 +68,30 @@ public struct DeliveryService: Sendable {
                     }
                 }
             }
-            group.addTask { await self.listen() }
-            // The periodic tasks and the listener end with the workers.
-            await cancelWhenGracefulShutdown { try? await Task.sleep(for: .seconds(Int64.max / 2)) }
-            self.wakeUp.ring()
+            housekeeping.addTask { await self.listen() }
+            await withDiscardingTaskGroup { workers in
+                for _ in 0..<self.settings.workers {
+                    workers.addTask { await worker.run() }
+                }
+                // Idle workers wait on the wake-up; ring it once shutdown begins.
+                await cancelWhenGracefulShutdown { try? await Task.sleep(for: .seconds(Int64.max / 2)) }
+                self.wakeUp.ring()
+            }
+            housekeeping.cancelAll()
         }
         try? await pool.shutdown()
         self.logger.info("delivery workers stopped")
+    }
+
+    private func renewLeases(_ held: HeldClaims) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: self.settings.lease / 3)
+            do {
+                try await self.queue.renewLeases(tokens: held.current, lease: self.settings.lease)
+            } catch {
+                self.logger.warning("renewing leases failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+        }
     }
 
     /// Rings the wake-up on every `NOTIFY mailgate_messages` from any replica.

@@ -15,33 +15,41 @@ struct DeliveryWorker: Sendable {
     let pool: SMTPDeliveryPool
     let settings: MailerSettings
     let wakeUp: DeliveryWakeUp
+    let held: HeldClaims
     let logger: Logger
 
-    /// Results are written when this many are waiting, or when the oldest has waited
-    /// `flushAfter`: a delivered message whose result is not yet committed is sent again
-    /// if the replica dies, so the window is kept short.
+    /// Results are written when this many are waiting, when the oldest has waited
+    /// `flushAfter`, or after any attempt slower than `flushAfter` (the next may be as
+    /// slow): a delivered message whose result is not committed is sent again if the
+    /// replica dies, so the window stays short while fast servers still get batches.
     static let flushEvery = 16
-    static let flushAfter: Duration = .milliseconds(50)
+    static let flushAfter: Duration = .milliseconds(20)
 
     func run() async {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let batch: [ClaimedMessage]
+            let token = UUID()
+            self.held.hold(token)
             do {
-                batch = try await self.queue.claim(owner: self.owner, limit: self.settings.claimBatch, lease: self.settings.lease)
+                batch = try await self.queue.claim(owner: self.owner, token: token, limit: self.settings.claimBatch, lease: self.settings.lease)
             } catch {
+                // The claim may have committed without our hearing so: its lease then runs out.
+                self.held.drop(token)
                 self.logger.warning("claiming messages failed", metadata: ["error": "\(String(reflecting: error))"])
                 await self.wakeUp.wait(timeout: .seconds(1))
                 continue
             }
             if batch.isEmpty {
+                self.held.drop(token)
                 await self.wakeUp.wait(timeout: self.settings.pollInterval)
                 continue
             }
-            await self.deliver(batch)
+            await self.deliver(batch, token: token)
+            self.held.drop(token)
         }
     }
 
-    private func deliver(_ batch: [ClaimedMessage]) async {
+    private func deliver(_ batch: [ClaimedMessage], token: UUID) async {
         var servers: [UUID: Result<(ServerRecord, SMTPEndpoint), EndpointUnavailable>] = [:]
         var results: [AttemptResult] = []
         var oldestResult: ContinuousClock.Instant?
@@ -58,19 +66,21 @@ struct DeliveryWorker: Sendable {
                 server = await self.resolve(message)
                 servers[message.serverID] = server
             }
-            results.append(await self.attempt(message, server: server))
-            let oldest = oldestResult ?? ContinuousClock.now
+            let started = ContinuousClock.now
+            results.append(await self.attempt(message, server: server, token: token))
+            let finished = ContinuousClock.now
+            let oldest = oldestResult ?? started
             oldestResult = oldest
-            if results.count >= Self.flushEvery || ContinuousClock.now - oldest >= Self.flushAfter {
-                await self.write(results)
+            if results.count >= Self.flushEvery || finished - oldest >= Self.flushAfter {
+                await self.write(results, token: token)
                 results.removeAll()
                 oldestResult = nil
             }
         }
-        await self.write(results)
+        await self.write(results, token: token)
         if !unattempted.isEmpty {
             do {
-                try await self.queue.release(owner: self.owner, ids: unattempted)
+                try await self.queue.release(token: token, ids: unattempted)
             } catch {
                 self.logger.warning("releasing messages failed; their lease will expire", metadata: ["error": "\(String(reflecting: error))"])
             }
@@ -91,13 +101,23 @@ struct DeliveryWorker: Sendable {
         }
     }
 
-    private func attempt(_ message: ClaimedMessage, server: Result<(ServerRecord, SMTPEndpoint), EndpointUnavailable>) async -> AttemptResult {
+    private func attempt(_ message: ClaimedMessage, server: Result<(ServerRecord, SMTPEndpoint), EndpointUnavailable>, token: UUID) async -> AttemptResult {
         let startedAt = Date()
         switch server {
         case .failure(let problem):
             let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: .retry, now: startedAt)
             return decision.notAttempted(message, reason: problem.reason, retryable: problem.retryable)
         case .success(let (record, endpoint)):
+            if record.definition.uncertainPolicy == .fail {
+                // Without this mark a crash could not tell a message that reached the server from one
+                // that never left: recovery fails only marked ones and queues the rest again.
+                do {
+                    try await self.queue.markStarted(token: token, id: message.id)
+                } catch {
+                    let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: .fail, now: Date())
+                    return decision.notAttempted(message, reason: "the database is unavailable", retryable: true)
+                }
+            }
             let smtp: SMTPResult
             do {
                 smtp = try await self.pool.send(message: message.body, from: message.envelopeFrom, to: message.recipients, through: endpoint)
@@ -152,13 +172,20 @@ struct DeliveryWorker: Sendable {
         }
     }
 
-    /// Writes results, retrying while the database is briefly away: a result that is
-    /// never written means the lease runs out and the message is sent again.
-    private func write(_ results: [AttemptResult]) async {
+    /// Writes results, retrying while the database is briefly away (the claim's lease is
+    /// renewed meanwhile). Results that still cannot be written are given up: the claim
+    /// is dropped, its lease runs out, and the messages are delivered again.
+    private func write(_ results: [AttemptResult], token: UUID) async {
         guard !results.isEmpty else { return }
-        for attempt in 1...5 {
+        for attempt in 1...8 {
             do {
-                try await self.queue.complete(owner: self.owner, results: results)
+                let written = try await self.queue.complete(owner: self.owner, token: token, results: results)
+                if written.count < results.count {
+                    self.logger.warning(
+                        "results dropped: the claim had expired and another worker took the messages over",
+                        metadata: ["dropped": "\(results.count - written.count)"]
+                    )
+                }
                 return
             } catch {
                 self.logger.warning(
@@ -168,5 +195,6 @@ struct DeliveryWorker: Sendable {
                 try? await Task.sleep(for: .seconds(attempt))
             }
         }
+        self.held.drop(token)
     }
 }

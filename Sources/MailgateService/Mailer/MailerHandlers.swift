@@ -78,6 +78,14 @@ public struct MailerHandlers: Sendable {
         guard envelopeViolations.isEmpty else {
             throw ValidationError("The message is not valid; nothing was queued.", violations: envelopeViolations)
         }
+        let daily = server.definition.dailyRecipientLimit
+        if daily > 0, composed.envelopeRecipients.count > daily {
+            throw RPCError(
+                code: .failedPrecondition,
+                message: "Server \(server.definition.name) may send to \(daily) recipients a day; this message has \(composed.envelopeRecipients.count).",
+                reason: "DAILY_RECIPIENT_LIMIT"
+            )
+        }
         let message = NewMessage(
             tenantID: tenant.id,
             serverID: server.id,

@@ -20,7 +20,7 @@ public struct DeliveryQueue: Sendable {
     /// message. For a server with a rate, connection or daily recipient limit, claims
     /// are serialized by an advisory lock on the server and count what every replica
     /// has claimed; a server at its limit is skipped by all replicas until it frees up.
-    public func claim(owner: String, limit: Int, lease: Duration) async throws -> [ClaimedMessage] {
+    public func claim(owner: String, token: UUID, limit: Int, lease: Duration) async throws -> [ClaimedMessage] {
         try await self.client.transaction(logger: self.logger) { connection in
             let candidates = try await connection.query(
                 """
@@ -40,8 +40,8 @@ public struct DeliveryQueue: Sendable {
             guard !chosen.isEmpty else { return [] }
             let rows = try await connection.query(
                 """
-                UPDATE messages SET state = 'sending', lease_owner = \(owner),
-                    lease_expires_at = now() + make_interval(secs => \(lease.seconds)),
+                UPDATE messages SET state = 'sending', lease_owner = \(owner), lease_token = \(token),
+                    attempt_started_at = NULL, lease_expires_at = now() + make_interval(secs => \(lease.seconds)),
                     claimed_at = now(), attempts = attempts + 1, updated_at = now()
                 WHERE id = ANY(\(chosen))
                 RETURNING id, tenant_id, server_id, envelope_from, pending_recipients, body, requires_smtputf8, attempts,
@@ -74,10 +74,10 @@ public struct DeliveryQueue: Sendable {
 
     /// Writes the results of a batch in one transaction: state, history, per-recipient
     /// replies, and a `message_failed` event for each message that failed. A result for a
-    /// message whose lease `owner` lost meanwhile is dropped (another replica has it).
-    /// Returns the ids written.
+    /// message whose claim `token` is no longer current is dropped (its lease ran out
+    /// and it was taken over). Returns the ids written.
     @discardableResult
-    public func complete(owner: String, results: [AttemptResult]) async throws -> [UUID] {
+    public func complete(owner: String, token: UUID, results: [AttemptResult]) async throws -> [UUID] {
         guard !results.isEmpty else { return [] }
         let document = String(decoding: try JSONEncoder().encode(results.map(ResultRow.init)), as: UTF8.self)
         return try await self.client.transaction(logger: self.logger) { connection in
@@ -93,12 +93,13 @@ public struct DeliveryQueue: Sendable {
                     uncertain = m.uncertain OR r.uncertain,
                     sent_at = CASE WHEN r.delivered THEN coalesce(m.sent_at, now()) ELSE m.sent_at END,
                     finished_at = CASE WHEN r.state IN ('sent', 'failed') THEN now() END,
-                    lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+                    lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, attempt_started_at = NULL,
+                    updated_at = now()
                 FROM jsonb_to_recordset(\(document)::jsonb) AS r(
                     id uuid, state text, next_attempt float8, pending jsonb, reply text, error text,
                     results jsonb, uncertain boolean, delivered boolean
                 )
-                WHERE m.id = r.id AND m.state = 'sending' AND m.lease_owner = \(owner)
+                WHERE m.id = r.id AND m.state = 'sending' AND m.lease_token = \(token)
                 RETURNING m.id, m.tenant_id, m.server_id, m.state, m.last_error, cardinality(m.recipients)
                 """,
                 logger: self.logger
@@ -133,26 +134,37 @@ public struct DeliveryQueue: Sendable {
     }
 
     /// Puts claimed messages that were not attempted back in the queue (graceful shutdown).
-    public func release(owner: String, ids: [UUID]) async throws {
+    public func release(token: UUID, ids: [UUID]) async throws {
         guard !ids.isEmpty else { return }
         try await self.client.query(
             """
-            UPDATE messages SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, claimed_at = NULL,
-                attempts = attempts - 1, updated_at = now()
-            WHERE id = ANY(\(ids)) AND state = 'sending' AND lease_owner = \(owner)
+            UPDATE messages SET state = 'queued', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
+                claimed_at = NULL, attempts = attempts - 1, updated_at = now()
+            WHERE id = ANY(\(ids)) AND state = 'sending' AND lease_token = \(token)
             """,
             logger: self.logger
         )
     }
 
-    /// Extends the leases `owner` holds; returns how many.
+    /// Records that the SMTP transaction of a claimed message is about to start (servers
+    /// whose uncertain policy is `fail`: only these may be failed after a crash).
+    public func markStarted(token: UUID, id: UUID) async throws {
+        try await self.client.query(
+            "UPDATE messages SET attempt_started_at = now() WHERE id = \(id) AND lease_token = \(token)",
+            logger: self.logger
+        )
+    }
+
+    /// Extends the leases of the claims `tokens` (those a replica's workers still hold);
+    /// returns how many messages.
     @discardableResult
-    public func renewLeases(owner: String, lease: Duration) async throws -> Int {
+    public func renewLeases(tokens: [UUID], lease: Duration) async throws -> Int {
+        guard !tokens.isEmpty else { return 0 }
         let rows = try await self.client.query(
             """
             WITH renewed AS (
                 UPDATE messages SET lease_expires_at = now() + make_interval(secs => \(lease.seconds))
-                WHERE state = 'sending' AND lease_owner = \(owner)
+                WHERE state = 'sending' AND lease_token = ANY(\(tokens))
                 RETURNING 1
             )
             SELECT count(*) FROM renewed
@@ -162,9 +174,11 @@ public struct DeliveryQueue: Sendable {
         return try await rows.decode(Int.self).first(where: { _ in true }) ?? 0
     }
 
-    /// Takes back messages whose lease ran out (their replica died): they are queued at
-    /// once, or failed when their server's uncertain policy is `fail`, because the dead
-    /// replica may have handed them to the SMTP server already. Returns how many.
+    /// Takes back messages whose lease ran out (their replica died or lost the database):
+    /// they are queued at once and marked uncertain, because the replica may have handed
+    /// them to the SMTP server already. A server whose uncertain policy is `fail` records
+    /// when each transaction starts, so there only a message that had started fails; the
+    /// others are queued again as if never claimed. Returns how many.
     @discardableResult
     public func recoverExpiredLeases(limit: Int = 500) async throws -> Int {
         try await self.client.transaction(logger: self.logger) { connection in
@@ -175,17 +189,24 @@ public struct DeliveryQueue: Sendable {
                     ORDER BY lease_expires_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
                 ), recovered AS (
                     UPDATE messages m SET
-                        state = CASE WHEN (SELECT s.uncertain_policy FROM output_servers s WHERE s.id = m.server_id) = 'fail'
-                            THEN 'failed' ELSE 'queued' END,
-                        uncertain = true, next_attempt_at = now(), lease_owner = NULL, lease_expires_at = NULL,
+                        state = CASE WHEN e.fails THEN 'failed' ELSE 'queued' END,
+                        uncertain = m.uncertain OR NOT e.fail_policy OR m.attempt_started_at IS NOT NULL,
+                        attempts = CASE WHEN e.fail_policy AND m.attempt_started_at IS NULL THEN m.attempts - 1 ELSE m.attempts END,
+                        next_attempt_at = now(), lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
+                        attempt_started_at = NULL,
                         last_error = \(Self.leaseExpiredReason), updated_at = now(),
-                        finished_at = CASE WHEN (SELECT s.uncertain_policy FROM output_servers s WHERE s.id = m.server_id) = 'fail'
-                            THEN now() END
-                    FROM expired e WHERE m.id = e.id
+                        finished_at = CASE WHEN e.fails THEN now() END
+                    FROM (
+                        SELECT x.id, coalesce(s.uncertain_policy = 'fail', false) AS fail_policy,
+                            coalesce(s.uncertain_policy = 'fail', false) AND y.attempt_started_at IS NOT NULL AS fails
+                        FROM expired x JOIN messages y ON y.id = x.id LEFT JOIN output_servers s ON s.id = y.server_id
+                    ) e
+                    WHERE m.id = e.id
                     RETURNING m.id, m.tenant_id, m.server_id, m.state, m.attempts, cardinality(m.recipients) AS recipients
                 ), history AS (
                     INSERT INTO message_attempts (message_id, number, started_at, duration_ms, outcome, reply)
                     SELECT id, attempts, now(), 0, 'lease_expired', \(Self.leaseExpiredReason) FROM recovered
+                    WHERE attempts > 0
                     ON CONFLICT DO NOTHING
                 )
                 SELECT id, tenant_id, server_id, state, recipients FROM recovered

@@ -22,13 +22,17 @@ final class MessageInsertBatcher: Sendable {
     private let client: PostgresClient
     private let logger: Logger
     private let maximumBatch: Int
+    /// Bodies in one batch stay under this (a larger message goes alone), far from
+    /// PostgreSQL's 1 GiB message limit and kind to memory.
+    private let maximumBatchBytes: Int
     private let maximumConcurrentBatches: Int
     private let state = Mutex(State())
 
-    init(client: PostgresClient, logger: Logger, maximumBatch: Int = 200, maximumConcurrentBatches: Int = 4) {
+    init(client: PostgresClient, logger: Logger, maximumBatch: Int = 200, maximumBatchBytes: Int = 8 << 20, maximumConcurrentBatches: Int = 4) {
         self.client = client
         self.logger = logger
         self.maximumBatch = maximumBatch
+        self.maximumBatchBytes = maximumBatchBytes
         self.maximumConcurrentBatches = maximumConcurrentBatches
     }
 
@@ -54,23 +58,52 @@ final class MessageInsertBatcher: Sendable {
                     state.flushing -= 1
                     return []
                 }
-                let batch = Array(state.pending.prefix(self.maximumBatch))
-                state.pending.removeFirst(batch.count)
+                var count = 0
+                var bytes = 0
+                for pending in state.pending.prefix(self.maximumBatch) {
+                    if count > 0 && bytes + pending.message.body.count > self.maximumBatchBytes { break }
+                    count += 1
+                    bytes += pending.message.body.count
+                }
+                let batch = Array(state.pending.prefix(count))
+                state.pending.removeFirst(count)
                 return batch
             }
             guard !batch.isEmpty else { return }
-            do {
-                let records = try await self.write(batch.map(\.message))
-                for pending in batch {
+            await self.commit(batch)
+        }
+    }
+
+    /// Writes a batch; when it fails as a whole, each message is tried on its own, so
+    /// one bad row (say, of a tenant being deleted) fails only its own caller.
+    private func commit(_ batch: [Pending]) async {
+        do {
+            let records = try await self.write(batch.map(\.message))
+            for pending in batch {
+                pending.continuation.resume(returning: records[pending.message.id])
+            }
+        } catch {
+            guard batch.count > 1 else {
+                batch[0].continuation.resume(throwing: error)
+                return
+            }
+            for pending in batch {
+                do {
+                    let records = try await self.write([pending.message])
                     pending.continuation.resume(returning: records[pending.message.id])
+                } catch {
+                    pending.continuation.resume(throwing: error)
                 }
-            } catch {
-                for pending in batch { pending.continuation.resume(throwing: error) }
             }
         }
     }
 
-    private func write(_ messages: [NewMessage]) async throws -> [UUID: MessageRecord] {
+    private func write(_ unordered: [NewMessage]) async throws -> [UUID: MessageRecord] {
+        // Keyed rows in one order everywhere, so two batches never wait on each other's
+        // keys in opposite orders (a deadlock).
+        let messages = unordered.sorted { lhs, rhs in
+            (lhs.tenantID.uuidString, lhs.idempotencyKey ?? "") < (rhs.tenantID.uuidString, rhs.idempotencyKey ?? "")
+        }
         var sql = """
             INSERT INTO messages (
                 id, tenant_id, server_id, state, idempotency_key, content_digest, rfc822_message_id, subject,

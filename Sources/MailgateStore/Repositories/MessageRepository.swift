@@ -111,9 +111,12 @@ public struct MessageRepository: Sendable {
         switch state {
         case .cancelled:
             return state
+        case .queued:
+            // Seen as queued by this statement's snapshot, yet not updated: a worker claimed it meanwhile.
+            throw StoreError(.invalidState, "The message is being delivered right now and can no longer be cancelled.")
         case .sending:
             throw StoreError(.invalidState, "The message is being delivered right now and can no longer be cancelled.")
-        case .queued, .sent, .failed:
+        case .sent, .failed:
             throw StoreError(.invalidState, "The message is already \(state.rawValue); only queued messages can be cancelled.")
         }
     }

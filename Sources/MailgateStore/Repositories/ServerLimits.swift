@@ -59,7 +59,9 @@ enum ServerLimits {
                     pause = (minuteFreesIn, "rate limit of \(limits.rate) messages a minute reached")
                 } else if limits.connections > 0, sending + admitted >= limits.connections {
                     pause = (1, "all \(limits.connections) connections busy")
-                } else if limits.daily > 0, recipients + candidate.recipients > limits.daily {
+                } else if limits.daily > 0, recipients + candidate.recipients > limits.daily, recipients > 0 || admitted > 0 {
+                    // A message bigger than the whole daily limit still goes out on an otherwise idle
+                    // day rather than blocking the server's queue forever.
                     pause = (dayFreesIn, "daily limit of \(limits.daily) recipients reached")
                 }
                 if pause != nil {
@@ -74,7 +76,9 @@ enum ServerLimits {
                     """
                     INSERT INTO server_throttles (server_id, throttled_until, reason)
                     VALUES (\(serverID), now() + make_interval(secs => \(max(pause.seconds, 0.2))), \(pause.reason))
-                    ON CONFLICT (server_id) DO UPDATE SET throttled_until = EXCLUDED.throttled_until, reason = EXCLUDED.reason
+                    ON CONFLICT (server_id) DO UPDATE SET
+                        throttled_until = greatest(server_throttles.throttled_until, EXCLUDED.throttled_until),
+                        reason = EXCLUDED.reason
                     """,
                     logger: logger
                 )
