@@ -147,7 +147,13 @@ struct DeliveryWorker: Sendable {
             metadata: ["server": "\(server.definition.name)", "pause_seconds": "\(Int(duration.seconds))", "reason": "\(reason)"]
         )
         do {
-            try await self.queue.throttle(serverID: server.id, for: duration, reason: reason)
+            try await self.queue.throttle(
+                tenantID: server.tenantID,
+                serverID: server.id,
+                serverName: server.definition.name,
+                for: duration,
+                reason: reason
+            )
         } catch {
             self.logger.warning("recording the server pause failed", metadata: ["error": "\(String(reflecting: error))"])
         }

@@ -228,18 +228,43 @@ public struct DeliveryQueue: Sendable {
         }
     }
 
-    /// Makes every replica skip `serverID` until `until` (a throttling reply, a quota).
-    public func throttle(serverID: UUID, for duration: Duration, reason: String) async throws {
-        try await self.client.query(
-            """
-            INSERT INTO server_throttles (server_id, throttled_until, reason)
-            VALUES (\(serverID), now() + make_interval(secs => \(duration.seconds)), \(reason))
-            ON CONFLICT (server_id) DO UPDATE SET
-                throttled_until = greatest(server_throttles.throttled_until, EXCLUDED.throttled_until),
-                reason = EXCLUDED.reason
-            """,
-            logger: self.logger
-        )
+    /// Makes every replica skip the server for `duration` (a throttling reply, a used-up
+    /// quota). The tenant gets a `server_throttled` event when a pause begins, not for
+    /// every reply during one.
+    public func throttle(tenantID: UUID, serverID: UUID, serverName: String, for duration: Duration, reason: String) async throws {
+        try await self.client.transaction(logger: self.logger) { connection in
+            let rows = try await connection.query(
+                """
+                WITH previous AS (
+                    SELECT throttled_until > now() AS active FROM server_throttles WHERE server_id = \(serverID) FOR UPDATE
+                ), upsert AS (
+                    INSERT INTO server_throttles (server_id, throttled_until, reason)
+                    VALUES (\(serverID), now() + make_interval(secs => \(duration.seconds)), \(reason))
+                    ON CONFLICT (server_id) DO UPDATE SET
+                        throttled_until = greatest(server_throttles.throttled_until, EXCLUDED.throttled_until),
+                        reason = EXCLUDED.reason
+                    RETURNING 1
+                )
+                SELECT coalesce((SELECT active FROM previous), false) FROM upsert
+                """,
+                logger: self.logger
+            )
+            let alreadyPaused = try await rows.decode(Bool.self).first(where: { _ in true }) ?? false
+            guard !alreadyPaused else { return }
+            try await EventRepository.append(
+                NewEvent(
+                    tenantID: tenantID,
+                    kind: EventKind.serverThrottled,
+                    severity: .warning,
+                    serverID: serverID,
+                    message: "Server \(serverName) asked Mailgate to slow down; its mail waits \(Int(duration.seconds)) s and is then retried: \(reason)",
+                    details: ["server": serverName, "pause_seconds": String(Int(duration.seconds)), "reason": reason],
+                    actor: "delivery"
+                ),
+                on: connection,
+                logger: self.logger
+            )
+        }
     }
 
     /// Drops the bodies of messages finished more than `retention` ago and frees

@@ -65,6 +65,11 @@ struct QueueBehaviourTests {
             let message = try await fixture.waitFor(sent.messageID, state: .sent)
             #expect(message.history.map(\.outcome) == ["deferred", "delivered"])
             #expect(message.history.first?.reply.hasPrefix("432 4.3.2") == true)
+            var events = Mailgate_V1_ListEventsRequest()
+            events.kind = "server_throttled"
+            let throttled = try await fixture.client.listEvents(events).events
+            #expect(throttled.count == 1)
+            #expect(throttled.first?.message.contains("relay") == true)
         }
     }
 
