@@ -23,7 +23,7 @@ struct DeliveryWorker: Sendable {
     /// slow): a delivered message whose result is not committed is sent again if the
     /// replica dies, so the window stays short while fast servers still get batches.
     static let flushEvery = 16
-    static let flushAfter: Duration = .milliseconds(20)
+    static let flushAfter: Duration = .milliseconds(50)
 
     func run() async {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
