@@ -26,7 +26,8 @@ struct DeliveryDecision {
         for (address, reply) in result.rejectedRecipients {
             recipientResults[address] = RecipientResult(code: Self.code(of: reply), reply: reply)
         }
-        let classification = ReplyClassification(code: result.replyCode, text: result.reply)
+        // Only a refusal needs reading closely; most results are deliveries.
+        let classification = result.outcome == .delivered ? .ordinary : ReplyClassification(code: result.replyCode, text: result.reply)
 
         switch result.outcome {
         case .delivered:
