@@ -194,4 +194,29 @@ struct DeliveryQueueTests {
             for try await count in rows.decode(Int.self) { #expect(count == 1) }
         }
     }
+
+    @Test("purging drops old bodies and frees old idempotency keys; the outcome stays")
+    func purge() async throws {
+        try await self.withFixture { fixture in
+            let id = try #require(try await fixture.enqueue(1, key: "k").first)
+            let token = UUID()
+            _ = try await fixture.queue.claim(owner: "a", token: token, limit: 1, lease: .seconds(60))
+            let sent = AttemptResult(
+                messageID: id, decision: .sent, startedAt: Date(), durationMilliseconds: 1,
+                outcome: "delivered", stage: "done", replyCode: 250, reply: "250 ok"
+            )
+            try await fixture.queue.complete(owner: "a", token: token, results: [sent])
+            #expect(try await fixture.queue.purge(retention: .seconds(7 * 86400), idempotencyWindow: .seconds(86400)) == (0, 0))
+            try await fixture.client.query(
+                "UPDATE messages SET finished_at = now() - interval '8 days', created_at = now() - interval '8 days'",
+                logger: Self.logger
+            )
+            #expect(try await fixture.queue.purge(retention: .seconds(7 * 86400), idempotencyWindow: .seconds(86400)) == (1, 1))
+            let record = try #require(try await fixture.messages.find(tenantID: fixture.tenantID, id: id))
+            #expect(record.state == .sent && record.bodyPurged)
+            #expect(record.history.map(\.outcome) == ["delivered"])
+            let again = try await fixture.enqueue(1, key: "k")
+            #expect(again.count == 1 && again.first != id, "the key is free again after its window")
+        }
+    }
 }

@@ -160,18 +160,13 @@ public struct DeliveryQueue: Sendable {
     @discardableResult
     public func renewLeases(tokens: [UUID], lease: Duration) async throws -> Int {
         guard !tokens.isEmpty else { return 0 }
-        let rows = try await self.client.query(
+        return try await self.changedRows(
             """
-            WITH renewed AS (
-                UPDATE messages SET lease_expires_at = now() + make_interval(secs => \(lease.seconds))
-                WHERE state = 'sending' AND lease_token = ANY(\(tokens))
-                RETURNING 1
-            )
-            SELECT count(*) FROM renewed
-            """,
-            logger: self.logger
+            UPDATE messages SET lease_expires_at = now() + make_interval(secs => \(lease.seconds))
+            WHERE state = 'sending' AND lease_token = ANY(\(tokens))
+            RETURNING 1
+            """
         )
-        return try await rows.decode(Int.self).first(where: { _ in true }) ?? 0
     }
 
     /// Takes back messages whose lease ran out (their replica died or lost the database):
@@ -270,37 +265,36 @@ public struct DeliveryQueue: Sendable {
     /// Drops the bodies of messages finished more than `retention` ago and frees
     /// idempotency keys older than `idempotencyWindow`, a batch at a time.
     public func purge(retention: Duration, idempotencyWindow: Duration, batch: Int = 1000) async throws -> (bodies: Int, keys: Int) {
-        let bodies = try await self.client.query(
+        let bodies = try await self.changedRows(
             """
-            WITH purged AS (
-                UPDATE messages SET body = NULL, purged_at = now()
-                WHERE id IN (
-                    SELECT id FROM messages
-                    WHERE body IS NOT NULL AND finished_at < now() - make_interval(secs => \(retention.seconds))
-                    LIMIT \(batch)
-                )
-                RETURNING 1
+            UPDATE messages SET body = NULL, purged_at = now()
+            WHERE id IN (
+                SELECT id FROM messages
+                WHERE body IS NOT NULL AND finished_at < now() - make_interval(secs => \(retention.seconds))
+                LIMIT \(batch)
             )
-            SELECT count(*) FROM purged
-            """,
-            logger: self.logger
-        ).decode(Int.self).first(where: { _ in true }) ?? 0
-        let keys = try await self.client.query(
+            RETURNING 1
             """
-            WITH freed AS (
-                UPDATE messages SET idempotency_key = NULL
-                WHERE id IN (
-                    SELECT id FROM messages
-                    WHERE idempotency_key IS NOT NULL AND created_at < now() - make_interval(secs => \(idempotencyWindow.seconds))
-                    LIMIT \(batch)
-                )
-                RETURNING 1
+        )
+        let keys = try await self.changedRows(
+            """
+            UPDATE messages SET idempotency_key = NULL
+            WHERE id IN (
+                SELECT id FROM messages
+                WHERE idempotency_key IS NOT NULL AND created_at < now() - make_interval(secs => \(idempotencyWindow.seconds))
+                LIMIT \(batch)
             )
-            SELECT count(*) FROM freed
-            """,
-            logger: self.logger
-        ).decode(Int.self).first(where: { _ in true }) ?? 0
+            RETURNING 1
+            """
+        )
         return (bodies, keys)
+    }
+
+    /// Runs an `UPDATE … RETURNING 1` and counts the rows it changed.
+    private func changedRows(_ update: PostgresQuery) async throws -> Int {
+        var count = 0
+        for try await _ in try await self.client.query(update, logger: self.logger) { count += 1 }
+        return count
     }
 
     static let leaseExpiredReason =
