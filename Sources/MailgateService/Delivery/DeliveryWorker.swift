@@ -54,8 +54,11 @@ struct DeliveryWorker: Sendable {
         var results: [AttemptResult] = []
         var oldestResult: ContinuousClock.Instant?
         var unattempted: [UUID] = []
+        // Servers that asked to slow down during this batch: the rest of their mail goes back
+        // to the queue untouched, where the pause keeps every replica from claiming it.
+        var paused = Set<UUID>()
         for message in batch {
-            if Task.isCancelled || Task.isShuttingDownGracefully {
+            if Task.isCancelled || Task.isShuttingDownGracefully || paused.contains(message.serverID) {
                 unattempted.append(message.id)
                 continue
             }
@@ -67,7 +70,9 @@ struct DeliveryWorker: Sendable {
                 servers[message.serverID] = server
             }
             let started = ContinuousClock.now
-            results.append(await self.attempt(message, server: server, token: token))
+            let (result, pausedServer) = await self.attempt(message, server: server, token: token)
+            results.append(result)
+            if pausedServer { paused.insert(message.serverID) }
             let finished = ContinuousClock.now
             let oldest = oldestResult ?? started
             oldestResult = oldest
@@ -101,12 +106,17 @@ struct DeliveryWorker: Sendable {
         }
     }
 
-    private func attempt(_ message: ClaimedMessage, server: Result<(ServerRecord, SMTPEndpoint), EndpointUnavailable>, token: UUID) async -> AttemptResult {
+    /// The attempt's result, and whether the server asked for a pause.
+    private func attempt(
+        _ message: ClaimedMessage,
+        server: Result<(ServerRecord, SMTPEndpoint), EndpointUnavailable>,
+        token: UUID
+    ) async -> (AttemptResult, Bool) {
         let startedAt = Date()
         switch server {
         case .failure(let problem):
             let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: .retry, now: startedAt)
-            return decision.notAttempted(message, reason: problem.reason, retryable: problem.retryable)
+            return (decision.notAttempted(message, reason: problem.reason, retryable: problem.retryable), false)
         case .success(let (record, endpoint)):
             if record.definition.uncertainPolicy == .fail {
                 // Without this mark a crash could not tell a message that reached the server from one
@@ -115,7 +125,7 @@ struct DeliveryWorker: Sendable {
                     try await self.queue.markStarted(token: token, id: message.id)
                 } catch {
                     let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: .fail, now: Date())
-                    return decision.notAttempted(message, reason: "the database is unavailable", retryable: true)
+                    return (decision.notAttempted(message, reason: "the database is unavailable", retryable: true), false)
                 }
             }
             let smtp: SMTPResult
@@ -123,7 +133,7 @@ struct DeliveryWorker: Sendable {
                 smtp = try await self.pool.send(message: message.body, from: message.envelopeFrom, to: message.recipients, through: endpoint)
             } catch {
                 let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: record.definition.uncertainPolicy, now: Date())
-                return decision.notAttempted(message, reason: "the SMTP thread pool is stopping", retryable: true)
+                return (decision.notAttempted(message, reason: "the SMTP thread pool is stopping", retryable: true), false)
             }
             let decision = DeliveryDecision(
                 retry: self.settings.retry,
@@ -137,7 +147,7 @@ struct DeliveryWorker: Sendable {
             if let (duration, reason) = pause {
                 await self.pauseServer(record, for: duration, reason: reason)
             }
-            return result
+            return (result, pause != nil)
         }
     }
 

@@ -73,6 +73,28 @@ struct QueueBehaviourTests {
         }
     }
 
+    @Test("after a throttling reply the rest of the server's batch goes back untouched instead of being refused too")
+    func throttlingReleasesTheBatch() async throws {
+        try await MailFixture.run(smtpArguments: ["--throttle-data", "1"], workers: 1) { fixture in
+            // Due together, so the single worker claims all three at once.
+            let due = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(1))
+            var ids: [String] = []
+            for index in 0..<3 {
+                var request = MailFixture.message(subject: "batch \(index)")
+                request.notBefore = due
+                ids.append(try await fixture.client.sendMail(request).messageID)
+            }
+            var attempts: [Mailgate_V1_DeliveryAttempt] = []
+            for id in ids { attempts += try await fixture.waitFor(id, state: .sent).history }
+            let deferred = attempts.filter { $0.outcome == "deferred" }
+            #expect(deferred.count == 1)
+            let pausedAt = try #require(deferred.first).startedAt.date
+            // The pause is 0.7 s: nothing may be attempted against the server before it ends.
+            #expect(attempts.filter { $0.outcome == "delivered" }.allSatisfy { $0.startedAt.date.timeIntervalSince(pausedAt) >= 0.6 })
+            #expect(try fixture.smtp.received().count == 3)
+        }
+    }
+
     @Test("no reply after the final dot is uncertain: retried under policy retry (a duplicate is possible)")
     func uncertainRetried() async throws {
         try await MailFixture.run(smtpArguments: ["--drop-after-data", "1"]) { fixture in
