@@ -22,9 +22,10 @@ struct AdminFixture: Sendable {
         masterKeys: MasterKeyRing = testMasterKeys,
         logger: Logger? = nil,
         mailer: MailerSettings = MailerSettings(),
+        database: TestDatabase? = nil,
         _ body: (AdminFixture) async throws -> Result
     ) async throws -> Result {
-        try await withRunningApplication(masterKeys: masterKeys, keyCacheTTL: keyCacheTTL, logger: logger, mailer: mailer) { application, port, database in
+        try await withRunningApplication(masterKeys: masterKeys, keyCacheTTL: keyCacheTTL, database: database, logger: logger, mailer: mailer) { application, port, database in
             let fixture = AdminFixture(
                 application: application,
                 port: port,

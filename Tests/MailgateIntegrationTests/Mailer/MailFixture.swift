@@ -36,6 +36,7 @@ struct MailFixture: Sendable {
         wrongHost: Bool = false,
         workers: Int = 2,
         giveUpAfter: Duration = .seconds(60),
+        database: TestDatabase? = nil,
         server customize: (inout Mailgate_V1_PutServerRequest) -> Void = { _ in },
         _ body: (MailFixture) async throws -> Result
     ) async throws -> Result {
@@ -54,7 +55,7 @@ struct MailFixture: Sendable {
         }
         let smtp = try SMTPTestServer(arguments: arguments)
         let caFile = certificates.appendingPathComponent(wrongHost ? "wrong-cert.pem" : "cert.pem").path
-        return try await AdminFixture.run(mailer: Self.settings(caFile: caFile, workers: workers, giveUpAfter: giveUpAfter)) { admin in
+        return try await AdminFixture.run(mailer: Self.settings(caFile: caFile, workers: workers, giveUpAfter: giveUpAfter), database: database) { admin in
             let tenant = try await admin.createTenant("acme")
             var request = Mailgate_V1_PutServerRequest()
             request.tenant = "acme"

@@ -3,6 +3,7 @@ import MailgateClient
 import MailgateProto
 import MailgateRPC
 import MailgateTestSupport
+import PostgresNIO
 import SwiftProtobuf
 import Testing
 
@@ -92,6 +93,44 @@ struct QueueBehaviourTests {
             // The pause is 0.7 s: nothing may be attempted against the server before it ends.
             #expect(attempts.filter { $0.outcome == "delivered" }.allSatisfy { $0.startedAt.date.timeIntervalSince(pausedAt) >= 0.6 })
             #expect(try fixture.smtp.received().count == 3)
+        }
+    }
+
+    @Test("graceful shutdown lets the send in flight finish and hands the rest of the batch back")
+    func gracefulShutdown() async throws {
+        try await TestDatabase.withFresh { database in
+            let received = try await MailFixture.run(smtpArguments: ["--delay-ms", "1500"], workers: 1, database: database) { fixture in
+                let due = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(0.5))
+                for index in 0..<3 {
+                    var request = MailFixture.message(subject: "shutdown \(index)")
+                    request.notBefore = due
+                    _ = try await fixture.client.sendMail(request)
+                }
+                _ = try await eventually(limit: .seconds(10)) {
+                    try await fixture.admin.database.withClient { postgres in
+                        let rows = try await postgres.query("SELECT count(*) FROM messages WHERE state = 'sending'", logger: .init(label: "test"))
+                        for try await count in rows.decode(Int.self) where count == 3 { return true }
+                        return nil
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(300))
+                return fixture.smtp
+            }
+            // The application has stopped: one message went out during the drain, two wait, untouched.
+            #expect(try received.received().count == 1)
+            try await database.withClient { postgres in
+                let rows = try await postgres.query(
+                    "SELECT state, attempts, lease_token IS NULL FROM messages ORDER BY state",
+                    logger: .init(label: "test")
+                )
+                var states: [String] = []
+                for try await (state, attempts, unleased) in rows.decode((String, Int, Bool).self) {
+                    states.append(state)
+                    #expect(unleased)
+                    if state == "queued" { #expect(attempts == 0) }
+                }
+                #expect(states == ["queued", "queued", "sent"])
+            }
         }
     }
 
