@@ -146,6 +146,9 @@ public final class MailgateApplication: Sendable {
 
         func run() async throws {
             let app = self.application
+            // The pool service starts alongside this one; give its run() a moment to begin,
+            // or postgres-nio warns at every start that a connection was leased before it ran.
+            try await Task.sleep(for: .milliseconds(50))
             let outcome = try await MigrationRunner(migrations: app.configuration.migrations, logger: app.logger)
                 .run(on: app.postgres)
             app.logger.info(
