@@ -77,8 +77,8 @@ struct QueueBehaviourTests {
     @Test("after a throttling reply the rest of the server's batch goes back untouched instead of being refused too")
     func throttlingReleasesTheBatch() async throws {
         try await MailFixture.run(smtpArguments: ["--throttle-data", "1"], workers: 1) { fixture in
-            // Due together, so the single worker claims all three at once.
-            let due = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(1))
+            // Due together (and late enough for a loaded machine), so the single worker claims all three at once.
+            let due = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(2))
             var ids: [String] = []
             for index in 0..<3 {
                 var request = MailFixture.message(subject: "batch \(index)")
@@ -100,7 +100,8 @@ struct QueueBehaviourTests {
     func gracefulShutdown() async throws {
         try await TestDatabase.withFresh { database in
             let received = try await MailFixture.run(smtpArguments: ["--delay-ms", "1500"], workers: 1, database: database) { fixture in
-                let due = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(0.5))
+                // Due together (and late enough for a loaded machine), so one claim takes all three.
+                let due = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(2))
                 for index in 0..<3 {
                     var request = MailFixture.message(subject: "shutdown \(index)")
                     request.notBefore = due
