@@ -57,7 +57,10 @@ func withRunningApplication<Result: Sendable>(
                 try await tasks.next()
                 return result
             } catch {
-                tasks.cancelAll()
+                // Stopped the way `serve` stops, so a failing test ends instead of waiting on
+                // work that a hard cancellation of the service group can leave behind.
+                await group.triggerGracefulShutdown()
+                _ = try? await tasks.next()
                 throw error
             }
         }
