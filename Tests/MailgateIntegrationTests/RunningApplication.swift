@@ -22,7 +22,9 @@ func withRunningApplication<Result: Sendable>(
     keyCacheTTL: Duration = .seconds(2),
     database existing: TestDatabase? = nil,
     logger: Logger? = nil,
-    mailer: MailerSettings = MailerSettings(),
+    // No delivery workers unless a test sends mail: a hundred idle replicas polling the
+    // queue would only load the machine the tests share.
+    mailer: MailerSettings = MailerSettings(workers: 0),
     configureRPC: (inout RPCServerConfiguration) -> Void = { _ in },
     _ body: (MailgateApplication, Int, TestDatabase) async throws -> Result
 ) async throws -> Result {

@@ -10,8 +10,9 @@ struct LifecycleTests {
     @Test("an idle connection gets a GoAway and is closed")
     func idleTimeout() async throws {
         try await withTestServer(configure: { $0.idleTimeout = .milliseconds(200) }) { server, port in
-            let connection = try await RawConnection.connect(port: port)
+            // From before the connect: the server's idle clock starts when it accepts.
             let start = ContinuousClock.now
+            let connection = try await RawConnection.connect(port: port)
             let frames = try await connection.exchange([])
             #expect(ContinuousClock.now - start >= .milliseconds(150))
             guard case .goAway(let goAway) = frames.last?.kind else {
@@ -69,7 +70,8 @@ struct LifecycleTests {
         try await withServerInServiceGroup { server, group, observations, port, waitForExit in
             let connection = try await RawConnection.connect(port: port)
             try await connection.converse { send, receive in
-                try await send(callFrame(1, TestMethods.sleep, nonce: 1_000))
+                // Long enough that call 2 arrives while call 1 still runs, even on a loaded machine.
+                try await send(callFrame(1, TestMethods.sleep, nonce: 3_000))
                 try await waitUntil { observations.startedCount == 1 }
                 await group.triggerGracefulShutdown()
                 let goAway = try await receive()

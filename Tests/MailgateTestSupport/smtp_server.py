@@ -62,9 +62,11 @@ class Handler:
         base = os.path.join(args.folder, str(self.count))
         with open(base + ".eml", "wb") as f:
             f.write(envelope.original_content or envelope.content)
-        with open(base + ".json", "w") as f:
+        # Written aside and renamed: a reader never sees a half-written envelope.
+        with open(base + ".json.tmp", "w") as f:
             json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
                        "auth": bool(session.authenticated), "tls": session.ssl is not None}, f)
+        os.replace(base + ".json.tmp", base + ".json")
         if self.count <= args.drop_after_data:
             # The message is stored, but the client never hears so: an uncertain outcome.
             server.transport.abort()

@@ -21,7 +21,7 @@ struct AdminFixture: Sendable {
         keyCacheTTL: Duration = .milliseconds(200),
         masterKeys: MasterKeyRing = testMasterKeys,
         logger: Logger? = nil,
-        mailer: MailerSettings = MailerSettings(),
+        mailer: MailerSettings = MailerSettings(workers: 0),
         database: TestDatabase? = nil,
         _ body: (AdminFixture) async throws -> Result
     ) async throws -> Result {

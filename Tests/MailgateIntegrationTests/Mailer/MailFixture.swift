@@ -43,7 +43,6 @@ struct MailFixture: Sendable {
         let certificates = FileManager.default.temporaryDirectory.appendingPathComponent("mailgate-certs-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: certificates, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: certificates) }
-        try SMTPTestServer.makeCertificates(in: certificates)
         var arguments = smtpArguments
         if let tlsMode {
             let prefix = wrongHost ? "wrong-" : ""
@@ -53,7 +52,11 @@ struct MailFixture: Sendable {
                 "--key", certificates.appendingPathComponent("\(prefix)key.pem").path,
             ]
         }
-        let smtp = try SMTPTestServer(arguments: arguments)
+        let serverArguments = arguments
+        let smtp = try await Self.offCooperativePool {
+            try SMTPTestServer.makeCertificates(in: certificates)
+            return try SMTPTestServer(arguments: serverArguments)
+        }
         let caFile = certificates.appendingPathComponent(wrongHost ? "wrong-cert.pem" : "cert.pem").path
         return try await AdminFixture.run(mailer: Self.settings(caFile: caFile, workers: workers, giveUpAfter: giveUpAfter), database: database) { admin in
             let tenant = try await admin.createTenant("acme")
@@ -118,6 +121,16 @@ struct MailFixture: Sendable {
             let rows = try await postgres.query("SELECT count(*) FROM messages", logger: .init(label: "test"))
             for try await count in rows.decode(Int.self) { return count }
             return 0
+        }
+    }
+
+    /// Runs blocking set-up (openssl, waiting for the SMTP server's READY line) on a
+    /// Dispatch thread: the two threads of the concurrency pool are shared by every test.
+    static func offCooperativePool<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try work() })
+            }
         }
     }
 }

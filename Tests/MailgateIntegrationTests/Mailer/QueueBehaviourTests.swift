@@ -166,14 +166,18 @@ struct QueueBehaviourTests {
     func scheduledSend() async throws {
         try await MailFixture.run { fixture in
             var request = MailFixture.message()
-            let notBefore = Date().addingTimeInterval(2)
+            let notBefore = Date().addingTimeInterval(3)
             request.notBefore = Google_Protobuf_Timestamp(date: notBefore)
             let sent = try await fixture.client.sendMail(request)
             try await Task.sleep(for: .milliseconds(800))
             let waiting = try await fixture.get(sent.messageID)
-            #expect(waiting.state == .queued)
-            #expect(abs(waiting.nextAttemptAt.date.timeIntervalSince(notBefore)) < 1)
-            #expect(try fixture.smtp.received().isEmpty)
+            let receivedEarly = try fixture.smtp.received()
+            // Only meaningful while not_before is still ahead (a loaded machine may have slept long).
+            if Date() < notBefore.addingTimeInterval(-0.2) {
+                #expect(waiting.state == .queued)
+                #expect(abs(waiting.nextAttemptAt.date.timeIntervalSince(notBefore)) < 1)
+                #expect(receivedEarly.isEmpty)
+            }
             let message = try await fixture.waitFor(sent.messageID, state: .sent)
             #expect(message.sentAt.date >= notBefore.addingTimeInterval(-0.5))
         }
