@@ -86,10 +86,6 @@ enum BodyEncoding {
         var lines = self.normalizedLines(text)
         // A final line break is the CRLF every line gets, not an extra empty line.
         if lines.count > 1, lines.last == "" { lines.removeLast() }
-        let sevenBit = lines.allSatisfy { line in
-            line.utf8.count <= 998 && line.utf8.allSatisfy { ($0 >= 0x20 && $0 < 0x7F) || $0 == UInt8(ascii: "\t") }
-        }
-        if sevenBit { return ("7bit", lines.joined(separator: "\r\n") + "\r\n") }
         return ("quoted-printable", self.quotedPrintable(lines))
     }
 

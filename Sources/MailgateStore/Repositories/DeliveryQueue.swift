@@ -229,22 +229,11 @@ public struct DeliveryQueue: Sendable {
     public func throttle(tenantID: UUID, serverID: UUID, serverName: String, for duration: Duration, reason: String) async throws {
         try await self.client.transaction(logger: self.logger) { connection in
             let rows = try await connection.query(
-                """
-                WITH previous AS (
-                    SELECT throttled_until > now() AS active FROM server_throttles WHERE server_id = \(serverID) FOR UPDATE
-                ), upsert AS (
-                    INSERT INTO server_throttles (server_id, throttled_until, reason)
-                    VALUES (\(serverID), now() + make_interval(secs => \(duration.seconds)), \(reason))
-                    ON CONFLICT (server_id) DO UPDATE SET
-                        throttled_until = greatest(server_throttles.throttled_until, EXCLUDED.throttled_until),
-                        reason = EXCLUDED.reason
-                    RETURNING 1
-                )
-                SELECT coalesce((SELECT active FROM previous), false) FROM upsert
-                """,
+                "SELECT throttled_until > now() FROM server_throttles WHERE server_id = \(serverID) FOR UPDATE",
                 logger: self.logger
             )
             let alreadyPaused = try await rows.decode(Bool.self).first(where: { _ in true }) ?? false
+            try await ServerLimits.pause(serverID, seconds: duration.seconds, reason: reason, on: connection, logger: self.logger)
             guard !alreadyPaused else { return }
             try await EventRepository.append(
                 NewEvent(

@@ -98,7 +98,14 @@ final class MessageInsertBatcher: Sendable {
         }
     }
 
-    private func write(_ unordered: [NewMessage]) async throws -> [UUID: MessageRecord] {
+    private func write(_ messages: [NewMessage]) async throws -> [UUID: MessageRecord] {
+        let rows = try await self.client.query(try Self.insertQuery(messages), logger: self.logger)
+        return try await Self.records(inserted: rows, from: messages)
+    }
+
+    /// One `INSERT` of `messages` that skips rows whose idempotency key is taken and
+    /// returns the inserted ids and timestamps (decode with `records(inserted:from:)`).
+    static func insertQuery(_ unordered: [NewMessage]) throws -> PostgresQuery {
         // Keyed rows in one order everywhere, so two batches never wait on each other's
         // keys in opposite orders (a deadlock).
         let messages = unordered.sorted { lhs, rhs in
@@ -140,7 +147,12 @@ final class MessageInsertBatcher: Sendable {
             ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             RETURNING id, created_at, next_attempt_at
             """
-        let rows = try await self.client.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: self.logger)
+        return PostgresQuery(unsafeSQL: sql, binds: bindings)
+    }
+
+    /// The records of the rows `insertQuery` inserted, by id; a message missing here was
+    /// skipped because its idempotency key is taken.
+    static func records(inserted rows: PostgresRowSequence, from messages: [NewMessage]) async throws -> [UUID: MessageRecord] {
         let byID = Dictionary(uniqueKeysWithValues: messages.map { ($0.id, $0) })
         var records: [UUID: MessageRecord] = [:]
         // Only what the row was given and its timestamps: decoding whole rows back costs more than the insert.

@@ -121,24 +121,10 @@ public struct MessageRepository: Sendable {
         }
     }
 
-    /// Inserts the row; nil when its idempotency key is taken.
+    /// Inserts the row inside the caller's transaction; nil when its idempotency key is taken.
     private func insert(_ message: NewMessage, on connection: PostgresConnection) async throws -> MessageRecord? {
-        let tags = String(decoding: try JSONEncoder().encode(message.tags), as: UTF8.self)
-        let query: PostgresQuery = """
-            INSERT INTO messages (
-                id, tenant_id, server_id, state, idempotency_key, content_digest, rfc822_message_id, subject,
-                envelope_from, recipients, pending_recipients, body, body_size, requires_smtputf8, tags,
-                not_before, next_attempt_at
-            ) VALUES (
-                \(message.id), \(message.tenantID), \(message.serverID), 'queued', \(message.idempotencyKey),
-                \(ByteBuffer(bytes: message.contentDigest)), \(message.rfc822MessageID), \(message.subject), \(message.envelopeFrom),
-                \(message.recipients), \(message.recipients), \(ByteBuffer(bytes: message.body)), \(message.body.count),
-                \(message.requiresSMTPUTF8), \(tags)::jsonb, \(message.notBefore), greatest(now(), \(message.notBefore))
-            )
-            ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-            RETURNING \(unescaped: MessageRow.columns)
-            """
-        return try await MessageRow.decode(try await connection.query(query, logger: self.logger)).first
+        let rows = try await connection.query(try MessageInsertBatcher.insertQuery([message]), logger: self.logger)
+        return try await MessageInsertBatcher.records(inserted: rows, from: [message])[message.id]
     }
 
     static func find(tenantID: UUID, id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> MessageRecord? {

@@ -72,19 +72,25 @@ enum ServerLimits {
                 recipients += candidate.recipients
             }
             if let pause {
-                try await connection.query(
-                    """
-                    INSERT INTO server_throttles (server_id, throttled_until, reason)
-                    VALUES (\(serverID), now() + make_interval(secs => \(max(pause.seconds, 0.2))), \(pause.reason))
-                    ON CONFLICT (server_id) DO UPDATE SET
-                        throttled_until = greatest(server_throttles.throttled_until, EXCLUDED.throttled_until),
-                        reason = EXCLUDED.reason
-                    """,
-                    logger: logger
-                )
+                try await Self.pause(serverID, seconds: max(pause.seconds, 0.2), reason: pause.reason, on: connection, logger: logger)
             }
         }
         return candidates.map(\.id).filter { !refused.contains($0) }
+    }
+
+    /// Makes every replica skip the server's mail for `seconds`; a longer pause already
+    /// in place is kept.
+    static func pause(_ serverID: UUID, seconds: Double, reason: String, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            INSERT INTO server_throttles (server_id, throttled_until, reason)
+            VALUES (\(serverID), now() + make_interval(secs => \(seconds)), \(reason))
+            ON CONFLICT (server_id) DO UPDATE SET
+                throttled_until = greatest(server_throttles.throttled_until, EXCLUDED.throttled_until),
+                reason = EXCLUDED.reason
+            """,
+            logger: logger
+        )
     }
 
     /// The advisory lock key of a server's claims.
