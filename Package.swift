@@ -136,7 +136,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/MailgateTestSupport",
-            exclude: ["smtp_server.py"],
+            exclude: ["smtp_server.py", "token_server.py"],
             swiftSettings: strictSettings
         ),
         .testTarget(

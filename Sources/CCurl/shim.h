@@ -25,6 +25,14 @@ static inline CURLcode mg_curl_setopt_read_function(CURL *handle, mg_curl_read_c
     return curl_easy_setopt(handle, CURLOPT_READFUNCTION, callback);
 }
 
+static inline CURLcode mg_curl_setopt_write_function(CURL *handle, mg_curl_read_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, callback);
+}
+
+static inline CURLcode mg_curl_setopt_off_t(CURL *handle, CURLoption option, curl_off_t value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
 typedef int (*mg_curl_debug_callback)(CURL *handle, curl_infotype type, char *data, size_t size, void *userdata);
 static inline CURLcode mg_curl_setopt_debug_function(CURL *handle, mg_curl_debug_callback callback) {
     return curl_easy_setopt(handle, CURLOPT_DEBUGFUNCTION, callback);

@@ -12,17 +12,13 @@ public final class CurlSMTPClient {
     static let cipherList = "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:!aNULL:!eNULL:!MD5:!RC4:!3DES:!EXPORT"
 
     public init() {
-        Self.globalInit
+        CurlGlobal.initialize()
         self.handle = curl_easy_init()!
     }
 
     deinit {
         curl_easy_cleanup(self.handle)
     }
-
-    private static let globalInit: Void = {
-        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
-    }()
 
     /// Delivers `message` to `recipients` from `sender` through `endpoint`.
     public func send(message: [UInt8], from sender: String, to recipients: [String], through endpoint: SMTPEndpoint) -> SMTPResult {
@@ -131,6 +127,13 @@ public final class CurlSMTPClient {
             result.stage = .connect
             result.outcome = .transientFailure
             result.reply = "connection refused or unreachable"
+        case CURLE_LOGIN_DENIED:
+            result.stage = .auth
+            result.outcome = .permanentFailure
+            if transcript.lastReplyCode == 334 {
+                // Exchange answers a refused XOAUTH2 token with a 334 challenge carrying an error.
+                result.reply = "334 the server refused the credentials (an error challenge instead of 235)"
+            }
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_USE_SSL_FAILED, CURLE_SSL_CACERT_BADFILE,
             CURLE_SSL_CIPHER, CURLE_SSL_CERTPROBLEM:
             result.stage = .tls

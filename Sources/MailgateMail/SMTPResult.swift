@@ -31,3 +31,11 @@ public struct SMTPResult: Sendable, Hashable {
     /// Whether the connection was new (false: an existing one was reused).
     public var newConnection: Bool
 }
+
+extension SMTPResult {
+    /// The server refused the credentials (AUTH answered 535 or similar): for XOAUTH2,
+    /// the token was not accepted.
+    public var isAuthenticationRefusal: Bool {
+        self.outcome != .delivered && (self.stage == .auth || self.curlCode == 67)  // CURLE_LOGIN_DENIED
+    }
+}

@@ -1060,6 +1060,33 @@ public nonisolated struct Mailgate_V1_OutputServer: @unchecked Sendable {
     set {_uniqueStorage()._uncertainPolicy = newValue}
   }
 
+  /// OAuth: scopes granted with the cached access token.
+  public var grantedScopes: [String] {
+    get {_storage._grantedScopes}
+    set {_uniqueStorage()._grantedScopes = newValue}
+  }
+
+  /// OAuth: why the last token request failed (a RefreshToken reason); empty once one succeeds.
+  public var tokenFailureReason: String {
+    get {_storage._tokenFailureReason}
+    set {_uniqueStorage()._tokenFailureReason = newValue}
+  }
+
+  public var tokenFailureDetail: String {
+    get {_storage._tokenFailureDetail}
+    set {_uniqueStorage()._tokenFailureDetail = newValue}
+  }
+
+  /// OAuth: delivery asks for a token again at this time while the failure stands.
+  public var tokenRetryAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._tokenRetryAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._tokenRetryAt = newValue}
+  }
+  /// Returns true if `tokenRetryAt` has been explicitly set.
+  public var hasTokenRetryAt: Bool {_storage._tokenRetryAt != nil}
+  /// Clears the value of `tokenRetryAt`. Subsequent reads from it will return its default value.
+  public mutating func clearTokenRetryAt() {_uniqueStorage()._tokenRetryAt = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2271,7 +2298,7 @@ nonisolated extension Mailgate_V1_SecretState: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OutputServer"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}tenant_id\0\u{1}name\0\u{1}host\0\u{1}port\0\u{1}security\0\u{3}sender_name\0\u{3}sender_address\0\u{3}auth_type\0\u{1}username\0\u{1}password\0\u{1}oauth\0\u{3}client_secret\0\u{3}refresh_token\0\u{3}access_token\0\u{3}rate_limit_per_minute\0\u{3}is_default\0\u{1}version\0\u{3}allow_plaintext_auth\0\u{3}created_at\0\u{3}updated_at\0\u{3}last_validation\0\u{3}max_connections\0\u{3}daily_recipient_limit\0\u{3}uncertain_policy\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}tenant_id\0\u{1}name\0\u{1}host\0\u{1}port\0\u{1}security\0\u{3}sender_name\0\u{3}sender_address\0\u{3}auth_type\0\u{1}username\0\u{1}password\0\u{1}oauth\0\u{3}client_secret\0\u{3}refresh_token\0\u{3}access_token\0\u{3}rate_limit_per_minute\0\u{3}is_default\0\u{1}version\0\u{3}allow_plaintext_auth\0\u{3}created_at\0\u{3}updated_at\0\u{3}last_validation\0\u{3}max_connections\0\u{3}daily_recipient_limit\0\u{3}uncertain_policy\0\u{3}granted_scopes\0\u{3}token_failure_reason\0\u{3}token_failure_detail\0\u{3}token_retry_at\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -2299,6 +2326,10 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
     var _maxConnections: UInt32 = 0
     var _dailyRecipientLimit: UInt32 = 0
     var _uncertainPolicy: Mailgate_V1_UncertainPolicy = .unspecified
+    var _grantedScopes: [String] = []
+    var _tokenFailureReason: String = String()
+    var _tokenFailureDetail: String = String()
+    var _tokenRetryAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2334,6 +2365,10 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
       _maxConnections = source._maxConnections
       _dailyRecipientLimit = source._dailyRecipientLimit
       _uncertainPolicy = source._uncertainPolicy
+      _grantedScopes = source._grantedScopes
+      _tokenFailureReason = source._tokenFailureReason
+      _tokenFailureDetail = source._tokenFailureDetail
+      _tokenRetryAt = source._tokenRetryAt
     }
   }
 
@@ -2377,6 +2412,10 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
         case 23: try { try decoder.decodeSingularUInt32Field(value: &_storage._maxConnections) }()
         case 24: try { try decoder.decodeSingularUInt32Field(value: &_storage._dailyRecipientLimit) }()
         case 25: try { try decoder.decodeSingularEnumField(value: &_storage._uncertainPolicy) }()
+        case 26: try { try decoder.decodeRepeatedStringField(value: &_storage._grantedScopes) }()
+        case 27: try { try decoder.decodeSingularStringField(value: &_storage._tokenFailureReason) }()
+        case 28: try { try decoder.decodeSingularStringField(value: &_storage._tokenFailureDetail) }()
+        case 29: try { try decoder.decodeSingularMessageField(value: &_storage._tokenRetryAt) }()
         default: break
         }
       }
@@ -2464,6 +2503,18 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
       if _storage._uncertainPolicy != .unspecified {
         try visitor.visitSingularEnumField(value: _storage._uncertainPolicy, fieldNumber: 25)
       }
+      if !_storage._grantedScopes.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._grantedScopes, fieldNumber: 26)
+      }
+      if !_storage._tokenFailureReason.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._tokenFailureReason, fieldNumber: 27)
+      }
+      if !_storage._tokenFailureDetail.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._tokenFailureDetail, fieldNumber: 28)
+      }
+      try { if let v = _storage._tokenRetryAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 29)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2498,6 +2549,10 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
         if _storage._maxConnections != rhs_storage._maxConnections {return false}
         if _storage._dailyRecipientLimit != rhs_storage._dailyRecipientLimit {return false}
         if _storage._uncertainPolicy != rhs_storage._uncertainPolicy {return false}
+        if _storage._grantedScopes != rhs_storage._grantedScopes {return false}
+        if _storage._tokenFailureReason != rhs_storage._tokenFailureReason {return false}
+        if _storage._tokenFailureDetail != rhs_storage._tokenFailureDetail {return false}
+        if _storage._tokenRetryAt != rhs_storage._tokenRetryAt {return false}
         return true
       }
       if !storagesAreEqual {return false}

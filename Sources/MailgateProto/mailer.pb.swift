@@ -506,11 +506,19 @@ public nonisolated struct Mailgate_V1_RefreshTokenRequest: Sendable {
   /// Output server id or name.
   public var server: String = String()
 
+  /// Operator keys: the tenant (id or slug; also accepted as "tenant" metadata).
+  public var tenant: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
+/// The outcome of a forced refresh; never the token itself. Failures are statuses:
+/// FAILED_PRECONDITION with reason CLIENT_SECRET_EXPIRED, CLIENT_SECRET_INVALID,
+/// CLIENT_ID_UNKNOWN, DIRECTORY_NOT_FOUND, CONSENT_REQUIRED, SCOPE_INVALID,
+/// TOKEN_REQUEST_REJECTED, OAUTH_NOT_CONFIGURED or NOT_OAUTH; UNAVAILABLE with reason
+/// TOKEN_ENDPOINT_UNAVAILABLE and retry_after_ms.
 public nonisolated struct Mailgate_V1_RefreshTokenResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -525,8 +533,15 @@ public nonisolated struct Mailgate_V1_RefreshTokenResponse: Sendable {
   /// Clears the value of `accessTokenExpiresAt`. Subsequent reads from it will return its default value.
   public mutating func clearAccessTokenExpiresAt() {self._accessTokenExpiresAt = nil}
 
-  /// Whether the provider issued a new refresh token (it was stored).
+  /// Whether the provider issued a new refresh token (it was stored, the old one dropped).
   public var refreshTokenRotated: Bool = false
+
+  /// The scopes granted with the new access token.
+  public var scopes: [String] = []
+
+  public var provider: Mailgate_V1_OAuthProvider = .unspecified
+
+  public var flow: Mailgate_V1_OAuthFlow = .unspecified
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1281,7 +1296,7 @@ nonisolated extension Mailgate_V1_ValidateServerResponse: SwiftProtobuf.Message,
 
 nonisolated extension Mailgate_V1_RefreshTokenRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RefreshTokenRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}server\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}server\0\u{1}tenant\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1290,6 +1305,7 @@ nonisolated extension Mailgate_V1_RefreshTokenRequest: SwiftProtobuf.Message, Sw
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.server) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.tenant) }()
       default: break
       }
     }
@@ -1299,11 +1315,15 @@ nonisolated extension Mailgate_V1_RefreshTokenRequest: SwiftProtobuf.Message, Sw
     if !self.server.isEmpty {
       try visitor.visitSingularStringField(value: self.server, fieldNumber: 1)
     }
+    if !self.tenant.isEmpty {
+      try visitor.visitSingularStringField(value: self.tenant, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Mailgate_V1_RefreshTokenRequest, rhs: Mailgate_V1_RefreshTokenRequest) -> Bool {
     if lhs.server != rhs.server {return false}
+    if lhs.tenant != rhs.tenant {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1311,7 +1331,7 @@ nonisolated extension Mailgate_V1_RefreshTokenRequest: SwiftProtobuf.Message, Sw
 
 nonisolated extension Mailgate_V1_RefreshTokenResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RefreshTokenResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}access_token_expires_at\0\u{3}refresh_token_rotated\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}access_token_expires_at\0\u{3}refresh_token_rotated\0\u{1}scopes\0\u{1}provider\0\u{1}flow\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1321,6 +1341,9 @@ nonisolated extension Mailgate_V1_RefreshTokenResponse: SwiftProtobuf.Message, S
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularMessageField(value: &self._accessTokenExpiresAt) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.refreshTokenRotated) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.scopes) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.provider) }()
+      case 5: try { try decoder.decodeSingularEnumField(value: &self.flow) }()
       default: break
       }
     }
@@ -1337,12 +1360,24 @@ nonisolated extension Mailgate_V1_RefreshTokenResponse: SwiftProtobuf.Message, S
     if self.refreshTokenRotated != false {
       try visitor.visitSingularBoolField(value: self.refreshTokenRotated, fieldNumber: 2)
     }
+    if !self.scopes.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.scopes, fieldNumber: 3)
+    }
+    if self.provider != .unspecified {
+      try visitor.visitSingularEnumField(value: self.provider, fieldNumber: 4)
+    }
+    if self.flow != .unspecified {
+      try visitor.visitSingularEnumField(value: self.flow, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Mailgate_V1_RefreshTokenResponse, rhs: Mailgate_V1_RefreshTokenResponse) -> Bool {
     if lhs._accessTokenExpiresAt != rhs._accessTokenExpiresAt {return false}
     if lhs.refreshTokenRotated != rhs.refreshTokenRotated {return false}
+    if lhs.scopes != rhs.scopes {return false}
+    if lhs.provider != rhs.provider {return false}
+    if lhs.flow != rhs.flow {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MailgateCore
+import MailgateMail
 import MailgateRPC
 import MailgateStore
 import NIOCore
@@ -26,6 +27,8 @@ public final class MailgateApplication: Sendable {
         public var heartbeatInterval: Duration
         /// SendMail limits and delivery behaviour.
         public var mailer: MailerSettings
+        /// Token requests to OAuth providers.
+        public var tokens: TokenSettings
 
         public init(
             database: PostgresClient.Configuration,
@@ -36,7 +39,8 @@ public final class MailgateApplication: Sendable {
             keyCacheTTL: Duration = .seconds(2),
             workerID: String = "mailgate-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))",
             heartbeatInterval: Duration = .seconds(15),
-            mailer: MailerSettings = MailerSettings()
+            mailer: MailerSettings = MailerSettings(),
+            tokens: TokenSettings = TokenSettings()
         ) {
             self.database = database
             self.rpc = rpc
@@ -47,6 +51,7 @@ public final class MailgateApplication: Sendable {
             self.workerID = workerID
             self.heartbeatInterval = heartbeatInterval
             self.mailer = mailer
+            self.tokens = tokens
         }
     }
 
@@ -57,6 +62,7 @@ public final class MailgateApplication: Sendable {
     public let keys: APIKeyRepository
     public let databaseHealth: DatabaseHealth
     public let delivery: DeliveryService
+    public let tokens: TokenService
     let configuration: Configuration
     let logger: Logger
 
@@ -81,10 +87,13 @@ public final class MailgateApplication: Sendable {
                 logger.debug("NOTIFY failed; other replicas find the mail by polling", metadata: ["error": "\(String(reflecting: error))"])
             }
         }
+        let servers = ServerRepository(client: self.postgres, vault: self.vault, logger: logger)
+        self.tokens = TokenService(servers: servers, vault: self.vault, http: HTTPTransport(), settings: configuration.tokens, logger: logger)
         self.delivery = DeliveryService(
             owner: configuration.workerID,
             client: self.postgres,
             vault: self.vault,
+            tokens: self.tokens,
             settings: configuration.mailer,
             wakeUp: wakeUp,
             logger: logger
@@ -96,14 +105,15 @@ public final class MailgateApplication: Sendable {
         AdminHandlers(
             tenants: TenantRepository(client: self.postgres, logger: logger),
             keys: self.keys,
-            servers: ServerRepository(client: self.postgres, vault: self.vault, logger: logger),
+            servers: servers,
             events: EventRepository(client: self.postgres, logger: logger),
             health: self.databaseHealth
         ).register(into: &router)
         MailerHandlers(
             tenants: TenantRepository(client: self.postgres, logger: logger),
-            servers: ServerRepository(client: self.postgres, vault: self.vault, logger: logger),
+            servers: servers,
             messages: messages,
+            tokens: self.tokens,
             settings: configuration.mailer,
             wakeUp: wakeUp,
             health: self.databaseHealth
@@ -164,6 +174,7 @@ public final class MailgateApplication: Sendable {
                 interval: app.configuration.heartbeatInterval,
                 logger: app.logger
             )
+            defer { Task { try? await app.tokens.shutdown() } }
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await heartbeat.run() }
                 group.addTask { try await app.databaseHealth.run() }

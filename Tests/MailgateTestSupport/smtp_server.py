@@ -17,6 +17,7 @@ parser.add_argument("--key")
 parser.add_argument("--mode", choices=["plain", "starttls", "tls"], default="plain")
 parser.add_argument("--reject-data", action="store_true", help="answer 554 to DATA")
 parser.add_argument("--bearer", help="accept AUTH XOAUTH2 for --user with this access token")
+parser.add_argument("--introspect", help="accept AUTH XOAUTH2 for --user with tokens this URL (the token fixture's /introspect) vouches for")
 parser.add_argument("--tempfail-data", type=int, default=0, help="answer 451 to the first N DATA commands")
 parser.add_argument("--throttle-data", type=int, default=0, help="answer 432 4.3.2 (Exchange's limit) to the first N DATA commands")
 parser.add_argument("--delay-ms", type=int, default=0, help="wait this long before answering each DATA")
@@ -24,6 +25,17 @@ parser.add_argument("--drop-after-data", type=int, default=0, help="close the co
 args = parser.parse_args()
 cli = args
 args_bearer = args.bearer
+
+def vouched(token):
+    if not cli.introspect:
+        return False
+    import urllib.error, urllib.parse, urllib.request
+    try:
+        with urllib.request.urlopen(cli.introspect + "?" + urllib.parse.urlencode({"token": token}), timeout=5) as reply:
+            return reply.status == 200
+    except urllib.error.URLError:
+        return False
+
 
 class Handler:
     def __init__(self):
@@ -36,7 +48,12 @@ class Handler:
         else:
             raw = await server.challenge_auth("", encode_to_b64=False)
         fields = dict(f.split("=", 1) for f in raw.decode().split("\x01") if "=" in f)
-        ok = args_bearer is not None and fields.get("user") == cli.user and fields.get("auth") == "Bearer " + args_bearer
+        bearer = fields.get("auth", "")[len("Bearer "):] if fields.get("auth", "").startswith("Bearer ") else None
+        ok = fields.get("user") == cli.user and bearer is not None and (bearer == args_bearer or vouched(bearer))
+        if not ok:
+            # Exchange's way: a 334 challenge with a JSON error, then 535 after the client's empty reply.
+            await server.challenge_auth(base64.b64encode(b'{"status":"401","schemes":"bearer","scope":"https://outlook.office.com/"}').decode(), encode_to_b64=False)
+            server.xoauth2_refusals = getattr(server, "xoauth2_refusals", 0) + 1
         return AuthResult(success=ok, handled=False, message=None if ok else "535 5.7.3 Authentication unsuccessful")
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):

@@ -13,4 +13,14 @@ public enum EventKind {
     public static let messageFailed = "message_failed"
     /// A server asked to slow down or reported a used-up quota; its mail waits.
     public static let serverThrottled = "server_throttled"
+    /// A token request failed; the server's mail waits (details carry the provider's error, never a secret).
+    public static let oauthTokenFailed = "oauth_token_failed"
+    /// Tokens are obtained again after failures.
+    public static let oauthTokenRecovered = "oauth_token_recovered"
+    /// The SMTP server refused a fresh OAuth token (XOAUTH2); the server's mail waits.
+    public static let oauthTokenRejected = "oauth_token_rejected"
+    /// A consent ("Get refresh token") stored a refresh token.
+    public static let oauthConsentCompleted = "oauth_consent_completed"
+    /// A consent failed: provider error, bad or expired state, or no refresh token issued.
+    public static let oauthConsentFailed = "oauth_consent_failed"
 }

@@ -1,5 +1,5 @@
 /// Hexadecimal digits without `String(format:)`, which is slow on the send path.
-enum Hex {
+public enum Hex {
     private static let lower = Array("0123456789abcdef".utf8)
     private static let upper = Array("0123456789ABCDEF".utf8)
 
@@ -10,7 +10,7 @@ enum Hex {
     }
 
     /// Hex digits of every byte, lowercase.
-    static func string<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
+    public static func string<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
         var text: [UInt8] = []
         for byte in bytes {
             text.append(Self.lower[Int(byte >> 4)])

@@ -79,6 +79,12 @@ extension Mailgate_V1_OutputServer {
             self.clientSecret = Mailgate_V1_SecretState(record.clientSecret)
             self.refreshToken = Mailgate_V1_SecretState(record.refreshToken)
             self.accessToken = Mailgate_V1_SecretState(record.accessToken)
+            self.grantedScopes = record.tokenState.scopes
+            self.tokenFailureReason = record.tokenState.failureReason?.rawValue ?? ""
+            self.tokenFailureDetail = record.tokenState.failureDetail
+            if record.tokenState.failureReason != nil, let retryAt = record.tokenState.retryAt {
+                self.tokenRetryAt = Google_Protobuf_Timestamp(date: retryAt)
+            }
         }
         self.rateLimitPerMinute = UInt32(definition.rateLimitPerMinute)
         self.maxConnections = UInt32(clamping: definition.maxConnections)

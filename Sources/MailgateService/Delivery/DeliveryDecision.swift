@@ -94,23 +94,30 @@ struct DeliveryDecision {
         return (attempt, pause)
     }
 
-    /// A result for a message that could not even be attempted (server gone, secret unreadable).
-    func notAttempted(_ message: ClaimedMessage, reason: String, retryable: Bool) -> AttemptResult {
+    /// A result for a message that could not even be attempted (server gone, secret
+    /// unreadable, no OAuth token): it waits for `problem.retryAt` or the backoff.
+    func notAttempted(_ message: ClaimedMessage, _ problem: EndpointUnavailable) -> AttemptResult {
         let decision: AttemptResult.Decision
-        if retryable, let next = self.nextAttempt(message) {
-            decision = .retry(at: next, recipients: message.recipients)
+        if problem.retryable, let next = self.nextAttempt(message) {
+            var at = next
+            if let retryAt = problem.retryAt, retryAt > next,
+                retryAt.timeIntervalSince(message.queuedAt) <= self.retry.giveUpAfter.seconds
+            {
+                at = retryAt
+            }
+            decision = .retry(at: at, recipients: message.recipients)
         } else {
-            decision = .failed(reason: reason)
+            decision = .failed(reason: problem.reason)
         }
         return AttemptResult(
             messageID: message.id,
             decision: decision,
             startedAt: self.now,
             durationMilliseconds: 0,
-            outcome: retryable ? "deferred" : "permanent_failure",
-            stage: "prepare",
+            outcome: problem.retryable ? "deferred" : "permanent_failure",
+            stage: problem.stage,
             replyCode: 0,
-            reply: reason
+            reply: problem.reason
         )
     }
 

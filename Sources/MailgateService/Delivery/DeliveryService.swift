@@ -14,16 +14,26 @@ public struct DeliveryService: Sendable {
     let queue: DeliveryQueue
     let servers: ServerRepository
     let vault: Vault
+    let tokens: TokenService
     let settings: MailerSettings
     let wakeUp: DeliveryWakeUp
     let logger: Logger
 
-    public init(owner: String, client: PostgresClient, vault: Vault, settings: MailerSettings, wakeUp: DeliveryWakeUp, logger: Logger) {
+    public init(
+        owner: String,
+        client: PostgresClient,
+        vault: Vault,
+        tokens: TokenService,
+        settings: MailerSettings,
+        wakeUp: DeliveryWakeUp,
+        logger: Logger
+    ) {
         self.owner = owner
         self.client = client
         self.queue = DeliveryQueue(client: client, logger: logger)
         self.servers = ServerRepository(client: client, vault: vault, logger: logger)
         self.vault = vault
+        self.tokens = tokens
         self.settings = settings
         self.wakeUp = wakeUp
         self.logger = logger
@@ -41,9 +51,11 @@ public struct DeliveryService: Sendable {
             servers: self.servers,
             vault: self.vault,
             pool: pool,
+            tokens: self.tokens,
             settings: self.settings,
             wakeUp: self.wakeUp,
             held: held,
+            events: EventRepository(client: self.client, logger: self.logger),
             logger: self.logger
         )
         self.logger.info("delivery workers starting", metadata: ["workers": "\(self.settings.workers)", "owner": "\(self.owner)"])

@@ -13,9 +13,11 @@ struct DeliveryWorker: Sendable {
     let servers: ServerRepository
     let vault: Vault
     let pool: SMTPDeliveryPool
+    let tokens: TokenService
     let settings: MailerSettings
     let wakeUp: DeliveryWakeUp
     let held: HeldClaims
+    let events: EventRepository
     let logger: Logger
 
     /// Results are written when this many are waiting, when the oldest has waited
@@ -70,7 +72,8 @@ struct DeliveryWorker: Sendable {
                 servers[message.serverID] = server
             }
             let started = ContinuousClock.now
-            let (result, pausedServer) = await self.attempt(message, server: server, token: token)
+            let (result, pausedServer, refreshed) = await self.attempt(message, server: server, token: token)
+            if let refreshed { servers[message.serverID] = .success(refreshed) }
             results.append(result)
             if pausedServer { paused.insert(message.serverID) }
             let finished = ContinuousClock.now
@@ -93,30 +96,60 @@ struct DeliveryWorker: Sendable {
     }
 
     private func resolve(_ message: ClaimedMessage) async -> Result<(ServerRecord, SMTPEndpoint), EndpointUnavailable> {
+        let server: ServerRecord
         do {
-            guard let server = try await self.servers.find(tenantID: message.tenantID, idOrName: message.serverID.uuidString) else {
+            guard let found = try await self.servers.find(tenantID: message.tenantID, idOrName: message.serverID.uuidString) else {
                 return .failure(EndpointUnavailable(reason: "its output server was deleted", retryable: false))
             }
-            let endpoint = try server.smtpEndpoint(vault: self.vault, caFile: self.settings.caFile, timeout: self.settings.smtpTimeout)
-            return .success((server, endpoint))
-        } catch let error as EndpointUnavailable {
-            return .failure(error)
+            server = found
         } catch {
             return .failure(EndpointUnavailable(reason: "the output server could not be read: the database is unavailable", retryable: true))
         }
+        return await self.endpoint(for: server, freshness: .cachedIfValid)
     }
 
-    /// The attempt's result, and whether the server asked for a pause.
+    /// The server's endpoint, with an access token from the token service for OAuth servers.
+    private func endpoint(for server: ServerRecord, freshness: TokenService.Freshness) async -> Result<(ServerRecord, SMTPEndpoint), EndpointUnavailable> {
+        var accessToken: Secret?
+        if server.definition.authType == .oauth2 {
+            do {
+                switch try await self.tokens.token(for: server, freshness: freshness) {
+                case .success(let token):
+                    accessToken = token.value
+                case .failure(let failure):
+                    return .failure(
+                        EndpointUnavailable(
+                            reason: "no OAuth access token (\(failure.reason.rawValue)): \(failure.detail)",
+                            retryable: true,
+                            retryAt: failure.retryAt,
+                            stage: "token"
+                        )
+                    )
+                }
+            } catch {
+                return .failure(EndpointUnavailable(reason: "the OAuth token could not be read: the database is unavailable", retryable: true))
+            }
+        }
+        do {
+            let endpoint = try server.smtpEndpoint(vault: self.vault, accessToken: accessToken, caFile: self.settings.caFile, timeout: self.settings.smtpTimeout)
+            return .success((server, endpoint))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The attempt's result, whether the server asked for a pause, and the server's
+    /// endpoint with a new access token when the SMTP server refused the old one.
     private func attempt(
         _ message: ClaimedMessage,
         server: Result<(ServerRecord, SMTPEndpoint), EndpointUnavailable>,
         token: UUID
-    ) async -> (AttemptResult, Bool) {
+    ) async -> (AttemptResult, Bool, (ServerRecord, SMTPEndpoint)?) {
         let startedAt = Date()
         switch server {
         case .failure(let problem):
             let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: .retry, now: startedAt)
-            return (decision.notAttempted(message, reason: problem.reason, retryable: problem.retryable), false)
+            return (decision.notAttempted(message, problem), false, nil)
         case .success(let (record, endpoint)):
             if record.definition.uncertainPolicy == .fail {
                 // Without this mark a crash could not tell a message that reached the server from one
@@ -125,15 +158,29 @@ struct DeliveryWorker: Sendable {
                     try await self.queue.markStarted(token: token, id: message.id)
                 } catch {
                     let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: .fail, now: Date())
-                    return (decision.notAttempted(message, reason: "the database is unavailable", retryable: true), false)
+                    return (decision.notAttempted(message, EndpointUnavailable(reason: "the database is unavailable", retryable: true)), false, nil)
                 }
             }
-            let smtp: SMTPResult
-            do {
-                smtp = try await self.pool.send(message: message.body, from: message.envelopeFrom, to: message.recipients, through: endpoint)
-            } catch {
+            var smtp = await self.send(message, through: endpoint)
+            var refreshed: (ServerRecord, SMTPEndpoint)?
+            if case .xoauth2(_, let rejected) = endpoint.authentication, smtp?.isAuthenticationRefusal == true {
+                // A token the cache thought good was refused: get another (one request across
+                // all workers that saw the refusal) and try once more.
+                switch await self.endpoint(for: record, freshness: .replacing(rejected)) {
+                case .success(let fresh):
+                    refreshed = fresh
+                    smtp = await self.send(message, through: fresh.1)
+                case .failure(let problem):
+                    let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: .retry, now: Date())
+                    return (decision.notAttempted(message, problem), false, nil)
+                }
+                if let refused = smtp, refused.isAuthenticationRefusal {
+                    return (await self.tokenRefused(message, server: record, reply: refused), true, refreshed)
+                }
+            }
+            guard let smtp else {
                 let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: record.definition.uncertainPolicy, now: Date())
-                return (decision.notAttempted(message, reason: "the SMTP thread pool is stopping", retryable: true), false)
+                return (decision.notAttempted(message, EndpointUnavailable(reason: "the SMTP thread pool is stopping", retryable: true)), false, refreshed)
             }
             let decision = DeliveryDecision(
                 retry: self.settings.retry,
@@ -147,8 +194,46 @@ struct DeliveryWorker: Sendable {
             if let (duration, reason) = pause {
                 await self.pauseServer(record, for: duration, reason: reason)
             }
-            return (result, pause != nil)
+            return (result, pause != nil, refreshed)
         }
+    }
+
+    /// One SMTP transaction; nil when the thread pool is stopping.
+    private func send(_ message: ClaimedMessage, through endpoint: SMTPEndpoint) async -> SMTPResult? {
+        try? await self.pool.send(message: message.body, from: message.envelopeFrom, to: message.recipients, through: endpoint)
+    }
+
+    /// A fresh token refused too: an operator must act (SMTP AUTH disabled, permission
+    /// not granted). The message waits, the server pauses, and an event says why.
+    private func tokenRefused(_ message: ClaimedMessage, server: ServerRecord, reply: SMTPResult) async -> AttemptResult {
+        let said = DeliveryDecision.describe(reply)
+        let reason = "the SMTP server refused a freshly issued OAuth token: \(said)"
+        let pause = self.settings.tokenRejectionPause
+        let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: .retry, now: Date())
+        let result = decision.notAttempted(
+            message,
+            EndpointUnavailable(reason: reason, retryable: true, retryAt: Date().addingTimeInterval(pause.seconds), stage: "auth")
+        )
+        self.logger.warning(
+            "XOAUTH2 refused with a fresh token; the server's mail waits",
+            metadata: ["server": "\(server.definition.name)", "reply": "\(said)", "pause_seconds": "\(Int(pause.seconds))"]
+        )
+        do {
+            try await self.queue.throttle(tenantID: server.tenantID, serverID: server.id, serverName: server.definition.name, for: pause, reason: reason)
+            try await self.events.append(
+                NewEvent(
+                    tenantID: server.tenantID,
+                    kind: EventKind.oauthTokenRejected,
+                    severity: .error,
+                    serverID: server.id,
+                    message: "Server \(server.definition.name) refused a fresh OAuth token (\(said)); its mail waits. Check that SMTP AUTH is enabled for the mailbox and that the app may send as it (Exchange: SMTP.SendAsApp and a mailbox permission for the service principal).",
+                    details: ["server": server.definition.name, "reply": said, "reply_code": String(reply.replyCode)]
+                )
+            )
+        } catch {
+            self.logger.warning("recording the token refusal failed", metadata: ["error": "\(String(reflecting: error))"])
+        }
+        return result
     }
 
     private func pauseServer(_ server: ServerRecord, for duration: Duration, reason: String) async {

@@ -8,11 +8,16 @@ struct EndpointUnavailable: Error {
     var reason: String
     /// Whether waiting can help (e.g. an OAuth token still to be obtained).
     var retryable: Bool
+    /// When trying again can help; nil = the retry policy's backoff.
+    var retryAt: Date? = nil
+    /// Where it stopped, for the attempt record.
+    var stage = "prepare"
 }
 
 extension ServerRecord {
-    /// How the SMTP client reaches this server, with its secrets opened.
-    func smtpEndpoint(vault: Vault, caFile: String?, timeout: Duration) throws(EndpointUnavailable) -> SMTPEndpoint {
+    /// How the SMTP client reaches this server, with its secrets opened; `accessToken`
+    /// is the token service's for `oauth2` servers.
+    func smtpEndpoint(vault: Vault, accessToken: Secret?, caFile: String?, timeout: Duration) throws(EndpointUnavailable) -> SMTPEndpoint {
         let definition = self.definition
         let security = definition.security ?? .starttls
         let authentication: SMTPEndpoint.Authentication
@@ -26,13 +31,8 @@ extension ServerRecord {
                 }
                 authentication = .password(username: definition.username, password: password)
             case .oauth2:
-                guard let token = try self.openSecret(.accessToken, with: vault),
-                    let expiresAt = self.accessToken.expiresAt, expiresAt.timeIntervalSinceNow > 60
-                else {
-                    throw EndpointUnavailable(
-                        reason: "server \(definition.name) has no valid OAuth access token; mail waits until one is obtained (RefreshToken)",
-                        retryable: true
-                    )
+                guard let token = accessToken else {
+                    throw EndpointUnavailable(reason: "server \(definition.name) has no OAuth access token yet", retryable: true)
                 }
                 authentication = .xoauth2(username: definition.username.isEmpty ? definition.senderAddress : definition.username, accessToken: token)
             }

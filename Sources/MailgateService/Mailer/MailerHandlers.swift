@@ -13,6 +13,7 @@ public struct MailerHandlers: Sendable {
 
     let servers: ServerRepository
     let messages: MessageRepository
+    let tokens: TokenService
     let resolver: TenantResolver
     let settings: MailerSettings
     let wakeUp: DeliveryWakeUp
@@ -23,12 +24,14 @@ public struct MailerHandlers: Sendable {
         tenants: TenantRepository,
         servers: ServerRepository,
         messages: MessageRepository,
+        tokens: TokenService,
         settings: MailerSettings,
         wakeUp: DeliveryWakeUp,
         health: DatabaseHealth
     ) {
         self.servers = servers
         self.messages = messages
+        self.tokens = tokens
         self.resolver = TenantResolver(tenants: tenants)
         self.settings = settings
         self.wakeUp = wakeUp
@@ -36,6 +39,7 @@ public struct MailerHandlers: Sendable {
     }
 
     public func register(into router: inout RPCRouter<Principal>) {
+        self.registerTokenMethods(into: &router)
         router.registerStoreBacked(Self.service + "SendMail", request: Mailgate_V1_SendMailRequest.self, health: self.health) { request, context in
             try await self.sendMail(request, context: context)
         }

@@ -27,6 +27,8 @@ public struct MailerSettings: Sendable {
     public var throttlePause: Duration
     /// How long after a server reports a used-up sending quota.
     public var quotaPause: Duration
+    /// How long a server that refuses freshly issued OAuth tokens is left alone.
+    public var tokenRejectionPause: Duration
 
     public init(
         limits: MessageLimits = MessageLimits(),
@@ -41,7 +43,8 @@ public struct MailerSettings: Sendable {
         caFile: String? = nil,
         smtpTimeout: Duration = .seconds(120),
         throttlePause: Duration = .seconds(60),
-        quotaPause: Duration = .seconds(3600)
+        quotaPause: Duration = .seconds(3600),
+        tokenRejectionPause: Duration = .seconds(300)
     ) {
         self.limits = limits
         self.idempotencyWindow = idempotencyWindow
@@ -56,5 +59,6 @@ public struct MailerSettings: Sendable {
         self.smtpTimeout = smtpTimeout
         self.throttlePause = throttlePause
         self.quotaPause = quotaPause
+        self.tokenRejectionPause = tokenRejectionPause
     }
 }

@@ -64,6 +64,8 @@ public struct ServerRecord: Sendable, Hashable {
     public var lastValidatedAt: Date?
     public var createdAt: Date
     public var updatedAt: Date
+    /// The cached access token's scopes and the outcome of the last token request.
+    public var tokenState: TokenState
     /// Sealed envelopes by column; never shown.
     var sealed: [SecretColumn: String]
 
@@ -85,6 +87,36 @@ public struct ServerRecord: Sendable, Hashable {
         } catch {
             throw StoreError(.secretUnreadable, error.description, underlying: error)
         }
+    }
+}
+
+/// What the last token requests of an OAuth server left behind.
+public struct TokenState: Sendable, Hashable {
+    /// Scopes granted with the cached access token.
+    public var scopes: [String]
+    /// Why the last token request failed; nil once one succeeds.
+    public var failureReason: TokenFailureReason?
+    public var failureDetail: String
+    /// Consecutive failed requests.
+    public var failures: Int
+    public var failedAt: Date?
+    /// Delivery asks for no token before this.
+    public var retryAt: Date?
+
+    public init(
+        scopes: [String] = [],
+        failureReason: TokenFailureReason? = nil,
+        failureDetail: String = "",
+        failures: Int = 0,
+        failedAt: Date? = nil,
+        retryAt: Date? = nil
+    ) {
+        self.scopes = scopes
+        self.failureReason = failureReason
+        self.failureDetail = failureDetail
+        self.failures = failures
+        self.failedAt = failedAt
+        self.retryAt = retryAt
     }
 }
 

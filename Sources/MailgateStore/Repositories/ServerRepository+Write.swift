@@ -18,6 +18,8 @@ extension ServerRepository {
         var accessTokenExpiresAt: Date?
         /// Names of the secrets this put sets or clears (for the audit event; never values).
         var changedSecrets: [String] = []
+        /// New credentials or OAuth settings: forget the last token failure and try again at once.
+        var resetsTokenState = false
     }
 
     /// How long Microsoft lets a client secret live at most: the estimate when the operator gives no date.
@@ -80,6 +82,7 @@ extension ServerRepository {
             write.accessTokenExpiresAt = existing.accessToken.expiresAt
         } else {
             write.columns[.accessToken] = SealedColumn(sealed: nil, setAt: nil)
+            write.resetsTokenState = true
         }
         return write
     }
@@ -143,6 +146,11 @@ extension ServerRepository {
                 rate_limit_per_minute = EXCLUDED.rate_limit_per_minute, max_connections = EXCLUDED.max_connections,
                 daily_recipient_limit = EXCLUDED.daily_recipient_limit, uncertain_policy = EXCLUDED.uncertain_policy,
                 is_default = EXCLUDED.is_default,
+                access_token_scopes = CASE WHEN \(write.resetsTokenState) THEN '{}' ELSE output_servers.access_token_scopes END,
+                token_failure_reason = CASE WHEN \(write.resetsTokenState) THEN '' ELSE output_servers.token_failure_reason END,
+                token_failure_detail = CASE WHEN \(write.resetsTokenState) THEN '' ELSE output_servers.token_failure_detail END,
+                token_failures = CASE WHEN \(write.resetsTokenState) THEN 0 ELSE output_servers.token_failures END,
+                token_retry_at = CASE WHEN \(write.resetsTokenState) THEN NULL ELSE output_servers.token_retry_at END,
                 version = output_servers.version + 1, updated_at = now()
             RETURNING \(unescaped: ServerRow.columns)
             """,

@@ -10,7 +10,8 @@ enum ServerRow {
         token_url, scopes, password_sealed, password_set_at, client_secret_sealed, client_secret_set_at,
         client_secret_expires_at, client_secret_expiry_source, refresh_token_sealed, refresh_token_set_at,
         access_token_sealed, access_token_set_at, access_token_expires_at, rate_limit_per_minute,
-        max_connections, daily_recipient_limit, uncertain_policy, is_default, version, last_validation, last_validated_at, created_at, updated_at
+        max_connections, daily_recipient_limit, uncertain_policy, is_default, version, last_validation, last_validated_at, created_at, updated_at,
+        access_token_scopes, token_failure_reason, token_failure_detail, token_failures, token_failed_at, token_retry_at
         """
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [ServerRecord] {
@@ -80,6 +81,14 @@ enum ServerRow {
             lastValidatedAt: try date("last_validated_at"),
             createdAt: try row["created_at"].decode(Date.self),
             updatedAt: try row["updated_at"].decode(Date.self),
+            tokenState: TokenState(
+                scopes: try row["access_token_scopes"].decode([String].self),
+                failureReason: TokenFailureReason(rawValue: try text("token_failure_reason")),
+                failureDetail: try text("token_failure_detail"),
+                failures: try row["token_failures"].decode(Int.self),
+                failedAt: try date("token_failed_at"),
+                retryAt: try date("token_retry_at")
+            ),
             sealed: sealed
         )
     }

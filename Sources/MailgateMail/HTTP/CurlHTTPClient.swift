@@ -1,0 +1,93 @@
+import CCurl
+import MailgateCore
+
+/// HTTPS requests with one libcurl easy handle. Blocking: run it on a thread of
+/// `HTTPTransport`, never an event loop. Only https (and http, for tests on
+/// loopback) are allowed, redirects are not followed, and TLS is verified.
+final class CurlHTTPClient {
+    private let handle: UnsafeMutableRawPointer
+
+    init() {
+        CurlGlobal.initialize()
+        self.handle = curl_easy_init()!
+    }
+
+    deinit {
+        curl_easy_cleanup(self.handle)
+    }
+
+    /// Accumulates the response body, up to a limit.
+    private final class Collector {
+        var body: [UInt8] = []
+        let limit: Int
+        var overflowed = false
+        let payload: [UInt8]
+        var offset = 0
+
+        init(limit: Int, payload: [UInt8]) {
+            self.limit = limit
+            self.payload = payload
+        }
+    }
+
+    func perform(_ request: HTTPRequest) -> Result<HTTPResponse, HTTPTransportError> {
+        let h = self.handle
+        curl_easy_reset(h)
+        let collector = Collector(limit: request.maximumResponseBytes, payload: request.body)
+        let unmanaged = Unmanaged.passRetained(collector)
+        defer { unmanaged.release() }
+        let headers = request.headers.reduce(nil as UnsafeMutablePointer<curl_slist>?) { list, line in curl_slist_append(list, line) }
+        defer { curl_slist_free_all(headers) }
+
+        _ = mg_curl_setopt_string(h, CURLOPT_URL, request.url)
+        _ = mg_curl_setopt_string(h, CURLOPT_PROTOCOLS_STR, "https,http")
+        _ = mg_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
+        _ = mg_curl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 0)
+        _ = mg_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(request.timeout.milliseconds))
+        _ = mg_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeout, .seconds(15)).milliseconds))
+        _ = mg_curl_setopt_long(h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2)
+        _ = mg_curl_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 1)
+        _ = mg_curl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2)
+        if let caFile = request.caFile { _ = mg_curl_setopt_string(h, CURLOPT_CAINFO, caFile) }
+        _ = mg_curl_setopt_slist(h, CURLOPT_HTTPHEADER, headers)
+        _ = mg_curl_setopt_string(h, CURLOPT_USERAGENT, "mailgate")
+        if request.method == .post {
+            _ = mg_curl_setopt_long(h, CURLOPT_POST, 1)
+            _ = mg_curl_setopt_off_t(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
+            _ = mg_curl_setopt_read_function(h) { buffer, size, count, userdata in
+                guard let buffer, let userdata else { return 0 }
+                let collector = Unmanaged<Collector>.fromOpaque(userdata).takeUnretainedValue()
+                let n = min(size * count, collector.payload.count - collector.offset)
+                collector.payload.withUnsafeBytes { bytes in
+                    UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress! + collector.offset, byteCount: n)
+                }
+                collector.offset += n
+                return n
+            }
+            _ = mg_curl_setopt_pointer(h, CURLOPT_READDATA, unmanaged.toOpaque())
+        }
+        _ = mg_curl_setopt_write_function(h) { data, size, count, userdata in
+            guard let data, let userdata else { return 0 }
+            let collector = Unmanaged<Collector>.fromOpaque(userdata).takeUnretainedValue()
+            let n = size * count
+            guard collector.body.count + n <= collector.limit else {
+                collector.overflowed = true
+                return 0
+            }
+            collector.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: n))
+            return n
+        }
+        _ = mg_curl_setopt_pointer(h, CURLOPT_WRITEDATA, unmanaged.toOpaque())
+
+        let code = curl_easy_perform(h)
+        if collector.overflowed {
+            return .failure(HTTPTransportError(curlCode: Int(code.rawValue), detail: "the response is larger than \(request.maximumResponseBytes) bytes"))
+        }
+        guard code == CURLE_OK else {
+            return .failure(HTTPTransportError(curlCode: Int(code.rawValue), detail: String(cString: curl_easy_strerror(code))))
+        }
+        var status = 0
+        _ = mg_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
+        return .success(HTTPResponse(status: status, body: collector.body))
+    }
+}

@@ -1,0 +1,311 @@
+import Foundation
+import Logging
+import MailgateCore
+import MailgateMail
+import MailgateStore
+import Synchronization
+
+/// Obtains OAuth access tokens for output servers: from the encrypted cache while they
+/// have more than the refresh margin left, otherwise from the token endpoint, one
+/// request per server at a time across all workers and replicas (an in-process flight
+/// per server, then the server row's lock, re-read after acquiring it).
+public final class TokenService: Sendable {
+    /// Which token a caller accepts.
+    public enum Freshness: Sendable, Hashable {
+        /// The cached token while it has more than the refresh margin left.
+        case cachedIfValid
+        /// A new token whatever the cache holds (RefreshToken).
+        case forced
+        /// Any token but this one, which the SMTP server refused.
+        case replacing(Secret)
+    }
+
+    let servers: ServerRepository
+    let vault: Vault
+    let http: HTTPTransport
+    let settings: TokenSettings
+    let logger: Logger
+    private let flights = Mutex<[Flight: Task<Result<AccessToken, TokenFailure>, any Error>]>([:])
+
+    private struct Flight: Hashable {
+        var serverID: UUID
+        var freshness: Freshness
+    }
+
+    public init(servers: ServerRepository, vault: Vault, http: HTTPTransport, settings: TokenSettings, logger: Logger) {
+        self.servers = servers
+        self.vault = vault
+        self.http = http
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// A token for `server`, or why there is none. Throws only database errors.
+    public func token(for server: ServerRecord, freshness: Freshness = .cachedIfValid) async throws -> Result<AccessToken, TokenFailure> {
+        if freshness == .cachedIfValid {
+            if let cached = self.usableCachedToken(server, rejecting: nil) { return .success(cached) }
+            if let failure = Self.standingFailure(server, now: Date()) { return .failure(failure) }
+        }
+        let flight = Flight(serverID: server.id, freshness: freshness)
+        let task = self.flights.withLock { flights in
+            if let running = flights[flight] { return running }
+            let task = Task { try await self.refresh(server, freshness: freshness) }
+            flights[flight] = task
+            return task
+        }
+        defer { self.flights.withLock { if $0[flight] == task { $0[flight] = nil } } }
+        return try await task.value
+    }
+
+    /// Redeems a consent's authorization code and stores the refresh token it brings,
+    /// with its access token. A reply without a refresh token stores nothing.
+    public func redeem(code: Secret, verifier: Secret, redirectURI: String, server: ServerRecord, actor: String) async throws -> Result<AccessToken, TokenFailure> {
+        let (_, outcome) = try await self.servers.withTokenLock(tenantID: server.tenantID, serverID: server.id) {
+            locked -> (TokenWrite, Result<AccessToken, TokenFailure>) in
+            guard let oauth = locked.definition.oauth else {
+                return (.none, .failure(TokenFailure(reason: .notConfigured, detail: "the server is not an OAuth server")))
+            }
+            let clientSecret = try? locked.openSecret(.clientSecret, with: self.vault)
+            let grant = TokenGrant.authorizationCode(code: code, verifier: verifier, redirectURI: redirectURI)
+            switch await self.request(grant, oauth: oauth, clientSecret: clientSecret, server: locked) {
+            case .failure(let failure):
+                return (.none, .failure(failure))
+            case .success(let issued):
+                guard let refreshToken = issued.refreshToken else {
+                    let detail = oauth.provider == .google
+                        ? "Google issued no refresh token (the consent needs access_type=offline and prompt=consent)"
+                        : "the provider issued no refresh token (is offline_access among the scopes?)"
+                    return (.none, .failure(TokenFailure(reason: .consentRequired, detail: detail)))
+                }
+                let now = Date()
+                let token = AccessToken(
+                    value: issued.accessToken,
+                    expiresAt: now.addingTimeInterval(TimeInterval(issued.expiresIn ?? 3600)),
+                    scopes: issued.scopes.isEmpty ? oauth.scopes : issued.scopes,
+                    refreshTokenRotated: locked.refreshToken.isSet,
+                    cached: false
+                )
+                let event = NewEvent(
+                    tenantID: locked.tenantID,
+                    kind: EventKind.oauthConsentCompleted,
+                    serverID: locked.id,
+                    message: "Consent completed for server \(locked.definition.name): a refresh token is stored and mail can be sent.",
+                    details: ["server": locked.definition.name, "scopes": token.scopes.joined(separator: " ")],
+                    actor: actor
+                )
+                let write = NewAccessToken(
+                    accessToken: token.value,
+                    expiresAt: token.expiresAt,
+                    scopes: token.scopes,
+                    refreshToken: refreshToken,
+                    events: [event]
+                )
+                return (.store(write), .success(token))
+            }
+        }
+        return outcome
+    }
+
+    private func refresh(_ server: ServerRecord, freshness: Freshness) async throws -> Result<AccessToken, TokenFailure> {
+        let (_, outcome) = try await self.servers.withTokenLock(tenantID: server.tenantID, serverID: server.id) { locked in
+            await self.decide(locked, freshness: freshness)
+        }
+        return outcome
+    }
+
+    /// With the row locked: reuse what another caller stored meanwhile, or ask the endpoint.
+    private func decide(_ server: ServerRecord, freshness: Freshness) async -> (TokenWrite, Result<AccessToken, TokenFailure>) {
+        let now = Date()
+        switch freshness {
+        case .cachedIfValid:
+            if let cached = self.usableCachedToken(server, rejecting: nil) { return (.none, .success(cached)) }
+            if let failure = Self.standingFailure(server, now: now) { return (.none, .failure(failure)) }
+        case .replacing(let rejected):
+            if let cached = self.usableCachedToken(server, rejecting: rejected) { return (.none, .success(cached)) }
+        case .forced:
+            break
+        }
+        let outcome: Result<IssuedToken, TokenFailure>
+        var refreshToken: Secret?
+        switch self.grant(for: server) {
+        case .failure(let failure):
+            outcome = .failure(failure)
+        case .success(let (grant, oauth, clientSecret)):
+            if case .refreshToken(let token) = grant { refreshToken = token }
+            outcome = await self.request(grant, oauth: oauth, clientSecret: clientSecret, server: server)
+        }
+        switch outcome {
+        case .success(let issued):
+            return self.stored(issued, server: server, previousRefreshToken: refreshToken, now: Date())
+        case .failure(let failure):
+            return self.recorded(failure, server: server, now: Date())
+        }
+    }
+
+    /// The grant the server's flow uses, with what it needs opened.
+    private func grant(for server: ServerRecord) -> Result<(TokenGrant, ServerDefinition.OAuth, Secret?), TokenFailure> {
+        let name = server.definition.name
+        guard server.definition.authType == .oauth2, let oauth = server.definition.oauth else {
+            return .failure(TokenFailure(reason: .notConfigured, detail: "server \(name) does not use OAuth"))
+        }
+        guard !oauth.tokenURL.isEmpty, !oauth.clientID.isEmpty else {
+            return .failure(TokenFailure(reason: .notConfigured, detail: "server \(name) has no token URL or client id"))
+        }
+        let clientSecret: Secret?
+        let refreshToken: Secret?
+        do {
+            clientSecret = try server.openSecret(.clientSecret, with: self.vault)
+            refreshToken = try server.openSecret(.refreshToken, with: self.vault)
+        } catch {
+            return .failure(TokenFailure(reason: .notConfigured, detail: "a secret of server \(name) cannot be opened with the master key ring"))
+        }
+        switch oauth.flow ?? .authorizationCode {
+        case .clientCredentials:
+            guard clientSecret != nil else {
+                return .failure(TokenFailure(reason: .notConfigured, detail: "server \(name) uses client credentials but has no client secret"))
+            }
+            return .success((.clientCredentials, oauth, clientSecret))
+        case .authorizationCode:
+            guard let refreshToken else {
+                return .failure(
+                    TokenFailure(reason: .consentRequired, detail: "server \(name) has no refresh token yet: run `mailgate server authorize \(name)`")
+                )
+            }
+            return .success((.refreshToken(refreshToken), oauth, clientSecret))
+        }
+    }
+
+    /// One token request, asked once more after a first `invalid_grant` to a refresh.
+    private func request(_ grant: TokenGrant, oauth: ServerDefinition.OAuth, clientSecret: Secret?, server: ServerRecord) async -> Result<IssuedToken, TokenFailure> {
+        var attempt = 1
+        while true {
+            let started = ContinuousClock.now
+            let request = HTTPRequest.form(
+                url: oauth.tokenURL,
+                fields: grant.formFields(oauth: oauth, clientSecret: clientSecret),
+                caFile: self.settings.caFile,
+                timeout: self.settings.requestTimeout
+            )
+            let outcome: Result<IssuedToken, TokenFailure>
+            switch await self.http.perform(request) {
+            case .failure(let transport):
+                outcome = .failure(.unreachable(transport.detail))
+            case .success(let response):
+                outcome = TokenEndpointReply.parse(status: response.status, body: response.body).mapError(TokenFailure.classify)
+            }
+            var metadata: Logger.Metadata = [
+                "server": "\(server.definition.name)", "tenant_id": "\(server.tenantID.uuidString.lowercased())",
+                "provider": "\(oauth.provider?.rawValue ?? "generic")", "grant": "\(grant.name)",
+                "duration_ms": "\((ContinuousClock.now - started).milliseconds)",
+            ]
+            switch outcome {
+            case .success(let issued):
+                metadata["expires_in"] = "\(issued.expiresIn.map(String.init) ?? "unknown")"
+                self.logger.info("token request succeeded", metadata: metadata)
+                return outcome
+            case .failure(let failure):
+                for (key, value) in failure.eventDetails { metadata[key] = "\(value)" }
+                if case .refreshToken = grant, failure.deservesOneRetry, attempt == 1 {
+                    self.logger.info("token request refused with invalid_grant; asking once more", metadata: metadata)
+                    attempt += 1
+                    try? await Task.sleep(for: self.settings.invalidGrantRetryDelay)
+                    continue
+                }
+                self.logger.warning("token request failed", metadata: metadata)
+                return outcome
+            }
+        }
+    }
+
+    private func stored(_ issued: IssuedToken, server: ServerRecord, previousRefreshToken: Secret?, now: Date) -> (TokenWrite, Result<AccessToken, TokenFailure>) {
+        let rotated = issued.refreshToken.map { $0 != previousRefreshToken && previousRefreshToken != nil } ?? false
+        let token = AccessToken(
+            value: issued.accessToken,
+            expiresAt: now.addingTimeInterval(TimeInterval(issued.expiresIn ?? 3600)),
+            scopes: issued.scopes.isEmpty ? server.definition.oauth?.scopes ?? [] : issued.scopes,
+            refreshTokenRotated: rotated,
+            cached: false
+        )
+        var events: [NewEvent] = []
+        if let previous = server.tokenState.failureReason {
+            events.append(
+                NewEvent(
+                    tenantID: server.tenantID,
+                    kind: EventKind.oauthTokenRecovered,
+                    serverID: server.id,
+                    message: "Server \(server.definition.name) obtains OAuth tokens again (after \(previous.rawValue)); waiting mail is sent.",
+                    details: ["server": server.definition.name, "previous_reason": previous.rawValue]
+                )
+            )
+        }
+        if rotated {
+            self.logger.info("refresh token rotated; the new one is stored and the old one dropped", metadata: ["server": "\(server.definition.name)"])
+        }
+        let write = NewAccessToken(
+            accessToken: token.value,
+            expiresAt: token.expiresAt,
+            scopes: token.scopes,
+            refreshToken: rotated ? issued.refreshToken : nil,
+            events: events
+        )
+        return (.store(write), .success(token))
+    }
+
+    private func recorded(_ failure: TokenFailure, server: ServerRecord, now: Date) -> (TokenWrite, Result<AccessToken, TokenFailure>) {
+        var failure = failure
+        let wait: Duration
+        if failure.reason.isTransient {
+            let doublings = min(server.tokenState.failures, 16)
+            wait = min(self.settings.initialBackoff * (1 << doublings), self.settings.maximumBackoff)
+        } else {
+            wait = self.settings.retryAfterOperatorFailure
+        }
+        failure.retryAt = now.addingTimeInterval(wait.seconds)
+        var events: [NewEvent] = []
+        if !failure.reason.isTransient || server.tokenState.failures == 0 {
+            var details = failure.eventDetails
+            details["server"] = server.definition.name
+            details["remedy"] = failure.reason.remedy
+            events.append(
+                NewEvent(
+                    tenantID: server.tenantID,
+                    kind: EventKind.oauthTokenFailed,
+                    severity: failure.reason.isTransient ? .warning : .error,
+                    serverID: server.id,
+                    message: "Server \(server.definition.name) cannot obtain an OAuth token (\(failure.reason.rawValue)): \(failure.detail). Its mail waits. \(failure.reason.remedy)",
+                    details: details
+                )
+            )
+        }
+        let record = TokenFailureRecord(
+            reason: failure.reason,
+            detail: failure.detail,
+            retryAt: failure.retryAt!,
+            clientSecretExpired: failure.reason == .clientSecretExpired,
+            events: events
+        )
+        return (.failure(record), .failure(failure))
+    }
+
+    /// The cached token if it is set, readable, not `rejected`, and has more than the
+    /// refresh margin left (or half its lifetime, for short-lived tokens).
+    private func usableCachedToken(_ server: ServerRecord, rejecting rejected: Secret?) -> AccessToken? {
+        guard let expiresAt = server.accessToken.expiresAt, let token = try? server.openSecret(.accessToken, with: self.vault) else { return nil }
+        if let rejected, token == rejected { return nil }
+        var margin = self.settings.refreshMargin.seconds
+        if let setAt = server.accessToken.setAt { margin = min(margin, expiresAt.timeIntervalSince(setAt) / 2) }
+        guard expiresAt.timeIntervalSinceNow > margin else { return nil }
+        return AccessToken(value: token, expiresAt: expiresAt, scopes: server.tokenState.scopes, refreshTokenRotated: false, cached: true)
+    }
+
+    /// The recorded failure while delivery is to wait for it.
+    static func standingFailure(_ server: ServerRecord, now: Date) -> TokenFailure? {
+        guard let reason = server.tokenState.failureReason, let retryAt = server.tokenState.retryAt, retryAt > now else { return nil }
+        return TokenFailure(reason: reason, detail: server.tokenState.failureDetail, retryAt: retryAt)
+    }
+
+    /// Stops the HTTP threads.
+    public func shutdown() async throws {
+        try await self.http.shutdown()
+    }
+}
