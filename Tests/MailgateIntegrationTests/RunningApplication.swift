@@ -25,6 +25,7 @@ func withRunningApplication<Result: Sendable>(
     // No delivery workers unless a test sends mail: a hundred idle replicas polling the
     // queue would only load the machine the tests share.
     mailer: MailerSettings = MailerSettings(workers: 0),
+    tokens: TokenSettings = TokenSettings(),
     configureRPC: (inout RPCServerConfiguration) -> Void = { _ in },
     _ body: (MailgateApplication, Int, TestDatabase) async throws -> Result
 ) async throws -> Result {
@@ -45,7 +46,8 @@ func withRunningApplication<Result: Sendable>(
                 masterKeys: masterKeys,
                 keyCacheTTL: keyCacheTTL,
                 heartbeatInterval: heartbeatInterval,
-                mailer: mailer
+                mailer: mailer,
+                tokens: tokens
             ),
             logger: logger
         )

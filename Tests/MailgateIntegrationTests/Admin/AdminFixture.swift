@@ -22,10 +22,18 @@ struct AdminFixture: Sendable {
         masterKeys: MasterKeyRing = testMasterKeys,
         logger: Logger? = nil,
         mailer: MailerSettings = MailerSettings(workers: 0),
+        tokens: TokenSettings = TokenSettings(),
         database: TestDatabase? = nil,
         _ body: (AdminFixture) async throws -> Result
     ) async throws -> Result {
-        try await withRunningApplication(masterKeys: masterKeys, keyCacheTTL: keyCacheTTL, database: database, logger: logger, mailer: mailer) { application, port, database in
+        try await withRunningApplication(
+            masterKeys: masterKeys,
+            keyCacheTTL: keyCacheTTL,
+            database: database,
+            logger: logger,
+            mailer: mailer,
+            tokens: tokens
+        ) { application, port, database in
             let fixture = AdminFixture(
                 application: application,
                 port: port,

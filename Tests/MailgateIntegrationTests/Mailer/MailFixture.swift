@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import MailgateClient
 import MailgateCore
 import MailgateProto
@@ -15,6 +16,8 @@ struct MailFixture: Sendable {
     let smtp: SMTPTestServer
     let client: MailgateClient
     let tenantID: String
+    /// The CA bundle delivery trusts (the SMTP fixture's certificate).
+    let caFile: String?
 
     /// Delivery settings that make retries and pauses fast enough for tests.
     static func settings(caFile: String? = nil, workers: Int = 2, giveUpAfter: Duration = .seconds(60)) -> MailerSettings {
@@ -37,6 +40,8 @@ struct MailFixture: Sendable {
         workers: Int = 2,
         giveUpAfter: Duration = .seconds(60),
         database: TestDatabase? = nil,
+        logger: Logger? = nil,
+        tokens: TokenSettings = TokenSettings(),
         server customize: (inout Mailgate_V1_PutServerRequest) -> Void = { _ in },
         _ body: (MailFixture) async throws -> Result
     ) async throws -> Result {
@@ -58,7 +63,12 @@ struct MailFixture: Sendable {
             return try SMTPTestServer(arguments: serverArguments)
         }
         let caFile = certificates.appendingPathComponent(wrongHost ? "wrong-cert.pem" : "cert.pem").path
-        return try await AdminFixture.run(mailer: Self.settings(caFile: caFile, workers: workers, giveUpAfter: giveUpAfter), database: database) { admin in
+        return try await AdminFixture.run(
+            logger: logger,
+            mailer: Self.settings(caFile: caFile, workers: workers, giveUpAfter: giveUpAfter),
+            tokens: tokens,
+            database: database
+        ) { admin in
             let tenant = try await admin.createTenant("acme")
             var request = Mailgate_V1_PutServerRequest()
             request.tenant = "acme"
@@ -72,7 +82,7 @@ struct MailFixture: Sendable {
             customize(&request)
             _ = try await admin.operatorClient.putServer(request)
             let client = admin.client(apiKey: try await admin.createTenantKey("acme"))
-            let fixture = MailFixture(admin: admin, smtp: smtp, client: client, tenantID: tenant.id)
+            let fixture = MailFixture(admin: admin, smtp: smtp, client: client, tenantID: tenant.id, caFile: caFile)
             do {
                 let result = try await body(fixture)
                 await client.close()

@@ -1,0 +1,119 @@
+import Foundation
+import Logging
+import MailgateClient
+import MailgateCore
+import MailgateProto
+import MailgateRPC
+import MailgateService
+import MailgateTestSupport
+import PostgresNIO
+import SwiftProtobuf
+import Testing
+
+/// A running Mailgate whose tenant `acme` has an OAuth server `m365` that gets tokens
+/// from a token endpoint fixture and sends through an aiosmtpd server accepting XOAUTH2
+/// only for tokens that fixture issued and that have not expired.
+struct OAuthFixture: Sendable {
+    static let clientID = "11111111-2222-3333-4444-555555555555"
+    static let clientSecret = "cs~Zq8Q~realistic-secret-value-0123456789"
+    static let initialRefreshToken = "rt-initial-consent-0123456789abcdefghij"
+    static let sender = "billing@acme.example"
+
+    let mail: MailFixture
+    let tokens: TokenTestServer
+    let logs: LogCapture
+
+    var client: MailgateClient { self.mail.client }
+    var admin: AdminFixture { self.mail.admin }
+
+    /// Token settings that make backoffs short enough for tests.
+    static let tokenSettings = TokenSettings(
+        invalidGrantRetryDelay: .milliseconds(100),
+        initialBackoff: .seconds(1),
+        maximumBackoff: .seconds(2),
+        retryAfterOperatorFailure: .seconds(2)
+    )
+
+    /// `tokenArguments` go to token_server.py (the app `clientID` with `clientSecret` is
+    /// registered, and `initialRefreshToken` issued); `server` adjusts the put of `m365`.
+    static func run<Result: Sendable>(
+        tokenArguments: [String] = [],
+        workers: Int = 2,
+        flow: Mailgate_V1_OAuthFlow = .clientCredentials,
+        database: TestDatabase? = nil,
+        server customize: @escaping @Sendable (inout Mailgate_V1_PutServerRequest, TokenTestServer) -> Void = { _, _ in },
+        _ body: (OAuthFixture) async throws -> Result
+    ) async throws -> Result {
+        let arguments = ["--client", "\(clientID)=\(clientSecret)", "--refresh-token", initialRefreshToken] + tokenArguments
+        let tokens = try await MailFixture.offCooperativePool { try TokenTestServer(arguments: arguments) }
+        let logs = LogCapture()
+        return try await MailFixture.run(
+            smtpArguments: ["--user", sender, "--password", "unused", "--introspect", tokens.introspectURL],
+            tlsMode: "starttls",
+            workers: workers,
+            database: database,
+            logger: logs.logger(level: .debug),
+            tokens: tokenSettings,
+            server: { request in
+                request.name = "m365"
+                request.senderAddress = sender
+                request.authType = .oauth2
+                request.username = sender
+                request.oauth.provider = .microsoft
+                request.oauth.flow = flow
+                request.oauth.clientID = clientID
+                request.oauth.directoryID = TokenTestServer.directory
+                request.oauth.tokenURL = tokens.microsoftTokenURL
+                request.oauth.authorizationURL = tokens.microsoftAuthorizationURL
+                request.clientSecret.value = clientSecret
+                if flow == .authorizationCode { request.refreshToken.value = initialRefreshToken }
+                // Exchange's preset limits (30 a minute, 3 connections) would make tests slow.
+                request.rateLimitPerMinute = 100_000
+                request.maxConnections = 16
+                customize(&request, tokens)
+            }
+        ) { mail in
+            try await body(OAuthFixture(mail: mail, tokens: tokens, logs: logs))
+        }
+    }
+
+    func send(_ subject: String = "Invoice 42") async throws -> String {
+        var request = MailFixture.message(subject: subject)
+        request.server = "m365"
+        return try await self.client.sendMail(request).messageID
+    }
+
+    func refreshToken() async throws(RPCError) -> Mailgate_V1_RefreshTokenResponse {
+        var request = Mailgate_V1_RefreshTokenRequest()
+        request.server = "m365"
+        return try await self.client.refreshToken(request)
+    }
+
+    func server() async throws -> Mailgate_V1_OutputServer {
+        var request = Mailgate_V1_GetServerRequest()
+        request.server = "m365"
+        return try await self.client.getServer(request)
+    }
+
+    /// The tenant's events of `kind`, newest first.
+    func events(kind: String) async throws -> [Mailgate_V1_Event] {
+        var request = Mailgate_V1_ListEventsRequest()
+        request.kind = kind
+        return try await self.client.listEvents(request).events
+    }
+
+    /// Runs SQL against the fixture's database (to age tokens, read stored columns).
+    func sql(_ query: PostgresQuery) async throws {
+        try await self.admin.database.withClient { postgres in
+            try await postgres.query(query, logger: Logger(label: "test"))
+        }
+    }
+
+    /// Lines of the captured logs that carry anything the token fixture issued, or the client secret.
+    func leakedSecrets() -> [String] {
+        self.logs.text.split(separator: "\n").map(String.init).filter { line in
+            line.contains(Self.clientSecret) || line.contains(Self.initialRefreshToken)
+                || line.range(of: #"\b(at|rt)-[A-Za-z0-9_-]{20,}"#, options: .regularExpression) != nil
+        }
+    }
+}
