@@ -24,6 +24,8 @@ CREATE TABLE oauth_authorizations (
     verifier_sealed text NOT NULL,
     redirect_uri text NOT NULL,
     expires_at timestamptz NOT NULL,
+    -- Set when the state is taken: kept a day so a reused link gets a clear answer.
+    used_at timestamptz,
     created_at timestamptz NOT NULL DEFAULT now()
 );
 

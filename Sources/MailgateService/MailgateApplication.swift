@@ -5,6 +5,7 @@ import MailgateMail
 import MailgateRPC
 import MailgateStore
 import NIOCore
+import NIOHTTP1
 import PostgresNIO
 import ServiceLifecycle
 import UnixSignals
@@ -29,6 +30,8 @@ public final class MailgateApplication: Sendable {
         public var mailer: MailerSettings
         /// Token requests to OAuth providers.
         public var tokens: TokenSettings
+        /// The ops HTTP port (health, OAuth consent callback); nil = none.
+        public var ops: OpsConfiguration?
 
         public init(
             database: PostgresClient.Configuration,
@@ -40,7 +43,8 @@ public final class MailgateApplication: Sendable {
             workerID: String = "mailgate-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))",
             heartbeatInterval: Duration = .seconds(15),
             mailer: MailerSettings = MailerSettings(),
-            tokens: TokenSettings = TokenSettings()
+            tokens: TokenSettings = TokenSettings(),
+            ops: OpsConfiguration? = nil
         ) {
             self.database = database
             self.rpc = rpc
@@ -52,6 +56,7 @@ public final class MailgateApplication: Sendable {
             self.heartbeatInterval = heartbeatInterval
             self.mailer = mailer
             self.tokens = tokens
+            self.ops = ops
         }
     }
 
@@ -63,6 +68,8 @@ public final class MailgateApplication: Sendable {
     public let databaseHealth: DatabaseHealth
     public let delivery: DeliveryService
     public let tokens: TokenService
+    /// The ops HTTP port, when configured.
+    public let opsServer: OpsHTTPServer?
     let configuration: Configuration
     let logger: Logger
 
@@ -98,6 +105,35 @@ public final class MailgateApplication: Sendable {
             wakeUp: wakeUp,
             logger: logger
         )
+        let events = EventRepository(client: self.postgres, logger: logger)
+        let opsServerBox = OpsServerBox()
+        let consent = ConsentService(
+            servers: servers,
+            authorizations: AuthorizationRepository(client: self.postgres, vault: self.vault, logger: logger),
+            events: events,
+            tokens: self.tokens,
+            defaultRedirectURI: { [ops = configuration.ops] in
+                guard let ops else { return nil }
+                if let public_ = ops.redirectURI { return public_ }
+                guard let port = try? await opsServerBox.server?.listeningAddress.port else { return nil }
+                return "http://localhost:\(port)/oauth/callback"
+            },
+            logger: logger
+        )
+        if let ops = configuration.ops {
+            self.opsServer = OpsHTTPServer(
+                host: ops.host,
+                port: ops.port,
+                routes: [
+                    "/healthz": { _ in OpsHTTPServer.Response(status: .ok, body: "ok\n") },
+                    "/oauth/callback": { request in await consent.callback(request) },
+                ],
+                logger: logger
+            )
+        } else {
+            self.opsServer = nil
+        }
+        opsServerBox.server = self.opsServer
         var router = RPCRouter<Principal>()
         let servingState = ServingState()
         HealthHandlers(version: MailgateVersion.current, isDraining: { servingState.isDraining })
@@ -106,7 +142,8 @@ public final class MailgateApplication: Sendable {
             tenants: TenantRepository(client: self.postgres, logger: logger),
             keys: self.keys,
             servers: servers,
-            events: EventRepository(client: self.postgres, logger: logger),
+            events: events,
+            consent: consent,
             health: self.databaseHealth
         ).register(into: &router)
         MailerHandlers(
@@ -180,6 +217,7 @@ public final class MailgateApplication: Sendable {
                 group.addTask { try await app.databaseHealth.run() }
                 group.addTask { try await app.rpcServer.run() }
                 group.addTask { try await app.delivery.run() }
+                if let ops = app.opsServer { group.addTask { try await ops.run() } }
             }
         }
     }

@@ -26,6 +26,7 @@ func withRunningApplication<Result: Sendable>(
     // queue would only load the machine the tests share.
     mailer: MailerSettings = MailerSettings(workers: 0),
     tokens: TokenSettings = TokenSettings(),
+    ops: OpsConfiguration? = nil,
     configureRPC: (inout RPCServerConfiguration) -> Void = { _ in },
     _ body: (MailgateApplication, Int, TestDatabase) async throws -> Result
 ) async throws -> Result {
@@ -47,7 +48,8 @@ func withRunningApplication<Result: Sendable>(
                 keyCacheTTL: keyCacheTTL,
                 heartbeatInterval: heartbeatInterval,
                 mailer: mailer,
-                tokens: tokens
+                tokens: tokens,
+                ops: ops
             ),
             logger: logger
         )

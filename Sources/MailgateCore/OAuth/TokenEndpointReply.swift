@@ -66,7 +66,7 @@ public enum TokenEndpointReply {
     }
 
     /// Microsoft's descriptions run on with trace ids and timestamps on later lines.
-    static func firstLine(_ text: String) -> String {
+    public static func firstLine(_ text: String) -> String {
         let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         return line.count > 400 ? String(line.prefix(400)) + "…" : line
     }

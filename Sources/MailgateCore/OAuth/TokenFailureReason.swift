@@ -11,6 +11,8 @@ public enum TokenFailureReason: String, Sendable, Hashable, CaseIterable {
     case directoryNotFound = "DIRECTORY_NOT_FOUND"
     /// `invalid_grant` twice, or no refresh token: someone must consent again.
     case consentRequired = "CONSENT_REQUIRED"
+    /// A consent's code was redeemed but no refresh token came with it.
+    case noRefreshToken = "NO_REFRESH_TOKEN"
     /// `invalid_scope`: the scopes are wrong for this flow or not granted.
     case scopeInvalid = "SCOPE_INVALID"
     /// No answer, HTTP 5xx, or a transient AADSTS code: retried with backoff.
@@ -36,6 +38,8 @@ public enum TokenFailureReason: String, Sendable, Hashable, CaseIterable {
             "The directory (tenant) id is wrong: copy it from the app registration's overview page."
         case .consentRequired:
             "The refresh token is no longer accepted (revoked, expired or consent withdrawn): run `mailgate server authorize NAME` to consent again."
+        case .noRefreshToken:
+            "Ask for offline access: Microsoft needs the `offline_access` scope; Google needs access_type=offline and prompt=consent (Mailgate adds both). Then run `mailgate server authorize NAME` again."
         case .scopeInvalid:
             "The scopes are not valid for this flow: client credentials need `https://outlook.office365.com/.default`; delegated Microsoft needs `https://outlook.office.com/SMTP.Send offline_access`."
         case .endpointUnavailable:

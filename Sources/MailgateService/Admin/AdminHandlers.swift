@@ -18,6 +18,7 @@ public struct AdminHandlers: Sendable {
     let keys: APIKeyRepository
     let servers: ServerRepository
     let events: EventRepository
+    let consent: ConsentService
     let resolver: TenantResolver
     let health: DatabaseHealth
 
@@ -26,9 +27,11 @@ public struct AdminHandlers: Sendable {
         keys: APIKeyRepository,
         servers: ServerRepository,
         events: EventRepository,
+        consent: ConsentService,
         health: DatabaseHealth
     ) {
         self.health = health
+        self.consent = consent
         self.tenants = tenants
         self.keys = keys
         self.servers = servers
@@ -41,6 +44,7 @@ public struct AdminHandlers: Sendable {
         self.registerKeyMethods(into: &router)
         self.registerServerMethods(into: &router)
         self.registerEventMethods(into: &router)
+        self.registerAuthorizationMethods(into: &router)
     }
 }
 

@@ -75,7 +75,7 @@ public final class TokenService: Sendable {
                     let detail = oauth.provider == .google
                         ? "Google issued no refresh token (the consent needs access_type=offline and prompt=consent)"
                         : "the provider issued no refresh token (is offline_access among the scopes?)"
-                    return (.none, .failure(TokenFailure(reason: .consentRequired, detail: detail)))
+                    return (.none, .failure(TokenFailure(reason: .noRefreshToken, detail: detail)))
                 }
                 let now = Date()
                 let token = AccessToken(

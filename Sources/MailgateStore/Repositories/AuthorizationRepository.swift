@@ -28,8 +28,10 @@ public struct AuthorizationRepository: Sendable {
 
     /// Why a state cannot be used.
     public enum Refusal: Error, Sendable {
-        /// Never issued, or already used.
+        /// Never issued (or purged a day after it expired).
         case unknown
+        /// Taken before: a consent link works once.
+        case alreadyUsed(PendingAuthorization)
         case expired(PendingAuthorization)
         /// Issued to another key.
         case otherKey
@@ -57,27 +59,30 @@ public struct AuthorizationRepository: Sendable {
         )
     }
 
-    /// Consumes a state: it can be taken once. A state issued to another key is left in
-    /// place (`otherKey`); an expired one is consumed and refused.
+    /// Consumes a state: it can be taken once (it is marked used, and kept a day so a
+    /// second use is told so). A state issued to another key is left as it is
+    /// (`otherKey`); an expired one is consumed and refused.
     /// - Parameter keyID: the key completing it, or nil for the browser callback (the state is the proof).
     public func take(state: String, keyID: String?) async throws -> Result<PendingAuthorization, Refusal> {
         let digest = PKCE.stateDigest(state)
         return try await self.client.transaction(logger: self.logger) { connection in
             let rows = try await connection.query(
                 """
-                SELECT tenant_id, server_id, key_id, verifier_sealed, redirect_uri, expires_at
+                SELECT tenant_id, server_id, key_id, verifier_sealed, redirect_uri, expires_at, used_at
                 FROM oauth_authorizations WHERE state_digest = \(ByteBuffer(bytes: digest)) FOR UPDATE
                 """,
                 logger: self.logger
             )
-            var found: (UUID, UUID, String, String, String, Date)?
-            for try await row in rows.decode((UUID, UUID, String, String, String, Date).self) { found = row }
-            guard let (tenantID, serverID, owner, sealed, redirectURI, expiresAt) = found else { return .failure(.unknown) }
+            var found: (UUID, UUID, String, String, String, Date, Date?)?
+            for try await row in rows.decode((UUID, UUID, String, String, String, Date, Date?).self) { found = row }
+            guard let (tenantID, serverID, owner, sealed, redirectURI, expiresAt, usedAt) = found else { return .failure(.unknown) }
             if let keyID, keyID != owner { return .failure(.otherKey) }
-            try await connection.query(
-                "DELETE FROM oauth_authorizations WHERE state_digest = \(ByteBuffer(bytes: digest))",
-                logger: self.logger
-            )
+            if usedAt == nil {
+                try await connection.query(
+                    "UPDATE oauth_authorizations SET used_at = now() WHERE state_digest = \(ByteBuffer(bytes: digest))",
+                    logger: self.logger
+                )
+            }
             let verifier: Secret
             do {
                 verifier = try self.vault.open(sealed, at: Self.location(tenantID: tenantID, serverID: serverID, digest: digest))
@@ -92,6 +97,7 @@ public struct AuthorizationRepository: Sendable {
                 redirectURI: redirectURI,
                 expiresAt: expiresAt
             )
+            if usedAt != nil { return .failure(.alreadyUsed(pending)) }
             return expiresAt < Date() ? .failure(.expired(pending)) : .success(pending)
         }
     }

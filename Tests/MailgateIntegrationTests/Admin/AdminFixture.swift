@@ -5,6 +5,7 @@ import MailgateCore
 import MailgateProto
 import MailgateRPC
 import MailgateService
+import NIOCore
 import MailgateTestSupport
 import SwiftProtobuf
 import Testing
@@ -23,6 +24,7 @@ struct AdminFixture: Sendable {
         logger: Logger? = nil,
         mailer: MailerSettings = MailerSettings(workers: 0),
         tokens: TokenSettings = TokenSettings(),
+        ops: OpsConfiguration? = nil,
         database: TestDatabase? = nil,
         _ body: (AdminFixture) async throws -> Result
     ) async throws -> Result {
@@ -32,7 +34,8 @@ struct AdminFixture: Sendable {
             database: database,
             logger: logger,
             mailer: mailer,
-            tokens: tokens
+            tokens: tokens,
+            ops: ops
         ) { application, port, database in
             let fixture = AdminFixture(
                 application: application,
@@ -49,6 +52,19 @@ struct AdminFixture: Sendable {
                 throw error
             }
         }
+    }
+
+    /// The ops HTTP port, when the application has one.
+    func opsPort() async throws -> Int {
+        try #require(try await self.application.opsServer?.listeningAddress.port)
+    }
+
+    /// A second operator key (the bootstrap one is `testOperatorKey`).
+    func createOperatorKey() async throws -> String {
+        var request = Mailgate_V1_CreateApiKeyRequest()
+        request.scope = .operator
+        request.description_p = "second operator"
+        return try await self.operatorClient.createApiKey(request).secret
     }
 
     /// A client with `apiKey`, and optional `tenant` metadata.

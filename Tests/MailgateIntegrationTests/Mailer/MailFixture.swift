@@ -42,6 +42,7 @@ struct MailFixture: Sendable {
         database: TestDatabase? = nil,
         logger: Logger? = nil,
         tokens: TokenSettings = TokenSettings(),
+        ops: OpsConfiguration? = nil,
         server customize: (inout Mailgate_V1_PutServerRequest) -> Void = { _ in },
         _ body: (MailFixture) async throws -> Result
     ) async throws -> Result {
@@ -67,6 +68,7 @@ struct MailFixture: Sendable {
             logger: logger,
             mailer: Self.settings(caFile: caFile, workers: workers, giveUpAfter: giveUpAfter),
             tokens: tokens,
+            ops: ops,
             database: database
         ) { admin in
             let tenant = try await admin.createTenant("acme")

@@ -54,6 +54,7 @@ struct OAuthFixture: Sendable {
             database: database,
             logger: logs.logger(level: .debug),
             tokens: tokenSettings,
+            ops: OpsConfiguration(port: 0),
             server: { request in
                 request.name = "m365"
                 request.senderAddress = sender
@@ -107,6 +108,30 @@ struct OAuthFixture: Sendable {
         try await self.admin.database.withClient { postgres in
             try await postgres.query(query, logger: Logger(label: "test"))
         }
+    }
+
+    /// Begins a consent for `m365` with the operator key.
+    func beginAuthorization(client: MailgateClient? = nil) async throws -> Mailgate_V1_BeginAuthorizationResponse {
+        var request = Mailgate_V1_BeginAuthorizationRequest()
+        request.server = "m365"
+        request.tenant = "acme"
+        return try await (client ?? self.admin.operatorClient).beginAuthorization(request)
+    }
+
+    /// Sends the browser's redirect (a URL on the ops port) there: status and page.
+    func followRedirect(_ location: String, method: String = "GET") async throws -> (status: Int, page: String) {
+        let url = try #require(URLComponents(string: location))
+        let port = try await self.admin.opsPort()
+        #expect(url.port == port && url.path == "/oauth/callback", "redirected to \(location)")
+        let (status, _, body) = try await MailFixture.offCooperativePool {
+            method == "GET"
+                ? try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: url.path + "?" + (url.percentEncodedQuery ?? ""))
+                : try RawHTTP.request(
+                    "POST", host: "127.0.0.1", port: port, path: url.path,
+                    headers: ["Content-Type": "application/x-www-form-urlencoded"], body: Data((url.percentEncodedQuery ?? "").utf8)
+                )
+        }
+        return (status, String(decoding: body, as: UTF8.self))
     }
 
     /// Lines of the captured logs that carry anything the token fixture issued, or the client secret.
