@@ -24,8 +24,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "RPC listen address host:port. [env: MAILGATE_LISTEN] (default: 127.0.0.1:7587)")
     var listen: String?
 
-    @Option(help: "Ops HTTP listen address (health, metrics, OAuth callback; served from the operations issue on). [env: MAILGATE_OPS_LISTEN] (default: 127.0.0.1:7588)")
+    @Option(help: "Ops HTTP listen address: /healthz and the OAuth consent callback /oauth/callback; off = none. [env: MAILGATE_OPS_LISTEN] (default: 127.0.0.1:7588)")
     var opsListen: String?
+
+    @Option(help: "The consent callback URL as browsers reach it (behind a proxy). [env: MAILGATE_OAUTH_REDIRECT_URI] (default: http://localhost:<ops port>/oauth/callback)")
+    var oauthRedirectURI: String?
 
     @Option(help: "Master key ring file: id:base64 lines, the highest id seals new secrets. Required (--dev keeps one in .mailgate/). [env: MAILGATE_MASTER_KEYS_FILE, or MAILGATE_MASTER_KEYS inline]")
     var masterKeysFile: String?
@@ -131,13 +134,22 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("development operator key: \(key.presentedForm.exposedValue)\n".utf8))
         }
         let masterKeys = try MasterKeys.load(file: self.masterKeysFile, settings: settings, dev: self.dev)
+        var ops: OpsConfiguration?
+        let opsListen = settings.value(self.opsListen, "MAILGATE_OPS_LISTEN") ?? "127.0.0.1:7588"
+        if opsListen.lowercased() != "off" {
+            let (opsHost, opsPort) = try parseListenAddress(opsListen)
+            ops = OpsConfiguration(host: opsHost, port: opsPort, redirectURI: settings.value(self.oauthRedirectURI, "MAILGATE_OAUTH_REDIRECT_URI"))
+        }
+        let mailer = try self.delivery.settings(settings)
         return MailgateApplication.Configuration(
             database: database,
             rpc: rpc,
             migrations: migrations,
             bootstrapOperatorKey: operatorKey,
             masterKeys: masterKeys,
-            mailer: try self.delivery.settings(settings)
+            mailer: mailer,
+            tokens: TokenSettings(caFile: mailer.caFile),
+            ops: ops
         )
     }
 }

@@ -7,8 +7,8 @@ import SwiftProtobuf
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
-        abstract: "Put, get, list and delete a tenant's output servers (operators name the tenant with --tenant).",
-        subcommands: [Put.self, Get.self, List.self, Delete.self]
+        abstract: "Put, get, list and delete a tenant's output servers, consent for OAuth ones, refresh their tokens (operators name the tenant with --tenant).",
+        subcommands: [Put.self, Get.self, List.self, Delete.self, Authorize.self, RefreshToken.self]
     )
 
     struct Put: AsyncParsableCommand {
@@ -215,6 +215,8 @@ func printServer(_ server: Mailgate_V1_OutputServer, format: OutputFormat) {
             "scopes": server.oauth.scopes.joined(separator: " "),
             "client_secret": server.hasClientSecret ? secret(server.clientSecret) : "-",
             "refresh_token": server.hasRefreshToken ? secret(server.refreshToken) : "-",
+            "access_token": server.hasAccessToken ? secret(server.accessToken) : "-",
+            "token_problem": server.tokenFailureReason.isEmpty ? "-" : "\(server.tokenFailureReason): \(server.tokenFailureDetail)",
             "rate_limit_per_minute": String(server.rateLimitPerMinute),
             "max_connections": String(server.maxConnections), "daily_recipient_limit": String(server.dailyRecipientLimit),
             "uncertain_policy": server.uncertainPolicy == .fail ? "fail" : "retry", "default": server.isDefault ? "yes" : "no",

@@ -92,4 +92,12 @@ struct OAuthTests {
         #expect(FormEncoding.encode([("a b", "x/y+z~")]) == "a%20b=x%2Fy%2Bz~")
         #expect(FormEncoding.decode("code=a%2Fb&state=x+y") == ["code": "a/b", "state": "x y"])
     }
+
+    @Test("a pasted redirect address is read for its code, and only with this consent's state")
+    func pastedCode() {
+        #expect(AuthorizationRequest.code(pasted: "http://localhost:7588/oauth/callback?code=abc&state=s1", state: "s1") == "abc")
+        #expect(AuthorizationRequest.code(pasted: "http://localhost:7588/oauth/callback?code=abc&state=other", state: "s1") == nil)
+        #expect(AuthorizationRequest.code(pasted: "M.C105_BAY.2.U.abc", state: "s1") == "M.C105_BAY.2.U.abc")
+        #expect(AuthorizationRequest.code(pasted: "", state: "s1") == nil)
+    }
 }

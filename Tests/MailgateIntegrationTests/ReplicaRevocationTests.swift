@@ -25,6 +25,7 @@ struct ReplicaRevocationTests {
                 process.environment = [
                     "MAILGATE_DATABASE_URL": database.url,
                     "MAILGATE_LISTEN": "127.0.0.1:\(port)",
+                    "MAILGATE_OPS_LISTEN": "127.0.0.1:0",
                     "MAILGATE_BOOTSTRAP_OPERATOR_KEY": operatorKey,
                     "MAILGATE_MASTER_KEYS": masterKeys,
                     "MAILGATE_MIGRATIONS_DIR": repositoryRoot().appendingPathComponent("migrations").path,

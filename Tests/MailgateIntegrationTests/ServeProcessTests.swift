@@ -37,6 +37,7 @@ struct ServeProcessTests {
             server.environment = [
                 "MAILGATE_DATABASE_URL": database.url,
                 "MAILGATE_LISTEN": "127.0.0.1:\(port)",
+                "MAILGATE_OPS_LISTEN": "127.0.0.1:0",
                 "MAILGATE_BOOTSTRAP_OPERATOR_KEY": key,
                 "MAILGATE_MASTER_KEYS": MasterKeyRing.generate().text,
                 "MAILGATE_MIGRATIONS_DIR": repositoryRoot().appendingPathComponent("migrations").path,

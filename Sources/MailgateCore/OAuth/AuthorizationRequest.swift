@@ -41,4 +41,15 @@ public struct AuthorizationRequest: Sendable, Hashable {
         let base = self.oauth.authorizationURL
         return base + (base.contains("?") ? "&" : "?") + FormEncoding.encode(fields)
     }
+
+    /// The code in what an operator pasted: the address the browser ended at (whose
+    /// `state` must be `state`), or the bare code. Nil when there is none.
+    public static func code(pasted text: String, state: String) -> String? {
+        guard !text.isEmpty else { return nil }
+        guard text.contains("code=") else { return text.contains("=") || text.contains(" ") ? nil : text }
+        let query = text.split(separator: "?", maxSplits: 1).last.map(String.init) ?? text
+        let fields = FormEncoding.decode(query)
+        if let pastedState = fields["state"], pastedState != state { return nil }
+        return fields["code"]
+    }
 }
