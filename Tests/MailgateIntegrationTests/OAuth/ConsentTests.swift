@@ -33,6 +33,7 @@ struct ConsentTests {
             let server = try await fixture.server()
             #expect(server.refreshToken.isSet && server.accessToken.isSet)
             #expect(try await fixture.events(kind: "oauth_consent_completed").count == 1)
+            #expect(fixture.leakedSecrets().isEmpty, "no code, token or secret is logged: \(fixture.leakedSecrets())")
 
             let id = try await fixture.send()
             _ = try await fixture.mail.waitFor(id, state: .sent)

@@ -3,6 +3,7 @@ import Logging
 import MailgateClient
 import MailgateCore
 import MailgateProto
+import MailgateRPC
 import MailgateStore
 import MailgateTestSupport
 import PostgresNIO
@@ -141,6 +142,47 @@ struct TokenDeliveryTests {
             #expect(try await fixture.events(kind: "oauth_token_failed").count == 1)
             #expect(try await fixture.events(kind: "oauth_token_recovered").count == 1)
             #expect(try await fixture.server().tokenFailureReason == "")
+        }
+    }
+
+    @Test("an SMTP server that refuses even a fresh token (SMTP AUTH disabled): one new token, then the mail waits with an event")
+    func freshTokenRefused() async throws {
+        try await OAuthFixture.run(smtpIntrospection: false) { fixture in
+            let id = try await fixture.send()
+            let waiting = try await eventually(limit: .seconds(10)) {
+                let message = try await fixture.mail.get(id)
+                return message.lastError.contains("refused a freshly issued OAuth token") ? message : nil
+            }
+            #expect(waiting.state == .queued)
+            #expect(try fixture.tokens.tokenRequests() == 2, "the first token, and one replacement")
+            let event = try #require(try await fixture.events(kind: "oauth_token_rejected").first)
+            #expect(event.message.contains("SMTP AUTH"))
+            #expect(try fixture.mail.smtp.received().isEmpty)
+        }
+    }
+
+    @Test("Google: authorization code with a refresh token that does not rotate, no scope on refresh; a revoked grant asks for consent")
+    func google() async throws {
+        try await OAuthFixture.run(flow: .authorizationCode, server: { request, tokens in
+            request.oauth.provider = .google
+            request.oauth.directoryID = ""
+            request.oauth.tokenURL = tokens.googleTokenURL
+            request.oauth.authorizationURL = tokens.googleAuthorizationURL
+            request.oauth.scopes = []
+        }) { fixture in
+            let id = try await fixture.send()
+            _ = try await fixture.mail.waitFor(id, state: .sent)
+            let stats = try fixture.tokens.stats()
+            #expect((stats["last_form_keys"] as? [String])?.contains("scope") == false)
+            #expect(stats["rotations"] as? Int == 0)
+            let refreshed = try await fixture.refreshToken()
+            #expect(!refreshed.refreshTokenRotated)
+            #expect(refreshed.provider == .google && refreshed.scopes == ["https://mail.google.com/"])
+
+            try fixture.tokens.revokeRefreshTokens()
+            let error = await expectRPCError { _ = try await fixture.refreshToken() }
+            #expect(error?.reason == "CONSENT_REQUIRED")
+            #expect(try await fixture.events(kind: "oauth_token_failed").first?.details["error_description"] == "Token has been expired or revoked.")
         }
     }
 }
