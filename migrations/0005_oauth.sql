@@ -26,6 +26,8 @@ CREATE TABLE oauth_authorizations (
     expires_at timestamptz NOT NULL,
     -- Set when the state is taken: kept a day so a reused link gets a clear answer.
     used_at timestamptz,
+    -- A reuse raises one event, however often the link is replayed.
+    reuse_reported boolean NOT NULL DEFAULT false,
     created_at timestamptz NOT NULL DEFAULT now()
 );
 

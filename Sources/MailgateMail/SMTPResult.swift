@@ -33,9 +33,12 @@ public struct SMTPResult: Sendable, Hashable {
 }
 
 extension SMTPResult {
-    /// The server refused the credentials (AUTH answered 535 or similar): for XOAUTH2,
-    /// the token was not accepted.
+    /// The server refused the credentials during AUTH (535, a 334 error challenge, or
+    /// Exchange's `501 5.5.127 … Token will expire soon`): for XOAUTH2, the token was not
+    /// accepted. Connection trouble or a 4xx during AUTH is not a refusal.
     public var isAuthenticationRefusal: Bool {
-        self.outcome != .delivered && (self.stage == .auth || self.curlCode == 67)  // CURLE_LOGIN_DENIED
+        guard self.outcome != .delivered, self.stage == .auth else { return false }
+        // CURLE_LOGIN_DENIED (67) and CURLE_AUTH_ERROR (94) are libcurl's words for a refusal.
+        return self.curlCode == 67 || self.curlCode == 94 || [535, 334, 501].contains(self.replyCode)
     }
 }

@@ -95,7 +95,14 @@ public final class MailgateApplication: Sendable {
             }
         }
         let servers = ServerRepository(client: self.postgres, vault: self.vault, logger: logger)
-        self.tokens = TokenService(servers: servers, vault: self.vault, http: HTTPTransport(), settings: configuration.tokens, logger: logger)
+        self.tokens = TokenService(
+            servers: servers,
+            vault: self.vault,
+            http: HTTPTransport(threadCount: configuration.tokens.concurrentRequests),
+            concurrentRequests: configuration.tokens.concurrentRequests,
+            settings: configuration.tokens,
+            logger: logger
+        )
         self.delivery = DeliveryService(
             owner: configuration.workerID,
             client: self.postgres,

@@ -32,6 +32,7 @@ extension ServerCommand {
                     var begin = Mailgate_V1_BeginAuthorizationRequest()
                     begin.server = self.server
                     begin.redirectUri = self.redirectURI ?? ""
+                    let newestEvents = try await Self.newestConsentEvents(server: before, client: client)
                     let started = try await client.beginAuthorization(begin)
                     if self.noWait || self.client.format == .json {
                         printRecord(
@@ -47,7 +48,7 @@ extension ServerCommand {
                     }
                     // Scripts reading the URL from a pipe need it now, not when the command ends.
                     fflush(nil)
-                    let outcome = try await Self.wait(for: started, server: before, client: client)
+                    let outcome = try await Self.wait(for: started, server: before, newestEvents: newestEvents, client: client)
                     switch outcome {
                     case .connected(let server):
                         printRecord(
@@ -69,20 +70,22 @@ extension ServerCommand {
             case expired
         }
 
-        /// Watches the server (and its consent events) until the refresh token changes, a
-        /// consent failure is reported, the operator pastes the code, or the state expires.
+        /// Watches the server's consent events until one newer than the start says it
+        /// completed or failed, the operator pastes the code, or the state expires.
         static func wait(
             for started: Mailgate_V1_BeginAuthorizationResponse,
-            server before: Mailgate_V1_OutputServer,
+            server: Mailgate_V1_OutputServer,
+            newestEvents: [String: String],
             client: MailgateClient
         ) async throws -> Outcome {
-            try await withThrowingTaskGroup(of: Outcome?.self) { group in
+            let pasted = PastedLine()
+            return try await withThrowingTaskGroup(of: Outcome?.self) { group in
                 group.addTask {
-                    try await Self.poll(started: started, before: before, client: client)
+                    try await Self.poll(started: started, server: server, newestEvents: newestEvents, client: client)
                 }
                 group.addTask {
-                    guard let pasted = await Self.readPastedLine() else { return nil }
-                    guard let code = AuthorizationRequest.code(pasted: pasted, state: started.state) else {
+                    guard let line = await pasted.next() else { return nil }
+                    guard let code = AuthorizationRequest.code(pasted: line, state: started.state) else {
                         return .failed(reason: "CODE_MISSING", message: "the pasted text has no code for this consent")
                     }
                     var complete = Mailgate_V1_CompleteAuthorizationRequest()
@@ -104,35 +107,44 @@ extension ServerCommand {
             }
         }
 
-        static func poll(started: Mailgate_V1_BeginAuthorizationResponse, before: Mailgate_V1_OutputServer, client: MailgateClient) async throws -> Outcome {
-            var get = Mailgate_V1_GetServerRequest()
-            get.server = before.id
-            var events = Mailgate_V1_ListEventsRequest()
-            events.server = before.id
-            events.kind = "oauth_consent_failed"
-            events.pageSize = 1
-            let newestFailure = try await client.listEvents(events).events.first?.id
+        static let consentKinds = ["oauth_consent_completed", "oauth_consent_failed"]
+
+        /// The newest consent event of each kind for the server, before the consent begins.
+        static func newestConsentEvents(server: Mailgate_V1_OutputServer, client: MailgateClient) async throws -> [String: String] {
+            var newest: [String: String] = [:]
+            for kind in Self.consentKinds {
+                var request = Mailgate_V1_ListEventsRequest()
+                request.server = server.id
+                request.kind = kind
+                request.pageSize = 1
+                newest[kind] = try await client.listEvents(request).events.first?.id ?? ""
+            }
+            return newest
+        }
+
+        static func poll(
+            started: Mailgate_V1_BeginAuthorizationResponse,
+            server: Mailgate_V1_OutputServer,
+            newestEvents: [String: String],
+            client: MailgateClient
+        ) async throws -> Outcome {
             while Date() < started.expiresAt.date.addingTimeInterval(5) {
                 try await Task.sleep(for: .seconds(1))
-                let server = try await client.getServer(get)
-                if server.refreshToken.isSet, server.refreshToken.setAt != before.refreshToken.setAt {
-                    return .connected(server)
-                }
-                if let failure = try await client.listEvents(events).events.first, failure.id != newestFailure {
-                    return .failed(reason: failure.details["reason"] ?? "", message: failure.message)
+                for kind in Self.consentKinds {
+                    var request = Mailgate_V1_ListEventsRequest()
+                    request.server = server.id
+                    request.kind = kind
+                    request.pageSize = 1
+                    guard let event = try await client.listEvents(request).events.first, event.id != newestEvents[kind] else { continue }
+                    if kind == "oauth_consent_failed" {
+                        return .failed(reason: event.details["reason"] ?? "", message: event.message)
+                    }
+                    var get = Mailgate_V1_GetServerRequest()
+                    get.server = server.id
+                    return .connected(try await client.getServer(get))
                 }
             }
             return .expired
-        }
-
-        /// One line from a terminal; nil when standard input is not one (nothing to paste).
-        static func readPastedLine() async -> String? {
-            guard isatty(STDIN_FILENO) == 1 else { return nil }
-            return await withCheckedContinuation { continuation in
-                DispatchQueue.global().async {
-                    continuation.resume(returning: readLine(strippingNewline: true)?.trimmingCharacters(in: .whitespaces))
-                }
-            }
         }
     }
 

@@ -35,6 +35,9 @@ struct OAuthTests {
             (400, #"{"error":"invalid_request","error_description":"AADSTS50033: A transient error has occurred.","error_codes":[50033]}"#, .endpointUnavailable),
             (503, "<html>Service Unavailable</html>", .endpointUnavailable),
             (400, #"{"error":"unsupported_grant_type"}"#, .requestRejected),
+            (404, "<html>Not Found</html>", .requestRejected),
+            (302, "", .requestRejected),
+            (429, "", .endpointUnavailable),
         ]
     )
     func classification(status: Int, body: String, reason: TokenFailureReason) {

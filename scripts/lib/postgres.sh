@@ -19,7 +19,7 @@ start_postgres() {
             || { cat "$dir/initdb.log" >&2; return 1; }
     fi
     "${run[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300 -c fsync=${PG_FSYNC:-on}" start >/dev/null \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=800 -c fsync=${PG_FSYNC:-on}" start >/dev/null \
         || { tail -20 "$dir/postgres.log" >&2; return 1; }
     PG_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
 }

@@ -44,7 +44,7 @@ public struct TokenFailure: Error, Sendable, Hashable, CustomStringConvertible {
         func failure(_ reason: TokenFailureReason, _ detail: String) -> TokenFailure {
             TokenFailure(reason: reason, detail: detail, providerError: error)
         }
-        if error.status >= 500 || error.status == 429 || !codes.isDisjoint(with: [90006, 90024, 50033])
+        if error.status >= 500 || error.status == 429 || error.status == 408 || !codes.isDisjoint(with: [90006, 90024, 50033])
             || error.error == "temporarily_unavailable" || error.error == "server_error"
         {
             return failure(.endpointUnavailable, "the token endpoint is temporarily unavailable (HTTP \(error.status)): \(said)")
@@ -61,7 +61,8 @@ public struct TokenFailure: Error, Sendable, Hashable, CustomStringConvertible {
         case "invalid_client":
             return failure(.clientSecretInvalid, "the client credentials were refused: \(said)")
         case "":
-            return failure(.endpointUnavailable, "the token endpoint answered HTTP \(error.status) without an OAuth error body")
+            // A 404 from a wrong URL, a proxy's login page, a redirect: waiting will not fix it.
+            return failure(.requestRejected, "the token URL answered HTTP \(error.status) without an OAuth error body: check the token URL")
         default:
             return failure(.requestRejected, "the token endpoint refused the request: \(said)")
         }

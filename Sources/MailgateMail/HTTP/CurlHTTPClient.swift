@@ -58,6 +58,7 @@ final class CurlHTTPClient {
                 guard let buffer, let userdata else { return 0 }
                 let collector = Unmanaged<Collector>.fromOpaque(userdata).takeUnretainedValue()
                 let n = min(size * count, collector.payload.count - collector.offset)
+                guard n > 0 else { return 0 }
                 collector.payload.withUnsafeBytes { bytes in
                     UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress! + collector.offset, byteCount: n)
                 }

@@ -95,19 +95,22 @@ struct DeliveryDecision {
     }
 
     /// A result for a message that could not even be attempted (server gone, secret
-    /// unreadable, no OAuth token): it waits for `problem.retryAt` or the backoff.
+    /// unreadable, no OAuth token): it waits for `problem.retryAt` or the backoff. Mail
+    /// waiting for an operator to fix OAuth is never failed for it.
     func notAttempted(_ message: ClaimedMessage, _ problem: EndpointUnavailable) -> AttemptResult {
-        let decision: AttemptResult.Decision
-        if problem.retryable, let next = self.nextAttempt(message) {
-            var at = next
-            if let retryAt = problem.retryAt, retryAt > next,
-                retryAt.timeIntervalSince(message.queuedAt) <= self.retry.giveUpAfter.seconds
-            {
-                at = retryAt
+        var decision: AttemptResult.Decision = .failed(reason: problem.reason)
+        if problem.retryable {
+            let backoff = self.nextAttempt(message)
+                ?? (problem.waitsForOperator ? self.now.addingTimeInterval(self.retry.maximumDelay.seconds) : nil)
+            if let backoff {
+                var at = backoff
+                if let retryAt = problem.retryAt, retryAt > at,
+                    problem.waitsForOperator || retryAt.timeIntervalSince(message.queuedAt) <= self.retry.giveUpAfter.seconds
+                {
+                    at = retryAt
+                }
+                decision = .retry(at: at, recipients: message.recipients)
             }
-            decision = .retry(at: at, recipients: message.recipients)
-        } else {
-            decision = .failed(reason: problem.reason)
         }
         return AttemptResult(
             messageID: message.id,

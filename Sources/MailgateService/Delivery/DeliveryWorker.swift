@@ -72,8 +72,8 @@ struct DeliveryWorker: Sendable {
                 servers[message.serverID] = server
             }
             let started = ContinuousClock.now
-            let (result, pausedServer, refreshed) = await self.attempt(message, server: server, token: token)
-            if let refreshed { servers[message.serverID] = .success(refreshed) }
+            let (result, pausedServer, replaced) = await self.attempt(message, server: server, token: token)
+            if let replaced { servers[message.serverID] = replaced }
             results.append(result)
             if pausedServer { paused.insert(message.serverID) }
             let finished = ContinuousClock.now
@@ -122,7 +122,8 @@ struct DeliveryWorker: Sendable {
                             reason: "no OAuth access token (\(failure.reason.rawValue)): \(failure.detail)",
                             retryable: true,
                             retryAt: failure.retryAt,
-                            stage: "token"
+                            stage: "token",
+                            waitsForOperator: true
                         )
                     )
                 }
@@ -138,13 +139,14 @@ struct DeliveryWorker: Sendable {
         }
     }
 
-    /// The attempt's result, whether the server asked for a pause, and the server's
-    /// endpoint with a new access token when the SMTP server refused the old one.
+    /// The attempt's result, whether the server asked for a pause, and what the rest of
+    /// the batch uses for this server when the SMTP server refused its access token (a
+    /// new token, or why there is none).
     private func attempt(
         _ message: ClaimedMessage,
         server: Result<(ServerRecord, SMTPEndpoint), EndpointUnavailable>,
         token: UUID
-    ) async -> (AttemptResult, Bool, (ServerRecord, SMTPEndpoint)?) {
+    ) async -> (AttemptResult, Bool, Result<(ServerRecord, SMTPEndpoint), EndpointUnavailable>?) {
         let startedAt = Date()
         switch server {
         case .failure(let problem):
@@ -162,25 +164,26 @@ struct DeliveryWorker: Sendable {
                 }
             }
             var smtp = await self.send(message, through: endpoint)
-            var refreshed: (ServerRecord, SMTPEndpoint)?
+            var replaced: Result<(ServerRecord, SMTPEndpoint), EndpointUnavailable>?
             if case .xoauth2(_, let rejected) = endpoint.authentication, smtp?.isAuthenticationRefusal == true {
                 // A token the cache thought good was refused: get another (one request across
                 // all workers that saw the refusal) and try once more.
-                switch await self.endpoint(for: record, freshness: .replacing(rejected)) {
-                case .success(let fresh):
-                    refreshed = fresh
-                    smtp = await self.send(message, through: fresh.1)
+                let fresh = await self.endpoint(for: record, freshness: .replacing(rejected))
+                replaced = fresh
+                switch fresh {
+                case .success(let (_, freshEndpoint)):
+                    smtp = await self.send(message, through: freshEndpoint)
                 case .failure(let problem):
                     let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: .retry, now: Date())
-                    return (decision.notAttempted(message, problem), false, nil)
+                    return (decision.notAttempted(message, problem), false, replaced)
                 }
                 if let refused = smtp, refused.isAuthenticationRefusal {
-                    return (await self.tokenRefused(message, server: record, reply: refused), true, refreshed)
+                    return (await self.tokenRefused(message, server: record, reply: refused), true, replaced)
                 }
             }
             guard let smtp else {
                 let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: record.definition.uncertainPolicy, now: Date())
-                return (decision.notAttempted(message, EndpointUnavailable(reason: "the SMTP thread pool is stopping", retryable: true)), false, refreshed)
+                return (decision.notAttempted(message, EndpointUnavailable(reason: "the SMTP thread pool is stopping", retryable: true)), false, replaced)
             }
             let decision = DeliveryDecision(
                 retry: self.settings.retry,
@@ -194,7 +197,7 @@ struct DeliveryWorker: Sendable {
             if let (duration, reason) = pause {
                 await self.pauseServer(record, for: duration, reason: reason)
             }
-            return (result, pause != nil, refreshed)
+            return (result, pause != nil, replaced)
         }
     }
 
@@ -212,7 +215,7 @@ struct DeliveryWorker: Sendable {
         let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: .retry, now: Date())
         let result = decision.notAttempted(
             message,
-            EndpointUnavailable(reason: reason, retryable: true, retryAt: Date().addingTimeInterval(pause.seconds), stage: "auth")
+            EndpointUnavailable(reason: reason, retryable: true, retryAt: Date().addingTimeInterval(pause.seconds), stage: "auth", waitsForOperator: true)
         )
         self.logger.warning(
             "XOAUTH2 refused with a fresh token; the server's mail waits",

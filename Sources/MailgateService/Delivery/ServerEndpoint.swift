@@ -12,6 +12,9 @@ struct EndpointUnavailable: Error {
     var retryAt: Date? = nil
     /// Where it stopped, for the attempt record.
     var stage = "prepare"
+    /// An OAuth problem an operator must fix: the mail waits however long that takes,
+    /// rather than failing when retries run out.
+    var waitsForOperator = false
 }
 
 extension ServerRecord {

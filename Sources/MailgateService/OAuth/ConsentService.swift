@@ -107,8 +107,10 @@ public struct ConsentService: Sendable {
             return .failure(Failure(code: .failedPrecondition, reason: "STATE_INVALID", message: "This consent link is not known. Start again with `mailgate server authorize`."))
         case .failure(.otherKey):
             return .failure(Failure(code: .permissionDenied, reason: "STATE_MISMATCH", message: "This consent was begun with another API key; complete it with that key."))
-        case .failure(.alreadyUsed(let used)):
-            return .failure(await self.failed(used, reason: "STATE_USED", message: "This consent link was already used; a link works once. Start again with `mailgate server authorize`."))
+        case .failure(.alreadyUsed(let used, let firstReuse)):
+            let message = "This consent link was already used; a link works once. Start again with `mailgate server authorize`."
+            guard firstReuse else { return .failure(Failure(code: .failedPrecondition, reason: "STATE_USED", message: message)) }
+            return .failure(await self.failed(used, reason: "STATE_USED", message: message))
         case .failure(.expired(let expired)):
             return .failure(await self.failed(expired, reason: "STATE_EXPIRED", message: "This consent link expired (links work for 10 minutes). Start again with `mailgate server authorize`."))
         }

@@ -26,13 +26,18 @@ public final class TokenService: Sendable {
     let settings: TokenSettings
     let logger: Logger
     private let flights = Mutex<[Flight: Task<Result<AccessToken, TokenFailure>, any Error>]>([:])
+    /// A refresh holds a database connection and the server's row lock while its request
+    /// runs: it takes a permit first, so none waits for an HTTP thread with the lock held.
+    private let permits: AsyncPermits
 
     private struct Flight: Hashable {
         var serverID: UUID
         var freshness: Freshness
     }
 
-    public init(servers: ServerRepository, vault: Vault, http: HTTPTransport, settings: TokenSettings, logger: Logger) {
+    /// - Parameter http: its thread count bounds concurrent token requests (`concurrentRequests`).
+    public init(servers: ServerRepository, vault: Vault, http: HTTPTransport, concurrentRequests: Int, settings: TokenSettings, logger: Logger) {
+        self.permits = AsyncPermits(max(1, concurrentRequests))
         self.servers = servers
         self.vault = vault
         self.http = http
@@ -60,55 +65,58 @@ public final class TokenService: Sendable {
     /// Redeems a consent's authorization code and stores the refresh token it brings,
     /// with its access token. A reply without a refresh token stores nothing.
     public func redeem(code: Secret, verifier: Secret, redirectURI: String, server: ServerRecord, actor: String) async throws -> Result<AccessToken, TokenFailure> {
-        let (_, outcome) = try await self.servers.withTokenLock(tenantID: server.tenantID, serverID: server.id) {
-            locked -> (TokenWrite, Result<AccessToken, TokenFailure>) in
-            guard let oauth = locked.definition.oauth else {
-                return (.none, .failure(TokenFailure(reason: .notConfigured, detail: "the server is not an OAuth server")))
-            }
-            let clientSecret = try? locked.openSecret(.clientSecret, with: self.vault)
-            let grant = TokenGrant.authorizationCode(code: code, verifier: verifier, redirectURI: redirectURI)
-            switch await self.request(grant, oauth: oauth, clientSecret: clientSecret, server: locked) {
-            case .failure(let failure):
-                return (.none, .failure(failure))
-            case .success(let issued):
-                guard let refreshToken = issued.refreshToken else {
-                    let detail = oauth.provider == .google
-                        ? "Google issued no refresh token (the consent needs access_type=offline and prompt=consent)"
-                        : "the provider issued no refresh token (is offline_access among the scopes?)"
-                    return (.none, .failure(TokenFailure(reason: .noRefreshToken, detail: detail)))
-                }
-                let now = Date()
-                let token = AccessToken(
-                    value: issued.accessToken,
-                    expiresAt: now.addingTimeInterval(TimeInterval(issued.expiresIn ?? 3600)),
-                    scopes: issued.scopes.isEmpty ? oauth.scopes : issued.scopes,
-                    refreshTokenRotated: locked.refreshToken.isSet,
-                    cached: false
-                )
-                let event = NewEvent(
-                    tenantID: locked.tenantID,
-                    kind: EventKind.oauthConsentCompleted,
-                    serverID: locked.id,
-                    message: "Consent completed for server \(locked.definition.name): a refresh token is stored and mail can be sent.",
-                    details: ["server": locked.definition.name, "scopes": token.scopes.joined(separator: " ")],
-                    actor: actor
-                )
-                let write = NewAccessToken(
-                    accessToken: token.value,
-                    expiresAt: token.expiresAt,
-                    scopes: token.scopes,
-                    refreshToken: refreshToken,
-                    events: [event]
-                )
-                return (.store(write), .success(token))
+        let (_, outcome) = try await self.permits.withPermit {
+            try await self.servers.withTokenLock(tenantID: server.tenantID, serverID: server.id) { locked in
+                await self.redeem(code: code, verifier: verifier, redirectURI: redirectURI, locked: locked, actor: actor)
             }
         }
         return outcome
     }
 
+    private func redeem(code: Secret, verifier: Secret, redirectURI: String, locked: ServerRecord, actor: String) async -> (TokenWrite, Result<AccessToken, TokenFailure>) {
+        guard let oauth = locked.definition.oauth else {
+            return (.none, .failure(TokenFailure(reason: .notConfigured, detail: "the server is not an OAuth server")))
+        }
+        let clientSecret = try? locked.openSecret(.clientSecret, with: self.vault)
+        let grant = TokenGrant.authorizationCode(code: code, verifier: verifier, redirectURI: redirectURI)
+        let issued: IssuedToken
+        switch await self.request(grant, oauth: oauth, clientSecret: clientSecret, server: locked) {
+        case .failure(let failure):
+            return (.none, .failure(failure))
+        case .success(let token):
+            issued = token
+        }
+        guard let refreshToken = issued.refreshToken else {
+            let detail = oauth.provider == .google
+                ? "Google issued no refresh token (the consent needs access_type=offline and prompt=consent)"
+                : "the provider issued no refresh token (is offline_access among the scopes?)"
+            return (.none, .failure(TokenFailure(reason: .noRefreshToken, detail: detail)))
+        }
+        let now = Date()
+        let token = AccessToken(
+            value: issued.accessToken,
+            expiresAt: now.addingTimeInterval(TimeInterval(issued.expiresIn ?? 3600)),
+            scopes: issued.scopes.isEmpty ? oauth.scopes : issued.scopes,
+            refreshTokenRotated: locked.refreshToken.isSet,
+            cached: false
+        )
+        let event = NewEvent(
+            tenantID: locked.tenantID,
+            kind: EventKind.oauthConsentCompleted,
+            serverID: locked.id,
+            message: "Consent completed for server \(locked.definition.name): a refresh token is stored and mail can be sent.",
+            details: ["server": locked.definition.name, "scopes": token.scopes.joined(separator: " ")],
+            actor: actor
+        )
+        let write = NewAccessToken(accessToken: token.value, expiresAt: token.expiresAt, scopes: token.scopes, refreshToken: refreshToken, events: [event])
+        return (.store(write), .success(token))
+    }
+
     private func refresh(_ server: ServerRecord, freshness: Freshness) async throws -> Result<AccessToken, TokenFailure> {
-        let (_, outcome) = try await self.servers.withTokenLock(tenantID: server.tenantID, serverID: server.id) { locked in
-            await self.decide(locked, freshness: freshness)
+        let (_, outcome) = try await self.permits.withPermit {
+            try await self.servers.withTokenLock(tenantID: server.tenantID, serverID: server.id) { locked in
+                await self.decide(locked, freshness: freshness)
+            }
         }
         return outcome
     }
@@ -122,6 +130,7 @@ public final class TokenService: Sendable {
             if let failure = Self.standingFailure(server, now: now) { return (.none, .failure(failure)) }
         case .replacing(let rejected):
             if let cached = self.usableCachedToken(server, rejecting: rejected) { return (.none, .success(cached)) }
+            if let failure = Self.standingFailure(server, now: now) { return (.none, .failure(failure)) }
         case .forced:
             break
         }

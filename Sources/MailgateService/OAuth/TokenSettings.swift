@@ -14,6 +14,8 @@ public struct TokenSettings: Sendable {
     public var maximumBackoff: Duration
     /// Wait after a failure that needs an operator before delivery asks again.
     public var retryAfterOperatorFailure: Duration
+    /// Token requests in flight at once per replica (each holds a database connection).
+    public var concurrentRequests: Int
 
     public init(
         caFile: String? = nil,
@@ -22,7 +24,8 @@ public struct TokenSettings: Sendable {
         invalidGrantRetryDelay: Duration = .seconds(2),
         initialBackoff: Duration = .seconds(30),
         maximumBackoff: Duration = .seconds(600),
-        retryAfterOperatorFailure: Duration = .seconds(900)
+        retryAfterOperatorFailure: Duration = .seconds(900),
+        concurrentRequests: Int = 6
     ) {
         self.caFile = caFile
         self.requestTimeout = requestTimeout
@@ -31,5 +34,6 @@ public struct TokenSettings: Sendable {
         self.initialBackoff = initialBackoff
         self.maximumBackoff = maximumBackoff
         self.retryAfterOperatorFailure = retryAfterOperatorFailure
+        self.concurrentRequests = concurrentRequests
     }
 }

@@ -3,10 +3,12 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// The operations HTTP port: health probes and the OAuth consent callback. One request
-/// per connection (`Connection: close`), bodies up to 64 KiB, each connection bounded
-/// by a deadline, so nothing a browser or a probe does can hold the port.
+/// per connection (`Connection: close`), bodies up to 64 KiB, at most 128 connections,
+/// and a deadline for reading the request, so nothing a browser, a probe or a stranger
+/// does can hold the port.
 public final class OpsHTTPServer: Service, Sendable {
     /// One request, its body read.
     public struct Request: Sendable {
@@ -33,13 +35,16 @@ public final class OpsHTTPServer: Service, Sendable {
     public typealias Handler = @Sendable (Request) async -> Response
 
     static let maximumBodyBytes = 64 * 1024
-    static let connectionDeadline: Duration = .seconds(30)
+    static let maximumConnections = 128
+    /// For the request to arrive; the handler's own work is not bounded by it.
+    static let readDeadline: TimeAmount = .seconds(10)
 
     private let host: String
     private let port: Int
     private let routes: [String: Handler]
     private let logger: Logger
     private let boundAddress: EventLoopPromise<SocketAddress>
+    private let openConnections = Atomic<Int>(0)
 
     public init(host: String, port: Int, routes: [String: Handler], logger: Logger) {
         self.host = host
@@ -47,6 +52,11 @@ public final class OpsHTTPServer: Service, Sendable {
         self.routes = routes
         self.logger = logger
         self.boundAddress = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: SocketAddress.self)
+    }
+
+    deinit {
+        // Never listened (the application stopped first): release whoever waits for the address.
+        self.boundAddress.fail(CancellationError())
     }
 
     /// The address the port listens on, once it does (useful with port 0).
@@ -76,7 +86,15 @@ public final class OpsHTTPServer: Service, Sendable {
             try await server.executeThenClose { connections in
                 try await withThrowingDiscardingTaskGroup { group in
                     for try await connection in connections {
-                        group.addTask { await self.serve(connection) }
+                        guard self.openConnections.add(1, ordering: .relaxed).newValue <= Self.maximumConnections else {
+                            self.openConnections.subtract(1, ordering: .relaxed)
+                            connection.channel.close(promise: nil)
+                            continue
+                        }
+                        group.addTask {
+                            await self.serve(connection)
+                            self.openConnections.subtract(1, ordering: .relaxed)
+                        }
                     }
                 }
             }
@@ -87,9 +105,7 @@ public final class OpsHTTPServer: Service, Sendable {
 
     private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
         let channel = connection.channel
-        let deadline = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(Self.connectionDeadline.components.seconds) * 1_000_000_000)) {
-            channel.close(promise: nil)
-        }
+        let deadline = channel.eventLoop.scheduleTask(in: Self.readDeadline) { channel.close(promise: nil) }
         defer { deadline.cancel() }
         do {
             try await connection.executeThenClose { inbound, outbound in
@@ -107,6 +123,7 @@ public final class OpsHTTPServer: Service, Sendable {
                         body.writeBuffer(&chunk)
                     case .end:
                         guard let head else { return }
+                        deadline.cancel()
                         let response = await self.respond(to: head, body: body)
                         try await Self.write(response, to: outbound)
                         return

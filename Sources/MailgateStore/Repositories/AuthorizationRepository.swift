@@ -30,8 +30,9 @@ public struct AuthorizationRepository: Sendable {
     public enum Refusal: Error, Sendable {
         /// Never issued (or purged a day after it expired).
         case unknown
-        /// Taken before: a consent link works once.
-        case alreadyUsed(PendingAuthorization)
+        /// Taken before: a consent link works once. `firstReuse` is true only the first
+        /// time it is replayed (one event, however often that happens).
+        case alreadyUsed(PendingAuthorization, firstReuse: Bool)
         case expired(PendingAuthorization)
         /// Issued to another key.
         case otherKey
@@ -68,21 +69,22 @@ public struct AuthorizationRepository: Sendable {
         return try await self.client.transaction(logger: self.logger) { connection in
             let rows = try await connection.query(
                 """
-                SELECT tenant_id, server_id, key_id, verifier_sealed, redirect_uri, expires_at, used_at
+                SELECT tenant_id, server_id, key_id, verifier_sealed, redirect_uri, expires_at, used_at, reuse_reported
                 FROM oauth_authorizations WHERE state_digest = \(ByteBuffer(bytes: digest)) FOR UPDATE
                 """,
                 logger: self.logger
             )
-            var found: (UUID, UUID, String, String, String, Date, Date?)?
-            for try await row in rows.decode((UUID, UUID, String, String, String, Date, Date?).self) { found = row }
-            guard let (tenantID, serverID, owner, sealed, redirectURI, expiresAt, usedAt) = found else { return .failure(.unknown) }
+            var found: (UUID, UUID, String, String, String, Date, Date?, Bool)?
+            for try await row in rows.decode((UUID, UUID, String, String, String, Date, Date?, Bool).self) { found = row }
+            guard let (tenantID, serverID, owner, sealed, redirectURI, expiresAt, usedAt, reuseReported) = found else { return .failure(.unknown) }
             if let keyID, keyID != owner { return .failure(.otherKey) }
-            if usedAt == nil {
-                try await connection.query(
-                    "UPDATE oauth_authorizations SET used_at = now() WHERE state_digest = \(ByteBuffer(bytes: digest))",
-                    logger: self.logger
-                )
-            }
+            try await connection.query(
+                """
+                UPDATE oauth_authorizations SET used_at = COALESCE(used_at, now()), reuse_reported = used_at IS NOT NULL
+                WHERE state_digest = \(ByteBuffer(bytes: digest))
+                """,
+                logger: self.logger
+            )
             let verifier: Secret
             do {
                 verifier = try self.vault.open(sealed, at: Self.location(tenantID: tenantID, serverID: serverID, digest: digest))
@@ -97,7 +99,7 @@ public struct AuthorizationRepository: Sendable {
                 redirectURI: redirectURI,
                 expiresAt: expiresAt
             )
-            if usedAt != nil { return .failure(.alreadyUsed(pending)) }
+            if usedAt != nil { return .failure(.alreadyUsed(pending, firstReuse: !reuseReported)) }
             return expiresAt < Date() ? .failure(.expired(pending)) : .success(pending)
         }
     }

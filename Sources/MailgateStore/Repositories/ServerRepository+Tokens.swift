@@ -51,9 +51,10 @@ public struct TokenFailureRecord: Sendable {
 }
 
 extension ServerRepository {
-    /// Runs `body` with the server's row locked (`FOR UPDATE`), so one caller across all
-    /// replicas requests a token at a time; the others wait and then see its result in
-    /// the row `body` receives. What `body` returns is written in the same transaction.
+    /// Runs `body` with the server's row locked (`FOR NO KEY UPDATE`: puts wait, consent
+    /// inserts referencing the row do not), so one caller across all replicas requests a
+    /// token at a time; the others wait and then see its result in the row `body`
+    /// receives. What `body` returns is written in the same transaction.
     public func withTokenLock<Outcome: Sendable>(
         tenantID: UUID,
         serverID: UUID,
@@ -61,8 +62,10 @@ extension ServerRepository {
         _ body: @escaping @Sendable (ServerRecord) async -> (TokenWrite, Outcome)
     ) async throws -> (ServerRecord, Outcome) {
         try await self.client.transaction(logger: self.logger) { connection in
+            // Longer than one refresh can hold the lock (two requests and the pause between).
+            try await connection.query("SET LOCAL lock_timeout = '90s'", logger: self.logger)
             let rows = try await connection.query(
-                "SELECT \(unescaped: ServerRow.columns) FROM output_servers WHERE tenant_id = \(tenantID) AND id = \(serverID) FOR UPDATE",
+                "SELECT \(unescaped: ServerRow.columns) FROM output_servers WHERE tenant_id = \(tenantID) AND id = \(serverID) FOR NO KEY UPDATE",
                 logger: self.logger
             )
             guard let locked = try await ServerRow.decode(rows).first else {

@@ -89,6 +89,9 @@ struct ConsentTests {
             swapped.code = firstCode
             let pkce = await expectRPCError { _ = try await fixture.admin.operatorClient.completeAuthorization(swapped) }
             #expect(pkce?.code == .failedPrecondition, "the provider refuses a code with another consent's verifier")
+            #expect(pkce?.reason == "CONSENT_REQUIRED")
+            let refusal = try await fixture.events(kind: "oauth_consent_failed").first
+            #expect(refusal?.details["error_codes"] == "501481", "the fixture's PKCE check: \(String(describing: refusal))")
 
             try await fixture.sql("UPDATE oauth_authorizations SET expires_at = now() - interval '1 minute'")
             let third = try await fixture.beginAuthorization()
@@ -124,6 +127,7 @@ struct ConsentTests {
             #expect(status == 400 && page.contains("NO_REFRESH_TOKEN"))
             let server = try await fixture.server()
             #expect(!server.refreshToken.isSet && !server.accessToken.isSet)
+            #expect(try await fixture.events(kind: "oauth_consent_failed").first?.details["reason"] == "NO_REFRESH_TOKEN")
         }
     }
 

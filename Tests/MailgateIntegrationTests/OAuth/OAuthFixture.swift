@@ -40,6 +40,7 @@ struct OAuthFixture: Sendable {
         tokenArguments: [String] = [],
         smtpIntrospection: Bool = true,
         workers: Int = 2,
+        giveUpAfter: Duration = .seconds(60),
         flow: Mailgate_V1_OAuthFlow = .clientCredentials,
         database: TestDatabase? = nil,
         server customize: @escaping @Sendable (inout Mailgate_V1_PutServerRequest, TokenTestServer) -> Void = { _, _ in },
@@ -53,6 +54,7 @@ struct OAuthFixture: Sendable {
             smtpArguments: ["--user", sender, "--password", "unused"] + (smtpIntrospection ? ["--introspect", tokens.introspectURL] : []),
             tlsMode: "starttls",
             workers: workers,
+            giveUpAfter: giveUpAfter,
             database: database,
             logger: logs.logger(level: .debug),
             tokens: tokenSettings,
@@ -136,10 +138,13 @@ struct OAuthFixture: Sendable {
         return (status, String(decoding: body, as: UTF8.self))
     }
 
-    /// Lines of the captured logs that carry anything the token fixture issued, or the client secret.
-    func leakedSecrets() -> [String] {
-        self.logs.text.split(separator: "\n").map(String.init).filter { line in
-            line.contains(Self.clientSecret) || line.contains(Self.initialRefreshToken)
+    /// Lines of the captured logs, and of `texts` (events, errors, replies), that carry
+    /// anything the token fixture issued, the client secret, or any of `secrets`.
+    func leakedSecrets(_ secrets: [String] = [], in texts: [String] = []) -> [String] {
+        let lines = self.logs.text.split(separator: "\n").map(String.init) + texts
+        let known = [Self.clientSecret, Self.initialRefreshToken] + secrets
+        return lines.filter { line in
+            known.contains { line.contains($0) }
                 || line.range(of: #"\b(at|rt|code)-[A-Za-z0-9_-]{20,}"#, options: .regularExpression) != nil
         }
     }

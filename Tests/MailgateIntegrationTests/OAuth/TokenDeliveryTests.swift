@@ -109,6 +109,16 @@ struct TokenDeliveryTests {
             }
             #expect(try fixture.tokens.tokenRequests() - before == 1)
             #expect(try fixture.mail.smtp.received().count == 50)
+            // Both replicas delivered (so both needed the token), yet one request was made.
+            let workers = try await fixture.admin.database.withClient { postgres in
+                let rows = try await postgres.query(
+                    "SELECT count(DISTINCT worker) FROM message_attempts WHERE outcome = 'delivered'",
+                    logger: Logger(label: "test")
+                )
+                for try await count in rows.decode(Int.self) { return count }
+                return 0
+            }
+            #expect(workers == 2)
         }
     }
 
