@@ -99,15 +99,16 @@ struct QueueBehaviourTests {
     @Test("graceful shutdown lets the send in flight finish and hands the rest of the batch back")
     func gracefulShutdown() async throws {
         try await TestDatabase.withFresh { database in
-            let received = try await MailFixture.run(smtpArguments: ["--delay-ms", "1500"], workers: 1, database: database) { fixture in
-                // Due together (and late enough for a loaded machine), so one claim takes all three.
-                let due = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(2))
+            let received = try await MailFixture.run(smtpArguments: ["--delay-ms", "3000"], workers: 1, database: database) { fixture in
+                // Due together, and late enough that all three are stored first even while the
+                // whole suite loads the machine, so one claim takes all three.
+                let due = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(6))
                 for index in 0..<3 {
                     var request = MailFixture.message(subject: "shutdown \(index)")
                     request.notBefore = due
                     _ = try await fixture.client.sendMail(request)
                 }
-                _ = try await eventually(limit: .seconds(10)) {
+                _ = try await eventually(limit: .seconds(20)) {
                     try await fixture.admin.database.withClient { postgres in
                         let rows = try await postgres.query("SELECT count(*) FROM messages WHERE state = 'sending'", logger: .init(label: "test"))
                         for try await count in rows.decode(Int.self) where count == 3 { return true }
