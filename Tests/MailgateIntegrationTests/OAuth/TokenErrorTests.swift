@@ -93,7 +93,7 @@ struct TokenErrorTests {
             let id = try await fixture.send()
             let waiting = try await eventually(limit: .seconds(10)) {
                 let message = try await fixture.mail.get(id)
-                return message.lastError.contains(testCase.reason) ? message : nil
+                return message.lastError.contains(testCase.reason) && message.state != .sending ? message : nil
             }
             #expect(waiting.state == .queued)
             let server = try await fixture.server()
