@@ -163,6 +163,25 @@ func parseFlow(_ text: String) throws -> Mailgate_V1_OAuthFlow {
     }
 }
 
+/// The names `parseFlow` reads, as the CLI prints them.
+func name(_ flow: Mailgate_V1_OAuthFlow) -> String {
+    switch flow {
+    case .authorizationCode: "authorization_code"
+    case .clientCredentials: "client_credentials"
+    default: "-"
+    }
+}
+
+/// The names `parseProvider` reads.
+func name(_ provider: Mailgate_V1_OAuthProvider) -> String {
+    switch provider {
+    case .microsoft: "microsoft"
+    case .google: "google"
+    case .generic: "generic"
+    default: "-"
+    }
+}
+
 func parseUncertainPolicy(_ text: String) throws -> Mailgate_V1_UncertainPolicy {
     switch text.lowercased() {
     case "retry": return .retry

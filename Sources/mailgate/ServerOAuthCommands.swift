@@ -166,8 +166,8 @@ extension ServerCommand {
                         "access_token_expires_at": formatDate(response.accessTokenExpiresAt.date),
                         "scopes": response.scopes.joined(separator: " "),
                         "refresh_token_rotated": response.refreshTokenRotated ? "yes (the new one is stored)" : "no",
-                        "provider": "\(response.provider)",
-                        "flow": "\(response.flow)",
+                        "provider": name(response.provider),
+                        "flow": name(response.flow),
                     ],
                     format: self.client.format
                 )
