@@ -430,6 +430,10 @@ public nonisolated struct Mailgate_V1_Tenant: Sendable {
   /// Clears the value of `updatedAt`. Subsequent reads from it will return its default value.
   public mutating func clearUpdatedAt() {self._updatedAt = nil}
 
+  /// Days before a client secret expires to warn at; empty = the service's setting
+  /// (default 60, 30, 14, 7, 3, 1; "expired" is always warned).
+  public var expiryWarningDays: [UInt32] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -525,6 +529,11 @@ public nonisolated struct Mailgate_V1_UpdateTenantRequest: Sendable {
   public var alertContacts: [String] = []
 
   public var updateAlertContacts: Bool = false
+
+  /// Replaces the thresholds when update_expiry_warning_days is true (empty = the service's).
+  public var expiryWarningDays: [UInt32] = []
+
+  public var updateExpiryWarningDays: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -860,6 +869,13 @@ public nonisolated struct Mailgate_V1_PutServerRequest: @unchecked Sendable {
     set {_uniqueStorage()._uncertainPolicy = newValue}
   }
 
+  /// Microsoft: read the client secret's end date from the app registration through
+  /// Microsoft Graph (the app needs Application.Read.All); the date is then "provider".
+  public var discoverSecretExpiry: Bool {
+    get {_storage._discoverSecretExpiry}
+    set {_uniqueStorage()._discoverSecretExpiry = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1086,6 +1102,17 @@ public nonisolated struct Mailgate_V1_OutputServer: @unchecked Sendable {
   public var hasTokenRetryAt: Bool {_storage._tokenRetryAt != nil}
   /// Clears the value of `tokenRetryAt`. Subsequent reads from it will return its default value.
   public mutating func clearTokenRetryAt() {_uniqueStorage()._tokenRetryAt = nil}
+
+  public var discoverSecretExpiry: Bool {
+    get {_storage._discoverSecretExpiry}
+    set {_uniqueStorage()._discoverSecretExpiry = newValue}
+  }
+
+  /// Why the expiry could not be read from Graph (e.g. PERMISSION_MISSING); empty when fine.
+  public var secretDiscoveryProblem: String {
+    get {_storage._secretDiscoveryProblem}
+    set {_uniqueStorage()._secretDiscoveryProblem = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1426,7 +1453,7 @@ nonisolated extension Mailgate_V1_Severity: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Mailgate_V1_Tenant: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Tenant"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}slug\0\u{3}display_name\0\u{1}status\0\u{3}alert_contacts\0\u{3}created_at\0\u{3}updated_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}slug\0\u{3}display_name\0\u{1}status\0\u{3}alert_contacts\0\u{3}created_at\0\u{3}updated_at\0\u{3}expiry_warning_days\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1441,6 +1468,7 @@ nonisolated extension Mailgate_V1_Tenant: SwiftProtobuf.Message, SwiftProtobuf._
       case 5: try { try decoder.decodeRepeatedStringField(value: &self.alertContacts) }()
       case 6: try { try decoder.decodeSingularMessageField(value: &self._createdAt) }()
       case 7: try { try decoder.decodeSingularMessageField(value: &self._updatedAt) }()
+      case 8: try { try decoder.decodeRepeatedUInt32Field(value: &self.expiryWarningDays) }()
       default: break
       }
     }
@@ -1472,6 +1500,9 @@ nonisolated extension Mailgate_V1_Tenant: SwiftProtobuf.Message, SwiftProtobuf._
     try { if let v = self._updatedAt {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
     } }()
+    if !self.expiryWarningDays.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.expiryWarningDays, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1483,6 +1514,7 @@ nonisolated extension Mailgate_V1_Tenant: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.alertContacts != rhs.alertContacts {return false}
     if lhs._createdAt != rhs._createdAt {return false}
     if lhs._updatedAt != rhs._updatedAt {return false}
+    if lhs.expiryWarningDays != rhs.expiryWarningDays {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1630,7 +1662,7 @@ nonisolated extension Mailgate_V1_ListTenantsResponse: SwiftProtobuf.Message, Sw
 
 nonisolated extension Mailgate_V1_UpdateTenantRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UpdateTenantRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}tenant\0\u{3}display_name\0\u{1}status\0\u{3}alert_contacts\0\u{3}update_alert_contacts\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}tenant\0\u{3}display_name\0\u{1}status\0\u{3}alert_contacts\0\u{3}update_alert_contacts\0\u{3}expiry_warning_days\0\u{3}update_expiry_warning_days\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1643,6 +1675,8 @@ nonisolated extension Mailgate_V1_UpdateTenantRequest: SwiftProtobuf.Message, Sw
       case 3: try { try decoder.decodeSingularEnumField(value: &self._status) }()
       case 4: try { try decoder.decodeRepeatedStringField(value: &self.alertContacts) }()
       case 5: try { try decoder.decodeSingularBoolField(value: &self.updateAlertContacts) }()
+      case 6: try { try decoder.decodeRepeatedUInt32Field(value: &self.expiryWarningDays) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.updateExpiryWarningDays) }()
       default: break
       }
     }
@@ -1668,6 +1702,12 @@ nonisolated extension Mailgate_V1_UpdateTenantRequest: SwiftProtobuf.Message, Sw
     if self.updateAlertContacts != false {
       try visitor.visitSingularBoolField(value: self.updateAlertContacts, fieldNumber: 5)
     }
+    if !self.expiryWarningDays.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.expiryWarningDays, fieldNumber: 6)
+    }
+    if self.updateExpiryWarningDays != false {
+      try visitor.visitSingularBoolField(value: self.updateExpiryWarningDays, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1677,6 +1717,8 @@ nonisolated extension Mailgate_V1_UpdateTenantRequest: SwiftProtobuf.Message, Sw
     if lhs._status != rhs._status {return false}
     if lhs.alertContacts != rhs.alertContacts {return false}
     if lhs.updateAlertContacts != rhs.updateAlertContacts {return false}
+    if lhs.expiryWarningDays != rhs.expiryWarningDays {return false}
+    if lhs.updateExpiryWarningDays != rhs.updateExpiryWarningDays {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2039,7 +2081,7 @@ nonisolated extension Mailgate_V1_OAuthSettings: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Mailgate_V1_PutServerRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PutServerRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}host\0\u{1}port\0\u{1}security\0\u{3}sender_name\0\u{3}sender_address\0\u{3}auth_type\0\u{1}username\0\u{1}password\0\u{1}oauth\0\u{3}client_secret\0\u{3}refresh_token\0\u{3}client_secret_expires_at\0\u{3}rate_limit_per_minute\0\u{3}is_default\0\u{3}expected_version\0\u{3}allow_plaintext_auth\0\u{1}tenant\0\u{3}max_connections\0\u{3}daily_recipient_limit\0\u{3}uncertain_policy\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}host\0\u{1}port\0\u{1}security\0\u{3}sender_name\0\u{3}sender_address\0\u{3}auth_type\0\u{1}username\0\u{1}password\0\u{1}oauth\0\u{3}client_secret\0\u{3}refresh_token\0\u{3}client_secret_expires_at\0\u{3}rate_limit_per_minute\0\u{3}is_default\0\u{3}expected_version\0\u{3}allow_plaintext_auth\0\u{1}tenant\0\u{3}max_connections\0\u{3}daily_recipient_limit\0\u{3}uncertain_policy\0\u{3}discover_secret_expiry\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -2063,6 +2105,7 @@ nonisolated extension Mailgate_V1_PutServerRequest: SwiftProtobuf.Message, Swift
     var _maxConnections: UInt32 = 0
     var _dailyRecipientLimit: UInt32 = 0
     var _uncertainPolicy: Mailgate_V1_UncertainPolicy = .unspecified
+    var _discoverSecretExpiry: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2094,6 +2137,7 @@ nonisolated extension Mailgate_V1_PutServerRequest: SwiftProtobuf.Message, Swift
       _maxConnections = source._maxConnections
       _dailyRecipientLimit = source._dailyRecipientLimit
       _uncertainPolicy = source._uncertainPolicy
+      _discoverSecretExpiry = source._discoverSecretExpiry
     }
   }
 
@@ -2133,6 +2177,7 @@ nonisolated extension Mailgate_V1_PutServerRequest: SwiftProtobuf.Message, Swift
         case 19: try { try decoder.decodeSingularUInt32Field(value: &_storage._maxConnections) }()
         case 20: try { try decoder.decodeSingularUInt32Field(value: &_storage._dailyRecipientLimit) }()
         case 21: try { try decoder.decodeSingularEnumField(value: &_storage._uncertainPolicy) }()
+        case 22: try { try decoder.decodeSingularBoolField(value: &_storage._discoverSecretExpiry) }()
         default: break
         }
       }
@@ -2208,6 +2253,9 @@ nonisolated extension Mailgate_V1_PutServerRequest: SwiftProtobuf.Message, Swift
       if _storage._uncertainPolicy != .unspecified {
         try visitor.visitSingularEnumField(value: _storage._uncertainPolicy, fieldNumber: 21)
       }
+      if _storage._discoverSecretExpiry != false {
+        try visitor.visitSingularBoolField(value: _storage._discoverSecretExpiry, fieldNumber: 22)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2238,6 +2286,7 @@ nonisolated extension Mailgate_V1_PutServerRequest: SwiftProtobuf.Message, Swift
         if _storage._maxConnections != rhs_storage._maxConnections {return false}
         if _storage._dailyRecipientLimit != rhs_storage._dailyRecipientLimit {return false}
         if _storage._uncertainPolicy != rhs_storage._uncertainPolicy {return false}
+        if _storage._discoverSecretExpiry != rhs_storage._discoverSecretExpiry {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -2298,7 +2347,7 @@ nonisolated extension Mailgate_V1_SecretState: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OutputServer"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}tenant_id\0\u{1}name\0\u{1}host\0\u{1}port\0\u{1}security\0\u{3}sender_name\0\u{3}sender_address\0\u{3}auth_type\0\u{1}username\0\u{1}password\0\u{1}oauth\0\u{3}client_secret\0\u{3}refresh_token\0\u{3}access_token\0\u{3}rate_limit_per_minute\0\u{3}is_default\0\u{1}version\0\u{3}allow_plaintext_auth\0\u{3}created_at\0\u{3}updated_at\0\u{3}last_validation\0\u{3}max_connections\0\u{3}daily_recipient_limit\0\u{3}uncertain_policy\0\u{3}granted_scopes\0\u{3}token_failure_reason\0\u{3}token_failure_detail\0\u{3}token_retry_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}tenant_id\0\u{1}name\0\u{1}host\0\u{1}port\0\u{1}security\0\u{3}sender_name\0\u{3}sender_address\0\u{3}auth_type\0\u{1}username\0\u{1}password\0\u{1}oauth\0\u{3}client_secret\0\u{3}refresh_token\0\u{3}access_token\0\u{3}rate_limit_per_minute\0\u{3}is_default\0\u{1}version\0\u{3}allow_plaintext_auth\0\u{3}created_at\0\u{3}updated_at\0\u{3}last_validation\0\u{3}max_connections\0\u{3}daily_recipient_limit\0\u{3}uncertain_policy\0\u{3}granted_scopes\0\u{3}token_failure_reason\0\u{3}token_failure_detail\0\u{3}token_retry_at\0\u{3}discover_secret_expiry\0\u{3}secret_discovery_problem\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -2330,6 +2379,8 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
     var _tokenFailureReason: String = String()
     var _tokenFailureDetail: String = String()
     var _tokenRetryAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _discoverSecretExpiry: Bool = false
+    var _secretDiscoveryProblem: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2369,6 +2420,8 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
       _tokenFailureReason = source._tokenFailureReason
       _tokenFailureDetail = source._tokenFailureDetail
       _tokenRetryAt = source._tokenRetryAt
+      _discoverSecretExpiry = source._discoverSecretExpiry
+      _secretDiscoveryProblem = source._secretDiscoveryProblem
     }
   }
 
@@ -2416,6 +2469,8 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
         case 27: try { try decoder.decodeSingularStringField(value: &_storage._tokenFailureReason) }()
         case 28: try { try decoder.decodeSingularStringField(value: &_storage._tokenFailureDetail) }()
         case 29: try { try decoder.decodeSingularMessageField(value: &_storage._tokenRetryAt) }()
+        case 30: try { try decoder.decodeSingularBoolField(value: &_storage._discoverSecretExpiry) }()
+        case 31: try { try decoder.decodeSingularStringField(value: &_storage._secretDiscoveryProblem) }()
         default: break
         }
       }
@@ -2515,6 +2570,12 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
       try { if let v = _storage._tokenRetryAt {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 29)
       } }()
+      if _storage._discoverSecretExpiry != false {
+        try visitor.visitSingularBoolField(value: _storage._discoverSecretExpiry, fieldNumber: 30)
+      }
+      if !_storage._secretDiscoveryProblem.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._secretDiscoveryProblem, fieldNumber: 31)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2553,6 +2614,8 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
         if _storage._tokenFailureReason != rhs_storage._tokenFailureReason {return false}
         if _storage._tokenFailureDetail != rhs_storage._tokenFailureDetail {return false}
         if _storage._tokenRetryAt != rhs_storage._tokenRetryAt {return false}
+        if _storage._discoverSecretExpiry != rhs_storage._discoverSecretExpiry {return false}
+        if _storage._secretDiscoveryProblem != rhs_storage._secretDiscoveryProblem {return false}
         return true
       }
       if !storagesAreEqual {return false}

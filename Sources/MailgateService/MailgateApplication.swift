@@ -7,6 +7,7 @@ import MailgateStore
 import NIOCore
 import NIOHTTP1
 import PostgresNIO
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
@@ -30,8 +31,10 @@ public final class MailgateApplication: Sendable {
         public var mailer: MailerSettings
         /// Token requests to OAuth providers.
         public var tokens: TokenSettings
-        /// The ops HTTP port (health, OAuth consent callback); nil = none.
+        /// The ops HTTP port (health, metrics, OAuth consent callback); nil = none.
         public var ops: OpsConfiguration?
+        /// Client-secret expiry warnings.
+        public var expiry: ExpirySettings
 
         public init(
             database: PostgresClient.Configuration,
@@ -44,7 +47,8 @@ public final class MailgateApplication: Sendable {
             heartbeatInterval: Duration = .seconds(15),
             mailer: MailerSettings = MailerSettings(),
             tokens: TokenSettings = TokenSettings(),
-            ops: OpsConfiguration? = nil
+            ops: OpsConfiguration? = nil,
+            expiry: ExpirySettings = ExpirySettings()
         ) {
             self.database = database
             self.rpc = rpc
@@ -57,6 +61,7 @@ public final class MailgateApplication: Sendable {
             self.mailer = mailer
             self.tokens = tokens
             self.ops = ops
+            self.expiry = expiry
         }
     }
 
@@ -70,6 +75,10 @@ public final class MailgateApplication: Sendable {
     public let tokens: TokenService
     /// The ops HTTP port, when configured.
     public let opsServer: OpsHTTPServer?
+    /// Client-secret expiry warnings (tests call `scanOnce(now:)` with their own clock).
+    public let expiryScanner: ExpiryScanner
+    /// What `/metrics` shows.
+    public let metrics: PrometheusCollectorRegistry
     let configuration: Configuration
     let logger: Logger
 
@@ -95,10 +104,11 @@ public final class MailgateApplication: Sendable {
             }
         }
         let servers = ServerRepository(client: self.postgres, vault: self.vault, logger: logger)
+        let http = HTTPTransport(threadCount: configuration.tokens.concurrentRequests)
         self.tokens = TokenService(
             servers: servers,
             vault: self.vault,
-            http: HTTPTransport(threadCount: configuration.tokens.concurrentRequests),
+            http: http,
             concurrentRequests: configuration.tokens.concurrentRequests,
             settings: configuration.tokens,
             logger: logger
@@ -113,6 +123,27 @@ public final class MailgateApplication: Sendable {
             logger: logger
         )
         let events = EventRepository(client: self.postgres, logger: logger)
+        let tenants = TenantRepository(client: self.postgres, logger: logger)
+        let expiry = ExpiryRepository(client: self.postgres, logger: logger)
+        self.metrics = PrometheusCollectorRegistry()
+        self.expiryScanner = ExpiryScanner(
+            expiry: expiry,
+            servers: servers,
+            tenants: tenants,
+            discovery: GraphDiscovery(
+                expiry: expiry,
+                servers: servers,
+                vault: self.vault,
+                http: http,
+                baseURL: configuration.expiry.graphBaseURL,
+                caFile: configuration.tokens.caFile,
+                logger: logger
+            ),
+            gauges: SecretExpiryGauges(registry: self.metrics),
+            settings: configuration.expiry,
+            wakeUp: wakeUp,
+            logger: logger
+        )
         let opsServerBox = OpsServerBox()
         let consent = ConsentService(
             servers: servers,
@@ -133,6 +164,9 @@ public final class MailgateApplication: Sendable {
                 port: ops.port,
                 routes: [
                     "/healthz": { _ in OpsHTTPServer.Response(status: .ok, body: "ok\n") },
+                    "/metrics": { [metrics = self.metrics] _ in
+                        OpsHTTPServer.Response(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.emitToString())
+                    },
                     "/oauth/callback": { request in await consent.callback(request) },
                 ],
                 logger: logger
@@ -151,6 +185,7 @@ public final class MailgateApplication: Sendable {
             servers: servers,
             events: events,
             consent: consent,
+            expiry: expiry,
             health: self.databaseHealth
         ).register(into: &router)
         MailerHandlers(
@@ -224,6 +259,7 @@ public final class MailgateApplication: Sendable {
                 group.addTask { try await app.databaseHealth.run() }
                 group.addTask { try await app.rpcServer.run() }
                 group.addTask { try await app.delivery.run() }
+                group.addTask { await app.expiryScanner.run() }
                 if let ops = app.opsServer { group.addTask { try await ops.run() } }
             }
         }

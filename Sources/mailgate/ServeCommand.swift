@@ -42,6 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Sending and delivery")
     var delivery: DeliveryOptions
 
+    @OptionGroup(title: "Client-secret expiry")
+    var expiry: ExpiryOptions
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [env: MAILGATE_LOG_LEVEL] (default: info)")
     var logLevel: String?
 
@@ -149,7 +152,8 @@ struct ServeCommand: AsyncParsableCommand {
             masterKeys: masterKeys,
             mailer: mailer,
             tokens: TokenSettings(caFile: mailer.caFile),
-            ops: ops
+            ops: ops,
+            expiry: try self.expiry.settings(settings)
         )
     }
 }

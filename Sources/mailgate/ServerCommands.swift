@@ -47,6 +47,8 @@ struct ServerCommand: AsyncParsableCommand {
         @Option(help: "Concurrent SMTP connections across replicas (0 = unlimited).") var maxConnections: UInt32?
         @Option(help: "Recipients per rolling 24 hours across replicas (0 = unlimited).") var dailyRecipientLimit: UInt32?
         @Option(help: "When the server may have accepted a message without confirming it: retry or fail.") var uncertainPolicy: String?
+        @Flag(inversion: .prefixedNo, help: "Microsoft: read the client secret's end date from Graph (needs Application.Read.All).")
+        var discoverSecretExpiry: Bool?
         @Flag(help: "Make this the tenant's default server.") var `default` = false
         @Option(help: "Only update if the server is at this version.") var expectedVersion: UInt64?
         @Option(help: "File with the SMTP password, or - for standard input.") var passwordFile: String?
@@ -78,6 +80,7 @@ struct ServerCommand: AsyncParsableCommand {
             if let username { request.username = username }
             if self.allowPlaintextAuth { request.allowPlaintextAuth = true }
             if let provider { request.oauth.provider = try parseProvider(provider) }
+            if let discoverSecretExpiry { request.discoverSecretExpiry = discoverSecretExpiry }
             if let flow { request.oauth.flow = try parseFlow(flow) }
             if let clientID { request.oauth.clientID = clientID }
             if let directoryID { request.oauth.directoryID = directoryID }

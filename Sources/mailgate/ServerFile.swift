@@ -32,6 +32,7 @@ struct ServerFile: Codable {
     var max_connections: UInt32?
     var daily_recipient_limit: UInt32?
     var uncertain_policy: String?
+    var discover_secret_expiry: Bool?
     var is_default: Bool?
 
     /// Reads a `.json` file with JSON rules, anything else as YAML.
@@ -60,7 +61,7 @@ struct ServerFile: Codable {
     static let fields: Set<String> = [
         "name", "host", "port", "security", "sender_name", "sender_address", "auth_type", "username",
         "allow_plaintext_auth", "oauth", "client_secret_expires_at", "rate_limit_per_minute", "is_default",
-        "max_connections", "daily_recipient_limit", "uncertain_policy",
+        "max_connections", "daily_recipient_limit", "uncertain_policy", "discover_secret_expiry",
     ]
     static let oauthFields: Set<String> = [
         "provider", "flow", "client_id", "directory_id", "authorization_url", "token_url", "scopes",
@@ -114,6 +115,7 @@ struct ServerFile: Codable {
         if let max_connections { request.maxConnections = max_connections }
         if let daily_recipient_limit { request.dailyRecipientLimit = daily_recipient_limit }
         if let uncertain_policy { request.uncertainPolicy = try parseUncertainPolicy(uncertain_policy) }
+        if let discover_secret_expiry { request.discoverSecretExpiry = discover_secret_expiry }
         if let is_default { request.isDefault = is_default }
         if let client_secret_expires_at { request.clientSecretExpiresAt = try parseExpiry(client_secret_expires_at) }
         if let oauth {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MailgateClient
+import MailgateCore
 import MailgateProto
 import SwiftProtobuf
 
@@ -81,6 +82,8 @@ struct TenantCommand: AsyncParsableCommand {
         @Option(name: .customLong("alert-contact"), help: "Replaces the alert contacts; repeat for more.")
         var alertContacts: [String] = []
         @Flag(help: "Remove every alert contact.") var clearAlertContacts = false
+        @Option(help: "Days before a client secret expires to warn at, like 30,7,1; \"default\" for the service's.")
+        var expiryWarningDays: String?
 
         func run() async throws {
             try await runClientCall {
@@ -96,6 +99,13 @@ struct TenantCommand: AsyncParsableCommand {
                 if self.clearAlertContacts || !self.alertContacts.isEmpty {
                     request.updateAlertContacts = true
                     request.alertContacts = self.alertContacts
+                }
+                if let text = self.expiryWarningDays {
+                    request.updateExpiryWarningDays = true
+                    if text != "default" {
+                        guard let days = ExpiryWarnings.parse(text) else { throw CLIError("--expiry-warning-days takes days like 30,7,1, or default.") }
+                        request.expiryWarningDays = days.map { UInt32($0) }
+                    }
                 }
                 let tenant = try await self.client.withClient { try await $0.updateTenant(request) }
                 printTenant(tenant, format: self.client.format)
@@ -117,6 +127,7 @@ func printTenant(_ tenant: Mailgate_V1_Tenant, format: OutputFormat) {
         [
             "id": tenant.id, "slug": tenant.slug, "display_name": tenant.displayName,
             "status": statusName(tenant.status), "alert_contacts": tenant.alertContacts.joined(separator: ","),
+            "expiry_warning_days": tenant.expiryWarningDays.isEmpty ? "default" : tenant.expiryWarningDays.map(String.init).joined(separator: ","),
             "created_at": formatDate(tenant.createdAt.date),
         ],
         format: format

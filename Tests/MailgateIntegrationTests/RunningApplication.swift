@@ -27,6 +27,8 @@ func withRunningApplication<Result: Sendable>(
     mailer: MailerSettings = MailerSettings(workers: 0),
     tokens: TokenSettings = TokenSettings(),
     ops: OpsConfiguration? = nil,
+    // Tests scan with their own clock (`expiryScanner.scanOnce(now:)`).
+    expiry: ExpirySettings = ExpirySettings(interval: nil),
     configureRPC: (inout RPCServerConfiguration) -> Void = { _ in },
     _ body: (MailgateApplication, Int, TestDatabase) async throws -> Result
 ) async throws -> Result {
@@ -49,7 +51,8 @@ func withRunningApplication<Result: Sendable>(
                 heartbeatInterval: heartbeatInterval,
                 mailer: mailer,
                 tokens: tokens,
-                ops: ops
+                ops: ops,
+                expiry: expiry
             ),
             logger: logger
         )

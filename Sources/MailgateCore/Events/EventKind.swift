@@ -23,4 +23,10 @@ public enum EventKind {
     public static let oauthConsentCompleted = "oauth_consent_completed"
     /// A consent failed: provider error, bad or expired state, or no refresh token issued.
     public static let oauthConsentFailed = "oauth_consent_failed"
+    /// A client secret expires within a warning threshold (severity rises as the date nears).
+    public static let clientSecretExpiring = "client_secret_expiring"
+    /// A client secret has expired.
+    public static let clientSecretExpired = "client_secret_expired"
+    /// Reading a secret's end date from Microsoft Graph failed (e.g. no Application.Read.All).
+    public static let clientSecretDiscoveryFailed = "client_secret_discovery_failed"
 }

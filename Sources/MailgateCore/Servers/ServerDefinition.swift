@@ -52,6 +52,8 @@ public struct ServerDefinition: Sendable, Hashable {
     /// Recipients per rolling 24 hours, across replicas; 0 = unlimited.
     public var dailyRecipientLimit: Int
     public var uncertainPolicy: UncertainPolicy
+    /// Read the client secret's end date from Microsoft Graph (needs Application.Read.All).
+    public var discoverSecretExpiry: Bool
     public var isDefault: Bool
 
     public init(
@@ -69,6 +71,7 @@ public struct ServerDefinition: Sendable, Hashable {
         maxConnections: Int = 0,
         dailyRecipientLimit: Int = 0,
         uncertainPolicy: UncertainPolicy = .retry,
+        discoverSecretExpiry: Bool = false,
         isDefault: Bool = false
     ) {
         self.name = name
@@ -85,6 +88,7 @@ public struct ServerDefinition: Sendable, Hashable {
         self.maxConnections = maxConnections
         self.dailyRecipientLimit = dailyRecipientLimit
         self.uncertainPolicy = uncertainPolicy
+        self.discoverSecretExpiry = discoverSecretExpiry
         self.isDefault = isDefault
     }
 }

@@ -160,6 +160,9 @@ public enum ServerRules {
         if oauth.flow == .clientCredentials || provider == .google, !secrets.hasClientSecret {
             fail("client_secret", "is required for this provider and flow")
         }
+        if definition.discoverSecretExpiry, provider != .microsoft {
+            fail("discover_secret_expiry", "reads Microsoft Graph: only for provider microsoft")
+        }
         return violations
     }
 

@@ -48,6 +48,9 @@ extension AdminHandlers {
             var violations: [Violation] = []
             if request.hasDisplayName { violations += TenantRules.displayNameViolations(request.displayName) }
             if request.updateAlertContacts { violations += TenantRules.alertContactViolations(request.alertContacts) }
+            if request.updateExpiryWarningDays, request.expiryWarningDays.contains(where: { $0 == 0 || $0 > 3650 }) {
+                violations.append(Violation("expiry_warning_days", "each must be 1 to 3650 days (expiry itself is always warned)"))
+            }
             var status: TenantStatus?
             if request.hasStatus {
                 switch request.status {
@@ -62,6 +65,9 @@ extension AdminHandlers {
                 displayName: request.hasDisplayName ? request.displayName : nil,
                 status: status,
                 alertContacts: request.updateAlertContacts ? TenantRules.normalizedContacts(request.alertContacts) : nil,
+                expiryWarningDays: request.updateExpiryWarningDays
+                    ? .some(request.expiryWarningDays.isEmpty ? nil : Array(Set(request.expiryWarningDays.map(Int.init))).sorted(by: >))
+                    : .none,
                 actor: principal.keyID
             )
             context.logger.info(

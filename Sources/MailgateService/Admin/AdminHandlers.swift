@@ -19,6 +19,7 @@ public struct AdminHandlers: Sendable {
     let servers: ServerRepository
     let events: EventRepository
     let consent: ConsentService
+    let expiry: ExpiryRepository
     let resolver: TenantResolver
     let health: DatabaseHealth
 
@@ -28,8 +29,10 @@ public struct AdminHandlers: Sendable {
         servers: ServerRepository,
         events: EventRepository,
         consent: ConsentService,
+        expiry: ExpiryRepository,
         health: DatabaseHealth
     ) {
+        self.expiry = expiry
         self.health = health
         self.consent = consent
         self.tenants = tenants
@@ -45,6 +48,7 @@ public struct AdminHandlers: Sendable {
         self.registerServerMethods(into: &router)
         self.registerEventMethods(into: &router)
         self.registerAuthorizationMethods(into: &router)
+        self.registerExpiryMethods(into: &router)
     }
 }
 

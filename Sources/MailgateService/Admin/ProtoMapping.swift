@@ -19,6 +19,7 @@ extension Mailgate_V1_Tenant {
         self.displayName = record.displayName
         self.status = record.status == .active ? .active : .disabled
         self.alertContacts = record.alertContacts
+        self.expiryWarningDays = (record.expiryWarningDays ?? []).map { UInt32(clamping: $0) }
         self.createdAt = Google_Protobuf_Timestamp(date: record.createdAt)
         self.updatedAt = Google_Protobuf_Timestamp(date: record.updatedAt)
     }
@@ -90,6 +91,8 @@ extension Mailgate_V1_OutputServer {
         self.maxConnections = UInt32(clamping: definition.maxConnections)
         self.dailyRecipientLimit = UInt32(clamping: definition.dailyRecipientLimit)
         self.uncertainPolicy = definition.uncertainPolicy == .fail ? .fail : .retry
+        self.discoverSecretExpiry = definition.discoverSecretExpiry
+        self.secretDiscoveryProblem = record.secretDiscoveryProblem
         self.isDefault = definition.isDefault
         self.version = UInt64(record.version)
         self.lastValidation = record.lastValidation
@@ -251,6 +254,7 @@ extension Mailgate_V1_PutServerRequest {
             maxConnections: Int(self.maxConnections),
             dailyRecipientLimit: Int(self.dailyRecipientLimit),
             uncertainPolicy: self.uncertainPolicy == .fail ? .fail : .retry,
+            discoverSecretExpiry: self.discoverSecretExpiry,
             isDefault: self.isDefault
         )
         let changes = SecretChanges(

@@ -8,6 +8,8 @@ public struct TenantRecord: Sendable, Hashable {
     public var displayName: String
     public var status: TenantStatus
     public var alertContacts: [String]
+    /// Days before a client secret expires to warn at; nil = the service's setting.
+    public var expiryWarningDays: [Int]?
     public var createdAt: Date
     public var updatedAt: Date
 }
@@ -66,6 +68,8 @@ public struct ServerRecord: Sendable, Hashable {
     public var updatedAt: Date
     /// The cached access token's scopes and the outcome of the last token request.
     public var tokenState: TokenState
+    /// Why the secret's expiry could not be read from Graph, if it could not.
+    public var secretDiscoveryProblem: String
     /// Sealed envelopes by column; never shown.
     var sealed: [SecretColumn: String]
 

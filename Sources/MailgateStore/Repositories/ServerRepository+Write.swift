@@ -115,7 +115,7 @@ extension ServerRepository {
                 token_url, scopes, password_sealed, password_set_at, client_secret_sealed, client_secret_set_at,
                 client_secret_expires_at, client_secret_expiry_source, refresh_token_sealed, refresh_token_set_at,
                 access_token_sealed, access_token_set_at, access_token_expires_at, rate_limit_per_minute,
-                max_connections, daily_recipient_limit, uncertain_policy, is_default
+                max_connections, daily_recipient_limit, uncertain_policy, is_default, discover_secret_expiry
             ) VALUES (
                 \(id), \(tenantID), \(definition.name), \(definition.host), \(definition.port),
                 \(definition.security?.rawValue ?? "starttls"), \(definition.senderName), \(definition.senderAddress),
@@ -127,7 +127,8 @@ extension ServerRepository {
                 \(refreshToken?.sealed), \(refreshToken?.setAt),
                 \(accessToken?.sealed), \(accessToken?.setAt), \(write.accessTokenExpiresAt),
                 \(definition.rateLimitPerMinute), \(definition.maxConnections), \(definition.dailyRecipientLimit),
-                \(definition.uncertainPolicy.rawValue), \(definition.isDefault)
+                \(definition.uncertainPolicy.rawValue), \(definition.isDefault),
+                \(definition.discoverSecretExpiry && definition.authType == .oauth2)
             )
             ON CONFLICT (id) DO UPDATE SET
                 host = EXCLUDED.host, port = EXCLUDED.port, security = EXCLUDED.security,
@@ -146,6 +147,9 @@ extension ServerRepository {
                 rate_limit_per_minute = EXCLUDED.rate_limit_per_minute, max_connections = EXCLUDED.max_connections,
                 daily_recipient_limit = EXCLUDED.daily_recipient_limit, uncertain_policy = EXCLUDED.uncertain_policy,
                 is_default = EXCLUDED.is_default,
+                discover_secret_expiry = EXCLUDED.discover_secret_expiry,
+                secret_discovery_problem = CASE WHEN \(write.changedSecrets.contains("client_secret")) THEN '' ELSE output_servers.secret_discovery_problem END,
+                secret_discovery_checked_at = CASE WHEN \(write.changedSecrets.contains("client_secret")) THEN NULL ELSE output_servers.secret_discovery_checked_at END,
                 access_token_scopes = CASE WHEN \(write.resetsTokenState) THEN '{}' ELSE output_servers.access_token_scopes END,
                 token_failure_reason = CASE WHEN \(write.resetsTokenState) THEN '' ELSE output_servers.token_failure_reason END,
                 token_failure_detail = CASE WHEN \(write.resetsTokenState) THEN '' ELSE output_servers.token_failure_detail END,
@@ -194,6 +198,7 @@ extension ServerRepository {
         check("max_connections", \.maxConnections)
         check("daily_recipient_limit", \.dailyRecipientLimit)
         check("uncertain_policy", \.uncertainPolicy)
+        check("discover_secret_expiry", \.discoverSecretExpiry)
         check("is_default", \.isDefault)
         return changed
     }

@@ -11,7 +11,8 @@ enum ServerRow {
         client_secret_expires_at, client_secret_expiry_source, refresh_token_sealed, refresh_token_set_at,
         access_token_sealed, access_token_set_at, access_token_expires_at, rate_limit_per_minute,
         max_connections, daily_recipient_limit, uncertain_policy, is_default, version, last_validation, last_validated_at, created_at, updated_at,
-        access_token_scopes, token_failure_reason, token_failure_detail, token_failures, token_failed_at, token_retry_at
+        access_token_scopes, token_failure_reason, token_failure_detail, token_failures, token_failed_at, token_retry_at,
+        discover_secret_expiry, secret_discovery_problem
         """
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [ServerRecord] {
@@ -54,6 +55,7 @@ enum ServerRow {
             maxConnections: try row["max_connections"].decode(Int.self),
             dailyRecipientLimit: try row["daily_recipient_limit"].decode(Int.self),
             uncertainPolicy: UncertainPolicy(rawValue: try text("uncertain_policy")) ?? .retry,
+            discoverSecretExpiry: try row["discover_secret_expiry"].decode(Bool.self),
             isDefault: try row["is_default"].decode(Bool.self)
         )
         var sealed: [SecretColumn: String] = [:]
@@ -89,6 +91,7 @@ enum ServerRow {
                 failedAt: try date("token_failed_at"),
                 retryAt: try date("token_retry_at")
             ),
+            secretDiscoveryProblem: try text("secret_discovery_problem"),
             sealed: sealed
         )
     }

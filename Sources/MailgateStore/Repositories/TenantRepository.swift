@@ -14,7 +14,7 @@ public struct TenantRepository: Sendable {
         self.logger = logger
     }
 
-    static let columns = "id, slug, display_name, status, alert_contacts, created_at, updated_at"
+    static let columns = "id, slug, display_name, status, alert_contacts, created_at, updated_at, expiry_warning_days"
 
     /// Creates a tenant and its audit event; `alreadyExists` when the slug is taken.
     public func create(slug: String, displayName: String, alertContacts: [String], actor: String) async throws -> TenantRecord {
@@ -78,6 +78,7 @@ public struct TenantRepository: Sendable {
         displayName: String?,
         status: TenantStatus?,
         alertContacts: [String]?,
+        expiryWarningDays: [Int]?? = nil,
         actor: String
     ) async throws -> TenantRecord {
         try await self.client.transaction(logger: self.logger) { connection in
@@ -94,6 +95,7 @@ public struct TenantRepository: Sendable {
                     display_name = \(displayName ?? current.displayName),
                     status = \((status ?? current.status).rawValue),
                     alert_contacts = \(alertContacts ?? current.alertContacts),
+                    expiry_warning_days = \(expiryWarningDays ?? current.expiryWarningDays),
                     updated_at = now()
                 WHERE id = \(id)
                 RETURNING \(unescaped: Self.columns)
@@ -105,6 +107,7 @@ public struct TenantRepository: Sendable {
             if updated.displayName != current.displayName { changed.append("display_name") }
             if updated.alertContacts != current.alertContacts { changed.append("alert_contacts") }
             if updated.status != current.status { changed.append("status") }
+            if updated.expiryWarningDays != current.expiryWarningDays { changed.append("expiry_warning_days") }
             let (kind, severity, message): (String, EventSeverity, String) =
                 switch (current.status, updated.status) {
                 case (.active, .disabled):
@@ -132,8 +135,8 @@ public struct TenantRepository: Sendable {
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [TenantRecord] {
         var tenants: [TenantRecord] = []
-        for try await (id, slug, displayName, status, contacts, createdAt, updatedAt) in rows.decode(
-            (UUID, String, String, String, [String], Date, Date).self
+        for try await (id, slug, displayName, status, contacts, createdAt, updatedAt, warningDays) in rows.decode(
+            (UUID, String, String, String, [String], Date, Date, [Int]?).self
         ) {
             tenants.append(
                 TenantRecord(
@@ -142,6 +145,7 @@ public struct TenantRepository: Sendable {
                     displayName: displayName,
                     status: TenantStatus(rawValue: status) ?? .disabled,
                     alertContacts: contacts,
+                    expiryWarningDays: warningDays,
                     createdAt: createdAt,
                     updatedAt: updatedAt
                 )

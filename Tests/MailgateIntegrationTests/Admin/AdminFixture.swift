@@ -25,6 +25,7 @@ struct AdminFixture: Sendable {
         mailer: MailerSettings = MailerSettings(workers: 0),
         tokens: TokenSettings = TokenSettings(),
         ops: OpsConfiguration? = nil,
+        expiry: ExpirySettings = ExpirySettings(interval: nil),
         database: TestDatabase? = nil,
         _ body: (AdminFixture) async throws -> Result
     ) async throws -> Result {
@@ -35,7 +36,8 @@ struct AdminFixture: Sendable {
             logger: logger,
             mailer: mailer,
             tokens: tokens,
-            ops: ops
+            ops: ops,
+            expiry: expiry
         ) { application, port, database in
             let fixture = AdminFixture(
                 application: application,

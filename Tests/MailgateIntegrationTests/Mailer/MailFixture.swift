@@ -43,6 +43,7 @@ struct MailFixture: Sendable {
         logger: Logger? = nil,
         tokens: TokenSettings = TokenSettings(),
         ops: OpsConfiguration? = nil,
+        expiry: ExpirySettings = ExpirySettings(interval: nil),
         server customize: (inout Mailgate_V1_PutServerRequest) -> Void = { _ in },
         _ body: (MailFixture) async throws -> Result
     ) async throws -> Result {
@@ -69,6 +70,7 @@ struct MailFixture: Sendable {
             mailer: Self.settings(caFile: caFile, workers: workers, giveUpAfter: giveUpAfter),
             tokens: tokens,
             ops: ops,
+            expiry: expiry,
             database: database
         ) { admin in
             let tenant = try await admin.createTenant("acme")
