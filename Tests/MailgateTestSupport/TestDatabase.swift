@@ -24,11 +24,7 @@ public struct TestDatabase: Sendable {
             try await client.query("CREATE DATABASE \(unescaped: name)", logger: Self.logger)
         }
         let url = adminURL.replacingDatabase(with: name)
-        var configuration = try DatabaseConfiguration.parse(url)
-        // Dozens of tests run at once, each with its own server: smaller pools keep them all
-        // under the test PostgreSQL's max_connections.
-        configuration.options.maximumConnections = 10
-        let database = TestDatabase(name: name, url: url, configuration: configuration)
+        let database = TestDatabase(name: name, url: url, configuration: try DatabaseConfiguration.parse(url))
         do {
             let result = try await body(database)
             try await Self.drop(name, adminURL: adminURL)

@@ -24,6 +24,9 @@ parser.add_argument("--delay-ms", type=int, default=0, help="wait this long befo
 parser.add_argument("--no-rotate", action="store_true", help="keep refresh tokens on refresh (Google's behaviour)")
 parser.add_argument("--no-refresh-token-on-code", action="store_true", help="redeem codes without issuing a refresh token")
 parser.add_argument("--deny-consent", action="store_true", help="the user declines consent at /authorize")
+parser.add_argument("--password-credential", action="append", default=[],
+                    help="HINT=ENDDATETIME: a client secret of the app as Graph lists it (passwordCredentials)")
+parser.add_argument("--graph-permission", action="store_true", help="the app has Application.Read.All (else Graph answers 403)")
 args = parser.parse_args()
 
 lock = threading.Lock()
@@ -65,6 +68,26 @@ def issue(scope, refresh=True, client_id=None):
     return 200, body
 
 
+graph_tokens = set()
+
+
+def graph_application(app_id, bearer):
+    """GET /v1.0/applications(appId='...')?$select=passwordCredentials, as Microsoft Graph answers it."""
+    if bearer not in graph_tokens:
+        return 401, {"error": {"code": "InvalidAuthenticationToken", "message": "Access token validation failure."}}
+    if not args.graph_permission:
+        return 403, {"error": {"code": "Authorization_RequestDenied", "message": "Insufficient privileges to complete the operation."}}
+    if app_id not in clients:
+        return 404, {"error": {"code": "Request_ResourceNotFound", "message": f"Resource '{app_id}' does not exist."}}
+    credentials = []
+    for entry in args.password_credential:
+        hint, end = entry.split("=", 1)
+        credentials.append({"customKeyIdentifier": None, "displayName": "mailgate", "endDateTime": end, "hint": hint,
+                            "keyId": str(uuid.uuid4()), "secretText": None, "startDateTime": "2025-01-01T00:00:00Z"})
+    return 200, {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#applications(passwordCredentials)/$entity",
+                 "passwordCredentials": credentials}
+
+
 def token(provider, directory, form):
     google = provider == "google"
     grant = form.get("grant_type", "")
@@ -100,7 +123,11 @@ def token(provider, directory, form):
             return google_error(400, "unsupported_grant_type", "Invalid grant_type: client_credentials")
         if not scope.endswith("/.default"):
             return microsoft_error(400, "invalid_scope", 1002012, f"The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.")
-        return issue(scope, refresh=False)
+        status, body = issue(scope, refresh=False)
+        if scope == "https://graph.microsoft.com/.default":
+            graph_tokens.add(body["access_token"])
+            stats["graph_tokens"] = stats.get("graph_tokens", 0) + 1
+        return status, body
     if grant == "refresh_token":
         rt = form.get("refresh_token", "")
         if rt not in refresh_tokens:
@@ -154,6 +181,11 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             if url.path == "/stats":
                 return self.reply(200, stats)
+            if url.path.startswith("/v1.0/applications(appId="):
+                app_id = url.path[len("/v1.0/applications(appId="):].strip("')")
+                from urllib.parse import unquote
+                status, body = graph_application(unquote(app_id), self.headers.get("Authorization", "")[len("Bearer "):])
+                return self.reply(status, body)
             if url.path == "/introspect":
                 expiry = access_tokens.get(query.get("token", ""))
                 return self.reply(200 if expiry and expiry > time.time() else 401, {"active": bool(expiry and expiry > time.time())})

@@ -15,6 +15,11 @@ public struct ExpiryWarnings: Sendable, Hashable {
         public var send: Int?
         /// Thresholds that passed unnoticed (the service was down): recorded, never sent.
         public var skip: [Int]
+
+        public init(send: Int?, skip: [Int]) {
+            self.send = send
+            self.skip = skip
+        }
     }
 
     /// Thresholds in days, most distant first; "expired" is always included.

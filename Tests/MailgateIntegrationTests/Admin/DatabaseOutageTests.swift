@@ -32,7 +32,8 @@ struct DatabaseOutageTests {
             let start = ContinuousClock.now
             let again = await expectRPCErrorQuietly { _ = try await client.getServer(get) }
             #expect(again?.code == .unavailable)
-            #expect(ContinuousClock.now - start < .milliseconds(500), "refused at once, not after a wait")
+            // Well under the call's 3 s deadline (what waiting on the pool would take), with room for a loaded machine.
+            #expect(ContinuousClock.now - start < .seconds(2), "refused at once, not after a wait")
             #expect(error.code == .unavailable)
             #expect(error.reason == "DATABASE_UNAVAILABLE")
             #expect(error.retryAfterMilliseconds > 0)

@@ -59,6 +59,8 @@ struct OAuthFixture: Sendable {
             logger: logs.logger(level: .debug),
             tokens: tokenSettings,
             ops: OpsConfiguration(port: 0),
+            // Graph is the token fixture too; tests scan with their own clock.
+            expiry: ExpirySettings(interval: nil, graphBaseURL: tokens.baseURL),
             server: { request in
                 request.name = "m365"
                 request.senderAddress = sender
@@ -98,6 +100,27 @@ struct OAuthFixture: Sendable {
         var request = Mailgate_V1_GetServerRequest()
         request.server = "m365"
         return try await self.client.getServer(request)
+    }
+
+    /// Puts `m365` again as it is, changed by `change` (a new secret, an expiry date, …).
+    @discardableResult
+    func reput(_ change: (inout Mailgate_V1_PutServerRequest) -> Void) async throws -> Mailgate_V1_OutputServer {
+        let current = try await self.server()
+        var put = Mailgate_V1_PutServerRequest()
+        put.name = "m365"
+        put.tenant = "acme"
+        put.host = current.host
+        put.port = current.port
+        put.security = current.security
+        put.senderAddress = current.senderAddress
+        put.authType = current.authType
+        put.username = current.username
+        put.oauth = current.oauth
+        put.rateLimitPerMinute = current.rateLimitPerMinute
+        put.maxConnections = current.maxConnections
+        put.discoverSecretExpiry = current.discoverSecretExpiry
+        change(&put)
+        return try await self.admin.operatorClient.putServer(put)
     }
 
     /// The tenant's events of `kind`, newest first.

@@ -175,20 +175,7 @@ struct TokenErrorTests {
     func newCredentialsRetryAtOnce() async throws {
         try await OAuthFixture.run(server: { request, _ in request.clientSecret.value = "not-the-secret-at-all" }) { fixture in
             _ = await #expect(throws: RPCError.self) { try await fixture.refreshToken() }
-            var put = Mailgate_V1_PutServerRequest()
-            put.name = "m365"
-            put.tenant = "acme"
-            let current = try await fixture.server()
-            put.host = current.host
-            put.port = current.port
-            put.security = current.security
-            put.senderAddress = current.senderAddress
-            put.authType = .oauth2
-            put.oauth = current.oauth
-            put.rateLimitPerMinute = current.rateLimitPerMinute
-            put.maxConnections = current.maxConnections
-            put.clientSecret.value = OAuthFixture.clientSecret
-            _ = try await fixture.admin.operatorClient.putServer(put)
+            try await fixture.reput { $0.clientSecret.value = OAuthFixture.clientSecret }
             #expect(try await fixture.server().tokenFailureReason == "")
             let id = try await fixture.send()
             _ = try await fixture.mail.waitFor(id, state: .sent)
