@@ -50,7 +50,8 @@ struct ExpiryCommand: AsyncParsableCommand {
                         "tenant": secret.tenantSlug, "tenant_id": secret.tenantID, "server": secret.serverName,
                         "server_id": secret.serverID, "provider": name(secret.provider), "client_id": secret.clientID,
                         "expires_at": secret.expiresAt.date.formatted(.iso8601), "source": Self.sourceName(secret.source),
-                        "days_left": secret.daysLeft, "expired": secret.expiresAt.date <= now, "last_warning": secret.lastWarning,
+                        "days_left": secret.daysLeft, "expired": secret.expiresAt.date <= now,
+                        "last_warning": secret.lastWarning.isEmpty ? NSNull() : secret.lastWarning as Any,
                     ]
                 }
                 let document: [String: Any] = [
@@ -84,7 +85,10 @@ struct ExpiryCommand: AsyncParsableCommand {
         /// "30d", "12h", "90m", "45s" or plain seconds.
         static func seconds(_ text: String) -> UInt64? {
             let units: [Character: UInt64] = ["d": 86400, "h": 3600, "m": 60, "s": 1]
-            if let last = text.last, let unit = units[last], let value = UInt64(text.dropLast()) { return value * unit }
+            if let last = text.last, let unit = units[last], let value = UInt64(text.dropLast()) {
+                let (seconds, overflow) = value.multipliedReportingOverflow(by: unit)
+                return overflow ? nil : seconds
+            }
             return UInt64(text)
         }
 

@@ -124,7 +124,8 @@ def token(provider, directory, form):
         if not scope.endswith("/.default"):
             return microsoft_error(400, "invalid_scope", 1002012, f"The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.")
         status, body = issue(scope, refresh=False)
-        if scope == "https://graph.microsoft.com/.default":
+        # Graph's app-only scope; tests point Mailgate's Graph URL at this server, whose own base is the resource.
+        if scope in ("https://graph.microsoft.com/.default", f"http://127.0.0.1:{server.server_address[1]}/.default"):
             graph_tokens.add(body["access_token"])
             stats["graph_tokens"] = stats.get("graph_tokens", 0) + 1
         return status, body

@@ -17,6 +17,8 @@ public struct ExpiryScanner: Sendable {
             public var serverID: UUID
             public var threshold: Int
             public var mailed: Bool
+            /// For the log line, written once the scan has committed.
+            var secret: ExpiringSecret
         }
     }
 
@@ -54,6 +56,7 @@ public struct ExpiryScanner: Sendable {
         let report = try await self.expiry.withScanLock { scan in
             try await self.warn(scan, now: now)
         }
+        for warning in report?.warnings ?? [] { self.log(warning.secret, threshold: warning.threshold, now: now, mailed: warning.mailed) }
         if report?.warnings.contains(where: \.mailed) == true { self.wakeUp.messageQueued() }
         let all = try await self.expiry.list(before: .distantFuture, tenantID: nil)
         self.gauges.update(all, now: now)
@@ -71,8 +74,7 @@ public struct ExpiryScanner: Sendable {
             let mail = try await self.mail(for: secret, threshold: threshold, now: now)
             if let mail { try await scan.enqueue(mail) }
             try await scan.append(self.event(secret, threshold: threshold, now: now, mailed: mail != nil, skipped: due.skip))
-            self.log(secret, threshold: threshold, now: now, mailed: mail != nil)
-            report.warnings.append(.init(serverID: secret.serverID, threshold: threshold, mailed: mail != nil))
+            report.warnings.append(.init(serverID: secret.serverID, threshold: threshold, mailed: mail != nil, secret: secret))
         }
         return report
     }
@@ -92,7 +94,8 @@ public struct ExpiryScanner: Sendable {
             kind: expired ? EventKind.clientSecretExpired : EventKind.clientSecretExpiring,
             severity: ExpiryWarnings.severity(threshold: threshold),
             serverID: secret.serverID,
-            message: mail.subject.replacingOccurrences(of: "[Mailgate] ", with: "") + ". Store a new secret with `mailgate server put \(secret.serverName) --client-secret-file FILE`.",
+            message: mail.subject.replacingOccurrences(of: "[Mailgate] ", with: "")
+                + ". Store a new secret with `mailgate server put \(secret.serverName) --tenant \(secret.tenantSlug) --client-secret-file FILE`.",
             details: details
         )
     }
@@ -159,8 +162,11 @@ public struct ExpiryScanner: Sendable {
             return server
         }
         guard let system = self.settings.systemServer, let slash = system.firstIndex(of: "/") else { return nil }
-        guard let tenant = try await self.tenants.find(idOrSlug: String(system[..<slash])) else { return nil }
-        return try await self.servers.find(tenantID: tenant.id, idOrName: String(system[system.index(after: slash)...]))
+        guard let tenant = try await self.tenants.find(idOrSlug: String(system[..<slash])),
+            let server = try await self.servers.find(tenantID: tenant.id, idOrName: String(system[system.index(after: slash)...])),
+            server.id != secret.serverID || Self.canSend(server, warningFor: secret, now: now)
+        else { return nil }
+        return server
     }
 
     /// A server that works: no standing token problem, and not one whose own secret has expired.

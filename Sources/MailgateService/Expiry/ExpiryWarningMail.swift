@@ -14,7 +14,8 @@ struct ExpiryWarningMail {
             return "[Mailgate] OAuth client secret EXPIRED for server \(self.secret.serverName) (tenant \(self.secret.tenantSlug))"
         }
         let days = ExpiryWarnings.daysLeft(expiresAt: self.secret.expiresAt, now: self.now)
-        return "[Mailgate] OAuth client secret for server \(self.secret.serverName) expires in \(days) day\(days == 1 ? "" : "s") (\(date))"
+        let when = days < 1 ? "in less than a day" : "in \(days) day\(days == 1 ? "" : "s")"
+        return "[Mailgate] OAuth client secret for server \(self.secret.serverName) expires \(when) (\(date))"
     }
 
     var text: String {

@@ -17,17 +17,26 @@ struct GraphDiscovery: Sendable {
     let caFile: String?
     let logger: Logger
 
-    static let graphScope = "https://graph.microsoft.com/.default"
-
     /// Checks every server due for it (claimed, so each is checked by one replica).
     func discoverDue(now: Date) async {
+        let claimed: [(tenantID: UUID, serverID: UUID)]
         do {
-            for (tenantID, serverID) in try await self.expiry.claimDiscovery(now: now) {
+            claimed = try await self.expiry.claimDiscovery(now: now)
+        } catch {
+            self.logger.warning("claiming servers for Graph discovery failed", metadata: ["error": "\(String(reflecting: error))"])
+            return
+        }
+        // One server's trouble never keeps the others from being checked.
+        for (tenantID, serverID) in claimed {
+            do {
                 guard let server = try await self.servers.find(tenantID: tenantID, idOrName: serverID.uuidString) else { continue }
                 try await self.discover(server)
+            } catch {
+                self.logger.warning(
+                    "reading secret expiry from Graph failed",
+                    metadata: ["server_id": "\(serverID)", "error": "\(String(reflecting: error))"]
+                )
             }
-        } catch {
-            self.logger.warning("reading secret expiry from Graph failed", metadata: ["error": "\(String(reflecting: error))"])
         }
     }
 
@@ -35,7 +44,8 @@ struct GraphDiscovery: Sendable {
         guard var oauth = server.definition.oauth, let setAt = server.clientSecret.setAt,
             let secret = try server.openSecret(.clientSecret, with: self.vault)
         else { return }
-        oauth.scopes = [Self.graphScope]
+        // The app-only scope of the Graph instance asked (https://graph.microsoft.com/.default by default).
+        oauth.scopes = [self.baseURL + "/.default"]
         let tokenRequest = HTTPRequest.form(
             url: oauth.tokenURL,
             fields: TokenGrant.clientCredentials.formFields(oauth: oauth, clientSecret: secret),
@@ -52,6 +62,7 @@ struct GraphDiscovery: Sendable {
                 token = issued.accessToken
             case .failure(let error):
                 let failure = TokenFailure.classify(error)
+                guard !failure.reason.isTransient else { return }
                 try await self.problem(server, "TOKEN_\(failure.reason.rawValue)", "no Graph token: \(failure.detail)")
                 return
             }
@@ -61,7 +72,9 @@ struct GraphDiscovery: Sendable {
         switch await self.http.perform(request) {
         case .failure(let transport):
             self.logger.info("Graph request failed; trying again later", metadata: ["server": "\(server.definition.name)", "error": "\(transport.detail)"])
-        case .success(let response) where response.status == 403 || response.status == 401:
+        case .success(let response) where response.status == 401:
+            self.logger.info("Graph refused its token; trying again later", metadata: ["server": "\(server.definition.name)"])
+        case .success(let response) where response.status == 403:
             try await self.problem(
                 server,
                 "PERMISSION_MISSING",

@@ -98,13 +98,29 @@ public struct ExpiryRepository: Sendable {
 
     /// Stores the date Graph gave for the server's current secret.
     public func storeDiscoveredExpiry(serverID: UUID, secretSetAt: Date, expiresAt: Date) async throws {
-        try await self.client.query(
+        try await self.client.transaction(logger: self.logger) { connection in
+            try await connection.query(
+                """
+                UPDATE output_servers SET client_secret_expires_at = \(expiresAt), client_secret_expiry_source = 'provider',
+                    secret_discovery_problem = ''
+                WHERE id = \(serverID) AND client_secret_set_at = \(secretSetAt)
+                """,
+                logger: self.logger
+            )
+            try await Self.forgetUncrossedWarnings(serverID: serverID, on: connection, logger: self.logger)
+        }
+    }
+
+    /// After the date of a secret moves, the thresholds the new date has not reached yet
+    /// are due again (a date corrected from 5 to 180 days away warns at 60, 30, … anew).
+    static func forgetUncrossedWarnings(serverID: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
             """
-            UPDATE output_servers SET client_secret_expires_at = \(expiresAt), client_secret_expiry_source = 'provider',
-                secret_discovery_problem = ''
-            WHERE id = \(serverID) AND client_secret_set_at = \(secretSetAt)
+            DELETE FROM secret_expiry_warnings w USING output_servers s
+            WHERE w.server_id = s.id AND s.id = \(serverID) AND w.secret_set_at = s.client_secret_set_at
+              AND s.client_secret_expires_at - make_interval(days => w.threshold_days) > now()
             """,
-            logger: self.logger
+            logger: logger
         )
     }
 

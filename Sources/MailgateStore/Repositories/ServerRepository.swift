@@ -91,6 +91,9 @@ public struct ServerRepository: Sendable {
                 )
             }
             let server = try await self.upsert(id: id, tenantID: tenantID, definition: definition, write: write, existing: existing, on: connection)
+            if let existing, existing.clientSecret.expiresAt != server.clientSecret.expiresAt {
+                try await ExpiryRepository.forgetUncrossedWarnings(serverID: server.id, on: connection, logger: self.logger)
+            }
             try await EventRepository.append(
                 Self.auditEvent(server: server, existing: existing, changedSecrets: write.changedSecrets, actor: actor),
                 on: connection,

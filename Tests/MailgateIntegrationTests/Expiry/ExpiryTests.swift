@@ -19,10 +19,11 @@ struct ExpiryTests {
     static func run(
         expiresAt: Date,
         tokenArguments: [String] = [],
+        systemServer: String? = nil,
         server customize: @escaping @Sendable (inout Mailgate_V1_PutServerRequest) -> Void = { _ in },
         _ body: (OAuthFixture) async throws -> Void
     ) async throws {
-        try await OAuthFixture.run(tokenArguments: tokenArguments, server: { request, _ in
+        try await OAuthFixture.run(tokenArguments: tokenArguments, expirySystemServer: systemServer, server: { request, _ in
             request.clientSecretExpiresAt = Google_Protobuf_Timestamp(date: expiresAt)
             customize(&request)
         }) { fixture in
@@ -72,7 +73,8 @@ struct ExpiryTests {
                 return received.count >= 6 ? received : nil
             }
             #expect(mails.count == 6)
-            let text = String(decoding: try #require(mails.first).bytes, as: UTF8.self)
+            let texts = mails.map { String(decoding: $0.bytes, as: UTF8.self) }
+            let text = try #require(texts.first { $0.contains("expires in 59 days") }, "the 60-day warning")
             #expect(text.contains("Subject: [Mailgate] OAuth client secret for server m365 expires in 59 days"))
             #expect(text.contains("To: it-ops@acme.example"))
             #expect(text.contains(OAuthFixture.clientID))
@@ -101,13 +103,47 @@ struct ExpiryTests {
             #expect(listed.source == .operator)
             #expect(listed.lastWarning.hasPrefix("7 days"))
 
+            // The operator corrects the date to 180 days away: the thresholds not reached yet warn again.
+            try await fixture.reput { $0.clientSecretExpiresAt = Google_Protobuf_Timestamp(date: expiresAt.addingTimeInterval(80 * Self.day)) }
+            let corrected = try await scanner.scanOnce(now: expiresAt.addingTimeInterval(21 * Self.day))
+            #expect(corrected?.warnings.map(\.threshold) == [60], "the corrected date is 59 days away then")
+
             // A new secret (same date): its warnings start again.
             try await fixture.reput {
                 $0.clientSecret.value = OAuthFixture.clientSecret
                 $0.clientSecretExpiresAt = Google_Protobuf_Timestamp(date: expiresAt)
             }
             #expect(try await scanner.scanOnce(now: late)?.warnings.map(\.threshold) == [7])
-            #expect(try await fixture.events(kind: "client_secret_expiring").count == 2)
+            #expect(try await fixture.events(kind: "client_secret_expiring").count == 3)
+        }
+    }
+
+    @Test("the expired warning goes out through the operator's system server when the tenant's own server is the one that expired")
+    func systemServerFallback() async throws {
+        let expiresAt = Date().addingTimeInterval(100 * Self.day)
+        try await Self.run(expiresAt: expiresAt, systemServer: "ops/alerts") { fixture in
+            try await fixture.admin.createTenant("ops")
+            var alerts = Mailgate_V1_PutServerRequest()
+            alerts.tenant = "ops"
+            alerts.name = "alerts"
+            alerts.host = "127.0.0.1"
+            alerts.port = UInt32(fixture.mail.smtp.port)
+            alerts.security = .starttls
+            alerts.senderName = "Mailgate alerts"
+            alerts.senderAddress = "alerts@ops.example"
+            alerts.authType = .basic
+            alerts.username = OAuthFixture.sender
+            alerts.password.value = "unused"
+            _ = try await fixture.admin.operatorClient.putServer(alerts)
+
+            let report = try await fixture.admin.application.expiryScanner.scanOnce(now: expiresAt.addingTimeInterval(3600))
+            #expect(report?.warnings.map(\.threshold) == [0])
+            #expect(report?.warnings.first?.mailed == true)
+            let mail = try await eventually(limit: .seconds(20)) { try fixture.mail.smtp.received().first }
+            let text = String(decoding: mail.bytes, as: UTF8.self)
+            #expect(text.contains("Subject: [Mailgate] OAuth client secret EXPIRED for server m365 (tenant acme)"))
+            #expect(text.contains("From: Mailgate alerts <alerts@ops.example>"))
+            #expect(text.contains("To: it-ops@acme.example"))
         }
     }
 
@@ -196,10 +232,21 @@ struct ExpiryTests {
             #expect((row["days_left"] as? Int).map { (9...10).contains($0) } == true)
             #expect(row["expired"] as? Bool == false)
 
-            let (tenantView, _) = try await CLITests.mailgate(
-                ["expiry", "check", "--within", "30d", "--key", try await fixture.admin.createTenantKey("acme")], environment
-            )
+            // Another tenant's secret expires sooner: operators see both, acme's key only its own.
+            try await fixture.admin.createTenant("globex")
+            var other = AdminFixture.microsoftServerRequest("mx", tenant: "globex", clientSecret: "globex-secret-value-000")
+            other.clientSecretExpiresAt = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(5 * Self.day))
+            _ = try await fixture.admin.operatorClient.putServer(other)
+            let (both, bothJSON) = try await CLITests.mailgate(["expiry", "check", "--format", "json"], environment)
+            #expect(both == 1)
+            #expect(bothJSON.contains("\"globex\"") && bothJSON.contains("\"acme\""))
+            let acmeKey = try await fixture.admin.createTenantKey("acme")
+            let (tenantView, tenantJSON) = try await CLITests.mailgate(["expiry", "check", "--format", "json", "--key", acmeKey], environment)
             #expect(tenantView == 1, "a tenant key sees its own")
+            #expect(!tenantJSON.contains("globex"))
+            let (otherTenant, _) = try await CLITests.mailgate(["expiry", "check", "--key", acmeKey, "--tenant", "globex"], environment)
+            #expect(otherTenant == 3, "a tenant key cannot look into another tenant")
+            try await fixture.sql("DELETE FROM output_servers WHERE name = 'mx'")
 
             try await fixture.sql("UPDATE output_servers SET client_secret_expires_at = now() - interval '1 day'")
             let (expired, table) = try await CLITests.mailgate(["expiry", "check"], environment)

@@ -41,6 +41,7 @@ struct OAuthFixture: Sendable {
         smtpIntrospection: Bool = true,
         workers: Int = 2,
         giveUpAfter: Duration = .seconds(60),
+        expirySystemServer: String? = nil,
         flow: Mailgate_V1_OAuthFlow = .clientCredentials,
         database: TestDatabase? = nil,
         server customize: @escaping @Sendable (inout Mailgate_V1_PutServerRequest, TokenTestServer) -> Void = { _, _ in },
@@ -60,7 +61,7 @@ struct OAuthFixture: Sendable {
             tokens: tokenSettings,
             ops: OpsConfiguration(port: 0),
             // Graph is the token fixture too; tests scan with their own clock.
-            expiry: ExpirySettings(interval: nil, graphBaseURL: tokens.baseURL),
+            expiry: ExpirySettings(interval: nil, systemServer: expirySystemServer, graphBaseURL: tokens.baseURL),
             server: { request in
                 request.name = "m365"
                 request.senderAddress = sender
