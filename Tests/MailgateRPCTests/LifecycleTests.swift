@@ -26,13 +26,15 @@ struct LifecycleTests {
 
     @Test("a connection with a call in flight is not idle")
     func busyIsNotIdle() async throws {
-        try await withTestServer(configure: { $0.idleTimeout = .milliseconds(1_000) }) { _, port in
+        // The call lasts well past the idle timeout; the timeout is long enough that a loaded
+        // machine still sends the call before the fresh connection counts as idle.
+        try await withTestServer(configure: { $0.idleTimeout = .milliseconds(3_000) }) { _, port in
             let connection = try await RPCClientConnection.connect(host: "127.0.0.1", port: port)
             let reply = try await connection.call(
                 method: TestMethods.sleep,
                 metadata: goodKey,
-                timeout: .seconds(5),
-                payload: payload(nonce: 2_500)
+                timeout: .seconds(15),
+                payload: payload(nonce: 7_000)
             )
             #expect(reply.status.code == .ok)
             await connection.close()
