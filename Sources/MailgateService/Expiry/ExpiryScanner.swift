@@ -65,8 +65,9 @@ public struct ExpiryScanner: Sendable {
 
     private func warn(_ scan: ExpiryScan, now: Date) async throws -> Report {
         var report = Report()
-        let horizon = ([self.settings.thresholds.max() ?? 0]).max()! + 3650
-        for (secret, recorded) in try await scan.candidates(before: now.addingTimeInterval(TimeInterval(horizon) * 86400)) {
+        // Thresholds go up to 3650 days (the longest a tenant may set), so look that far ahead.
+        let horizon = now.addingTimeInterval(3651 * 86400)
+        for (secret, recorded) in try await scan.candidates(before: horizon) {
             let warnings = ExpiryWarnings(thresholds: secret.warningDays ?? self.settings.thresholds)
             let due = warnings.due(expiresAt: secret.expiresAt, now: now, recorded: recorded)
             for skipped in due.skip { _ = try await scan.record(secret, threshold: skipped, sent: false) }
@@ -164,7 +165,7 @@ public struct ExpiryScanner: Sendable {
         guard let system = self.settings.systemServer, let slash = system.firstIndex(of: "/") else { return nil }
         guard let tenant = try await self.tenants.find(idOrSlug: String(system[..<slash])),
             let server = try await self.servers.find(tenantID: tenant.id, idOrName: String(system[system.index(after: slash)...])),
-            server.id != secret.serverID || Self.canSend(server, warningFor: secret, now: now)
+            Self.canSend(server, warningFor: secret, now: now)
         else { return nil }
         return server
     }
