@@ -68,16 +68,31 @@ public struct ExpiryScanner: Sendable {
         // Thresholds go up to 3650 days (the longest a tenant may set), so look that far ahead.
         let horizon = now.addingTimeInterval(3651 * 86400)
         for (secret, recorded) in try await scan.candidates(before: horizon) {
-            let warnings = ExpiryWarnings(thresholds: secret.warningDays ?? self.settings.thresholds)
-            let due = warnings.due(expiresAt: secret.expiresAt, now: now, recorded: recorded)
-            for skipped in due.skip { _ = try await scan.record(secret, threshold: skipped, sent: false) }
-            guard let threshold = due.send, try await scan.record(secret, threshold: threshold, sent: true) else { continue }
-            let mail = try await self.mail(for: secret, threshold: threshold, now: now)
-            if let mail { try await scan.enqueue(mail) }
-            try await scan.append(self.event(secret, threshold: threshold, now: now, mailed: mail != nil, skipped: due.skip))
-            report.warnings.append(.init(serverID: secret.serverID, threshold: threshold, mailed: mail != nil, secret: secret))
+            // One secret's trouble (its server deleted mid-scan, say) rolls back its own writes only.
+            do {
+                if let warning = try await scan.isolated({ try await self.warn(secret, recorded: recorded, scan: scan, now: now) }) {
+                    report.warnings.append(warning)
+                }
+            } catch let error as ExpiryScan.SecretSkipped {
+                self.logger.warning(
+                    "an expiry warning could not be recorded; the next scan tries again",
+                    metadata: ["server": "\(secret.serverName)", "tenant": "\(secret.tenantSlug)", "error": "\(String(reflecting: error.underlying))"]
+                )
+            }
         }
         return report
+    }
+
+    /// The due warning of one secret, recorded with its event and mail; nil when none is due.
+    private func warn(_ secret: ExpiringSecret, recorded: Set<Int>, scan: ExpiryScan, now: Date) async throws -> Report.Warning? {
+        let warnings = ExpiryWarnings(thresholds: secret.warningDays ?? self.settings.thresholds)
+        let due = warnings.due(expiresAt: secret.expiresAt, now: now, recorded: recorded)
+        for skipped in due.skip { _ = try await scan.record(secret, threshold: skipped, sent: false) }
+        guard let threshold = due.send, try await scan.record(secret, threshold: threshold, sent: true) else { return nil }
+        let mail = try await self.mail(for: secret, threshold: threshold, now: now)
+        if let mail { try await scan.enqueue(mail) }
+        try await scan.append(self.event(secret, threshold: threshold, now: now, mailed: mail != nil, skipped: due.skip))
+        return .init(serverID: secret.serverID, threshold: threshold, mailed: mail != nil, secret: secret)
     }
 
     private func event(_ secret: ExpiringSecret, threshold: Int, now: Date, mailed: Bool, skipped: [Int]) -> NewEvent {

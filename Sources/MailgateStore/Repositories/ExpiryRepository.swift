@@ -217,6 +217,26 @@ public struct ExpiryScan: Sendable {
         try await EventRepository.append(event, on: self.connection, logger: self.logger)
     }
 
+    /// Why one secret's writes were rolled back while the scan went on.
+    public struct SecretSkipped: Error {
+        public var underlying: any Error
+    }
+
+    /// Runs `body` under a savepoint: if it throws, only its writes are undone and
+    /// `SecretSkipped` is thrown; a failure to roll back (the connection is gone) ends the scan.
+    public func isolated<Value: Sendable>(_ body: () async throws -> Value) async throws -> Value {
+        try await self.connection.query("SAVEPOINT expiry_secret", logger: self.logger)
+        let value: Value
+        do {
+            value = try await body()
+        } catch {
+            try await self.connection.query("ROLLBACK TO SAVEPOINT expiry_secret", logger: self.logger)
+            throw SecretSkipped(underlying: error)
+        }
+        try await self.connection.query("RELEASE SAVEPOINT expiry_secret", logger: self.logger)
+        return value
+    }
+
     /// Queues a warning mail in the scan's transaction: it exists exactly when its warning does.
     public func enqueue(_ message: NewMessage) async throws {
         try await self.connection.query(try MessageInsertBatcher.insertQuery([message]), logger: self.logger)
