@@ -39,8 +39,10 @@ struct DatabaseOutageTests {
             #expect(error.retryAfterMilliseconds > 0)
 
             try await setConnections(allowed: true, database: fixture.database)
-            // The pool's reconnect backoff after many refused connections can reach tens of seconds on a loaded machine.
-            let server = try await eventually(limit: .seconds(90)) { try? await fixture.operatorClient.getServer(get) }
+            // The pool's reconnect backoff after many refused connections can reach tens of seconds on a
+            // loaded machine. Each try has the client's 3 s deadline, so a call queued for a connection
+            // cannot hold the test past its limit.
+            let server = try await eventually(limit: .seconds(90)) { try? await client.getServer(get) }
             #expect(server.name == "relay")
             await client.close()
         }
