@@ -79,6 +79,8 @@ public final class MailgateApplication: Sendable {
     public let expiryScanner: ExpiryScanner
     /// What `/metrics` shows.
     public let metrics: PrometheusCollectorRegistry
+    /// What `/readyz` answers.
+    let readiness: Readiness
     let configuration: Configuration
     let logger: Logger
 
@@ -145,6 +147,9 @@ public final class MailgateApplication: Sendable {
             logger: logger
         )
         let opsServerBox = OpsServerBox()
+        let servingState = ServingState()
+        let readiness = Readiness(servingState: servingState, database: self.databaseHealth)
+        self.readiness = readiness
         let consent = ConsentService(
             servers: servers,
             authorizations: AuthorizationRepository(client: self.postgres, vault: self.vault, logger: logger),
@@ -164,6 +169,7 @@ public final class MailgateApplication: Sendable {
                 port: ops.port,
                 routes: [
                     "/healthz": { _ in OpsHTTPServer.Response(status: .ok, body: "ok\n") },
+                    "/readyz": { _ in readiness.response },
                     "/metrics": { [metrics = self.metrics] _ in
                         OpsHTTPServer.Response(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.emitToString())
                     },
@@ -176,7 +182,6 @@ public final class MailgateApplication: Sendable {
         }
         opsServerBox.server = self.opsServer
         var router = RPCRouter<Principal>()
-        let servingState = ServingState()
         HealthHandlers(version: MailgateVersion.current, isDraining: { servingState.isDraining })
             .register(into: &router)
         AdminHandlers(
@@ -235,6 +240,15 @@ public final class MailgateApplication: Sendable {
 
         func run() async throws {
             let app = self.application
+            // The ops port answers from the start: /healthz while migrations run, /readyz once serving.
+            try await withThrowingDiscardingTaskGroup { group in
+                if let ops = app.opsServer { group.addTask { try await ops.run() } }
+                group.addTask { try await self.migrateThenServe() }
+            }
+        }
+
+        private func migrateThenServe() async throws {
+            let app = self.application
             // The pool service starts alongside this one; give its run() a moment to begin,
             // or postgres-nio warns at every start that a connection was leased before it ran.
             try await Task.sleep(for: .milliseconds(50))
@@ -254,13 +268,13 @@ public final class MailgateApplication: Sendable {
                 logger: app.logger
             )
             defer { Task { try? await app.tokens.shutdown() } }
+            app.readiness.schemaIsCurrent()
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await heartbeat.run() }
                 group.addTask { try await app.databaseHealth.run() }
                 group.addTask { try await app.rpcServer.run() }
                 group.addTask { try await app.delivery.run() }
                 group.addTask { await app.expiryScanner.run() }
-                if let ops = app.opsServer { group.addTask { try await ops.run() } }
             }
         }
     }

@@ -4,6 +4,7 @@ import MailgateClient
 import MailgateCore
 import MailgateProto
 import MailgateRPC
+import MailgateService
 import MailgateTestSupport
 import PostgresNIO
 import Testing
@@ -12,7 +13,7 @@ import Testing
 struct DatabaseOutageTests {
     @Test("while the database refuses connections calls answer UNAVAILABLE with a retry hint, then work again")
     func outageAndRecovery() async throws {
-        try await AdminFixture.run { fixture in
+        try await AdminFixture.run(ops: OpsConfiguration(port: 0)) { fixture in
             try await fixture.createTenant("outage")
             try await fixture.putBasicServer("relay", tenant: "outage")
             var get = Mailgate_V1_GetServerRequest()
@@ -37,6 +38,9 @@ struct DatabaseOutageTests {
             #expect(error.code == .unavailable)
             #expect(error.reason == "DATABASE_UNAVAILABLE")
             #expect(error.retryAfterMilliseconds > 0)
+            let opsPort = try await fixture.opsPort()
+            let unready = try await MailFixture.offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: opsPort, path: "/readyz") }
+            #expect(unready.status == 503 && String(decoding: unready.body, as: UTF8.self).contains("database unreachable"))
 
             try await setConnections(allowed: true, database: fixture.database)
             // The pool's reconnect backoff after many refused connections can reach tens of seconds on a
@@ -44,6 +48,11 @@ struct DatabaseOutageTests {
             // cannot hold the test past its limit.
             let server = try await eventually(limit: .seconds(90)) { try? await client.getServer(get) }
             #expect(server.name == "relay")
+            let ready = try await eventually(limit: .seconds(10)) {
+                let reply = try await MailFixture.offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: opsPort, path: "/readyz") }
+                return reply.status == 200 ? reply : nil
+            }
+            #expect(String(decoding: ready.body, as: UTF8.self) == "ready\n")
             await client.close()
         }
     }
