@@ -136,6 +136,7 @@ public final class MailgateApplication: Sendable {
                 expiry: expiry,
                 servers: servers,
                 vault: self.vault,
+                tokens: self.tokens,
                 http: http,
                 baseURL: configuration.expiry.graphBaseURL,
                 caFile: configuration.tokens.caFile,

@@ -49,7 +49,7 @@ struct ExpiryCommand: AsyncParsableCommand {
                     [
                         "tenant": secret.tenantSlug, "tenant_id": secret.tenantID, "server": secret.serverName,
                         "server_id": secret.serverID, "provider": name(secret.provider), "client_id": secret.clientID,
-                        "expires_at": secret.expiresAt.date.formatted(.iso8601), "source": Self.sourceName(secret.source),
+                        "expires_at": secret.expiresAt.date.formatted(.iso8601), "source": name(secret.source),
                         "days_left": secret.daysLeft, "expired": secret.expiresAt.date <= now,
                         "last_warning": secret.lastWarning.isEmpty ? NSNull() : secret.lastWarning as Any,
                     ]
@@ -71,7 +71,7 @@ struct ExpiryCommand: AsyncParsableCommand {
                             [
                                 secret.tenantSlug, secret.serverName, name(secret.provider), secret.clientID,
                                 secret.expiresAt.date <= now ? "EXPIRED \(formatDate(secret.expiresAt.date))" : formatDate(secret.expiresAt.date),
-                                String(secret.daysLeft), Self.sourceName(secret.source), secret.lastWarning.isEmpty ? "-" : secret.lastWarning,
+                                String(secret.daysLeft), name(secret.source), secret.lastWarning.isEmpty ? "-" : secret.lastWarning,
                             ]
                         },
                         format: .table
@@ -90,15 +90,6 @@ struct ExpiryCommand: AsyncParsableCommand {
                 return overflow ? nil : seconds
             }
             return UInt64(text)
-        }
-
-        static func sourceName(_ source: Mailgate_V1_ExpirySource) -> String {
-            switch source {
-            case .operator: "operator"
-            case .estimated: "estimated"
-            case .provider: "provider"
-            default: "-"
-            }
         }
     }
 }

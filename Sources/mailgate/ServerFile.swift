@@ -184,6 +184,16 @@ func name(_ provider: Mailgate_V1_OAuthProvider) -> String {
     }
 }
 
+/// Where a client secret's expiry date came from.
+func name(_ source: Mailgate_V1_ExpirySource) -> String {
+    switch source {
+    case .operator: "operator"
+    case .estimated: "estimated"
+    case .provider: "provider"
+    default: "-"
+    }
+}
+
 func parseUncertainPolicy(_ text: String) throws -> Mailgate_V1_UncertainPolicy {
     switch text.lowercased() {
     case "retry": return .retry

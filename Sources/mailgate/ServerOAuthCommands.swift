@@ -109,15 +109,20 @@ extension ServerCommand {
 
         static let consentKinds = ["oauth_consent_completed", "oauth_consent_failed"]
 
-        /// The newest consent event of each kind for the server, before the consent begins.
+        /// The newest event of `kind` about the server.
+        static func newestEvent(_ kind: String, server: Mailgate_V1_OutputServer, client: MailgateClient) async throws -> Mailgate_V1_Event? {
+            var request = Mailgate_V1_ListEventsRequest()
+            request.server = server.id
+            request.kind = kind
+            request.pageSize = 1
+            return try await client.listEvents(request).events.first
+        }
+
+        /// The id of the newest consent event of each kind for the server, before the consent begins.
         static func newestConsentEvents(server: Mailgate_V1_OutputServer, client: MailgateClient) async throws -> [String: String] {
             var newest: [String: String] = [:]
             for kind in Self.consentKinds {
-                var request = Mailgate_V1_ListEventsRequest()
-                request.server = server.id
-                request.kind = kind
-                request.pageSize = 1
-                newest[kind] = try await client.listEvents(request).events.first?.id ?? ""
+                newest[kind] = try await Self.newestEvent(kind, server: server, client: client)?.id ?? ""
             }
             return newest
         }
@@ -131,11 +136,7 @@ extension ServerCommand {
             while Date() < started.expiresAt.date.addingTimeInterval(5) {
                 try await Task.sleep(for: .seconds(1))
                 for kind in Self.consentKinds {
-                    var request = Mailgate_V1_ListEventsRequest()
-                    request.server = server.id
-                    request.kind = kind
-                    request.pageSize = 1
-                    guard let event = try await client.listEvents(request).events.first, event.id != newestEvents[kind] else { continue }
+                    guard let event = try await Self.newestEvent(kind, server: server, client: client), event.id != newestEvents[kind] else { continue }
                     if kind == "oauth_consent_failed" {
                         return .failed(reason: event.details["reason"] ?? "", message: event.message)
                     }

@@ -12,6 +12,7 @@ struct GraphDiscovery: Sendable {
     let expiry: ExpiryRepository
     let servers: ServerRepository
     let vault: Vault
+    let tokens: TokenService
     let http: HTTPTransport
     let baseURL: String
     let caFile: String?
@@ -46,26 +47,15 @@ struct GraphDiscovery: Sendable {
         else { return }
         // The app-only scope of the Graph instance asked (https://graph.microsoft.com/.default by default).
         oauth.scopes = [self.baseURL + "/.default"]
-        let tokenRequest = HTTPRequest.form(
-            url: oauth.tokenURL,
-            fields: TokenGrant.clientCredentials.formFields(oauth: oauth, clientSecret: secret),
-            caFile: self.caFile
-        )
         let token: Secret
-        switch await self.http.perform(tokenRequest) {
-        case .failure(let transport):
-            self.logger.info("Graph token request failed; trying again later", metadata: ["server": "\(server.definition.name)", "error": "\(transport.detail)"])
+        switch await self.tokens.request(.clientCredentials, oauth: oauth, clientSecret: secret, server: server) {
+        case .success(let issued):
+            token = issued.accessToken
+        case .failure(let failure):
+            // A passing problem (logged by the token service) waits for the next check.
+            guard !failure.reason.isTransient else { return }
+            try await self.problem(server, "TOKEN_\(failure.reason.rawValue)", "no Graph token: \(failure.detail)")
             return
-        case .success(let response):
-            switch TokenEndpointReply.parse(status: response.status, body: response.body) {
-            case .success(let issued):
-                token = issued.accessToken
-            case .failure(let error):
-                let failure = TokenFailure.classify(error)
-                guard !failure.reason.isTransient else { return }
-                try await self.problem(server, "TOKEN_\(failure.reason.rawValue)", "no Graph token: \(failure.detail)")
-                return
-            }
         }
         let url = "\(self.baseURL)/v1.0/applications(appId='\(FormEncoding.percentEncode(oauth.clientID))')?$select=passwordCredentials"
         let request = HTTPRequest(method: .get, url: url, headers: ["Authorization: Bearer \(token.exposedValue)", "Accept: application/json"], caFile: self.caFile)

@@ -92,14 +92,7 @@ public final class TokenService: Sendable {
                 : "the provider issued no refresh token (is offline_access among the scopes?)"
             return (.none, .failure(TokenFailure(reason: .noRefreshToken, detail: detail)))
         }
-        let now = Date()
-        let token = AccessToken(
-            value: issued.accessToken,
-            expiresAt: now.addingTimeInterval(TimeInterval(issued.expiresIn ?? 3600)),
-            scopes: issued.scopes.isEmpty ? oauth.scopes : issued.scopes,
-            refreshTokenRotated: locked.refreshToken.isSet,
-            cached: false
-        )
+        let token = AccessToken(issued: issued, now: Date(), requestedScopes: oauth.scopes, refreshTokenRotated: locked.refreshToken.isSet)
         let event = NewEvent(
             tenantID: locked.tenantID,
             kind: EventKind.oauthConsentCompleted,
@@ -185,7 +178,8 @@ public final class TokenService: Sendable {
     }
 
     /// One token request, asked once more after a first `invalid_grant` to a refresh.
-    private func request(_ grant: TokenGrant, oauth: ServerDefinition.OAuth, clientSecret: Secret?, server: ServerRecord) async -> Result<IssuedToken, TokenFailure> {
+    /// Logged without any secret; Graph discovery asks through it too.
+    func request(_ grant: TokenGrant, oauth: ServerDefinition.OAuth, clientSecret: Secret?, server: ServerRecord) async -> Result<IssuedToken, TokenFailure> {
         var attempt = 1
         while true {
             let started = ContinuousClock.now
@@ -228,13 +222,7 @@ public final class TokenService: Sendable {
 
     private func stored(_ issued: IssuedToken, server: ServerRecord, previousRefreshToken: Secret?, now: Date) -> (TokenWrite, Result<AccessToken, TokenFailure>) {
         let rotated = issued.refreshToken.map { $0 != previousRefreshToken && previousRefreshToken != nil } ?? false
-        let token = AccessToken(
-            value: issued.accessToken,
-            expiresAt: now.addingTimeInterval(TimeInterval(issued.expiresIn ?? 3600)),
-            scopes: issued.scopes.isEmpty ? server.definition.oauth?.scopes ?? [] : issued.scopes,
-            refreshTokenRotated: rotated,
-            cached: false
-        )
+        let token = AccessToken(issued: issued, now: now, requestedScopes: server.definition.oauth?.scopes ?? [], refreshTokenRotated: rotated)
         var events: [NewEvent] = []
         if let previous = server.tokenState.failureReason {
             events.append(
@@ -299,11 +287,12 @@ public final class TokenService: Sendable {
     /// The cached token if it is set, readable, not `rejected`, and has more than the
     /// refresh margin left (or half its lifetime, for short-lived tokens).
     private func usableCachedToken(_ server: ServerRecord, rejecting rejected: Secret?) -> AccessToken? {
-        guard let expiresAt = server.accessToken.expiresAt, let token = try? server.openSecret(.accessToken, with: self.vault) else { return nil }
-        if let rejected, token == rejected { return nil }
+        guard let expiresAt = server.accessToken.expiresAt else { return nil }
         var margin = self.settings.refreshMargin.seconds
         if let setAt = server.accessToken.setAt { margin = min(margin, expiresAt.timeIntervalSince(setAt) / 2) }
-        guard expiresAt.timeIntervalSinceNow > margin else { return nil }
+        // Only a token worth using is opened.
+        guard expiresAt.timeIntervalSinceNow > margin, let token = try? server.openSecret(.accessToken, with: self.vault) else { return nil }
+        if let rejected, token == rejected { return nil }
         return AccessToken(value: token, expiresAt: expiresAt, scopes: server.tokenState.scopes, refreshTokenRotated: false, cached: true)
     }
 
