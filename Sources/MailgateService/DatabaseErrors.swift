@@ -36,6 +36,11 @@ enum DatabaseErrors {
         return error
     }
 
+    /// Whether `error` (as `map` returned it) says the database could not be reached.
+    static func isUnavailable(_ error: any Error) -> Bool {
+        (error as? RPCError)?.reason == Self.unavailable.reason
+    }
+
     /// Runs `body`, mapping database failures with `map`.
     static func mapping<Result>(_ body: () async throws -> Result) async throws -> Result {
         do {

@@ -4,7 +4,9 @@ import ServiceLifecycle
 import Synchronization
 
 /// Whether PostgreSQL answers, probed every second with `SELECT 1` and a 3 s timeout;
-/// two failures in a row mark it unreachable, one success reachable again.
+/// two failures in a row mark it unreachable, one success reachable again. A probe that
+/// only waited for a busy pool does not count as a failure when database-backed calls
+/// completed meanwhile: the database is answering, just not the probe.
 ///
 /// While it does not, database-backed calls are refused at once with UNAVAILABLE (and a
 /// retry hint) instead of waiting for a pool connection until their deadline; calls that
@@ -15,6 +17,8 @@ public final class DatabaseHealth: Service, Sendable {
     private let timeout: Duration
     private let logger: Logger
     private let available = Atomic<Bool>(true)
+    /// Bumped by every database-backed call that succeeds or that the server itself refuses.
+    private let completedCalls = Atomic<Int>(0)
 
     public init(client: PostgresClient, interval: Duration = .seconds(1), timeout: Duration = .seconds(3), logger: Logger) {
         self.client = client
@@ -30,7 +34,10 @@ public final class DatabaseHealth: Service, Sendable {
         var failures = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             // Two failed probes in a row make an outage: one slow answer on a busy machine does not.
-            failures = await self.probe() ? 0 : failures + 1
+            let completedBefore = self.completedCalls.load(ordering: .relaxed)
+            let probed = await self.probe()
+            let callsCompleted = self.completedCalls.load(ordering: .relaxed) != completedBefore
+            failures = probed || callsCompleted ? 0 : failures + 1
             let answered = failures < 2
             let was = self.available.exchange(answered, ordering: .relaxed)
             if was != answered {
@@ -47,7 +54,18 @@ public final class DatabaseHealth: Service, Sendable {
     /// Runs `body` if the database is reachable; UNAVAILABLE at once otherwise.
     func guarding<Result>(_ body: () async throws -> Result) async throws -> Result {
         guard self.isAvailable else { throw DatabaseErrors.unavailable }
-        return try await DatabaseErrors.mapping(body)
+        do {
+            let result = try await body()
+            self.completedCalls.add(1, ordering: .relaxed)
+            return result
+        } catch {
+            let mapped = DatabaseErrors.map(error)
+            // A refusal from the server itself (a constraint, a conflict) proves it answers.
+            if (error as? PSQLError)?.code == .server, !DatabaseErrors.isUnavailable(mapped) {
+                self.completedCalls.add(1, ordering: .relaxed)
+            }
+            throw mapped
+        }
     }
 
     private func probe() async -> Bool {
