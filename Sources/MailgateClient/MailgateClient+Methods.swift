@@ -31,10 +31,13 @@ extension MailgateClient {
         try await self.call("/mailgate.v1.Mailer/CancelMessage", request)
     }
 
+    /// Validation runs for seconds (a test message, slow servers): `timeout` overrides the
+    /// default; the server fits every check within it.
     public func validateServer(
-        _ request: Mailgate_V1_ValidateServerRequest
+        _ request: Mailgate_V1_ValidateServerRequest,
+        timeout: Duration? = nil
     ) async throws(RPCError) -> Mailgate_V1_ValidateServerResponse {
-        try await self.call("/mailgate.v1.Mailer/ValidateServer", request)
+        try await self.call("/mailgate.v1.Mailer/ValidateServer", request, timeout: timeout)
     }
 
     public func refreshToken(

@@ -42,8 +42,6 @@ public final class CurlSMTPClient {
 
     private func configure(endpoint: SMTPEndpoint, sender: String, recipients: UnsafeMutablePointer<curl_slist>?, context: UnsafeMutableRawPointer) {
         let h = self.handle
-        _ = mg_curl_setopt_string(h, CURLOPT_URL, endpoint.url)
-        _ = mg_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
         _ = mg_curl_setopt_long(h, CURLOPT_FORBID_REUSE, endpoint.reuseConnection ? 0 : 1)
         _ = mg_curl_setopt_long(h, CURLOPT_UPLOAD, 1)
         _ = mg_curl_setopt_string(h, CURLOPT_MAIL_FROM, "<\(sender)>")
@@ -67,6 +65,15 @@ public final class CurlSMTPClient {
             return 0
         }
         _ = mg_curl_setopt_pointer(h, CURLOPT_DEBUGDATA, context)
+        Self.configureConnection(h, endpoint: endpoint)
+    }
+
+    /// Where and how to connect: URL, timeouts, TLS (1.2+, verified, never a silent
+    /// downgrade) and credentials. Shared by sends and diagnostic probes, so a probe
+    /// judges a server by exactly what delivery will do.
+    static func configureConnection(_ h: UnsafeMutableRawPointer, endpoint: SMTPEndpoint) {
+        _ = mg_curl_setopt_string(h, CURLOPT_URL, endpoint.url)
+        _ = mg_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
         _ = mg_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(endpoint.connectTimeout.milliseconds))
         _ = mg_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(endpoint.totalTimeout.milliseconds))
 

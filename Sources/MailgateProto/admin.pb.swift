@@ -1114,6 +1114,21 @@ public nonisolated struct Mailgate_V1_OutputServer: @unchecked Sendable {
     set {_uniqueStorage()._secretDiscoveryProblem = newValue}
   }
 
+  /// The last ValidateServer: when, and whether it passed (last_validation is its summary).
+  public var lastValidatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._lastValidatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._lastValidatedAt = newValue}
+  }
+  /// Returns true if `lastValidatedAt` has been explicitly set.
+  public var hasLastValidatedAt: Bool {_storage._lastValidatedAt != nil}
+  /// Clears the value of `lastValidatedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearLastValidatedAt() {_uniqueStorage()._lastValidatedAt = nil}
+
+  public var lastValidationOk: Bool {
+    get {_storage._lastValidationOk}
+    set {_uniqueStorage()._lastValidationOk = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2347,7 +2362,7 @@ nonisolated extension Mailgate_V1_SecretState: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OutputServer"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}tenant_id\0\u{1}name\0\u{1}host\0\u{1}port\0\u{1}security\0\u{3}sender_name\0\u{3}sender_address\0\u{3}auth_type\0\u{1}username\0\u{1}password\0\u{1}oauth\0\u{3}client_secret\0\u{3}refresh_token\0\u{3}access_token\0\u{3}rate_limit_per_minute\0\u{3}is_default\0\u{1}version\0\u{3}allow_plaintext_auth\0\u{3}created_at\0\u{3}updated_at\0\u{3}last_validation\0\u{3}max_connections\0\u{3}daily_recipient_limit\0\u{3}uncertain_policy\0\u{3}granted_scopes\0\u{3}token_failure_reason\0\u{3}token_failure_detail\0\u{3}token_retry_at\0\u{3}discover_secret_expiry\0\u{3}secret_discovery_problem\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}tenant_id\0\u{1}name\0\u{1}host\0\u{1}port\0\u{1}security\0\u{3}sender_name\0\u{3}sender_address\0\u{3}auth_type\0\u{1}username\0\u{1}password\0\u{1}oauth\0\u{3}client_secret\0\u{3}refresh_token\0\u{3}access_token\0\u{3}rate_limit_per_minute\0\u{3}is_default\0\u{1}version\0\u{3}allow_plaintext_auth\0\u{3}created_at\0\u{3}updated_at\0\u{3}last_validation\0\u{3}max_connections\0\u{3}daily_recipient_limit\0\u{3}uncertain_policy\0\u{3}granted_scopes\0\u{3}token_failure_reason\0\u{3}token_failure_detail\0\u{3}token_retry_at\0\u{3}discover_secret_expiry\0\u{3}secret_discovery_problem\0\u{3}last_validated_at\0\u{3}last_validation_ok\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -2381,6 +2396,8 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
     var _tokenRetryAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _discoverSecretExpiry: Bool = false
     var _secretDiscoveryProblem: String = String()
+    var _lastValidatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _lastValidationOk: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -2422,6 +2439,8 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
       _tokenRetryAt = source._tokenRetryAt
       _discoverSecretExpiry = source._discoverSecretExpiry
       _secretDiscoveryProblem = source._secretDiscoveryProblem
+      _lastValidatedAt = source._lastValidatedAt
+      _lastValidationOk = source._lastValidationOk
     }
   }
 
@@ -2471,6 +2490,8 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
         case 29: try { try decoder.decodeSingularMessageField(value: &_storage._tokenRetryAt) }()
         case 30: try { try decoder.decodeSingularBoolField(value: &_storage._discoverSecretExpiry) }()
         case 31: try { try decoder.decodeSingularStringField(value: &_storage._secretDiscoveryProblem) }()
+        case 32: try { try decoder.decodeSingularMessageField(value: &_storage._lastValidatedAt) }()
+        case 33: try { try decoder.decodeSingularBoolField(value: &_storage._lastValidationOk) }()
         default: break
         }
       }
@@ -2576,6 +2597,12 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
       if !_storage._secretDiscoveryProblem.isEmpty {
         try visitor.visitSingularStringField(value: _storage._secretDiscoveryProblem, fieldNumber: 31)
       }
+      try { if let v = _storage._lastValidatedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 32)
+      } }()
+      if _storage._lastValidationOk != false {
+        try visitor.visitSingularBoolField(value: _storage._lastValidationOk, fieldNumber: 33)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2616,6 +2643,8 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
         if _storage._tokenRetryAt != rhs_storage._tokenRetryAt {return false}
         if _storage._discoverSecretExpiry != rhs_storage._discoverSecretExpiry {return false}
         if _storage._secretDiscoveryProblem != rhs_storage._secretDiscoveryProblem {return false}
+        if _storage._lastValidatedAt != rhs_storage._lastValidatedAt {return false}
+        if _storage._lastValidationOk != rhs_storage._lastValidationOk {return false}
         return true
       }
       if !storagesAreEqual {return false}

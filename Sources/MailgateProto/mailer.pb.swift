@@ -440,14 +440,27 @@ public nonisolated struct Mailgate_V1_ValidateServerRequest: Sendable {
   /// Output server id or name.
   public var server: String = String()
 
-  public var sendTestMessage: Bool = false
+  /// Send a real test message once every other check passed. Unset = true.
+  public var sendTestMessage: Bool {
+    get {_sendTestMessage ?? false}
+    set {_sendTestMessage = newValue}
+  }
+  /// Returns true if `sendTestMessage` has been explicitly set.
+  public var hasSendTestMessage: Bool {self._sendTestMessage != nil}
+  /// Clears the value of `sendTestMessage`. Subsequent reads from it will return its default value.
+  public mutating func clearSendTestMessage() {self._sendTestMessage = nil}
 
   /// Defaults to the server's sender address.
   public var testRecipient: String = String()
 
+  /// Operator keys: the tenant (id or slug; also accepted as "tenant" metadata).
+  public var tenant: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _sendTestMessage: Bool? = nil
 }
 
 public nonisolated struct Mailgate_V1_ValidationCheck: Sendable {
@@ -475,23 +488,34 @@ public nonisolated struct Mailgate_V1_ValidationCheck: Sendable {
   public init() {}
 }
 
+/// The whole call honours the call's timeout_ms: each check has its own limit within it,
+/// and a check there was no time left for fails with reason DEADLINE_TOO_SHORT.
 public nonisolated struct Mailgate_V1_ValidateServerResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// True when no check failed (warnings and skipped checks do not fail it).
   public var ok: Bool = false
 
+  /// In order: dns, connect, tls, ehlo, token, auth, test_message, backlog, workers.
   public var checks: [Mailgate_V1_ValidationCheck] = []
 
-  /// Set when a test message was sent.
+  /// Set when a test message was sent (GetMessage finds it).
   public var testMessageID: String = String()
 
+  /// Queued or being sent for this server.
   public var queuedMessages: UInt64 = 0
 
+  /// How long the oldest message due now has waited.
   public var oldestQueuedAgeSeconds: UInt64 = 0
 
+  /// Whether any replica's delivery worker sent a heartbeat in the last minute.
   public var workerRunning: Bool = false
+
+  /// "ok", "ok with warnings: tls" or "failed at auth (SMTP_AUTH_DISABLED)"; also stored
+  /// on the server as last_validation.
+  public var summary: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1146,7 +1170,7 @@ nonisolated extension Mailgate_V1_CancelMessageResponse: SwiftProtobuf.Message, 
 
 nonisolated extension Mailgate_V1_ValidateServerRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ValidateServerRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}server\0\u{3}send_test_message\0\u{3}test_recipient\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}server\0\u{3}send_test_message\0\u{3}test_recipient\0\u{1}tenant\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1155,30 +1179,39 @@ nonisolated extension Mailgate_V1_ValidateServerRequest: SwiftProtobuf.Message, 
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.server) }()
-      case 2: try { try decoder.decodeSingularBoolField(value: &self.sendTestMessage) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self._sendTestMessage) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.testRecipient) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.tenant) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.server.isEmpty {
       try visitor.visitSingularStringField(value: self.server, fieldNumber: 1)
     }
-    if self.sendTestMessage != false {
-      try visitor.visitSingularBoolField(value: self.sendTestMessage, fieldNumber: 2)
-    }
+    try { if let v = self._sendTestMessage {
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 2)
+    } }()
     if !self.testRecipient.isEmpty {
       try visitor.visitSingularStringField(value: self.testRecipient, fieldNumber: 3)
+    }
+    if !self.tenant.isEmpty {
+      try visitor.visitSingularStringField(value: self.tenant, fieldNumber: 4)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Mailgate_V1_ValidateServerRequest, rhs: Mailgate_V1_ValidateServerRequest) -> Bool {
     if lhs.server != rhs.server {return false}
-    if lhs.sendTestMessage != rhs.sendTestMessage {return false}
+    if lhs._sendTestMessage != rhs._sendTestMessage {return false}
     if lhs.testRecipient != rhs.testRecipient {return false}
+    if lhs.tenant != rhs.tenant {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1241,7 +1274,7 @@ nonisolated extension Mailgate_V1_ValidationCheck: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Mailgate_V1_ValidateServerResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ValidateServerResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ok\0\u{1}checks\0\u{3}test_message_id\0\u{3}queued_messages\0\u{3}oldest_queued_age_seconds\0\u{3}worker_running\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}ok\0\u{1}checks\0\u{3}test_message_id\0\u{3}queued_messages\0\u{3}oldest_queued_age_seconds\0\u{3}worker_running\0\u{1}summary\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1255,6 +1288,7 @@ nonisolated extension Mailgate_V1_ValidateServerResponse: SwiftProtobuf.Message,
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.queuedMessages) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.oldestQueuedAgeSeconds) }()
       case 6: try { try decoder.decodeSingularBoolField(value: &self.workerRunning) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.summary) }()
       default: break
       }
     }
@@ -1279,6 +1313,9 @@ nonisolated extension Mailgate_V1_ValidateServerResponse: SwiftProtobuf.Message,
     if self.workerRunning != false {
       try visitor.visitSingularBoolField(value: self.workerRunning, fieldNumber: 6)
     }
+    if !self.summary.isEmpty {
+      try visitor.visitSingularStringField(value: self.summary, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1289,6 +1326,7 @@ nonisolated extension Mailgate_V1_ValidateServerResponse: SwiftProtobuf.Message,
     if lhs.queuedMessages != rhs.queuedMessages {return false}
     if lhs.oldestQueuedAgeSeconds != rhs.oldestQueuedAgeSeconds {return false}
     if lhs.workerRunning != rhs.workerRunning {return false}
+    if lhs.summary != rhs.summary {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

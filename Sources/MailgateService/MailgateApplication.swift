@@ -73,6 +73,8 @@ public final class MailgateApplication: Sendable {
     public let databaseHealth: DatabaseHealth
     public let delivery: DeliveryService
     public let tokens: TokenService
+    /// ValidateServer's diagnoses.
+    public let validator: ServerValidator
     /// The ops HTTP port, when configured.
     public let opsServer: OpsHTTPServer?
     /// Client-secret expiry warnings (tests call `scanOnce(now:)` with their own clock).
@@ -122,6 +124,15 @@ public final class MailgateApplication: Sendable {
             tokens: self.tokens,
             settings: configuration.mailer,
             wakeUp: wakeUp,
+            logger: logger
+        )
+        self.validator = ServerValidator(
+            validations: ValidationRepository(client: self.postgres, logger: logger),
+            queue: DeliveryQueue(client: self.postgres, logger: logger),
+            tokens: self.tokens,
+            vault: self.vault,
+            settings: configuration.mailer,
+            owner: configuration.workerID,
             logger: logger
         )
         let events = EventRepository(client: self.postgres, logger: logger)
@@ -199,6 +210,7 @@ public final class MailgateApplication: Sendable {
             servers: servers,
             messages: messages,
             tokens: self.tokens,
+            validator: self.validator,
             settings: configuration.mailer,
             wakeUp: wakeUp,
             health: self.databaseHealth
@@ -264,11 +276,17 @@ public final class MailgateApplication: Sendable {
             }
             let heartbeat = WorkerHeartbeat(
                 workerID: app.configuration.workerID,
+                deliveryWorkers: app.configuration.mailer.workers,
                 client: app.postgres,
                 interval: app.configuration.heartbeatInterval,
                 logger: app.logger
             )
-            defer { Task { try? await app.tokens.shutdown() } }
+            defer {
+                Task {
+                    try? await app.tokens.shutdown()
+                    try? await app.validator.shutdown()
+                }
+            }
             app.readiness.schemaIsCurrent()
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await heartbeat.run() }

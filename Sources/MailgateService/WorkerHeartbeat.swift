@@ -8,12 +8,15 @@ import ServiceLifecycle
 /// The row is removed on graceful shutdown; a killed replica's row simply goes stale.
 public struct WorkerHeartbeat: Service {
     public let workerID: String
+    /// Delivery workers this replica runs (0: it serves RPCs but delivers nothing).
+    let deliveryWorkers: Int
     let client: PostgresClient
     let interval: Duration
     let logger: Logger
 
-    public init(workerID: String, client: PostgresClient, interval: Duration = .seconds(15), logger: Logger) {
+    public init(workerID: String, deliveryWorkers: Int, client: PostgresClient, interval: Duration = .seconds(15), logger: Logger) {
         self.workerID = workerID
+        self.deliveryWorkers = deliveryWorkers
         self.client = client
         self.interval = interval
         self.logger = logger
@@ -26,8 +29,9 @@ public struct WorkerHeartbeat: Service {
             do {
                 try await self.client.query(
                     """
-                    INSERT INTO workers (id, hostname, version) VALUES (\(self.workerID), \(hostname), \(version))
-                    ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()
+                    INSERT INTO workers (id, hostname, version, delivery_workers)
+                    VALUES (\(self.workerID), \(hostname), \(version), \(self.deliveryWorkers))
+                    ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), delivery_workers = excluded.delivery_workers
                     """,
                     logger: self.logger
                 )

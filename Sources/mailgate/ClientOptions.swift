@@ -15,8 +15,8 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "Output format: table for people, json for scripts.")
     var format: OutputFormat = .table
 
-    @Option(help: "Deadline for the call, in seconds.")
-    var timeout: Double = 30
+    @Option(help: "Deadline for the call, in seconds (default: 30; 60 for server validate).")
+    var timeout: Double?
 
     @Option(help: "Operator keys: the tenant to act in (id or slug), sent as \"tenant\" metadata.")
     var tenant: String?
@@ -41,7 +41,7 @@ struct ClientOptions: ParsableArguments {
             address: address,
             apiKey: self.key ?? environment["MAILGATE_KEY"]
         )
-        configuration.defaultTimeout = .milliseconds(Int64(self.timeout * 1000))
+        configuration.defaultTimeout = .milliseconds(Int64((self.timeout ?? 30) * 1000))
         if let tenant = self.tenant { configuration.metadata["tenant"] = tenant }
         return MailgateClient(configuration: configuration)
     }

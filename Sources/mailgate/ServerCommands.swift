@@ -7,8 +7,8 @@ import SwiftProtobuf
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
-        abstract: "Put, get, list and delete a tenant's output servers, consent for OAuth ones, refresh their tokens (operators name the tenant with --tenant).",
-        subcommands: [Put.self, Get.self, List.self, Delete.self, Authorize.self, RefreshToken.self]
+        abstract: "Put, get, list, delete and validate a tenant's output servers, consent for OAuth ones, refresh their tokens (operators name the tenant with --tenant).",
+        subcommands: [Put.self, Get.self, List.self, Delete.self, Validate.self, Authorize.self, RefreshToken.self]
     )
 
     struct Put: AsyncParsableCommand {
@@ -146,12 +146,13 @@ struct ServerCommand: AsyncParsableCommand {
                     return all
                 }
                 printTable(
-                    ["name", "host", "port", "security", "auth", "sender", "default", "version", "secret_expires"],
+                    ["name", "host", "port", "security", "auth", "sender", "default", "version", "secret_expires", "last_validation"],
                     servers.map { server in
                         [
                             server.name, server.host, String(server.port), name(server.security), name(server.authType),
                             server.senderAddress, server.isDefault ? "yes" : "", String(server.version),
                             server.clientSecret.hasExpiresAt ? formatDate(server.clientSecret.expiresAt.date) : "-",
+                            server.hasLastValidatedAt ? server.lastValidation : "-",
                         ]
                     },
                     format: self.client.format
@@ -223,6 +224,7 @@ func printServer(_ server: Mailgate_V1_OutputServer, format: OutputFormat) {
             "rate_limit_per_minute": String(server.rateLimitPerMinute),
             "max_connections": String(server.maxConnections), "daily_recipient_limit": String(server.dailyRecipientLimit),
             "uncertain_policy": server.uncertainPolicy == .fail ? "fail" : "retry", "default": server.isDefault ? "yes" : "no",
+            "last_validation": server.hasLastValidatedAt ? "\(server.lastValidation) at \(formatDate(server.lastValidatedAt.date))" : "never",
             "version": String(server.version), "updated_at": formatDate(server.updatedAt.date),
         ],
         format: format

@@ -78,11 +78,13 @@ struct HealthEndToEndTests {
         }
     }
 
-    @Test("Mailer and Admin methods not built yet answer UNIMPLEMENTED, not a fake success")
-    func notYetBuilt() async throws {
+    @Test("a method the server does not have answers UNIMPLEMENTED, not a fake success")
+    func unknownMethod() async throws {
         try await withRunningApplication { _, port, _ in
             let client = MailgateClient(configuration: .init(port: port, apiKey: testOperatorKey.presentedForm.exposedValue))
-            let error = await #expect(throws: RPCError.self) { _ = try await client.validateServer(.init()) }
+            let error = await #expect(throws: RPCError.self) {
+                _ = try await client.call("/mailgate.v1.Admin/ExportServers", Mailgate_V1_GetServerRequest(), responseType: Mailgate_V1_OutputServer.self)
+            }
             #expect(error?.code == .unimplemented)
             await client.close()
         }

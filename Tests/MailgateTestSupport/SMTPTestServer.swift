@@ -8,10 +8,12 @@ public final class SMTPTestServer: @unchecked Sendable {
     public let port: Int
     private let process: FixtureProcess
 
-    /// A folder of certificates for 127.0.0.1 (`cert.pem`, `key.pem`) and one for another name (`wrong-*.pem`).
+    /// A folder of certificates for 127.0.0.1 (`cert.pem`, `key.pem`), one for another
+    /// name (`wrong-*.pem`) and one for 127.0.0.1 that expires in five days (`soon-*.pem`).
     public static func makeCertificates(in folder: URL) throws {
         _ = try makeTestCertificate(in: folder)
         _ = try makeTestCertificate(in: folder, prefix: "wrong-", subjectAltName: "DNS:mail.example.org")
+        _ = try makeTestCertificate(in: folder, prefix: "soon-", days: 5)
     }
 
     public init(arguments: [String]) throws {

@@ -1,12 +1,13 @@
 import Foundation
 
-/// A self-signed P-256 certificate and key made with the openssl command, valid two
-/// days, for `subjectAltName` (e.g. `IP:127.0.0.1`); files `<prefix>cert.pem` and
+/// A self-signed P-256 certificate and key made with the openssl command, valid for
+/// `days`, for `subjectAltName` (e.g. `IP:127.0.0.1`); files `<prefix>cert.pem` and
 /// `<prefix>key.pem` in `folder`. Trust the certificate itself as the CA.
 public func makeTestCertificate(
     in folder: URL,
     prefix: String = "",
-    subjectAltName: String = "IP:127.0.0.1"
+    subjectAltName: String = "IP:127.0.0.1",
+    days: Int = 90
 ) throws -> (certificate: String, key: String) {
     let certificate = folder.appendingPathComponent("\(prefix)cert.pem").path
     let key = folder.appendingPathComponent("\(prefix)key.pem").path
@@ -14,7 +15,7 @@ public func makeTestCertificate(
     process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
     process.arguments = [
         "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=mailgate-test",
+        "-keyout", key, "-out", certificate, "-days", "\(days)", "-subj", "/CN=mailgate-test",
         "-addext", "subjectAltName=\(subjectAltName)",
     ]
     process.standardError = FileHandle.nullDevice

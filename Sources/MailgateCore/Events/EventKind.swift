@@ -29,4 +29,8 @@ public enum EventKind {
     public static let clientSecretExpired = "client_secret_expired"
     /// Reading a secret's end date from Microsoft Graph failed (e.g. no Application.Read.All).
     public static let clientSecretDiscoveryFailed = "client_secret_discovery_failed"
+    /// ValidateServer found a problem; details name the failing check, its reason and remedy.
+    public static let serverValidationFailed = "server_validation_failed"
+    /// ValidateServer passed after a failed validation.
+    public static let serverValidationRecovered = "server_validation_recovered"
 }

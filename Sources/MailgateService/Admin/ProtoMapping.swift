@@ -96,6 +96,8 @@ extension Mailgate_V1_OutputServer {
         self.isDefault = definition.isDefault
         self.version = UInt64(record.version)
         self.lastValidation = record.lastValidation
+        if let validatedAt = record.lastValidatedAt { self.lastValidatedAt = Google_Protobuf_Timestamp(date: validatedAt) }
+        self.lastValidationOk = record.lastValidationOK ?? false
         self.createdAt = Google_Protobuf_Timestamp(date: record.createdAt)
         self.updatedAt = Google_Protobuf_Timestamp(date: record.updatedAt)
     }

@@ -19,13 +19,14 @@ struct EndpointUnavailable: Error {
 
 extension ServerRecord {
     /// How the SMTP client reaches this server, with its secrets opened; `accessToken`
-    /// is the token service's for `oauth2` servers.
-    func smtpEndpoint(vault: Vault, accessToken: Secret?, caFile: String?, timeout: Duration) throws(EndpointUnavailable) -> SMTPEndpoint {
+    /// is the token service's for `oauth2` servers. `withoutCredentials` connects
+    /// anonymously (a diagnosis of a server whose credentials are missing).
+    func smtpEndpoint(vault: Vault, accessToken: Secret?, caFile: String?, timeout: Duration, withoutCredentials: Bool = false) throws(EndpointUnavailable) -> SMTPEndpoint {
         let definition = self.definition
         let security = definition.security ?? .starttls
         let authentication: SMTPEndpoint.Authentication
         do {
-            switch definition.authType ?? .none {
+            switch withoutCredentials ? .none : definition.authType ?? .none {
             case .none:
                 authentication = .none
             case .basic:

@@ -6,7 +6,7 @@ import MailgateRPC
 import MailgateStore
 import SwiftProtobuf
 
-/// `mailgate.v1.Mailer`: SendMail, GetMessage and CancelMessage. Tenant keys act in
+/// `mailgate.v1.Mailer`: SendMail, GetMessage, CancelMessage, ValidateServer and RefreshToken. Tenant keys act in
 /// their own tenant; operator keys name one in the `tenant` call metadata.
 public struct MailerHandlers: Sendable {
     static let service = "/mailgate.v1.Mailer/"
@@ -14,6 +14,7 @@ public struct MailerHandlers: Sendable {
     let servers: ServerRepository
     let messages: MessageRepository
     let tokens: TokenService
+    let validator: ServerValidator
     let resolver: TenantResolver
     let settings: MailerSettings
     let wakeUp: DeliveryWakeUp
@@ -25,6 +26,7 @@ public struct MailerHandlers: Sendable {
         servers: ServerRepository,
         messages: MessageRepository,
         tokens: TokenService,
+        validator: ServerValidator,
         settings: MailerSettings,
         wakeUp: DeliveryWakeUp,
         health: DatabaseHealth
@@ -32,6 +34,7 @@ public struct MailerHandlers: Sendable {
         self.servers = servers
         self.messages = messages
         self.tokens = tokens
+        self.validator = validator
         self.resolver = TenantResolver(tenants: tenants)
         self.settings = settings
         self.wakeUp = wakeUp
@@ -40,6 +43,7 @@ public struct MailerHandlers: Sendable {
 
     public func register(into router: inout RPCRouter<Principal>) {
         self.registerTokenMethods(into: &router)
+        self.registerValidation(into: &router)
         router.registerStoreBacked(Self.service + "SendMail", request: Mailgate_V1_SendMailRequest.self, health: self.health) { request, context in
             try await self.sendMail(request, context: context)
         }

@@ -346,3 +346,37 @@ private struct ResultRow: Encodable {
         }
     }
 }
+
+extension DeliveryQueue {
+    /// Stores a message already claimed by `owner` (a synchronous send, such as
+    /// ValidateServer's test message): no worker takes it while the lease holds, and
+    /// `complete` records its outcome like any other attempt's.
+    public func insertClaimed(_ message: NewMessage, owner: String, token: UUID, lease: Duration) async throws -> ClaimedMessage {
+        try await self.client.transaction(logger: self.logger) { connection in
+            _ = try await connection.query(try MessageInsertBatcher.insertQuery([message]), logger: self.logger)
+            let rows = try await connection.query(
+                """
+                UPDATE messages SET state = 'sending', lease_owner = \(owner), lease_token = \(token),
+                    lease_expires_at = now() + make_interval(secs => \(lease.seconds)), claimed_at = now(), attempts = 1, updated_at = now()
+                WHERE id = \(message.id)
+                RETURNING created_at
+                """,
+                logger: self.logger
+            )
+            var queuedAt = Date()
+            for try await createdAt in rows.decode(Date.self) { queuedAt = createdAt }
+            return ClaimedMessage(
+                id: message.id,
+                tenantID: message.tenantID,
+                serverID: message.serverID,
+                envelopeFrom: message.envelopeFrom,
+                recipients: message.recipients,
+                body: message.body,
+                requiresSMTPUTF8: message.requiresSMTPUTF8,
+                attempt: 1,
+                queuedAt: queuedAt,
+                partlyDelivered: false
+            )
+        }
+    }
+}

@@ -62,7 +62,9 @@ public struct ServerRecord: Sendable, Hashable {
     public var refreshToken: SecretMetadata
     public var accessToken: SecretMetadata
     public var version: Int64
+    /// The last validation's summary ("ok", "failed at auth (SMTP_AUTH_DISABLED)"), verdict and time.
     public var lastValidation: String
+    public var lastValidationOK: Bool?
     public var lastValidatedAt: Date?
     public var createdAt: Date
     public var updatedAt: Date

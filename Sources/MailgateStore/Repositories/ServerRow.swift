@@ -10,7 +10,7 @@ enum ServerRow {
         token_url, scopes, password_sealed, password_set_at, client_secret_sealed, client_secret_set_at,
         client_secret_expires_at, client_secret_expiry_source, refresh_token_sealed, refresh_token_set_at,
         access_token_sealed, access_token_set_at, access_token_expires_at, rate_limit_per_minute,
-        max_connections, daily_recipient_limit, uncertain_policy, is_default, version, last_validation, last_validated_at, created_at, updated_at,
+        max_connections, daily_recipient_limit, uncertain_policy, is_default, version, last_validation, last_validation_ok, last_validated_at, created_at, updated_at,
         access_token_scopes, token_failure_reason, token_failure_detail, token_failures, token_failed_at, token_retry_at,
         discover_secret_expiry, secret_discovery_problem
         """
@@ -80,6 +80,7 @@ enum ServerRow {
             accessToken: accessToken,
             version: try row["version"].decode(Int64.self),
             lastValidation: try text("last_validation"),
+            lastValidationOK: try row["last_validation_ok"].decode(Bool?.self),
             lastValidatedAt: try date("last_validated_at"),
             createdAt: try row["created_at"].decode(Date.self),
             updatedAt: try row["updated_at"].decode(Date.self),

@@ -37,6 +37,8 @@ struct MailFixture: Sendable {
         smtpArguments: [String] = [],
         tlsMode: String? = nil,
         wrongHost: Bool = false,
+        trustTestCA: Bool = true,
+        expiringCertificate: Bool = false,
         workers: Int = 2,
         giveUpAfter: Duration = .seconds(60),
         database: TestDatabase? = nil,
@@ -52,7 +54,7 @@ struct MailFixture: Sendable {
         defer { try? FileManager.default.removeItem(at: certificates) }
         var arguments = smtpArguments
         if let tlsMode {
-            let prefix = wrongHost ? "wrong-" : ""
+            let prefix = wrongHost ? "wrong-" : expiringCertificate ? "soon-" : ""
             arguments += [
                 "--mode", tlsMode,
                 "--cert", certificates.appendingPathComponent("\(prefix)cert.pem").path,
@@ -64,7 +66,8 @@ struct MailFixture: Sendable {
             try SMTPTestServer.makeCertificates(in: certificates)
             return try SMTPTestServer(arguments: serverArguments)
         }
-        let caFile = certificates.appendingPathComponent(wrongHost ? "wrong-cert.pem" : "cert.pem").path
+        // Without the test CA, delivery trusts the system bundle, which knows nothing of it.
+        let caFile = trustTestCA ? certificates.appendingPathComponent(wrongHost ? "wrong-cert.pem" : expiringCertificate ? "soon-cert.pem" : "cert.pem").path : nil
         return try await AdminFixture.run(
             logger: logger,
             mailer: Self.settings(caFile: caFile, workers: workers, giveUpAfter: giveUpAfter),
@@ -121,6 +124,47 @@ struct MailFixture: Sendable {
         }
         #expect(message.state == state, "message ended \(message.state), last error: \(message.lastError)")
         return message
+    }
+
+    /// Puts `relay` again with other credentials.
+    func putAuth(_ type: Mailgate_V1_AuthType, username: String, password: String) async throws {
+        try await self.reput { request in
+            request.authType = type
+            request.username = username
+            request.password.value = password
+        }
+    }
+
+    /// Points `relay` at another port.
+    func putPort(_ port: Int) async throws {
+        try await self.reput { $0.port = UInt32(port) }
+    }
+
+    /// Puts `relay` again as it is, changed by `change`.
+    func reput(_ change: (inout Mailgate_V1_PutServerRequest) -> Void) async throws {
+        var get = Mailgate_V1_GetServerRequest()
+        get.server = "relay"
+        let current = try await self.client.getServer(get)
+        var request = Mailgate_V1_PutServerRequest()
+        request.tenant = "acme"
+        request.name = "relay"
+        request.host = current.host
+        request.port = current.port
+        request.security = current.security
+        request.senderName = current.senderName
+        request.senderAddress = current.senderAddress
+        request.authType = current.authType
+        request.username = current.username
+        request.allowPlaintextAuth = current.allowPlaintextAuth
+        change(&request)
+        _ = try await self.admin.operatorClient.putServer(request)
+    }
+
+    /// The tenant's events of `kind`, newest first.
+    func events(kind: String) async throws -> [Mailgate_V1_Event] {
+        var request = Mailgate_V1_ListEventsRequest()
+        request.kind = kind
+        return try await self.client.listEvents(request).events
     }
 
     func get(_ id: String) async throws -> Mailgate_V1_GetMessageResponse {

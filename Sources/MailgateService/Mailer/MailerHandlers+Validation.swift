@@ -1,0 +1,69 @@
+import Foundation
+import MailgateCore
+import MailgateProto
+import MailgateRPC
+import MailgateStore
+import NIOCore
+
+extension MailerHandlers {
+    func registerValidation(into router: inout RPCRouter<Principal>) {
+        router.registerStoreBacked(Self.service + "ValidateServer", request: Mailgate_V1_ValidateServerRequest.self, health: self.health) { request, context in
+            let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
+            guard !request.server.isEmpty else {
+                throw ValidationError("Name the server to validate.", violations: [Violation("server", "required")])
+            }
+            if !request.testRecipient.isEmpty, EmailAddress(request.testRecipient) == nil {
+                throw ValidationError(
+                    "The test recipient is not a valid address.",
+                    violations: [Violation("test_recipient", "not a valid email address")]
+                )
+            }
+            guard let server = try await self.servers.find(tenantID: tenant.id, idOrName: request.server) else {
+                throw RPCError(code: .notFound, message: "No server \(request.server) in this tenant.")
+            }
+            let left = context.deadline - NIODeadline.now()
+            let deadline = ContinuousClock.now + .nanoseconds(max(0, min(left.nanoseconds, Int64(3600) * 1_000_000_000)))
+            let result = await self.validator.validate(
+                server,
+                tenant: tenant,
+                request: .init(
+                    sendTestMessage: request.hasSendTestMessage ? request.sendTestMessage : true,
+                    testRecipient: request.testRecipient
+                ),
+                deadline: deadline
+            )
+            return Mailgate_V1_ValidateServerResponse(result)
+        }
+    }
+}
+
+extension Mailgate_V1_ValidateServerResponse {
+    init(_ result: ServerValidator.Result) {
+        self.init()
+        self.ok = result.passed
+        self.summary = result.checks.summary
+        self.checks = result.checks.map(Mailgate_V1_ValidationCheck.init)
+        self.testMessageID = result.testMessageID?.uuidString.lowercased() ?? ""
+        self.queuedMessages = UInt64(result.backlog.waiting)
+        self.oldestQueuedAgeSeconds = result.backlog.oldestDueSince.map { UInt64(max(0, Date().timeIntervalSince($0))) } ?? 0
+        self.workerRunning = result.deliveryWorkers > 0
+    }
+}
+
+extension Mailgate_V1_ValidationCheck {
+    init(_ check: ServerCheck) {
+        self.init()
+        self.name = check.name.rawValue
+        self.outcome =
+            switch check.outcome {
+            case .ok: .ok
+            case .failed: .failed
+            case .skipped: .skipped
+            case .warning: .warning
+            }
+        self.durationMs = UInt32(clamping: check.durationMilliseconds)
+        self.detail = check.detail
+        self.remedy = check.remedy
+        self.reason = check.reason
+    }
+}

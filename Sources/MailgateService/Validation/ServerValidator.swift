@@ -1,0 +1,145 @@
+import Foundation
+import Logging
+import MailgateCore
+import MailgateMail
+import MailgateStore
+import NIOPosix
+import Synchronization
+
+/// ValidateServer: diagnoses an output server step by step (resolve, connect, TLS,
+/// EHLO, token, AUTH, a test message) and reports its backlog and whether any replica
+/// delivers mail. The verdict is stored on the server with an event when it fails or
+/// recovers. Concurrent validations of one server with the same options share one run.
+public final class ServerValidator: Sendable {
+    /// What the caller asked for; validations with equal requests are coalesced.
+    public struct Request: Sendable, Hashable {
+        public var sendTestMessage: Bool
+        /// Empty: the server's sender address.
+        public var testRecipient: String
+
+        public init(sendTestMessage: Bool, testRecipient: String) {
+            self.sendTestMessage = sendTestMessage
+            self.testRecipient = testRecipient
+        }
+    }
+
+    /// The checks in order, with what the queue and workers looked like.
+    public struct Result: Sendable {
+        public var checks: [ServerCheck]
+        public var testMessageID: UUID?
+        public var backlog: ValidationRepository.Backlog
+        public var deliveryWorkers: Int
+        public var passed: Bool { self.checks.allPassed }
+    }
+
+    let validations: ValidationRepository
+    let queue: DeliveryQueue
+    let tokens: TokenService
+    let vault: Vault
+    let settings: MailerSettings
+    let owner: String
+    let logger: Logger
+    /// Blocking work (resolver, libcurl sessions) runs here, never behind delivery's sends.
+    let threads: NIOThreadPool
+    private let flights = Mutex<[Flight: Task<Result, Never>]>([:])
+
+    private struct Flight: Hashable {
+        let serverID: UUID
+        let request: Request
+    }
+
+    /// The longest a validation runs, whatever the call's deadline.
+    static let longest: Duration = .seconds(90)
+
+    public init(
+        validations: ValidationRepository,
+        queue: DeliveryQueue,
+        tokens: TokenService,
+        vault: Vault,
+        settings: MailerSettings,
+        owner: String,
+        logger: Logger
+    ) {
+        self.validations = validations
+        self.queue = queue
+        self.tokens = tokens
+        self.vault = vault
+        self.settings = settings
+        self.owner = owner
+        self.logger = logger
+        self.threads = NIOThreadPool(numberOfThreads: 4)
+        self.threads.start()
+    }
+
+    /// Validates `server` within `deadline` (and at most `longest`); joins a validation of
+    /// the same server and request already running.
+    public func validate(_ server: ServerRecord, tenant: TenantReference, request: Request, deadline: ContinuousClock.Instant) async -> Result {
+        let flight = Flight(serverID: server.id, request: request)
+        let task = self.flights.withLock { flights in
+            if let running = flights[flight] { return running }
+            let clock = ValidationClock(deadline: min(deadline, .now + Self.longest))
+            let task = Task {
+                let result = await ValidationRun(validator: self, server: server, tenant: tenant, request: request, clock: clock).run()
+                await self.record(result, server: server, tenant: tenant)
+                _ = self.flights.withLock { $0.removeValue(forKey: flight) }
+                return result
+            }
+            flights[flight] = task
+            return task
+        }
+        return await task.value
+    }
+
+    /// Stops the validation threads once their work ends.
+    public func shutdown() async throws {
+        try await self.threads.shutdownGracefully()
+    }
+
+    private func record(_ result: Result, server: ServerRecord, tenant: TenantReference) async {
+        let name = server.definition.name
+        let summary = result.checks.summary
+        let failure = result.checks.firstFailure
+        var details = ["server": name, "summary": summary]
+        if let failure {
+            details["check"] = failure.name.rawValue
+            details["reason"] = failure.reason
+            details["detail"] = failure.detail
+            details["remedy"] = failure.remedy
+        }
+        let failed = NewEvent(
+            tenantID: tenant.id,
+            kind: EventKind.serverValidationFailed,
+            severity: .error,
+            serverID: server.id,
+            message: "Validation of server \(name) failed at \(failure?.name.rawValue ?? "?"): \(failure?.detail ?? ""). \(failure?.remedy ?? "")",
+            details: details
+        )
+        let recovered = NewEvent(
+            tenantID: tenant.id,
+            kind: EventKind.serverValidationRecovered,
+            severity: .info,
+            serverID: server.id,
+            message: "Server \(name) passed validation again.",
+            details: details
+        )
+        do {
+            try await self.validations.record(
+                tenantID: tenant.id,
+                serverID: server.id,
+                passed: result.passed,
+                summary: summary,
+                failed: failed,
+                recovered: recovered
+            )
+        } catch {
+            self.logger.warning("validation result not stored", metadata: ["server": "\(name)", "error": "\(String(reflecting: error))"])
+        }
+        var metadata: Logger.Metadata = ["tenant": "\(tenant.slug)", "server": "\(name)", "summary": "\(summary)"]
+        if let failure { metadata["reason"] = "\(failure.reason)" }
+        if result.passed {
+            self.logger.info("server validated", metadata: metadata)
+        } else {
+            self.logger.warning("server validation failed", metadata: metadata)
+        }
+    }
+}
