@@ -57,21 +57,43 @@ func withRunningApplication<Result: Sendable>(
             logger: logger
         )
         let group = application.makeServiceGroup()
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
+        // Unstructured, so a shutdown that never ends fails the test instead of holding the run.
+        let running = Task { try await group.run() }
+        let result: Result
+        do {
             let port = try await application.rpcServer.listeningAddress.port!
-            do {
-                let result = try await body(application, port, database)
-                await group.triggerGracefulShutdown()
-                try await tasks.next()
-                return result
-            } catch {
-                // Stopped the way `serve` stops, so a failing test ends instead of waiting on
-                // work that a hard cancellation of the service group can leave behind.
-                await group.triggerGracefulShutdown()
-                _ = try? await tasks.next()
-                throw error
-            }
+            result = try await body(application, port, database)
+        } catch {
+            // Stopped the way `serve` stops, so a failing test ends instead of waiting on
+            // work that a hard cancellation of the service group can leave behind.
+            await group.triggerGracefulShutdown()
+            _ = await stopped(running, within: .seconds(60))
+            throw error
         }
+        await group.triggerGracefulShutdown()
+        guard let outcome = await stopped(running, within: .seconds(60)) else {
+            running.cancel()
+            throw TestEnvironmentError("the application did not stop within 60 s of a graceful shutdown")
+        }
+        try outcome.get()
+        return result
     }
+}
+
+/// How `task` ended, or nil when it is still running after `limit`.
+private func stopped(_ task: Task<Void, any Error>, within limit: Duration) async -> Result<Void, any Error>? {
+    let race = AsyncStream<Result<Void, any Error>?>.makeStream()
+    let waiter = Task {
+        race.continuation.yield(await task.result)
+    }
+    let timer = Task {
+        try? await Task.sleep(for: limit)
+        race.continuation.yield(nil)
+    }
+    var iterator = race.stream.makeAsyncIterator()
+    let first = await iterator.next() ?? nil
+    waiter.cancel()
+    timer.cancel()
+    race.continuation.finish()
+    return first
 }

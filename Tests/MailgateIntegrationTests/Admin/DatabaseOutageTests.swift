@@ -39,8 +39,12 @@ struct DatabaseOutageTests {
             #expect(error.reason == "DATABASE_UNAVAILABLE")
             #expect(error.retryAfterMilliseconds > 0)
             let opsPort = try await fixture.opsPort()
-            let unready = try await MailFixture.offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: opsPort, path: "/readyz") }
-            #expect(unready.status == 503 && String(decoding: unready.body, as: UTF8.self).contains("database unreachable"))
+            // A call can fail on a refused connection before the health probe (two misses a second apart) says so.
+            let unready = try await eventually(limit: .seconds(10)) {
+                let reply = try await MailFixture.offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: opsPort, path: "/readyz") }
+                return reply.status == 503 ? reply : nil
+            }
+            #expect(String(decoding: unready.body, as: UTF8.self).contains("database unreachable"))
 
             try await setConnections(allowed: true, database: fixture.database)
             // The pool's reconnect backoff after many refused connections can reach tens of seconds on a
