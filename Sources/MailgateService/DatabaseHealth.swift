@@ -17,6 +17,8 @@ public final class DatabaseHealth: Service, Sendable {
     private let timeout: Duration
     private let logger: Logger
     private let available = Atomic<Bool>(true)
+    /// Set while a probe's query runs; a query still running at the next probe counts as a miss.
+    private let probing = Atomic<Bool>(false)
     /// Bumped by every database-backed call that succeeds or that the server itself refuses.
     private let completedCalls = Atomic<Int>(0)
 
@@ -68,23 +70,23 @@ public final class DatabaseHealth: Service, Sendable {
         }
     }
 
+    /// `SELECT 1` within the timeout. The query runs unstructured: a lease the pool never
+    /// grants must not hold the health loop (and with it a graceful shutdown) forever.
     private func probe() async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                do {
-                    try await self.client.query("SELECT 1", logger: self.logger)
-                    return true
-                } catch {
-                    return false
-                }
-            }
-            group.addTask {
-                try? await Task.sleep(for: self.timeout)
+        guard self.probing.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return false }
+        let client = self.client
+        let logger = self.logger
+        let query = Task {
+            defer { self.probing.store(false, ordering: .relaxed) }
+            do {
+                try await client.query("SELECT 1", logger: logger)
+                return true
+            } catch {
                 return false
             }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
         }
+        let answered = await withTimeLimit(self.timeout) { await query.value } ?? false
+        query.cancel()
+        return answered
     }
 }

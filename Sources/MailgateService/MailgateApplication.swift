@@ -236,15 +236,17 @@ public final class MailgateApplication: Sendable {
         ]
     }
 
-    /// A group that runs everything and shuts down gracefully on SIGTERM and SIGINT.
+    /// A group that runs everything and shuts down gracefully on SIGTERM and SIGINT. A
+    /// graceful shutdown that outlasts the RPC grace period by 30 s turns into cancellation,
+    /// so a stop never waits forever.
     public func makeServiceGroup() -> ServiceGroup {
-        ServiceGroup(
-            configuration: .init(
-                services: self.services,
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: self.logger
-            )
+        var configuration = ServiceGroupConfiguration(
+            services: self.services,
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: self.logger
         )
+        configuration.maximumGracefulShutdownDuration = .nanoseconds(self.configuration.rpc.shutdownGracePeriod.nanoseconds) + .seconds(30)
+        return ServiceGroup(configuration: configuration)
     }
 
     /// Applies migrations, then serves until graceful shutdown.

@@ -40,6 +40,10 @@ public struct WorkerHeartbeat: Service {
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
         }
-        _ = try? await self.client.query("DELETE FROM workers WHERE id = \(self.workerID)", logger: self.logger)
+        // Bounded: a stop must not wait on a database that went away; a stale row just ages out.
+        let (client, workerID, logger) = (self.client, self.workerID, self.logger)
+        _ = await withTimeLimit(.seconds(5)) {
+            _ = try? await client.query("DELETE FROM workers WHERE id = \(workerID)", logger: logger)
+        }
     }
 }

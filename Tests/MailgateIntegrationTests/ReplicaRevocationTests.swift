@@ -31,9 +31,11 @@ struct ReplicaRevocationTests {
                     "MAILGATE_MIGRATIONS_DIR": repositoryRoot().appendingPathComponent("migrations").path,
                     "MAILGATE_LOG_LEVEL": "warning",
                 ]
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
-                try process.run()
+                try withSpawnLock {
+                    process.standardOutput = FileHandle.nullDevice
+                    process.standardError = FileHandle.nullDevice
+                    try process.run()
+                }
                 replicas.append((process, port))
             }
             let first = MailgateClient(configuration: .init(port: replicas[0].1, apiKey: operatorKey))

@@ -61,7 +61,7 @@ func withRunningApplication<Result: Sendable>(
         let running = Task { try await group.run() }
         let result: Result
         do {
-            let port = try await application.rpcServer.listeningAddress.port!
+            let port = try await listeningPort(of: application, running: running)
             result = try await body(application, port, database)
         } catch {
             // Stopped the way `serve` stops, so a failing test ends instead of waiting on
@@ -96,4 +96,30 @@ private func stopped(_ task: Task<Void, any Error>, within limit: Duration) asyn
     timer.cancel()
     race.continuation.finish()
     return first
+}
+
+/// The RPC port once the server listens, or the error that stopped the application
+/// before it did (a start-up failure never reaches the listener).
+private func listeningPort(of application: MailgateApplication, running: Task<Void, any Error>) async throws -> Int {
+    let race = AsyncStream<Result<Int, any Error>>.makeStream()
+    let listening = Task {
+        do {
+            let address = try await application.rpcServer.listeningAddress
+            race.continuation.yield(.success(address.port ?? 0))
+        } catch {
+            race.continuation.yield(.failure(error))
+        }
+    }
+    let stopping = Task {
+        switch await running.result {
+        case .failure(let error): race.continuation.yield(.failure(error))
+        case .success: race.continuation.yield(.failure(TestEnvironmentError("the application stopped before it listened")))
+        }
+    }
+    var iterator = race.stream.makeAsyncIterator()
+    let first = await iterator.next() ?? .failure(TestEnvironmentError("no port"))
+    listening.cancel()
+    stopping.cancel()
+    race.continuation.finish()
+    return try first.get()
 }

@@ -43,10 +43,15 @@ struct ServeProcessTests {
                 "MAILGATE_MIGRATIONS_DIR": repositoryRoot().appendingPathComponent("migrations").path,
                 "MAILGATE_LOG_FORMAT": "json",
             ]
-            let logs = Pipe()
-            server.standardError = logs
-            server.standardOutput = FileHandle.nullDevice
-            try server.run()
+            let logs = try withSpawnLock {
+                let logs = Pipe()
+                server.standardError = logs
+                server.standardOutput = FileHandle.nullDevice
+                try server.run()
+                return logs
+            }
+            // Drained all along: a full pipe would stop the server mid-log.
+            let logText = Task { try await MailFixture.offCooperativePool { String(decoding: logs.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) } }
             defer { if server.isRunning { server.terminate() } }
 
             let client = MailgateClient(configuration: .init(port: port))
@@ -68,12 +73,12 @@ struct ServeProcessTests {
             #expect(anonymous.0 == 2)
 
             kill(server.processIdentifier, SIGTERM)
-            server.waitUntilExit()
-            #expect(server.terminationReason == .exit)
-            #expect(server.terminationStatus == 0)
-            let logText = String(decoding: logs.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            #expect(logText.contains("\"message\":\"RPC server stopped\""))
-            #expect(!logText.contains(key), "the operator key never appears in logs")
+            let status = await waitForExit(server, limit: .seconds(60))
+            #expect(status == 0 && server.terminationReason == .exit, "serve exits 0 on SIGTERM")
+            if status == nil { killInBackground(server) }
+            let text = try await logText.value
+            #expect(text.contains("\"message\":\"RPC server stopped\""))
+            #expect(!text.contains(key), "the operator key never appears in logs")
         }
     }
 
@@ -83,10 +88,13 @@ struct ServeProcessTests {
         process.executableURL = Self.executable
         process.arguments = ["serve"]
         process.environment = environment
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let errors = try withSpawnLock {
+            let errors = Pipe()
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            return errors
+        }
         let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return (process.terminationStatus, text)

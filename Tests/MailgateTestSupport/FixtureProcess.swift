@@ -12,13 +12,17 @@ final class FixtureProcess: @unchecked Sendable {
             throw TestEnvironmentError("MAILGATE_TEST_PYTHON is not set: run the tests with scripts/test (it makes a venv with the fixtures' packages).")
         }
         let path = repositoryRoot().appendingPathComponent("Tests/MailgateTestSupport/\(script)")
-        self.process = Process()
-        self.process.executableURL = URL(fileURLWithPath: python)
-        self.process.arguments = [path.path] + arguments
-        let output = Pipe()
-        self.process.standardOutput = output
-        self.process.standardError = FileHandle.nullDevice
-        try self.process.run()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [path.path] + arguments
+        let output = try withSpawnLock {
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return output
+        }
+        self.process = process
         var line = Data()
         while true {
             let byte = output.fileHandleForReading.readData(ofLength: 1)
@@ -26,8 +30,7 @@ final class FixtureProcess: @unchecked Sendable {
             line += byte
         }
         guard let text = String(data: line, encoding: .utf8), text.hasPrefix("READY "), let port = Int(text.dropFirst(6)) else {
-            kill(self.process.processIdentifier, SIGKILL)
-            self.process.waitUntilExit()
+            killInBackground(process)
             throw TestEnvironmentError("the fixture \(script) did not start (are its Python packages installed?)")
         }
         self.port = port
@@ -35,7 +38,6 @@ final class FixtureProcess: @unchecked Sendable {
 
     deinit {
         // SIGKILL: a fixture has nothing to flush, and aiosmtpd's threads can outlive SIGTERM.
-        kill(self.process.processIdentifier, SIGKILL)
-        self.process.waitUntilExit()
+        killInBackground(self.process)
     }
 }

@@ -18,9 +18,11 @@ public func makeTestCertificate(
         "-keyout", key, "-out", certificate, "-days", "\(days)", "-subj", "/CN=mailgate-test",
         "-addext", "subjectAltName=\(subjectAltName)",
     ]
-    process.standardError = FileHandle.nullDevice
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
+    try withSpawnLock {
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+    }
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
         throw TestEnvironmentError("openssl could not make a test certificate (scripts/test installs openssl)")

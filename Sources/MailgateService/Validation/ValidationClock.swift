@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The time a validation may still spend: each check gets its own limit, cut short
 /// when the call's deadline is nearer.
 struct ValidationClock: Sendable {
@@ -12,42 +10,5 @@ struct ValidationClock: Sendable {
         let left = self.deadline - ContinuousClock.now - self.reserve
         guard left >= .milliseconds(200) else { return nil }
         return min(limit, left)
-    }
-}
-
-/// The value of `operation`, or nil when it takes longer than `limit`. Blocking work
-/// (a resolver call, a libcurl session) cannot be interrupted: it finishes in the
-/// background with its own timeouts, and nobody waits for it.
-func withTimeLimit<Value: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async -> Value) async -> Value? {
-    let first = FirstResult<Value?>()
-    return await withCheckedContinuation { continuation in
-        first.set(continuation)
-        let timer = Task {
-            // Cancelled: the operation finished first and answered.
-            guard (try? await Task.sleep(for: limit)) != nil else { return }
-            first.resume(returning: nil)
-        }
-        Task {
-            let value = await operation()
-            first.resume(returning: value)
-            timer.cancel()
-        }
-    }
-}
-
-/// A continuation resumed by whichever of several racers comes first.
-private final class FirstResult<Value: Sendable>: Sendable {
-    private let continuation = Mutex<CheckedContinuation<Value, Never>?>(nil)
-
-    func set(_ continuation: CheckedContinuation<Value, Never>) {
-        self.continuation.withLock { $0 = continuation }
-    }
-
-    func resume(returning value: Value) {
-        self.continuation.withLock { stored in
-            let waiting = stored
-            stored = nil
-            return waiting
-        }?.resume(returning: value)
     }
 }

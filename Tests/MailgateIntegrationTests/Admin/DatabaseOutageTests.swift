@@ -21,44 +21,54 @@ struct DatabaseOutageTests {
             get.server = "relay"
 
             try await setConnections(allowed: false, database: fixture.database)
-            // A call that started before the outage was noticed may wait for a connection until its
-            // deadline; once the health probe (every second, 2 s timeout) sees it, calls fail at once.
-            var configuration = MailgateClient.Configuration(port: fixture.port, apiKey: testOperatorKey.presentedForm.exposedValue)
-            configuration.defaultTimeout = .seconds(3)
-            let client = MailgateClient(configuration: configuration)
-            let error = try await eventually(limit: .seconds(15)) { () async -> RPCError? in
-                let error = await expectRPCErrorQuietly { _ = try await client.getServer(get) }
-                return error?.code == .deadlineExceeded ? nil : error
+            do {
+                try await self.duringOutage(fixture, get: get)
+            } catch {
+                // Whatever failed, the database takes connections again, or the shutdown would wait on it.
+                try? await setConnections(allowed: true, database: fixture.database)
+                throw error
             }
-            let start = ContinuousClock.now
-            let again = await expectRPCErrorQuietly { _ = try await client.getServer(get) }
-            #expect(again?.code == .unavailable)
-            // Well under the call's 3 s deadline (what waiting on the pool would take), with room for a loaded machine.
-            #expect(ContinuousClock.now - start < .seconds(2), "refused at once, not after a wait")
-            #expect(error.code == .unavailable)
-            #expect(error.reason == "DATABASE_UNAVAILABLE")
-            #expect(error.retryAfterMilliseconds > 0)
-            let opsPort = try await fixture.opsPort()
-            // A call can fail on a refused connection before the health probe (two misses a second apart) says so.
-            let unready = try await eventually(limit: .seconds(10)) {
-                let reply = try await MailFixture.offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: opsPort, path: "/readyz") }
-                return reply.status == 503 ? reply : nil
-            }
-            #expect(String(decoding: unready.body, as: UTF8.self).contains("database unreachable"))
-
-            try await setConnections(allowed: true, database: fixture.database)
-            // The pool's reconnect backoff after many refused connections can reach tens of seconds on a
-            // loaded machine. Each try has the client's 3 s deadline, so a call queued for a connection
-            // cannot hold the test past its limit.
-            let server = try await eventually(limit: .seconds(90)) { try? await client.getServer(get) }
-            #expect(server.name == "relay")
-            let ready = try await eventually(limit: .seconds(10)) {
-                let reply = try await MailFixture.offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: opsPort, path: "/readyz") }
-                return reply.status == 200 ? reply : nil
-            }
-            #expect(String(decoding: ready.body, as: UTF8.self) == "ready\n")
-            await client.close()
         }
+    }
+
+    private func duringOutage(_ fixture: AdminFixture, get: Mailgate_V1_GetServerRequest) async throws {
+        // A call that started before the outage was noticed may wait for a connection until its
+        // deadline; once the health probe (every second, 2 s timeout) sees it, calls fail at once.
+        var configuration = MailgateClient.Configuration(port: fixture.port, apiKey: testOperatorKey.presentedForm.exposedValue)
+        configuration.defaultTimeout = .seconds(3)
+        let client = MailgateClient(configuration: configuration)
+        let error = try await eventually(limit: .seconds(15)) { () async -> RPCError? in
+            let error = await expectRPCErrorQuietly { _ = try await client.getServer(get) }
+            return error?.code == .deadlineExceeded ? nil : error
+        }
+        let start = ContinuousClock.now
+        let again = await expectRPCErrorQuietly { _ = try await client.getServer(get) }
+        #expect(again?.code == .unavailable)
+        // Well under the call's 3 s deadline (what waiting on the pool would take), with room for a loaded machine.
+        #expect(ContinuousClock.now - start < .seconds(2), "refused at once, not after a wait")
+        #expect(error.code == .unavailable)
+        #expect(error.reason == "DATABASE_UNAVAILABLE")
+        #expect(error.retryAfterMilliseconds > 0)
+        let opsPort = try await fixture.opsPort()
+        // A call can fail on a refused connection before the health probe (two misses a second apart) says so.
+        let unready = try await eventually(limit: .seconds(10)) {
+            let reply = try await MailFixture.offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: opsPort, path: "/readyz") }
+            return reply.status == 503 ? reply : nil
+        }
+        #expect(String(decoding: unready.body, as: UTF8.self).contains("database unreachable"))
+
+        try await setConnections(allowed: true, database: fixture.database)
+        // The pool's reconnect backoff after many refused connections can reach tens of seconds on a
+        // loaded machine. Each try has the client's 3 s deadline, so a call queued for a connection
+        // cannot hold the test past its limit.
+        let server = try await eventually(limit: .seconds(90)) { try? await client.getServer(get) }
+        #expect(server.name == "relay")
+        let ready = try await eventually(limit: .seconds(10)) {
+            let reply = try await MailFixture.offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: opsPort, path: "/readyz") }
+            return reply.status == 200 ? reply : nil
+        }
+        #expect(String(decoding: ready.body, as: UTF8.self) == "ready\n")
+        await client.close()
     }
 }
 
