@@ -3,4 +3,5 @@
 
 ALTER TABLE output_servers ADD COLUMN last_validation_ok boolean;
 
-ALTER TABLE workers ADD COLUMN delivery_workers integer NOT NULL DEFAULT 0;
+-- NULL: a replica of an older version, which says nothing (it is taken to deliver).
+ALTER TABLE workers ADD COLUMN delivery_workers integer CHECK (delivery_workers >= 0);

@@ -37,13 +37,8 @@ public struct SMTPProbeReport: Sendable, Hashable {
     /// without a final reply was refused the Exchange way: an error challenge for XOAUTH2.
     public var authChallenges = 0
 
-    /// The reply to the closing command (NOOP) when the session got that far.
-    public var finalReply: String?
     /// The last reply the server sent, whatever the step.
     public var lastReply: String?
 
     public init() {}
-
-    /// Whether the session reached its closing command with every step passed.
-    public var completed: Bool { self.curlCode == 0 }
 }

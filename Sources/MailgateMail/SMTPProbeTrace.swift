@@ -108,9 +108,7 @@ final class SMTPProbeTrace {
         case .auth:
             self.report.authReply = reply
             self.report.authMilliseconds = self.milliseconds(since: self.stepStartedAt)
-        case .noop:
-            self.report.finalReply = reply
-        case .other:
+        case .noop, .other:
             break
         }
         self.awaiting = .other

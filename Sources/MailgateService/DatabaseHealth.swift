@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import PostgresNIO
 import ServiceLifecycle
@@ -17,8 +18,10 @@ public final class DatabaseHealth: Service, Sendable {
     private let timeout: Duration
     private let logger: Logger
     private let available = Atomic<Bool>(true)
-    /// Set while a probe's query runs; a query still running at the next probe counts as a miss.
-    private let probing = Atomic<Bool>(false)
+    /// When the running probe query started (uptime nanoseconds; 0 = none). One still
+    /// running at the next probe counts as a miss; after two timeouts it is given up on, so
+    /// a query the pool never answers cannot keep the verdict down for good.
+    private let probingSince = Atomic<UInt64>(0)
     /// Bumped by every database-backed call that succeeds or that the server itself refuses.
     private let completedCalls = Atomic<Int>(0)
 
@@ -73,11 +76,15 @@ public final class DatabaseHealth: Service, Sendable {
     /// `SELECT 1` within the timeout. The query runs unstructured: a lease the pool never
     /// grants must not hold the health loop (and with it a graceful shutdown) forever.
     private func probe() async -> Bool {
-        guard self.probing.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return false }
+        let now = DispatchTime.now().uptimeNanoseconds
+        let running = self.probingSince.load(ordering: .relaxed)
+        if running != 0, now - running < 2 * UInt64(self.timeout / .nanoseconds(1)) { return false }
+        self.probingSince.store(now, ordering: .relaxed)
         let client = self.client
         let logger = self.logger
         let query = Task {
-            defer { self.probing.store(false, ordering: .relaxed) }
+            // Only this probe's own mark is cleared: a newer probe may have replaced it.
+            defer { _ = self.probingSince.compareExchange(expected: now, desired: 0, ordering: .relaxed) }
             do {
                 try await client.query("SELECT 1", logger: logger)
                 return true

@@ -1,38 +1,63 @@
 import Synchronization
 
-/// The value of `operation`, or nil when it takes longer than `limit`. Blocking work
-/// (a resolver call, a libcurl session, a query on a connection that died unnoticed) cannot be interrupted: it finishes in the
-/// background with its own timeouts, and nobody waits for it.
+/// The value of `operation`, or nil when it takes longer than `limit`; the operation is
+/// then cancelled. Work that cannot be interrupted once started (a resolver call, a
+/// libcurl session, a query on a connection that died unnoticed) finishes in the
+/// background with its own timeouts, and nobody waits for it; work not yet started on a
+/// thread pool is dropped.
 func withTimeLimit<Value: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async -> Value) async -> Value? {
-    let first = FirstResult<Value?>()
+    let race = Race<Value?>()
     return await withCheckedContinuation { continuation in
-        first.set(continuation)
+        race.start(continuation)
+        let work = Task {
+            let value = await operation()
+            race.finish(with: value)
+        }
         let timer = Task {
             // Cancelled: the operation finished first and answered.
             guard (try? await Task.sleep(for: limit)) != nil else { return }
-            first.resume(returning: nil)
+            if race.finish(with: nil) { work.cancel() }
         }
-        Task {
-            let value = await operation()
-            first.resume(returning: value)
-            timer.cancel()
-        }
+        race.onFinish { timer.cancel() }
     }
 }
 
-/// A continuation resumed by whichever of several racers comes first.
-private final class FirstResult<Value: Sendable>: Sendable {
-    private let continuation = Mutex<CheckedContinuation<Value, Never>?>(nil)
-
-    func set(_ continuation: CheckedContinuation<Value, Never>) {
-        self.continuation.withLock { $0 = continuation }
+/// A continuation resumed by whichever racer comes first.
+private final class Race<Value: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<Value, Never>?
+        var finished = false
+        var onFinish: (@Sendable () -> Void)?
     }
 
-    func resume(returning value: Value) {
-        self.continuation.withLock { stored in
-            let waiting = stored
-            stored = nil
-            return waiting
-        }?.resume(returning: value)
+    private let state = Mutex(State())
+
+    func start(_ continuation: CheckedContinuation<Value, Never>) {
+        self.state.withLock { $0.continuation = continuation }
+    }
+
+    /// Runs `action` once the race is decided (at once if it already is).
+    func onFinish(_ action: @escaping @Sendable () -> Void) {
+        let decided = self.state.withLock { state in
+            if state.finished { return true }
+            state.onFinish = action
+            return false
+        }
+        if decided { action() }
+    }
+
+    /// Answers with `value` if nobody answered yet; returns whether this call did.
+    @discardableResult
+    func finish(with value: Value) -> Bool {
+        let (continuation, action) = self.state.withLock { state -> (CheckedContinuation<Value, Never>?, (@Sendable () -> Void)?) in
+            guard !state.finished else { return (nil, nil) }
+            state.finished = true
+            defer { state.continuation = nil; state.onFinish = nil }
+            return (state.continuation, state.onFinish)
+        }
+        guard let continuation else { return false }
+        continuation.resume(returning: value)
+        action?()
+        return true
     }
 }

@@ -43,13 +43,7 @@ struct ServeProcessTests {
                 "MAILGATE_MIGRATIONS_DIR": repositoryRoot().appendingPathComponent("migrations").path,
                 "MAILGATE_LOG_FORMAT": "json",
             ]
-            let logs = try withSpawnLock {
-                let logs = Pipe()
-                server.standardError = logs
-                server.standardOutput = FileHandle.nullDevice
-                try server.run()
-                return logs
-            }
+            let logs = try start(server, capturing: .standardError)
             // Drained all along: a full pipe would stop the server mid-log.
             let logText = Task { try await MailFixture.offCooperativePool { String(decoding: logs.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) } }
             defer { if server.isRunning { server.terminate() } }
@@ -88,13 +82,7 @@ struct ServeProcessTests {
         process.executableURL = Self.executable
         process.arguments = ["serve"]
         process.environment = environment
-        let errors = try withSpawnLock {
-            let errors = Pipe()
-            process.standardError = errors
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            return errors
-        }
+        let errors = try start(process, capturing: .standardError)
         let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return (process.terminationStatus, text)

@@ -147,6 +147,25 @@ struct DeliveryQueueTests {
         }
     }
 
+    @Test("a synchronous send (a validation's test message) whose lease runs out fails; no worker ever sends it again")
+    func synchronousSendRecovery() async throws {
+        try await self.withFixture { fixture in
+            let message = NewMessage(
+                tenantID: fixture.tenantID, serverID: fixture.serverID, idempotencyKey: nil, contentDigest: [],
+                rfc822MessageID: "<\(UUID())@example.com>", subject: "test", envelopeFrom: "sender@example.com",
+                recipients: ["a@example.org"], body: Array("Subject: test\r\n\r\nbody\r\n".utf8), requiresSMTPUTF8: false,
+                tags: [:], notBefore: nil
+            )
+            let claimed = try await fixture.queue.insertClaimed(message, owner: DeliveryQueue.synchronousOwnerPrefix + "replica-a", token: UUID(), lease: .seconds(60))
+            #expect(try await fixture.queue.claim(owner: "worker", token: UUID(), limit: 10, lease: .seconds(60)).isEmpty, "no worker takes it")
+            try await fixture.expireLeases()
+            #expect(try await fixture.queue.recoverExpiredLeases() == 1)
+            let (state, uncertain, _) = try await fixture.state(claimed.id)
+            #expect(state == "failed" && uncertain)
+            #expect(try await fixture.queue.claim(owner: "worker", token: UUID(), limit: 10, lease: .seconds(60)).isEmpty)
+        }
+    }
+
     @Test("a connection limit holds across replicas; a rate limit pauses the server for everyone")
     func limitsAcrossReplicas() async throws {
         try await self.withFixture(server: { $0.maxConnections = 2 }) { fixture in

@@ -15,13 +15,7 @@ final class FixtureProcess: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [path.path] + arguments
-        let output = try withSpawnLock {
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            return output
-        }
+        let output = try start(process, capturing: .standardOutput)
         self.process = process
         var line = Data()
         while true {

@@ -18,13 +18,7 @@ public func runProgram(
                 process.executableURL = executable
                 process.arguments = arguments
                 process.environment = environment
-                let output = try withSpawnLock {
-                    let output = Pipe()
-                    process.standardOutput = output
-                    process.standardError = FileHandle.nullDevice
-                    try process.run()
-                    return output
-                }
+                let output = try start(process, capturing: .standardOutput)
                 let data = output.fileHandleForReading.readDataToEndOfFile()
                 process.waitUntilExit()
                 let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -14,6 +14,24 @@ public func withSpawnLock<Value>(_ body: () throws -> Value) rethrows -> Value {
 
 private let spawnLock = NSLock()
 
+/// Starts `process` with one of its outputs in a new pipe (the other one and its input
+/// discarded), inside the spawn lock; returns the pipe to read.
+public func start(_ process: Process, capturing output: CapturedOutput) throws -> Pipe {
+    try withSpawnLock {
+        let pipe = Pipe()
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = output == .standardOutput ? pipe : FileHandle.nullDevice
+        process.standardError = output == .standardError ? pipe : FileHandle.nullDevice
+        try process.run()
+        return pipe
+    }
+}
+
+/// Which output `start(_:capturing:)` pipes.
+public enum CapturedOutput: Sendable {
+    case standardOutput, standardError
+}
+
 /// Kills `process` and reaps it on a Dispatch thread: waiting for a process never
 /// blocks a thread of the concurrency pool (on two cores it has two).
 public func killInBackground(_ process: Process, signal: Int32 = SIGKILL) {

@@ -17,6 +17,10 @@ extension KnownCause {
         "HOST_NOT_FOUND",
         "The host name does not resolve: check it for typos (smtp.office365.com, smtp.gmail.com) and that this machine's DNS can see it."
     )
+    public static let resolverTimedOut = KnownCause(
+        "DNS_TIMEOUT",
+        "The name server did not answer in time: check this machine's DNS (resolv.conf, network policy) and retry."
+    )
     public static let connectionRefused = KnownCause(
         "CONNECTION_REFUSED",
         "Nothing accepts connections on this port: check the port (587 STARTTLS, 465 implicit TLS, 25 relay) and that the server is running."
@@ -54,7 +58,7 @@ extension KnownCause {
     )
     public static let certificateUntrusted = KnownCause(
         "CERTIFICATE_UNTRUSTED",
-        "The server's certificate is not issued by a trusted CA (self-signed or a private CA): install a publicly trusted certificate, or give Mailgate the CA bundle (`--ca-file`)."
+        "The server's certificate is not issued by a trusted CA (self-signed or a private CA): install a publicly trusted certificate, or give Mailgate the CA bundle (MAILGATE_CA_FILE)."
     )
     public static let certificateHostMismatch = KnownCause(
         "CERTIFICATE_HOST_MISMATCH",
@@ -67,6 +71,10 @@ extension KnownCause {
     public static let certificateExpiresSoon = KnownCause(
         "CERTIFICATE_EXPIRES_SOON",
         "The server's certificate expires within 14 days: make sure its administrator renews it in time, or mail stops."
+    )
+    public static let caBundleUnreadable = KnownCause(
+        "CA_BUNDLE_UNREADABLE",
+        "Mailgate cannot read its own CA bundle (MAILGATE_CA_FILE): fix the path or the file's permissions; the server was not judged."
     )
     public static let plaintext = KnownCause(
         "NO_TLS",
@@ -164,6 +172,10 @@ extension KnownCause {
     public static let backlog = KnownCause(
         "MAIL_BACKLOG",
         "Mail for this server is waiting longer than usual: check the server's recent failures and events (throttling, OAuth problems), and that workers are running."
+    )
+    public static let stopping = KnownCause(
+        "MAILGATE_STOPPING",
+        "This Mailgate replica is shutting down: validate again (another replica answers)."
     )
     public static let notEnoughTime = KnownCause(
         "DEADLINE_TOO_SHORT",

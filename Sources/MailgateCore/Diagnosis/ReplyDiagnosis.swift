@@ -18,7 +18,7 @@ public enum ReplyDiagnosis {
         if ["5.7.705", "5.7.708", "5.7.750", "5.7.703"].contains(enhanced) { return .accountBlocked }
         if text.contains("sendasdenied") || enhanced == "5.7.60" || enhanced == "5.2.252" { return .sendAsDenied }
         if enhanced == "5.7.57" || (code == 530 && stage != .auth) { return .authenticationRequired }
-        if code == 421 || (400..<500).contains(code) {
+        if (400..<500).contains(code) {
             if enhanced == "4.3.2" || text.contains("throttl") || text.contains("rate limit") || text.contains("too many") {
                 return .throttled
             }

@@ -23,7 +23,7 @@ extension MailerHandlers {
             }
             let left = context.deadline - NIODeadline.now()
             let deadline = ContinuousClock.now + .nanoseconds(max(0, min(left.nanoseconds, Int64(3600) * 1_000_000_000)))
-            let result = await self.validator.validate(
+            let report = await self.validator.validate(
                 server,
                 tenant: tenant,
                 request: .init(
@@ -32,13 +32,20 @@ extension MailerHandlers {
                 ),
                 deadline: deadline
             )
-            return Mailgate_V1_ValidateServerResponse(result)
+            guard let report else {
+                throw RPCError(
+                    code: .deadlineExceeded,
+                    message: "A validation of server \(server.definition.name) started earlier is still running and outlasts this call's deadline; call again with a longer timeout.",
+                    reason: "VALIDATION_IN_PROGRESS"
+                )
+            }
+            return Mailgate_V1_ValidateServerResponse(report)
         }
     }
 }
 
 extension Mailgate_V1_ValidateServerResponse {
-    init(_ result: ServerValidator.Result) {
+    init(_ result: ServerValidator.Report) {
         self.init()
         self.ok = result.passed
         self.summary = result.checks.summary

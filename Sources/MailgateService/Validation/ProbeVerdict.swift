@@ -8,8 +8,15 @@ struct ProbeVerdict {
     let report: SMTPProbeReport
     let security: ConnectionSecurity
     let authType: AuthenticationType
-    /// Why the session ran without credentials (no access token, no password); nil when it had them.
-    let credentialsProblem: String?
+    /// Why the session ran without credentials; nil when it had them.
+    let missingCredentials: MissingCredentials?
+
+    enum MissingCredentials {
+        /// OAuth without a token: the token check says why.
+        case accessToken
+        /// No password, or a secret the key ring cannot open.
+        case other(String)
+    }
     let username: String
     let responseTimeout: Duration
     let now: Date
@@ -26,6 +33,7 @@ struct ProbeVerdict {
         static let useSSLFailed = 64
         static let loginDenied = 67
         static let peerVerification = 60
+        static let caBundleUnreadable = 77
     }
 
     var checks: [ServerCheck] {
@@ -87,12 +95,19 @@ struct ProbeVerdict {
                 : .warning(.tls, .plaintext, detail: "security none: credentials and mail cross the network unencrypted")
         }
         guard reached else { return ServerCheck(.tls, .skipped, detail: "not reached: the connection failed") }
+        if report.curlCode == Curl.caBundleUnreadable {
+            return .failed(.tls, .caBundleUnreadable, detail: report.error)
+        }
+        if report.curlCode == Curl.useSSLFailed && report.startTLSSent {
+            return .failed(.tls, .tlsHandshakeFailed, detail: "the server refused STARTTLS: \(report.lastReply ?? report.error)")
+        }
         if report.curlCode == Curl.useSSLFailed {
             let offered = report.ehloReplies.first.map { SMTPCapabilities(ehloReply: $0).summary } ?? "no EHLO reply"
             return .failed(.tls, .startTLSNotOffered, detail: "the server's EHLO does not offer STARTTLS (it offers: \(offered)); refusing to continue in plaintext")
         }
         // The handshake can finish before the host name is checked: a TLS error code decides.
-        let tlsCodes = [Curl.sslConnect, Curl.peerVerification, 51, 58, 59, 66, 77, 80, 82, 83, 90, 91]
+        // 51 host check, 58/59 client certificate and ciphers, 66 engine, 80 shutdown, 82/83 CRL and issuer, 90/91 pinning and status.
+        let tlsCodes = [Curl.sslConnect, Curl.peerVerification, 51, 58, 59, 66, 80, 82, 83, 90, 91]
         guard tlsCodes.contains(report.curlCode) else {
             return report.tlsEstablished ? self.establishedCheck : ServerCheck(.tls, .skipped, detail: "not reached: the session ended before TLS")
         }
@@ -170,11 +185,13 @@ struct ProbeVerdict {
 
     private func authCheck(reached: Bool) -> ServerCheck {
         guard self.authType != .none else { return ServerCheck(.auth, .skipped, detail: "no authentication configured") }
-        if let problem = self.credentialsProblem {
-            guard self.authType != .oauth2 || problem.contains("no OAuth access token") == false else {
-                return ServerCheck(.auth, .skipped, detail: "no access token to authenticate with (see the token check)")
-            }
+        switch self.missingCredentials {
+        case .accessToken:
+            return ServerCheck(.auth, .skipped, detail: "no access token to authenticate with (see the token check)")
+        case .other(let problem):
             return ServerCheck(.auth, .failed, detail: problem, reason: "CREDENTIALS_MISSING", remedy: "Store the server's credentials with `mailgate server put`.")
+        case nil:
+            break
         }
         guard reached, let last = self.report.ehloReplies.last else { return ServerCheck(.auth, .skipped, detail: "not reached") }
         let offered = SMTPCapabilities(ehloReply: last).authMechanisms

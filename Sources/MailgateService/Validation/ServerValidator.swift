@@ -24,12 +24,18 @@ public final class ServerValidator: Sendable {
     }
 
     /// The checks in order, with what the queue and workers looked like.
-    public struct Result: Sendable {
+    public struct Report: Sendable {
         public var checks: [ServerCheck]
         public var testMessageID: UUID?
         public var backlog: ValidationRepository.Backlog
         public var deliveryWorkers: Int
         public var passed: Bool { self.checks.allPassed }
+
+        /// Whether it says something about the server: not when a check could not run for
+        /// lack of time or because this replica is stopping (nothing is stored then).
+        public var isConclusive: Bool {
+            !self.checks.contains { $0.reason == KnownCause.notEnoughTime.reason || $0.reason == KnownCause.stopping.reason }
+        }
     }
 
     let validations: ValidationRepository
@@ -41,7 +47,7 @@ public final class ServerValidator: Sendable {
     let logger: Logger
     /// Blocking work (resolver, libcurl sessions) runs here, never behind delivery's sends.
     let threads: NIOThreadPool
-    private let flights = Mutex<[Flight: Task<Result, Never>]>([:])
+    private let flights = Mutex<[Flight: Task<Report, Never>]>([:])
 
     private struct Flight: Hashable {
         let serverID: UUID
@@ -72,22 +78,28 @@ public final class ServerValidator: Sendable {
     }
 
     /// Validates `server` within `deadline` (and at most `longest`); joins a validation of
-    /// the same server and request already running.
-    public func validate(_ server: ServerRecord, tenant: TenantReference, request: Request, deadline: ContinuousClock.Instant) async -> Result {
+    /// the same server and request already running, and waits for it until its own
+    /// deadline (nil: that one outlasts this caller's deadline).
+    public func validate(_ server: ServerRecord, tenant: TenantReference, request: Request, deadline: ContinuousClock.Instant) async -> Report? {
         let flight = Flight(serverID: server.id, request: request)
         let task = self.flights.withLock { flights in
             if let running = flights[flight] { return running }
             let clock = ValidationClock(deadline: min(deadline, .now + Self.longest))
             let task = Task {
-                let result = await ValidationRun(validator: self, server: server, tenant: tenant, request: request, clock: clock).run()
-                await self.record(result, server: server, tenant: tenant)
+                let report = await ValidationRun(validator: self, server: server, tenant: tenant, request: request, clock: clock).run()
+                // Stored before the answer when the database keeps up; a slow one finishes
+                // storing after it rather than making the call miss its deadline.
+                let recording = Task { await self.record(report, server: server, tenant: tenant) }
+                _ = await withTimeLimit(clock.remaining) { await recording.value }
                 _ = self.flights.withLock { $0.removeValue(forKey: flight) }
-                return result
+                return report
             }
             flights[flight] = task
             return task
         }
-        return await task.value
+        let left = deadline - ContinuousClock.now
+        guard left > .zero else { return nil }
+        return await withTimeLimit(left) { await task.value }
     }
 
     /// Stops the validation threads once their work ends.
@@ -95,8 +107,12 @@ public final class ServerValidator: Sendable {
         try await self.threads.shutdownGracefully()
     }
 
-    private func record(_ result: Result, server: ServerRecord, tenant: TenantReference) async {
+    private func record(_ result: Report, server: ServerRecord, tenant: TenantReference) async {
         let name = server.definition.name
+        guard result.isConclusive else {
+            self.logger.info("server validation not stored: a check could not run", metadata: ["tenant": "\(tenant.slug)", "server": "\(name)"])
+            return
+        }
         let summary = result.checks.summary
         let failure = result.checks.firstFailure
         var details = ["server": name, "summary": summary]
@@ -126,6 +142,7 @@ public final class ServerValidator: Sendable {
             try await self.validations.record(
                 tenantID: tenant.id,
                 serverID: server.id,
+                version: server.version,
                 passed: result.passed,
                 summary: summary,
                 failed: failed,

@@ -5,6 +5,9 @@ struct ValidationClock: Sendable {
     /// Kept back for storing the result and answering, even on a busy machine.
     var reserve: Duration = .seconds(1)
 
+    /// What is left before the deadline itself (the reserve included), at least a moment.
+    var remaining: Duration { max(.milliseconds(50), self.deadline - ContinuousClock.now) }
+
     /// `limit`, or what is left before the deadline when that is less; nil when too little is left to try.
     func budget(_ limit: Duration) -> Duration? {
         let left = self.deadline - ContinuousClock.now - self.reserve

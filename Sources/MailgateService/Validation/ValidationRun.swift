@@ -20,6 +20,7 @@ struct ValidationRun {
     static let responseLimit: Duration = .seconds(10)
     static let sessionLimit: Duration = .seconds(30)
     static let testMessageLimit: Duration = .seconds(30)
+    static let databaseLimit: Duration = .seconds(5)
     /// A worker that has not beaten within this long is not running.
     static let heartbeatFreshness: Duration = .seconds(60)
     /// Mail due longer than this makes a backlog worth a warning.
@@ -27,7 +28,7 @@ struct ValidationRun {
 
     private var definition: ServerDefinition { self.server.definition }
 
-    func run() async -> ServerValidator.Result {
+    func run() async -> ServerValidator.Report {
         var checks: [ServerCheck] = []
         let dns = await self.resolve()
         checks.append(dns)
@@ -35,7 +36,7 @@ struct ValidationRun {
         if dns.outcome == .failed {
             checks += [ServerCheck.Name.connect, .tls, .ehlo].map { ServerCheck($0, .skipped, detail: "not reached: the host name did not resolve") }
         } else {
-            let (probeChecks, _) = await self.probe(accessToken: token)
+            let probeChecks = await self.probe(accessToken: token)
             checks += probeChecks.filter { $0.name != .auth }
             checks.append(tokenCheck)
             checks += probeChecks.filter { $0.name == .auth }
@@ -58,7 +59,7 @@ struct ValidationRun {
         checks.append(backlogCheck)
         let (workersCheck, workers) = await self.workers()
         checks.append(workersCheck)
-        return ServerValidator.Result(checks: checks, testMessageID: testMessageID, backlog: backlog, deliveryWorkers: workers)
+        return ServerValidator.Report(checks: checks, testMessageID: testMessageID, backlog: backlog, deliveryWorkers: workers)
     }
 
     // MARK: dns
@@ -78,7 +79,7 @@ struct ValidationRun {
         let took = Self.milliseconds(since: started)
         switch outcome {
         case .none:
-            return .failed(.dns, .hostNotFound, detail: "\(host) did not resolve within \(Int(limit.seconds)) s", durationMilliseconds: took)
+            return .failed(.dns, .resolverTimedOut, detail: "\(host) did not resolve within \(Int(limit.seconds)) s", durationMilliseconds: took)
         case .some(.failure(let error)):
             return .failed(.dns, .hostNotFound, detail: "\(host): \(error.message)", durationMilliseconds: took)
         case .some(.success(let addresses)):
@@ -128,64 +129,55 @@ struct ValidationRun {
 
     // MARK: connect, tls, ehlo, auth
 
-    private func probe(accessToken: Secret?) async -> ([ServerCheck], SMTPProbeReport?) {
+    private func probe(accessToken: Secret?) async -> [ServerCheck] {
+        /// The first check as given, the rest of the session's checks not reached.
+        func stopped(_ first: ServerCheck) -> [ServerCheck] {
+            [first] + [ServerCheck.Name.tls, .ehlo, .auth].map { ServerCheck($0, .skipped, detail: "not reached") }
+        }
         guard let limit = self.clock.budget(Self.sessionLimit) else {
-            return ([ServerCheck.Name.connect, .tls, .ehlo, .auth].map { .failed($0, .notEnoughTime, detail: "no time left") }, nil)
+            return stopped(.failed(.connect, .notEnoughTime, detail: "no time left"))
         }
         let validator = self.validator
         var endpoint: SMTPEndpoint
-        var credentialsProblem: String?
+        var missingCredentials: ProbeVerdict.MissingCredentials?
         do {
             endpoint = try self.server.smtpEndpoint(vault: validator.vault, accessToken: accessToken, caFile: validator.settings.caFile, timeout: limit)
         } catch {
             // Still check the connection, anonymously; the auth check says what is missing.
-            credentialsProblem = error.reason
+            missingCredentials = self.definition.authType == .oauth2 && accessToken == nil ? .accessToken : .other(error.reason)
             do {
                 endpoint = try self.server.smtpEndpoint(vault: validator.vault, accessToken: nil, caFile: validator.settings.caFile, timeout: limit, withoutCredentials: true)
             } catch {
-                return (
-                    [ServerCheck(.connect, .failed, detail: error.reason, reason: "SERVER_MISCONFIGURED", remedy: "Fix the server's settings with `mailgate server put`.")]
-                        + [ServerCheck.Name.tls, .ehlo, .auth].map { ServerCheck($0, .skipped, detail: "not reached") },
-                    nil
-                )
+                return stopped(ServerCheck(.connect, .failed, detail: error.reason, reason: "SERVER_MISCONFIGURED", remedy: "Fix the server's settings with `mailgate server put`."))
             }
         }
         endpoint.connectTimeout = min(Self.connectLimit, limit)
-        let responseTimeout = min(Self.responseLimit, limit)
-        let outcome = await withTimeLimit(limit + .seconds(2)) { [threads = self.validator.threads, endpoint] in
+        // libcurl stops itself just before the wait does.
+        endpoint.totalTimeout = max(.milliseconds(100), limit - .milliseconds(300))
+        let responseTimeout = min(Self.responseLimit, endpoint.totalTimeout)
+        let outcome = await withTimeLimit(limit) { [threads = self.validator.threads, endpoint] in
             do {
                 return Result<SMTPProbeReport, any Error>.success(try await threads.runIfActive { SMTPProbe.run(endpoint, responseTimeout: responseTimeout) })
             } catch {
                 return .failure(error)
             }
         }
-        let report: SMTPProbeReport
         switch outcome {
-        case .some(.success(let finished)):
-            report = finished
+        case .some(.success(let report)):
+            return ProbeVerdict(
+                report: report,
+                security: endpoint.security,
+                authType: self.definition.authType ?? .none,
+                missingCredentials: missingCredentials,
+                username: self.username,
+                responseTimeout: responseTimeout,
+                now: Date()
+            ).checks
         case .some(.failure):
-            return (
-                [ServerCheck(.connect, .skipped, detail: "not checked: Mailgate is shutting down")]
-                    + [ServerCheck.Name.tls, .ehlo, .auth].map { ServerCheck($0, .skipped, detail: "not reached") },
-                nil
-            )
+            return stopped(.failed(.connect, .stopping, detail: "not checked: Mailgate is shutting down"))
         case .none:
-            return (
-                [.failed(.connect, .connectionTimedOut, detail: "the session did not finish within \(Int(limit.seconds)) s")]
-                    + [ServerCheck.Name.tls, .ehlo, .auth].map { ServerCheck($0, .skipped, detail: "not reached") },
-                nil
-            )
+            return stopped(.failed(.connect, .connectionTimedOut, detail: "the session did not finish within \(Int(limit.seconds)) s"))
         }
-        let verdict = ProbeVerdict(
-            report: report,
-            security: endpoint.security,
-            authType: self.definition.authType ?? .none,
-            credentialsProblem: credentialsProblem,
-            username: self.username,
-            responseTimeout: responseTimeout,
-            now: Date()
-        )
-        return (verdict.checks, report)
     }
 
     var username: String {
@@ -201,8 +193,12 @@ struct ValidationRun {
     private func backlog() async -> (ServerCheck, ValidationRepository.Backlog) {
         let empty = ValidationRepository.Backlog.empty
         let started = ContinuousClock.now
-        guard let backlog = try? await self.validator.validations.backlog(serverID: self.server.id) else {
-            return (ServerCheck(.backlog, .skipped, detail: "the queue could not be read"), empty)
+        let (validations, serverID) = (self.validator.validations, self.server.id)
+        let read = await withTimeLimit(self.clock.budget(Self.databaseLimit) ?? .milliseconds(100)) {
+            try? await validations.backlog(serverID: serverID)
+        }
+        guard let backlog = read.flatMap({ $0 }) else {
+            return (ServerCheck(.backlog, .skipped, detail: "the queue could not be read in time"), empty)
         }
         let took = Self.milliseconds(since: started)
         guard backlog.waiting > 0 else { return (ServerCheck(.backlog, .ok, detail: "no mail waiting", durationMilliseconds: took), backlog) }
@@ -216,8 +212,12 @@ struct ValidationRun {
 
     private func workers() async -> (ServerCheck, Int) {
         let started = ContinuousClock.now
-        guard let (replicas, workers) = try? await self.validator.validations.deliveryWorkers(freshness: Self.heartbeatFreshness) else {
-            return (ServerCheck(.workers, .skipped, detail: "the heartbeats could not be read"), 0)
+        let validations = self.validator.validations
+        let read = await withTimeLimit(self.clock.budget(Self.databaseLimit) ?? .milliseconds(100)) {
+            try? await validations.deliveryWorkers(freshness: Self.heartbeatFreshness)
+        }
+        guard let (replicas, workers) = read.flatMap({ $0 }) else {
+            return (ServerCheck(.workers, .skipped, detail: "the heartbeats could not be read in time"), 0)
         }
         let took = Self.milliseconds(since: started)
         guard workers > 0 else {

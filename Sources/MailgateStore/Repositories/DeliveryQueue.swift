@@ -193,7 +193,9 @@ public struct DeliveryQueue: Sendable {
                         finished_at = CASE WHEN e.fails THEN now() END
                     FROM (
                         SELECT x.id, coalesce(s.uncertain_policy = 'fail', false) AS fail_policy,
-                            coalesce(s.uncertain_policy = 'fail', false) AND y.attempt_started_at IS NOT NULL AS fails
+                            (coalesce(s.uncertain_policy = 'fail', false) AND y.attempt_started_at IS NOT NULL)
+                                -- A validation's test message is tried once, by the validation: never again.
+                                OR y.lease_owner LIKE \(Self.synchronousOwnerPrefix + "%") AS fails
                         FROM expired x JOIN messages y ON y.id = x.id LEFT JOIN output_servers s ON s.id = y.server_id
                     ) e
                     WHERE m.id = e.id
@@ -348,16 +350,22 @@ private struct ResultRow: Encodable {
 }
 
 extension DeliveryQueue {
-    /// Stores a message already claimed by `owner` (a synchronous send, such as
-    /// ValidateServer's test message): no worker takes it while the lease holds, and
-    /// `complete` records its outcome like any other attempt's.
+    /// Owners of messages sent synchronously (`insertClaimed`) start with this; such a
+    /// message whose lease runs out (the process stopped mid-send) fails, never retried.
+    public static let synchronousOwnerPrefix = "validation:"
+
+    /// Stores a message already claimed by `owner` (which starts with
+    /// `synchronousOwnerPrefix`) and being sent now: no worker takes it, and `complete`
+    /// records its outcome like any other attempt's.
     public func insertClaimed(_ message: NewMessage, owner: String, token: UUID, lease: Duration) async throws -> ClaimedMessage {
-        try await self.client.transaction(logger: self.logger) { connection in
+        precondition(owner.hasPrefix(Self.synchronousOwnerPrefix), "synchronous sends are owned by \(Self.synchronousOwnerPrefix)…")
+        return try await self.client.transaction(logger: self.logger) { connection in
             _ = try await connection.query(try MessageInsertBatcher.insertQuery([message]), logger: self.logger)
             let rows = try await connection.query(
                 """
                 UPDATE messages SET state = 'sending', lease_owner = \(owner), lease_token = \(token),
-                    lease_expires_at = now() + make_interval(secs => \(lease.seconds)), claimed_at = now(), attempts = 1, updated_at = now()
+                    lease_expires_at = now() + make_interval(secs => \(lease.seconds)), claimed_at = now(),
+                    attempt_started_at = now(), attempts = 1, updated_at = now()
                 WHERE id = \(message.id)
                 RETURNING created_at
                 """,

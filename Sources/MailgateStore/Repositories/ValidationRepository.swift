@@ -40,11 +40,12 @@ public struct ValidationRepository: Sendable {
         return Backlog(waiting: 0, due: 0, oldestDueSince: nil)
     }
 
-    /// Replicas whose heartbeat is younger than `freshness`, and the delivery workers they run.
+    /// Replicas whose heartbeat is younger than `freshness`, and the delivery workers they
+    /// run (a replica of a version before this count is taken to run some).
     public func deliveryWorkers(freshness: Duration) async throws -> (replicas: Int, workers: Int) {
         let rows = try await self.client.query(
             """
-            SELECT count(*), coalesce(sum(delivery_workers), 0)::int8 FROM workers
+            SELECT count(*), coalesce(sum(coalesce(delivery_workers, 1)), 0)::int8 FROM workers
             WHERE heartbeat_at > now() - make_interval(secs => \(freshness.seconds))
             """,
             logger: self.logger
@@ -57,11 +58,13 @@ public struct ValidationRepository: Sendable {
 
     /// Stores a validation's verdict on the server and, in the same transaction, an event:
     /// `failed` when it did not pass, `recovered` when it passed after a failure. Returns
-    /// the previous verdict (nil: never validated); nothing happens for a deleted server.
+    /// the previous verdict (nil: never validated); nothing happens for a deleted server,
+    /// or one changed since `version` was read (the verdict is about settings it no longer has).
     @discardableResult
     public func record(
         tenantID: UUID,
         serverID: UUID,
+        version: Int64,
         passed: Bool,
         summary: String,
         failed: NewEvent,
@@ -72,7 +75,7 @@ public struct ValidationRepository: Sendable {
                 """
                 WITH previous AS (
                     SELECT id, last_validation_ok FROM output_servers
-                    WHERE tenant_id = \(tenantID) AND id = \(serverID) FOR UPDATE
+                    WHERE tenant_id = \(tenantID) AND id = \(serverID) AND version = \(version) FOR UPDATE
                 )
                 UPDATE output_servers s SET last_validation = \(summary), last_validation_ok = \(passed), last_validated_at = now()
                 FROM previous WHERE s.id = previous.id

@@ -140,14 +140,15 @@ struct MailFixture: Sendable {
         try await self.reput { $0.port = UInt32(port) }
     }
 
-    /// Puts `relay` again as it is, changed by `change`.
-    func reput(_ change: (inout Mailgate_V1_PutServerRequest) -> Void) async throws {
+    /// Puts `server` again as it is (secrets kept), changed by `change`.
+    @discardableResult
+    func reput(_ server: String = "relay", _ change: (inout Mailgate_V1_PutServerRequest) -> Void) async throws -> Mailgate_V1_OutputServer {
         var get = Mailgate_V1_GetServerRequest()
-        get.server = "relay"
+        get.server = server
         let current = try await self.client.getServer(get)
         var request = Mailgate_V1_PutServerRequest()
         request.tenant = "acme"
-        request.name = "relay"
+        request.name = server
         request.host = current.host
         request.port = current.port
         request.security = current.security
@@ -156,8 +157,12 @@ struct MailFixture: Sendable {
         request.authType = current.authType
         request.username = current.username
         request.allowPlaintextAuth = current.allowPlaintextAuth
+        if current.hasOauth { request.oauth = current.oauth }
+        request.rateLimitPerMinute = current.rateLimitPerMinute
+        request.maxConnections = current.maxConnections
+        request.discoverSecretExpiry = current.discoverSecretExpiry
         change(&request)
-        _ = try await self.admin.operatorClient.putServer(request)
+        return try await self.admin.operatorClient.putServer(request)
     }
 
     /// The tenant's events of `kind`, newest first.

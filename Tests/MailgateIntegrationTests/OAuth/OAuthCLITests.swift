@@ -21,14 +21,7 @@ struct OAuthCLITests {
                 process.executableURL = CLITests.executable
                 process.arguments = ["server", "authorize", "m365", "--tenant", "acme", "--format", "json"]
                 process.environment = environment
-                let stdout = try withSpawnLock {
-                    let stdout = Pipe()
-                    process.standardOutput = stdout
-                    process.standardError = FileHandle.nullDevice
-                    process.standardInput = FileHandle.nullDevice
-                    try process.run()
-                    return stdout
-                }
+                let stdout = try start(process, capturing: .standardOutput)
                 // The first line is the JSON record with the URL; act as the browser.
                 var line = Data()
                 while true {

@@ -106,29 +106,12 @@ struct OAuthFixture: Sendable {
     /// Puts `m365` again as it is, changed by `change` (a new secret, an expiry date, …).
     @discardableResult
     func reput(_ change: (inout Mailgate_V1_PutServerRequest) -> Void) async throws -> Mailgate_V1_OutputServer {
-        let current = try await self.server()
-        var put = Mailgate_V1_PutServerRequest()
-        put.name = "m365"
-        put.tenant = "acme"
-        put.host = current.host
-        put.port = current.port
-        put.security = current.security
-        put.senderAddress = current.senderAddress
-        put.authType = current.authType
-        put.username = current.username
-        put.oauth = current.oauth
-        put.rateLimitPerMinute = current.rateLimitPerMinute
-        put.maxConnections = current.maxConnections
-        put.discoverSecretExpiry = current.discoverSecretExpiry
-        change(&put)
-        return try await self.admin.operatorClient.putServer(put)
+        try await self.mail.reput("m365", change)
     }
 
     /// The tenant's events of `kind`, newest first.
     func events(kind: String) async throws -> [Mailgate_V1_Event] {
-        var request = Mailgate_V1_ListEventsRequest()
-        request.kind = kind
-        return try await self.client.listEvents(request).events
+        try await self.mail.events(kind: kind)
     }
 
     /// Runs SQL against the fixture's database (to age tokens, read stored columns).

@@ -38,7 +38,8 @@ struct ValidateOAuthTests {
             #expect(try result.check("auth").outcome == .skipped && result.check("test_message").outcome == .skipped)
             let events = try await fixture.events(kind: "server_validation_failed")
             #expect(events.first?.details["check"] == "token" && events.first?.details["reason"] == "CLIENT_SECRET_EXPIRED")
-            #expect(fixture.leakedSecrets(["old-secret-value-that-expired"], in: result.checks.map(\.detail) + events.map(\.message)).isEmpty)
+            let texts = result.checks.map(\.detail) + events.map(\.message) + events.flatMap(\.details.values)
+            #expect(fixture.leakedSecrets(["old-secret-value-that-expired"], in: texts).isEmpty)
         }
     }
 
