@@ -15,14 +15,11 @@ struct ReplicaRevocationTests {
         try await TestDatabase.withFresh { database in
             let operatorKey = APIKey.generate().presentedForm.exposedValue
             let masterKeys = MasterKeyRing.generate().text
-            var replicas: [(Process, Int)] = []
-            defer { for (process, _) in replicas where process.isRunning { process.terminate() } }
+            var replicas: [(ChildProcess, Int)] = []
+            defer { for (process, _) in replicas { process.stopInBackground(SIGTERM) } }
             for _ in 0..<2 {
                 let port = try await ServeProcessTests.freePort()
-                let process = Process()
-                process.executableURL = ServeProcessTests.executable
-                process.arguments = ["serve"]
-                process.environment = [
+                let environment = [
                     "MAILGATE_DATABASE_URL": database.url,
                     "MAILGATE_LISTEN": "127.0.0.1:\(port)",
                     "MAILGATE_OPS_LISTEN": "127.0.0.1:0",
@@ -31,12 +28,7 @@ struct ReplicaRevocationTests {
                     "MAILGATE_MIGRATIONS_DIR": repositoryRoot().appendingPathComponent("migrations").path,
                     "MAILGATE_LOG_LEVEL": "warning",
                 ]
-                try withSpawnLock {
-                    process.standardOutput = FileHandle.nullDevice
-                    process.standardError = FileHandle.nullDevice
-                    try process.run()
-                }
-                replicas.append((process, port))
+                replicas.append((try ChildProcess(ServeProcessTests.executable.path, ["serve"], environment: environment), port))
             }
             let first = MailgateClient(configuration: .init(port: replicas[0].1, apiKey: operatorKey))
             _ = try await eventually(limit: .seconds(30)) { try? await first.whoAmI() }

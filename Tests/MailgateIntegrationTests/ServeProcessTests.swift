@@ -31,10 +31,7 @@ struct ServeProcessTests {
         try await TestDatabase.withFresh { database in
             let port = try await Self.freePort()
             let key = APIKey.generate().presentedForm.exposedValue
-            let server = Process()
-            server.executableURL = Self.executable
-            server.arguments = ["serve"]
-            server.environment = [
+            let environment = [
                 "MAILGATE_DATABASE_URL": database.url,
                 "MAILGATE_LISTEN": "127.0.0.1:\(port)",
                 "MAILGATE_OPS_LISTEN": "127.0.0.1:0",
@@ -43,10 +40,10 @@ struct ServeProcessTests {
                 "MAILGATE_MIGRATIONS_DIR": repositoryRoot().appendingPathComponent("migrations").path,
                 "MAILGATE_LOG_FORMAT": "json",
             ]
-            let logs = try start(server, capturing: .standardError)
+            let server = try ChildProcess(Self.executable.path, ["serve"], environment: environment, capture: .standardError)
             // Drained all along: a full pipe would stop the server mid-log.
-            let logText = Task { try await MailFixture.offCooperativePool { String(decoding: logs.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) } }
-            defer { if server.isRunning { server.terminate() } }
+            let logText = Task { String(decoding: await server.readOutput(), as: UTF8.self) }
+            defer { server.stopInBackground() }
 
             let client = MailgateClient(configuration: .init(port: port))
             var serving = false
@@ -66,11 +63,10 @@ struct ServeProcessTests {
             let anonymous = try await Self.runCLI(["whoami", "--address", "127.0.0.1:\(port)"])
             #expect(anonymous.0 == 2)
 
-            kill(server.processIdentifier, SIGTERM)
-            let status = await waitForExit(server, limit: .seconds(60))
-            #expect(status == 0 && server.terminationReason == .exit, "serve exits 0 on SIGTERM")
-            if status == nil { killInBackground(server) }
-            let text = try await logText.value
+            server.kill(SIGTERM)
+            let status = await server.exitStatus(within: .seconds(60))
+            #expect(status == 0, "serve exits 0 on SIGTERM")
+            let text = await logText.value
             #expect(text.contains("\"message\":\"RPC server stopped\""))
             #expect(!text.contains(key), "the operator key never appears in logs")
         }
@@ -78,14 +74,9 @@ struct ServeProcessTests {
 
     /// Runs `mailgate serve` with `environment`; returns its exit status and standard error.
     static func serveRefusal(_ environment: [String: String]) throws -> (status: Int32, errors: String) {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = ["serve"]
-        process.environment = environment
-        let errors = try start(process, capturing: .standardError)
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        let process = try ChildProcess(Self.executable.path, ["serve"], environment: environment, capture: .standardError)
+        let text = String(decoding: process.output?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+        return (process.waitUntilExit(), text)
     }
 
     @Test("serve refuses to start without a database and says why")

@@ -5,26 +5,24 @@ import Foundation
 /// when released.
 final class FixtureProcess: @unchecked Sendable {
     let port: Int
-    private let process: Process
+    private let process: ChildProcess
 
     init(script: String, arguments: [String]) throws {
         guard let python = ProcessInfo.processInfo.environment["MAILGATE_TEST_PYTHON"] else {
             throw TestEnvironmentError("MAILGATE_TEST_PYTHON is not set: run the tests with scripts/test (it makes a venv with the fixtures' packages).")
         }
         let path = repositoryRoot().appendingPathComponent("Tests/MailgateTestSupport/\(script)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [path.path] + arguments
-        let output = try start(process, capturing: .standardOutput)
+        let process = try ChildProcess(python, [path.path] + arguments, capture: .standardOutput)
         self.process = process
+        let output = process.output!
         var line = Data()
         while true {
-            let byte = output.fileHandleForReading.readData(ofLength: 1)
+            let byte = output.readData(ofLength: 1)
             if byte.isEmpty || byte == Data("\n".utf8) { break }
             line += byte
         }
         guard let text = String(data: line, encoding: .utf8), text.hasPrefix("READY "), let port = Int(text.dropFirst(6)) else {
-            killInBackground(process)
+            process.stopInBackground()
             throw TestEnvironmentError("the fixture \(script) did not start (are its Python packages installed?)")
         }
         self.port = port
@@ -32,6 +30,6 @@ final class FixtureProcess: @unchecked Sendable {
 
     deinit {
         // SIGKILL: a fixture has nothing to flush, and aiosmtpd's threads can outlive SIGTERM.
-        killInBackground(self.process)
+        self.process.stopInBackground()
     }
 }

@@ -14,15 +14,11 @@ public func runProgram(
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async {
             do {
-                let process = Process()
-                process.executableURL = executable
-                process.arguments = arguments
-                process.environment = environment
-                let output = try start(process, capturing: .standardOutput)
-                let data = output.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
+                let process = try ChildProcess(executable.path, arguments, environment: environment, capture: .standardOutput)
+                let data = process.output?.readDataToEndOfFile() ?? Data()
+                let status = process.waitUntilExit()
                 let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                continuation.resume(returning: (process.terminationStatus, text))
+                continuation.resume(returning: (status, text))
             } catch {
                 continuation.resume(throwing: error)
             }

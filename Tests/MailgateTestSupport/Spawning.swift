@@ -1,53 +1,142 @@
 import Dispatch
 import Foundation
+import Synchronization
 
-/// Serializes making a child process's pipes and starting it. Foundation on Linux closes
-/// a child's inherited descriptors only up to the highest one open when it plans the
-/// spawn: a pipe or exit-watch socket another thread makes meanwhile leaks into the
-/// child, and the other process's end of file (or exit) then goes unseen until this
-/// child dies. Every test that starts a process does it inside this lock.
-public func withSpawnLock<Value>(_ body: () throws -> Value) rethrows -> Value {
-    spawnLock.lock()
-    defer { spawnLock.unlock() }
-    return try body()
-}
+#if canImport(Glibc)
+import Glibc
+#endif
 
-private let spawnLock = NSLock()
+/// A child process started with posix_spawn, for tests. Foundation's `Process` is not
+/// used: on Linux it leaks descriptors another thread opens meanwhile into the child
+/// (so a sibling's pipe never reaches end of file), and it can crash while listing
+/// `/proc/self/fd` in a process with many descriptors open. Here the child gets
+/// standard input, output and error and nothing else (`closefrom(3)` in the child), and
+/// pipes are close-on-exec in the parent.
+public final class ChildProcess: @unchecked Sendable {
+    public let pid: pid_t
+    /// The read end of the captured output, if one was asked for.
+    public let output: FileHandle?
+    private let exit = Mutex<Int32?>(nil)
 
-/// Starts `process` with one of its outputs in a new pipe (the other one and its input
-/// discarded), inside the spawn lock; returns the pipe to read.
-public func start(_ process: Process, capturing output: CapturedOutput) throws -> Pipe {
-    try withSpawnLock {
-        let pipe = Pipe()
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = output == .standardOutput ? pipe : FileHandle.nullDevice
-        process.standardError = output == .standardError ? pipe : FileHandle.nullDevice
-        try process.run()
-        return pipe
+    /// Which output to capture in a pipe; the other goes to /dev/null, as does input.
+    public enum Capture: Sendable {
+        case standardOutput, standardError, none
     }
-}
 
-/// Which output `start(_:capturing:)` pipes.
-public enum CapturedOutput: Sendable {
-    case standardOutput, standardError
-}
+    /// Starts `executable` with `arguments`; `environment` nil inherits this process's.
+    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, capture: Capture = .none) throws {
+        var pipeFDs: [Int32] = [-1, -1]
+        if capture != .none {
+            guard GlibcExtras.pipe2(&pipeFDs, O_CLOEXEC) == 0 else { throw TestEnvironmentError("pipe2 failed: errno \(errno)") }
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        for target: Int32 in [1, 2] {
+            let captured = (capture == .standardOutput && target == 1) || (capture == .standardError && target == 2)
+            if captured {
+                posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], target)
+            } else {
+                posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_WRONLY, 0)
+            }
+        }
+        GlibcExtras.addCloseFrom(&actions, 3)
 
-/// Kills `process` and reaps it on a Dispatch thread: waiting for a process never
-/// blocks a thread of the concurrency pool (on two cores it has two).
-public func killInBackground(_ process: Process, signal: Int32 = SIGKILL) {
-    guard process.processIdentifier > 0 else { return }
-    kill(process.processIdentifier, signal)
-    DispatchQueue.global().async { process.waitUntilExit() }
-}
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        let variables = environment ?? ProcessInfo.processInfo.environment
+        let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in envp { free(pointer) } }
 
-/// Waits for `process` to exit on a Dispatch thread; nil when it is still running after `limit`.
-public func waitForExit(_ process: Process, limit: Duration) async -> Int32? {
-    let exited: Bool = await withCheckedContinuation { continuation in
-        DispatchQueue.global().async {
-            let deadline = Date().addingTimeInterval(limit.components.seconds > 0 ? Double(limit.components.seconds) : 1)
-            while process.isRunning && Date() < deadline { usleep(20_000) }
-            continuation.resume(returning: !process.isRunning)
+        var pid = pid_t()
+        let status = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        if capture != .none { close(pipeFDs[1]) }
+        guard status == 0 else {
+            if capture != .none { close(pipeFDs[0]) }
+            throw TestEnvironmentError("cannot start \(executable): errno \(status)")
+        }
+        self.pid = pid
+        self.output = capture == .none ? nil : FileHandle(fileDescriptor: pipeFDs[0], closeOnDealloc: true)
+    }
+
+    /// Sends `signal` (if the child has not been reaped yet).
+    public func kill(_ signal: Int32 = SIGKILL) {
+        if self.exit.withLock({ $0 }) == nil { Glibc.kill(self.pid, signal) }
+    }
+
+    /// Blocks until the child exits; its exit status, or 128 + the signal that ended it.
+    /// Call it off the concurrency pool (`exitStatus(within:)` does).
+    @discardableResult
+    public func waitUntilExit() -> Int32 {
+        if let known = self.exit.withLock({ $0 }) { return known }
+        var status: Int32 = 0
+        while waitpid(self.pid, &status, 0) == -1 && errno == EINTR {}
+        let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        self.exit.withLock { $0 = code }
+        return code
+    }
+
+    /// The exit status once the child exits, waited for on a Dispatch thread; nil when it
+    /// still runs after `limit` (it is then left to `kill`).
+    public func exitStatus(within limit: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            var status: Int32 = 0
+            let reaped = waitpid(self.pid, &status, WNOHANG)
+            if reaped == self.pid {
+                let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+                self.exit.withLock { $0 = code }
+                return code
+            }
+            if let known = self.exit.withLock({ $0 }) { return known }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+
+    /// Sends `signal` and reaps the child on a Dispatch thread once it exits.
+    public func stopInBackground(_ signal: Int32 = SIGKILL) {
+        self.kill(signal)
+        DispatchQueue.global().async { self.waitUntilExit() }
+    }
+
+    /// Reads the captured output to its end on a Dispatch thread.
+    public func readOutput() async -> Data {
+        guard let output = self.output else { return Data() }
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: output.readDataToEndOfFile()) }
         }
     }
-    return exited ? process.terminationStatus : nil
+}
+
+/// glibc functions Swift's Glibc module does not import (they need _GNU_SOURCE), looked up
+/// at run time: `pipe2` (glibc 2.9) and `posix_spawn_file_actions_addclosefrom_np` (2.34).
+private enum GlibcExtras {
+    typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
+    typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+
+    static let pipe2Function: Pipe2? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
+    static let addCloseFromFunction: AddCloseFrom? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+        .map { unsafeBitCast($0, to: AddCloseFrom.self) }
+
+    static func pipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32 {
+        guard let function = self.pipe2Function else {
+            guard Glibc.pipe(fds) == 0 else { return -1 }
+            _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+            return 0
+        }
+        return function(fds, flags)
+    }
+
+    /// Closes every descriptor from `lowest` up in the child.
+    static func addCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ lowest: Int32) {
+        if let function = self.addCloseFromFunction, function(actions, lowest) == 0 { return }
+        // Older glibc: close what is open now (listing /proc/self/fd with FileManager).
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for fd in open.compactMap({ Int32($0) }) where fd >= lowest {
+            posix_spawn_file_actions_addclose(actions, fd)
+        }
+    }
 }

@@ -11,20 +11,12 @@ public func makeTestCertificate(
 ) throws -> (certificate: String, key: String) {
     let certificate = folder.appendingPathComponent("\(prefix)cert.pem").path
     let key = folder.appendingPathComponent("\(prefix)key.pem").path
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-    process.arguments = [
+    let arguments = [
         "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
         "-keyout", key, "-out", certificate, "-days", "\(days)", "-subj", "/CN=mailgate-test",
         "-addext", "subjectAltName=\(subjectAltName)",
     ]
-    try withSpawnLock {
-        process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-    }
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
+    guard try ChildProcess("/usr/bin/openssl", arguments).waitUntilExit() == 0 else {
         throw TestEnvironmentError("openssl could not make a test certificate (scripts/test installs openssl)")
     }
     return (certificate, key)

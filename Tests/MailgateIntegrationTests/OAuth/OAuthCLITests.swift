@@ -17,15 +17,15 @@ struct OAuthCLITests {
             let tokens = fixture.tokens
             let opsPort = try await fixture.admin.opsPort()
             let (status, output) = try await MailFixture.offCooperativePool {
-                let process = Process()
-                process.executableURL = CLITests.executable
-                process.arguments = ["server", "authorize", "m365", "--tenant", "acme", "--format", "json"]
-                process.environment = environment
-                let stdout = try start(process, capturing: .standardOutput)
+                let process = try ChildProcess(
+                    CLITests.executable.path, ["server", "authorize", "m365", "--tenant", "acme", "--format", "json"],
+                    environment: environment, capture: .standardOutput
+                )
+                let stdout = try #require(process.output)
                 // The first line is the JSON record with the URL; act as the browser.
                 var line = Data()
                 while true {
-                    let byte = stdout.fileHandleForReading.readData(ofLength: 1)
+                    let byte = stdout.readData(ofLength: 1)
                     if byte.isEmpty || byte == Data("\n".utf8) { break }
                     line += byte
                 }
@@ -34,9 +34,8 @@ struct OAuthCLITests {
                 let location = try tokens.consent(at: url)
                 let callback = try #require(URLComponents(string: location))
                 _ = try RawHTTP.request("GET", host: "127.0.0.1", port: opsPort, path: callback.path + "?" + (callback.percentEncodedQuery ?? ""))
-                let rest = stdout.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                return (process.terminationStatus, String(decoding: rest, as: UTF8.self))
+                let rest = stdout.readDataToEndOfFile()
+                return (process.waitUntilExit(), String(decoding: rest, as: UTF8.self))
             }
             #expect(status == 0, "\(output)")
             #expect(output.contains("\"result\":\"connected\""), "\(output)")
