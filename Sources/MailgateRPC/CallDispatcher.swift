@@ -10,6 +10,7 @@ struct CallDispatcher<Principal: Sendable>: Sendable {
     let logger: Logger
     /// Replies larger than this would break the client's framing: they are refused instead.
     let maximumReplyPayloadBytes: Int
+    let metrics: RPCMetrics
 
     func reply(
         to call: Mailgate_V1_Call,
@@ -20,6 +21,12 @@ struct CallDispatcher<Principal: Sendable>: Sendable {
     ) async -> Mailgate_V1_Frame {
         var logger = self.logger
         logger[metadataKey: "method"] = "\(call.method)"
+        let started = ContinuousClock.now
+        self.metrics.callStarted()
+        var code = StatusCode.ok
+        defer {
+            self.metrics.callFinished(method: call.method, code: code, duration: ContinuousClock.now - started)
+        }
         do {
             let principal: Principal? =
                 method.requiresAuthentication
@@ -44,6 +51,7 @@ struct CallDispatcher<Principal: Sendable>: Sendable {
             return .reply(callID: callID, status: .ok, payload: payload)
         } catch {
             let rpcError = RPCError(converting: error)
+            code = rpcError.code
             if rpcError.code == .internal || rpcError.code == .unknown {
                 logger.error("call failed", metadata: ["error": "\(error)"])
             } else {

@@ -21,6 +21,7 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
     private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
     private let boundAddress: EventLoopPromise<SocketAddress>
     private let servingState: ServingState
+    private let metrics: RPCMetrics
 
     public init(
         configuration: RPCServerConfiguration,
@@ -28,16 +29,19 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
         authenticator: some CallAuthenticator<Principal>,
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        servingState: ServingState = ServingState()
+        servingState: ServingState = ServingState(),
+        metrics: RPCMetrics = RPCMetrics()
     ) throws {
         self.servingState = servingState
+        self.metrics = metrics
         self.configuration = configuration
         self.dispatcher = CallDispatcher(
             router: router,
             authenticator: authenticator,
             logger: logger,
             // Room for the envelope around the payload.
-            maximumReplyPayloadBytes: configuration.maximumFrameBytes - 1024
+            maximumReplyPayloadBytes: configuration.maximumFrameBytes - 1024,
+            metrics: metrics
         )
         self.limiter = ConcurrencyLimiter(limit: configuration.maximumConcurrentCalls)
         self.sslContext = try configuration.tls.map { try NIOSSLContext(configuration: $0) }
@@ -131,8 +135,10 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
     private func track(_ channel: any Channel) {
         let id = ObjectIdentifier(channel)
         self.connections.withLock { $0[id] = channel }
+        self.metrics.connectionOpened()
         channel.closeFuture.whenComplete { _ in
             self.connections.withLock { _ = $0.removeValue(forKey: id) }
+            self.metrics.connectionClosed()
         }
     }
 

@@ -75,6 +75,8 @@ public final class MailgateApplication: Sendable {
     public let tokens: TokenService
     /// ValidateServer's diagnoses.
     public let validator: ServerValidator
+    /// Delivery, token, queue, heartbeat and validation metrics, into `metrics`.
+    let serviceMetrics: ServiceMetrics
     /// The ops HTTP port, when configured.
     public let opsServer: OpsHTTPServer?
     /// Client-secret expiry warnings (tests call `scanOnce(now:)` with their own clock).
@@ -108,6 +110,9 @@ public final class MailgateApplication: Sendable {
             }
         }
         let servers = ServerRepository(client: self.postgres, vault: self.vault, logger: logger)
+        self.metrics = PrometheusCollectorRegistry()
+        let metricsFactory = PrometheusMetricsFactory(registry: self.metrics)
+        self.serviceMetrics = ServiceMetrics(factory: metricsFactory)
         let http = HTTPTransport(threadCount: configuration.tokens.concurrentRequests)
         self.tokens = TokenService(
             servers: servers,
@@ -115,6 +120,7 @@ public final class MailgateApplication: Sendable {
             http: http,
             concurrentRequests: configuration.tokens.concurrentRequests,
             settings: configuration.tokens,
+            metrics: self.serviceMetrics,
             logger: logger
         )
         self.delivery = DeliveryService(
@@ -124,6 +130,7 @@ public final class MailgateApplication: Sendable {
             tokens: self.tokens,
             settings: configuration.mailer,
             wakeUp: wakeUp,
+            metrics: self.serviceMetrics,
             logger: logger
         )
         self.validator = ServerValidator(
@@ -133,12 +140,12 @@ public final class MailgateApplication: Sendable {
             vault: self.vault,
             settings: configuration.mailer,
             owner: configuration.workerID,
+            metrics: self.serviceMetrics,
             logger: logger
         )
         let events = EventRepository(client: self.postgres, logger: logger)
         let tenants = TenantRepository(client: self.postgres, logger: logger)
         let expiry = ExpiryRepository(client: self.postgres, logger: logger)
-        self.metrics = PrometheusCollectorRegistry()
         self.expiryScanner = ExpiryScanner(
             expiry: expiry,
             servers: servers,
@@ -220,7 +227,8 @@ public final class MailgateApplication: Sendable {
             router: router,
             authenticator: self.authenticator,
             logger: logger,
-            servingState: servingState
+            servingState: servingState,
+            metrics: RPCMetrics(factory: metricsFactory)
         )
     }
 
@@ -281,6 +289,7 @@ public final class MailgateApplication: Sendable {
                 deliveryWorkers: app.configuration.mailer.workers,
                 client: app.postgres,
                 interval: app.configuration.heartbeatInterval,
+                metrics: app.serviceMetrics,
                 logger: app.logger
             )
             defer {
@@ -296,6 +305,14 @@ public final class MailgateApplication: Sendable {
                 group.addTask { try await app.rpcServer.run() }
                 group.addTask { try await app.delivery.run() }
                 group.addTask { await app.expiryScanner.run() }
+                group.addTask {
+                    await QueueGauges(
+                        queue: DeliveryQueue(client: app.postgres, logger: app.logger),
+                        metrics: app.serviceMetrics,
+                        interval: app.configuration.heartbeatInterval,
+                        logger: app.logger
+                    ).run()
+                }
             }
         }
     }

@@ -11,10 +11,19 @@ public struct WorkerHeartbeat: Service {
     /// Delivery workers this replica runs (0: it serves RPCs but delivers nothing).
     let deliveryWorkers: Int
     let client: PostgresClient
+    let metrics: ServiceMetrics
     let interval: Duration
     let logger: Logger
 
-    public init(workerID: String, deliveryWorkers: Int, client: PostgresClient, interval: Duration = .seconds(15), logger: Logger) {
+    public init(
+        workerID: String,
+        deliveryWorkers: Int,
+        client: PostgresClient,
+        interval: Duration = .seconds(15),
+        metrics: ServiceMetrics = ServiceMetrics(),
+        logger: Logger
+    ) {
+        self.metrics = metrics
         self.workerID = workerID
         self.deliveryWorkers = deliveryWorkers
         self.client = client
@@ -25,6 +34,7 @@ public struct WorkerHeartbeat: Service {
     public func run() async throws {
         let hostname = ProcessInfo.processInfo.hostName
         let version = MailgateVersion.current
+        self.metrics.deliveryWorkers(self.deliveryWorkers)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 try await self.client.query(
@@ -35,6 +45,7 @@ public struct WorkerHeartbeat: Service {
                     """,
                     logger: self.logger
                 )
+                self.metrics.heartbeat()
             } catch {
                 self.logger.warning("heartbeat failed", metadata: ["error": "\(String(reflecting: error))"])
             }

@@ -57,7 +57,8 @@ func printValidation(_ response: Mailgate_V1_ValidateServerResponse) {
             case .warning: "!"
             default: "-"
             }
-        let time = check.durationMs > 0 ? "\(check.durationMs) ms" : ""
+        // A check that ran shows its time, "<1 ms" included; a skipped one none.
+        let time = check.outcome == .skipped ? "" : check.durationMs > 0 ? "\(check.durationMs) ms" : "<1 ms"
         print("\(mark) \(check.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(time.padding(toLength: 8, withPad: " ", startingAt: 0))  \(check.detail)")
         if !check.remedy.isEmpty {
             let indent = String(repeating: " ", count: width + 14)

@@ -17,6 +17,7 @@ public struct DeliveryService: Sendable {
     let tokens: TokenService
     let settings: MailerSettings
     let wakeUp: DeliveryWakeUp
+    let metrics: ServiceMetrics
     let logger: Logger
 
     public init(
@@ -26,8 +27,10 @@ public struct DeliveryService: Sendable {
         tokens: TokenService,
         settings: MailerSettings,
         wakeUp: DeliveryWakeUp,
+        metrics: ServiceMetrics = ServiceMetrics(),
         logger: Logger
     ) {
+        self.metrics = metrics
         self.owner = owner
         self.client = client
         self.queue = DeliveryQueue(client: client, logger: logger)
@@ -56,6 +59,7 @@ public struct DeliveryService: Sendable {
             wakeUp: self.wakeUp,
             held: held,
             events: EventRepository(client: self.client, logger: self.logger),
+            metrics: self.metrics,
             logger: self.logger
         )
         self.logger.info("delivery workers starting", metadata: ["workers": "\(self.settings.workers)", "owner": "\(self.owner)"])

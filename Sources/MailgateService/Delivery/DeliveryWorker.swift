@@ -18,6 +18,7 @@ struct DeliveryWorker: Sendable {
     let wakeUp: DeliveryWakeUp
     let held: HeldClaims
     let events: EventRepository
+    let metrics: ServiceMetrics
     let logger: Logger
 
     /// Results are written when this many are waiting, when the oldest has waited
@@ -150,6 +151,7 @@ struct DeliveryWorker: Sendable {
         let startedAt = Date()
         switch server {
         case .failure(let problem):
+            self.metrics.deliveryAttempt(nil)
             let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: .retry, now: startedAt)
             return (decision.notAttempted(message, problem), false, nil)
         case .success(let (record, endpoint)):
@@ -203,7 +205,9 @@ struct DeliveryWorker: Sendable {
 
     /// One SMTP transaction; nil when the thread pool is stopping.
     private func send(_ message: ClaimedMessage, through endpoint: SMTPEndpoint) async -> SMTPResult? {
-        try? await self.pool.send(message: message.body, from: message.envelopeFrom, to: message.recipients, through: endpoint)
+        let result = try? await self.pool.send(message: message.body, from: message.envelopeFrom, to: message.recipients, through: endpoint)
+        if let result { self.metrics.deliveryAttempt(result) }
+        return result
     }
 
     /// A fresh token refused too: an operator must act (SMTP AUTH disabled, permission

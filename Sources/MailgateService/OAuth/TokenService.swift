@@ -24,6 +24,7 @@ public final class TokenService: Sendable {
     let vault: Vault
     let http: HTTPTransport
     let settings: TokenSettings
+    let metrics: ServiceMetrics
     let logger: Logger
     private let flights = Mutex<[Flight: Task<Result<AccessToken, TokenFailure>, any Error>]>([:])
     /// A refresh holds a database connection and the server's row lock while its request
@@ -36,8 +37,17 @@ public final class TokenService: Sendable {
     }
 
     /// - Parameter http: its thread count bounds concurrent token requests (`concurrentRequests`).
-    public init(servers: ServerRepository, vault: Vault, http: HTTPTransport, concurrentRequests: Int, settings: TokenSettings, logger: Logger) {
+    public init(
+        servers: ServerRepository,
+        vault: Vault,
+        http: HTTPTransport,
+        concurrentRequests: Int,
+        settings: TokenSettings,
+        metrics: ServiceMetrics = ServiceMetrics(),
+        logger: Logger
+    ) {
         self.permits = AsyncPermits(max(1, concurrentRequests))
+        self.metrics = metrics
         self.servers = servers
         self.vault = vault
         self.http = http
@@ -196,6 +206,7 @@ public final class TokenService: Sendable {
             case .success(let response):
                 outcome = TokenEndpointReply.parse(status: response.status, body: response.body).mapError(TokenFailure.classify)
             }
+            self.metrics.tokenRequest(provider: oauth.provider, failure: outcome.failure?.reason)
             var metadata: Logger.Metadata = [
                 "server": "\(server.definition.name)", "tenant_id": "\(server.tenantID.uuidString.lowercased())",
                 "provider": "\(oauth.provider?.rawValue ?? "generic")", "grant": "\(grant.name)",
@@ -305,5 +316,13 @@ public final class TokenService: Sendable {
     /// Stops the HTTP threads.
     public func shutdown() async throws {
         try await self.http.shutdown()
+    }
+}
+
+extension Result {
+    /// The error, if this is a failure.
+    var failure: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
     }
 }

@@ -44,6 +44,7 @@ public final class ServerValidator: Sendable {
     let vault: Vault
     let settings: MailerSettings
     let owner: String
+    let metrics: ServiceMetrics
     let logger: Logger
     /// Blocking work (resolver, libcurl sessions) runs here, never behind delivery's sends.
     let threads: NIOThreadPool
@@ -64,8 +65,10 @@ public final class ServerValidator: Sendable {
         vault: Vault,
         settings: MailerSettings,
         owner: String,
+        metrics: ServiceMetrics = ServiceMetrics(),
         logger: Logger
     ) {
+        self.metrics = metrics
         self.validations = validations
         self.queue = queue
         self.tokens = tokens
@@ -109,6 +112,7 @@ public final class ServerValidator: Sendable {
 
     private func record(_ result: Report, server: ServerRecord, tenant: TenantReference) async {
         let name = server.definition.name
+        self.metrics.validation(!result.isConclusive ? "inconclusive" : result.passed ? "passed" : "failed")
         guard result.isConclusive else {
             self.logger.info("server validation not stored: a check could not run", metadata: ["tenant": "\(tenant.slug)", "server": "\(name)"])
             return

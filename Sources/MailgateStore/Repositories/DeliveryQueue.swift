@@ -388,3 +388,20 @@ extension DeliveryQueue {
         }
     }
 }
+
+extension DeliveryQueue {
+    /// Unfinished messages across the cluster by state: `due` (queued, due now),
+    /// `scheduled` (queued for later: backoff or `not_before`) and `sending`.
+    public func depth() async throws -> [String: Int] {
+        let rows = try await self.client.query(
+            """
+            SELECT CASE WHEN state = 'sending' THEN 'sending' WHEN next_attempt_at <= now() THEN 'due' ELSE 'scheduled' END, count(*)
+            FROM messages WHERE state IN ('queued', 'sending') GROUP BY 1
+            """,
+            logger: self.logger
+        )
+        var depth = ["due": 0, "scheduled": 0, "sending": 0]
+        for try await (state, count) in rows.decode((String, Int).self) { depth[state] = count }
+        return depth
+    }
+}
