@@ -71,24 +71,28 @@ public final class ChildProcess: @unchecked Sendable {
     public func waitUntilExit() -> Int32 {
         if let known = self.exit.withLock({ $0 }) { return known }
         var status: Int32 = 0
-        while waitpid(self.pid, &status, 0) == -1 && errno == EINTR {}
+        var reaped: pid_t
+        repeat { reaped = waitpid(self.pid, &status, 0) } while reaped == -1 && errno == EINTR
+        // Reaped by a concurrent `exitStatus(within:)`: its record holds the status.
+        guard reaped == self.pid else { return self.exit.withLock { $0 } ?? -1 }
+        return self.record(status)
+    }
+
+    private func record(_ status: Int32) -> Int32 {
         let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         self.exit.withLock { $0 = code }
         return code
     }
 
-    /// The exit status once the child exits, waited for on a Dispatch thread; nil when it
-    /// still runs after `limit` (it is then left to `kill`).
+    /// The exit status once the child exits (polled without blocking a thread); nil when
+    /// it still runs after `limit` (it is then left to `kill`).
     public func exitStatus(within limit: Duration) async -> Int32? {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
             var status: Int32 = 0
             let reaped = waitpid(self.pid, &status, WNOHANG)
-            if reaped == self.pid {
-                let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-                self.exit.withLock { $0 = code }
-                return code
-            }
+            if reaped == self.pid { return self.record(status) }
+            // ECHILD: a concurrent `waitUntilExit` reaped it and records the status.
             if let known = self.exit.withLock({ $0 }) { return known }
             try? await Task.sleep(for: .milliseconds(20))
         }
