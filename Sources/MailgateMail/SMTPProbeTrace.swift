@@ -1,4 +1,5 @@
 import Foundation
+import MailgateCore
 
 /// Follows a diagnostic session through libcurl's debug callback and times each step.
 /// Lines the client sends during AUTH carry credentials: only the mechanism is kept.
@@ -21,7 +22,7 @@ final class SMTPProbeTrace {
     private var elapsed: Duration { ContinuousClock.now - self.start }
 
     private func milliseconds(since start: Duration) -> Int {
-        Int((self.elapsed - start) / .milliseconds(1))
+        Int((self.elapsed - start).milliseconds)
     }
 
     /// libcurl's informational text: connection, TLS and certificate details.

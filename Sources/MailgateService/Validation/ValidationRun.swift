@@ -228,7 +228,7 @@ struct ValidationRun {
     }
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Int {
-        Int((ContinuousClock.now - start) / .milliseconds(1))
+        Int((ContinuousClock.now - start).milliseconds)
     }
 
     static func describe(_ seconds: TimeInterval) -> String {
