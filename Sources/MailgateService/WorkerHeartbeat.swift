@@ -35,21 +35,16 @@ public struct WorkerHeartbeat: Service {
         let hostname = ProcessInfo.processInfo.hostName
         let version = MailgateVersion.current
         self.metrics.deliveryWorkers(self.deliveryWorkers)
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                try await self.client.query(
-                    """
-                    INSERT INTO workers (id, hostname, version, delivery_workers)
-                    VALUES (\(self.workerID), \(hostname), \(version), \(self.deliveryWorkers))
-                    ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), delivery_workers = excluded.delivery_workers
-                    """,
-                    logger: self.logger
-                )
-                self.metrics.heartbeat()
-            } catch {
-                self.logger.warning("heartbeat failed", metadata: ["error": "\(String(reflecting: error))"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+        await repeatEvery(self.interval, logger: self.logger, failure: "heartbeat failed") {
+            try await self.client.query(
+                """
+                INSERT INTO workers (id, hostname, version, delivery_workers)
+                VALUES (\(self.workerID), \(hostname), \(version), \(self.deliveryWorkers))
+                ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), delivery_workers = excluded.delivery_workers
+                """,
+                logger: self.logger
+            )
+            self.metrics.heartbeat()
         }
         // Bounded: a stop must not wait on a database that went away; a stale row just ages out.
         let (client, workerID, logger) = (self.client, self.workerID, self.logger)

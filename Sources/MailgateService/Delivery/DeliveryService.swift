@@ -68,7 +68,7 @@ public struct DeliveryService: Sendable {
             // send still finishing is never taken over by another replica.
             housekeeping.addTask { await self.renewLeases(held) }
             housekeeping.addTask {
-                await self.every(min(.seconds(5), self.settings.lease / 4)) {
+                await repeatEvery(min(.seconds(5), self.settings.lease / 4), logger: self.logger, failure: "delivery housekeeping failed") {
                     let recovered = try await self.queue.recoverExpiredLeases()
                     if recovered > 0 {
                         self.logger.warning("took over messages whose claim expired", metadata: ["messages": "\(recovered)"])
@@ -77,7 +77,7 @@ public struct DeliveryService: Sendable {
                 }
             }
             housekeeping.addTask {
-                await self.every(.seconds(60)) {
+                await repeatEvery(.seconds(60), logger: self.logger, failure: "delivery housekeeping failed") {
                     let (bodies, keys) = try await self.queue.purge(retention: self.settings.retention, idempotencyWindow: self.settings.idempotencyWindow)
                     if bodies + keys > 0 {
                         self.logger.info("purged old message bodies and idempotency keys", metadata: ["bodies": "\(bodies)", "keys": "\(keys)"])
@@ -126,17 +126,6 @@ public struct DeliveryService: Sendable {
                 self.logger.debug("LISTEN connection lost; polling until it is back", metadata: ["error": "\(String(reflecting: error))"])
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
             }
-        }
-    }
-
-    private func every(_ interval: Duration, _ body: @Sendable () async throws -> Void) async {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                try await body()
-            } catch {
-                self.logger.warning("delivery housekeeping failed", metadata: ["error": "\(String(reflecting: error))"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }

@@ -1,6 +1,5 @@
 import Logging
 import MailgateStore
-import ServiceLifecycle
 
 /// Keeps `mailgate_queue_messages{state}` current: every `interval`, the cluster's
 /// unfinished messages by state (due, scheduled, sending).
@@ -11,13 +10,8 @@ struct QueueGauges {
     let logger: Logger
 
     func run() async {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                for (state, count) in try await self.queue.depth() { self.metrics.queueDepth(state: state, count: count) }
-            } catch {
-                self.logger.debug("queue depth not read", metadata: ["error": "\(String(reflecting: error))"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+        await repeatEvery(self.interval, logger: self.logger, failure: "queue depth not read", level: .debug) {
+            for (state, count) in try await self.queue.depth() { self.metrics.queueDepth(state: state, count: count) }
         }
     }
 }
