@@ -158,18 +158,8 @@ public struct ExpiryScanner: Sendable {
             return nil
         }
         return NewMessage(
-            tenantID: server.tenantID,
-            serverID: server.id,
-            idempotencyKey: nil,
-            contentDigest: [],
-            rfc822MessageID: composed.messageID,
-            subject: warning.subject,
-            envelopeFrom: sender.description,
-            recipients: composed.envelopeRecipients,
-            body: composed.bytes,
-            requiresSMTPUTF8: composed.requiresSMTPUTF8,
-            tags: ["mailgate": "client-secret-expiry", "server": secret.serverName],
-            notBefore: nil
+            own: composed, subject: warning.subject, from: sender, through: server,
+            tags: ["mailgate": "client-secret-expiry", "server": secret.serverName]
         )
     }
 

@@ -42,20 +42,7 @@ struct TestMessage {
         } catch {
             return (ServerCheck(.testMessage, .failed, detail: "cannot address the test message: \(error.summary)", reason: "INVALID_RECIPIENT", remedy: "Give a valid recipient with `--to`."), nil)
         }
-        let message = NewMessage(
-            tenantID: server.tenantID,
-            serverID: server.id,
-            idempotencyKey: nil,
-            contentDigest: [],
-            rfc822MessageID: composed.messageID,
-            subject: draft.subject,
-            envelopeFrom: sender.description,
-            recipients: composed.envelopeRecipients,
-            body: composed.bytes,
-            requiresSMTPUTF8: composed.requiresSMTPUTF8,
-            tags: ["mailgate": "validation-test"],
-            notBefore: nil
-        )
+        let message = NewMessage(own: composed, subject: draft.subject, from: sender, through: server, tags: ["mailgate": "validation-test"])
         let token = UUID()
         let owner = DeliveryQueue.synchronousOwnerPrefix + validator.owner
         let claimed: ClaimedMessage

@@ -173,3 +173,24 @@ public struct AttemptResult: Sendable, Hashable {
         self.note = note
     }
 }
+
+extension NewMessage {
+    /// Mail Mailgate sends on its own (an expiry warning, a validation's test message)
+    /// through `server`, from `sender`: no idempotency key, due now.
+    public init(own composed: ComposedMessage, subject: String, from sender: EmailAddress, through server: ServerRecord, tags: [String: String]) {
+        self.init(
+            tenantID: server.tenantID,
+            serverID: server.id,
+            idempotencyKey: nil,
+            contentDigest: [],
+            rfc822MessageID: composed.messageID,
+            subject: subject,
+            envelopeFrom: sender.description,
+            recipients: composed.envelopeRecipients,
+            body: composed.bytes,
+            requiresSMTPUTF8: composed.requiresSMTPUTF8,
+            tags: tags,
+            notBefore: nil
+        )
+    }
+}
