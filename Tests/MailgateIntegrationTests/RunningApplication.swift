@@ -80,46 +80,44 @@ func withRunningApplication<Result: Sendable>(
     }
 }
 
-/// How `task` ended, or nil when it is still running after `limit`.
-private func stopped(_ task: Task<Void, any Error>, within limit: Duration) async -> Result<Void, any Error>? {
-    let race = AsyncStream<Result<Void, any Error>?>.makeStream()
-    let waiter = Task {
-        race.continuation.yield(await task.result)
-    }
-    let timer = Task {
-        try? await Task.sleep(for: limit)
-        race.continuation.yield(nil)
-    }
+/// The value of whichever of `racers` answers first; the others are cancelled and not waited for.
+private func firstOf<Value: Sendable>(_ racers: [@Sendable () async -> Value]) async -> Value {
+    let race = AsyncStream<Value>.makeStream()
+    let tasks = racers.map { racer in Task { race.continuation.yield(await racer()) } }
     var iterator = race.stream.makeAsyncIterator()
-    let first = await iterator.next() ?? nil
-    waiter.cancel()
-    timer.cancel()
+    let first = await iterator.next()!
+    for task in tasks { task.cancel() }
     race.continuation.finish()
     return first
+}
+
+/// How `task` ended, or nil when it is still running after `limit`.
+private func stopped(_ task: Task<Void, any Error>, within limit: Duration) async -> Result<Void, any Error>? {
+    await firstOf([
+        { await task.result },
+        {
+            try? await Task.sleep(for: limit)
+            return nil
+        },
+    ])
 }
 
 /// The RPC port once the server listens, or the error that stopped the application
 /// before it did (a start-up failure never reaches the listener).
 private func listeningPort(of application: MailgateApplication, running: Task<Void, any Error>) async throws -> Int {
-    let race = AsyncStream<Result<Int, any Error>>.makeStream()
-    let listening = Task {
-        do {
-            let address = try await application.rpcServer.listeningAddress
-            race.continuation.yield(.success(address.port ?? 0))
-        } catch {
-            race.continuation.yield(.failure(error))
-        }
-    }
-    let stopping = Task {
-        switch await running.result {
-        case .failure(let error): race.continuation.yield(.failure(error))
-        case .success: race.continuation.yield(.failure(TestEnvironmentError("the application stopped before it listened")))
-        }
-    }
-    var iterator = race.stream.makeAsyncIterator()
-    let first = await iterator.next() ?? .failure(TestEnvironmentError("no port"))
-    listening.cancel()
-    stopping.cancel()
-    race.continuation.finish()
-    return try first.get()
+    try await firstOf([
+        {
+            do {
+                return .success(try await application.rpcServer.listeningAddress.port ?? 0)
+            } catch {
+                return .failure(error)
+            }
+        },
+        {
+            switch await running.result {
+            case .failure(let error): .failure(error)
+            case .success: .failure(TestEnvironmentError("the application stopped before it listened"))
+            }
+        },
+    ] as [@Sendable () async -> Result<Int, any Error>]).get()
 }
