@@ -11,7 +11,7 @@ struct MetricsTests {
     /// The ops port's `/metrics` text.
     static func scrape(_ admin: AdminFixture) async throws -> String {
         let port = try await admin.opsPort()
-        let (status, _, body) = try await MailFixture.offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: "/metrics") }
+        let (status, _, body) = try await offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: "/metrics") }
         #expect(status == 200)
         return String(decoding: body, as: UTF8.self)
     }

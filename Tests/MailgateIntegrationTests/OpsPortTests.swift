@@ -9,7 +9,7 @@ struct OpsPortTests {
     func basics() async throws {
         try await AdminFixture.run(ops: OpsConfiguration(port: 0)) { fixture in
             let port = try await fixture.opsPort()
-            let results = try await MailFixture.offCooperativePool {
+            let results = try await offCooperativePool {
                 [
                     try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: "/healthz"),
                     try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: "/readyz"),

@@ -108,9 +108,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// Reads the captured output to its end on a Dispatch thread.
     public func readOutput() async -> Data {
         guard let output = self.output else { return Data() }
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: output.readDataToEndOfFile()) }
-        }
+        return (try? await offCooperativePool { output.readDataToEndOfFile() }) ?? Data()
     }
 }
 

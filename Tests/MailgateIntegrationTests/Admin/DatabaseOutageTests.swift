@@ -52,7 +52,7 @@ struct DatabaseOutageTests {
         let opsPort = try await fixture.opsPort()
         // A call can fail on a refused connection before the health probe (two misses a second apart) says so.
         let unready = try await eventually(limit: .seconds(10)) {
-            let reply = try await MailFixture.offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: opsPort, path: "/readyz") }
+            let reply = try await offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: opsPort, path: "/readyz") }
             return reply.status == 503 ? reply : nil
         }
         #expect(String(decoding: unready.body, as: UTF8.self).contains("database unreachable"))
@@ -64,7 +64,7 @@ struct DatabaseOutageTests {
         let server = try await eventually(limit: .seconds(90)) { try? await client.getServer(get) }
         #expect(server.name == "relay")
         let ready = try await eventually(limit: .seconds(10)) {
-            let reply = try await MailFixture.offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: opsPort, path: "/readyz") }
+            let reply = try await offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: opsPort, path: "/readyz") }
             return reply.status == 200 ? reply : nil
         }
         #expect(String(decoding: ready.body, as: UTF8.self) == "ready\n")

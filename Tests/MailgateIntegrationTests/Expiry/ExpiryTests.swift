@@ -263,7 +263,7 @@ struct ExpiryTests {
         try await Self.run(expiresAt: Date().addingTimeInterval(10 * Self.day)) { fixture in
             _ = try await fixture.admin.application.expiryScanner.scanOnce(now: Date())
             let port = try await fixture.admin.opsPort()
-            let (status, _, body) = try await MailFixture.offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: "/metrics") }
+            let (status, _, body) = try await offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: "/metrics") }
             let text = String(decoding: body, as: UTF8.self)
             #expect(status == 200)
             let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("mailgate_client_secret_expiry_seconds{") })
@@ -271,7 +271,7 @@ struct ExpiryTests {
             let value = try #require(Double(line.split(separator: " ").last ?? ""))
             #expect(abs(value - 10 * Self.day) < 120)
             _ = try await fixture.admin.application.expiryScanner.scanOnce(now: Date().addingTimeInterval(11 * Self.day))
-            let (_, _, later) = try await MailFixture.offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: "/metrics") }
+            let (_, _, later) = try await offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: "/metrics") }
             #expect(String(decoding: later, as: UTF8.self).contains("mailgate_client_secret_expiry_seconds{") )
             #expect(String(decoding: later, as: UTF8.self).contains("} -"), "negative once expired")
         }

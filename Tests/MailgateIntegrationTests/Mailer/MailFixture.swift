@@ -62,7 +62,7 @@ struct MailFixture: Sendable {
             ]
         }
         let serverArguments = arguments
-        let smtp = try await Self.offCooperativePool {
+        let smtp = try await offCooperativePool {
             try SMTPTestServer.makeCertificates(in: certificates)
             return try SMTPTestServer(arguments: serverArguments)
         }
@@ -184,16 +184,6 @@ struct MailFixture: Sendable {
             let rows = try await postgres.query("SELECT count(*) FROM messages", logger: .init(label: "test"))
             for try await count in rows.decode(Int.self) { return count }
             return 0
-        }
-    }
-
-    /// Runs blocking set-up (openssl, waiting for the SMTP server's READY line) on a
-    /// Dispatch thread: the two threads of the concurrency pool are shared by every test.
-    static func offCooperativePool<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try work() })
-            }
         }
     }
 }

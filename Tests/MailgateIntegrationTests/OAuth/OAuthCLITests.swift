@@ -16,7 +16,7 @@ struct OAuthCLITests {
             ]
             let tokens = fixture.tokens
             let opsPort = try await fixture.admin.opsPort()
-            let (status, output) = try await MailFixture.offCooperativePool {
+            let (status, output) = try await offCooperativePool {
                 let process = try ChildProcess(
                     CLITests.executable.path, ["server", "authorize", "m365", "--tenant", "acme", "--format", "json"],
                     environment: environment, capture: .standardOutput

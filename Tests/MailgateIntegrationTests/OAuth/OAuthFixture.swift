@@ -48,7 +48,7 @@ struct OAuthFixture: Sendable {
         _ body: (OAuthFixture) async throws -> Result
     ) async throws -> Result {
         let arguments = ["--client", "\(clientID)=\(clientSecret)", "--refresh-token", initialRefreshToken] + tokenArguments
-        let tokens = try await MailFixture.offCooperativePool { try TokenTestServer(arguments: arguments) }
+        let tokens = try await offCooperativePool { try TokenTestServer(arguments: arguments) }
         let logs = LogCapture()
         return try await MailFixture.run(
             // Without introspection the SMTP server refuses every token, as Exchange does with SMTP AUTH disabled.
@@ -134,7 +134,7 @@ struct OAuthFixture: Sendable {
         let url = try #require(URLComponents(string: location))
         let port = try await self.admin.opsPort()
         #expect(url.port == port && url.path == "/oauth/callback", "redirected to \(location)")
-        let (status, _, body) = try await MailFixture.offCooperativePool {
+        let (status, _, body) = try await offCooperativePool {
             method == "GET"
                 ? try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: url.path + "?" + (url.percentEncodedQuery ?? ""))
                 : try RawHTTP.request(

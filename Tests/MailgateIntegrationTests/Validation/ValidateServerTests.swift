@@ -94,7 +94,7 @@ struct ValidateServerTests {
 
     @Test("a refused port, and a port that accepts and never answers, fail connect within the call's deadline")
     func connectFailures() async throws {
-        let silent = try await MailFixture.offCooperativePool { try ScriptedSMTPServer(arguments: ["--silent"]) }
+        let silent = try await offCooperativePool { try ScriptedSMTPServer(arguments: ["--silent"]) }
         try await MailFixture.run(server: { $0.port = UInt32(closedPort()) }) { fixture in
             let result = try await fixture.client.validate("relay")
             let connect = try result.check("connect")
@@ -129,7 +129,7 @@ struct ValidateServerTests {
 
     @Test("Exchange's and other servers' refusals each get their reason and remedy", arguments: ScriptedRefusal.all)
     func scriptedRefusals(_ refusal: ScriptedRefusal) async throws {
-        let scripted = try await MailFixture.offCooperativePool { try ScriptedSMTPServer(arguments: refusal.arguments) }
+        let scripted = try await offCooperativePool { try ScriptedSMTPServer(arguments: refusal.arguments) }
         try await MailFixture.run(server: { request in
             request.port = UInt32(scripted.port)
             request.security = Mailgate_V1_Security.none
