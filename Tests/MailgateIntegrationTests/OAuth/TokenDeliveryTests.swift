@@ -143,12 +143,12 @@ struct TokenDeliveryTests {
         try await OAuthFixture.run { fixture in
             try fixture.tokens.fail("unavailable", count: 1)
             let id = try await fixture.send()
-            let waiting = try await eventually(limit: .seconds(10)) {
-                let message = try await fixture.mail.get(id)
-                return message.lastError.contains("TOKEN_ENDPOINT_UNAVAILABLE") && message.state != .sending ? message : nil
-            }
-            #expect(waiting.state == .queued)
-            _ = try await fixture.mail.waitFor(id, state: .sent)
+            // The retry comes a second later, so the history, not a poll, shows the wait.
+            let sent = try await fixture.mail.waitFor(id, state: .sent, limit: .seconds(60))
+            let deferred = sent.history.filter { $0.outcome == "deferred" }
+            #expect(!deferred.isEmpty)
+            #expect(deferred.allSatisfy { $0.reply.contains("TOKEN_ENDPOINT_UNAVAILABLE") })
+            #expect(sent.history.last?.outcome == "delivered")
             #expect(try await fixture.events(kind: "oauth_token_failed").count == 1)
             #expect(try await fixture.events(kind: "oauth_token_recovered").count == 1)
             #expect(try await fixture.server().tokenFailureReason == "")
