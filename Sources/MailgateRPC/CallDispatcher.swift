@@ -1,6 +1,7 @@
 import Logging
 import MailgateProto
 import NIOCore
+import Tracing
 
 /// Runs one call off the event loop: authenticates the caller, invokes the handler,
 /// and turns the outcome into the reply frame.
@@ -11,7 +12,12 @@ struct CallDispatcher<Principal: Sendable>: Sendable {
     /// Replies larger than this would break the client's framing: they are refused instead.
     let maximumReplyPayloadBytes: Int
     let metrics: RPCMetrics
+    /// The tracer for call spans; nil uses the process-wide (bootstrapped) one.
+    let tracer: (any Tracer)?
 
+    /// Runs the call inside a server span named after the method, continuing the caller's
+    /// trace when the metadata carries one (W3C `traceparent`, read by the tracer), with the
+    /// tracer bound to the task so database, token and SMTP spans nest under it.
     func reply(
         to call: Mailgate_V1_Call,
         callID: UInt64,
@@ -19,19 +25,52 @@ struct CallDispatcher<Principal: Sendable>: Sendable {
         deadline: NIODeadline,
         peer: String
     ) async -> Mailgate_V1_Frame {
+        let tracer = self.tracer ?? InstrumentationSystem.tracer
+        var parent = ServiceContext.topLevel
+        tracer.extract(call.metadata, into: &parent, using: CallMetadataExtractor())
+        let span = tracer.startSpan(call.method, context: parent, ofKind: .server)
+        span.attributes["rpc.system"] = "mailgate"
+        span.attributes["rpc.method"] = call.method
+        defer { span.end() }
+        return await withTracer(tracer) {
+            await ServiceContext.withValue(span.context) {
+                await self.respond(to: call, callID: callID, method: method, deadline: deadline, peer: peer, span: span)
+            }
+        }
+    }
+
+    private func respond(
+        to call: Mailgate_V1_Call,
+        callID: UInt64,
+        method: RPCRouter<Principal>.Method,
+        deadline: NIODeadline,
+        peer: String,
+        span: any Span
+    ) async -> Mailgate_V1_Frame {
         var logger = self.logger
         logger[metadataKey: "method"] = "\(call.method)"
+        logger[metadataKey: "request_id"] = "\(RequestID.of(call.metadata))"
         let started = ContinuousClock.now
         self.metrics.callStarted()
         var code = StatusCode.ok
+        var reason = ""
         defer {
-            self.metrics.callFinished(method: call.method, code: code, duration: ContinuousClock.now - started)
+            let duration = ContinuousClock.now - started
+            self.metrics.callFinished(method: call.method, code: code, duration: duration)
+            var metadata: Logger.Metadata = ["code": "\(RPCMetrics.name(of: code))", "duration_ms": "\(duration.loggedMilliseconds)"]
+            if !reason.isEmpty { metadata["reason"] = "\(reason)" }
+            logger.debug("call finished", metadata: metadata)
+            span.attributes["rpc.status_code"] = "\(RPCMetrics.name(of: code))"
+            if code != .ok { span.setStatus(SpanStatus(code: .error, message: reason.isEmpty ? nil : reason)) }
         }
         do {
             let principal: Principal? =
                 method.requiresAuthentication
                 ? try await self.authenticator.authenticate(metadata: call.metadata, method: call.method)
                 : nil
+            if let described = principal as? any LogDescribable {
+                logger.merge(described.logMetadata)
+            }
             let context = CallContext(
                 method: call.method,
                 metadata: call.metadata,
@@ -52,12 +91,18 @@ struct CallDispatcher<Principal: Sendable>: Sendable {
         } catch {
             let rpcError = RPCError(converting: error)
             code = rpcError.code
+            reason = rpcError.reason
             if rpcError.code == .internal || rpcError.code == .unknown {
                 logger.error("call failed", metadata: ["error": "\(error)"])
-            } else {
-                logger.debug("call refused", metadata: ["code": "\(rpcError.code)"])
             }
             return .reply(callID: callID, error: rpcError)
         }
+    }
+}
+
+/// Reads trace context (`traceparent`, `tracestate`, …) from call metadata, whose keys are lowercase.
+struct CallMetadataExtractor: Extractor {
+    func extract(key: String, from carrier: [String: String]) -> String? {
+        carrier[key.lowercased()]
     }
 }

@@ -5,6 +5,7 @@ import NIOPosix
 import NIOSSL
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// The RPC server: accepts connections, frames, multiplexes and dispatches calls.
 ///
@@ -15,7 +16,8 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
     private let configuration: RPCServerConfiguration
     private let dispatcher: CallDispatcher<Principal>
     private let limiter: ConcurrencyLimiter
-    private let sslContext: NIOSSLContext?
+    /// Swapped by `reloadTLS`; each new connection takes the current one.
+    private let sslContext: Mutex<NIOSSLContext?>
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
@@ -30,7 +32,8 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         servingState: ServingState = ServingState(),
-        metrics: RPCMetrics = RPCMetrics()
+        metrics: RPCMetrics = RPCMetrics(),
+        tracer: (any Tracer)? = nil
     ) throws {
         self.servingState = servingState
         self.metrics = metrics
@@ -41,10 +44,11 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
             logger: logger,
             // Room for the envelope around the payload.
             maximumReplyPayloadBytes: configuration.maximumFrameBytes - 1024,
-            metrics: metrics
+            metrics: metrics,
+            tracer: tracer
         )
         self.limiter = ConcurrencyLimiter(limit: configuration.maximumConcurrentCalls)
-        self.sslContext = try configuration.tls.map { try NIOSSLContext(configuration: $0) }
+        self.sslContext = Mutex(try configuration.tls.map { try NIOSSLContext(configuration: $0) })
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.boundAddress = eventLoopGroup.any().makePromise(of: SocketAddress.self)
@@ -57,6 +61,22 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
 
     /// Open connections right now.
     public var connectionCount: Int { self.connections.withLock { $0.count } }
+
+    /// Whether the listener serves TLS.
+    public var usesTLS: Bool { self.sslContext.withLock { $0 != nil } }
+
+    /// Serves new connections with `tls` (a renewed certificate, say); open connections
+    /// keep theirs. Only a server started with TLS can reload it; a configuration that
+    /// does not load throws and leaves the current one in place.
+    public func reloadTLS(_ tls: TLSConfiguration) throws {
+        let context = try NIOSSLContext(configuration: tls)
+        try self.sslContext.withLock { current in
+            guard current != nil else {
+                throw RPCError(code: .failedPrecondition, message: "This server was started without TLS; restart it to add TLS.")
+            }
+            current = context
+        }
+    }
 
     /// Calls in flight across all connections right now.
     public var callsInFlight: Int { self.limiter.current }
@@ -80,7 +100,7 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
         self.boundAddress.succeed(address)
         self.logger.info(
             "RPC server listening",
-            metadata: ["address": "\(listener.localAddress.map { "\($0)" } ?? "?")", "tls": "\(self.sslContext != nil)"]
+            metadata: ["address": "\(listener.localAddress.map { "\($0)" } ?? "?")", "tls": "\(self.usesTLS)"]
         )
 
         try await withTaskCancellationHandler {
@@ -102,7 +122,6 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
         let configuration = self.configuration
         let dispatcher = self.dispatcher
         let limiter = self.limiter
-        let sslContext = self.sslContext
         let logger = self.logger
         let servingState = self.servingState
         let bootstrap = ServerBootstrap(group: self.eventLoopGroup)
@@ -112,6 +131,7 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
             .childChannelInitializer { channel in
                 self.track(channel)
+                let sslContext = self.sslContext.withLock { $0 }
                 return channel.eventLoop.makeCompletedFuture {
                     if let sslContext {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))

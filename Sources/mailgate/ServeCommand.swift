@@ -179,14 +179,15 @@ func makeLogger(level: String, format: String) throws -> Logger {
     guard let logLevel = Logger.Level(rawValue: level.lowercased()) else {
         throw ConfigurationError("Unknown log level \(level).")
     }
+    // Every handler sits behind the redaction layer: no credential shape reaches the output.
     switch format.lowercased() {
     case "json":
-        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, logLevel: logLevel) }
+        LoggingSystem.bootstrap { label in RedactingLogHandler(wrapping: JSONLogHandler(label: label, logLevel: logLevel)) }
     case "text":
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = logLevel
-            return handler
+            return RedactingLogHandler(wrapping: handler)
         }
     default:
         throw ConfigurationError("Unknown log format \(format): use text or json.")

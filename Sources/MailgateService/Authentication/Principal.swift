@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import MailgateRPC
 
 /// Who is making a call, as established by the authenticator.
 public struct Principal: Sendable, Hashable {
@@ -30,5 +32,15 @@ public struct TenantReference: Sendable, Hashable {
     public init(id: UUID, slug: String) {
         self.id = id
         self.slug = slug
+    }
+}
+
+extension Principal: LogDescribable {
+    /// `key_id`, and `tenant` for tenant keys: who made a call, in its log lines.
+    public var logMetadata: Logger.Metadata {
+        switch self.scope {
+        case .operator_: ["key_id": "\(self.keyID)"]
+        case .tenant(let tenant): ["key_id": "\(self.keyID)", "tenant": "\(tenant.slug)"]
+        }
     }
 }
