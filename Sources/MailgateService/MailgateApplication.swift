@@ -9,6 +9,7 @@ import NIOHTTP1
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle
+import Tracing
 import UnixSignals
 
 /// Everything `mailgate serve` runs, wired together: the PostgreSQL pool, migrations,
@@ -35,6 +36,10 @@ public final class MailgateApplication: Sendable {
         public var ops: OpsConfiguration?
         /// Client-secret expiry warnings.
         public var expiry: ExpirySettings
+        /// Reads the master key ring and TLS files again; when set, SIGHUP reloads them.
+        public var reloadSettings: (@Sendable () throws -> ReloadableSettings)?
+        /// Where spans go; nil uses the process-wide (bootstrapped) tracer, a no-op by default.
+        public var tracer: (any Tracer)?
 
         public init(
             database: PostgresClient.Configuration,
@@ -48,7 +53,9 @@ public final class MailgateApplication: Sendable {
             mailer: MailerSettings = MailerSettings(),
             tokens: TokenSettings = TokenSettings(),
             ops: OpsConfiguration? = nil,
-            expiry: ExpirySettings = ExpirySettings()
+            expiry: ExpirySettings = ExpirySettings(),
+            reloadSettings: (@Sendable () throws -> ReloadableSettings)? = nil,
+            tracer: (any Tracer)? = nil
         ) {
             self.database = database
             self.rpc = rpc
@@ -62,6 +69,8 @@ public final class MailgateApplication: Sendable {
             self.tokens = tokens
             self.ops = ops
             self.expiry = expiry
+            self.reloadSettings = reloadSettings
+            self.tracer = tracer
         }
     }
 
@@ -228,7 +237,8 @@ public final class MailgateApplication: Sendable {
             authenticator: self.authenticator,
             logger: logger,
             servingState: servingState,
-            metrics: RPCMetrics(factory: metricsFactory)
+            metrics: RPCMetrics(factory: metricsFactory),
+            tracer: configuration.tracer
         )
     }
 
@@ -263,9 +273,19 @@ public final class MailgateApplication: Sendable {
 
         func run() async throws {
             let app = self.application
+            // Workers, scans and their database calls trace into the configured tracer.
+            guard let tracer = app.configuration.tracer else { return try await self.serve() }
+            try await withTracer(tracer) { try await self.serve() }
+        }
+
+        private func serve() async throws {
+            let app = self.application
             // The ops port answers from the start: /healthz while migrations run, /readyz once serving.
             try await withThrowingDiscardingTaskGroup { group in
                 if let ops = app.opsServer { group.addTask { try await ops.run() } }
+                if let read = app.configuration.reloadSettings {
+                    group.addTask { await ReloadOnHangup(application: app, read: read, logger: app.logger).run() }
+                }
                 group.addTask { try await self.migrateThenServe() }
             }
         }

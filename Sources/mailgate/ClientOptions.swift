@@ -3,6 +3,7 @@ import MailgateProto
 import Foundation
 import MailgateClient
 import MailgateRPC
+import NIOSSL
 
 /// The options every client subcommand shares.
 struct ClientOptions: ParsableArguments {
@@ -20,6 +21,12 @@ struct ClientOptions: ParsableArguments {
 
     @Option(help: "Operator keys: the tenant to act in (id or slug), sent as \"tenant\" metadata.")
     var tenant: String?
+
+    @Flag(help: "Speak TLS to the server, verifying its certificate against the system's CAs. [env: MAILGATE_TLS=1]")
+    var tls = false
+
+    @Option(help: "PEM file of the CA certificates that issued the server's certificate (implies --tls). [env: MAILGATE_RPC_CA_FILE]")
+    var caFile: String?
 
     /// Runs `body` with a connected client and closes it afterwards.
     func withClient<Result: Sendable>(_ body: (MailgateClient) async throws -> Result) async throws -> Result {
@@ -43,6 +50,16 @@ struct ClientOptions: ParsableArguments {
         )
         configuration.defaultTimeout = .milliseconds(Int64((self.timeout ?? 30) * 1000))
         if let tenant = self.tenant { configuration.metadata["tenant"] = tenant }
+        let caFile = self.caFile ?? environment["MAILGATE_RPC_CA_FILE"]
+        if self.tls || environment["MAILGATE_TLS"] == "1" || caFile != nil {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.minimumTLSVersion = .tlsv12
+            if let caFile {
+                guard FileManager.default.isReadableFile(atPath: caFile) else { throw CLIError("Cannot read the CA file \(caFile).") }
+                tls.trustRoots = .file(caFile)
+            }
+            configuration.tls = tls
+        }
         return MailgateClient(configuration: configuration)
     }
 }

@@ -14,7 +14,8 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the Mailgate server: RPC, migrations, heartbeat, delivery workers.",
         discussion: """
             Stops gracefully on SIGTERM or SIGINT: GoAway to every client, no new calls,
-            calls in flight finish within the grace period, exit status 0.
+            calls in flight finish within the grace period, exit status 0. SIGHUP reads the
+            master key ring and the TLS certificate and key again, without dropping connections.
             """
     )
 
@@ -144,6 +145,19 @@ struct ServeCommand: AsyncParsableCommand {
             ops = OpsConfiguration(host: opsHost, port: opsPort, redirectURI: settings.value(self.oauthRedirectURI, "MAILGATE_OAUTH_REDIRECT_URI"))
         }
         let mailer = try self.delivery.settings(settings)
+        // SIGHUP: the master key file and the TLS files are read again (the configuration
+        // file too, for where they are).
+        let reloadSettings: @Sendable () throws -> ReloadableSettings = { [configFile = self.configFile, masterKeysFile = self.masterKeysFile, dev = self.dev, tlsCert = self.tlsCert, tlsKey = self.tlsKey] in
+            let settings = try Settings(configFile: configFile)
+            let ring = try MasterKeys.load(file: masterKeysFile, settings: settings, dev: dev)
+            guard let certificate = settings.value(tlsCert, "MAILGATE_TLS_CERT"), let privateKey = settings.value(tlsKey, "MAILGATE_TLS_KEY") else {
+                return ReloadableSettings(masterKeys: ring, tls: nil)
+            }
+            return ReloadableSettings(
+                masterKeys: ring,
+                tls: try RPCServerConfiguration.serverTLS(certificatePath: certificate, privateKeyPath: privateKey)
+            )
+        }
         return MailgateApplication.Configuration(
             database: database,
             rpc: rpc,
@@ -153,7 +167,8 @@ struct ServeCommand: AsyncParsableCommand {
             mailer: mailer,
             tokens: TokenSettings(caFile: mailer.caFile),
             ops: ops,
-            expiry: try self.expiry.settings(settings)
+            expiry: try self.expiry.settings(settings),
+            reloadSettings: reloadSettings
         )
     }
 }

@@ -1,20 +1,36 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// Seals and opens secrets with AES-256-GCM: a fresh random 96-bit nonce per seal,
 /// the secret's location as additional authenticated data, and the master key id in
 /// the envelope `v<key id>:<base64 of nonce | ciphertext | tag>` so keys can rotate.
+///
+/// Copies of a vault share one key ring, which `replaceKeyRing` swaps at run time (SIGHUP).
 public struct Vault: Sendable {
-    public let keyRing: MasterKeyRing
+    private let ring: SharedKeyRing
 
     public init(keyRing: MasterKeyRing) {
-        self.keyRing = keyRing
+        self.ring = SharedKeyRing(keyRing)
+    }
+
+    /// The master keys in use right now.
+    public var keyRing: MasterKeyRing { self.ring.current.withLock { $0 } }
+
+    /// Seals with `newRing`'s active key from now on, and opens with its keys. Refused when
+    /// the new ring lacks the active key: secrets sealed under it would become unreadable.
+    public func replaceKeyRing(_ newRing: MasterKeyRing) throws(VaultError) {
+        try self.ring.current.withLock { (current: inout MasterKeyRing) throws(VaultError) in
+            guard newRing.key(id: current.activeKeyID) != nil else { throw .activeKeyMissing(current.activeKeyID) }
+            current = newRing
+        }
     }
 
     /// Seals `secret` for `location` under the active master key.
     public func seal(_ secret: Secret, at location: SecretLocation) -> String {
-        let keyID = self.keyRing.activeKeyID
-        let key = self.keyRing.key(id: keyID)!
+        let ring = self.keyRing
+        let keyID = ring.activeKeyID
+        let key = ring.key(id: keyID)!
         // AES.GCM.seal with a random nonce only fails for invalid nonce sizes, which cannot happen here.
         let box = try! AES.GCM.seal(Array(secret.exposedValue.utf8), using: key, nonce: AES.GCM.Nonce(), authenticating: location.additionalData)
         return "v\(keyID):" + box.combined!.base64EncodedString()
@@ -51,5 +67,14 @@ public struct Vault: Sendable {
             combined.count >= 12 + 16
         else { return nil }
         return (keyID, combined)
+    }
+}
+
+/// The key ring every copy of one `Vault` reads.
+private final class SharedKeyRing: Sendable {
+    let current: Mutex<MasterKeyRing>
+
+    init(_ ring: MasterKeyRing) {
+        self.current = Mutex(ring)
     }
 }

@@ -9,6 +9,8 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownKey(UInt32, SecretLocation)
     /// Authentication failed: the wrong master key, a tampered value, or a value moved from another row or column.
     case authenticationFailed(SecretLocation)
+    /// A replacement key ring lacks the key that seals new secrets now.
+    case activeKeyMissing(UInt32)
 
     public var description: String {
         switch self {
@@ -20,6 +22,8 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
             return "The \(location.column) of server \(location.serverID) is sealed with master key \(id), which the key ring does not hold."
         case .authenticationFailed(let location):
             return "The \(location.column) of server \(location.serverID) cannot be opened: wrong master key, or the stored value was altered or moved."
+        case .activeKeyMissing(let id):
+            return "The new key ring lacks master key \(id), which seals the secrets stored since it became active; keep it until `mailgate vault rotate` has re-sealed them."
         }
     }
 }

@@ -4,6 +4,7 @@ import MailgateCore
 import MailgateMail
 import MailgateStore
 import ServiceLifecycle
+import Tracing
 
 /// One delivery loop: claim due messages, send each through its server, write the
 /// results back, and sleep until woken or the poll interval passes.
@@ -205,9 +206,20 @@ struct DeliveryWorker: Sendable {
 
     /// One SMTP transaction; nil when the thread pool is stopping.
     private func send(_ message: ClaimedMessage, through endpoint: SMTPEndpoint) async -> SMTPResult? {
-        let result = try? await self.pool.send(message: message.body, from: message.envelopeFrom, to: message.recipients, through: endpoint)
-        if let result { self.metrics.deliveryAttempt(result) }
-        return result
+        await withSpan("smtp.send", ofKind: .client) { span in
+            span.attributes["mailgate.message_id"] = message.id.uuidString.lowercased()
+            span.attributes["mailgate.attempt"] = message.attempt
+            span.attributes["server.address"] = endpoint.host
+            span.attributes["server.port"] = endpoint.port
+            let result = try? await self.pool.send(message: message.body, from: message.envelopeFrom, to: message.recipients, through: endpoint)
+            if let result {
+                self.metrics.deliveryAttempt(result)
+                span.attributes["smtp.outcome"] = "\(result.outcome)"
+                span.attributes["smtp.reply_code"] = result.replyCode
+                if result.outcome != .delivered { span.setStatus(SpanStatus(code: .error)) }
+            }
+            return result
+        }
     }
 
     /// A fresh token refused too: an operator must act (SMTP AUTH disabled, permission

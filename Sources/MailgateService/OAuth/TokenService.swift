@@ -4,6 +4,7 @@ import MailgateCore
 import MailgateMail
 import MailgateStore
 import Synchronization
+import Tracing
 
 /// Obtains OAuth access tokens for output servers: from the encrypted cache while they
 /// have more than the refresh margin left, otherwise from the token endpoint, one
@@ -199,12 +200,23 @@ public final class TokenService: Sendable {
                 caFile: self.settings.caFile,
                 timeout: self.settings.requestTimeout
             )
-            let outcome: Result<IssuedToken, TokenFailure>
-            switch await self.http.perform(request) {
-            case .failure(let transport):
-                outcome = .failure(.unreachable(transport.detail))
-            case .success(let response):
-                outcome = TokenEndpointReply.parse(status: response.status, body: response.body).mapError(TokenFailure.classify)
+            let outcome: Result<IssuedToken, TokenFailure> = await withSpan("oauth.token_request", ofKind: .client) { span in
+                span.attributes["mailgate.server"] = server.definition.name
+                span.attributes["oauth.provider"] = oauth.provider?.rawValue ?? "generic"
+                span.attributes["oauth.grant"] = grant.name
+                let outcome: Result<IssuedToken, TokenFailure>
+                switch await self.http.perform(request) {
+                case .failure(let transport):
+                    outcome = .failure(.unreachable(transport.detail))
+                case .success(let response):
+                    span.attributes["http.response.status_code"] = response.status
+                    outcome = TokenEndpointReply.parse(status: response.status, body: response.body).mapError(TokenFailure.classify)
+                }
+                if let failure = outcome.failure {
+                    span.attributes["mailgate.reason"] = failure.reason.rawValue
+                    span.setStatus(SpanStatus(code: .error, message: failure.reason.rawValue))
+                }
+                return outcome
             }
             self.metrics.tokenRequest(provider: oauth.provider, failure: outcome.failure?.reason)
             var metadata: Logger.Metadata = [

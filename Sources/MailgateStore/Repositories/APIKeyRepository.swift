@@ -48,7 +48,7 @@ public struct APIKeyRepository: Sendable {
     /// Makes sure the configured bootstrap operator key exists with this secret. A key
     /// revoked earlier stays revoked: remove it from the configuration instead.
     public func ensureOperatorKey(_ key: APIKey) async throws {
-        try await self.client.query(
+        try await self.client.tracedQuery(
             """
             INSERT INTO api_keys (id, tenant_id, secret_hash, description)
             VALUES (\(key.id), NULL, \(Data(key.secretHash)), 'bootstrap operator key (configuration)')
@@ -90,7 +90,7 @@ public struct APIKeyRepository: Sendable {
 
     /// Keys of one tenant, or (nil, operators only) every key; newest first.
     public func list(tenantID: UUID?, includeRevoked: Bool) async throws -> [APIKeyRecord] {
-        let rows = try await self.client.query(
+        let rows = try await self.client.tracedQuery(
             """
             SELECT \(unescaped: Self.columns) FROM api_keys
             WHERE (\(tenantID)::uuid IS NULL OR tenant_id = \(tenantID))
@@ -104,7 +104,7 @@ public struct APIKeyRepository: Sendable {
 
     /// What the authenticator needs to check a presented key id.
     public func verificationRecord(id: String) async throws -> KeyVerificationRecord? {
-        let rows = try await self.client.query(
+        let rows = try await self.client.tracedQuery(
             """
             SELECT k.id, k.secret_hash, k.tenant_id, t.slug, t.status, k.revoked_at IS NOT NULL, k.last_used_at
             FROM api_keys k LEFT JOIN tenants t ON t.id = k.tenant_id
@@ -131,7 +131,7 @@ public struct APIKeyRepository: Sendable {
     /// Records that keys were used just now: one write for many calls.
     public func markUsed(ids: [String]) async throws {
         guard !ids.isEmpty else { return }
-        try await self.client.query(
+        try await self.client.tracedQuery(
             "UPDATE api_keys SET last_used_at = now() WHERE id = ANY(\(ids))",
             logger: self.logger
         )

@@ -50,7 +50,7 @@ public struct AuthorizationRepository: Sendable {
     ) async throws {
         let digest = PKCE.stateDigest(state)
         let sealed = self.vault.seal(verifier, at: Self.location(tenantID: tenantID, serverID: serverID, digest: digest))
-        try await self.client.query(
+        try await self.client.tracedQuery(
             """
             WITH purged AS (DELETE FROM oauth_authorizations WHERE expires_at < now() - interval '1 day')
             INSERT INTO oauth_authorizations (state_digest, tenant_id, server_id, key_id, verifier_sealed, redirect_uri, expires_at)

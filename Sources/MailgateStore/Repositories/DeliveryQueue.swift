@@ -136,7 +136,7 @@ public struct DeliveryQueue: Sendable {
     /// Puts claimed messages that were not attempted back in the queue (graceful shutdown).
     public func release(token: UUID, ids: [UUID]) async throws {
         guard !ids.isEmpty else { return }
-        try await self.client.query(
+        try await self.client.tracedQuery(
             """
             UPDATE messages SET state = 'queued', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
                 claimed_at = NULL, attempts = attempts - 1, updated_at = now()
@@ -149,7 +149,7 @@ public struct DeliveryQueue: Sendable {
     /// Records that the SMTP transaction of a claimed message is about to start (servers
     /// whose uncertain policy is `fail`: only these may be failed after a crash).
     public func markStarted(token: UUID, id: UUID) async throws {
-        try await self.client.query(
+        try await self.client.tracedQuery(
             "UPDATE messages SET attempt_started_at = now() WHERE id = \(id) AND lease_token = \(token)",
             logger: self.logger
         )
@@ -284,7 +284,7 @@ public struct DeliveryQueue: Sendable {
     /// Runs an `UPDATE … RETURNING 1` and counts the rows it changed.
     private func changedRows(_ update: PostgresQuery) async throws -> Int {
         var count = 0
-        for try await _ in try await self.client.query(update, logger: self.logger) { count += 1 }
+        for try await _ in try await self.client.tracedQuery(update, logger: self.logger) { count += 1 }
         return count
     }
 
@@ -393,7 +393,7 @@ extension DeliveryQueue {
     /// Unfinished messages across the cluster by state: `due` (queued, due now),
     /// `scheduled` (queued for later: backoff or `not_before`) and `sending`.
     public func depth() async throws -> [String: Int] {
-        let rows = try await self.client.query(
+        let rows = try await self.client.tracedQuery(
             """
             SELECT CASE WHEN state = 'sending' THEN 'sending' WHEN next_attempt_at <= now() THEN 'due' ELSE 'scheduled' END, count(*)
             FROM messages WHERE state IN ('queued', 'sending') GROUP BY 1

@@ -44,7 +44,7 @@ public struct EventRepository: Sendable {
         beforeID: Int64? = nil,
         limit: Int
     ) async throws -> [EventRecord] {
-        let rows = try await self.client.query(
+        let rows = try await self.client.tracedQuery(
             """
             SELECT id, tenant_id, kind, severity, server_id, message, details::text, actor, created_at
             FROM events

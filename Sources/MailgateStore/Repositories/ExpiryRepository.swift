@@ -51,7 +51,7 @@ public struct ExpiryRepository: Sendable {
 
     /// Secrets expiring before `before` (all tenants, or one), soonest first.
     public func list(before: Date, tenantID: UUID?) async throws -> [ExpiringSecret] {
-        let rows = try await self.client.query(
+        let rows = try await self.client.tracedQuery(
             """
             SELECT \(unescaped: Self.columns) \(unescaped: Self.from)
               AND s.client_secret_expires_at <= \(before)
@@ -81,7 +81,7 @@ public struct ExpiryRepository: Sendable {
     /// Servers whose expiry date should be read from Graph now, claimed so that one
     /// replica checks each: never checked, checked before the secret was stored, or a day ago.
     public func claimDiscovery(now: Date) async throws -> [(tenantID: UUID, serverID: UUID)] {
-        let rows = try await self.client.query(
+        let rows = try await self.client.tracedQuery(
             """
             UPDATE output_servers SET secret_discovery_checked_at = \(now)
             WHERE discover_secret_expiry AND client_secret_sealed IS NOT NULL AND oauth_provider = 'microsoft'

@@ -99,7 +99,7 @@ final class MessageInsertBatcher: Sendable {
     }
 
     private func write(_ messages: [NewMessage]) async throws -> [UUID: MessageRecord] {
-        let rows = try await self.client.query(try Self.insertQuery(messages), logger: self.logger)
+        let rows = try await self.client.tracedQuery(try Self.insertQuery(messages), logger: self.logger)
         return try await Self.records(inserted: rows, from: messages)
     }
 

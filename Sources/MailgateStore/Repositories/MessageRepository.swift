@@ -78,7 +78,7 @@ public struct MessageRepository: Sendable {
 
     /// Wakes delivery workers on every replica (LISTEN/NOTIFY).
     public func notifyWorkers() async throws {
-        try await self.client.query("SELECT pg_notify(\(Self.notificationChannel), '')", logger: self.logger)
+        try await self.client.tracedQuery("SELECT pg_notify(\(Self.notificationChannel), '')", logger: self.logger)
     }
 
     /// The tenant's message, with its attempts.
@@ -91,7 +91,7 @@ public struct MessageRepository: Sendable {
     /// Cancels a queued message; a message already cancelled stays so. Anything else is
     /// `invalidState` (being delivered, sent or failed), or `notFound`.
     public func cancel(tenantID: UUID, id: UUID) async throws -> MessageState {
-        let rows = try await self.client.query(
+        let rows = try await self.client.tracedQuery(
             """
             WITH cancelled AS (
                 UPDATE messages SET state = 'cancelled', finished_at = now(), updated_at = now(),

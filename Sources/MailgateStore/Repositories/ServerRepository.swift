@@ -106,7 +106,7 @@ public struct ServerRepository: Sendable {
     /// The tenant's server with this id or name.
     public func find(tenantID: UUID, idOrName: String) async throws -> ServerRecord? {
         let lookup = IDOrName(idOrName, nameColumn: "name")
-        let rows = try await self.client.query(
+        let rows = try await self.client.tracedQuery(
             """
             SELECT \(unescaped: ServerRow.columns) FROM output_servers
             WHERE tenant_id = \(tenantID) AND \(unescaped: lookup.column) = \(lookup.value)
@@ -118,7 +118,7 @@ public struct ServerRepository: Sendable {
 
     /// The tenant's default server.
     public func findDefault(tenantID: UUID) async throws -> ServerRecord? {
-        let rows = try await self.client.query(
+        let rows = try await self.client.tracedQuery(
             "SELECT \(unescaped: ServerRow.columns) FROM output_servers WHERE tenant_id = \(tenantID) AND is_default",
             logger: self.logger
         )
@@ -127,7 +127,7 @@ public struct ServerRepository: Sendable {
 
     /// The tenant's servers ordered by name, after `afterName`.
     public func list(tenantID: UUID, afterName: String?, limit: Int) async throws -> [ServerRecord] {
-        let rows = try await self.client.query(
+        let rows = try await self.client.tracedQuery(
             """
             SELECT \(unescaped: ServerRow.columns) FROM output_servers
             WHERE tenant_id = \(tenantID) AND (\(afterName)::text IS NULL OR name > \(afterName))

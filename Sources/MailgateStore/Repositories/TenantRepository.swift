@@ -49,7 +49,7 @@ public struct TenantRepository: Sendable {
     /// The tenant with this id or slug.
     public func find(idOrSlug: String) async throws -> TenantRecord? {
         let lookup = IDOrName(idOrSlug, nameColumn: "slug")
-        let rows = try await self.client.query(
+        let rows = try await self.client.tracedQuery(
             """
             SELECT \(unescaped: Self.columns) FROM tenants
             WHERE \(unescaped: lookup.column) = \(lookup.value)
@@ -61,7 +61,7 @@ public struct TenantRepository: Sendable {
 
     /// Tenants ordered by slug, after `afterSlug`.
     public func list(afterSlug: String?, limit: Int) async throws -> [TenantRecord] {
-        let rows = try await self.client.query(
+        let rows = try await self.client.tracedQuery(
             """
             SELECT \(unescaped: Self.columns) FROM tenants
             WHERE \(afterSlug)::text IS NULL OR slug > \(afterSlug)

@@ -26,7 +26,7 @@ public struct ValidationRepository: Sendable {
     }
 
     public func backlog(serverID: UUID) async throws -> Backlog {
-        let rows = try await self.client.query(
+        let rows = try await self.client.tracedQuery(
             """
             SELECT count(*), count(*) FILTER (WHERE state = 'queued' AND next_attempt_at <= now()),
                 min(greatest(created_at, coalesce(not_before, created_at))) FILTER (WHERE state = 'queued' AND next_attempt_at <= now())
@@ -43,7 +43,7 @@ public struct ValidationRepository: Sendable {
     /// Replicas whose heartbeat is younger than `freshness`, and the delivery workers they
     /// run (a replica of a version before this count is taken to run some).
     public func deliveryWorkers(freshness: Duration) async throws -> (replicas: Int, workers: Int) {
-        let rows = try await self.client.query(
+        let rows = try await self.client.tracedQuery(
             """
             SELECT count(*), coalesce(sum(coalesce(delivery_workers, 1)), 0)::int8 FROM workers
             WHERE heartbeat_at > now() - make_interval(secs => \(freshness.seconds))

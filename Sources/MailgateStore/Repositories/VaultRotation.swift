@@ -101,7 +101,7 @@ public struct VaultRotation: Sendable {
     }
 
     private func remaining(activePrefix: String, skipping skipped: [UUID]) async throws -> Int {
-        let rows = try await self.client.query(
+        let rows = try await self.client.tracedQuery(
             """
             SELECT count(*) FROM output_servers
             WHERE NOT (id = ANY(\(skipped)))

@@ -1,0 +1,134 @@
+import Foundation
+import Logging
+import MailgateClient
+import MailgateCore
+import MailgateProto
+import MailgateTestSupport
+import NIOSSL
+import PostgresNIO
+import Testing
+
+/// SIGHUP on a real `mailgate serve` process: the TLS certificate and the master key
+/// ring are read again, open connections stay, and a bad reload changes nothing.
+@Suite("SIGHUP reload")
+final class ReloadProcessTests {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mailgate-reload-\(UUID())")
+
+    init() throws {
+        try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: self.directory)
+    }
+
+    func path(_ name: String) -> String { self.directory.appendingPathComponent(name).path }
+
+    /// Whether `mailgate ping` over TLS, trusting `caFile` only, gets an answer.
+    static func pings(port: Int, caFile: String) async throws -> Bool {
+        try await ServeProcessTests.runCLI(["ping", "--address", "127.0.0.1:\(port)", "--ca-file", caFile, "--timeout", "5"]).0 == 0
+    }
+
+    /// The master key id that sealed the SMTP password of each server, by name.
+    static func sealingKeys(_ database: TestDatabase) async throws -> [String: UInt32] {
+        try await database.withClient { postgres in
+            var keys: [String: UInt32] = [:]
+            let rows = try await postgres.query("SELECT name, password_sealed FROM output_servers", logger: Logger(label: "test"))
+            for try await (name, sealed) in rows.decode((String, String?).self) {
+                keys[name] = sealed.flatMap(Vault.keyID(of:))
+            }
+            return keys
+        }
+    }
+
+    @Test("SIGHUP swaps the certificate for new connections, keeps open ones, and seals with the new active key; a bad ring is refused")
+    func reload() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: ServeProcessTests.executable.path), "swift build first")
+        let first = try makeTestCertificate(in: self.directory, prefix: "first-")
+        let second = try makeTestCertificate(in: self.directory, prefix: "second-")
+        func install(_ files: (certificate: String, key: String)) throws {
+            for (from, to) in [(files.certificate, self.path("cert.pem")), (files.key, self.path("key.pem"))] {
+                try? FileManager.default.removeItem(atPath: to)
+                try FileManager.default.copyItem(atPath: from, toPath: to)
+            }
+        }
+        try install(first)
+        let ring = MasterKeyRing.generate(id: 1).text
+        try ring.write(toFile: self.path("master-keys"), atomically: true, encoding: .utf8)
+
+        try await TestDatabase.withFresh { database in
+            let port = try await ServeProcessTests.freePort()
+            let key = APIKey.generate().presentedForm.exposedValue
+            let server = try ChildProcess(
+                ServeProcessTests.executable.path,
+                ["serve"],
+                environment: [
+                    "MAILGATE_DATABASE_URL": database.url,
+                    "MAILGATE_LISTEN": "127.0.0.1:\(port)",
+                    "MAILGATE_OPS_LISTEN": "off",
+                    "MAILGATE_BOOTSTRAP_OPERATOR_KEY": key,
+                    "MAILGATE_MASTER_KEYS_FILE": self.path("master-keys"),
+                    "MAILGATE_TLS_CERT": self.path("cert.pem"),
+                    "MAILGATE_TLS_KEY": self.path("key.pem"),
+                    "MAILGATE_MIGRATIONS_DIR": repositoryRoot().appendingPathComponent("migrations").path,
+                    "MAILGATE_LOG_FORMAT": "json",
+                ],
+                capture: .standardError
+            )
+            let logText = Task { String(decoding: await server.readOutput(), as: UTF8.self) }
+            defer { server.stopInBackground() }
+
+            _ = try await eventually(limit: .seconds(30)) { try await Self.pings(port: port, caFile: first.certificate) ? true : nil }
+            #expect(try await !Self.pings(port: port, caFile: second.certificate), "the second certificate is not served yet")
+
+            // An open connection, made before the reload.
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(first.certificate)
+            let client = MailgateClient(configuration: .init(port: port, apiKey: key, tls: tls))
+            defer { Task { await client.close() } }
+            var tenant = Mailgate_V1_CreateTenantRequest()
+            tenant.slug = "acme"
+            tenant.displayName = "Acme"
+            _ = try await client.createTenant(tenant)
+            func putServer(_ name: String) async throws {
+                var request = Mailgate_V1_PutServerRequest()
+                request.tenant = "acme"
+                request.name = name
+                request.host = "smtp.acme.example"
+                request.port = 587
+                request.security = .starttls
+                request.authType = .basic
+                request.username = "billing@acme.example"
+                request.password.value = "smtp-password-\(name)"
+                request.senderAddress = "billing@acme.example"
+                _ = try await client.putServer(request)
+            }
+            try await putServer("before")
+
+            // New certificate and a second master key, then SIGHUP.
+            try install(second)
+            try (ring + "\n" + MasterKeyRing.generate(id: 2).text).write(toFile: self.path("master-keys"), atomically: true, encoding: .utf8)
+            server.kill(SIGHUP)
+            _ = try await eventually(limit: .seconds(20)) { try await Self.pings(port: port, caFile: second.certificate) ? true : nil }
+            #expect(try await !Self.pings(port: port, caFile: first.certificate), "new connections get the new certificate")
+            try await putServer("after")
+            #expect(try await Self.sealingKeys(database) == ["before": 1, "after": 2], "the open connection still works, and key 2 seals now")
+
+            // A ring without the active key is refused; everything stays as it was.
+            try ring.write(toFile: self.path("master-keys"), atomically: true, encoding: .utf8)
+            server.kill(SIGHUP)
+            try await Task.sleep(for: .milliseconds(500))
+            try await putServer("refused")
+            #expect(try await Self.sealingKeys(database)["refused"] == 2)
+            #expect(try await Self.pings(port: port, caFile: second.certificate))
+
+            server.kill(SIGTERM)
+            #expect(await server.exitStatus(within: .seconds(60)) == 0)
+            let logs = await logText.value
+            #expect(logs.contains("\"message\":\"settings reloaded\""))
+            #expect(logs.contains("\"message\":\"reload refused; the running settings stay\""))
+            #expect(logs.contains("lacks master key 2"))
+            #expect(!logs.contains(key) && !logs.contains("smtp-password-"), "no secret in the logs")
+        }
+    }
+}
