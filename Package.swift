@@ -147,6 +147,8 @@ let package = Package(
                 "MailgateStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ],
             path: "Tests/MailgateTestSupport",
             exclude: ["smtp_server.py", "token_server.py"],

@@ -38,7 +38,8 @@ public final class MailgateApplication: Sendable {
         public var expiry: ExpirySettings
         /// Reads the master key ring and TLS files again; when set, SIGHUP reloads them.
         public var reloadSettings: (@Sendable () throws -> ReloadableSettings)?
-        /// Where spans go; nil uses the process-wide (bootstrapped) tracer, a no-op by default.
+        /// Where spans go; nil uses the tracer in effect where the application is made
+        /// (`withTracer`, else the bootstrapped one, else none).
         public var tracer: (any Tracer)?
 
         public init(
@@ -96,10 +97,13 @@ public final class MailgateApplication: Sendable {
     let readiness: Readiness
     let configuration: Configuration
     let logger: Logger
+    /// Every span of this application: calls, database, token requests, SMTP sends.
+    let tracer: any Tracer
 
     public init(configuration: Configuration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
+        self.tracer = configuration.tracer ?? InstrumentationSystem.tracer
         self.postgres = PostgresClient(configuration: configuration.database, backgroundLogger: logger)
         self.vault = Vault(keyRing: configuration.masterKeys)
         self.keys = APIKeyRepository(client: self.postgres, logger: logger)
@@ -238,7 +242,7 @@ public final class MailgateApplication: Sendable {
             logger: logger,
             servingState: servingState,
             metrics: RPCMetrics(factory: metricsFactory),
-            tracer: configuration.tracer
+            tracer: self.tracer
         )
     }
 
@@ -273,9 +277,8 @@ public final class MailgateApplication: Sendable {
 
         func run() async throws {
             let app = self.application
-            // Workers, scans and their database calls trace into the configured tracer.
-            guard let tracer = app.configuration.tracer else { return try await self.serve() }
-            try await withTracer(tracer) { try await self.serve() }
+            // Workers, scans and their database calls trace into the application's tracer.
+            try await withTracer(app.tracer) { try await self.serve() }
         }
 
         private func serve() async throws {
