@@ -7,6 +7,7 @@ import MailgateStore
 import MailgateTestSupport
 import NIOCore
 import ServiceLifecycle
+import Testing
 
 /// The operator key every integration test server is configured with.
 let testOperatorKey = APIKey.generate()
@@ -33,11 +34,10 @@ func withRunningApplication<Result: Sendable>(
     _ body: (MailgateApplication, Int, TestDatabase) async throws -> Result
 ) async throws -> Result {
     try await TestDatabase.withFresh(reusing: existing) { database in
-        let logger = logger ?? {
-            var logger = Logger(label: "test")
-            logger.logLevel = .warning
-            return logger
-        }()
+        // Everything down to debug is captured and scanned for secrets afterwards.
+        let capture = LogCapture()
+        let logger = logger ?? capture.logger(label: "mailgate", level: .debug)
+        defer { capture.finish() }
         var rpc = RPCServerConfiguration(host: "127.0.0.1", port: 0, shutdownGracePeriod: .seconds(5))
         configureRPC(&rpc)
         let application = try MailgateApplication(

@@ -15,6 +15,11 @@ public final class LogCapture: Sendable {
         return logger
     }
 
+    /// A handler writing into this capture, to wrap in another handler under test.
+    public func handler(label: String = "captured") -> any LogHandler {
+        CapturingLogHandler(capture: self, label: label)
+    }
+
     /// Everything logged so far, one entry per line.
     public var text: String { self.lines.withLock { $0.joined(separator: "\n") } }
 
@@ -34,6 +39,37 @@ struct CapturingLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         let merged = self.metadata.merging(event.metadata ?? [:]) { _, new in new }
-        self.capture.append("\(event.level) \(self.label) \(event.message) \(merged) \(event.source)")
+        let error = event.error.map { " error=\(String(reflecting: $0))" } ?? ""
+        self.capture.append("\(event.level) \(self.label) \(event.message) \(merged) \(event.source)\(error)")
+    }
+}
+
+/// Finds secrets in captured logs: the shapes of every secret the fixtures make (API
+/// keys, the token fixture's access and refresh tokens and authorization codes) and the
+/// literal secrets tests register.
+public enum SecretScan {
+    private static let registered = Mutex<Set<String>>([])
+
+    /// Adds secrets that have no recognisable shape (passwords, client secrets).
+    public static func register(_ secrets: String...) {
+        self.registered.withLock { $0.formUnion(secrets.filter { $0.count >= 8 }) }
+    }
+
+    /// The log lines that contain a secret, each with the secret masked, so a failure
+    /// report does not spread it further.
+    public static func leaks(in text: String) -> [String] {
+        let literals = self.registered.withLock { $0 }
+        var leaks: [String] = []
+        for line in text.split(separator: "\n") {
+            var masked = String(line)
+            for pattern in [#/mgk_[A-Za-z0-9-]{1,64}_[A-Za-z0-9-]{16,}/#, #/\bat-[A-Za-z0-9_-]{32}/#, #/\brt-[A-Za-z0-9_-]{32}/#, #/\bcode-[A-Za-z0-9_-]{22}/#] {
+                masked = masked.replacing(pattern, with: "«secret»")
+            }
+            for literal in literals where masked.contains(literal) {
+                masked = masked.replacing(literal, with: "«secret»")
+            }
+            if masked != line { leaks.append(masked) }
+        }
+        return leaks
     }
 }

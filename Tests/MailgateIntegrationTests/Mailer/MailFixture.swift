@@ -128,6 +128,7 @@ struct MailFixture: Sendable {
 
     /// Puts `relay` again with other credentials.
     func putAuth(_ type: Mailgate_V1_AuthType, username: String, password: String) async throws {
+        SecretScan.register(password)
         try await self.reput { request in
             request.authType = type
             request.username = username

@@ -48,8 +48,10 @@ struct OAuthFixture: Sendable {
         _ body: (OAuthFixture) async throws -> Result
     ) async throws -> Result {
         let arguments = ["--client", "\(clientID)=\(clientSecret)", "--refresh-token", initialRefreshToken] + tokenArguments
+        SecretScan.register(clientSecret, initialRefreshToken)
         let tokens = try await offCooperativePool { try TokenTestServer(arguments: arguments) }
         let logs = LogCapture()
+        defer { logs.finish() }
         return try await MailFixture.run(
             // Without introspection the SMTP server refuses every token, as Exchange does with SMTP AUTH disabled.
             smtpArguments: ["--user", sender, "--password", "unused"] + (smtpIntrospection ? ["--introspect", tokens.introspectURL] : []),
