@@ -4,15 +4,17 @@ import PostgresNIO
 import ServiceLifecycle
 import Synchronization
 
-/// Whether PostgreSQL answers, probed every second with `SELECT 1` and a 3 s timeout;
-/// two failures in a row mark it unreachable, one success reachable again. A probe that
-/// only waited for a busy pool does not count as a failure when database-backed calls
-/// completed meanwhile: the database is answering, just not the probe.
+/// Whether PostgreSQL answers, probed every second with `SELECT 1` and a 3 s timeout on
+/// a connection of its own (a one-connection pool beside the application's), so a pool
+/// busy with calls cannot make the database look down; two failures in a row mark it
+/// unreachable, one success reachable again. A probe that failed anyway does not count
+/// when database-backed calls completed meanwhile: the database is answering.
 ///
 /// While it does not, database-backed calls are refused at once with UNAVAILABLE (and a
 /// retry hint) instead of waiting for a pool connection until their deadline; calls that
 /// need no database (cached keys, Health) keep working.
 public final class DatabaseHealth: Service, Sendable {
+    /// The probe's own pool of one connection.
     private let client: PostgresClient
     private let interval: Duration
     private let timeout: Duration
@@ -25,8 +27,14 @@ public final class DatabaseHealth: Service, Sendable {
     /// Bumped by every database-backed call that succeeds or that the server itself refuses.
     private let completedCalls = Atomic<Int>(0)
 
-    public init(client: PostgresClient, interval: Duration = .seconds(1), timeout: Duration = .seconds(3), logger: Logger) {
-        self.client = client
+    /// Probes the database `configuration` reaches.
+    public init(configuration: PostgresClient.Configuration, interval: Duration = .seconds(1), timeout: Duration = .seconds(3), logger: Logger) {
+        var probe = configuration
+        probe.options.minimumConnections = 0
+        probe.options.maximumConnections = 1
+        probe.options.keepAliveBehavior = nil
+        probe.options.connectTimeout = timeout
+        self.client = PostgresClient(configuration: probe, backgroundLogger: logger)
         self.interval = interval
         self.timeout = timeout
         self.logger = logger
@@ -36,6 +44,16 @@ public final class DatabaseHealth: Service, Sendable {
     public var isAvailable: Bool { self.available.load(ordering: .relaxed) }
 
     public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.client.run() }
+            await self.probeUntilShutdown()
+            group.cancelAll()
+        }
+    }
+
+    private func probeUntilShutdown() async {
+        // The probe pool's run() starts alongside; a lease before it would only be warned about.
+        try? await Task.sleep(for: .milliseconds(50))
         var failures = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             // Two failed probes in a row make an outage: one slow answer on a busy machine does not.

@@ -107,7 +107,7 @@ public final class MailgateApplication: Sendable {
         self.postgres = PostgresClient(configuration: configuration.database, backgroundLogger: logger)
         self.vault = Vault(keyRing: configuration.masterKeys)
         self.keys = APIKeyRepository(client: self.postgres, logger: logger)
-        self.databaseHealth = DatabaseHealth(client: self.postgres, logger: logger)
+        self.databaseHealth = DatabaseHealth(configuration: configuration.database, logger: logger)
         self.authenticator = KeyAuthenticator(
             keys: self.keys,
             health: self.databaseHealth,
@@ -125,6 +125,7 @@ public final class MailgateApplication: Sendable {
         let servers = ServerRepository(client: self.postgres, vault: self.vault, logger: logger)
         self.metrics = PrometheusCollectorRegistry()
         let metricsFactory = PrometheusMetricsFactory(registry: self.metrics)
+        DatabaseUsage.attach(to: self.postgres, maximumConnections: configuration.database.options.maximumConnections, factory: metricsFactory)
         self.serviceMetrics = ServiceMetrics(factory: metricsFactory)
         let http = HTTPTransport(threadCount: configuration.tokens.concurrentRequests)
         self.tokens = TokenService(
@@ -244,6 +245,10 @@ public final class MailgateApplication: Sendable {
             metrics: RPCMetrics(factory: metricsFactory),
             tracer: self.tracer
         )
+    }
+
+    deinit {
+        DatabaseUsage.detach(from: self.postgres)
     }
 
     /// The services in start order; a `ServiceGroup` stops them in reverse.

@@ -24,7 +24,7 @@ struct MetricsTests {
         return nil
     }
 
-    @Test("RPC calls by method and code, latency, connections, delivery attempts by outcome, queue depth, heartbeats and validations; no addresses or subjects")
+    @Test("RPC calls by method and code, latency, connections, delivery attempts by outcome, queue depth, heartbeats, validations and database pool usage; no addresses or subjects")
     func deliveryAndRPC() async throws {
         try await MailFixture.run(ops: OpsConfiguration(port: 0)) { fixture in
             let sent = try await fixture.client.sendMail(MailFixture.message(to: ["alice@example.org"], subject: "Quarterly invoice"))
@@ -45,6 +45,11 @@ struct MetricsTests {
             #expect(Self.value(text, #"mailgate_queue_messages{state="due"}"#) != nil)
             #expect(Self.value(text, "mailgate_delivery_workers") == 2)
             #expect((Self.value(text, "mailgate_worker_heartbeats_total") ?? 0) >= 1)
+            // Pool usage: the pool's size, connections leased now, and what each operation took.
+            #expect(Self.value(text, "mailgate_db_pool_connections_max") == 20)
+            #expect(Self.value(text, "mailgate_db_operations_in_flight") != nil)
+            #expect((Self.value(text, #"mailgate_db_operation_duration_seconds_count{kind="query"}"#) ?? 0) >= 1)
+            #expect((Self.value(text, #"mailgate_db_operation_duration_seconds_count{kind="transaction"}"#) ?? 0) >= 1)
             for private_ in ["alice@example.org", "billing@acme.example", "Quarterly invoice"] {
                 #expect(!text.contains(private_), "metrics never carry \(private_)")
             }

@@ -14,26 +14,45 @@ extension PostgresClient {
     ) async throws -> sending Result {
         let span = startSpan("db.transaction", ofKind: .client)
         span.attributes["db.system.name"] = "postgresql"
-        defer { span.end() }
+        let usage = DatabaseUsage.of(self)
+        let started = usage?.begin()
+        var failed = false
+        defer {
+            span.end()
+            if let usage, let started { usage.end("transaction", since: started, failed: failed) }
+        }
         do {
             return try await self.withTransaction(logger: logger, isolation: isolation, body)
         } catch let error as PostgresTransactionError {
+            failed = true
             let underlying = error.closureError ?? error.beginError ?? error.commitError ?? error
             span.recordError(underlying)
             throw underlying
         } catch {
+            failed = true
             span.recordError(error)
             throw error
         }
     }
 
-    /// `query`, as a `db.query` client span carrying the statement (bind parameters, never values).
+    /// `query`, as a `db.query` client span carrying the statement (bind parameters, never
+    /// values), measured by the client's `DatabaseUsage`. postgres-nio returns the connection
+    /// once the rows are read, so the time measured is that of the statement, not the reading.
     func tracedQuery(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
         try await withSpan("db.query", ofKind: .client) { span in
             span.attributes["db.system.name"] = "postgresql"
             span.attributes["db.operation.name"] = String(query.sql.drop { $0.isWhitespace }.prefix { !$0.isWhitespace }).uppercased()
             span.attributes["db.query.text"] = query.sql
-            return try await self.query(query, logger: logger)
+            guard let usage = DatabaseUsage.of(self) else { return try await self.query(query, logger: logger) }
+            let started = usage.begin()
+            do {
+                let rows = try await self.query(query, logger: logger)
+                usage.end("query", since: started, failed: false)
+                return rows
+            } catch {
+                usage.end("query", since: started, failed: true)
+                throw error
+            }
         }
     }
 }
