@@ -152,7 +152,7 @@ let package = Package(
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ],
             path: "Tests/MailgateTestSupport",
-            exclude: ["smtp_server.py", "token_server.py"],
+            exclude: ["smtp_server.py", "token_server.py", "scripted_smtp.py"],
             swiftSettings: strictSettings
         ),
         .testTarget(
