@@ -125,7 +125,6 @@ public final class MailgateApplication: Sendable {
         let servers = ServerRepository(client: self.postgres, vault: self.vault, logger: logger)
         self.metrics = PrometheusCollectorRegistry()
         let metricsFactory = PrometheusMetricsFactory(registry: self.metrics)
-        DatabaseUsage.attach(to: self.postgres, maximumConnections: configuration.database.options.maximumConnections, factory: metricsFactory)
         self.serviceMetrics = ServiceMetrics(factory: metricsFactory)
         let http = HTTPTransport(threadCount: configuration.tokens.concurrentRequests)
         self.tokens = TokenService(
@@ -245,6 +244,8 @@ public final class MailgateApplication: Sendable {
             metrics: RPCMetrics(factory: metricsFactory),
             tracer: self.tracer
         )
+        // Last: an init that throws earlier has no deinit to detach it.
+        DatabaseUsage.attach(to: self.postgres, maximumConnections: configuration.database.options.maximumConnections, factory: metricsFactory)
     }
 
     deinit {

@@ -6,7 +6,8 @@ import Synchronization
 /// lease it (each query and each transaction holds one connection while it runs):
 ///
 /// - `mailgate_db_pool_connections_max`: the pool's size;
-/// - `mailgate_db_operations_in_flight`: connections leased right now;
+/// - `mailgate_db_operations_in_flight`: operations under way, waiting for a connection
+///   or holding one;
 /// - `mailgate_db_operation_duration_seconds{kind}`: time each query or transaction
 ///   held its connection, including the wait for one;
 /// - `mailgate_db_operation_errors_total{kind}`: operations that failed.

@@ -5,6 +5,9 @@ import MailgateCore
 enum DevEnvironment {
     static let directory = URL(fileURLWithPath: ".mailgate")
 
+    /// Where scripts/dev's mail catcher keeps what it receives (N.eml and N.json).
+    static var mailFolder: URL { self.directory.appendingPathComponent("mail") }
+
     /// The database URL scripts/dev wrote for its local PostgreSQL.
     static func databaseURL() -> String? {
         let file = self.directory.appendingPathComponent("dev-database-url")

@@ -23,6 +23,12 @@ struct LogRedactionTests {
                 "GET /oauth/callback?code=0.AXoAp1Rk2Ajdg0qVxZ9w_example_code&state=Yb8mKq2ZpV0cT4rW9xN1sE7h",
                 "GET /oauth/callback?code=<redacted>&state=<redacted>"
             ),
+            (
+                "authorization: Bearer mgk_7f3a9c2e01b4_0f4c2d9e8a7b6c5d4e3f2a1b0c9d8e7f6a",
+                "authorization: Bearer mgk_7f3a9c2e01b4_<redacted>"
+            ),
+            ("host=db user=mailgate password='s3cr3t pw' dbname=mailgate", "host=db user=mailgate password=<redacted> dbname=mailgate"),
+            (#"{"refresh_token":"rt-with-\"quote\"-inside","scope":"x"}"#, #"{"refresh_token":"<redacted>","scope":"x"}"#),
         ]
     )
     func scrubbed(input: String, expected: String) {
@@ -38,6 +44,10 @@ struct LogRedactionTests {
             "server relay of tenant acme: 3 messages queued, oldest 12 s",
             "key_id=7f3a9c2e01b4 revoked by mgk_ops1",
             "authentication method: XOAUTH2",
+            "250-AUTH LOGIN PLAIN XOAUTH2",
+            "the server refused the bearer token",
+            "token endpoint https://login.example:443/tenant/token?hint=a@b answered 400",
+            "WWW-Authenticate: Bearer realm=\"mailgate\"",
         ]
     )
     func unchanged(text: String) {

@@ -309,4 +309,32 @@ struct MasterKeyRingTests {
         #expect(commentedOut.activeKeyID == 1)
         #expect(throws: Never.self) { try MasterKeyRing(parsing: "# rotated 2025-01-01, see runbook\n1:\(k1)") }
     }
+
+    let location = SecretLocation(tenantID: "tenant-a", serverID: "server-1", column: "password")
+
+    @Test("a reloaded ring with a new higher key seals with it and still opens the old; copies of the vault share it")
+    func replaceKeyRing() throws {
+        let first = "1:\(MasterKeyRing.randomKeyBase64())"
+        let vault = Vault(keyRing: try MasterKeyRing(parsing: first))
+        let copy = vault
+        let old = vault.seal(Secret("before"), at: self.location)
+        try vault.replaceKeyRing(try MasterKeyRing(parsing: first + "\n2:\(MasterKeyRing.randomKeyBase64())"))
+        let new = copy.seal(Secret("after"), at: self.location)
+        #expect(Vault.keyID(of: new) == 2)
+        #expect(try copy.open(old, at: self.location).exposedValue == "before")
+    }
+
+    @Test("a ring that lacks the active key, or changes a key's bytes, is refused and the ring in use stays")
+    func refusedReplacements() throws {
+        let first = "1:\(MasterKeyRing.randomKeyBase64())"
+        let second = "2:\(MasterKeyRing.randomKeyBase64())"
+        let vault = Vault(keyRing: try MasterKeyRing(parsing: first + "\n" + second))
+        let sealed = vault.seal(Secret("kept"), at: self.location)
+        #expect(throws: VaultError.activeKeyMissing(2)) { try vault.replaceKeyRing(try MasterKeyRing(parsing: first)) }
+        #expect(throws: VaultError.keyChanged(1)) {
+            try vault.replaceKeyRing(try MasterKeyRing(parsing: "1:\(MasterKeyRing.randomKeyBase64())\n" + second))
+        }
+        #expect(vault.keyRing.keyIDs == [1, 2])
+        #expect(try vault.open(sealed, at: self.location).exposedValue == "kept")
+    }
 }

@@ -39,7 +39,8 @@ def vouched(token):
 
 class Handler:
     def __init__(self):
-        self.count = 0
+        # Numbering continues after what the folder holds (scripts/dev keeps its mail between runs).
+        self.count = max([int(name[:-4]) for name in os.listdir(args.folder) if name.endswith(".eml") and name[:-4].isdigit()] or [0])
 
     async def auth_XOAUTH2(self, server, args):
         """XOAUTH2: base64 of "user=<user>\\x01auth=Bearer <token>\\x01\\x01"."""

@@ -56,4 +56,10 @@ public struct MasterKeyRing: Sendable {
     }
 
     func key(id: UInt32) -> SymmetricKey? { self.keys[id].map { SymmetricKey(data: $0) } }
+
+    /// The ids both rings hold with different key bytes: a ring that changes a key
+    /// under the same id can no longer open what that id sealed.
+    public func conflictingKeyIDs(with other: MasterKeyRing) -> [UInt32] {
+        self.keys.compactMap { id, bytes in other.keys[id].map { $0 != bytes } == true ? id : nil }.sorted()
+    }
 }

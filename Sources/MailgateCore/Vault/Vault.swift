@@ -18,12 +18,23 @@ public struct Vault: Sendable {
     public var keyRing: MasterKeyRing { self.ring.current.withLock { $0 } }
 
     /// Seals with `newRing`'s active key from now on, and opens with its keys. Refused when
-    /// the new ring lacks the active key: secrets sealed under it would become unreadable.
+    /// the new ring lacks the active key, or gives an id it shares with the current ring
+    /// other key bytes: secrets sealed under those keys would become unreadable.
     public func replaceKeyRing(_ newRing: MasterKeyRing) throws(VaultError) {
         try self.ring.current.withLock { (current: inout MasterKeyRing) throws(VaultError) in
-            guard newRing.key(id: current.activeKeyID) != nil else { throw .activeKeyMissing(current.activeKeyID) }
+            try Self.check(newRing, replacing: current)
             current = newRing
         }
+    }
+
+    /// Why `newRing` cannot replace the ring in use, if it cannot.
+    public func checkReplacement(_ newRing: MasterKeyRing) throws(VaultError) {
+        try Self.check(newRing, replacing: self.keyRing)
+    }
+
+    private static func check(_ newRing: MasterKeyRing, replacing current: MasterKeyRing) throws(VaultError) {
+        guard newRing.key(id: current.activeKeyID) != nil else { throw .activeKeyMissing(current.activeKeyID) }
+        if let changed = current.conflictingKeyIDs(with: newRing).first { throw .keyChanged(changed) }
     }
 
     /// Seals `secret` for `location` under the active master key.

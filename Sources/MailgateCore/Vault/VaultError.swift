@@ -11,6 +11,8 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
     case authenticationFailed(SecretLocation)
     /// A replacement key ring lacks the key that seals new secrets now.
     case activeKeyMissing(UInt32)
+    /// A replacement key ring gives a key id the ring in use holds other key bytes.
+    case keyChanged(UInt32)
 
     public var description: String {
         switch self {
@@ -22,6 +24,8 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
             return "The \(location.column) of server \(location.serverID) is sealed with master key \(id), which the key ring does not hold."
         case .authenticationFailed(let location):
             return "The \(location.column) of server \(location.serverID) cannot be opened: wrong master key, or the stored value was altered or moved."
+        case .keyChanged(let id):
+            return "The new key ring gives master key \(id) other key bytes; what key \(id) sealed could no longer be opened. Add a new key with a higher id instead."
         case .activeKeyMissing(let id):
             return "The new key ring lacks master key \(id), which seals the secrets stored since it became active; keep it until `mailgate vault rotate` has re-sealed them."
         }

@@ -26,12 +26,14 @@ public struct ReloadError: Error, CustomStringConvertible {
 extension MailgateApplication {
     /// Applies `settings` all or nothing: new connections get the new certificate (open
     /// ones keep theirs), new secrets are sealed with the new ring's active key. Refused,
-    /// changing nothing, when the ring lacks the active key, when the certificate does not
-    /// load, or when TLS would be switched on or off (that needs a restart).
+    /// changing nothing, when the ring lacks the active key or changes a key's bytes, when
+    /// the certificate does not load, or when TLS would be switched on or off (that needs a
+    /// restart).
     public func reload(_ settings: ReloadableSettings) throws(ReloadError) {
-        let active = self.vault.keyRing.activeKeyID
-        guard settings.masterKeys.keyIDs.contains(active) else {
-            throw ReloadError(description: VaultError.activeKeyMissing(active).description)
+        do {
+            try self.vault.checkReplacement(settings.masterKeys)
+        } catch {
+            throw ReloadError(description: error.description)
         }
         switch (settings.tls, self.rpcServer.usesTLS) {
         case (let tls?, true):

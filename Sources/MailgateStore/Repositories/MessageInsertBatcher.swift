@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Tracing
 import Synchronization
 
 /// Commits concurrent SendMail inserts together: one multi-row `INSERT` and one
@@ -46,7 +47,8 @@ final class MessageInsertBatcher: Sendable {
                 return true
             }
             if startsFlush {
-                Task { await self.flush() }
+                // The flush writes other callers' messages too: it is no child of this call's span.
+                Task { await ServiceContext.withValue(.topLevel) { await self.flush() } }
             }
         }
     }

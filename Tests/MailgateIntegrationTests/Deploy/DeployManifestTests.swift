@@ -39,6 +39,8 @@ struct DeployManifestTests {
         let podLabels = pod.mapping("metadata.labels") as? [String: String] ?? [:]
         #expect(deployment.mapping("spec.selector.matchLabels") as? [String: String] == podLabels)
         #expect(pod.at("spec.securityContext.runAsNonRoot") as? Bool == true)
+        // The non-root user reads the mounted master key file through the pod's group.
+        #expect(pod.at("spec.securityContext.fsGroup") as? Int == pod.at("spec.securityContext.runAsGroup") as? Int)
 
         let container = try #require(pod.list("spec.containers").first)
         #expect(container["args"] as? [String] == ["serve"])
@@ -88,6 +90,17 @@ struct DeployManifestTests {
         let jobContainer = try #require(job.list("spec.jobTemplate.spec.template.spec.containers").first)
         let address = (jobContainer["env"] as? [[String: Any]] ?? []).first { $0["name"] as? String == "MAILGATE_ADDRESS" }?["value"] as? String
         #expect(address == "mailgate:\(service.list("spec.ports").first?["port"] as? Int ?? 0)")
+        // Its pods are no replicas: neither the Service, the budget nor the policy selects them…
+        let jobLabels = job.mapping("spec.jobTemplate.spec.template.metadata.labels") as? [String: String] ?? [:]
+        for selector in [service.mapping("spec.selector"), budget.mapping("spec.selector.matchLabels"), policy.mapping("spec.podSelector.matchLabels")] {
+            let labels = selector as? [String: String] ?? [:]
+            #expect(!labels.allSatisfy { jobLabels[$0.key] == $0.value }, "the expiry job's pods are selected as replicas")
+        }
+        // …and the policy lets them reach the RPC port.
+        let rpcSources = policy.list("spec.ingress").filter { ($0["ports"] as? [[String: Any]] ?? []).contains { $0["port"] as? Int == ports["rpc"] } }
+            .flatMap { $0["from"] as? [[String: Any]] ?? [] }
+            .compactMap { $0.mapping("podSelector.matchLabels") as? [String: String] }
+        #expect(rpcSources.contains { $0.allSatisfy { jobLabels[$0.key] == $0.value } }, "the expiry job may call RPC")
     }
 
     @Test("the probes' paths answer 200 on a running server's ops port")
@@ -188,7 +201,7 @@ struct DeployManifestTests {
         let settings = try DeployFiles.systemdSettings()
         for (key, value) in [
             ("NoNewPrivileges", "yes"), ("ProtectSystem", "strict"), ("ProtectHome", "yes"), ("PrivateTmp", "yes"),
-            ("DynamicUser", "yes"), ("KillSignal", "SIGTERM"), ("RestartPreventExitStatus", "78"),
+            ("User", "mailgate"), ("KillSignal", "SIGTERM"), ("RestartPreventExitStatus", "78"),
         ] {
             #expect(settings[key] == [value], "\(key)=\(value)")
         }
