@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.25.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        // The server sheet's .xlsx export and import (Office Open XML is a zip archive).
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.19"),
         // `mailgate server put --file` reads YAML as well as JSON.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
     ],
@@ -38,6 +40,11 @@ let package = Package(
         .target(
             name: "MailgateCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "MailgateSheets",
+            dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: strictSettings
         ),
         .systemLibrary(
@@ -153,6 +160,11 @@ let package = Package(
             ],
             path: "Tests/MailgateTestSupport",
             exclude: ["smtp_server.py", "token_server.py", "scripted_smtp.py"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MailgateSheetsTests",
+            dependencies: ["MailgateSheets", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: strictSettings
         ),
         .testTarget(
