@@ -123,4 +123,14 @@ extension MailgateClient {
     public func listEvents(_ request: Mailgate_V1_ListEventsRequest) async throws(RPCError) -> Mailgate_V1_ListEventsResponse {
         try await self.call("/mailgate.v1.Admin/ListEvents", request)
     }
+
+    /// The tenant's servers as an .xlsx or CSV file, or the empty template; never secrets.
+    public func exportServers(_ request: Mailgate_V1_ExportServersRequest) async throws(RPCError) -> Mailgate_V1_ExportServersResponse {
+        try await self.call("/mailgate.v1.Admin/ExportServers", request)
+    }
+
+    /// Creates and updates servers from a filled-in sheet, with a report per row.
+    public func importServers(_ request: Mailgate_V1_ImportServersRequest) async throws(RPCError) -> Mailgate_V1_ImportServersResponse {
+        try await self.call("/mailgate.v1.Admin/ImportServers", request)
+    }
 }

@@ -5,16 +5,35 @@ import MailgateClient
 import MailgateRPC
 import NIOSSL
 
-/// The options every client subcommand shares.
+/// The options every client subcommand shares: where the server is, who calls, and how
+/// the result is printed.
 struct ClientOptions: ParsableArguments {
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: "Output format: table for people, json for scripts.")
+    var format: OutputFormat = .table
+
+    var timeout: Double? { self.connection.timeout }
+    var tenant: String? { self.connection.tenant }
+
+    /// Runs `body` with a connected client and closes it afterwards.
+    func withClient<Result: Sendable>(_ body: (MailgateClient) async throws -> Result) async throws -> Result {
+        try await self.connection.withClient(body)
+    }
+
+    func makeClient() throws -> MailgateClient {
+        try self.connection.makeClient()
+    }
+}
+
+/// How to reach the server and with which key, for commands whose output is a file
+/// rather than a table (their own `--format` names the file's).
+struct ConnectionOptions: ParsableArguments {
     @Option(help: "Server RPC address host:port. [env: MAILGATE_ADDRESS] (default: 127.0.0.1:7587)")
     var address: String?
 
     @Option(help: "API key (mgk_…). Prefer the environment to the command line. [env: MAILGATE_KEY]")
     var key: String?
-
-    @Option(help: "Output format: table for people, json for scripts.")
-    var format: OutputFormat = .table
 
     @Option(help: "Deadline for the call, in seconds (default: 30; 60 for server validate).")
     var timeout: Double?

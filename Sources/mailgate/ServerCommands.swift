@@ -8,7 +8,7 @@ struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
         abstract: "Put, get, list, delete and validate a tenant's output servers, consent for OAuth ones, refresh their tokens (operators name the tenant with --tenant).",
-        subcommands: [Put.self, Get.self, List.self, Delete.self, Validate.self, Authorize.self, RefreshToken.self]
+        subcommands: [Put.self, Get.self, List.self, Delete.self, Validate.self, Authorize.self, RefreshToken.self, Export.self, Import.self]
     )
 
     struct Put: AsyncParsableCommand {

@@ -83,7 +83,7 @@ struct HealthEndToEndTests {
         try await withRunningApplication { _, port, _ in
             let client = MailgateClient(configuration: .init(port: port, apiKey: testOperatorKey.presentedForm.exposedValue))
             let error = await #expect(throws: RPCError.self) {
-                _ = try await client.call("/mailgate.v1.Admin/ExportServers", Mailgate_V1_GetServerRequest(), responseType: Mailgate_V1_OutputServer.self)
+                _ = try await client.call("/mailgate.v1.Admin/NoSuchMethod", Mailgate_V1_GetServerRequest(), responseType: Mailgate_V1_OutputServer.self)
             }
             #expect(error?.code == .unimplemented)
             await client.close()

@@ -10,26 +10,13 @@ extension AdminHandlers {
         router.registerStoreBacked(Self.service + "PutServer", request: Mailgate_V1_PutServerRequest.self, health: self.health) { request, context in
             let principal = try context.requireOperator()
             let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
-            let (requested, changes, inputViolations) = request.definitionAndChanges
             let outcome = try await self.servers.put(
                 tenantID: tenant.id,
                 name: request.name,
                 expectedVersion: request.expectedVersion == 0 ? nil : Int64(request.expectedVersion),
-                actor: principal.keyID
-            ) { existing in
-                var definition = requested
-                let violations = inputViolations
-                    + ServerRules.prepare(
-                        &definition,
-                        secrets: (existing?.storedSecrets ?? StoredSecrets()).applying(changes),
-                        changes: changes
-                    )
-                guard violations.isEmpty else {
-                    throw ValidationError("The server \(request.name) is not valid; nothing was changed.", violations: violations)
-                }
-                let stored = existing?.storedSecrets ?? StoredSecrets()
-                return (definition, ServerRules.droppingUnusedSecrets(changes, authType: definition.authType, stored: stored))
-            }
+                actor: principal.keyID,
+                prepare: Self.preparation(of: request)
+            )
             context.logger.info(
                 "server \(outcome.change.rawValue)",
                 metadata: [
@@ -73,6 +60,23 @@ extension AdminHandlers {
                 metadata: ["tenant": "\(tenant.slug)", "server": "\(server.definition.name)", "actor": "\(principal.keyID)"]
             )
             return Mailgate_V1_DeleteServerResponse()
+        }
+    }
+
+    /// How a PutServer request becomes the stored definition and secret changes, given the
+    /// current server (nil when new): PutServer's rules, or a `ValidationError` naming
+    /// every violation. ImportServers prepares each row with it too.
+    static func preparation(of request: Mailgate_V1_PutServerRequest) -> @Sendable (ServerRecord?) throws -> (ServerDefinition, SecretChanges) {
+        let (requested, changes, inputViolations) = request.definitionAndChanges
+        let name = request.name
+        return { existing in
+            var definition = requested
+            let stored = existing?.storedSecrets ?? StoredSecrets()
+            let violations = inputViolations + ServerRules.prepare(&definition, secrets: stored.applying(changes), changes: changes)
+            guard violations.isEmpty else {
+                throw ValidationError("The server \(name) is not valid; nothing was changed.", violations: violations)
+            }
+            return (definition, ServerRules.droppingUnusedSecrets(changes, authType: definition.authType, stored: stored))
         }
     }
 

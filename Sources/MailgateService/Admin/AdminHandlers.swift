@@ -49,6 +49,7 @@ public struct AdminHandlers: Sendable {
         self.registerEventMethods(into: &router)
         self.registerAuthorizationMethods(into: &router)
         self.registerExpiryMethods(into: &router)
+        self.registerSheetMethods(into: &router)
     }
 }
 

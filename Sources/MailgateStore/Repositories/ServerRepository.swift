@@ -41,66 +41,87 @@ public struct ServerRepository: Sendable {
     ) async throws -> PutOutcome {
         try await self.client.transaction(logger: self.logger) { connection in
             try await self.lockTenant(tenantID, on: connection)
-            let existing = try await ServerRow.decode(
-                try await connection.query(
-                    // FOR UPDATE: a rotation re-sealing this row commits first, and the put then keeps the new seals.
-                    "SELECT \(unescaped: ServerRow.columns) FROM output_servers WHERE tenant_id = \(tenantID) AND name = \(name) FOR UPDATE",
-                    logger: self.logger
-                )
-            ).first
-            if let expectedVersion {
-                guard let existing, existing.version == expectedVersion else {
-                    throw StoreError(
-                        .versionMismatch,
-                        "Server \(name) is at version \(existing.map { String($0.version) } ?? "none (it does not exist)"), not \(expectedVersion): read it again and retry."
-                    )
-                }
-            }
-            var (definition, changes) = try prepare(existing)
-            definition.name = name
-            // The default moves only by naming another server default; a put never leaves the tenant without one.
-            if existing?.definition.isDefault == true { definition.isDefault = true }
-            let id = existing?.id ?? UUID()
-            let write = self.sealedWrite(
-                id: id,
+            return try await self.putLocked(
                 tenantID: tenantID,
-                existing: existing,
-                definition: definition,
-                changes: changes,
-                now: now
+                name: name,
+                expectedVersion: expectedVersion,
+                actor: actor,
+                now: now,
+                prepare: prepare,
+                on: connection
             )
+        }
+    }
 
-            if !definition.isDefault {
-                // A tenant without a default server gets this one: SendMail with no server name uses it.
-                let rows = try await connection.query(
-                    "SELECT count(*) FROM output_servers WHERE tenant_id = \(tenantID) AND is_default",
-                    logger: self.logger
-                )
-                for try await count in rows.decode(Int.self) where count == 0 { definition.isDefault = true }
-            }
-            if let existing, existing.definition == definition, write.changedSecrets.isEmpty, changes.clientSecretExpiresAt == nil {
-                return PutOutcome(server: existing, change: .unchanged)
-            }
-            if definition.isDefault {
-                try await connection.query(
-                    """
-                    UPDATE output_servers SET is_default = false, version = version + 1, updated_at = now()
-                    WHERE tenant_id = \(tenantID) AND is_default AND id <> \(id)
-                    """,
-                    logger: self.logger
-                )
-            }
-            let server = try await self.upsert(id: id, tenantID: tenantID, definition: definition, write: write, existing: existing, on: connection)
-            if let existing, existing.clientSecret.expiresAt != server.clientSecret.expiresAt {
-                try await ExpiryRepository.forgetUncrossedWarnings(serverID: server.id, on: connection, logger: self.logger)
-            }
-            try await EventRepository.append(
-                Self.auditEvent(server: server, existing: existing, changedSecrets: write.changedSecrets, actor: actor),
-                on: connection,
+    /// The body of `put`, in a transaction that holds the tenant lock.
+    func putLocked(
+        tenantID: UUID,
+        name: String,
+        expectedVersion: Int64?,
+        actor: String,
+        now: Date,
+        prepare: (ServerRecord?) throws -> (ServerDefinition, SecretChanges),
+        on connection: PostgresConnection
+    ) async throws -> PutOutcome {
+        let existing = try await ServerRow.decode(
+            try await connection.query(
+                // FOR UPDATE: a rotation re-sealing this row commits first, and the put then keeps the new seals.
+                "SELECT \(unescaped: ServerRow.columns) FROM output_servers WHERE tenant_id = \(tenantID) AND name = \(name) FOR UPDATE",
                 logger: self.logger
             )
-            return PutOutcome(server: server, change: existing == nil ? .created : .updated)
+        ).first
+        if let expectedVersion {
+            guard let existing, existing.version == expectedVersion else {
+                throw StoreError(
+                    .versionMismatch,
+                    "Server \(name) is at version \(existing.map { String($0.version) } ?? "none (it does not exist)"), not \(expectedVersion): read it again and retry."
+                )
+            }
         }
+        var (definition, changes) = try prepare(existing)
+        definition.name = name
+        // The default moves only by naming another server default; a put never leaves the tenant without one.
+        if existing?.definition.isDefault == true { definition.isDefault = true }
+        let id = existing?.id ?? UUID()
+        let write = self.sealedWrite(
+            id: id,
+            tenantID: tenantID,
+            existing: existing,
+            definition: definition,
+            changes: changes,
+            now: now
+        )
+
+        if !definition.isDefault {
+            // A tenant without a default server gets this one: SendMail with no server name uses it.
+            let rows = try await connection.query(
+                "SELECT count(*) FROM output_servers WHERE tenant_id = \(tenantID) AND is_default",
+                logger: self.logger
+            )
+            for try await count in rows.decode(Int.self) where count == 0 { definition.isDefault = true }
+        }
+        if let existing, existing.definition == definition, write.changedSecrets.isEmpty, changes.clientSecretExpiresAt == nil {
+            return PutOutcome(server: existing, change: .unchanged)
+        }
+        if definition.isDefault {
+            try await connection.query(
+                """
+                UPDATE output_servers SET is_default = false, version = version + 1, updated_at = now()
+                WHERE tenant_id = \(tenantID) AND is_default AND id <> \(id)
+                """,
+                logger: self.logger
+            )
+        }
+        let server = try await self.upsert(id: id, tenantID: tenantID, definition: definition, write: write, existing: existing, on: connection)
+        if let existing, existing.clientSecret.expiresAt != server.clientSecret.expiresAt {
+            try await ExpiryRepository.forgetUncrossedWarnings(serverID: server.id, on: connection, logger: self.logger)
+        }
+        try await EventRepository.append(
+            Self.auditEvent(server: server, existing: existing, changedSecrets: write.changedSecrets, actor: actor),
+            on: connection,
+            logger: self.logger
+        )
+        return PutOutcome(server: server, change: existing == nil ? .created : .updated)
     }
 
     /// The tenant's server with this id or name.
@@ -184,7 +205,7 @@ public struct ServerRepository: Sendable {
         }
     }
 
-    private func lockTenant(_ tenantID: UUID, on connection: PostgresConnection) async throws {
+    func lockTenant(_ tenantID: UUID, on connection: PostgresConnection) async throws {
         let rows = try await connection.query(
             "SELECT id FROM tenants WHERE id = \(tenantID) FOR NO KEY UPDATE",
             logger: self.logger
