@@ -53,17 +53,18 @@ public enum XLSXReader {
     }
 
     private static func firstSheetID(_ workbook: [UInt8]) throws(SheetError) -> String? {
-        for event in try XMLReader.events(of: workbook, part: "xl/workbook.xml") {
-            if case .start(let name, let attributes, _) = event, XMLReader.localName(name) == "sheet" {
-                return attributes.first { XMLReader.localName($0.key) == "id" && $0.key != "sheetId" }?.value
+        var id: String?
+        try XMLReader.read(workbook, part: "xl/workbook.xml") { event throws(SheetError) in
+            if id == nil, case .start(let name, let attributes, _) = event, XMLReader.localName(name) == "sheet" {
+                id = attributes.first { XMLReader.localName($0.key) == "id" && $0.key != "sheetId" }?.value ?? ""
             }
         }
-        return nil
+        return id
     }
 
     private static func relationships(_ bytes: [UInt8]) throws(SheetError) -> [String: (target: String, type: String)] {
         var result: [String: (target: String, type: String)] = [:]
-        for event in try XMLReader.events(of: bytes, part: "xl/_rels/workbook.xml.rels") {
+        try XMLReader.read(bytes, part: "xl/_rels/workbook.xml.rels") { event throws(SheetError) in
             if case .start(let name, let attributes, _) = event, XMLReader.localName(name) == "Relationship",
                 let id = attributes["Id"], let target = attributes["Target"]
             {
@@ -79,7 +80,7 @@ public enum XLSXReader {
         var current: String?
         var inText = false
         var phonetic = 0
-        for event in try XMLReader.events(of: bytes, part: "xl/sharedStrings.xml") {
+        try XMLReader.read(bytes, part: "xl/sharedStrings.xml") { event throws(SheetError) in
             switch event {
             case .start(let name, _, let selfClosing):
                 switch XMLReader.localName(name) {
@@ -114,7 +115,7 @@ public enum XLSXReader {
         var value = ""
         var collecting = false
         var nextColumn = 0
-        for event in try XMLReader.events(of: bytes, part: part) {
+        try XMLReader.read(bytes, part: part) { event throws(SheetError) in
             switch event {
             case .start(let name, let attributes, let selfClosing):
                 switch XMLReader.localName(name) {
@@ -137,7 +138,8 @@ public enum XLSXReader {
                     nextColumn = position.column + 1
                     cell = selfClosing ? nil : (position.column, attributes["t"] ?? "n", reference)
                     value = ""
-                case "f":
+                case "f" where cell != nil:
+                    // A formula of a cell; `f` elsewhere (validations, sparklines in extLst) is not a value.
                     throw SheetError("Cell \(cell?.reference ?? "?") holds a formula; the import takes values only. Paste the values instead (Paste Special, Values).")
                 case "v", "t":
                     collecting = cell != nil && !selfClosing

@@ -5,8 +5,9 @@ import ZIPFoundation
 /// text cells as inline strings (never formulas), a bold frozen header row, column
 /// widths, and list validations (a drop-down) on the columns that have choices.
 public enum XLSXWriter {
-    /// Validations reach this many rows below the header, so rows people add get the drop-down too.
-    static let validatedRows = 1000
+    /// Validations reach this many rows below the header (as many as an import takes), so
+    /// rows people add get the drop-down too.
+    static let validatedRows = 10_000
 
     public static func workbook(_ sheets: [Sheet]) throws -> Data {
         let archive = try Archive(accessMode: .create)
@@ -127,9 +128,9 @@ public enum XLSXWriter {
 }
 
 /// A1-style cell references.
-enum CellReference {
+public enum CellReference {
     /// `A` for 0, `Z` for 25, `AA` for 26.
-    static func columnName(_ index: Int) -> String {
+    public static func columnName(_ index: Int) -> String {
         var index = index
         var name = ""
         repeat {

@@ -23,24 +23,37 @@ struct XMLReader {
         name.split(separator: ":", maxSplits: 1).last ?? Substring(name)
     }
 
-    /// Every event of the document, in order; tags must nest and close.
-    static func events(of bytes: [UInt8], part: String) throws(SheetError) -> [Event] {
+    /// Hands `body` each event of the document as it is read (nothing is collected), checking
+    /// that tags nest and close, and refusing more than `maximumElements` elements or a
+    /// nesting deeper than `maximumDepth`: a small compressed part cannot turn into millions
+    /// of retained events.
+    static func read(
+        _ bytes: [UInt8],
+        part: String,
+        maximumElements: Int = 2_000_000,
+        maximumDepth: Int = 64,
+        _ body: (Event) throws(SheetError) -> Void
+    ) throws(SheetError) {
         var reader = XMLReader(bytes, part: part)
-        var events: [Event] = []
         var open: [String] = []
+        var elements = 0
         while let event = try reader.next() {
             switch event {
             case .start(let name, _, let selfClosing):
-                if !selfClosing { open.append(name) }
+                elements += 1
+                guard elements <= maximumElements else { throw SheetError("The workbook part \(part) has more than \(maximumElements) elements.") }
+                if !selfClosing {
+                    open.append(name)
+                    guard open.count <= maximumDepth else { throw reader.failure("elements nest deeper than \(maximumDepth) levels") }
+                }
             case .end(let name):
                 guard open.popLast() == name else { throw reader.failure("</\(name)> does not close the open tag") }
             case .text:
                 break
             }
-            events.append(event)
+            try body(event)
         }
         if let unclosed = open.last { throw reader.failure("<\(unclosed)> is never closed") }
-        return events
     }
 
     mutating func next() throws(SheetError) -> Event? {
@@ -140,8 +153,12 @@ struct XMLReader {
                 let number: UInt32? =
                     entity.hasPrefix("#x") ? UInt32(entity.dropFirst(2), radix: 16)
                     : entity.hasPrefix("#") ? UInt32(entity.dropFirst(), radix: 10) : nil
-                guard let number, let scalar = Unicode.Scalar(number) else {
-                    throw self.failure("the entity &\(entity); is not one XML defines")
+                // Only characters XML may carry: no NUL or other C0 controls but tab and line breaks.
+                guard let number, let scalar = Unicode.Scalar(number),
+                    number == 0x9 || number == 0xA || number == 0xD || (0x20...0xD7FF).contains(number)
+                        || (0xE000...0xFFFD).contains(number) || number >= 0x10000
+                else {
+                    throw self.failure("the entity &\(entity); is not a character XML allows")
                 }
                 result.unicodeScalars.append(scalar)
             }

@@ -70,6 +70,10 @@ extension ServerCommand {
             var failed = false
             try await runClientCall {
                 guard let data = FileManager.default.contents(atPath: self.file) else { throw CLIError("Cannot read \(self.file).") }
+                // The server's limit, said here before the upload.
+                guard data.count <= 5 << 20 else {
+                    throw CLIError("\(self.file) is \(data.count) bytes; an import takes at most 5 MiB (5242880 bytes). Split it into several files.")
+                }
                 var request = Mailgate_V1_ImportServersRequest()
                 request.file = data
                 request.format = (self.sheetFormat ?? SheetFileFormat(path: self.file)).proto

@@ -61,12 +61,24 @@ struct SheetsTests {
             ("too many columns", #"<row r="1"><c r="ZZ1" t="inlineStr"><is><t>x</t></is></c></row>"#, "column"),
             ("bad reference", #"<row r="1"><c r="1A" t="inlineStr"><is><t>x</t></is></c></row>"#, "reference"),
             ("unclosed tag", #"<row r="1"><c r="A1" t="inlineStr"><is><t>x"#, "XML"),
+            ("NUL character reference", #"<row r="1"><c r="A1" t="inlineStr"><is><t>a&#0;b</t></is></c></row>"#, "not a character XML allows"),
+            ("deep nesting", String(repeating: "<x>", count: 100) + String(repeating: "</x>", count: 100), "deeper"),
         ]
     )
     func refusedSheets(name: String, sheetData: String, expected: String) throws {
         let data = try Self.workbook(Self.sheet(sheetData))
         let error = #expect(throws: SheetError.self) { try XLSXReader.firstSheet(data) }
         #expect(error?.description.contains(expected) == true, "\(name): \(error?.description ?? "")")
+    }
+
+    @Test("an f element outside a cell (a list validation Excel keeps in extLst) is no formula")
+    func formulaOutsideCells() throws {
+        var parts = Self.sheet(#"<row r="1"><c r="A1" t="inlineStr"><is><t>Name</t></is></c></row>"#)
+        parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"]!.replacingOccurrences(
+            of: "</worksheet>",
+            with: #"<extLst><ext uri="x"><x14:dataValidations xmlns:x14="x14" xmlns:xm="xm"><x14:dataValidation><x14:formula1><xm:f>Lists!$A$1:$A$3</xm:f></x14:formula1></x14:dataValidation></x14:dataValidations></ext></extLst></worksheet>"#
+        )
+        #expect(try XLSXReader.firstSheet(try Self.workbook(parts)).map(\.cells) == [["Name"]])
     }
 
     @Test("a document type declaration (entity expansion) is refused before anything expands")

@@ -127,6 +127,7 @@ struct ImportPlan {
 
     init(rows: ArraySlice<SheetRow>, columns: [Int: ServerSheet.Column], existing: [String: ServerRecord]) {
         var seen: Set<String> = []
+        var defaultRow: Int?
         self.items = rows.map { row in
             var (request, violations) = ServerSheet.request(row, columns: columns)
             if request.name.isEmpty {
@@ -134,20 +135,25 @@ struct ImportPlan {
             } else if !seen.insert(request.name).inserted {
                 violations.append(Violation("Name", "is the name of an earlier row too"))
             }
-            // The expiry date as exported, with no new secret: leave the stored date (and its source) alone.
-            if request.hasClientSecretExpiresAt, !request.hasClientSecret, let stored = existing[request.name]?.clientSecret.expiresAt,
+            if request.isDefault {
+                if let first = defaultRow {
+                    violations.append(Violation("Default", "row \(first) is the default already; a tenant has one default server"))
+                } else {
+                    defaultRow = row.number
+                }
+            }
+            // The expiry date as exported belongs to the stored secret: with no new secret it
+            // stays as it is (source and all); with a new one, the new secret's date is not known.
+            if request.hasClientSecretExpiresAt, let stored = existing[request.name]?.clientSecret.expiresAt,
                 Calendar.utc.isDate(stored, inSameDayAs: request.clientSecretExpiresAt.date)
             {
                 request.clearClientSecretExpiresAt()
             }
-            let prepare = AdminHandlers.preparation(of: request)
-            let cellViolations = violations
-            // A row with bad cells is still prepared (refused with its own violations) so
-            // the batch reports it in place; nothing of it is written.
-            let item = ServerRepository.BatchItem(name: request.name.isEmpty ? "\u{0}row \(row.number)" : request.name) { existing in
-                guard cellViolations.isEmpty else { throw ValidationError("The row is not valid.", violations: cellViolations) }
-                return try prepare(existing)
-            }
+            // A row with bad cells is refused with its own violations, in place, before any lookup.
+            let item =
+                violations.isEmpty
+                ? ServerRepository.BatchItem(name: request.name, prepare: AdminHandlers.preparation(of: request))
+                : ServerRepository.BatchItem(refusing: ValidationError("The row is not valid.", violations: violations))
             return Row(number: row.number, name: request.name, violations: violations, item: item)
         }
     }

@@ -229,12 +229,13 @@ enum ServerSheet {
         for (index, text) in header.enumerated() {
             let key = self.key(text)
             guard !key.isEmpty else { continue }
+            // Named by position, never by its text: a data row taken for the header may hold a secret.
             guard let column = self.columns.first(where: { self.key($0.header) == key }) else {
-                violations.append(Violation(text, "is not a column of the server sheet"))
+                violations.append(Violation("column \(CellReference.columnName(index))", "is not a column of the server sheet"))
                 continue
             }
             if found.values.contains(where: { $0.header == column.header }) {
-                violations.append(Violation(text, "appears twice"))
+                violations.append(Violation(column.header, "appears twice (again in column \(CellReference.columnName(index)))"))
             }
             found[index] = column
         }
@@ -261,7 +262,9 @@ enum ServerSheet {
         var request = Mailgate_V1_PutServerRequest()
         var violations: [Violation] = []
         for (index, column) in columns.sorted(by: { $0.key < $1.key }) {
-            let cell = index < row.cells.count ? row.cells[index].trimmingCharacters(in: .whitespacesAndNewlines) : ""
+            let raw = index < row.cells.count ? row.cells[index] : ""
+            // Secrets are taken as typed: spaces may be part of a password.
+            let cell = column.isSecret ? raw : raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if let problem = column.apply(cell, &request) { violations.append(Violation(column.header, problem)) }
         }
         return (request, violations)

@@ -8,10 +8,19 @@ extension ServerRepository {
     public struct BatchItem: Sendable {
         public var name: String
         public var prepare: @Sendable (ServerRecord?) throws -> (ServerDefinition, SecretChanges)
+        /// Set when the item is known to be invalid before any lookup (no usable name, say):
+        /// it is refused with this error without touching the database.
+        public var refusal: (any Error & Sendable)?
 
         public init(name: String, prepare: @escaping @Sendable (ServerRecord?) throws -> (ServerDefinition, SecretChanges)) {
             self.name = name
             self.prepare = prepare
+        }
+
+        public init(refusing error: any Error & Sendable) {
+            self.name = ""
+            self.prepare = { _ in throw error }
+            self.refusal = error
         }
     }
 
@@ -41,6 +50,10 @@ extension ServerRepository {
                 try await self.lockTenant(tenantID, on: connection)
                 var results: [BatchResult] = []
                 for item in items {
+                    if let refusal = item.refusal {
+                        results.append(.refused(refusal))
+                        continue
+                    }
                     // `prepare` runs before anything of the item is written, so a refusal needs no savepoint.
                     var refusal: (any Error)?
                     let prepare: (ServerRecord?) throws -> (ServerDefinition, SecretChanges) = { existing in
