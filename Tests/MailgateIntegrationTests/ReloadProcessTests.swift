@@ -72,6 +72,7 @@ final class ReloadProcessTests {
                     "MAILGATE_TLS_KEY": self.path("key.pem"),
                     "MAILGATE_MIGRATIONS_DIR": repositoryRoot().appendingPathComponent("migrations").path,
                     "MAILGATE_LOG_FORMAT": "json",
+                    "MAILGATE_LOG_LEVEL": "debug",
                 ],
                 capture: .standardError
             )
@@ -129,6 +130,22 @@ final class ReloadProcessTests {
             #expect(logs.contains("\"message\":\"reload refused; the running settings stay\""))
             #expect(logs.contains("lacks master key 2"))
             #expect(!logs.contains(key) && !logs.contains("smtp-password-"), "no secret in the logs")
+
+            // JSON logs: one object per line; a call's lines share its request id, and the
+            // call ends with its method, code and duration.
+            let objects = logs.split(separator: "\n").compactMap { line in
+                (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+            }
+            #expect(objects.count == logs.split(separator: "\n").count, "every line is a JSON object")
+            let created = try #require(objects.first { $0["message"] as? String == "server created" && $0["server"] as? String == "before" })
+            #expect(created["tenant"] as? String == "acme")
+            let requestID = try #require(created["request_id"] as? String)
+            let finished = try #require(objects.first { $0["message"] as? String == "call finished" && $0["request_id"] as? String == requestID })
+            #expect(finished["method"] as? String == "/mailgate.v1.Admin/PutServer")
+            #expect(finished["code"] as? String == "OK")
+            #expect(Double(finished["duration_ms"] as? String ?? "") != nil)
+            #expect(finished["key_id"] as? String == APIKey(parsing: key)?.id)
+            #expect(objects.allSatisfy { $0["time"] is String && $0["level"] is String })
         }
     }
 }
