@@ -54,6 +54,12 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
         self.boundAddress = eventLoopGroup.any().makePromise(of: SocketAddress.self)
     }
 
+    deinit {
+        // A server that never ran (start-up failed before it) must not leave its promise
+        // unfulfilled; completing an already completed promise does nothing.
+        self.boundAddress.fail(RPCError(code: .unavailable, message: "The RPC server stopped before it listened."))
+    }
+
     /// The address the server listens on, once it does (useful with port 0).
     public var listeningAddress: SocketAddress {
         get async throws { try await self.boundAddress.futureResult.get() }

@@ -80,6 +80,13 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let error as StoreError {
             logger.critical("cannot start: \(error.message)")
             throw ExitCode(1)
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            // Most often the database cannot be reached while migrating (the pool gives up
+            // after its connection attempts fail): said once, as a log line, not a stack.
+            logger.critical("stopped: \(String(describing: error)); check MAILGATE_DATABASE_URL and that PostgreSQL accepts connections")
+            throw ExitCode(1)
         }
     }
 

@@ -86,6 +86,25 @@ struct ServeProcessTests {
         #expect(text.contains("MAILGATE_DATABASE_URL"))
     }
 
+    @Test("serve with a database that refuses connections exits 1 with one clear line, not a crash")
+    func unreachableDatabase() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.executable.path), "swift build first")
+        let port = try await Self.freePort()
+        let (status, text) = try await offCooperativePool {
+            try Self.serveRefusal([
+                "MAILGATE_DATABASE_URL": "postgres://postgres@127.0.0.1:\(port)/none?sslmode=disable",
+                "MAILGATE_MASTER_KEYS": MasterKeyRing.generate().text,
+                "MAILGATE_LISTEN": "127.0.0.1:0",
+                "MAILGATE_OPS_LISTEN": "off",
+                "MAILGATE_MIGRATIONS_DIR": repositoryRoot().appendingPathComponent("migrations").path,
+                "MAILGATE_LOG_LEVEL": "warning",
+            ])
+        }
+        #expect(status == 1)
+        #expect(text.contains("check MAILGATE_DATABASE_URL"))
+        #expect(!text.contains("Fatal error") && !text.contains("crashed"), "\(text.suffix(500))")
+    }
+
     @Test("serve refuses to start without master keys and says how to make them")
     func missingMasterKeys() throws {
         let (status, text) = try Self.serveRefusal(["MAILGATE_DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"])
