@@ -130,7 +130,11 @@ extension MailgateClient {
     }
 
     /// Creates and updates servers from a filled-in sheet, with a report per row.
-    public func importServers(_ request: Mailgate_V1_ImportServersRequest) async throws(RPCError) -> Mailgate_V1_ImportServersResponse {
-        try await self.call("/mailgate.v1.Admin/ImportServers", request)
+    /// `timeout` overrides the default deadline: a large sheet takes a while.
+    public func importServers(
+        _ request: Mailgate_V1_ImportServersRequest,
+        timeout: Duration? = nil
+    ) async throws(RPCError) -> Mailgate_V1_ImportServersResponse {
+        try await self.call("/mailgate.v1.Admin/ImportServers", request, timeout: timeout)
     }
 }

@@ -35,7 +35,7 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "API key (mgk_…). Prefer the environment to the command line. [env: MAILGATE_KEY]")
     var key: String?
 
-    @Option(help: "Deadline for the call, in seconds (default: 30; 60 for server validate).")
+    @Option(help: "Deadline for the call, in seconds (default: 30; 60 for server validate, 300 for server import).")
     var timeout: Double?
 
     @Option(help: "Operator keys: the tenant to act in (id or slug), sent as \"tenant\" metadata.")

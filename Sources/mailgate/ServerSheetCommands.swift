@@ -79,7 +79,9 @@ extension ServerCommand {
                 request.format = (self.sheetFormat ?? SheetFileFormat(path: self.file)).proto
                 request.dryRun = self.dryRun
                 request.partial = self.partial
-                let response = try await self.client.withClient { try await $0.importServers(request) }
+                // 1,000 rows take a few seconds (BENCHMARKS.md): the default deadline is 300 s.
+                let timeout = Duration.milliseconds(Int64((self.client.timeout ?? 300) * 1000))
+                let response = try await self.client.withClient { try await $0.importServers(request, timeout: timeout) }
                 failed = response.failed > 0
                 switch self.client.format {
                 case .json:
