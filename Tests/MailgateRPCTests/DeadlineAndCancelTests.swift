@@ -41,7 +41,9 @@ struct DeadlineAndCancelTests {
             )
         }
         #expect(error?.code == .deadlineExceeded)
-        #expect(ContinuousClock.now - start < .seconds(4))
+        // The server never answers, so without the client's own timer the call would never end;
+        // the bound only has to allow for a machine loaded by the rest of the suite (4.3 s seen).
+        #expect(ContinuousClock.now - start < .seconds(20))
         await connection.close()
         try await silent.close()
     }
