@@ -103,9 +103,10 @@ struct ValidateServerTests {
             #expect(try result.check("tls").outcome == .skipped && result.check("ehlo").outcome == .skipped)
 
             try await fixture.putPort(silent.port)
-            // The 10 s greeting and 30 s session limits are cut to fit the call's 8 s: the client
-            // fails the call itself (DEADLINE_EXCEEDED) when no reply comes within it.
-            let quick = try await fixture.client.validate("relay", timeout: .seconds(8))
+            // The 10 s greeting limit ends the wait, well inside the call's 20 s (with a 4 s
+            // reserve for the rest of the run): room for a machine loaded by the whole suite,
+            // where an 8 s call once ran out before the answer came.
+            let quick = try await fixture.client.validate("relay", timeout: .seconds(20))
             let noGreeting = try quick.check("connect")
             #expect(noGreeting.outcome == .failed && noGreeting.reason == "NO_GREETING", "\(quick.outline)")
             #expect(noGreeting.detail.contains("connected to 127.0.0.1"))
