@@ -57,10 +57,17 @@ struct CallDispatcher<Principal: Sendable>: Sendable {
         defer {
             let duration = ContinuousClock.now - started
             self.metrics.callFinished(method: call.method, code: code, duration: duration)
-            var metadata: Logger.Metadata = ["code": "\(RPCMetrics.name(of: code))", "duration_ms": "\(duration.loggedMilliseconds)"]
-            if !reason.isEmpty { metadata["reason"] = "\(reason)" }
-            logger.debug("call finished", metadata: metadata)
-            span.attributes["rpc.status_code"] = "\(RPCMetrics.name(of: code))"
+            let codeName = RPCMetrics.name(of: code)
+            // Built only when debug lines are written: this runs for every call.
+            logger.debug(
+                "call finished",
+                metadata: {
+                    var metadata: Logger.Metadata = ["code": "\(codeName)", "duration_ms": "\(duration.loggedMilliseconds)"]
+                    if !reason.isEmpty { metadata["reason"] = "\(reason)" }
+                    return metadata
+                }()
+            )
+            span.attributes["rpc.status_code"] = codeName
             if code != .ok { span.setStatus(SpanStatus(code: .error, message: reason.isEmpty ? nil : reason)) }
         }
         do {

@@ -1,4 +1,5 @@
 import CoreMetrics
+import MailgateProto
 
 /// The RPC server's metrics, through swift-metrics with the factory given (Prometheus in
 /// `mailgate serve`; none by default): calls by method and status code, call latency by
@@ -28,8 +29,15 @@ public struct RPCMetrics: Sendable {
             .recordNanoseconds(Int64(duration / .nanoseconds(1)))
     }
 
-    /// gRPC's name of a status code: `OK`, `INVALID_ARGUMENT`, `DEADLINE_EXCEEDED`.
+    /// gRPC's name of a status code: `OK`, `INVALID_ARGUMENT`, `DEADLINE_EXCEEDED`. Every call
+    /// needs it (metric label, log line, span), so the known codes' names are made once.
     static func name(of code: StatusCode) -> String {
+        Self.names[code] ?? Self.spelledOut(code)
+    }
+
+    private static let names = Dictionary(uniqueKeysWithValues: StatusCode.allCases.map { ($0, spelledOut($0)) })
+
+    private static func spelledOut(_ code: StatusCode) -> String {
         var name = ""
         for character in String(describing: code) {
             if character.isUppercase, !name.isEmpty { name.append("_") }
