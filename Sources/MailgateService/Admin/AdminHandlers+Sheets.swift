@@ -52,8 +52,7 @@ extension AdminHandlers {
             guard rows.count > 1 else {
                 throw RPCError(code: .invalidArgument, message: "The file has a header but no servers below it.", reason: "NO_ROWS")
             }
-            let existing = Dictionary(try await self.allServers(of: tenant).map { ($0.definition.name, $0) }, uniquingKeysWith: { first, _ in first })
-            let plan = ImportPlan(rows: rows.dropFirst(), columns: columns, existing: existing)
+            let plan = ImportPlan(rows: rows.dropFirst(), columns: columns)
             let (results, applied) = try await self.servers.putAll(
                 tenantID: tenant.id,
                 items: plan.items.map(\.item),
@@ -125,7 +124,7 @@ struct ImportPlan {
 
     var hasInvalidRows: Bool { self.items.contains { !$0.violations.isEmpty } }
 
-    init(rows: ArraySlice<SheetRow>, columns: [Int: ServerSheet.Column], existing: [String: ServerRecord]) {
+    init(rows: ArraySlice<SheetRow>, columns: [Int: ServerSheet.Column]) {
         var seen: Set<String> = []
         var defaultRow: Int?
         self.items = rows.map { row in
@@ -142,19 +141,31 @@ struct ImportPlan {
                     defaultRow = row.number
                 }
             }
-            // The expiry date as exported belongs to the stored secret: with no new secret it
-            // stays as it is (source and all); with a new one, the new secret's date is not known.
-            if request.hasClientSecretExpiresAt, let stored = existing[request.name]?.clientSecret.expiresAt,
-                Calendar.utc.isDate(stored, inSameDayAs: request.clientSecretExpiresAt.date)
-            {
-                request.clearClientSecretExpiresAt()
-            }
             // A row with bad cells is refused with its own violations, in place, before any lookup.
             let item =
                 violations.isEmpty
-                ? ServerRepository.BatchItem(name: request.name, prepare: AdminHandlers.preparation(of: request))
+                ? ServerRepository.BatchItem(name: request.name, prepare: Self.preparation(of: request))
                 : ServerRepository.BatchItem(refusing: ValidationError("The row is not valid.", violations: violations))
             return Row(number: row.number, name: request.name, violations: violations, item: item)
+        }
+    }
+
+    /// PutServer's preparation of a row, against the server as the import's transaction
+    /// reads it. The expiry date as exported belongs to the stored secret: when the row gives
+    /// that same day, it is left out, so the stored date keeps its source and a new secret in
+    /// the row does not inherit the old one's date.
+    static func preparation(of request: Mailgate_V1_PutServerRequest) -> @Sendable (ServerRecord?) throws -> (ServerDefinition, SecretChanges) {
+        let asGiven = AdminHandlers.preparation(of: request)
+        guard request.hasClientSecretExpiresAt else { return asGiven }
+        var withoutDate = request
+        withoutDate.clearClientSecretExpiresAt()
+        let keepingStoredDate = AdminHandlers.preparation(of: withoutDate)
+        let day = request.clientSecretExpiresAt.date
+        return { existing in
+            if let stored = existing?.clientSecret.expiresAt, Calendar.utc.isDate(stored, inSameDayAs: day) {
+                return try keepingStoredDate(existing)
+            }
+            return try asGiven(existing)
         }
     }
 
