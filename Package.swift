@@ -139,6 +139,7 @@ let package = Package(
                 "MailgateProto",
                 "MailgateRPC",
                 "MailgateService",
+                "MailgateSheets",
                 "MailgateStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

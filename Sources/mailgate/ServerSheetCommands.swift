@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MailgateClient
 import MailgateProto
+import MailgateSheets
 import SwiftProtobuf
 
 /// The spreadsheet formats of `server export` and `server import`.
@@ -71,8 +72,9 @@ extension ServerCommand {
             try await runClientCall {
                 guard let data = FileManager.default.contents(atPath: self.file) else { throw CLIError("Cannot read \(self.file).") }
                 // The server's limit, said here before the upload.
-                guard data.count <= 5 << 20 else {
-                    throw CLIError("\(self.file) is \(data.count) bytes; an import takes at most 5 MiB (5242880 bytes). Split it into several files.")
+                let limit = SheetLimits().maximumFileBytes
+                guard data.count <= limit else {
+                    throw CLIError("\(self.file) is \(data.count) bytes; an import takes at most \(limit) bytes. Split it into several files.")
                 }
                 var request = Mailgate_V1_ImportServersRequest()
                 request.file = data
