@@ -206,12 +206,3 @@ struct ImportPlan {
         return response
     }
 }
-
-extension Calendar {
-    /// The Gregorian calendar in UTC: dates in sheets are days, not instants.
-    static let utc: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        return calendar
-    }()
-}

@@ -57,9 +57,7 @@ extension ServerRepository {
             if let given = changes.clientSecretExpiresAt {
                 (write.clientSecretExpiresAt, write.clientSecretExpirySource) = (given, .operator)
             } else {
-                var calendar = Calendar(identifier: .gregorian)
-                calendar.timeZone = TimeZone(identifier: "UTC")!
-                write.clientSecretExpiresAt = calendar.date(byAdding: Self.estimatedClientSecretLifetime, to: now)
+                write.clientSecretExpiresAt = Calendar.utc.date(byAdding: Self.estimatedClientSecretLifetime, to: now)
                 write.clientSecretExpirySource = .estimated
             }
         case .clear:
