@@ -44,3 +44,9 @@ ensure_postgres() {
     postgres_bin_dir >/dev/null || ensure_debian_packages postgresql
     id postgres >/dev/null 2>&1 || useradd --system --home /var/lib/postgresql postgres
 }
+
+# Installs protoc with its well-known types (google/protobuf/*.proto ship in libprotobuf-dev,
+# which protobuf-compiler only recommends) and protoc-c with the protobuf-c headers.
+ensure_protoc() {
+    ensure_debian_packages protobuf-compiler libprotobuf-dev protobuf-c-compiler libprotobuf-c-dev
+}
