@@ -34,7 +34,7 @@ public final class DatabaseHealth: Service, Sendable {
         probe.options.maximumConnections = 1
         probe.options.keepAliveBehavior = nil
         probe.options.connectTimeout = timeout
-        self.client = PostgresClient(configuration: probe, backgroundLogger: logger)
+        self.client = PostgresClient(configuration: probe, backgroundLogger: logger.forLibraries)
         self.interval = interval
         self.timeout = timeout
         self.logger = logger

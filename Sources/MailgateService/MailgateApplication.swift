@@ -104,7 +104,7 @@ public final class MailgateApplication: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.tracer = configuration.tracer ?? InstrumentationSystem.tracer
-        self.postgres = PostgresClient(configuration: configuration.database, backgroundLogger: logger)
+        self.postgres = PostgresClient(configuration: configuration.database, backgroundLogger: logger.forLibraries)
         self.vault = Vault(keyRing: configuration.masterKeys)
         self.keys = APIKeyRepository(client: self.postgres, logger: logger)
         self.databaseHealth = DatabaseHealth(configuration: configuration.database, logger: logger)

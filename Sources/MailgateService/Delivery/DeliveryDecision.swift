@@ -43,7 +43,10 @@ struct DeliveryDecision {
                     note = "not delivered to \(deferred.joined(separator: ", ")): retries exhausted"
                 }
             }
-        case .transientFailure, .permanentFailure where classification != .ordinary:
+        case .permanentFailure where classification == .ordinary:
+            decision = .failed(reason: Self.describe(result))
+        case .transientFailure, .permanentFailure:
+            // A permanent refusal that means "slow down" (throttling, quota) is waited out too.
             if classification != .ordinary {
                 let duration = classification == .quotaExceeded ? self.quotaPause : self.throttlePause
                 pause = (duration, classification == .quotaExceeded ? "sending quota used up: \(result.reply)" : "throttled: \(result.reply)")
@@ -58,8 +61,6 @@ struct DeliveryDecision {
                     reason: "gave up after \(message.attempt) attempts over \(Self.hours(self.retry.giveUpAfter)): \(Self.describe(result))"
                 )
             }
-        case .permanentFailure:
-            decision = .failed(reason: Self.describe(result))
         case .uncertain:
             uncertain = true
             switch self.uncertainPolicy {

@@ -116,8 +116,10 @@ public struct DeliveryService: Sendable {
             do {
                 try await cancelWhenGracefulShutdown {
                     try await self.client.withConnection { connection in
-                        for try await _ in try await connection.listen(MessageRepository.notificationChannel) {
-                            self.wakeUp.ring()
+                        try await connection.listen(on: MessageRepository.notificationChannel) { notifications in
+                            for try await _ in notifications {
+                                self.wakeUp.ring()
+                            }
                         }
                     }
                 }

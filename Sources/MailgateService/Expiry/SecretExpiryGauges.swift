@@ -7,8 +7,14 @@ import Synchronization
 /// `mailgate_client_secret_expiry_seconds{tenant,server,provider}`: seconds until each
 /// stored client secret expires (negative once it has). Every replica keeps its own.
 public final class SecretExpiryGauges: Sendable {
-    static let name = "mailgate_client_secret_expiry_seconds"
-    static let help = "Seconds until the OAuth client secret of an output server expires; negative once it has."
+    static var descriptor: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "mailgate",
+            metricName: "client_secret_expiry",
+            unitName: "seconds",
+            helpText: "Seconds until the OAuth client secret of an output server expires; negative once it has."
+        )
+    }
 
     private let registry: PrometheusCollectorRegistry
     private let gauges = Mutex<[[String]: Gauge]>([:])
@@ -26,9 +32,8 @@ public final class SecretExpiryGauges: Sendable {
                 seen.insert(labels)
                 let gauge = gauges[labels] ?? {
                     let made = self.registry.makeGauge(
-                        name: Self.name,
-                        labels: [("tenant", labels[0]), ("server", labels[1]), ("provider", labels[2])],
-                        help: Self.help
+                        descriptor: Self.descriptor,
+                        labels: [("tenant", labels[0]), ("server", labels[1]), ("provider", labels[2])]
                     )
                     gauges[labels] = made
                     return made

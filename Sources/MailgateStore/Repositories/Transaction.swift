@@ -38,6 +38,7 @@ extension PostgresClient {
     /// `query`, as a `db.query` client span carrying the statement (bind parameters, never
     /// values), measured by the client's `DatabaseUsage`. postgres-nio returns the connection
     /// once the rows are read, so the time measured is that of the statement, not the reading.
+    @discardableResult
     func tracedQuery(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
         try await withSpan("db.query", ofKind: .client) { span in
             span.attributes["db.system.name"] = "postgresql"

@@ -118,7 +118,7 @@ struct OAuthFixture: Sendable {
 
     /// Runs SQL against the fixture's database (to age tokens, read stored columns).
     func sql(_ query: PostgresQuery) async throws {
-        try await self.admin.database.withClient { postgres in
+        _ = try await self.admin.database.withClient { postgres in
             try await postgres.query(query, logger: Logger(label: "test"))
         }
     }
