@@ -17,11 +17,14 @@ extension MailgateClient {
 
     // MARK: Mailer
 
-    public func sendMail(_ request: Mailgate_V1_SendMailRequest) async throws(RPCError) -> Mailgate_V1_SendMailResponse {
+    public func sendMail(_ request: Mailgate_V1_SendMailRequest) async throws(RPCError) -> Mailgate_V1_SendMailResponse
+    {
         try await self.call("/mailgate.v1.Mailer/SendMail", request)
     }
 
-    public func getMessage(_ request: Mailgate_V1_GetMessageRequest) async throws(RPCError) -> Mailgate_V1_GetMessageResponse {
+    public func getMessage(_ request: Mailgate_V1_GetMessageRequest) async throws(RPCError)
+        -> Mailgate_V1_GetMessageResponse
+    {
         try await self.call("/mailgate.v1.Mailer/GetMessage", request)
     }
 
@@ -120,12 +123,16 @@ extension MailgateClient {
         try await self.call("/mailgate.v1.Admin/ListExpiringSecrets", request)
     }
 
-    public func listEvents(_ request: Mailgate_V1_ListEventsRequest) async throws(RPCError) -> Mailgate_V1_ListEventsResponse {
+    public func listEvents(_ request: Mailgate_V1_ListEventsRequest) async throws(RPCError)
+        -> Mailgate_V1_ListEventsResponse
+    {
         try await self.call("/mailgate.v1.Admin/ListEvents", request)
     }
 
     /// The tenant's servers as an .xlsx or CSV file, or the empty template; never secrets.
-    public func exportServers(_ request: Mailgate_V1_ExportServersRequest) async throws(RPCError) -> Mailgate_V1_ExportServersResponse {
+    public func exportServers(_ request: Mailgate_V1_ExportServersRequest) async throws(RPCError)
+        -> Mailgate_V1_ExportServersResponse
+    {
         try await self.call("/mailgate.v1.Admin/ExportServers", request)
     }
 

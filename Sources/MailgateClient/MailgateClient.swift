@@ -113,7 +113,10 @@ public final class MailgateClient: Sendable {
         do {
             return try Response(serializedBytes: reply.payload)
         } catch {
-            throw RPCError(code: .internal, message: "The server's response is not a valid \(Response.protoMessageName).")
+            throw RPCError(
+                code: .internal,
+                message: "The server's response is not a valid \(Response.protoMessageName)."
+            )
         }
     }
 
@@ -132,7 +135,7 @@ public final class MailgateClient: Sendable {
         }
         do {
             return try await connection.call(method: method, metadata: metadata, timeout: timeout, payload: payload)
-        } catch where error.reason == "NOT_SENT" || error.reason == "DRAINING" {
+        } catch  where error.reason == "NOT_SENT" || error.reason == "DRAINING" {
             self.discard(connection)
         } catch {
             if error.code == .unavailable { self.discard(connection) }

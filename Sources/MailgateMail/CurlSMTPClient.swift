@@ -21,7 +21,9 @@ public final class CurlSMTPClient {
     }
 
     /// Delivers `message` to `recipients` from `sender` through `endpoint`.
-    public func send(message: [UInt8], from sender: String, to recipients: [String], through endpoint: SMTPEndpoint) -> SMTPResult {
+    public func send(message: [UInt8], from sender: String, to recipients: [String], through endpoint: SMTPEndpoint)
+        -> SMTPResult
+    {
         let transcript = SMTPTranscript(payload: message)
         curl_easy_reset(self.handle)
         let recipientList = recipients.reduce(nil as UnsafeMutablePointer<curl_slist>?) { list, recipient in
@@ -40,7 +42,12 @@ public final class CurlSMTPClient {
         return Self.result(code: code, transcript: transcript, recipients: recipients, newConnection: connects > 0)
     }
 
-    private func configure(endpoint: SMTPEndpoint, sender: String, recipients: UnsafeMutablePointer<curl_slist>?, context: UnsafeMutableRawPointer) {
+    private func configure(
+        endpoint: SMTPEndpoint,
+        sender: String,
+        recipients: UnsafeMutablePointer<curl_slist>?,
+        context: UnsafeMutableRawPointer
+    ) {
         let h = self.handle
         _ = mg_curl_setopt_long(h, CURLOPT_FORBID_REUSE, endpoint.reuseConnection ? 0 : 1)
         _ = mg_curl_setopt_long(h, CURLOPT_UPLOAD, 1)
@@ -60,7 +67,11 @@ public final class CurlSMTPClient {
             guard type == CURLINFO_HEADER_IN || type == CURLINFO_HEADER_OUT else { return 0 }
             let text = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
             for line in text.split(whereSeparator: { $0 == "\r\n" || $0 == "\n" || $0 == "\r" }) {
-                if type == CURLINFO_HEADER_IN { transcript.received(String(line)) } else { transcript.sent(String(line)) }
+                if type == CURLINFO_HEADER_IN {
+                    transcript.received(String(line))
+                } else {
+                    transcript.sent(String(line))
+                }
             }
             return 0
         }
@@ -101,7 +112,9 @@ public final class CurlSMTPClient {
         }
     }
 
-    static func result(code: CURLcode, transcript: SMTPTranscript, recipients: [String], newConnection: Bool) -> SMTPResult {
+    static func result(code: CURLcode, transcript: SMTPTranscript, recipients: [String], newConnection: Bool)
+        -> SMTPResult
+    {
         let description = String(cString: curl_easy_strerror(code))
         var result = SMTPResult(
             outcome: .delivered,
@@ -156,7 +169,9 @@ public final class CurlSMTPClient {
                 // The final "." went out but no reply came back: the server may have taken the message.
                 result.outcome = .uncertain
                 result.stage = .data
-                if result.reply.isEmpty || transcript.lastReplyCode == 354 { result.reply = "no reply after the end of data: \(description)" }
+                if result.reply.isEmpty || transcript.lastReplyCode == 354 {
+                    result.reply = "no reply after the end of data: \(description)"
+                }
             } else if transcript.lastReplyCode >= 500 {
                 result.outcome = .permanentFailure
             } else {

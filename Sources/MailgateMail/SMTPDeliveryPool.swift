@@ -17,7 +17,9 @@ public final class SMTPDeliveryPool: Sendable {
     }
 
     /// Sends one message on a pool thread.
-    public func send(message: [UInt8], from sender: String, to recipients: [String], through endpoint: SMTPEndpoint) async throws -> SMTPResult {
+    public func send(message: [UInt8], from sender: String, to recipients: [String], through endpoint: SMTPEndpoint)
+        async throws -> SMTPResult
+    {
         try await self.threads.runIfActive {
             let client: CurlSMTPClient
             if let existing = self.clients.currentValue {

@@ -28,7 +28,11 @@ public enum SMTPProbe {
         _ = mg_curl_setopt_long(handle, CURLOPT_FRESH_CONNECT, 1)
         _ = mg_curl_setopt_long(handle, CURLOPT_FORBID_REUSE, 1)
         _ = mg_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, "NOOP")
-        _ = mg_curl_setopt_long(handle, CURLOPT_SERVER_RESPONSE_TIMEOUT, max(1, Int(responseTimeout.seconds.rounded(.up))))
+        _ = mg_curl_setopt_long(
+            handle,
+            CURLOPT_SERVER_RESPONSE_TIMEOUT,
+            max(1, Int(responseTimeout.seconds.rounded(.up)))
+        )
         _ = mg_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
         // The NOOP reply arrives as the transfer's body: nothing to keep.
         _ = mg_curl_setopt_write_function(handle) { _, size, count, _ in size * count }

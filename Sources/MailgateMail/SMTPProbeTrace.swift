@@ -117,7 +117,9 @@ final class SMTPProbeTrace {
 
     private static func connectedAddress(_ text: String) -> String {
         // "Connected to HOST (ADDRESS) port PORT (#0)" → "ADDRESS port PORT"
-        guard let open = text.firstIndex(of: "("), let close = text[open...].firstIndex(of: ")") else { return String(text.dropFirst(13)) }
+        guard let open = text.firstIndex(of: "("), let close = text[open...].firstIndex(of: ")") else {
+            return String(text.dropFirst(13))
+        }
         let address = text[text.index(after: open)..<close]
         let rest = text[text.index(after: close)...].trimmingCharacters(in: .whitespaces)
         let port = rest.hasPrefix("port ") ? rest.split(separator: " ").dropFirst().first.map(String.init) ?? "" : ""

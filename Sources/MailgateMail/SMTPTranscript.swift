@@ -28,7 +28,9 @@ final class SMTPTranscript {
             return 0
         }
         self.payload.withUnsafeBytes { source in
-            buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[self.payloadOffset..<(self.payloadOffset + count)]))
+            buffer.copyMemory(
+                from: UnsafeRawBufferPointer(rebasing: source[self.payloadOffset..<(self.payloadOffset + count)])
+            )
         }
         self.payloadOffset += count
         return count
@@ -69,7 +71,8 @@ final class SMTPTranscript {
             return
         }
         // During AUTH the server's challenges are base64 of prompts only, but keep them out anyway.
-        self.lastReply = self.stage == .auth && code == 334 ? "334 (challenge)" : self.replyLines.joined(separator: " / ")
+        self.lastReply =
+            self.stage == .auth && code == 334 ? "334 (challenge)" : self.replyLines.joined(separator: " / ")
         self.lastReplyCode = code
         self.replyLines = []
         if let recipient = self.pendingRecipient {

@@ -62,7 +62,9 @@ struct CallDispatcher<Principal: Sendable>: Sendable {
             logger.debug(
                 "call finished",
                 metadata: {
-                    var metadata: Logger.Metadata = ["code": "\(codeName)", "duration_ms": "\(duration.loggedMilliseconds)"]
+                    var metadata: Logger.Metadata = [
+                        "code": "\(codeName)", "duration_ms": "\(duration.loggedMilliseconds)",
+                    ]
                     if !reason.isEmpty { metadata["reason"] = "\(reason)" }
                     return metadata
                 }()
@@ -90,7 +92,8 @@ struct CallDispatcher<Principal: Sendable>: Sendable {
             guard payload.count <= self.maximumReplyPayloadBytes else {
                 throw RPCError(
                     code: .resourceExhausted,
-                    message: "The response (\(payload.count) bytes) exceeds the frame limit; ask for less (e.g. a smaller page).",
+                    message:
+                        "The response (\(payload.count) bytes) exceeds the frame limit; ask for less (e.g. a smaller page).",
                     reason: "RESPONSE_TOO_LARGE"
                 )
             }

@@ -112,7 +112,8 @@ final class ClientConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let reason = (error as? FrameError)?.rpcError ?? RPCError(code: .unavailable, message: "Connection error: \(error)")
+        let reason =
+            (error as? FrameError)?.rpcError ?? RPCError(code: .unavailable, message: "Connection error: \(error)")
         self.closedReason = reason
         self.failAll(reason)
         context.close(promise: nil)

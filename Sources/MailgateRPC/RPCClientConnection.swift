@@ -83,7 +83,9 @@ public final class RPCClientConnection: Sendable {
         let eventLoop = self.channel.eventLoop
         let promise = eventLoop.makePromise(of: Mailgate_V1_Reply.self)
         let (seconds, attoseconds) = timeout.components
-        let timeoutMilliseconds = UInt32(clamping: min(max(seconds, 0), 4_000_000) * 1000 + attoseconds / 1_000_000_000_000_000)
+        let timeoutMilliseconds = UInt32(
+            clamping: min(max(seconds, 0), 4_000_000) * 1000 + attoseconds / 1_000_000_000_000_000
+        )
         let handler = self.handler
         let callID = NIOLoopBoundBox.makeEmptyBox(valueType: UInt64.self, eventLoop: eventLoop)
         eventLoop.execute {

@@ -24,7 +24,11 @@ public struct RPCMetrics: Sendable {
     /// `mailgate_rpc_call_duration_seconds{method}`.
     func callFinished(method: String, code: StatusCode, duration: Duration) {
         self.inFlight.decrement()
-        Counter(label: "mailgate_rpc_calls_total", dimensions: [("method", method), ("code", Self.name(of: code))], factory: self.factory).increment()
+        Counter(
+            label: "mailgate_rpc_calls_total",
+            dimensions: [("method", method), ("code", Self.name(of: code))],
+            factory: self.factory
+        ).increment()
         Timer(label: "mailgate_rpc_call_duration_seconds", dimensions: [("method", method)], factory: self.factory)
             .recordNanoseconds(Int64(duration / .nanoseconds(1)))
     }

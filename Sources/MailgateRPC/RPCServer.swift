@@ -78,7 +78,10 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
         let context = try NIOSSLContext(configuration: tls)
         try self.sslContext.withLock { current in
             guard current != nil else {
-                throw RPCError(code: .failedPrecondition, message: "This server was started without TLS; restart it to add TLS.")
+                throw RPCError(
+                    code: .failedPrecondition,
+                    message: "This server was started without TLS; restart it to add TLS."
+                )
             }
             current = context
         }

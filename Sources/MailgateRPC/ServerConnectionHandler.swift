@@ -183,7 +183,11 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
             self.write(
                 .reply(
                     callID: callID,
-                    error: RPCError(code: .unimplemented, message: "Unknown method \(call.method).", reason: "UNKNOWN_METHOD")
+                    error: RPCError(
+                        code: .unimplemented,
+                        message: "Unknown method \(call.method).",
+                        reason: "UNKNOWN_METHOD"
+                    )
                 ),
                 context: context
             )

@@ -20,7 +20,11 @@ enum DatabaseErrors {
             case .server:
                 let state = error.serverInfo?[.sqlState] ?? ""
                 if state == "40001" || state == "40P01" {
-                    return RPCError(code: .aborted, message: "The change collided with another; retry it.", reason: "CONCURRENT_UPDATE")
+                    return RPCError(
+                        code: .aborted,
+                        message: "The change collided with another; retry it.",
+                        reason: "CONCURRENT_UPDATE"
+                    )
                 }
                 // 08: connection exceptions, 53: insufficient resources, 57: operator intervention (shutdown).
                 if state.hasPrefix("08") || state.hasPrefix("53") || state.hasPrefix("57") { return Self.unavailable }

@@ -28,7 +28,12 @@ public final class DatabaseHealth: Service, Sendable {
     private let completedCalls = Atomic<Int>(0)
 
     /// Probes the database `configuration` reaches.
-    public init(configuration: PostgresClient.Configuration, interval: Duration = .seconds(1), timeout: Duration = .seconds(3), logger: Logger) {
+    public init(
+        configuration: PostgresClient.Configuration,
+        interval: Duration = .seconds(1),
+        timeout: Duration = .seconds(3),
+        logger: Logger
+    ) {
         var probe = configuration
         probe.options.minimumConnections = 0
         probe.options.maximumConnections = 1

@@ -49,7 +49,8 @@ public final class MailgateApplication: Sendable {
             bootstrapOperatorKey: APIKey?,
             masterKeys: MasterKeyRing,
             keyCacheTTL: Duration = .seconds(2),
-            workerID: String = "mailgate-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))",
+            workerID: String =
+                "mailgate-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))",
             heartbeatInterval: Duration = .seconds(15),
             mailer: MailerSettings = MailerSettings(),
             tokens: TokenSettings = TokenSettings(),
@@ -119,7 +120,10 @@ public final class MailgateApplication: Sendable {
             do {
                 try await messages.notifyWorkers()
             } catch {
-                logger.debug("NOTIFY failed; other replicas find the mail by polling", metadata: ["error": "\(String(reflecting: error))"])
+                logger.debug(
+                    "NOTIFY failed; other replicas find the mail by polling",
+                    metadata: ["error": "\(String(reflecting: error))"]
+                )
             }
         }
         let servers = ServerRepository(client: self.postgres, vault: self.vault, logger: logger)
@@ -203,7 +207,11 @@ public final class MailgateApplication: Sendable {
                     "/healthz": { _ in OpsHTTPServer.Response(status: .ok, body: "ok\n") },
                     "/readyz": { _ in readiness.response },
                     "/metrics": { [metrics = self.metrics] _ in
-                        OpsHTTPServer.Response(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.emitToString())
+                        OpsHTTPServer.Response(
+                            status: .ok,
+                            contentType: "text/plain; version=0.0.4; charset=utf-8",
+                            body: metrics.emitToString()
+                        )
                     },
                     "/oauth/callback": { request in await consent.callback(request) },
                 ],
@@ -245,7 +253,11 @@ public final class MailgateApplication: Sendable {
             tracer: self.tracer
         )
         // Last: an init that throws earlier has no deinit to detach it.
-        DatabaseUsage.attach(to: self.postgres, maximumConnections: configuration.database.options.maximumConnections, factory: metricsFactory)
+        DatabaseUsage.attach(
+            to: self.postgres,
+            maximumConnections: configuration.database.options.maximumConnections,
+            factory: metricsFactory
+        )
     }
 
     deinit {
@@ -273,7 +285,8 @@ public final class MailgateApplication: Sendable {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: self.logger
         )
-        configuration.maximumGracefulShutdownDuration = .nanoseconds(self.configuration.rpc.shutdownGracePeriod.nanoseconds) + .seconds(30)
+        configuration.maximumGracefulShutdownDuration =
+            .nanoseconds(self.configuration.rpc.shutdownGracePeriod.nanoseconds) + .seconds(30)
         return ServiceGroup(configuration: configuration)
     }
 
@@ -346,4 +359,3 @@ public final class MailgateApplication: Sendable {
         }
     }
 }
-

@@ -5,7 +5,9 @@ import Synchronization
 /// libcurl session, a query on a connection that died unnoticed) finishes in the
 /// background with its own timeouts, and nobody waits for it; work not yet started on a
 /// thread pool is dropped.
-func withTimeLimit<Value: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async -> Value) async -> Value? {
+func withTimeLimit<Value: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async -> Value) async
+    -> Value?
+{
     let race = Race<Value?>()
     return await withCheckedContinuation { continuation in
         race.start(continuation)
@@ -49,7 +51,8 @@ private final class Race<Value: Sendable>: Sendable {
     /// Answers with `value` if nobody answered yet; returns whether this call did.
     @discardableResult
     func finish(with value: Value) -> Bool {
-        let (continuation, action) = self.state.withLock { state -> (CheckedContinuation<Value, Never>?, (@Sendable () -> Void)?) in
+        let (continuation, action) = self.state.withLock {
+            state -> (CheckedContinuation<Value, Never>?, (@Sendable () -> Void)?) in
             guard !state.finished else { return (nil, nil) }
             state.finished = true
             defer { state.continuation = nil; state.onFinish = nil }

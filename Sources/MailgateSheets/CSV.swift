@@ -45,10 +45,14 @@ public enum CSV {
         var recordNumber = 1
         func endField() throws(SheetError) {
             guard field.count <= limits.maximumCellCharacters else {
-                throw SheetError("Row \(recordNumber) holds a cell of more than \(limits.maximumCellCharacters) characters.")
+                throw SheetError(
+                    "Row \(recordNumber) holds a cell of more than \(limits.maximumCellCharacters) characters."
+                )
             }
             if field.hasPrefix("=") {
-                throw SheetError("Row \(recordNumber), column \(record.count + 1) holds a formula; the import takes values only.")
+                throw SheetError(
+                    "Row \(recordNumber), column \(record.count + 1) holds a formula; the import takes values only."
+                )
             }
             record.append(Self.unprotected(field))
             field = ""
@@ -64,7 +68,9 @@ public enum CSV {
             record = []
             recordNumber += 1
             guard recordNumber <= limits.maximumRows + 1 else {
-                throw SheetError("The file has more than \(limits.maximumRows - 1) rows below the header; split it into several files.")
+                throw SheetError(
+                    "The file has more than \(limits.maximumRows - 1) rows below the header; split it into several files."
+                )
             }
         }
         var characters = text.makeIterator()

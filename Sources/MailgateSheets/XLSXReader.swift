@@ -11,7 +11,9 @@ public enum XLSXReader {
             throw SheetError("The file is \(data.count) bytes; at most \(limits.maximumFileBytes) are accepted.")
         }
         guard data.starts(with: [0x50, 0x4B, 0x03, 0x04]) else {
-            throw SheetError("The file is not an .xlsx workbook (an xlsx file is a zip archive). Save it as Excel Workbook (.xlsx), or import it as CSV.")
+            throw SheetError(
+                "The file is not an .xlsx workbook (an xlsx file is a zip archive). Save it as Excel Workbook (.xlsx), or import it as CSV."
+            )
         }
         let archive: Archive
         do {
@@ -24,7 +26,9 @@ public enum XLSXReader {
         for entry in archive {
             entries[entry.path] = entry
             guard entries.count <= limits.maximumEntries else {
-                throw SheetError("The workbook has more than \(limits.maximumEntries) parts; it is not a plain sheet of servers.")
+                throw SheetError(
+                    "The workbook has more than \(limits.maximumEntries) parts; it is not a plain sheet of servers."
+                )
             }
         }
         func read(_ path: String) throws(SheetError) -> [UInt8]? {
@@ -37,8 +41,12 @@ public enum XLSXReader {
         }
         var relationships: [String: (target: String, type: String)] = [:]
         if let bytes = try read("xl/_rels/workbook.xml.rels") { relationships = try Self.relationships(bytes) }
-        let sheetPath = try Self.firstSheetID(workbook).flatMap { relationships[$0]?.target }.map(Self.partPath) ?? "xl/worksheets/sheet1.xml"
-        let sharedStringsPath = relationships.values.first { $0.type.hasSuffix("/sharedStrings") }.map { Self.partPath($0.target) } ?? "xl/sharedStrings.xml"
+        let sheetPath =
+            try Self.firstSheetID(workbook).flatMap { relationships[$0]?.target }.map(Self.partPath)
+            ?? "xl/worksheets/sheet1.xml"
+        let sharedStringsPath =
+            relationships.values.first { $0.type.hasSuffix("/sharedStrings") }.map { Self.partPath($0.target) }
+            ?? "xl/sharedStrings.xml"
         var sharedStrings: [String] = []
         if let bytes = try read(sharedStringsPath) { sharedStrings = try Self.sharedStrings(bytes, limits: limits) }
         guard let sheet = try read(sheetPath) else {
@@ -95,7 +103,9 @@ public enum XLSXReader {
                     strings.append(current ?? "")
                     current = nil
                     guard strings.count <= limits.maximumRows * limits.maximumColumns else {
-                        throw SheetError("The workbook holds more text than a sheet of \(limits.maximumRows - 1) servers could.")
+                        throw SheetError(
+                            "The workbook holds more text than a sheet of \(limits.maximumRows - 1) servers could."
+                        )
                     }
                 case "t": inText = false
                 case "rPh": phonetic -= 1
@@ -108,7 +118,9 @@ public enum XLSXReader {
         return strings
     }
 
-    private static func rows(of bytes: [UInt8], part: String, sharedStrings: [String], limits: SheetLimits) throws(SheetError) -> [SheetRow] {
+    private static func rows(of bytes: [UInt8], part: String, sharedStrings: [String], limits: SheetLimits)
+        throws(SheetError) -> [SheetRow]
+    {
         var cells: [Int: [Int: String]] = [:]
         var rowNumber = 0
         var cell: (column: Int, type: String, reference: String)?
@@ -123,16 +135,24 @@ public enum XLSXReader {
                     rowNumber = attributes["r"].flatMap { Int($0) } ?? rowNumber + 1
                     nextColumn = 0
                     guard rowNumber <= limits.maximumRows else {
-                        throw SheetError("The sheet has more than \(limits.maximumRows - 1) rows below the header; split it into several files.")
+                        throw SheetError(
+                            "The sheet has more than \(limits.maximumRows - 1) rows below the header; split it into several files."
+                        )
                     }
                 case "c":
                     let reference = attributes["r"] ?? CellReference.name(column: nextColumn, row: rowNumber - 1)
-                    guard let position = CellReference.parse(reference) else { throw SheetError("The sheet has a cell with the malformed reference \(reference).") }
+                    guard let position = CellReference.parse(reference) else {
+                        throw SheetError("The sheet has a cell with the malformed reference \(reference).")
+                    }
                     guard position.column < limits.maximumColumns else {
-                        throw SheetError("The sheet uses column \(CellReference.columnName(position.column)); the server sheet has at most \(limits.maximumColumns) columns.")
+                        throw SheetError(
+                            "The sheet uses column \(CellReference.columnName(position.column)); the server sheet has at most \(limits.maximumColumns) columns."
+                        )
                     }
                     guard position.row + 1 <= limits.maximumRows else {
-                        throw SheetError("The sheet has more than \(limits.maximumRows - 1) rows below the header; split it into several files.")
+                        throw SheetError(
+                            "The sheet has more than \(limits.maximumRows - 1) rows below the header; split it into several files."
+                        )
                     }
                     rowNumber = position.row + 1
                     nextColumn = position.column + 1
@@ -140,7 +160,9 @@ public enum XLSXReader {
                     value = ""
                 case "f" where cell != nil:
                     // A formula of a cell; `f` elsewhere (validations, sparklines in extLst) is not a value.
-                    throw SheetError("Cell \(cell?.reference ?? "?") holds a formula; the import takes values only. Paste the values instead (Paste Special, Values).")
+                    throw SheetError(
+                        "Cell \(cell?.reference ?? "?") holds a formula; the import takes values only. Paste the values instead (Paste Special, Values)."
+                    )
                 case "v", "t":
                     collecting = cell != nil && !selfClosing
                 default:
@@ -152,9 +174,16 @@ public enum XLSXReader {
                     collecting = false
                 case "c":
                     guard let current = cell else { break }
-                    let text = try Self.cellText(value, type: current.type, reference: current.reference, sharedStrings: sharedStrings)
+                    let text = try Self.cellText(
+                        value,
+                        type: current.type,
+                        reference: current.reference,
+                        sharedStrings: sharedStrings
+                    )
                     guard text.count <= limits.maximumCellCharacters else {
-                        throw SheetError("Cell \(current.reference) holds more than \(limits.maximumCellCharacters) characters.")
+                        throw SheetError(
+                            "Cell \(current.reference) holds more than \(limits.maximumCellCharacters) characters."
+                        )
                     }
                     if !text.isEmpty { cells[rowNumber, default: [:]][current.column] = text }
                     cell = nil
@@ -172,7 +201,9 @@ public enum XLSXReader {
         }
     }
 
-    private static func cellText(_ value: String, type: String, reference: String, sharedStrings: [String]) throws(SheetError) -> String {
+    private static func cellText(_ value: String, type: String, reference: String, sharedStrings: [String])
+        throws(SheetError) -> String
+    {
         switch type {
         case "s":
             guard let index = Int(value), sharedStrings.indices.contains(index) else {
@@ -222,6 +253,8 @@ private struct UncompressedBudget {
     }
 
     private var exceeded: SheetError {
-        SheetError("The workbook expands to more than \(self.limits.maximumUncompressedBytes) bytes; it is refused (a sheet of servers is far smaller).")
+        SheetError(
+            "The workbook expands to more than \(self.limits.maximumUncompressedBytes) bytes; it is refused (a sheet of servers is far smaller)."
+        )
     }
 }

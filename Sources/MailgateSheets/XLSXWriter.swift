@@ -24,7 +24,12 @@ public enum XLSXWriter {
         }
         for (path, text) in parts {
             let data = Data(text.utf8)
-            try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate) { position, size in
+            try archive.addEntry(
+                with: path,
+                type: .file,
+                uncompressedSize: Int64(data.count),
+                compressionMethod: .deflate
+            ) { position, size in
                 data.subdata(in: Int(position)..<(Int(position) + size))
             }
         }
@@ -38,11 +43,15 @@ public enum XLSXWriter {
         var text = declaration + #"<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">"#
         text += #"<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>"#
         text += #"<Default Extension="xml" ContentType="application/xml"/>"#
-        text += #"<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>"#
-        text += #"<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>"#
-        text += #"<Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>"#
+        text +=
+            #"<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>"#
+        text +=
+            #"<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>"#
+        text +=
+            #"<Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>"#
         for index in 0..<sheetCount {
-            text += #"<Override PartName="/xl/worksheets/sheet\#(index + 1).xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>"#
+            text +=
+                #"<Override PartName="/xl/worksheets/sheet\#(index + 1).xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>"#
         }
         return text + "</Types>"
     }
@@ -54,13 +63,16 @@ public enum XLSXWriter {
         + "</Relationships>"
 
     private static let appProperties =
-        declaration + #"<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>Mailgate</Application></Properties>"#
+        declaration
+        + #"<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>Mailgate</Application></Properties>"#
 
     private static func workbookPart(_ sheets: [Sheet]) -> String {
         var text = declaration
-        text += #"<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>"#
+        text +=
+            #"<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>"#
         for (index, sheet) in sheets.enumerated() {
-            text += #"<sheet name="\#(XMLText.escaped(self.sheetName(sheet.name)))" sheetId="\#(index + 1)" r:id="rId\#(index + 1)"/>"#
+            text +=
+                #"<sheet name="\#(XMLText.escaped(self.sheetName(sheet.name)))" sheetId="\#(index + 1)" r:id="rId\#(index + 1)"/>"#
         }
         return text + "</sheets></workbook>"
     }
@@ -72,11 +84,14 @@ public enum XLSXWriter {
     }
 
     private static func workbookRelationships(sheetCount: Int) -> String {
-        var text = declaration + #"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">"#
+        var text =
+            declaration + #"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">"#
         for index in 0..<sheetCount {
-            text += #"<Relationship Id="rId\#(index + 1)" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet\#(index + 1).xml"/>"#
+            text +=
+                #"<Relationship Id="rId\#(index + 1)" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet\#(index + 1).xml"/>"#
         }
-        text += #"<Relationship Id="rId\#(sheetCount + 1)" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>"#
+        text +=
+            #"<Relationship Id="rId\#(sheetCount + 1)" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>"#
         return text + "</Relationships>"
     }
 
@@ -96,7 +111,8 @@ public enum XLSXWriter {
     private static func worksheet(_ sheet: Sheet) -> String {
         var text = declaration
         text += #"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">"#
-        text += #"<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>"#
+        text +=
+            #"<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>"#
         if !sheet.columnWidths.isEmpty {
             text += "<cols>"
             for (index, width) in sheet.columnWidths.enumerated() {
@@ -109,7 +125,8 @@ public enum XLSXWriter {
             text += #"<row r="\#(rowIndex + 1)">"#
             for (columnIndex, value) in row.enumerated() where !value.isEmpty {
                 let style = rowIndex == 0 ? #" s="1""# : ""
-                text += #"<c r="\#(CellReference.name(column: columnIndex, row: rowIndex))"\#(style) t="inlineStr"><is><t xml:space="preserve">\#(XMLText.escaped(value))</t></is></c>"#
+                text +=
+                    #"<c r="\#(CellReference.name(column: columnIndex, row: rowIndex))"\#(style) t="inlineStr"><is><t xml:space="preserve">\#(XMLText.escaped(value))</t></is></c>"#
             }
             text += "</row>"
         }
@@ -119,7 +136,8 @@ public enum XLSXWriter {
             for (column, values) in sheet.choices.sorted(by: { $0.key < $1.key }) {
                 let column = CellReference.columnName(column)
                 let list = XMLText.escaped("\"" + values.joined(separator: ",") + "\"")
-                text += #"<dataValidation type="list" allowBlank="1" showErrorMessage="1" errorTitle="Not a listed value" error="Choose one of: \#(XMLText.escaped(values.joined(separator: ", ")))" sqref="\#(column)2:\#(column)\#(self.validatedRows + 1)"><formula1>\#(list)</formula1></dataValidation>"#
+                text +=
+                    #"<dataValidation type="list" allowBlank="1" showErrorMessage="1" errorTitle="Not a listed value" error="Choose one of: \#(XMLText.escaped(values.joined(separator: ", ")))" sqref="\#(column)2:\#(column)\#(self.validatedRows + 1)"><formula1>\#(list)</formula1></dataValidation>"#
             }
             text += "</dataValidations>"
         }

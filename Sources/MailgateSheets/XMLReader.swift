@@ -41,10 +41,14 @@ struct XMLReader {
             switch event {
             case .start(let name, _, let selfClosing):
                 elements += 1
-                guard elements <= maximumElements else { throw SheetError("The workbook part \(part) has more than \(maximumElements) elements.") }
+                guard elements <= maximumElements else {
+                    throw SheetError("The workbook part \(part) has more than \(maximumElements) elements.")
+                }
                 if !selfClosing {
                     open.append(name)
-                    guard open.count <= maximumDepth else { throw reader.failure("elements nest deeper than \(maximumDepth) levels") }
+                    guard open.count <= maximumDepth else {
+                        throw reader.failure("elements nest deeper than \(maximumDepth) levels")
+                    }
                 }
             case .end(let name):
                 guard open.popLast() == name else { throw reader.failure("</\(name)> does not close the open tag") }
@@ -98,7 +102,9 @@ struct XMLReader {
             if self.consume(">") { return .start(name: name, attributes: attributes, selfClosing: false) }
             let attribute = self.readName()
             self.skipSpace()
-            guard !attribute.isEmpty, self.consume("=") else { throw self.failure("an attribute of <\(name)> is malformed") }
+            guard !attribute.isEmpty, self.consume("=") else {
+                throw self.failure("an attribute of <\(name)> is malformed")
+            }
             self.skipSpace()
             guard self.index < self.bytes.count else { throw self.failure("the file ends inside <\(name)>") }
             let quote = self.bytes[self.index]
@@ -118,7 +124,8 @@ struct XMLReader {
         let start = self.index
         while self.index < self.bytes.count {
             let byte = self.bytes[self.index]
-            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
+            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n")
+                || byte == UInt8(ascii: "\r")
                 || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "=")
             {
                 break
@@ -151,7 +158,8 @@ struct XMLReader {
             case "apos": result += "'"
             default:
                 let number: UInt32? =
-                    entity.hasPrefix("#x") ? UInt32(entity.dropFirst(2), radix: 16)
+                    entity.hasPrefix("#x")
+                    ? UInt32(entity.dropFirst(2), radix: 16)
                     : entity.hasPrefix("#") ? UInt32(entity.dropFirst(), radix: 10) : nil
                 // Only characters XML may carry: no NUL or other C0 controls but tab and line breaks.
                 guard let number, let scalar = Unicode.Scalar(number),
@@ -191,7 +199,9 @@ struct XMLReader {
 
     private mutating func skipSpace() {
         while self.index < self.bytes.count,
-            [UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r")].contains(self.bytes[self.index])
+            [UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r")].contains(
+                self.bytes[self.index]
+            )
         {
             self.index += 1
         }

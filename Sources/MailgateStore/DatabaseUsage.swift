@@ -54,7 +54,8 @@ public final class DatabaseUsage: Sendable {
         Timer(label: "mailgate_db_operation_duration_seconds", dimensions: [("kind", kind)], factory: self.factory)
             .recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
         if failed {
-            Counter(label: "mailgate_db_operation_errors_total", dimensions: [("kind", kind)], factory: self.factory).increment()
+            Counter(label: "mailgate_db_operation_errors_total", dimensions: [("kind", kind)], factory: self.factory)
+                .increment()
         }
     }
 }

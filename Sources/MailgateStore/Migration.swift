@@ -40,7 +40,9 @@ public struct Migration: Sendable, Hashable {
             else {
                 throw StoreError(.invalidMigration, "Migration file \(file) is not readable UTF-8.")
             }
-            migrations.append(Migration(version: version, name: String(stem[stem.index(after: separator)...]), sql: sql))
+            migrations.append(
+                Migration(version: version, name: String(stem[stem.index(after: separator)...]), sql: sql)
+            )
         }
         migrations.sort { $0.version < $1.version }
         for (previous, next) in zip(migrations, migrations.dropFirst()) where previous.version == next.version {

@@ -32,7 +32,10 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Seconds to measure.")
     var duration = 5.0
 
-    @Option(help: "The call to make: whoami (authenticated), check (no key), getserver (key check + PostgreSQL read) or sendmail (a 5 KiB message durably queued).")
+    @Option(
+        help:
+            "The call to make: whoami (authenticated), check (no key), getserver (key check + PostgreSQL read) or sendmail (a 5 KiB message durably queued)."
+    )
     var method: BenchMethod = .whoami
 
     @Option(help: "getserver: the server (id or name) to read.")
@@ -41,7 +44,10 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "getserver with an operator key: the tenant (id or slug).")
     var tenant: String = ""
 
-    @Option(help: "Make exactly this many calls instead of running for --duration (no warm-up), e.g. to enqueue a fixed number of messages.")
+    @Option(
+        help:
+            "Make exactly this many calls instead of running for --duration (no warm-up), e.g. to enqueue a fixed number of messages."
+    )
     var count: Int?
 
     @Option(help: "sendmail: the recipient.")
@@ -68,7 +74,9 @@ struct BenchCommand: AsyncParsableCommand {
         let connections = pool
 
         let warmUp = self.count == nil ? ContinuousClock.now + .seconds(1) : ContinuousClock.now
-        let end = self.count == nil ? warmUp + .milliseconds(Int64(self.duration * 1000)) : ContinuousClock.now + .seconds(86400)
+        let end =
+            self.count == nil
+            ? warmUp + .milliseconds(Int64(self.duration * 1000)) : ContinuousClock.now + .seconds(86400)
         let budget = CallBudget(limit: self.count ?? Int.max)
         let started = ContinuousClock.now
         let results = try await withThrowingTaskGroup(of: WorkerResult.self) { group in
@@ -108,7 +116,10 @@ struct BenchCommand: AsyncParsableCommand {
         guard !latencies.isEmpty else { throw ValidationError("No call succeeded (\(results.errors) errors).") }
         func percentile(_ fraction: Double) -> String {
             let value = latencies[min(latencies.count - 1, Int(Double(latencies.count) * fraction))]
-            return String(format: "%.3f", Double(value.components.attoseconds) / 1e15 + Double(value.components.seconds) * 1000)
+            return String(
+                format: "%.3f",
+                Double(value.components.attoseconds) / 1e15 + Double(value.components.seconds) * 1000
+            )
         }
         let elapsed = ContinuousClock.now - started
         let rate = Double(latencies.count) / (self.count == nil ? self.duration : max(elapsed.seconds, 0.001))
@@ -149,7 +160,10 @@ extension BenchCommand {
             request.to = [recipient]
             request.subject = "Mailgate benchmark message"
             // About 5 KiB of text, as in the Postfix comparison.
-            request.textBody = String(repeating: "The quick brown fox jumps over the lazy dog, again and again. 0123456789\n", count: 72)
+            request.textBody = String(
+                repeating: "The quick brown fox jumps over the lazy dog, again and again. 0123456789\n",
+                count: 72
+            )
             return ("/mailgate.v1.Mailer/SendMail", try request.serializedBytes())
         }
     }

@@ -44,7 +44,10 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(help: "Speak TLS to the server, verifying its certificate against the system's CAs. [env: MAILGATE_TLS=1]")
     var tls = false
 
-    @Option(help: "PEM file of the CA certificates that issued the server's certificate (implies --tls). [env: MAILGATE_RPC_CA_FILE]")
+    @Option(
+        help:
+            "PEM file of the CA certificates that issued the server's certificate (implies --tls). [env: MAILGATE_RPC_CA_FILE]"
+    )
     var caFile: String?
 
     /// Runs `body` with a connected client and closes it afterwards.
@@ -74,7 +77,9 @@ struct ConnectionOptions: ParsableArguments {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.minimumTLSVersion = .tlsv12
             if let caFile {
-                guard FileManager.default.isReadableFile(atPath: caFile) else { throw CLIError("Cannot read the CA file \(caFile).") }
+                guard FileManager.default.isReadableFile(atPath: caFile) else {
+                    throw CLIError("Cannot read the CA file \(caFile).")
+                }
                 tls.trustRoots = .file(caFile)
             }
             configuration.tls = tls

@@ -10,7 +10,8 @@ struct DevCommand: ParsableCommand {
 
     struct Mail: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List the mail the development catcher received (.mailgate/mail/), newest first; --show N prints one.",
+            abstract:
+                "List the mail the development catcher received (.mailgate/mail/), newest first; --show N prints one.",
             discussion: """
                 scripts/dev points the demo tenant's server "catcher" at a local SMTP server that
                 keeps every message as N.eml (exactly what Mailgate sent) and N.json (the envelope).
@@ -60,7 +61,10 @@ struct CaughtMessage {
     init(folder: URL, number: Int) {
         let eml = folder.appendingPathComponent("\(number).eml")
         self.file = eml.path
-        let text = (FileManager.default.contents(atPath: eml.path)).map { String(decoding: $0.prefix(64 * 1024), as: UTF8.self) } ?? ""
+        let text =
+            (FileManager.default.contents(atPath: eml.path)).map {
+                String(decoding: $0.prefix(64 * 1024), as: UTF8.self)
+            } ?? ""
         let headers = Self.headers(of: text)
         self.date = headers["date"] ?? "-"
         self.from = headers["from"] ?? "-"
@@ -81,7 +85,9 @@ struct CaughtMessage {
                 fields[name, default: ""] += " " + line.trimmingCharacters(in: .whitespaces)
             } else if let colon = line.firstIndex(of: ":") {
                 let name = line[..<colon].lowercased()
-                if fields[name] == nil { fields[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces) }
+                if fields[name] == nil {
+                    fields[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                }
                 last = name
             }
         }

@@ -40,7 +40,10 @@ struct EventsCommand: AsyncParsableCommand {
             printTable(
                 ["time", "severity", "kind", "message", "actor"],
                 events.map { event in
-                    [formatDate(event.createdAt.date), "\(event.severity)", event.kind, event.message, event.actor.isEmpty ? "-" : event.actor]
+                    [
+                        formatDate(event.createdAt.date), "\(event.severity)", event.kind, event.message,
+                        event.actor.isEmpty ? "-" : event.actor,
+                    ]
                 },
                 format: self.client.format
             )

@@ -56,7 +56,8 @@ struct ExpiryCommand: AsyncParsableCommand {
                 }
                 let document: [String: Any] = [
                     "checked_at": now.formatted(.iso8601), "within_seconds": seconds,
-                    "expired": secrets.filter { $0.expiresAt.date <= now }.count, "expiring": secrets.filter { $0.expiresAt.date > now }.count,
+                    "expired": secrets.filter { $0.expiresAt.date <= now }.count,
+                    "expiring": secrets.filter { $0.expiresAt.date > now }.count,
                     "secrets": rows,
                 ]
                 let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
@@ -66,12 +67,18 @@ struct ExpiryCommand: AsyncParsableCommand {
                     print("No client secret expires within \(self.within).")
                 } else {
                     printTable(
-                        ["tenant", "server", "provider", "client_id", "expires", "days_left", "source", "last_warning"],
+                        [
+                            "tenant", "server", "provider", "client_id", "expires", "days_left", "source",
+                            "last_warning",
+                        ],
                         secrets.map { secret in
                             [
                                 secret.tenantSlug, secret.serverName, name(secret.provider), secret.clientID,
-                                secret.expiresAt.date <= now ? "EXPIRED \(formatDate(secret.expiresAt.date))" : formatDate(secret.expiresAt.date),
-                                String(secret.daysLeft), name(secret.source), secret.lastWarning.isEmpty ? "-" : secret.lastWarning,
+                                secret.expiresAt.date <= now
+                                    ? "EXPIRED \(formatDate(secret.expiresAt.date))"
+                                    : formatDate(secret.expiresAt.date),
+                                String(secret.daysLeft), name(secret.source),
+                                secret.lastWarning.isEmpty ? "-" : secret.lastWarning,
                             ]
                         },
                         format: .table

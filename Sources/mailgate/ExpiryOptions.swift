@@ -4,23 +4,36 @@ import MailgateService
 
 /// `serve` options of client-secret expiry warnings.
 struct ExpiryOptions: ParsableArguments {
-    @Option(help: "Days before a client secret expires to warn at, comma-separated; tenants may set their own. [env: MAILGATE_EXPIRY_WARNING_DAYS] (default: 60,30,14,7,3,1)")
+    @Option(
+        help:
+            "Days before a client secret expires to warn at, comma-separated; tenants may set their own. [env: MAILGATE_EXPIRY_WARNING_DAYS] (default: 60,30,14,7,3,1)"
+    )
     var expiryWarningDays: String?
 
-    @Option(help: "Seconds between expiry scans (one replica does each). [env: MAILGATE_EXPIRY_SCAN_SECONDS] (default: 600)")
+    @Option(
+        help: "Seconds between expiry scans (one replica does each). [env: MAILGATE_EXPIRY_SCAN_SECONDS] (default: 600)"
+    )
     var expiryScanSeconds: Int?
 
-    @Option(help: "tenant/server that sends warning mail when a tenant's default server cannot. [env: MAILGATE_EXPIRY_SYSTEM_SERVER]")
+    @Option(
+        help:
+            "tenant/server that sends warning mail when a tenant's default server cannot. [env: MAILGATE_EXPIRY_SYSTEM_SERVER]"
+    )
     var expirySystemServer: String?
 
-    @Option(help: "Microsoft Graph base URL, for reading secrets' end dates. [env: MAILGATE_GRAPH_URL] (default: https://graph.microsoft.com)")
+    @Option(
+        help:
+            "Microsoft Graph base URL, for reading secrets' end dates. [env: MAILGATE_GRAPH_URL] (default: https://graph.microsoft.com)"
+    )
     var graphURL: String?
 
     func settings(_ settings: Settings) throws -> ExpirySettings {
         var expiry = ExpirySettings()
         if let text = settings.value(self.expiryWarningDays, "MAILGATE_EXPIRY_WARNING_DAYS") {
             guard let days = ExpiryWarnings.parse(text) else {
-                throw ConfigurationError("MAILGATE_EXPIRY_WARNING_DAYS must be whole days from 1 to 3650, comma-separated, like 60,30,14,7,3,1.")
+                throw ConfigurationError(
+                    "MAILGATE_EXPIRY_WARNING_DAYS must be whole days from 1 to 3650, comma-separated, like 60,30,14,7,3,1."
+                )
             }
             expiry.thresholds = days
         }

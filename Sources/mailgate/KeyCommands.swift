@@ -27,26 +27,37 @@ struct KeyCommand: AsyncParsableCommand {
                 request.scope = self.operator ? .operator : .tenant
                 request.description_p = self.description
                 if self.operator, self.client.tenant != nil {
-                    throw CLIError("An operator key belongs to no tenant: drop --tenant, or drop --operator for a tenant key.")
+                    throw CLIError(
+                        "An operator key belongs to no tenant: drop --tenant, or drop --operator for a tenant key."
+                    )
                 }
                 if !self.operator {
-                    guard let tenant = self.client.tenant else { throw CLIError("Name the key's tenant with --tenant, or pass --operator.") }
+                    guard let tenant = self.client.tenant else {
+                        throw CLIError("Name the key's tenant with --tenant, or pass --operator.")
+                    }
                     request.tenant = tenant
                 }
                 let response = try await self.client.withClient { try await $0.createApiKey(request) }
                 printRecord(
-                    ["key": response.secret, "key_id": response.key.id, "scope": self.operator ? "operator" : "tenant", "tenant_id": response.key.tenantID],
+                    [
+                        "key": response.secret, "key_id": response.key.id,
+                        "scope": self.operator ? "operator" : "tenant", "tenant_id": response.key.tenantID,
+                    ],
                     format: self.client.format
                 )
                 if self.client.format == .table {
-                    FileHandle.standardError.write(Data("Store the key now: Mailgate keeps only its hash and cannot show it again.\n".utf8))
+                    FileHandle.standardError.write(
+                        Data("Store the key now: Mailgate keeps only its hash and cannot show it again.\n".utf8)
+                    )
                 }
             }
         }
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a key; every replica refuses it within seconds.")
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a key; every replica refuses it within seconds."
+        )
         @OptionGroup var client: ClientOptions
         @Argument(help: "The key id (the part after mgk_).") var keyID: String
 
@@ -55,13 +66,18 @@ struct KeyCommand: AsyncParsableCommand {
                 var request = Mailgate_V1_RevokeApiKeyRequest()
                 request.keyID = self.keyID
                 let key = try await self.client.withClient { try await $0.revokeApiKey(request) }
-                printRecord(["key_id": key.id, "revoked_at": formatDate(key.revokedAt.date)], format: self.client.format)
+                printRecord(
+                    ["key_id": key.id, "revoked_at": formatDate(key.revokedAt.date)],
+                    format: self.client.format
+                )
             }
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List keys (operators: all, or --tenant's; tenant keys: their own).")
+        static let configuration = CommandConfiguration(
+            abstract: "List keys (operators: all, or --tenant's; tenant keys: their own)."
+        )
         @OptionGroup var client: ClientOptions
         @Flag(help: "Include revoked keys.") var includeRevoked = false
 
@@ -74,7 +90,8 @@ struct KeyCommand: AsyncParsableCommand {
                     ["key_id", "scope", "tenant_id", "description", "created_at", "last_used_at", "revoked_at"],
                     keys.map { key in
                         [
-                            key.id, key.scope == .operator ? "operator" : "tenant", key.tenantID.isEmpty ? "-" : key.tenantID,
+                            key.id, key.scope == .operator ? "operator" : "tenant",
+                            key.tenantID.isEmpty ? "-" : key.tenantID,
                             key.description_p, formatDate(key.createdAt.date),
                             formatDate(key.hasLastUsedAt ? key.lastUsedAt.date : nil),
                             formatDate(key.hasRevokedAt ? key.revokedAt.date : nil),
@@ -102,12 +119,16 @@ struct KeyCommand: AsyncParsableCommand {
                         .create(tenantID: nil, description: self.description, actor: "cli:create-operator")
                 }
                 print(key.presentedForm.exposedValue)
-                FileHandle.standardError.write(Data("operator key \(record.id) created; store it now, it is not shown again.\n".utf8))
+                FileHandle.standardError.write(
+                    Data("operator key \(record.id) created; store it now, it is not shown again.\n".utf8)
+                )
             } catch let error as CLIError {
                 FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
                 throw ExitCode(64)
             } catch {
-                FileHandle.standardError.write(Data("error: cannot create the key: \(String(describing: error)). Is the database migrated?\n".utf8))
+                FileHandle.standardError.write(
+                    Data("error: cannot create the key: \(String(describing: error)). Is the database migrated?\n".utf8)
+                )
                 throw ExitCode(1)
             }
         }

@@ -30,7 +30,9 @@ struct MigrateCommand: AsyncParsableCommand {
             throw ValidationError("No database: set MAILGATE_DATABASE_URL or --database-url.")
         }
         guard
-            let directory = (self.migrationsDir ?? environment["MAILGATE_MIGRATIONS_DIR"]).map(URL.init(fileURLWithPath:))
+            let directory = (self.migrationsDir ?? environment["MAILGATE_MIGRATIONS_DIR"]).map(
+                URL.init(fileURLWithPath:)
+            )
                 ?? Migration.defaultDirectory()
         else {
             throw ValidationError("Cannot find the migrations folder: set MAILGATE_MIGRATIONS_DIR.")
@@ -45,7 +47,11 @@ struct MigrateCommand: AsyncParsableCommand {
                 defer { group.cancelAll() }
                 if self.status {
                     let pending = try await runner.pending(on: client)
-                    print(pending.isEmpty ? "database is current" : "pending migrations: \(pending.map(String.init).joined(separator: ", "))")
+                    print(
+                        pending.isEmpty
+                            ? "database is current"
+                            : "pending migrations: \(pending.map(String.init).joined(separator: ", "))"
+                    )
                     if !pending.isEmpty { throw ExitCode(3) }
                 } else {
                     let outcome = try await runner.run(on: client)

@@ -23,7 +23,10 @@ struct PingCommand: AsyncParsableCommand {
                 [
                     "status": "\(response.status)".uppercased(),
                     "version": response.serverVersion,
-                    "round_trip_ms": String(format: "%.2f", Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000),
+                    "round_trip_ms": String(
+                        format: "%.2f",
+                        Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+                    ),
                 ],
                 format: self.client.format
             )

@@ -14,15 +14,20 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: "Output server id or name (default: the tenant's default server).") var server: String?
     @Option(parsing: .singleValue, help: "A recipient; repeat for more.") var to: [String] = []
     @Option(parsing: .singleValue, help: "A copy recipient; repeat for more.") var cc: [String] = []
-    @Option(parsing: .singleValue, help: "A blind copy recipient (only in the envelope); repeat for more.") var bcc: [String] = []
+    @Option(parsing: .singleValue, help: "A blind copy recipient (only in the envelope); repeat for more.") var bcc:
+        [String] = []
     @Option(help: "Reply-To address.") var replyTo: String?
     @Option(help: "The subject.") var subject: String = ""
     @Option(help: "File with the plain-text body (- for standard input).") var textFile: String?
     @Option(help: "File with the HTML body.") var htmlFile: String?
-    @Option(parsing: .singleValue, help: "A file to attach; repeat for more. Content type from the extension.") var attach: [String] = []
-    @Option(parsing: .singleValue, help: "A header NAME=VALUE (X- headers and a short allow-list); repeat for more.") var header: [String] = []
-    @Option(parsing: .singleValue, help: "A tag NAME=VALUE stored with the message; repeat for more.") var tag: [String] = []
-    @Option(help: "Same key and content returns the first message instead of sending again.") var idempotencyKey: String?
+    @Option(parsing: .singleValue, help: "A file to attach; repeat for more. Content type from the extension.")
+    var attach: [String] = []
+    @Option(parsing: .singleValue, help: "A header NAME=VALUE (X- headers and a short allow-list); repeat for more.")
+    var header: [String] = []
+    @Option(parsing: .singleValue, help: "A tag NAME=VALUE stored with the message; repeat for more.") var tag:
+        [String] = []
+    @Option(help: "Same key and content returns the first message instead of sending again.") var idempotencyKey:
+        String?
     @Option(help: "Do not deliver before this ISO 8601 time.") var notBefore: String?
 
     func run() async throws {
@@ -48,7 +53,10 @@ struct SendCommand: AsyncParsableCommand {
             }
             let response = try await self.client.withClient { try await $0.sendMail(request) }
             printRecord(
-                ["message_id": response.messageID, "state": messageStateName(response.state), "rfc822_message_id": response.rfc822MessageID],
+                [
+                    "message_id": response.messageID, "state": messageStateName(response.state),
+                    "rfc822_message_id": response.rfc822MessageID,
+                ],
                 format: self.client.format
             )
         }
@@ -59,7 +67,9 @@ struct SendCommand: AsyncParsableCommand {
         var mailbox = Mailgate_V1_EmailAddress()
         if let open = text.lastIndex(of: "<"), text.hasSuffix(">") {
             mailbox.address = String(text[text.index(after: open)..<text.index(before: text.endIndex)])
-            mailbox.displayName = text[..<open].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            mailbox.displayName = text[..<open].trimmingCharacters(in: .whitespaces).trimmingCharacters(
+                in: CharacterSet(charactersIn: "\"")
+            )
         } else {
             mailbox.address = text.trimmingCharacters(in: .whitespaces)
         }
@@ -67,7 +77,8 @@ struct SendCommand: AsyncParsableCommand {
     }
 
     static func readText(_ path: String) throws -> String {
-        let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
+        let data =
+            path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
         guard let data, let text = String(data: data, encoding: .utf8) else {
             throw CLIError("Cannot read \(path) as UTF-8 text.")
         }
@@ -75,24 +86,30 @@ struct SendCommand: AsyncParsableCommand {
     }
 
     static func attachment(_ path: String) throws -> Mailgate_V1_Attachment {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("Cannot read the attachment \(path).") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CLIError("Cannot read the attachment \(path).")
+        }
         var attachment = Mailgate_V1_Attachment()
         attachment.filename = URL(fileURLWithPath: path).lastPathComponent
-        attachment.contentType = Self.contentTypes[URL(fileURLWithPath: path).pathExtension.lowercased()] ?? "application/octet-stream"
+        attachment.contentType =
+            Self.contentTypes[URL(fileURLWithPath: path).pathExtension.lowercased()] ?? "application/octet-stream"
         attachment.content = data
         return attachment
     }
 
     static let contentTypes = [
         "pdf": "application/pdf", "txt": "text/plain", "csv": "text/csv", "html": "text/html", "png": "image/png",
-        "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "zip": "application/zip", "json": "application/json",
+        "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "zip": "application/zip",
+        "json": "application/json",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "ics": "text/calendar",
     ]
 
     static func pairs(_ entries: [String], what: String) throws -> [String: String] {
         var pairs: [String: String] = [:]
         for entry in entries {
-            guard let equals = entry.firstIndex(of: "=") else { throw CLIError("--\(what) \(entry) is not NAME=VALUE.") }
+            guard let equals = entry.firstIndex(of: "=") else {
+                throw CLIError("--\(what) \(entry) is not NAME=VALUE.")
+            }
             pairs[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
         }
         return pairs
@@ -107,7 +124,9 @@ struct MessageCommand: AsyncParsableCommand {
     )
 
     struct Get: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a message's state, attempts and the SMTP server's replies.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show a message's state, attempts and the SMTP server's replies."
+        )
         @OptionGroup var client: ClientOptions
         @Argument(help: "The message id SendMail returned.") var id: String
 
@@ -147,7 +166,10 @@ struct MessageCommand: AsyncParsableCommand {
                     printTable(
                         ["attempt", "started", "ms", "outcome", "reply"],
                         message.history.enumerated().map { index, attempt in
-                            [String(index + 1), formatDate(attempt.startedAt.date), String(attempt.durationMs), attempt.outcome, attempt.reply]
+                            [
+                                String(index + 1), formatDate(attempt.startedAt.date), String(attempt.durationMs),
+                                attempt.outcome, attempt.reply,
+                            ]
                         },
                         format: .table
                     )
@@ -166,7 +188,10 @@ struct MessageCommand: AsyncParsableCommand {
                 var request = Mailgate_V1_CancelMessageRequest()
                 request.messageID = self.id
                 let response = try await self.client.withClient { try await $0.cancelMessage(request) }
-                printRecord(["message_id": self.id, "state": messageStateName(response.state)], format: self.client.format)
+                printRecord(
+                    ["message_id": self.id, "state": messageStateName(response.state)],
+                    format: self.client.format
+                )
             }
         }
     }

@@ -25,13 +25,22 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "RPC listen address host:port. [env: MAILGATE_LISTEN] (default: 127.0.0.1:7587)")
     var listen: String?
 
-    @Option(help: "Ops HTTP listen address: /healthz and the OAuth consent callback /oauth/callback; off = none. [env: MAILGATE_OPS_LISTEN] (default: 127.0.0.1:7588)")
+    @Option(
+        help:
+            "Ops HTTP listen address: /healthz and the OAuth consent callback /oauth/callback; off = none. [env: MAILGATE_OPS_LISTEN] (default: 127.0.0.1:7588)"
+    )
     var opsListen: String?
 
-    @Option(help: "The consent callback URL as browsers reach it (behind a proxy). [env: MAILGATE_OAUTH_REDIRECT_URI] (default: http://localhost:<ops port>/oauth/callback)")
+    @Option(
+        help:
+            "The consent callback URL as browsers reach it (behind a proxy). [env: MAILGATE_OAUTH_REDIRECT_URI] (default: http://localhost:<ops port>/oauth/callback)"
+    )
     var oauthRedirectURI: String?
 
-    @Option(help: "Master key ring file: id:base64 lines, the highest id seals new secrets. Required (--dev keeps one in .mailgate/). [env: MAILGATE_MASTER_KEYS_FILE, or MAILGATE_MASTER_KEYS inline]")
+    @Option(
+        help:
+            "Master key ring file: id:base64 lines, the highest id seals new secrets. Required (--dev keeps one in .mailgate/). [env: MAILGATE_MASTER_KEYS_FILE, or MAILGATE_MASTER_KEYS inline]"
+    )
     var masterKeysFile: String?
 
     @Option(help: "PEM certificate chain for RPC over TLS. [env: MAILGATE_TLS_CERT]")
@@ -46,19 +55,26 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Client-secret expiry")
     var expiry: ExpiryOptions
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [env: MAILGATE_LOG_LEVEL] (default: info)")
+    @Option(
+        help:
+            "Log level: trace, debug, info, notice, warning, error, critical. [env: MAILGATE_LOG_LEVEL] (default: info)"
+    )
     var logLevel: String?
 
     @Option(help: "Log format: text for people, json for machines. [env: MAILGATE_LOG_FORMAT] (default: text)")
     var logFormat: String?
 
-    @Option(help: "Folder of NNNN_name.sql migrations. [env: MAILGATE_MIGRATIONS_DIR] (default: found next to the binary)")
+    @Option(
+        help: "Folder of NNNN_name.sql migrations. [env: MAILGATE_MIGRATIONS_DIR] (default: found next to the binary)"
+    )
     var migrationsDir: String?
 
     @Option(help: "Configuration file of MAILGATE_NAME=value lines. [env: MAILGATE_CONFIG_FILE]")
     var configFile: String?
 
-    @Option(help: "Seconds in-flight calls may take after SIGTERM. [env: MAILGATE_SHUTDOWN_GRACE_SECONDS] (default: 20)")
+    @Option(
+        help: "Seconds in-flight calls may take after SIGTERM. [env: MAILGATE_SHUTDOWN_GRACE_SECONDS] (default: 20)"
+    )
     var shutdownGraceSeconds: Int?
 
     @Flag(help: "Local development defaults: debug logs, the database of scripts/dev, and a printed operator key.")
@@ -85,12 +101,16 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             // Most often the database cannot be reached while migrating (the pool gives up
             // after its connection attempts fail): said once, as a log line, not a stack.
-            logger.critical("stopped: \(String(describing: error)); check MAILGATE_DATABASE_URL and that PostgreSQL accepts connections")
+            logger.critical(
+                "stopped: \(String(describing: error)); check MAILGATE_DATABASE_URL and that PostgreSQL accepts connections"
+            )
             throw ExitCode(1)
         }
     }
 
-    private func applicationConfiguration(settings: Settings, logger: Logger) throws -> MailgateApplication.Configuration {
+    private func applicationConfiguration(settings: Settings, logger: Logger) throws
+        -> MailgateApplication.Configuration
+    {
         guard
             let databaseURL = settings.value(self.databaseURL, "MAILGATE_DATABASE_URL")
                 ?? (self.dev ? DevEnvironment.databaseURL() : nil)
@@ -125,7 +145,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
 
         guard
-            let migrationsDirectory = settings.value(self.migrationsDir, "MAILGATE_MIGRATIONS_DIR").map(URL.init(fileURLWithPath:))
+            let migrationsDirectory = settings.value(self.migrationsDir, "MAILGATE_MIGRATIONS_DIR").map(
+                URL.init(fileURLWithPath:)
+            )
                 ?? Migration.defaultDirectory()
         else {
             throw ConfigurationError("Cannot find the migrations folder: set MAILGATE_MIGRATIONS_DIR.")
@@ -149,15 +171,25 @@ struct ServeCommand: AsyncParsableCommand {
         let opsListen = settings.value(self.opsListen, "MAILGATE_OPS_LISTEN") ?? "127.0.0.1:7588"
         if opsListen.lowercased() != "off" {
             let (opsHost, opsPort) = try parseListenAddress(opsListen)
-            ops = OpsConfiguration(host: opsHost, port: opsPort, redirectURI: settings.value(self.oauthRedirectURI, "MAILGATE_OAUTH_REDIRECT_URI"))
+            ops = OpsConfiguration(
+                host: opsHost,
+                port: opsPort,
+                redirectURI: settings.value(self.oauthRedirectURI, "MAILGATE_OAUTH_REDIRECT_URI")
+            )
         }
         let mailer = try self.delivery.settings(settings)
         // SIGHUP: the master key file and the TLS files are read again (the configuration
         // file too, for where they are).
-        let reloadSettings: @Sendable () throws -> ReloadableSettings = { [configFile = self.configFile, masterKeysFile = self.masterKeysFile, dev = self.dev, tlsCert = self.tlsCert, tlsKey = self.tlsKey] in
+        let reloadSettings: @Sendable () throws -> ReloadableSettings = {
+            [
+                configFile = self.configFile, masterKeysFile = self.masterKeysFile, dev = self.dev,
+                tlsCert = self.tlsCert, tlsKey = self.tlsKey
+            ] in
             let settings = try Settings(configFile: configFile)
             let ring = try MasterKeys.load(file: masterKeysFile, settings: settings, dev: dev)
-            guard let certificate = settings.value(tlsCert, "MAILGATE_TLS_CERT"), let privateKey = settings.value(tlsKey, "MAILGATE_TLS_KEY") else {
+            guard let certificate = settings.value(tlsCert, "MAILGATE_TLS_CERT"),
+                let privateKey = settings.value(tlsKey, "MAILGATE_TLS_KEY")
+            else {
                 return ReloadableSettings(masterKeys: ring, tls: nil)
             }
             return ReloadableSettings(
@@ -204,7 +236,9 @@ func makeLogger(level: String, format: String) throws -> Logger {
     // Every handler sits behind the redaction layer: no credential shape reaches the output.
     switch format.lowercased() {
     case "json":
-        LoggingSystem.bootstrap { label in RedactingLogHandler(wrapping: JSONLogHandler(label: label, logLevel: logLevel)) }
+        LoggingSystem.bootstrap { label in
+            RedactingLogHandler(wrapping: JSONLogHandler(label: label, logLevel: logLevel))
+        }
     case "text":
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -7,8 +7,12 @@ import SwiftProtobuf
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
-        abstract: "Put, get, list, delete and validate a tenant's output servers, consent for OAuth ones, refresh their tokens (operators name the tenant with --tenant).",
-        subcommands: [Put.self, Get.self, List.self, Delete.self, Validate.self, Authorize.self, RefreshToken.self, Export.self, Import.self]
+        abstract:
+            "Put, get, list, delete and validate a tenant's output servers, consent for OAuth ones, refresh their tokens (operators name the tenant with --tenant).",
+        subcommands: [
+            Put.self, Get.self, List.self, Delete.self, Validate.self, Authorize.self, RefreshToken.self, Export.self,
+            Import.self,
+        ]
     )
 
     struct Put: AsyncParsableCommand {
@@ -40,14 +44,20 @@ struct ServerCommand: AsyncParsableCommand {
         @Option(help: "Azure AD tenant (directory) id for Microsoft.") var directoryID: String?
         @Option(help: "OAuth authorization URL (presets fill it).") var authorizationURL: String?
         @Option(help: "OAuth token URL (presets fill it).") var tokenURL: String?
-        @Option(name: .customLong("scope"), help: "OAuth scope; repeat for more (presets fill them).") var scopes: [String] = []
+        @Option(name: .customLong("scope"), help: "OAuth scope; repeat for more (presets fill them).") var scopes:
+            [String] = []
         @Option(help: "When the client secret expires: YYYY-MM-DD or ISO 8601 (default: 24 months after it is stored).")
         var clientSecretExpires: String?
         @Option(help: "Messages a minute across replicas (0 = unlimited).") var rateLimit: UInt32?
         @Option(help: "Concurrent SMTP connections across replicas (0 = unlimited).") var maxConnections: UInt32?
-        @Option(help: "Recipients per rolling 24 hours across replicas (0 = unlimited).") var dailyRecipientLimit: UInt32?
-        @Option(help: "When the server may have accepted a message without confirming it: retry or fail.") var uncertainPolicy: String?
-        @Flag(inversion: .prefixedNo, help: "Microsoft: read the client secret's end date from Graph (needs Application.Read.All).")
+        @Option(help: "Recipients per rolling 24 hours across replicas (0 = unlimited).") var dailyRecipientLimit:
+            UInt32?
+        @Option(help: "When the server may have accepted a message without confirming it: retry or fail.")
+        var uncertainPolicy: String?
+        @Flag(
+            inversion: .prefixedNo,
+            help: "Microsoft: read the client secret's end date from Graph (needs Application.Read.All)."
+        )
         var discoverSecretExpiry: Bool?
         @Flag(help: "Make this the tenant's default server.") var `default` = false
         @Option(help: "Only update if the server is at this version.") var expectedVersion: UInt64?
@@ -95,7 +105,8 @@ struct ServerCommand: AsyncParsableCommand {
             if self.default { request.isDefault = true }
             if let expectedVersion { request.expectedVersion = expectedVersion }
             for (file, clear, name) in [
-                (self.passwordFile, self.clearPassword, "password"), (self.clientSecretFile, self.clearClientSecret, "client-secret"),
+                (self.passwordFile, self.clearPassword, "password"),
+                (self.clientSecretFile, self.clearClientSecret, "client-secret"),
                 (self.refreshTokenFile, self.clearRefreshToken, "refresh-token"),
             ] where file != nil && clear {
                 throw CLIError("--\(name)-file and --clear-\(name) contradict each other: give one.")
@@ -104,8 +115,12 @@ struct ServerCommand: AsyncParsableCommand {
                 throw CLIError("Only one secret can come from standard input.")
             }
             if let passwordFile { request.password.value = try readSecret(from: passwordFile, name: "password") }
-            if let clientSecretFile { request.clientSecret.value = try readSecret(from: clientSecretFile, name: "client secret") }
-            if let refreshTokenFile { request.refreshToken.value = try readSecret(from: refreshTokenFile, name: "refresh token") }
+            if let clientSecretFile {
+                request.clientSecret.value = try readSecret(from: clientSecretFile, name: "client secret")
+            }
+            if let refreshTokenFile {
+                request.refreshToken.value = try readSecret(from: refreshTokenFile, name: "refresh token")
+            }
             if self.clearPassword { request.password.clear = true }
             if self.clearClientSecret { request.clientSecret.clear = true }
             if self.clearRefreshToken { request.refreshToken.clear = true }
@@ -146,7 +161,10 @@ struct ServerCommand: AsyncParsableCommand {
                     return all
                 }
                 printTable(
-                    ["name", "host", "port", "security", "auth", "sender", "default", "version", "secret_expires", "last_validation"],
+                    [
+                        "name", "host", "port", "security", "auth", "sender", "default", "version", "secret_expires",
+                        "last_validation",
+                    ],
                     servers.map { server in
                         [
                             server.name, server.host, String(server.port), name(server.security), name(server.authType),
@@ -220,11 +238,15 @@ func printServer(_ server: Mailgate_V1_OutputServer, format: OutputFormat) {
             "client_secret": server.hasClientSecret ? secret(server.clientSecret) : "-",
             "refresh_token": server.hasRefreshToken ? secret(server.refreshToken) : "-",
             "access_token": server.hasAccessToken ? secret(server.accessToken) : "-",
-            "token_problem": server.tokenFailureReason.isEmpty ? "-" : "\(server.tokenFailureReason): \(server.tokenFailureDetail)",
+            "token_problem": server.tokenFailureReason.isEmpty
+                ? "-" : "\(server.tokenFailureReason): \(server.tokenFailureDetail)",
             "rate_limit_per_minute": String(server.rateLimitPerMinute),
-            "max_connections": String(server.maxConnections), "daily_recipient_limit": String(server.dailyRecipientLimit),
-            "uncertain_policy": server.uncertainPolicy == .fail ? "fail" : "retry", "default": server.isDefault ? "yes" : "no",
-            "last_validation": server.hasLastValidatedAt ? "\(server.lastValidation) at \(formatDate(server.lastValidatedAt.date))" : "never",
+            "max_connections": String(server.maxConnections),
+            "daily_recipient_limit": String(server.dailyRecipientLimit),
+            "uncertain_policy": server.uncertainPolicy == .fail ? "fail" : "retry",
+            "default": server.isDefault ? "yes" : "no",
+            "last_validation": server.hasLastValidatedAt
+                ? "\(server.lastValidation) at \(formatDate(server.lastValidatedAt.date))" : "never",
             "version": String(server.version), "updated_at": formatDate(server.updatedAt.date),
         ],
         format: format

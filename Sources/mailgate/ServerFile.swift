@@ -43,7 +43,9 @@ struct ServerFile: Codable {
         do {
             let isJSON = path.lowercased().hasSuffix(".json")
             let untyped: Any? =
-                isJSON ? try JSONSerialization.jsonObject(with: data) : try Yams.load(yaml: String(decoding: data, as: UTF8.self))
+                isJSON
+                ? try JSONSerialization.jsonObject(with: data)
+                : try Yams.load(yaml: String(decoding: data, as: UTF8.self))
             try Self.refuseUnknownKeys(untyped, path: path)
             if isJSON {
                 return try JSONDecoder().decode(ServerFile.self, from: data)
@@ -76,14 +78,18 @@ struct ServerFile: Codable {
         }
         for key in top.keys where !self.fields.contains(key) {
             if self.secretFields.contains(key) {
-                throw CLIError("\(path): \(key) does not belong in the file: use --\(key.replacingOccurrences(of: "_", with: "-"))-file.")
+                throw CLIError(
+                    "\(path): \(key) does not belong in the file: use --\(key.replacingOccurrences(of: "_", with: "-"))-file."
+                )
             }
             throw CLIError("\(path): unknown field \(key) (known: \(self.fields.sorted().joined(separator: ", "))).")
         }
         if let oauth = top["oauth"] {
             guard let oauth = oauth as? [String: Any] else { throw CLIError("\(path): oauth must be a mapping.") }
             for key in oauth.keys where !self.oauthFields.contains(key) {
-                throw CLIError("\(path): unknown field oauth.\(key) (known: \(self.oauthFields.sorted().joined(separator: ", "))).")
+                throw CLIError(
+                    "\(path): unknown field oauth.\(key) (known: \(self.oauthFields.sorted().joined(separator: ", ")))."
+                )
             }
         }
     }

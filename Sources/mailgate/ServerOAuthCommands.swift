@@ -20,7 +20,8 @@ extension ServerCommand {
         )
         @OptionGroup var client: ClientOptions
         @Argument(help: "Id or name of the server.") var server: String
-        @Option(help: "Redirect URI registered with the provider (default: the ops port's /oauth/callback).") var redirectURI: String?
+        @Option(help: "Redirect URI registered with the provider (default: the ops port's /oauth/callback).")
+        var redirectURI: String?
         @Flag(help: "Print the URL and state, and return without waiting.") var noWait = false
 
         func run() async throws {
@@ -36,23 +37,40 @@ extension ServerCommand {
                     let started = try await client.beginAuthorization(begin)
                     if self.noWait || self.client.format == .json {
                         printRecord(
-                            ["authorization_url": started.authorizationURL, "state": started.state, "expires_at": formatDate(started.expiresAt.date)],
+                            [
+                                "authorization_url": started.authorizationURL, "state": started.state,
+                                "expires_at": formatDate(started.expiresAt.date),
+                            ],
                             format: self.client.format
                         )
                         if self.noWait { return }
                     } else {
-                        print("Open this URL in a browser signed in as \(before.username.isEmpty ? before.senderAddress : before.username):\n")
+                        print(
+                            "Open this URL in a browser signed in as \(before.username.isEmpty ? before.senderAddress : before.username):\n"
+                        )
                         print("  \(started.authorizationURL)\n")
-                        print("It works once, until \(formatDate(started.expiresAt.date)). Waiting for the provider to send the browser back…")
-                        print("(If the browser cannot reach Mailgate, paste the address it ended at, or the code, and press Enter.)")
+                        print(
+                            "It works once, until \(formatDate(started.expiresAt.date)). Waiting for the provider to send the browser back…"
+                        )
+                        print(
+                            "(If the browser cannot reach Mailgate, paste the address it ended at, or the code, and press Enter.)"
+                        )
                     }
                     // Scripts reading the URL from a pipe need it now, not when the command ends.
                     fflush(nil)
-                    let outcome = try await Self.wait(for: started, server: before, newestEvents: newestEvents, client: client)
+                    let outcome = try await Self.wait(
+                        for: started,
+                        server: before,
+                        newestEvents: newestEvents,
+                        client: client
+                    )
                     switch outcome {
                     case .connected(let server):
                         printRecord(
-                            ["result": "connected", "server": server.name, "refresh_token": "stored " + formatDate(server.refreshToken.setAt.date)],
+                            [
+                                "result": "connected", "server": server.name,
+                                "refresh_token": "stored " + formatDate(server.refreshToken.setAt.date),
+                            ],
                             format: self.client.format
                         )
                     case .failed(let reason, let message):
@@ -110,7 +128,9 @@ extension ServerCommand {
         static let consentKinds = ["oauth_consent_completed", "oauth_consent_failed"]
 
         /// The newest event of `kind` about the server.
-        static func newestEvent(_ kind: String, server: Mailgate_V1_OutputServer, client: MailgateClient) async throws -> Mailgate_V1_Event? {
+        static func newestEvent(_ kind: String, server: Mailgate_V1_OutputServer, client: MailgateClient) async throws
+            -> Mailgate_V1_Event?
+        {
             var request = Mailgate_V1_ListEventsRequest()
             request.server = server.id
             request.kind = kind
@@ -119,7 +139,9 @@ extension ServerCommand {
         }
 
         /// The id of the newest consent event of each kind for the server, before the consent begins.
-        static func newestConsentEvents(server: Mailgate_V1_OutputServer, client: MailgateClient) async throws -> [String: String] {
+        static func newestConsentEvents(server: Mailgate_V1_OutputServer, client: MailgateClient) async throws
+            -> [String: String]
+        {
             var newest: [String: String] = [:]
             for kind in Self.consentKinds {
                 newest[kind] = try await Self.newestEvent(kind, server: server, client: client)?.id ?? ""
@@ -136,7 +158,9 @@ extension ServerCommand {
             while Date() < started.expiresAt.date.addingTimeInterval(5) {
                 try await Task.sleep(for: .seconds(1))
                 for kind in Self.consentKinds {
-                    guard let event = try await Self.newestEvent(kind, server: server, client: client), event.id != newestEvents[kind] else { continue }
+                    guard let event = try await Self.newestEvent(kind, server: server, client: client),
+                        event.id != newestEvents[kind]
+                    else { continue }
                     if kind == "oauth_consent_failed" {
                         return .failed(reason: event.details["reason"] ?? "", message: event.message)
                     }

@@ -45,7 +45,9 @@ extension ServerCommand {
                     guard FileManager.default.createFile(atPath: self.output, contents: response.file) else {
                         throw CLIError("Cannot write \(self.output).")
                     }
-                    let what = self.template ? "the template" : "\(response.serverCount) server\(response.serverCount == 1 ? "" : "s")"
+                    let what =
+                        self.template
+                        ? "the template" : "\(response.serverCount) server\(response.serverCount == 1 ? "" : "s")"
                     FileHandle.standardError.write(Data("wrote \(what) to \(self.output)\n".utf8))
                 }
             }
@@ -63,18 +65,23 @@ extension ServerCommand {
         )
         @OptionGroup var client: ClientOptions
         @Argument(help: "The .xlsx or .csv file.") var file: String
-        @Option(name: .customLong("sheet-format"), help: "xlsx or csv (default: from the file name).") var sheetFormat: SheetFileFormat?
+        @Option(name: .customLong("sheet-format"), help: "xlsx or csv (default: from the file name).") var sheetFormat:
+            SheetFileFormat?
         @Flag(help: "Check and report; change nothing.") var dryRun = false
         @Flag(help: "Write the valid rows even when others are refused.") var partial = false
 
         func run() async throws {
             var failed = false
             try await runClientCall {
-                guard let data = FileManager.default.contents(atPath: self.file) else { throw CLIError("Cannot read \(self.file).") }
+                guard let data = FileManager.default.contents(atPath: self.file) else {
+                    throw CLIError("Cannot read \(self.file).")
+                }
                 // The server's limit, said here before the upload.
                 let limit = SheetLimits().maximumFileBytes
                 guard data.count <= limit else {
-                    throw CLIError("\(self.file) is \(data.count) bytes; an import takes at most \(limit) bytes. Split it into several files.")
+                    throw CLIError(
+                        "\(self.file) is \(data.count) bytes; an import takes at most \(limit) bytes. Split it into several files."
+                    )
                 }
                 var request = Mailgate_V1_ImportServersRequest()
                 request.file = data
@@ -83,7 +90,9 @@ extension ServerCommand {
                 request.partial = self.partial
                 // 1,000 rows take a few seconds (BENCHMARKS.md): the default deadline is 300 s.
                 let timeout = Duration.milliseconds(Int64((self.client.timeout ?? 300) * 1000))
-                let response = try await self.client.withClient { try await $0.importServers(request, timeout: timeout) }
+                let response = try await self.client.withClient {
+                    try await $0.importServers(request, timeout: timeout)
+                }
                 failed = response.failed > 0
                 switch self.client.format {
                 case .json:
@@ -110,15 +119,21 @@ private func printImport(_ response: Mailgate_V1_ImportServersResponse, dryRun: 
             case .error: "error"
             default: "?"
             }
-        return [String(row.row), row.server, outcome, row.violations.map { "\($0.field): \($0.description_p)" }.joined(separator: "; ")]
+        return [
+            String(row.row), row.server, outcome,
+            row.violations.map { "\($0.field): \($0.description_p)" }.joined(separator: "; "),
+        ]
     }
     printTable(["row", "server", "outcome", "problems"], rows, format: .table)
-    let counts = "\(response.created) created, \(response.updated) updated, \(response.unchanged) unchanged, \(response.failed) refused"
+    let counts =
+        "\(response.created) created, \(response.updated) updated, \(response.unchanged) unchanged, \(response.failed) refused"
     if response.applied {
         print("\n\(counts).")
     } else if dryRun {
         print("\nDry run: \(counts); nothing was written.")
     } else {
-        print("\nNothing was written: \(response.failed) row\(response.failed == 1 ? " is" : "s are") refused (\(counts)). Fix them, or use --partial to write the valid rows.")
+        print(
+            "\nNothing was written: \(response.failed) row\(response.failed == 1 ? " is" : "s are") refused (\(counts)). Fix them, or use --partial to write the valid rows."
+        )
     }
 }

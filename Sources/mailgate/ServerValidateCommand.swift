@@ -28,7 +28,9 @@ extension ServerCommand {
                 request.sendTestMessage = !self.noTestMessage
                 request.testRecipient = self.to ?? ""
                 let timeout = Duration.milliseconds(Int64((self.client.timeout ?? 60) * 1000))
-                let response = try await self.client.withClient { try await $0.validateServer(request, timeout: timeout) }
+                let response = try await self.client.withClient {
+                    try await $0.validateServer(request, timeout: timeout)
+                }
                 passed = response.ok
                 switch self.client.format {
                 case .json:
@@ -59,7 +61,9 @@ func printValidation(_ response: Mailgate_V1_ValidateServerResponse) {
             }
         // A check that ran shows its time, "<1 ms" included; a skipped one none.
         let time = check.outcome == .skipped ? "" : check.durationMs > 0 ? "\(check.durationMs) ms" : "<1 ms"
-        print("\(mark) \(check.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(time.padding(toLength: 8, withPad: " ", startingAt: 0))  \(check.detail)")
+        print(
+            "\(mark) \(check.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(time.padding(toLength: 8, withPad: " ", startingAt: 0))  \(check.detail)"
+        )
         if !check.remedy.isEmpty {
             let indent = String(repeating: " ", count: width + 14)
             print("\(indent)→ \(check.remedy)" + (check.reason.isEmpty ? "" : " [\(check.reason)]"))
@@ -69,5 +73,7 @@ func printValidation(_ response: Mailgate_V1_ValidateServerResponse) {
     print("result: \(response.summary)")
     if !response.testMessageID.isEmpty { print("test message: \(response.testMessageID)") }
     let oldest = response.oldestQueuedAgeSeconds > 0 ? ", oldest due for \(response.oldestQueuedAgeSeconds) s" : ""
-    print("queued: \(response.queuedMessages)\(oldest); delivery worker running: \(response.workerRunning ? "yes" : "no")")
+    print(
+        "queued: \(response.queuedMessages)\(oldest); delivery worker running: \(response.workerRunning ? "yes" : "no")"
+    )
 }

@@ -23,7 +23,9 @@ struct Settings {
                 throw ConfigurationError("\(path):\(number + 1): expected MAILGATE_NAME=value.")
             }
             var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
+                value = String(value.dropFirst().dropLast())
+            }
             entries[String(line[..<equals]).trimmingCharacters(in: .whitespaces)] = value
         }
         self.file = entries

@@ -66,7 +66,12 @@ struct TenantCommand: AsyncParsableCommand {
                 }
                 printTable(
                     ["id", "slug", "display_name", "status", "alert_contacts"],
-                    tenants.map { [$0.id, $0.slug, $0.displayName, statusName($0.status), $0.alertContacts.joined(separator: ",")] },
+                    tenants.map {
+                        [
+                            $0.id, $0.slug, $0.displayName, statusName($0.status),
+                            $0.alertContacts.joined(separator: ","),
+                        ]
+                    },
                     format: self.client.format
                 )
             }
@@ -78,7 +83,8 @@ struct TenantCommand: AsyncParsableCommand {
         @OptionGroup var client: ClientOptions
         @Argument(help: "Id or slug.") var tenant: String
         @Option(help: "New display name.") var name: String?
-        @Option(help: "active or disabled (disabled: its keys are refused, queued mail stays queued).") var status: String?
+        @Option(help: "active or disabled (disabled: its keys are refused, queued mail stays queued).") var status:
+            String?
         @Option(name: .customLong("alert-contact"), help: "Replaces the alert contacts; repeat for more.")
         var alertContacts: [String] = []
         @Flag(help: "Remove every alert contact.") var clearAlertContacts = false
@@ -103,7 +109,9 @@ struct TenantCommand: AsyncParsableCommand {
                 if let text = self.expiryWarningDays {
                     request.updateExpiryWarningDays = true
                     if text != "default" {
-                        guard let days = ExpiryWarnings.parse(text) else { throw CLIError("--expiry-warning-days takes days like 30,7,1, or default.") }
+                        guard let days = ExpiryWarnings.parse(text) else {
+                            throw CLIError("--expiry-warning-days takes days like 30,7,1, or default.")
+                        }
                         request.expiryWarningDays = days.map { UInt32($0) }
                     }
                 }
@@ -127,7 +135,8 @@ func printTenant(_ tenant: Mailgate_V1_Tenant, format: OutputFormat) {
         [
             "id": tenant.id, "slug": tenant.slug, "display_name": tenant.displayName,
             "status": statusName(tenant.status), "alert_contacts": tenant.alertContacts.joined(separator: ","),
-            "expiry_warning_days": tenant.expiryWarningDays.isEmpty ? "default" : tenant.expiryWarningDays.map(String.init).joined(separator: ","),
+            "expiry_warning_days": tenant.expiryWarningDays.isEmpty
+                ? "default" : tenant.expiryWarningDays.map(String.init).joined(separator: ","),
             "created_at": formatDate(tenant.createdAt.date),
         ],
         format: format

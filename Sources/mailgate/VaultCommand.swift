@@ -21,12 +21,17 @@ struct VaultCommand: AsyncParsableCommand {
                 """
         )
         @Option(help: "PostgreSQL URL. [env: MAILGATE_DATABASE_URL]") var databaseURL: String?
-        @Option(help: "Master key ring file. [env: MAILGATE_MASTER_KEYS_FILE, or MAILGATE_MASTER_KEYS]") var masterKeysFile: String?
+        @Option(help: "Master key ring file. [env: MAILGATE_MASTER_KEYS_FILE, or MAILGATE_MASTER_KEYS]")
+        var masterKeysFile: String?
         @Option(help: "Servers per transaction.") var batchSize: Int = 100
 
         func run() async throws {
             do {
-                let ring = try MasterKeys.load(file: self.masterKeysFile, settings: try Settings(configFile: nil), dev: false)
+                let ring = try MasterKeys.load(
+                    file: self.masterKeysFile,
+                    settings: try Settings(configFile: nil),
+                    dev: false
+                )
                 let report = try await DirectDatabase.run(url: self.databaseURL) { client, logger in
                     try await VaultRotation(client: client, vault: Vault(keyRing: ring), logger: logger)
                         .run(batchSize: max(1, self.batchSize))
@@ -34,7 +39,9 @@ struct VaultCommand: AsyncParsableCommand {
                 print("active key: \(ring.activeKeyID)")
                 print("re-sealed: \(report.resealed) secrets on \(report.servers) servers in \(report.batches) batches")
                 if report.unreadable.isEmpty {
-                    print("complete: every secret is sealed with key \(ring.activeKeyID); older keys may be removed from the ring")
+                    print(
+                        "complete: every secret is sealed with key \(ring.activeKeyID); older keys may be removed from the ring"
+                    )
                 } else {
                     print("unreadable (left as they were): \(report.unreadable.joined(separator: ", "))")
                     throw ExitCode(1)

@@ -6,16 +6,28 @@ struct DiagnosisTests {
     @Test(
         "known replies map to their causes",
         arguments: [
-            ("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.", ReplyDiagnosis.Stage.auth, AuthenticationType.oauth2, "SMTP_AUTH_DISABLED"),
-            ("535 5.7.139 Authentication unsuccessful, basic authentication is disabled.", .auth, .basic, "BASIC_AUTH_DISABLED"),
+            (
+                "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.",
+                ReplyDiagnosis.Stage.auth, AuthenticationType.oauth2, "SMTP_AUTH_DISABLED"
+            ),
+            (
+                "535 5.7.139 Authentication unsuccessful, basic authentication is disabled.", .auth, .basic,
+                "BASIC_AUTH_DISABLED"
+            ),
             ("535 5.7.3 Authentication unsuccessful", .auth, .oauth2, "OAUTH_SEND_NOT_PERMITTED"),
             ("535 5.7.3 Authentication unsuccessful", .auth, .basic, "CREDENTIALS_REJECTED"),
             ("535 5.7.8 Username and Password not accepted.", .auth, .basic, "CREDENTIALS_REJECTED"),
             ("534 5.7.9 Application-specific password required.", .auth, .basic, "APP_PASSWORD_REQUIRED"),
             ("454 4.7.0 Temporary authentication failure", .auth, .basic, "AUTH_TEMPORARILY_FAILED"),
             ("530 5.7.57 Client not authenticated to send mail.", .mailFrom, .none, "AUTHENTICATION_REQUIRED"),
-            ("554 5.2.252 SendAsDenied; a@b.example not allowed to send as c@b.example", .data, .oauth2, "SEND_AS_DENIED"),
-            ("550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP.", .mailFrom, .basic, "ACCOUNT_BLOCKED"),
+            (
+                "554 5.2.252 SendAsDenied; a@b.example not allowed to send as c@b.example", .data, .oauth2,
+                "SEND_AS_DENIED"
+            ),
+            (
+                "550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP.", .mailFrom, .basic,
+                "ACCOUNT_BLOCKED"
+            ),
             ("550 5.7.1 Relaying denied", .rcpt, .none, "RELAY_DENIED"),
             ("550 5.1.1 No such user", .rcpt, .none, "RECIPIENT_REJECTED"),
             ("432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded", .data, .oauth2, "THROTTLED"),
@@ -39,7 +51,8 @@ struct DiagnosisTests {
     @Test("EHLO capabilities: AUTH mechanisms (also AUTH=), SIZE and the extensions that matter")
     func capabilities() {
         let capabilities = SMTPCapabilities(ehloReply: [
-            "250-smtp.office365.com Hello [192.0.2.1]", "250-SIZE 157286400", "250-PIPELINING", "250-AUTH LOGIN XOAUTH2",
+            "250-smtp.office365.com Hello [192.0.2.1]", "250-SIZE 157286400", "250-PIPELINING",
+            "250-AUTH LOGIN XOAUTH2",
             "250-AUTH=LOGIN", "250-8BITMIME", "250 SMTPUTF8",
         ])
         #expect(capabilities.authMechanisms == ["LOGIN", "XOAUTH2"])
@@ -51,9 +64,13 @@ struct DiagnosisTests {
 
     @Test("a validation passes unless a check failed; the summary names the first failure or the warnings")
     func summary() {
-        let passing = [ServerCheck(.dns, .ok, detail: ""), ServerCheck(.tls, .warning, detail: ""), ServerCheck(.token, .skipped, detail: "")]
+        let passing = [
+            ServerCheck(.dns, .ok, detail: ""), ServerCheck(.tls, .warning, detail: ""),
+            ServerCheck(.token, .skipped, detail: ""),
+        ]
         #expect(passing.allPassed && passing.summary == "ok with warnings: tls")
-        let failing = passing + [.failed(.auth, .smtpAuthDisabled, detail: ""), .failed(.testMessage, .relayDenied, detail: "")]
+        let failing =
+            passing + [.failed(.auth, .smtpAuthDisabled, detail: ""), .failed(.testMessage, .relayDenied, detail: "")]
         #expect(!failing.allPassed && failing.summary == "failed at auth (SMTP_AUTH_DISABLED)")
     }
 }

@@ -10,15 +10,27 @@ struct LogRedactionTests {
                 "key mgk_7f3a9c2e01b4_0f4c2d9e8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e used",
                 "key mgk_7f3a9c2e01b4_<redacted> used"
             ),
-            ("authorization: Bearer eyJ0eXAiOiJKV1QiLCJub25jZSI6IjEyMyJ9.payload.sig", "authorization: Bearer <redacted>"),
-            ("C: AUTH XOAUTH2 dXNlcj1iaWxsaW5nQGFjbWUuZXhhbXBsZQFhdXRoPUJlYXJlciBhdC0xMjMBAQ==", "C: AUTH XOAUTH2 <redacted>"),
+            (
+                "authorization: Bearer eyJ0eXAiOiJKV1QiLCJub25jZSI6IjEyMyJ9.payload.sig",
+                "authorization: Bearer <redacted>"
+            ),
+            (
+                "C: AUTH XOAUTH2 dXNlcj1iaWxsaW5nQGFjbWUuZXhhbXBsZQFhdXRoPUJlYXJlciBhdC0xMjMBAQ==",
+                "C: AUTH XOAUTH2 <redacted>"
+            ),
             ("> auth plain AGJpbGxpbmcAaHVudGVyMg==", "> auth plain <redacted>"),
-            ("postgres://mailgate:s3cr3t-pw@db.internal:5432/mailgate?sslmode=require", "postgres://mailgate:<redacted>@db.internal:5432/mailgate?sslmode=require"),
+            (
+                "postgres://mailgate:s3cr3t-pw@db.internal:5432/mailgate?sslmode=require",
+                "postgres://mailgate:<redacted>@db.internal:5432/mailgate?sslmode=require"
+            ),
             (
                 "grant_type=refresh_token&refresh_token=rt-abc123&client_id=11111111&client_secret=cs~Zq8Q~xyz",
                 "grant_type=refresh_token&refresh_token=<redacted>&client_id=11111111&client_secret=<redacted>"
             ),
-            (#"{"token_type":"Bearer","expires_in":3599,"access_token":"at-eyJ0eXAi"}"#, #"{"token_type":"Bearer","expires_in":3599,"access_token":"<redacted>"}"#),
+            (
+                #"{"token_type":"Bearer","expires_in":3599,"access_token":"at-eyJ0eXAi"}"#,
+                #"{"token_type":"Bearer","expires_in":3599,"access_token":"<redacted>"}"#
+            ),
             (
                 "GET /oauth/callback?code=0.AXoAp1Rk2Ajdg0qVxZ9w_example_code&state=Yb8mKq2ZpV0cT4rW9xN1sE7h",
                 "GET /oauth/callback?code=<redacted>&state=<redacted>"
@@ -27,8 +39,14 @@ struct LogRedactionTests {
                 "authorization: Bearer mgk_7f3a9c2e01b4_0f4c2d9e8a7b6c5d4e3f2a1b0c9d8e7f6a",
                 "authorization: Bearer mgk_7f3a9c2e01b4_<redacted>"
             ),
-            ("host=db user=mailgate password='s3cr3t pw' dbname=mailgate", "host=db user=mailgate password=<redacted> dbname=mailgate"),
-            (#"{"refresh_token":"rt-with-\"quote\"-inside","scope":"x"}"#, #"{"refresh_token":"<redacted>","scope":"x"}"#),
+            (
+                "host=db user=mailgate password='s3cr3t pw' dbname=mailgate",
+                "host=db user=mailgate password=<redacted> dbname=mailgate"
+            ),
+            (
+                #"{"refresh_token":"rt-with-\"quote\"-inside","scope":"x"}"#,
+                #"{"refresh_token":"<redacted>","scope":"x"}"#
+            ),
         ]
     )
     func scrubbed(input: String, expected: String) {

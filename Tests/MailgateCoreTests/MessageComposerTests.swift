@@ -30,9 +30,16 @@ struct MessageComposerTests {
 
     @Test("text and HTML are alternatives; inline parts are related to the HTML; attachments are mixed")
     func structure() throws {
-        var draft = MessageDraft(to: [.init("a@example.com")], subject: "Hi", textBody: "plain", htmlBody: "<p>rich <img src=\"cid:logo\"></p>")
+        var draft = MessageDraft(
+            to: [.init("a@example.com")],
+            subject: "Hi",
+            textBody: "plain",
+            htmlBody: "<p>rich <img src=\"cid:logo\"></p>"
+        )
         #expect(Self.text(try Self.composer.compose(draft)).contains("multipart/alternative"))
-        draft.attachments = [.init(filename: "logo.png", contentType: "image/png", content: [1, 2, 3], contentID: "logo")]
+        draft.attachments = [
+            .init(filename: "logo.png", contentType: "image/png", content: [1, 2, 3], contentID: "logo")
+        ]
         let related = Self.text(try Self.composer.compose(draft))
         #expect(related.contains("multipart/related"))
         #expect(!related.contains("multipart/mixed"))
@@ -76,7 +83,9 @@ struct MessageComposerTests {
         #expect(another.messageID != message.messageID)
     }
 
-    @Test("header injection, bad addresses, no or too many recipients, forbidden headers and oversize are refused with their fields")
+    @Test(
+        "header injection, bad addresses, no or too many recipients, forbidden headers and oversize are refused with their fields"
+    )
     func validation() throws {
         func violations(_ draft: MessageDraft, limits: MessageLimits = MessageLimits()) -> [String] {
             do {
@@ -110,28 +119,42 @@ struct MessageComposerTests {
         #expect(violations(draft, limits: MessageLimits(maximumSize: 2000)) == ["attachments"])
         draft = base
         draft.attachments = [.init(filename: "a\nb", contentType: "not a type", content: [1], contentID: "bad id")]
-        #expect(Set(violations(draft)) == ["attachments[0].filename", "attachments[0].content_type", "attachments[0].content_id"])
+        #expect(
+            Set(violations(draft)) == [
+                "attachments[0].filename", "attachments[0].content_type", "attachments[0].content_id",
+            ]
+        )
     }
 
     @Test("a non-ASCII local part marks the message as needing SMTPUTF8")
     func smtputf8() throws {
-        let ascii = try Self.composer.compose(MessageDraft(to: [.init("a@bücher.example")], subject: "s", textBody: "b"))
+        let ascii = try Self.composer.compose(
+            MessageDraft(to: [.init("a@bücher.example")], subject: "s", textBody: "b")
+        )
         #expect(!ascii.requiresSMTPUTF8)
         #expect(ascii.envelopeRecipients == ["a@xn--bcher-kva.example"])
         let utf8 = try Self.composer.compose(MessageDraft(to: [.init("jörg@example.com")], subject: "s", textBody: "b"))
         #expect(utf8.requiresSMTPUTF8)
     }
 
-    @Test("Python's email parser reads back subject, recipients, bodies and attachments of random messages", arguments: 0..<150)
+    @Test(
+        "Python's email parser reads back subject, recipients, bodies and attachments of random messages",
+        arguments: 0..<150
+    )
     func pythonRoundTrip(seed: UInt64) async throws {
         var random = SeededRandom(seed: seed)
         let draft = random.draft()
         let message = try Self.composer.compose(draft)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mailgate-mime-\(UUID().uuidString).eml")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mailgate-mime-\(UUID().uuidString).eml"
+        )
         try Data(message.bytes).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let script = repositoryRoot().appendingPathComponent("Tests/MailgateCoreTests/Fixtures/parse_message.py")
-        let (status, output) = try await runProgram(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path, file.path])
+        let (status, output) = try await runProgram(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            ["python3", script.path, file.path]
+        )
         try #require(status == 0, "python3 could not parse the message (seed \(seed))")
         let parsed = try JSONDecoder().decode(ParsedMessage.self, from: Data(output.utf8))
 
@@ -150,7 +173,10 @@ struct MessageComposerTests {
         #expect(received.map(\.filename) == sent.map(\.filename), "seed \(seed)")
         #expect(received.map { Data(base64Encoded: $0.content)! } == sent.map { Data($0.content) }, "seed \(seed)")
         #expect(received.map(\.content_id) == sent.map(\.contentID), "seed \(seed)")
-        #expect(received.map(\.content_type) == sent.map { $0.contentType.isEmpty ? "application/octet-stream" : $0.contentType })
+        #expect(
+            received.map(\.content_type)
+                == sent.map { $0.contentType.isEmpty ? "application/octet-stream" : $0.contentType }
+        )
     }
 }
 
@@ -203,7 +229,8 @@ private struct SeededRandom {
 
     static let words = [
         "hello", "Grüße", "naïve", "日本語", "emoji😀", "\"quoted\"", "a.b", "semi;colon", "=?not?=", "tab\tbed",
-        "O'Brien", "<angle>", "100%", "x", "Ünïcödé", "back\\slash", "comma,", "long" + String(repeating: "o", count: 80),
+        "O'Brien", "<angle>", "100%", "x", "Ünïcödé", "back\\slash", "comma,",
+        "long" + String(repeating: "o", count: 80),
     ]
 
     mutating func phrase(_ count: ClosedRange<Int>) -> String {
@@ -225,8 +252,11 @@ private struct SeededRandom {
     mutating func draft() -> MessageDraft {
         var draft = MessageDraft()
         let names = ["", "Jane Doe", "Dr. Smith, Jr.", "Jörg Müller", "\"Chef\" O'Neil", "李小龍", "a  b"]
-        draft.to = (0..<self.int(1...3)).map { index in .init("user\(index)@example.com", displayName: self.pick(names)) }
-        draft.cc = (0..<self.int(0...2)).map { index in .init("cc\(index)@bücher.example", displayName: self.pick(names)) }
+        draft.to = (0..<self.int(1...3)).map { index in .init("user\(index)@example.com", displayName: self.pick(names))
+        }
+        draft.cc = (0..<self.int(0...2)).map { index in
+            .init("cc\(index)@bücher.example", displayName: self.pick(names))
+        }
         draft.bcc = (0..<self.int(0...2)).map { index in .init("hidden\(index)@example.org") }
         draft.subject = self.phrase(0...12)
         draft.textBody = self.body()

@@ -24,7 +24,12 @@ struct ServerRulesTests {
             name: "office",
             senderAddress: "billing@contoso.com",
             authType: .oauth2,
-            oauth: .init(provider: .microsoft, flow: flow, clientID: "00000000-app-id", directoryID: "contoso.onmicrosoft.com")
+            oauth: .init(
+                provider: .microsoft,
+                flow: flow,
+                clientID: "00000000-app-id",
+                directoryID: "contoso.onmicrosoft.com"
+            )
         )
     }
 
@@ -34,7 +39,13 @@ struct ServerRulesTests {
             host: "smtp.example.com",
             senderAddress: "billing@example.com",
             authType: .oauth2,
-            oauth: .init(provider: .generic, flow: .clientCredentials, clientID: "client", tokenURL: tokenURL, scopes: ["smtp.send"])
+            oauth: .init(
+                provider: .generic,
+                flow: .clientCredentials,
+                clientID: "client",
+                tokenURL: tokenURL,
+                scopes: ["smtp.send"]
+            )
         )
     }
 
@@ -51,7 +62,12 @@ struct ServerRulesTests {
     @Test("a complete basic server has no violations and is left as given")
     func validBasic() {
         var definition = Self.basicServer()
-        let violations = ServerRules.prepare(&definition, secrets: StoredSecrets(hasPassword: true), changes: SecretChanges(), now: Self.now)
+        let violations = ServerRules.prepare(
+            &definition,
+            secrets: StoredSecrets(hasPassword: true),
+            changes: SecretChanges(),
+            now: Self.now
+        )
         #expect(violations.isEmpty, "\(violations)")
         #expect(definition == Self.basicServer())
     }
@@ -72,7 +88,12 @@ struct ServerRulesTests {
         var definition = Self.basicServer()
         definition.security = ConnectionSecurity.none
         definition.port = 25
-        let violations = ServerRules.prepare(&definition, secrets: StoredSecrets(hasPassword: true), changes: SecretChanges(), now: Self.now)
+        let violations = ServerRules.prepare(
+            &definition,
+            secrets: StoredSecrets(hasPassword: true),
+            changes: SecretChanges(),
+            now: Self.now
+        )
         #expect(violations.map(\.field) == ["security"])
 
         var allowed = Self.basicServer()
@@ -87,9 +108,18 @@ struct ServerRulesTests {
         var definition = Self.basicServer()
         definition.authType = AuthenticationType.none
         let changes = SecretChanges(password: .set(Secret("pw")))
-        #expect(prepare(&definition, secrets: StoredSecrets().applying(changes), changes: changes).sorted() == ["password", "username"])
+        #expect(
+            prepare(&definition, secrets: StoredSecrets().applying(changes), changes: changes).sorted() == [
+                "password", "username",
+            ]
+        )
 
-        var relay = ServerDefinition(name: "relay", host: "relay.internal.example", port: 25, senderAddress: "noreply@example.com")
+        var relay = ServerDefinition(
+            name: "relay",
+            host: "relay.internal.example",
+            port: 25,
+            senderAddress: "noreply@example.com"
+        )
         #expect(prepare(&relay) == [])
         #expect(relay.authType == AuthenticationType.none)
         #expect(relay.security == ConnectionSecurity.none)
@@ -174,24 +204,38 @@ struct ServerRulesTests {
 
     @Test("every violation is reported, not just the first")
     func allViolations() {
-        var definition = ServerDefinition(name: "", host: "bad host", port: 70000, senderAddress: "nobody", authType: .basic)
+        var definition = ServerDefinition(
+            name: "",
+            host: "bad host",
+            port: 70000,
+            senderAddress: "nobody",
+            authType: .basic
+        )
         let fields = Set(prepare(&definition))
         #expect(fields == ["name", "host", "port", "sender_address", "username", "password"])
     }
 
     // MARK: ports and security
 
-    @Test("security is derived from the port and the port from security", arguments: [
-        (465, nil, 465, ConnectionSecurity.tls),
-        (587, nil, 587, .starttls),
-        (2525, nil, 2525, .starttls),
-        (0, nil, 587, .starttls),
-        (0, .tls, 465, .tls),
-        (0, .starttls, 587, .starttls),
-        (0, ConnectionSecurity.none, 25, ConnectionSecurity.none),
-        (465, .starttls, 465, .starttls),
-    ] as [(Int, ConnectionSecurity?, Int, ConnectionSecurity)])
-    func derivedPortAndSecurity(port: Int, security: ConnectionSecurity?, expectedPort: Int, expectedSecurity: ConnectionSecurity) {
+    @Test(
+        "security is derived from the port and the port from security",
+        arguments: [
+            (465, nil, 465, ConnectionSecurity.tls),
+            (587, nil, 587, .starttls),
+            (2525, nil, 2525, .starttls),
+            (0, nil, 587, .starttls),
+            (0, .tls, 465, .tls),
+            (0, .starttls, 587, .starttls),
+            (0, ConnectionSecurity.none, 25, ConnectionSecurity.none),
+            (465, .starttls, 465, .starttls),
+        ] as [(Int, ConnectionSecurity?, Int, ConnectionSecurity)]
+    )
+    func derivedPortAndSecurity(
+        port: Int,
+        security: ConnectionSecurity?,
+        expectedPort: Int,
+        expectedSecurity: ConnectionSecurity
+    ) {
         var definition = Self.basicServer()
         definition.port = port
         definition.security = security
@@ -232,7 +276,12 @@ struct ServerRulesTests {
     @Test("a Microsoft client-credentials server gets the Microsoft presets and no violations")
     func microsoftClientCredentials() throws {
         var definition = Self.microsoftServer()
-        let violations = ServerRules.prepare(&definition, secrets: StoredSecrets(hasClientSecret: true), changes: SecretChanges(), now: Self.now)
+        let violations = ServerRules.prepare(
+            &definition,
+            secrets: StoredSecrets(hasClientSecret: true),
+            changes: SecretChanges(),
+            now: Self.now
+        )
         #expect(violations.isEmpty, "\(violations)")
         #expect(definition.host == "smtp.office365.com")
         #expect(definition.port == 587)
@@ -242,7 +291,9 @@ struct ServerRulesTests {
         let oauth = try #require(definition.oauth)
         #expect(oauth.flow == .clientCredentials)
         #expect(oauth.tokenURL == "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token")
-        #expect(oauth.authorizationURL == "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize")
+        #expect(
+            oauth.authorizationURL == "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize"
+        )
         #expect(oauth.scopes == ["https://outlook.office365.com/.default"])
     }
 
@@ -285,7 +336,11 @@ struct ServerRulesTests {
     func microsoftDirectory() {
         var definition = Self.microsoftServer()
         definition.oauth?.directoryID = ""
-        #expect(Set(prepare(&definition, secrets: StoredSecrets(hasClientSecret: true))) == ["oauth.directory_id", "oauth.token_url"])
+        #expect(
+            Set(prepare(&definition, secrets: StoredSecrets(hasClientSecret: true))) == [
+                "oauth.directory_id", "oauth.token_url",
+            ]
+        )
         #expect(definition.oauth?.tokenURL.contains("{tenant_id}") == true)
 
         var bad = Self.microsoftServer()
@@ -366,7 +421,9 @@ struct ServerRulesTests {
     )
     func tokenURL(url: String, accepted: Bool) {
         var definition = Self.genericOAuthServer(tokenURL: url)
-        #expect(prepare(&definition, secrets: StoredSecrets(hasClientSecret: true)) == (accepted ? [] : ["oauth.token_url"]))
+        #expect(
+            prepare(&definition, secrets: StoredSecrets(hasClientSecret: true)) == (accepted ? [] : ["oauth.token_url"])
+        )
     }
 
     @Test("scopes must be single words")
@@ -386,30 +443,49 @@ struct ServerRulesTests {
     func clientSecretExpiry() {
         var past = Self.microsoftServer()
         #expect(
-            prepare(&past, secrets: StoredSecrets(hasClientSecret: true), changes: SecretChanges(clientSecretExpiresAt: Self.now.addingTimeInterval(-86_400)))
+            prepare(
+                &past,
+                secrets: StoredSecrets(hasClientSecret: true),
+                changes: SecretChanges(clientSecretExpiresAt: Self.now.addingTimeInterval(-86_400))
+            )
                 == ["client_secret_expires_at"]
         )
 
         var exactlyNow = Self.microsoftServer()
         #expect(
-            prepare(&exactlyNow, secrets: StoredSecrets(hasClientSecret: true), changes: SecretChanges(clientSecretExpiresAt: Self.now))
+            prepare(
+                &exactlyNow,
+                secrets: StoredSecrets(hasClientSecret: true),
+                changes: SecretChanges(clientSecretExpiresAt: Self.now)
+            )
                 == ["client_secret_expires_at"]
         )
 
         var future = Self.microsoftServer()
         #expect(
-            prepare(&future, secrets: StoredSecrets(hasClientSecret: true), changes: SecretChanges(clientSecretExpiresAt: Self.now.addingTimeInterval(86_400)))
+            prepare(
+                &future,
+                secrets: StoredSecrets(hasClientSecret: true),
+                changes: SecretChanges(clientSecretExpiresAt: Self.now.addingTimeInterval(86_400))
+            )
                 == []
         )
 
         var withoutSecret = Self.basicServer()
         #expect(
-            prepare(&withoutSecret, secrets: StoredSecrets(hasPassword: true), changes: SecretChanges(clientSecretExpiresAt: Self.now.addingTimeInterval(86_400)))
+            prepare(
+                &withoutSecret,
+                secrets: StoredSecrets(hasPassword: true),
+                changes: SecretChanges(clientSecretExpiresAt: Self.now.addingTimeInterval(86_400))
+            )
                 == ["client_secret_expires_at"]
         )
     }
 
-    @Test("a new secret with a line break or NUL is refused on its own field", arguments: ["pw\n", "pw\r", "p\0w", "\npw"])
+    @Test(
+        "a new secret with a line break or NUL is refused on its own field",
+        arguments: ["pw\n", "pw\r", "p\0w", "\npw"]
+    )
     func secretLineBreaks(value: String) {
         var basic = Self.basicServer()
         let password = SecretChanges(password: .set(Secret(value)))
@@ -417,11 +493,19 @@ struct ServerRulesTests {
 
         var microsoft = Self.microsoftServer()
         let clientSecret = SecretChanges(clientSecret: .set(Secret(value)))
-        #expect(prepare(&microsoft, secrets: StoredSecrets().applying(clientSecret), changes: clientSecret) == ["client_secret"])
+        #expect(
+            prepare(&microsoft, secrets: StoredSecrets().applying(clientSecret), changes: clientSecret) == [
+                "client_secret"
+            ]
+        )
 
         var delegated = Self.microsoftServer(flow: .authorizationCode)
         let refreshToken = SecretChanges(refreshToken: .set(Secret(value)))
-        #expect(prepare(&delegated, secrets: StoredSecrets().applying(refreshToken), changes: refreshToken) == ["refresh_token"])
+        #expect(
+            prepare(&delegated, secrets: StoredSecrets().applying(refreshToken), changes: refreshToken) == [
+                "refresh_token"
+            ]
+        )
     }
 
     @Test("a secret over 16 KiB is refused")
@@ -439,7 +523,12 @@ struct ServerRulesTests {
     func violationsRedacted() {
         var definition = Self.basicServer()
         let changes = SecretChanges(password: .set(Secret("super-secret\n")))
-        let violations = ServerRules.prepare(&definition, secrets: StoredSecrets(hasPassword: true), changes: changes, now: Self.now)
+        let violations = ServerRules.prepare(
+            &definition,
+            secrets: StoredSecrets(hasPassword: true),
+            changes: changes,
+            now: Self.now
+        )
         #expect(!violations.isEmpty)
         #expect(!violations.contains { $0.description.contains("super-secret") })
     }
@@ -447,14 +536,19 @@ struct ServerRulesTests {
     @Test("applying secret changes keeps, sets and clears")
     func storedSecretsApplying() {
         let current = StoredSecrets(hasPassword: true, hasClientSecret: true, hasRefreshToken: false)
-        let after = current.applying(SecretChanges(password: .keep, clientSecret: .clear, refreshToken: .set(Secret("r"))))
+        let after = current.applying(
+            SecretChanges(password: .keep, clientSecret: .clear, refreshToken: .set(Secret("r")))
+        )
         #expect(after == StoredSecrets(hasPassword: true, hasClientSecret: false, hasRefreshToken: true))
     }
 }
 
 @Suite("Tenant rules")
 struct TenantRulesTests {
-    @Test("a lowercase slug of letters, digits and hyphens is accepted", arguments: ["acme", "abc", "acme-2", "123", String(repeating: "a", count: 63)])
+    @Test(
+        "a lowercase slug of letters, digits and hyphens is accepted",
+        arguments: ["acme", "abc", "acme-2", "123", String(repeating: "a", count: 63)]
+    )
     func validSlug(slug: String) {
         #expect(TenantRules.slugViolations(slug).isEmpty)
     }
@@ -489,7 +583,11 @@ struct TenantRulesTests {
 
     @Test("alert contacts must be addresses, 20 at most, and are normalized without duplicates")
     func alertContacts() {
-        #expect(TenantRules.alertContactViolations(["ops@example.com", "nope", "a@b"]).map(\.field) == ["alert_contacts[1]", "alert_contacts[2]"])
+        #expect(
+            TenantRules.alertContactViolations(["ops@example.com", "nope", "a@b"]).map(\.field) == [
+                "alert_contacts[1]", "alert_contacts[2]",
+            ]
+        )
         let many = (0..<21).map { "ops\($0)@example.com" }
         #expect(TenantRules.alertContactViolations(many).map(\.field) == ["alert_contacts"])
         #expect(

@@ -97,7 +97,10 @@ struct VaultTests {
 
     @Test(
         "values that are not envelopes are malformed",
-        arguments: ["", "plain text", "v1", "v1:", "vx:AAAA", "1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "v1:not base64!", "v1:AAAA"]
+        arguments: [
+            "", "plain text", "v1", "v1:", "vx:AAAA", "1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "v1:not base64!",
+            "v1:AAAA",
+        ]
     )
     func malformed(text: String) throws {
         let (vault, _) = try makeVault()
@@ -152,7 +155,9 @@ struct VaultTests {
 
     @Test("the active key is the highest id whatever the order of entries")
     func activeIsHighest() throws {
-        let ring = try MasterKeyRing(parsing: "5:\(MasterKeyRing.randomKeyBase64())\n2:\(MasterKeyRing.randomKeyBase64())")
+        let ring = try MasterKeyRing(
+            parsing: "5:\(MasterKeyRing.randomKeyBase64())\n2:\(MasterKeyRing.randomKeyBase64())"
+        )
         #expect(ring.activeKeyID == 5)
         #expect(ring.keyIDs == [2, 5])
     }

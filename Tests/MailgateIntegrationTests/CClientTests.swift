@@ -25,7 +25,9 @@ struct CClientTests {
             #expect(check.0 == 0)
             #expect(check.1.hasPrefix("status=SERVING version="))
 
-            let whoami = try await Self.run(["--port", "\(port)", "--key", testOperatorKey.presentedForm.exposedValue, "whoami"])
+            let whoami = try await Self.run([
+                "--port", "\(port)", "--key", testOperatorKey.presentedForm.exposedValue, "whoami",
+            ])
             #expect(whoami.0 == 0)
             #expect(whoami.1 == "key_id=\(testOperatorKey.id) scope=operator tenant=")
 
@@ -39,7 +41,10 @@ struct CClientTests {
             #expect(anonymous.0 == 2)
             #expect(anonymous.1.hasPrefix("error code=16 name=UNAUTHENTICATED"))
 
-            let unknown = try await Self.run(["--port", "\(port)", "--key", testOperatorKey.presentedForm.exposedValue, "raw", "/mailgate.v1.Nope/Nothing"])
+            let unknown = try await Self.run([
+                "--port", "\(port)", "--key", testOperatorKey.presentedForm.exposedValue, "raw",
+                "/mailgate.v1.Nope/Nothing",
+            ])
             #expect(unknown.0 == 2)
             #expect(unknown.1.hasPrefix("error code=12 name=UNIMPLEMENTED"))
         }

@@ -24,12 +24,19 @@ struct HealthEndToEndTests {
     @Test("WhoAmI identifies the bootstrap operator key; a wrong or missing key is UNAUTHENTICATED")
     func whoAmI() async throws {
         try await withRunningApplication { _, port, _ in
-            let client = MailgateClient(configuration: .init(port: port, apiKey: testOperatorKey.presentedForm.exposedValue))
+            let client = MailgateClient(
+                configuration: .init(port: port, apiKey: testOperatorKey.presentedForm.exposedValue)
+            )
             let response = try await client.whoAmI()
             #expect(response.keyID == testOperatorKey.id)
             #expect(response.scope == "operator")
 
-            let stranger = MailgateClient(configuration: .init(port: port, apiKey: "mgk_\(testOperatorKey.id)_0000000000000000000000000000000000000000"))
+            let stranger = MailgateClient(
+                configuration: .init(
+                    port: port,
+                    apiKey: "mgk_\(testOperatorKey.id)_0000000000000000000000000000000000000000"
+                )
+            )
             let wrong = await #expect(throws: RPCError.self) { _ = try await stranger.whoAmI() }
             #expect(wrong?.code == .unauthenticated)
             #expect(wrong?.reason == "INVALID_API_KEY")
@@ -53,7 +60,10 @@ struct HealthEndToEndTests {
                 let logger = Logger(label: "test")
                 var workers = 0
                 for _ in 0..<50 {
-                    let rows = try await client.query("SELECT count(*)::int FROM workers WHERE heartbeat_at > now() - interval '1 minute'", logger: logger)
+                    let rows = try await client.query(
+                        "SELECT count(*)::int FROM workers WHERE heartbeat_at > now() - interval '1 minute'",
+                        logger: logger
+                    )
                     for try await count in rows.decode(Int.self) { workers = count }
                     if workers == 1 { break }
                     try await Task.sleep(for: .milliseconds(50))
@@ -65,7 +75,10 @@ struct HealthEndToEndTests {
 
     @Test("the client reconnects by itself after the server closed its idle connection")
     func reconnect() async throws {
-        try await withRunningApplication(configureRPC: { $0.idleTimeout = .milliseconds(400) }) { application, port, _ in
+        try await withRunningApplication(configureRPC: { $0.idleTimeout = .milliseconds(400) }) {
+            application,
+            port,
+            _ in
             let client = MailgateClient(configuration: .init(port: port))
             _ = try await client.check()
             // Generous: under a loaded test run the idle timer and the close take a while.
@@ -81,9 +94,15 @@ struct HealthEndToEndTests {
     @Test("a method the server does not have answers UNIMPLEMENTED, not a fake success")
     func unknownMethod() async throws {
         try await withRunningApplication { _, port, _ in
-            let client = MailgateClient(configuration: .init(port: port, apiKey: testOperatorKey.presentedForm.exposedValue))
+            let client = MailgateClient(
+                configuration: .init(port: port, apiKey: testOperatorKey.presentedForm.exposedValue)
+            )
             let error = await #expect(throws: RPCError.self) {
-                _ = try await client.call("/mailgate.v1.Admin/NoSuchMethod", Mailgate_V1_GetServerRequest(), responseType: Mailgate_V1_OutputServer.self)
+                _ = try await client.call(
+                    "/mailgate.v1.Admin/NoSuchMethod",
+                    Mailgate_V1_GetServerRequest(),
+                    responseType: Mailgate_V1_OutputServer.self
+                )
             }
             #expect(error?.code == .unimplemented)
             await client.close()

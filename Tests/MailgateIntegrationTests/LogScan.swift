@@ -9,9 +9,14 @@ extension LogCapture {
         let text = self.text
         let leaks = SecretScan.leaks(in: text)
         if !leaks.isEmpty {
-            Issue.record("secrets reached the logs (masked here):\n\(leaks.joined(separator: "\n"))", sourceLocation: sourceLocation)
+            Issue.record(
+                "secrets reached the logs (masked here):\n\(leaks.joined(separator: "\n"))",
+                sourceLocation: sourceLocation
+            )
         }
-        let loud = text.split(separator: "\n").filter { $0.hasPrefix("warning") || $0.hasPrefix("error") || $0.hasPrefix("critical") }
+        let loud = text.split(separator: "\n").filter {
+            $0.hasPrefix("warning") || $0.hasPrefix("error") || $0.hasPrefix("critical")
+        }
         if !loud.isEmpty {
             FileHandle.standardError.write(Data((loud.joined(separator: "\n") + "\n").utf8))
         }

@@ -11,7 +11,9 @@ struct MetricsTests {
     /// The ops port's `/metrics` text.
     static func scrape(_ admin: AdminFixture) async throws -> String {
         let port = try await admin.opsPort()
-        let (status, _, body) = try await offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: "/metrics") }
+        let (status, _, body) = try await offCooperativePool {
+            try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: "/metrics")
+        }
         #expect(status == 200)
         return String(decoding: body, as: UTF8.self)
     }
@@ -24,20 +26,35 @@ struct MetricsTests {
         return nil
     }
 
-    @Test("RPC calls by method and code, latency, connections, delivery attempts by outcome, queue depth, heartbeats, validations and database pool usage; no addresses or subjects")
+    @Test(
+        "RPC calls by method and code, latency, connections, delivery attempts by outcome, queue depth, heartbeats, validations and database pool usage; no addresses or subjects"
+    )
     func deliveryAndRPC() async throws {
         try await MailFixture.run(ops: OpsConfiguration(port: 0)) { fixture in
-            let sent = try await fixture.client.sendMail(MailFixture.message(to: ["alice@example.org"], subject: "Quarterly invoice"))
+            let sent = try await fixture.client.sendMail(
+                MailFixture.message(to: ["alice@example.org"], subject: "Quarterly invoice")
+            )
             _ = try await fixture.waitFor(sent.messageID, state: .sent)
             let missing = await expectRPCError { _ = try await fixture.get("00000000-0000-0000-0000-000000000000") }
             #expect(missing?.code == .notFound)
             _ = try await fixture.client.validate("relay", testMessage: false)
 
             let text = try await Self.scrape(fixture.admin)
-            #expect(Self.value(text, #"mailgate_rpc_calls_total{method="/mailgate.v1.Mailer/SendMail",code="OK"}"#) == 1, "\(text)")
-            #expect(Self.value(text, #"mailgate_rpc_calls_total{method="/mailgate.v1.Mailer/GetMessage",code="NOT_FOUND"}"#) == 1)
-            #expect(Self.value(text, #"mailgate_rpc_call_duration_seconds_count{method="/mailgate.v1.Mailer/SendMail"}"#) == 1)
-            #expect(text.contains(#"mailgate_rpc_call_duration_seconds_bucket{method="/mailgate.v1.Mailer/SendMail",le="#))
+            #expect(
+                Self.value(text, #"mailgate_rpc_calls_total{method="/mailgate.v1.Mailer/SendMail",code="OK"}"#) == 1,
+                "\(text)"
+            )
+            #expect(
+                Self.value(text, #"mailgate_rpc_calls_total{method="/mailgate.v1.Mailer/GetMessage",code="NOT_FOUND"}"#)
+                    == 1
+            )
+            #expect(
+                Self.value(text, #"mailgate_rpc_call_duration_seconds_count{method="/mailgate.v1.Mailer/SendMail"}"#)
+                    == 1
+            )
+            #expect(
+                text.contains(#"mailgate_rpc_call_duration_seconds_bucket{method="/mailgate.v1.Mailer/SendMail",le="#)
+            )
             #expect((Self.value(text, "mailgate_rpc_connections_open") ?? 0) >= 1)
             #expect(Self.value(text, "mailgate_rpc_calls_in_flight") != nil)
             #expect(Self.value(text, #"mailgate_delivery_attempts_total{outcome="delivered",reply_class="2xx"}"#) == 1)
@@ -64,8 +81,16 @@ struct MetricsTests {
             try fixture.tokens.fail("server_error", count: 1)
             _ = await expectRPCErrorQuietly { _ = try await fixture.refreshToken() }
             let text = try await Self.scrape(fixture.admin)
-            #expect(Self.value(text, #"mailgate_token_requests_total{provider="microsoft",outcome="ok"}"#) == 1, "\(text)")
-            #expect(Self.value(text, #"mailgate_token_requests_total{provider="microsoft",outcome="TOKEN_ENDPOINT_UNAVAILABLE"}"#) == 1)
+            #expect(
+                Self.value(text, #"mailgate_token_requests_total{provider="microsoft",outcome="ok"}"#) == 1,
+                "\(text)"
+            )
+            #expect(
+                Self.value(
+                    text,
+                    #"mailgate_token_requests_total{provider="microsoft",outcome="TOKEN_ENDPOINT_UNAVAILABLE"}"#
+                ) == 1
+            )
         }
     }
 }

@@ -5,7 +5,9 @@ import Testing
 
 @Suite("Ops HTTP port")
 struct OpsPortTests {
-    @Test("healthz and readyz answer; unknown paths are 404; an oversized body is 413; a callback without state is 400; nothing hangs")
+    @Test(
+        "healthz and readyz answer; unknown paths are 404; an oversized body is 413; a callback without state is 400; nothing hangs"
+    )
     func basics() async throws {
         try await AdminFixture.run(ops: OpsConfiguration(port: 0)) { fixture in
             let port = try await fixture.opsPort()
@@ -14,7 +16,13 @@ struct OpsPortTests {
                     try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: "/healthz"),
                     try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: "/readyz"),
                     try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: "/nope"),
-                    try RawHTTP.request("POST", host: "127.0.0.1", port: port, path: "/oauth/callback", body: Data(repeating: 65, count: 200_000)),
+                    try RawHTTP.request(
+                        "POST",
+                        host: "127.0.0.1",
+                        port: port,
+                        path: "/oauth/callback",
+                        body: Data(repeating: 65, count: 200_000)
+                    ),
                     try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: "/oauth/callback?code=x"),
                     try RawHTTP.request("DELETE", host: "127.0.0.1", port: port, path: "/oauth/callback"),
                 ]

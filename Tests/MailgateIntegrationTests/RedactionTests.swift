@@ -21,11 +21,17 @@ struct RedactionTests {
             "calling with \(Self.apiKey)",
             metadata: [
                 "password": "\(Self.password)",
-                "request": .dictionary(["authorization": "Bearer at-0123456789abcdefghijklmnopqrstuv", "body": "refresh_token=rt-0123456789abcdefghijklmnopqrstuv"]),
+                "request": .dictionary([
+                    "authorization": "Bearer at-0123456789abcdefghijklmnopqrstuv",
+                    "body": "refresh_token=rt-0123456789abcdefghijklmnopqrstuv",
+                ]),
                 "tenant": "acme",
             ]
         )
-        logger.error("failed", error: TestEnvironmentError("connection to postgres://mailgate:\(Self.password)@db/mailgate refused"))
+        logger.error(
+            "failed",
+            error: TestEnvironmentError("connection to postgres://mailgate:\(Self.password)@db/mailgate refused")
+        )
     }
 
     @Test("secrets in messages, metadata, logger metadata and errors come out as <redacted>; the rest stays")
@@ -38,7 +44,10 @@ struct RedactionTests {
         let text = capture.text
         #expect(SecretScan.leaks(in: text).isEmpty, "\(SecretScan.leaks(in: text))")
         #expect(text.contains("<redacted>"))
-        #expect(text.contains("\"tenant\": acme") && text.contains("calling with mgk_"), "what is not secret stays readable")
+        #expect(
+            text.contains("\"tenant\": acme") && text.contains("calling with mgk_"),
+            "what is not secret stays readable"
+        )
         #expect(text.contains("postgres://mailgate:<redacted>@db/mailgate"))
     }
 

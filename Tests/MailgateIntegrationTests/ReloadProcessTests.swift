@@ -26,14 +26,19 @@ final class ReloadProcessTests {
 
     /// Whether `mailgate ping` over TLS, trusting `caFile` only, gets an answer.
     static func pings(port: Int, caFile: String) async throws -> Bool {
-        try await ServeProcessTests.runCLI(["ping", "--address", "127.0.0.1:\(port)", "--ca-file", caFile, "--timeout", "5"]).0 == 0
+        try await ServeProcessTests.runCLI([
+            "ping", "--address", "127.0.0.1:\(port)", "--ca-file", caFile, "--timeout", "5",
+        ]).0 == 0
     }
 
     /// The master key id that sealed the SMTP password of each server, by name.
     static func sealingKeys(_ database: TestDatabase) async throws -> [String: UInt32] {
         try await database.withClient { postgres in
             var keys: [String: UInt32] = [:]
-            let rows = try await postgres.query("SELECT name, password_sealed FROM output_servers", logger: Logger(label: "test"))
+            let rows = try await postgres.query(
+                "SELECT name, password_sealed FROM output_servers",
+                logger: Logger(label: "test")
+            )
             for try await (name, sealed) in rows.decode((String, String?).self) {
                 keys[name] = sealed.flatMap(Vault.keyID(of:))
             }
@@ -41,9 +46,14 @@ final class ReloadProcessTests {
         }
     }
 
-    @Test("SIGHUP swaps the certificate for new connections, keeps open ones, and seals with the new active key; a bad ring is refused")
+    @Test(
+        "SIGHUP swaps the certificate for new connections, keeps open ones, and seals with the new active key; a bad ring is refused"
+    )
     func reload() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: ServeProcessTests.executable.path), "swift build first")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: ServeProcessTests.executable.path),
+            "swift build first"
+        )
         let first = try makeTestCertificate(in: self.directory, prefix: "first-")
         let second = try makeTestCertificate(in: self.directory, prefix: "second-")
         func install(_ files: (certificate: String, key: String)) throws {
@@ -79,8 +89,13 @@ final class ReloadProcessTests {
             let logText = Task { String(decoding: await server.readOutput(), as: UTF8.self) }
             defer { server.stopInBackground() }
 
-            _ = try await eventually(limit: .seconds(30)) { try await Self.pings(port: port, caFile: first.certificate) ? true : nil }
-            #expect(try await !Self.pings(port: port, caFile: second.certificate), "the second certificate is not served yet")
+            _ = try await eventually(limit: .seconds(30)) {
+                try await Self.pings(port: port, caFile: first.certificate) ? true : nil
+            }
+            #expect(
+                try await !Self.pings(port: port, caFile: second.certificate),
+                "the second certificate is not served yet"
+            )
 
             // An open connection, made before the reload.
             var tls = TLSConfiguration.makeClientConfiguration()
@@ -108,12 +123,24 @@ final class ReloadProcessTests {
 
             // New certificate and a second master key, then SIGHUP.
             try install(second)
-            try (ring + "\n" + MasterKeyRing.generate(id: 2).text).write(toFile: self.path("master-keys"), atomically: true, encoding: .utf8)
+            try (ring + "\n" + MasterKeyRing.generate(id: 2).text).write(
+                toFile: self.path("master-keys"),
+                atomically: true,
+                encoding: .utf8
+            )
             server.kill(SIGHUP)
-            _ = try await eventually(limit: .seconds(20)) { try await Self.pings(port: port, caFile: second.certificate) ? true : nil }
-            #expect(try await !Self.pings(port: port, caFile: first.certificate), "new connections get the new certificate")
+            _ = try await eventually(limit: .seconds(20)) {
+                try await Self.pings(port: port, caFile: second.certificate) ? true : nil
+            }
+            #expect(
+                try await !Self.pings(port: port, caFile: first.certificate),
+                "new connections get the new certificate"
+            )
             try await putServer("after")
-            #expect(try await Self.sealingKeys(database) == ["before": 1, "after": 2], "the open connection still works, and key 2 seals now")
+            #expect(
+                try await Self.sealingKeys(database) == ["before": 1, "after": 2],
+                "the open connection still works, and key 2 seals now"
+            )
 
             // A ring without the active key is refused; everything stays as it was.
             try ring.write(toFile: self.path("master-keys"), atomically: true, encoding: .utf8)
@@ -137,10 +164,16 @@ final class ReloadProcessTests {
                 (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
             }
             #expect(objects.count == logs.split(separator: "\n").count, "every line is a JSON object")
-            let created = try #require(objects.first { $0["message"] as? String == "server created" && $0["server"] as? String == "before" })
+            let created = try #require(
+                objects.first { $0["message"] as? String == "server created" && $0["server"] as? String == "before" }
+            )
             #expect(created["tenant"] as? String == "acme")
             let requestID = try #require(created["request_id"] as? String)
-            let finished = try #require(objects.first { $0["message"] as? String == "call finished" && $0["request_id"] as? String == requestID })
+            let finished = try #require(
+                objects.first {
+                    $0["message"] as? String == "call finished" && $0["request_id"] as? String == requestID
+                }
+            )
             #expect(finished["method"] as? String == "/mailgate.v1.Admin/PutServer")
             #expect(finished["code"] as? String == "OK")
             #expect(Double(finished["duration_ms"] as? String ?? "") != nil)

@@ -11,7 +11,10 @@ import Testing
 struct ReplicaRevocationTests {
     @Test("a key revoked through one replica is refused by the other within 5 seconds")
     func revocationAcrossProcesses() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: ServeProcessTests.executable.path), "swift build first")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: ServeProcessTests.executable.path),
+            "swift build first"
+        )
         try await TestDatabase.withFresh { database in
             let operatorKey = APIKey.generate().presentedForm.exposedValue
             let masterKeys = MasterKeyRing.generate().text
@@ -28,7 +31,9 @@ struct ReplicaRevocationTests {
                     "MAILGATE_MIGRATIONS_DIR": repositoryRoot().appendingPathComponent("migrations").path,
                     "MAILGATE_LOG_LEVEL": "warning",
                 ]
-                replicas.append((try ChildProcess(ServeProcessTests.executable.path, ["serve"], environment: environment), port))
+                replicas.append(
+                    (try ChildProcess(ServeProcessTests.executable.path, ["serve"], environment: environment), port)
+                )
             }
             let first = MailgateClient(configuration: .init(port: replicas[0].1, apiKey: operatorKey))
             _ = try await eventually(limit: .seconds(30)) { try? await first.whoAmI() }

@@ -105,19 +105,21 @@ private func stopped(_ task: Task<Void, any Error>, within limit: Duration) asyn
 /// The RPC port once the server listens, or the error that stopped the application
 /// before it did (a start-up failure never reaches the listener).
 private func listeningPort(of application: MailgateApplication, running: Task<Void, any Error>) async throws -> Int {
-    try await firstOf([
-        {
-            do {
-                return .success(try await application.rpcServer.listeningAddress.port ?? 0)
-            } catch {
-                return .failure(error)
-            }
-        },
-        {
-            switch await running.result {
-            case .failure(let error): .failure(error)
-            case .success: .failure(TestEnvironmentError("the application stopped before it listened"))
-            }
-        },
-    ] as [@Sendable () async -> Result<Int, any Error>]).get()
+    try await firstOf(
+        [
+            {
+                do {
+                    return .success(try await application.rpcServer.listeningAddress.port ?? 0)
+                } catch {
+                    return .failure(error)
+                }
+            },
+            {
+                switch await running.result {
+                case .failure(let error): .failure(error)
+                case .success: .failure(TestEnvironmentError("the application stopped before it listened"))
+                }
+            },
+        ] as [@Sendable () async -> Result<Int, any Error>]
+    ).get()
 }

@@ -40,7 +40,12 @@ struct ServeProcessTests {
                 "MAILGATE_MIGRATIONS_DIR": repositoryRoot().appendingPathComponent("migrations").path,
                 "MAILGATE_LOG_FORMAT": "json",
             ]
-            let server = try ChildProcess(Self.executable.path, ["serve"], environment: environment, capture: .standardError)
+            let server = try ChildProcess(
+                Self.executable.path,
+                ["serve"],
+                environment: environment,
+                capture: .standardError
+            )
             // Drained all along: a full pipe would stop the server mid-log.
             let logText = Task { String(decoding: await server.readOutput(), as: UTF8.self) }
             defer { server.stopInBackground() }
@@ -57,7 +62,10 @@ struct ServeProcessTests {
             let ping = try await Self.runCLI(["ping", "--address", "127.0.0.1:\(port)", "--format", "json"])
             #expect(ping.0 == 0)
             #expect(ping.1.contains("\"status\":\"SERVING\""))
-            let whoami = try await Self.runCLI(["whoami", "--address", "127.0.0.1:\(port)"], environment: ["MAILGATE_KEY": key])
+            let whoami = try await Self.runCLI(
+                ["whoami", "--address", "127.0.0.1:\(port)"],
+                environment: ["MAILGATE_KEY": key]
+            )
             #expect(whoami.0 == 0)
             #expect(whoami.1.contains("operator"))
             let anonymous = try await Self.runCLI(["whoami", "--address", "127.0.0.1:\(port)"])
@@ -74,7 +82,12 @@ struct ServeProcessTests {
 
     /// Runs `mailgate serve` with `environment`; returns its exit status and standard error.
     static func serveRefusal(_ environment: [String: String]) throws -> (status: Int32, errors: String) {
-        let process = try ChildProcess(Self.executable.path, ["serve"], environment: environment, capture: .standardError)
+        let process = try ChildProcess(
+            Self.executable.path,
+            ["serve"],
+            environment: environment,
+            capture: .standardError
+        )
         let text = String(decoding: process.output?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
         return (process.waitUntilExit(), text)
     }

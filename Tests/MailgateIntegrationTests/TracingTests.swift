@@ -13,7 +13,9 @@ struct TracingTests {
     static let traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
     static let callerSpanID = "00f067aa0ba902b7"
 
-    @Test("a call with a traceparent continues that trace; its database and token spans nest under the call; delivery traces its SMTP send")
+    @Test(
+        "a call with a traceparent continues that trace; its database and token spans nest under the call; delivery traces its SMTP send"
+    )
     func spans() async throws {
         let tracer = W3CTestTracer()
         try await withTracer(tracer) {
@@ -31,7 +33,9 @@ struct TracingTests {
             }
         }
         let spans = tracer.finishedSpans
-        let call = try #require(spans.first { $0.operationName == "/mailgate.v1.Mailer/RefreshToken" && $0.traceID == Self.traceID })
+        let call = try #require(
+            spans.first { $0.operationName == "/mailgate.v1.Mailer/RefreshToken" && $0.traceID == Self.traceID }
+        )
         #expect(call.kind == .server)
         #expect(call.parentSpanID == Self.callerSpanID, "the call continues the caller's span")
         #expect(call.attributes["rpc.status_code"]?.toSpanAttribute() == "OK")
@@ -42,7 +46,10 @@ struct TracingTests {
         #expect(token.kind == .client)
         #expect(token.attributes["oauth.provider"]?.toSpanAttribute() == "microsoft")
         #expect(token.attributes["http.response.status_code"]?.toSpanAttribute() == 200)
-        #expect(children.contains { $0.operationName == "db.transaction" || $0.operationName == "db.query" }, "database calls nest under the call")
+        #expect(
+            children.contains { $0.operationName == "db.transaction" || $0.operationName == "db.query" },
+            "database calls nest under the call"
+        )
 
         // A call without a traceparent starts its own trace.
         let send = try #require(spans.first { $0.operationName == "/mailgate.v1.Mailer/SendMail" })

@@ -7,7 +7,9 @@ import Testing
 /// libcurl SMTP against a real aiosmtpd server.
 @Suite("SMTP delivery through libcurl")
 final class CurlSMTPClientTests {
-    let certificates = FileManager.default.temporaryDirectory.appendingPathComponent("mailgate-smtp-certs-\(UUID().uuidString)")
+    let certificates = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "mailgate-smtp-certs-\(UUID().uuidString)"
+    )
     let pool = SMTPDeliveryPool(threadCount: 2)
 
     init() throws {
@@ -21,21 +23,35 @@ final class CurlSMTPClientTests {
 
     func path(_ name: String) -> String { self.certificates.appendingPathComponent(name).path }
 
-    static func message(_ body: String = "Hello.\r\n.a line that starts with a dot\r\n..two dots\r\n.\r\nend\r\n") -> [UInt8] {
-        Array("From: billing@example.com\r\nTo: a@example.com\r\nSubject: test\r\nMessage-ID: <1@example.com>\r\n\r\n\(body)".utf8)
+    static func message(_ body: String = "Hello.\r\n.a line that starts with a dot\r\n..two dots\r\n.\r\nend\r\n")
+        -> [UInt8]
+    {
+        Array(
+            "From: billing@example.com\r\nTo: a@example.com\r\nSubject: test\r\nMessage-ID: <1@example.com>\r\n\r\n\(body)"
+                .utf8
+        )
     }
 
     @Test("a message arrives byte for byte, lines starting with a dot included, with AUTH over STARTTLS")
     func starttlsWithAuth() async throws {
         let server = try SMTPTestServer(arguments: [
-            "--mode", "starttls", "--cert", self.path("cert.pem"), "--key", self.path("key.pem"), "--user", "billing", "--password", "s3cret",
+            "--mode", "starttls", "--cert", self.path("cert.pem"), "--key", self.path("key.pem"), "--user", "billing",
+            "--password", "s3cret",
         ])
         let endpoint = SMTPEndpoint(
-            host: "127.0.0.1", port: server.port, security: .starttls,
-            authentication: .password(username: "billing", password: Secret("s3cret")), caFile: self.path("cert.pem")
+            host: "127.0.0.1",
+            port: server.port,
+            security: .starttls,
+            authentication: .password(username: "billing", password: Secret("s3cret")),
+            caFile: self.path("cert.pem")
         )
         let message = Self.message()
-        let result = try await self.pool.send(message: message, from: "billing@example.com", to: ["a@example.com", "b@example.com"], through: endpoint)
+        let result = try await self.pool.send(
+            message: message,
+            from: "billing@example.com",
+            to: ["a@example.com", "b@example.com"],
+            through: endpoint
+        )
         #expect(result.outcome == .delivered, "\(result)")
         #expect(result.replyCode == 250)
         #expect(result.reply.contains("queued as 1"))
@@ -50,12 +66,19 @@ final class CurlSMTPClientTests {
 
     @Test("implicit TLS delivers; consecutive sends from one thread reuse the connection")
     func implicitTLS() async throws {
-        let server = try SMTPTestServer(arguments: ["--mode", "tls", "--cert", self.path("cert.pem"), "--key", self.path("key.pem")])
+        let server = try SMTPTestServer(arguments: [
+            "--mode", "tls", "--cert", self.path("cert.pem"), "--key", self.path("key.pem"),
+        ])
         let endpoint = SMTPEndpoint(host: "127.0.0.1", port: server.port, security: .tls, caFile: self.path("cert.pem"))
         let single = SMTPDeliveryPool(threadCount: 1)
         var newConnections = 0
         for _ in 0..<3 {
-            let result = try await single.send(message: Self.message(), from: "billing@example.com", to: ["a@example.com"], through: endpoint)
+            let result = try await single.send(
+                message: Self.message(),
+                from: "billing@example.com",
+                to: ["a@example.com"],
+                through: endpoint
+            )
             #expect(result.outcome == .delivered, "\(result)")
             if result.newConnection { newConnections += 1 }
         }
@@ -68,7 +91,12 @@ final class CurlSMTPClientTests {
     func noDowngrade() async throws {
         let server = try SMTPTestServer(arguments: ["--mode", "plain"])
         let endpoint = SMTPEndpoint(host: "127.0.0.1", port: server.port, security: .starttls)
-        let result = try await self.pool.send(message: Self.message(), from: "billing@example.com", to: ["a@example.com"], through: endpoint)
+        let result = try await self.pool.send(
+            message: Self.message(),
+            from: "billing@example.com",
+            to: ["a@example.com"],
+            through: endpoint
+        )
         #expect(result.outcome == .permanentFailure)
         #expect(result.stage == .tls)
         #expect(result.reply.contains("STARTTLS"))
@@ -77,15 +105,39 @@ final class CurlSMTPClientTests {
 
     @Test("a certificate for another host or from an unknown CA is refused")
     func certificateChecks() async throws {
-        let wrongHost = try SMTPTestServer(arguments: ["--mode", "tls", "--cert", self.path("wrong-cert.pem"), "--key", self.path("wrong-key.pem")])
-        var endpoint = SMTPEndpoint(host: "127.0.0.1", port: wrongHost.port, security: .tls, caFile: self.path("wrong-cert.pem"))
-        let mismatch = try await self.pool.send(message: Self.message(), from: "billing@example.com", to: ["a@example.com"], through: endpoint)
+        let wrongHost = try SMTPTestServer(arguments: [
+            "--mode", "tls", "--cert", self.path("wrong-cert.pem"), "--key", self.path("wrong-key.pem"),
+        ])
+        var endpoint = SMTPEndpoint(
+            host: "127.0.0.1",
+            port: wrongHost.port,
+            security: .tls,
+            caFile: self.path("wrong-cert.pem")
+        )
+        let mismatch = try await self.pool.send(
+            message: Self.message(),
+            from: "billing@example.com",
+            to: ["a@example.com"],
+            through: endpoint
+        )
         #expect(mismatch.outcome == .permanentFailure)
         #expect(mismatch.stage == .tls)
 
-        let unknownCA = try SMTPTestServer(arguments: ["--mode", "tls", "--cert", self.path("cert.pem"), "--key", self.path("key.pem")])
-        endpoint = SMTPEndpoint(host: "127.0.0.1", port: unknownCA.port, security: .tls, caFile: self.path("wrong-cert.pem"))
-        let untrusted = try await self.pool.send(message: Self.message(), from: "billing@example.com", to: ["a@example.com"], through: endpoint)
+        let unknownCA = try SMTPTestServer(arguments: [
+            "--mode", "tls", "--cert", self.path("cert.pem"), "--key", self.path("key.pem"),
+        ])
+        endpoint = SMTPEndpoint(
+            host: "127.0.0.1",
+            port: unknownCA.port,
+            security: .tls,
+            caFile: self.path("wrong-cert.pem")
+        )
+        let untrusted = try await self.pool.send(
+            message: Self.message(),
+            from: "billing@example.com",
+            to: ["a@example.com"],
+            through: endpoint
+        )
         #expect(untrusted.outcome == .permanentFailure)
         #expect(untrusted.stage == .tls)
         #expect(try wrongHost.received().isEmpty && unknownCA.received().isEmpty)
@@ -99,10 +151,18 @@ final class CurlSMTPClientTests {
         ])
         func send(_ token: String) async throws -> SMTPResult {
             let endpoint = SMTPEndpoint(
-                host: "127.0.0.1", port: server.port, security: .starttls,
-                authentication: .xoauth2(username: "noreply@contoso.com", accessToken: Secret(token)), caFile: self.path("cert.pem")
+                host: "127.0.0.1",
+                port: server.port,
+                security: .starttls,
+                authentication: .xoauth2(username: "noreply@contoso.com", accessToken: Secret(token)),
+                caFile: self.path("cert.pem")
             )
-            return try await self.pool.send(message: Self.message(), from: "noreply@contoso.com", to: ["a@example.com"], through: endpoint)
+            return try await self.pool.send(
+                message: Self.message(),
+                from: "noreply@contoso.com",
+                to: ["a@example.com"],
+                through: endpoint
+            )
         }
         let accepted = try await send("good-token")
         #expect(accepted.outcome == .delivered, "\(accepted)")
@@ -119,13 +179,22 @@ final class CurlSMTPClientTests {
     @Test("wrong credentials fail at the auth stage with the server's 535")
     func wrongPassword() async throws {
         let server = try SMTPTestServer(arguments: [
-            "--mode", "starttls", "--cert", self.path("cert.pem"), "--key", self.path("key.pem"), "--user", "billing", "--password", "s3cret",
+            "--mode", "starttls", "--cert", self.path("cert.pem"), "--key", self.path("key.pem"), "--user", "billing",
+            "--password", "s3cret",
         ])
         let endpoint = SMTPEndpoint(
-            host: "127.0.0.1", port: server.port, security: .starttls,
-            authentication: .password(username: "billing", password: Secret("wrong")), caFile: self.path("cert.pem")
+            host: "127.0.0.1",
+            port: server.port,
+            security: .starttls,
+            authentication: .password(username: "billing", password: Secret("wrong")),
+            caFile: self.path("cert.pem")
         )
-        let result = try await self.pool.send(message: Self.message(), from: "billing@example.com", to: ["a@example.com"], through: endpoint)
+        let result = try await self.pool.send(
+            message: Self.message(),
+            from: "billing@example.com",
+            to: ["a@example.com"],
+            through: endpoint
+        )
         #expect(result.outcome == .permanentFailure, "\(result)")
         #expect(result.stage == .auth)
         #expect(result.replyCode == 535)
@@ -137,17 +206,30 @@ final class CurlSMTPClientTests {
         let server = try SMTPTestServer(arguments: ["--mode", "plain"])
         let endpoint = SMTPEndpoint(host: "127.0.0.1", port: server.port, security: .none)
         let partial = try await self.pool.send(
-            message: Self.message(), from: "billing@example.com", to: ["a@example.com", "reject-me@example.com"], through: endpoint
+            message: Self.message(),
+            from: "billing@example.com",
+            to: ["a@example.com", "reject-me@example.com"],
+            through: endpoint
         )
         #expect(partial.outcome == .delivered, "\(partial)")
         #expect(partial.rejectedRecipients.keys.sorted() == ["reject-me@example.com"])
         #expect(partial.rejectedRecipients["reject-me@example.com"]?.hasPrefix("550") == true)
         #expect(try server.received().first?.envelope["rcpt_tos"] as? [String] == ["a@example.com"])
 
-        let none = try await self.pool.send(message: Self.message(), from: "billing@example.com", to: ["reject-x@example.com"], through: endpoint)
+        let none = try await self.pool.send(
+            message: Self.message(),
+            from: "billing@example.com",
+            to: ["reject-x@example.com"],
+            through: endpoint
+        )
         #expect(none.outcome == .permanentFailure, "\(none)")
         #expect(none.stage == .rcpt)
-        let temporary = try await self.pool.send(message: Self.message(), from: "billing@example.com", to: ["tempfail-x@example.com"], through: endpoint)
+        let temporary = try await self.pool.send(
+            message: Self.message(),
+            from: "billing@example.com",
+            to: ["tempfail-x@example.com"],
+            through: endpoint
+        )
         #expect(temporary.outcome == .transientFailure, "\(temporary)")
         #expect(temporary.replyCode == 451)
     }
@@ -156,7 +238,9 @@ final class CurlSMTPClientTests {
     func failures() async throws {
         let server = try SMTPTestServer(arguments: ["--mode", "plain", "--reject-data"])
         let rejected = try await self.pool.send(
-            message: Self.message(), from: "billing@example.com", to: ["a@example.com"],
+            message: Self.message(),
+            from: "billing@example.com",
+            to: ["a@example.com"],
             through: SMTPEndpoint(host: "127.0.0.1", port: server.port, security: .none)
         )
         #expect(rejected.outcome == .permanentFailure, "\(rejected)")
@@ -164,7 +248,9 @@ final class CurlSMTPClientTests {
         #expect(rejected.reply.contains("spam"))
 
         let closed = try await self.pool.send(
-            message: Self.message(), from: "billing@example.com", to: ["a@example.com"],
+            message: Self.message(),
+            from: "billing@example.com",
+            to: ["a@example.com"],
             through: SMTPEndpoint(host: "127.0.0.1", port: 1, security: .none)
         )
         #expect(closed.outcome == .transientFailure)

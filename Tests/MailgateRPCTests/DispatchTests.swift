@@ -10,7 +10,12 @@ struct DispatchTests {
     {
         try await withTestServer { _, port in
             let connection = try await RPCClientConnection.connect(host: "127.0.0.1", port: port)
-            let reply = try await connection.call(method: method, metadata: metadata, timeout: .seconds(5), payload: bytes)
+            let reply = try await connection.call(
+                method: method,
+                metadata: metadata,
+                timeout: .seconds(5),
+                payload: bytes
+            )
             await connection.close()
             return reply
         }
@@ -23,7 +28,10 @@ struct DispatchTests {
         #expect(reply.status.message.contains("/mailgate.v1.Nope/Nothing"))
     }
 
-    @Test("a call without credentials is UNAUTHENTICATED", arguments: [[:], ["authorization": "Basic abc"], ["authorization": "Bearer"]])
+    @Test(
+        "a call without credentials is UNAUTHENTICATED",
+        arguments: [[:], ["authorization": "Basic abc"], ["authorization": "Bearer"]]
+    )
     func missingCredentials(metadata: [String: String]) async throws {
         let reply = try await self.call(TestMethods.whoAmI, metadata: metadata)
         #expect(reply.status.code == .unauthenticated)
@@ -32,7 +40,10 @@ struct DispatchTests {
 
     @Test("a wrong key is UNAUTHENTICATED; the right one reaches the handler with its principal")
     func authentication() async throws {
-        #expect(try await self.call(TestMethods.whoAmI, metadata: ["authorization": "Bearer bad-key"]).status.code == .unauthenticated)
+        #expect(
+            try await self.call(TestMethods.whoAmI, metadata: ["authorization": "Bearer bad-key"]).status.code
+                == .unauthenticated
+        )
         let reply = try await self.call(TestMethods.whoAmI)
         #expect(reply.status.code == .ok)
         #expect(try pong(of: reply).nonce == UInt64("good".count))

@@ -56,7 +56,9 @@ struct HostileInputTests {
             let frames = try await connection.exchange([bytes], limit: 20)
             let answered = Dictionary(
                 uniqueKeysWithValues: try frames.map { frame -> (UInt64, UInt64) in
-                    guard case .reply(let reply) = frame.kind else { throw RPCError(code: .internal, message: "not a reply") }
+                    guard case .reply(let reply) = frame.kind else {
+                        throw RPCError(code: .internal, message: "not a reply")
+                    }
                     return (frame.callID, try pong(of: reply).nonce)
                 }
             )
@@ -135,7 +137,12 @@ struct HostileInputTests {
             try await Task.sleep(for: .milliseconds(300))
             // Another client is served normally meanwhile.
             let other = try await RPCClientConnection.connect(host: "127.0.0.1", port: port)
-            let reply = try await other.call(method: TestMethods.echo, metadata: goodKey, timeout: .seconds(5), payload: payload(nonce: 3))
+            let reply = try await other.call(
+                method: TestMethods.echo,
+                metadata: goodKey,
+                timeout: .seconds(5),
+                payload: payload(nonce: 3)
+            )
             #expect(reply.status.code == .ok)
             #expect(server.connectionCount == 2)
             await other.close()

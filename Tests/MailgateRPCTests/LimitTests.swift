@@ -28,7 +28,12 @@ struct LimitTests {
         try await withTestServer(configure: { $0.maximumConcurrentCalls = 1 }) { server, port in
             let first = try await RPCClientConnection.connect(host: "127.0.0.1", port: port)
             let second = try await RPCClientConnection.connect(host: "127.0.0.1", port: port)
-            async let slow = first.call(method: TestMethods.sleep, metadata: goodKey, timeout: .seconds(5), payload: payload(nonce: 2_000))
+            async let slow = first.call(
+                method: TestMethods.sleep,
+                metadata: goodKey,
+                timeout: .seconds(5),
+                payload: payload(nonce: 2_000)
+            )
             try await waitUntil { server.callsInFlight == 1 }
             let refused = try await second.call(
                 method: TestMethods.echo,
@@ -40,7 +45,12 @@ struct LimitTests {
             #expect(refused.status.retryAfterMs > 0)
             #expect(try await slow.status.code == .ok)
             // The slot is free again.
-            let after = try await second.call(method: TestMethods.echo, metadata: goodKey, timeout: .seconds(5), payload: payload(nonce: 1))
+            let after = try await second.call(
+                method: TestMethods.echo,
+                metadata: goodKey,
+                timeout: .seconds(5),
+                payload: payload(nonce: 1)
+            )
             #expect(after.status.code == .ok)
             await first.close()
             await second.close()

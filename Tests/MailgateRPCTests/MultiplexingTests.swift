@@ -40,7 +40,10 @@ struct MultiplexingTests {
             let connection = try await RawConnection.connect(port: port)
             // Call 1 sleeps 300 ms, call 2 answers at once: 2's reply must come first.
             let frames = try await connection.exchange(
-                [framed(callFrame(1, TestMethods.sleep, nonce: 300)), framed(callFrame(2, TestMethods.publicEcho, nonce: 1))],
+                [
+                    framed(callFrame(1, TestMethods.sleep, nonce: 300)),
+                    framed(callFrame(2, TestMethods.publicEcho, nonce: 1)),
+                ],
                 limit: 2
             )
             #expect(frames.map(\.callID) == [2, 1])

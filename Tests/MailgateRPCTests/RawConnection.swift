@@ -51,16 +51,29 @@ func framed(_ frame: Mailgate_V1_Frame) -> [UInt8] {
     return Array(buffer.readableBytesView)
 }
 
-func callFrame(_ callID: UInt64, _ method: String, nonce: UInt64, metadata: [String: String] = goodKey, timeoutMs: UInt32 = 0)
+func callFrame(
+    _ callID: UInt64,
+    _ method: String,
+    nonce: UInt64,
+    metadata: [String: String] = goodKey,
+    timeoutMs: UInt32 = 0
+)
     -> Mailgate_V1_Frame
 {
-    .call(callID: callID, method: method, metadata: metadata, timeoutMilliseconds: timeoutMs, payload: .init(payload(nonce: nonce)))
+    .call(
+        callID: callID,
+        method: method,
+        metadata: metadata,
+        timeoutMilliseconds: timeoutMs,
+        payload: .init(payload(nonce: nonce))
+    )
 }
 
 extension RawConnection {
     /// Talks frame by frame: `body` writes with `send` and reads with `receive`.
     func converse<Result: Sendable>(
-        _ body: (_ send: (Mailgate_V1_Frame) async throws -> Void, _ receive: () async throws -> Mailgate_V1_Frame?) async throws -> Result
+        _ body: (_ send: (Mailgate_V1_Frame) async throws -> Void, _ receive: () async throws -> Mailgate_V1_Frame?)
+            async throws -> Result
     ) async throws -> Result {
         try await self.channel.executeThenClose { inbound, outbound in
             var iterator = inbound.makeAsyncIterator()

@@ -23,7 +23,10 @@ final class TLSTests {
     @Test("calls work over TLS with a trusted certificate; a plaintext client gets nothing")
     func tls() async throws {
         let files = try makeTestCertificate(in: self.directory)
-        let serverTLS = try RPCServerConfiguration.serverTLS(certificatePath: files.certificate, privateKeyPath: files.key)
+        let serverTLS = try RPCServerConfiguration.serverTLS(
+            certificatePath: files.certificate,
+            privateKeyPath: files.key
+        )
         #expect(serverTLS.minimumTLSVersion == .tlsv12)
 
         try await withTestServer(configure: { $0.tls = serverTLS }) { _, port in
@@ -42,7 +45,12 @@ final class TLSTests {
 
             let plaintext = try await RPCClientConnection.connect(host: "127.0.0.1", port: port)
             let error = await #expect(throws: RPCError.self) {
-                _ = try await plaintext.call(method: TestMethods.echo, metadata: goodKey, timeout: .seconds(2), payload: payload(nonce: 1))
+                _ = try await plaintext.call(
+                    method: TestMethods.echo,
+                    metadata: goodKey,
+                    timeout: .seconds(2),
+                    payload: payload(nonce: 1)
+                )
             }
             // The server answers a plaintext hello with a TLS alert, which is no valid frame.
             #expect(error != nil && error?.code != .ok)
@@ -53,7 +61,10 @@ final class TLSTests {
     @Test("a client that does not trust the certificate cannot call")
     func untrusted() async throws {
         let files = try makeTestCertificate(in: self.directory)
-        let serverTLS = try RPCServerConfiguration.serverTLS(certificatePath: files.certificate, privateKeyPath: files.key)
+        let serverTLS = try RPCServerConfiguration.serverTLS(
+            certificatePath: files.certificate,
+            privateKeyPath: files.key
+        )
         try await withTestServer(configure: { $0.tls = serverTLS }) { _, port in
             let connection = try await RPCClientConnection.connect(
                 host: "127.0.0.1",
@@ -61,7 +72,12 @@ final class TLSTests {
                 tls: TLSConfiguration.makeClientConfiguration()
             )
             let error = await #expect(throws: RPCError.self) {
-                _ = try await connection.call(method: TestMethods.echo, metadata: goodKey, timeout: .seconds(2), payload: payload(nonce: 1))
+                _ = try await connection.call(
+                    method: TestMethods.echo,
+                    metadata: goodKey,
+                    timeout: .seconds(2),
+                    payload: payload(nonce: 1)
+                )
             }
             #expect(error?.code == .unavailable)
             await connection.close()

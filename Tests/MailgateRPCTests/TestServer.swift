@@ -72,7 +72,8 @@ enum TestMethods {
             return pong
         }
         router.register(publicEcho, request: Mailgate_V1_Ping.self, requiresAuthentication: false) {
-            request, _ -> Mailgate_V1_Pong in
+            request,
+            _ -> Mailgate_V1_Pong in
             var pong = Mailgate_V1_Pong()
             pong.nonce = request.nonce
             return pong

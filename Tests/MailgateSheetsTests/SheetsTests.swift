@@ -17,7 +17,12 @@ struct SheetsTests {
         let archive = try Archive(accessMode: .create)
         for (path, text) in parts.sorted(by: { $0.key < $1.key }) {
             let data = Data(text.utf8)
-            try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: method) { position, size in
+            try archive.addEntry(
+                with: path,
+                type: .file,
+                uncompressedSize: Int64(data.count),
+                compressionMethod: method
+            ) { position, size in
                 data.subdata(in: Int(position)..<(Int(position) + size))
             }
         }
@@ -26,8 +31,10 @@ struct SheetsTests {
 
     static func sheet(_ sheetData: String) -> [String: String] {
         [
-            "xl/workbook.xml": #"<workbook xmlns:r="r"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
-            "xl/_rels/workbook.xml.rels": #"<Relationships><Relationship Id="rId1" Type="t/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#,
+            "xl/workbook.xml":
+                #"<workbook xmlns:r="r"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+            "xl/_rels/workbook.xml.rels":
+                #"<Relationships><Relationship Id="rId1" Type="t/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#,
             "xl/worksheets/sheet1.xml": "<worksheet><sheetData>\(sheetData)</sheetData></worksheet>",
         ]
     }
@@ -37,7 +44,9 @@ struct SheetsTests {
         var rows = Self.rows
         rows.append(["", "", ""])
         rows.append(["last", "", "after an empty row"])
-        let data = try XLSXWriter.workbook([Sheet(name: "Servers", rows: rows, choices: [1: ["a", "b"]]), Sheet(name: "Columns", rows: [["x"]])])
+        let data = try XLSXWriter.workbook([
+            Sheet(name: "Servers", rows: rows, choices: [1: ["a", "b"]]), Sheet(name: "Columns", rows: [["x"]]),
+        ])
         let read = try XLSXReader.firstSheet(data)
         #expect(read.map(\.cells) == Array(Self.rows) + [["last", "", "after an empty row"]])
         #expect(read.map(\.number) == [1, 2, 3, 4, 6])
@@ -45,9 +54,13 @@ struct SheetsTests {
 
     @Test("shared strings, rich text runs, numbers and booleans as Excel and LibreOffice save them")
     func sharedStrings() throws {
-        var parts = Self.sheet(#"<row r="1"><c r="A1" t="s"><v>0</v></c><c r="C1" t="s"><v>1</v></c></row><row r="2"><c r="A2"><v>587</v></c><c r="B2" t="b"><v>1</v></c></row>"#)
-        parts["xl/sharedStrings.xml"] = #"<sst><si><t>Name</t></si><si><r><t>Ho</t></r><r><t xml:space="preserve">st &amp; port</t></r><rPh><t>ignored</t></rPh></si></sst>"#
-        parts["xl/_rels/workbook.xml.rels"] = #"<Relationships><Relationship Id="rId1" Type="t/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://x/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#
+        var parts = Self.sheet(
+            #"<row r="1"><c r="A1" t="s"><v>0</v></c><c r="C1" t="s"><v>1</v></c></row><row r="2"><c r="A2"><v>587</v></c><c r="B2" t="b"><v>1</v></c></row>"#
+        )
+        parts["xl/sharedStrings.xml"] =
+            #"<sst><si><t>Name</t></si><si><r><t>Ho</t></r><r><t xml:space="preserve">st &amp; port</t></r><rPh><t>ignored</t></rPh></si></sst>"#
+        parts["xl/_rels/workbook.xml.rels"] =
+            #"<Relationships><Relationship Id="rId1" Type="t/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://x/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#
         let read = try XLSXReader.firstSheet(try Self.workbook(parts))
         #expect(read.map(\.cells) == [["Name", "", "Host & port"], ["587", "true"]])
     }
@@ -61,7 +74,10 @@ struct SheetsTests {
             ("too many columns", #"<row r="1"><c r="ZZ1" t="inlineStr"><is><t>x</t></is></c></row>"#, "column"),
             ("bad reference", #"<row r="1"><c r="1A" t="inlineStr"><is><t>x</t></is></c></row>"#, "reference"),
             ("unclosed tag", #"<row r="1"><c r="A1" t="inlineStr"><is><t>x"#, "XML"),
-            ("NUL character reference", #"<row r="1"><c r="A1" t="inlineStr"><is><t>a&#0;b</t></is></c></row>"#, "not a character XML allows"),
+            (
+                "NUL character reference", #"<row r="1"><c r="A1" t="inlineStr"><is><t>a&#0;b</t></is></c></row>"#,
+                "not a character XML allows"
+            ),
             ("deep nesting", String(repeating: "<x>", count: 100) + String(repeating: "</x>", count: 100), "deeper"),
         ]
     )
@@ -76,7 +92,8 @@ struct SheetsTests {
         var parts = Self.sheet(#"<row r="1"><c r="A1" t="inlineStr"><is><t>Name</t></is></c></row>"#)
         parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"]!.replacingOccurrences(
             of: "</worksheet>",
-            with: #"<extLst><ext uri="x"><x14:dataValidations xmlns:x14="x14" xmlns:xm="xm"><x14:dataValidation><x14:formula1><xm:f>Lists!$A$1:$A$3</xm:f></x14:formula1></x14:dataValidation></x14:dataValidations></ext></extLst></worksheet>"#
+            with:
+                #"<extLst><ext uri="x"><x14:dataValidations xmlns:x14="x14" xmlns:xm="xm"><x14:dataValidation><x14:formula1><xm:f>Lists!$A$1:$A$3</xm:f></x14:formula1></x14:dataValidation></x14:dataValidations></ext></extLst></worksheet>"#
         )
         #expect(try XLSXReader.firstSheet(try Self.workbook(parts)).map(\.cells) == [["Name"]])
     }
@@ -84,7 +101,8 @@ struct SheetsTests {
     @Test("a document type declaration (entity expansion) is refused before anything expands")
     func billionLaughs() throws {
         var parts = Self.sheet("")
-        parts["xl/worksheets/sheet1.xml"] = #"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]><worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol2;</t></is></c></row></sheetData></worksheet>"#
+        parts["xl/worksheets/sheet1.xml"] =
+            #"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]><worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol2;</t></is></c></row></sheetData></worksheet>"#
         let error = #expect(throws: SheetError.self) { try XLSXReader.firstSheet(try Self.workbook(parts)) }
         #expect(error?.description.contains("document type declarations") == true)
     }
@@ -94,10 +112,13 @@ struct SheetsTests {
         var parts = Self.sheet("")
         // 4 MiB of one character deflates to a few kilobytes; the limit here is 1 MiB (the
         // server's 32 MiB is exercised by the integration test).
-        parts["xl/worksheets/sheet1.xml"] = "<worksheet><sheetData>" + String(repeating: " ", count: 4 << 20) + "</sheetData></worksheet>"
+        parts["xl/worksheets/sheet1.xml"] =
+            "<worksheet><sheetData>" + String(repeating: " ", count: 4 << 20) + "</sheetData></worksheet>"
         let data = try Self.workbook(parts)
         #expect(data.count < 64 << 10)
-        let error = #expect(throws: SheetError.self) { try XLSXReader.firstSheet(data, limits: SheetLimits(maximumUncompressedBytes: 1 << 20)) }
+        let error = #expect(throws: SheetError.self) {
+            try XLSXReader.firstSheet(data, limits: SheetLimits(maximumUncompressedBytes: 1 << 20))
+        }
         #expect(error?.description.contains("expands to more than") == true)
     }
 
@@ -109,7 +130,9 @@ struct SheetsTests {
         #expect(error?.description.contains("xl/workbook.xml") == true)
         let whole = try XLSXWriter.workbook([Sheet(name: "S", rows: Self.rows)])
         #expect(throws: SheetError.self) { try XLSXReader.firstSheet(whole.prefix(whole.count / 2)) }
-        let tooBig = #expect(throws: SheetError.self) { try XLSXReader.firstSheet(whole, limits: SheetLimits(maximumFileBytes: 100)) }
+        let tooBig = #expect(throws: SheetError.self) {
+            try XLSXReader.firstSheet(whole, limits: SheetLimits(maximumFileBytes: 100))
+        }
         #expect(tooBig?.description.contains("at most 100") == true)
     }
 
@@ -122,10 +145,17 @@ struct SheetsTests {
         #expect(try CSV.read(data).map(\.cells) == Self.rows)
     }
 
-    @Test("CSV: CRLF or LF, empty lines skipped with their numbers kept, a formula refused, an open quote refused, a zip refused")
+    @Test(
+        "CSV: CRLF or LF, empty lines skipped with their numbers kept, a formula refused, an open quote refused, a zip refused"
+    )
     func csvReading() throws {
         let rows = try CSV.read(Data("Name,Host\r\nrelay,smtp.example.org\n\n\"a,b\",\"x\"\"y\"\n".utf8))
-        #expect(rows == [SheetRow(number: 1, cells: ["Name", "Host"]), SheetRow(number: 2, cells: ["relay", "smtp.example.org"]), SheetRow(number: 4, cells: ["a,b", "x\"y"])])
+        #expect(
+            rows == [
+                SheetRow(number: 1, cells: ["Name", "Host"]),
+                SheetRow(number: 2, cells: ["relay", "smtp.example.org"]), SheetRow(number: 4, cells: ["a,b", "x\"y"]),
+            ]
+        )
         let formula = #expect(throws: SheetError.self) { try CSV.read(Data("Name\n=HYPERLINK(\"http://x\")\n".utf8)) }
         #expect(formula?.description.contains("formula") == true)
         #expect(throws: SheetError.self) { try CSV.read(Data("Name\n\"open,\n".utf8)) }

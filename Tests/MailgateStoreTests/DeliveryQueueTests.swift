@@ -37,7 +37,12 @@ struct DeliveryQueueTests {
                     tags: [:],
                     notBefore: nil
                 )
-                guard case .queued(let record) = try await self.messages.enqueue(message, idempotencyWindow: .seconds(3600)) else {
+                guard
+                    case .queued(let record) = try await self.messages.enqueue(
+                        message,
+                        idempotencyWindow: .seconds(3600)
+                    )
+                else {
                     Issue.record("expected a new message")
                     continue
                 }
@@ -47,31 +52,56 @@ struct DeliveryQueueTests {
         }
 
         func state(_ id: UUID) async throws -> (String, Bool, Int) {
-            let rows = try await self.client.query("SELECT state, uncertain, attempts FROM messages WHERE id = \(id)", logger: DeliveryQueueTests.logger)
+            let rows = try await self.client.query(
+                "SELECT state, uncertain, attempts FROM messages WHERE id = \(id)",
+                logger: DeliveryQueueTests.logger
+            )
             for try await row in rows.decode((String, Bool, Int).self) { return row }
             throw TestEnvironmentError("no message \(id)")
         }
 
         func expireLeases() async throws {
-            try await self.client.query("UPDATE messages SET lease_expires_at = now() - interval '1 second' WHERE state = 'sending'", logger: DeliveryQueueTests.logger)
+            try await self.client.query(
+                "UPDATE messages SET lease_expires_at = now() - interval '1 second' WHERE state = 'sending'",
+                logger: DeliveryQueueTests.logger
+            )
         }
     }
 
-    func withFixture(server customize: (inout ServerDefinition) -> Void = { _ in }, _ body: (Fixture) async throws -> Void) async throws {
+    func withFixture(
+        server customize: (inout ServerDefinition) -> Void = { _ in },
+        _ body: (Fixture) async throws -> Void
+    ) async throws {
         try await TestDatabase.withFresh { database in
             try await database.withClient { client in
-                try await MigrationRunner(migrations: try Migration.load(from: repositoryRoot().appendingPathComponent("migrations")), logger: Self.logger)
-                    .run(on: client)
+                try await MigrationRunner(
+                    migrations: try Migration.load(from: repositoryRoot().appendingPathComponent("migrations")),
+                    logger: Self.logger
+                )
+                .run(on: client)
                 let tenant = try await TenantRepository(client: client, logger: Self.logger)
                     .create(slug: "acme", displayName: "Acme", alertContacts: [], actor: "test")
                 var definition = ServerDefinition(
-                    name: "relay", host: "127.0.0.1", port: 2525, security: ConnectionSecurity.none,
-                    senderAddress: "sender@example.com", authType: AuthenticationType.none
+                    name: "relay",
+                    host: "127.0.0.1",
+                    port: 2525,
+                    security: ConnectionSecurity.none,
+                    senderAddress: "sender@example.com",
+                    authType: AuthenticationType.none
                 )
                 customize(&definition)
                 let prepared = definition
-                let servers = ServerRepository(client: client, vault: Vault(keyRing: MasterKeyRing.generate().ring), logger: Self.logger)
-                let server = try await servers.put(tenantID: tenant.id, name: "relay", expectedVersion: nil, actor: "test") { _ in
+                let servers = ServerRepository(
+                    client: client,
+                    vault: Vault(keyRing: MasterKeyRing.generate().ring),
+                    logger: Self.logger
+                )
+                let server = try await servers.put(
+                    tenantID: tenant.id,
+                    name: "relay",
+                    expectedVersion: nil,
+                    actor: "test"
+                ) { _ in
                     (prepared, SecretChanges())
                 }
                 try await body(
@@ -115,15 +145,31 @@ struct DeliveryQueueTests {
             #expect(state == "queued")
             #expect(uncertain, "the dead claim may have reached the server")
             let newToken = UUID()
-            #expect(try await fixture.queue.claim(owner: "b", token: newToken, limit: 1, lease: .seconds(60)).map(\.id) == [id])
+            #expect(
+                try await fixture.queue.claim(owner: "b", token: newToken, limit: 1, lease: .seconds(60)).map(\.id) == [
+                    id
+                ]
+            )
             let failed = AttemptResult(
-                messageID: id, decision: .failed(reason: "late 550"), startedAt: Date(), durationMilliseconds: 1,
-                outcome: "permanent_failure", stage: "data", replyCode: 550, reply: "550 late"
+                messageID: id,
+                decision: .failed(reason: "late 550"),
+                startedAt: Date(),
+                durationMilliseconds: 1,
+                outcome: "permanent_failure",
+                stage: "data",
+                replyCode: 550,
+                reply: "550 late"
             )
             #expect(try await fixture.queue.complete(owner: "a", token: oldToken, results: [failed]).isEmpty)
             let sent = AttemptResult(
-                messageID: id, decision: .sent, startedAt: Date(), durationMilliseconds: 1,
-                outcome: "delivered", stage: "done", replyCode: 250, reply: "250 ok"
+                messageID: id,
+                decision: .sent,
+                startedAt: Date(),
+                durationMilliseconds: 1,
+                outcome: "delivered",
+                stage: "done",
+                replyCode: 250,
+                reply: "250 ok"
             )
             #expect(try await fixture.queue.complete(owner: "b", token: newToken, results: [sent]) == [id])
             #expect(try await fixture.state(id).0 == "sent")
@@ -151,18 +197,36 @@ struct DeliveryQueueTests {
     func synchronousSendRecovery() async throws {
         try await self.withFixture { fixture in
             let message = NewMessage(
-                tenantID: fixture.tenantID, serverID: fixture.serverID, idempotencyKey: nil, contentDigest: [],
-                rfc822MessageID: "<\(UUID())@example.com>", subject: "test", envelopeFrom: "sender@example.com",
-                recipients: ["a@example.org"], body: Array("Subject: test\r\n\r\nbody\r\n".utf8), requiresSMTPUTF8: false,
-                tags: [:], notBefore: nil
+                tenantID: fixture.tenantID,
+                serverID: fixture.serverID,
+                idempotencyKey: nil,
+                contentDigest: [],
+                rfc822MessageID: "<\(UUID())@example.com>",
+                subject: "test",
+                envelopeFrom: "sender@example.com",
+                recipients: ["a@example.org"],
+                body: Array("Subject: test\r\n\r\nbody\r\n".utf8),
+                requiresSMTPUTF8: false,
+                tags: [:],
+                notBefore: nil
             )
-            let claimed = try await fixture.queue.insertClaimed(message, owner: DeliveryQueue.synchronousOwnerPrefix + "replica-a", token: UUID(), lease: .seconds(60))
-            #expect(try await fixture.queue.claim(owner: "worker", token: UUID(), limit: 10, lease: .seconds(60)).isEmpty, "no worker takes it")
+            let claimed = try await fixture.queue.insertClaimed(
+                message,
+                owner: DeliveryQueue.synchronousOwnerPrefix + "replica-a",
+                token: UUID(),
+                lease: .seconds(60)
+            )
+            #expect(
+                try await fixture.queue.claim(owner: "worker", token: UUID(), limit: 10, lease: .seconds(60)).isEmpty,
+                "no worker takes it"
+            )
             try await fixture.expireLeases()
             #expect(try await fixture.queue.recoverExpiredLeases() == 1)
             let (state, uncertain, _) = try await fixture.state(claimed.id)
             #expect(state == "failed" && uncertain)
-            #expect(try await fixture.queue.claim(owner: "worker", token: UUID(), limit: 10, lease: .seconds(60)).isEmpty)
+            #expect(
+                try await fixture.queue.claim(owner: "worker", token: UUID(), limit: 10, lease: .seconds(60)).isEmpty
+            )
         }
     }
 
@@ -183,7 +247,10 @@ struct DeliveryQueueTests {
             let b = try await other.claim(owner: "b", token: UUID(), limit: 6, lease: .seconds(60))
             let c = try await fixture.queue.claim(owner: "a", token: UUID(), limit: 6, lease: .seconds(60))
             #expect(a.count + b.count + c.count == 3)
-            let rows = try await fixture.client.query("SELECT count(*) FROM server_throttles WHERE throttled_until > now()", logger: Self.logger)
+            let rows = try await fixture.client.query(
+                "SELECT count(*) FROM server_throttles WHERE throttled_until > now()",
+                logger: Self.logger
+            )
             for try await count in rows.decode(Int.self) { #expect(count == 1) }
         }
     }
@@ -192,9 +259,18 @@ struct DeliveryQueueTests {
     func concurrentKeys() async throws {
         try await self.withFixture { fixture in
             let message = NewMessage(
-                tenantID: fixture.tenantID, serverID: fixture.serverID, idempotencyKey: "same", contentDigest: [9],
-                rfc822MessageID: "<x@example.com>", subject: "s", envelopeFrom: "sender@example.com",
-                recipients: ["a@example.org"], body: Array("x".utf8), requiresSMTPUTF8: false, tags: [:], notBefore: nil
+                tenantID: fixture.tenantID,
+                serverID: fixture.serverID,
+                idempotencyKey: "same",
+                contentDigest: [9],
+                rfc822MessageID: "<x@example.com>",
+                subject: "s",
+                envelopeFrom: "sender@example.com",
+                recipients: ["a@example.org"],
+                body: Array("x".utf8),
+                requiresSMTPUTF8: false,
+                tags: [:],
+                notBefore: nil
             )
             let outcomes = try await withThrowingTaskGroup(of: UUID.self) { group in
                 for _ in 0..<20 {
@@ -221,16 +297,30 @@ struct DeliveryQueueTests {
             let token = UUID()
             _ = try await fixture.queue.claim(owner: "a", token: token, limit: 1, lease: .seconds(60))
             let sent = AttemptResult(
-                messageID: id, decision: .sent, startedAt: Date(), durationMilliseconds: 1,
-                outcome: "delivered", stage: "done", replyCode: 250, reply: "250 ok"
+                messageID: id,
+                decision: .sent,
+                startedAt: Date(),
+                durationMilliseconds: 1,
+                outcome: "delivered",
+                stage: "done",
+                replyCode: 250,
+                reply: "250 ok"
             )
             try await fixture.queue.complete(owner: "a", token: token, results: [sent])
-            #expect(try await fixture.queue.purge(retention: .seconds(7 * 86400), idempotencyWindow: .seconds(86400)) == (0, 0))
+            #expect(
+                try await fixture.queue.purge(retention: .seconds(7 * 86400), idempotencyWindow: .seconds(86400)) == (
+                    0, 0
+                )
+            )
             try await fixture.client.query(
                 "UPDATE messages SET finished_at = now() - interval '8 days', created_at = now() - interval '8 days'",
                 logger: Self.logger
             )
-            #expect(try await fixture.queue.purge(retention: .seconds(7 * 86400), idempotencyWindow: .seconds(86400)) == (1, 1))
+            #expect(
+                try await fixture.queue.purge(retention: .seconds(7 * 86400), idempotencyWindow: .seconds(86400)) == (
+                    1, 1
+                )
+            )
             let record = try #require(try await fixture.messages.find(tenantID: fixture.tenantID, id: id))
             #expect(record.state == .sent && record.bodyPurged)
             #expect(record.history.map(\.outcome) == ["delivered"])

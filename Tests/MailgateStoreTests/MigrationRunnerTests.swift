@@ -100,7 +100,9 @@ struct MigrationRunnerTests {
             try await database.withClient { client in
                 let outcomes = try await withThrowingTaskGroup(of: MigrationRunner.Outcome.self) { group in
                     for _ in 0..<4 {
-                        group.addTask { try await MigrationRunner(migrations: migrations, logger: self.logger).run(on: client) }
+                        group.addTask {
+                            try await MigrationRunner(migrations: migrations, logger: self.logger).run(on: client)
+                        }
                     }
                     return try await group.reduce(into: []) { $0.append($1) }
                 }

@@ -62,7 +62,10 @@ public enum SecretScan {
         var leaks: [String] = []
         for line in text.split(separator: "\n") {
             var masked = String(line)
-            for pattern in [#/mgk_[A-Za-z0-9-]{1,64}_[A-Za-z0-9-]{16,}/#, #/\bat-[A-Za-z0-9_-]{32}/#, #/\brt-[A-Za-z0-9_-]{32}/#, #/\bcode-[A-Za-z0-9_-]{22}/#] {
+            for pattern in [
+                #/mgk_[A-Za-z0-9-]{1,64}_[A-Za-z0-9-]{16,}/#, #/\bat-[A-Za-z0-9_-]{32}/#, #/\brt-[A-Za-z0-9_-]{32}/#,
+                #/\bcode-[A-Za-z0-9_-]{22}/#,
+            ] {
                 masked = masked.replacing(pattern, with: "«secret»")
             }
             for literal in literals where masked.contains(literal) {

@@ -9,7 +9,9 @@ final class FixtureProcess: @unchecked Sendable {
 
     init(script: String, arguments: [String]) throws {
         guard let python = ProcessInfo.processInfo.environment["MAILGATE_TEST_PYTHON"] else {
-            throw TestEnvironmentError("MAILGATE_TEST_PYTHON is not set: run the tests with scripts/test (it makes a venv with the fixtures' packages).")
+            throw TestEnvironmentError(
+                "MAILGATE_TEST_PYTHON is not set: run the tests with scripts/test (it makes a venv with the fixtures' packages)."
+            )
         }
         let path = repositoryRoot().appendingPathComponent("Tests/MailgateTestSupport/\(script)")
         let process = try ChildProcess(python, [path.path] + arguments, capture: .standardOutput)
@@ -21,7 +23,9 @@ final class FixtureProcess: @unchecked Sendable {
             if byte.isEmpty || byte == Data("\n".utf8) { break }
             line += byte
         }
-        guard let text = String(data: line, encoding: .utf8), text.hasPrefix("READY "), let port = Int(text.dropFirst(6)) else {
+        guard let text = String(data: line, encoding: .utf8), text.hasPrefix("READY "),
+            let port = Int(text.dropFirst(6))
+        else {
             process.stopInBackground()
             throw TestEnvironmentError("the fixture \(script) did not start (are its Python packages installed?)")
         }

@@ -17,9 +17,14 @@ public final class SMTPTestServer: @unchecked Sendable {
     }
 
     public init(arguments: [String]) throws {
-        self.folder = FileManager.default.temporaryDirectory.appendingPathComponent("mailgate-smtp-\(UUID().uuidString)")
+        self.folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mailgate-smtp-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: self.folder, withIntermediateDirectories: true)
-        self.process = try FixtureProcess(script: "smtp_server.py", arguments: ["--folder", self.folder.path] + arguments)
+        self.process = try FixtureProcess(
+            script: "smtp_server.py",
+            arguments: ["--folder", self.folder.path] + arguments
+        )
         self.port = self.process.port
     }
 
@@ -31,8 +36,10 @@ public final class SMTPTestServer: @unchecked Sendable {
     public func received() throws -> [(envelope: [String: Any], bytes: Data)] {
         var messages: [(envelope: [String: Any], bytes: Data)] = []
         var index = 1
-        while let json = FileManager.default.contents(atPath: self.folder.appendingPathComponent("\(index).json").path) {
-            let bytes = FileManager.default.contents(atPath: self.folder.appendingPathComponent("\(index).eml").path) ?? Data()
+        while let json = FileManager.default.contents(atPath: self.folder.appendingPathComponent("\(index).json").path)
+        {
+            let bytes =
+                FileManager.default.contents(atPath: self.folder.appendingPathComponent("\(index).eml").path) ?? Data()
             messages.append(((try JSONSerialization.jsonObject(with: json) as? [String: Any]) ?? [:], bytes))
             index += 1
         }

@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A child process started with posix_spawn, for tests. Foundation's `Process` is not
@@ -24,10 +24,17 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Starts `executable` with `arguments`; `environment` nil inherits this process's.
-    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, capture: Capture = .none) throws {
+    public init(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String]? = nil,
+        capture: Capture = .none
+    ) throws {
         var pipeFDs: [Int32] = [-1, -1]
         if capture != .none {
-            guard GlibcExtras.pipe2(&pipeFDs, O_CLOEXEC) == 0 else { throw TestEnvironmentError("pipe2 failed: errno \(errno)") }
+            guard GlibcExtras.pipe2(&pipeFDs, O_CLOEXEC) == 0 else {
+                throw TestEnvironmentError("pipe2 failed: errno \(errno)")
+            }
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -118,9 +125,14 @@ private enum GlibcExtras {
     typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
     typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
 
-    static let pipe2Function: Pipe2? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
-    static let addCloseFromFunction: AddCloseFrom? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
-        .map { unsafeBitCast($0, to: AddCloseFrom.self) }
+    static let pipe2Function: Pipe2? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pipe2").map {
+        unsafeBitCast($0, to: Pipe2.self)
+    }
+    static let addCloseFromFunction: AddCloseFrom? = dlsym(
+        UnsafeMutableRawPointer(bitPattern: 0),
+        "posix_spawn_file_actions_addclosefrom_np"
+    )
+    .map { unsafeBitCast($0, to: AddCloseFrom.self) }
 
     static func pipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32 {
         guard let function = self.pipe2Function else {

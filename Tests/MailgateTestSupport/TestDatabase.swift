@@ -98,7 +98,9 @@ extension String {
 public func repositoryRoot(file: StaticString = #filePath) -> URL {
     if let root = ProcessInfo.processInfo.environment["MAILGATE_TEST_ROOT"] { return URL(fileURLWithPath: root) }
     var folder = URL(fileURLWithPath: "\(file)").deletingLastPathComponent()
-    while folder.path != "/", !FileManager.default.fileExists(atPath: folder.appendingPathComponent("Package.swift").path) {
+    while folder.path != "/",
+        !FileManager.default.fileExists(atPath: folder.appendingPathComponent("Package.swift").path)
+    {
         folder.deleteLastPathComponent()
     }
     return folder

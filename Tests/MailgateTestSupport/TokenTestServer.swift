@@ -10,7 +10,10 @@ public final class TokenTestServer: @unchecked Sendable {
     public static let directory = "contoso-directory"
 
     public init(arguments: [String]) throws {
-        self.process = try FixtureProcess(script: "token_server.py", arguments: ["--directory", Self.directory] + arguments)
+        self.process = try FixtureProcess(
+            script: "token_server.py",
+            arguments: ["--directory", Self.directory] + arguments
+        )
     }
 
     public var baseURL: String { "http://127.0.0.1:\(self.port)" }
@@ -33,12 +36,20 @@ public final class TokenTestServer: @unchecked Sendable {
 
     /// Makes the next `count` token requests fail as `kind` (server_error, unavailable, invalid_grant).
     public func fail(_ kind: String, count: Int) throws {
-        _ = try self.http("POST", "/control", body: try JSONSerialization.data(withJSONObject: ["fail": kind, "count": count]))
+        _ = try self.http(
+            "POST",
+            "/control",
+            body: try JSONSerialization.data(withJSONObject: ["fail": kind, "count": count])
+        )
     }
 
     /// Forgets every refresh token (consent withdrawn).
     public func revokeRefreshTokens() throws {
-        _ = try self.http("POST", "/control", body: try JSONSerialization.data(withJSONObject: ["revoke_refresh_tokens": true]))
+        _ = try self.http(
+            "POST",
+            "/control",
+            body: try JSONSerialization.data(withJSONObject: ["revoke_refresh_tokens": true])
+        )
     }
 
     /// Follows an authorization URL as a consenting browser would: returns the redirect's Location.
@@ -46,8 +57,15 @@ public final class TokenTestServer: @unchecked Sendable {
         guard let url = URL(string: authorizationURL), url.port == self.port else {
             throw TestEnvironmentError("not this fixture's URL: \(authorizationURL)")
         }
-        let (status, headers, _) = try RawHTTP.request("GET", host: "127.0.0.1", port: self.port, path: url.path + "?" + (url.query ?? ""))
-        guard status == 302, let location = headers["location"] else { throw TestEnvironmentError("authorize answered \(status)") }
+        let (status, headers, _) = try RawHTTP.request(
+            "GET",
+            host: "127.0.0.1",
+            port: self.port,
+            path: url.path + "?" + (url.query ?? "")
+        )
+        guard status == 302, let location = headers["location"] else {
+            throw TestEnvironmentError("authorize answered \(status)")
+        }
         return location
     }
 

@@ -29,25 +29,45 @@ public struct W3CTestTracer: Tracer {
         file fileID: String,
         line: UInt
     ) -> InMemorySpan {
-        self.memory.startSpan(operationName, context: context(), ofKind: kind, at: instant(), function: function, file: fileID, line: line)
+        self.memory.startSpan(
+            operationName,
+            context: context(),
+            ofKind: kind,
+            at: instant(),
+            function: function,
+            file: fileID,
+            line: line
+        )
     }
 
     public func forceFlush() { self.memory.forceFlush() }
 
-    public func inject<Carrier, Inject: Injector>(_ context: ServiceContext, into carrier: inout Carrier, using injector: Inject)
+    public func inject<Carrier, Inject: Injector>(
+        _ context: ServiceContext,
+        into carrier: inout Carrier,
+        using injector: Inject
+    )
     where Inject.Carrier == Carrier {
         guard let span = context.inMemorySpanContext else { return }
         injector.inject("00-\(span.traceID)-\(span.spanID)-01", forKey: "traceparent", into: &carrier)
     }
 
-    public func extract<Carrier, Extract: Extractor>(_ carrier: Carrier, into context: inout ServiceContext, using extractor: Extract)
+    public func extract<Carrier, Extract: Extractor>(
+        _ carrier: Carrier,
+        into context: inout ServiceContext,
+        using extractor: Extract
+    )
     where Extract.Carrier == Carrier {
         guard let header = extractor.extract(key: "traceparent", from: carrier) else { return }
         let fields = header.split(separator: "-")
         guard fields.count == 4, fields[0] == "00", fields[1].count == 32, fields[2].count == 16,
             fields[1].allSatisfy(\.isHexDigit), fields[2].allSatisfy(\.isHexDigit)
         else { return }
-        context.inMemorySpanContext = InMemorySpanContext(traceID: String(fields[1]), spanID: String(fields[2]), parentSpanID: nil)
+        context.inMemorySpanContext = InMemorySpanContext(
+            traceID: String(fields[1]),
+            spanID: String(fields[2]),
+            parentSpanID: nil
+        )
     }
 }
 

@@ -55,7 +55,9 @@ public enum HostName: Sendable, Hashable, CustomStringConvertible {
                     groupCount += 2
                     continue
                 }
-                guard (1...4).contains(group.count), group.allSatisfy({ $0.isASCII && $0.isHexDigit }) else { return nil }
+                guard (1...4).contains(group.count), group.allSatisfy({ $0.isASCII && $0.isHexDigit }) else {
+                    return nil
+                }
                 groupCount += 1
             }
         }

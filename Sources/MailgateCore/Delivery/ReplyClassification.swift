@@ -14,7 +14,9 @@ public enum ReplyClassification: String, Sendable, Hashable {
         let lowered = text.lowercased()
         if Self.quotaMarkers.contains(where: lowered.contains) {
             self = .quotaExceeded
-        } else if code == 432 || code == 421 && lowered.contains("4.7.0") || Self.throttleMarkers.contains(where: lowered.contains) {
+        } else if code == 432 || code == 421 && lowered.contains("4.7.0")
+            || Self.throttleMarkers.contains(where: lowered.contains)
+        {
             self = .throttled
         } else {
             self = .ordinary

@@ -35,7 +35,12 @@ public struct RetryPolicy: Sendable, Hashable {
     /// When to try again after `attempts` failed attempts, or nil when the message has
     /// waited `giveUpAfter` since `queuedAt` (the next attempt would come later still).
     /// `unit` in 0...1 picks the jitter; tests fix it.
-    public func nextAttempt(afterAttempts attempts: Int, queuedAt: Date, now: Date, unit: Double = Double.random(in: 0...1)) -> Date? {
+    public func nextAttempt(
+        afterAttempts attempts: Int,
+        queuedAt: Date,
+        now: Date,
+        unit: Double = Double.random(in: 0...1)
+    ) -> Date? {
         let base = self.baseDelay(afterAttempts: attempts).seconds
         let spread = base * self.jitter * (2 * min(max(unit, 0), 1) - 1)
         let next = now.addingTimeInterval(max(0.001, base + spread))
@@ -52,5 +57,7 @@ extension Duration {
     }
 
     /// The duration in whole milliseconds.
-    public var milliseconds: Int64 { self.components.seconds * 1000 + self.components.attoseconds / 1_000_000_000_000_000 }
+    public var milliseconds: Int64 {
+        self.components.seconds * 1000 + self.components.attoseconds / 1_000_000_000_000_000
+    }
 }

@@ -12,14 +12,20 @@ public enum ReplyDiagnosis {
         let code = Int(reply.prefix(3)) ?? 0
         let enhanced = Self.enhancedCode(in: reply)
 
-        if text.contains("smtpclientauthentication is disabled") || text.contains("smtp_auth_disabled") { return .smtpAuthDisabled }
-        if text.contains("basic authentication is disabled") || text.contains("basicauthblocked") { return .basicAuthDisabled }
+        if text.contains("smtpclientauthentication is disabled") || text.contains("smtp_auth_disabled") {
+            return .smtpAuthDisabled
+        }
+        if text.contains("basic authentication is disabled") || text.contains("basicauthblocked") {
+            return .basicAuthDisabled
+        }
         if enhanced == "5.7.9" || text.contains("application-specific password") { return .appPasswordRequired }
         if ["5.7.705", "5.7.708", "5.7.750", "5.7.703"].contains(enhanced) { return .accountBlocked }
         if text.contains("sendasdenied") || enhanced == "5.7.60" || enhanced == "5.2.252" { return .sendAsDenied }
         if enhanced == "5.7.57" || (code == 530 && stage != .auth) { return .authenticationRequired }
         if (400..<500).contains(code) {
-            if enhanced == "4.3.2" || text.contains("throttl") || text.contains("rate limit") || text.contains("too many") {
+            if enhanced == "4.3.2" || text.contains("throttl") || text.contains("rate limit")
+                || text.contains("too many")
+            {
                 return .throttled
             }
             return stage == .auth ? .authTemporarilyFailed : .temporaryRefusal

@@ -31,7 +31,9 @@ public struct SMTPCapabilities: Sendable, Hashable {
     public var authMechanisms: [String] {
         var mechanisms: [String] = []
         for (keyword, parameters) in self.keywords where keyword == "AUTH" {
-            for mechanism in parameters.map({ $0.uppercased() }) where !mechanisms.contains(mechanism) { mechanisms.append(mechanism) }
+            for mechanism in parameters.map({ $0.uppercased() }) where !mechanisms.contains(mechanism) {
+                mechanisms.append(mechanism)
+            }
         }
         return mechanisms
     }

@@ -22,7 +22,14 @@ public struct ServerCheck: Sendable, Hashable {
     /// What to do about a failure or warning.
     public var remedy: String
 
-    public init(_ name: Name, _ outcome: Outcome, detail: String, durationMilliseconds: Int = 0, reason: String = "", remedy: String = "") {
+    public init(
+        _ name: Name,
+        _ outcome: Outcome,
+        detail: String,
+        durationMilliseconds: Int = 0,
+        reason: String = "",
+        remedy: String = ""
+    ) {
         self.name = name
         self.outcome = outcome
         self.detail = detail
@@ -32,13 +39,31 @@ public struct ServerCheck: Sendable, Hashable {
     }
 
     /// A failed check whose cause is known.
-    public static func failed(_ name: Name, _ cause: KnownCause, detail: String, durationMilliseconds: Int = 0) -> ServerCheck {
-        ServerCheck(name, .failed, detail: detail, durationMilliseconds: durationMilliseconds, reason: cause.reason, remedy: cause.remedy)
+    public static func failed(_ name: Name, _ cause: KnownCause, detail: String, durationMilliseconds: Int = 0)
+        -> ServerCheck
+    {
+        ServerCheck(
+            name,
+            .failed,
+            detail: detail,
+            durationMilliseconds: durationMilliseconds,
+            reason: cause.reason,
+            remedy: cause.remedy
+        )
     }
 
     /// A check that passed with a warning whose cause is known.
-    public static func warning(_ name: Name, _ cause: KnownCause, detail: String, durationMilliseconds: Int = 0) -> ServerCheck {
-        ServerCheck(name, .warning, detail: detail, durationMilliseconds: durationMilliseconds, reason: cause.reason, remedy: cause.remedy)
+    public static func warning(_ name: Name, _ cause: KnownCause, detail: String, durationMilliseconds: Int = 0)
+        -> ServerCheck
+    {
+        ServerCheck(
+            name,
+            .warning,
+            detail: detail,
+            durationMilliseconds: durationMilliseconds,
+            reason: cause.reason,
+            remedy: cause.remedy
+        )
     }
 }
 

@@ -15,7 +15,9 @@ enum BodyEncoding {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
                 lines.append(String(decoding: bytes[start..<index], as: UTF8.self))
-                if byte == UInt8(ascii: "\r"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "\n") { index += 1 }
+                if byte == UInt8(ascii: "\r"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "\n") {
+                    index += 1
+                }
                 start = index + 1
             }
             index += 1
@@ -117,7 +119,9 @@ enum BodyEncoding {
 
     /// Base64 in lines of 76 characters.
     static func base64(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+        Data(bytes).base64EncodedString(options: [
+            .lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed,
+        ])
             + (bytes.isEmpty ? "" : "\r\n")
     }
 }

@@ -13,7 +13,8 @@ enum HeaderEncoding {
                 || "!#$%&'*+-/=?^_`{|}~".unicodeScalars.contains(scalar)
         }
         if atext && !text.hasPrefix(" ") && !text.hasSuffix(" ") && !text.contains("  ") { return text }
-        return "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        return "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            + "\""
     }
 
     /// Unstructured text (Subject): as is when ASCII, otherwise encoded words.
@@ -88,7 +89,9 @@ enum HeaderEncoding {
             return "\(name)=\"\(value)\""
         }
         let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~".utf8)
-        let encoded = value.utf8.map { allowed.contains($0) ? String(UnicodeScalar($0)) : "%" + Hex.byte($0, uppercase: true) }.joined()
+        let encoded = value.utf8.map {
+            allowed.contains($0) ? String(UnicodeScalar($0)) : "%" + Hex.byte($0, uppercase: true)
+        }.joined()
         return "\(name)*=UTF-8''\(encoded)"
     }
 }

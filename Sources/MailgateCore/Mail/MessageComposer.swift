@@ -22,7 +22,9 @@ public struct MessageComposer: Sendable {
     }
 
     /// Validates and composes; `messageID` and `date` are fixed by the caller for tests.
-    public func compose(_ draft: MessageDraft, date: Date = Date(), messageID: String? = nil) throws(ValidationError) -> ComposedMessage {
+    public func compose(_ draft: MessageDraft, date: Date = Date(), messageID: String? = nil) throws(ValidationError)
+        -> ComposedMessage
+    {
         var violations: [Violation] = []
         func mailboxes(_ list: [MessageDraft.Mailbox], _ field: String) -> [MailAddress] {
             list.enumerated().compactMap { index, mailbox in
@@ -40,9 +42,16 @@ public struct MessageComposer: Sendable {
         if recipientCount == 0 {
             violations.append(Violation("to", "at least one recipient (to, cc or bcc) is required"))
         } else if recipientCount > self.limits.maximumRecipients {
-            violations.append(Violation("to", "at most \(self.limits.maximumRecipients) recipients in all; this message has \(recipientCount)"))
+            violations.append(
+                Violation(
+                    "to",
+                    "at most \(self.limits.maximumRecipients) recipients in all; this message has \(recipientCount)"
+                )
+            )
         }
-        if draft.subject.containsLineBreakOrNUL { violations.append(Violation("subject", "must not contain line breaks")) }
+        if draft.subject.containsLineBreakOrNUL {
+            violations.append(Violation("subject", "must not contain line breaks"))
+        }
         if draft.subject.count > 998 { violations.append(Violation("subject", "must be at most 998 characters")) }
         if draft.textBody.isEmpty && draft.htmlBody.isEmpty && draft.attachments.isEmpty {
             violations.append(Violation("text_body", "a text body, an HTML body or an attachment is required"))
@@ -50,8 +59,12 @@ public struct MessageComposer: Sendable {
         let extraHeaders = self.headerViolations(draft.headers, &violations)
         for (index, attachment) in draft.attachments.enumerated() {
             let field = "attachments[\(index)]"
-            if attachment.filename.isEmpty || attachment.filename.containsLineBreakOrNUL || attachment.filename.count > 255 {
-                violations.append(Violation("\(field).filename", "is required, at most 255 characters, without line breaks"))
+            if attachment.filename.isEmpty || attachment.filename.containsLineBreakOrNUL
+                || attachment.filename.count > 255
+            {
+                violations.append(
+                    Violation("\(field).filename", "is required, at most 255 characters, without line breaks")
+                )
             }
             if !attachment.contentType.isEmpty && !Self.isContentType(attachment.contentType) {
                 violations.append(Violation("\(field).content_type", "is not a MIME type such as application/pdf"))
@@ -60,7 +73,9 @@ public struct MessageComposer: Sendable {
                 violations.append(Violation("\(field).content_id", "must be printable ASCII without spaces or <>"))
             }
         }
-        guard violations.isEmpty else { throw ValidationError("The message is not valid; nothing was queued.", violations: violations) }
+        guard violations.isEmpty else {
+            throw ValidationError("The message is not valid; nothing was queued.", violations: violations)
+        }
 
         let messageID = messageID ?? "<\(Self.randomHex(16))@\(self.sender.address.domain)>"
         var header = ""
@@ -79,13 +94,25 @@ public struct MessageComposer: Sendable {
         if message.count > self.limits.maximumSize {
             throw ValidationError(
                 "The message is too large; nothing was queued.",
-                violations: [Violation("attachments", "the encoded message is \(message.count) bytes; the limit is \(self.limits.maximumSize)")]
+                violations: [
+                    Violation(
+                        "attachments",
+                        "the encoded message is \(message.count) bytes; the limit is \(self.limits.maximumSize)"
+                    )
+                ]
             )
         }
         var seen = Set<String>()
         let envelope = (to + cc + bcc).map(\.address.description).filter { seen.insert($0.lowercased()).inserted }
-        let needsUTF8 = ([self.sender] + to + cc + bcc + (replyTo.map { [$0] } ?? [])).contains { $0.address.requiresSMTPUTF8 }
-        return ComposedMessage(bytes: message, messageID: messageID, envelopeRecipients: envelope, requiresSMTPUTF8: needsUTF8)
+        let needsUTF8 = ([self.sender] + to + cc + bcc + (replyTo.map { [$0] } ?? [])).contains {
+            $0.address.requiresSMTPUTF8
+        }
+        return ComposedMessage(
+            bytes: message,
+            messageID: messageID,
+            envelopeRecipients: envelope,
+            requiresSMTPUTF8: needsUTF8
+        )
     }
 
     // MARK: Parts
@@ -116,15 +143,22 @@ public struct MessageComposer: Sendable {
     private static func textPart(_ text: String, subtype: String) -> String {
         let (encoding, body) = BodyEncoding.text(text)
         let charset = encoding == "7bit" ? "us-ascii" : "utf-8"
-        return "Content-Type: text/\(subtype); charset=\(charset)\r\nContent-Transfer-Encoding: \(encoding)\r\n\r\n" + body
+        return "Content-Type: text/\(subtype); charset=\(charset)\r\nContent-Transfer-Encoding: \(encoding)\r\n\r\n"
+            + body
     }
 
     private static func attachmentPart(_ attachment: MessageDraft.Attachment) -> String {
         let type = attachment.contentType.isEmpty ? "application/octet-stream" : attachment.contentType.lowercased()
-        var header = HeaderEncoding.field("Content-Type", "\(type); \(HeaderEncoding.parameter("name", attachment.filename))")
+        var header = HeaderEncoding.field(
+            "Content-Type",
+            "\(type); \(HeaderEncoding.parameter("name", attachment.filename))"
+        )
         header += "Content-Transfer-Encoding: base64\r\n"
         let disposition = attachment.contentID.isEmpty ? "attachment" : "inline"
-        header += HeaderEncoding.field("Content-Disposition", "\(disposition); \(HeaderEncoding.parameter("filename", attachment.filename))")
+        header += HeaderEncoding.field(
+            "Content-Disposition",
+            "\(disposition); \(HeaderEncoding.parameter("filename", attachment.filename))"
+        )
         if !attachment.contentID.isEmpty { header += "Content-ID: <\(attachment.contentID)>\r\n" }
         return header + "\r\n" + BodyEncoding.base64(attachment.content)
     }
@@ -138,7 +172,8 @@ public struct MessageComposer: Sendable {
 
     // MARK: Validation
 
-    private func mailbox(_ mailbox: MessageDraft.Mailbox, field: String, violations: inout [Violation]) -> MailAddress? {
+    private func mailbox(_ mailbox: MessageDraft.Mailbox, field: String, violations: inout [Violation]) -> MailAddress?
+    {
         var valid = true
         if mailbox.displayName.containsLineBreakOrNUL || mailbox.displayName.count > 200 {
             violations.append(Violation("\(field).display_name", "must be at most 200 characters without line breaks"))
@@ -158,7 +193,12 @@ public struct MessageComposer: Sendable {
             let lower = name.lowercased()
             let validName = !name.isEmpty && name.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") }
             if !validName || !(lower.hasPrefix("x-") || Self.allowedHeaders.contains(lower)) {
-                violations.append(Violation(field, "only X- headers and \(Self.allowedHeaders.sorted().joined(separator: ", ")) may be set"))
+                violations.append(
+                    Violation(
+                        field,
+                        "only X- headers and \(Self.allowedHeaders.sorted().joined(separator: ", ")) may be set"
+                    )
+                )
             } else if value.containsLineBreakOrNUL || value.count > 998 {
                 violations.append(Violation(field, "must be at most 998 characters without line breaks"))
             } else {
@@ -171,16 +211,18 @@ public struct MessageComposer: Sendable {
     private static func isContentType(_ text: String) -> Bool {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         let token: (Substring) -> Bool = { part in
-            !part.isEmpty && part.utf8.allSatisfy { byte in
-                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                    || "!#$&^_.+-".utf8.contains(byte)
-            }
+            !part.isEmpty
+                && part.utf8.allSatisfy { byte in
+                    (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                        || "!#$&^_.+-".utf8.contains(byte)
+                }
         }
         return parts.count == 2 && token(parts[0]) && token(parts[1])
     }
 
     private static func isContentID(_ text: String) -> Bool {
-        text.count <= 250 && text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }
+        text.count <= 250
+            && text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }
     }
 
     static func randomHex(_ byteCount: Int) -> String {

@@ -8,7 +8,13 @@ public struct AuthorizationRequest: Sendable, Hashable {
     /// The mailbox to sign in as, offered to the provider as a hint.
     public var loginHint: String
 
-    public init(oauth: ServerDefinition.OAuth, redirectURI: String, state: String, codeChallenge: String, loginHint: String = "") {
+    public init(
+        oauth: ServerDefinition.OAuth,
+        redirectURI: String,
+        state: String,
+        codeChallenge: String,
+        loginHint: String = ""
+    ) {
         self.oauth = oauth
         self.redirectURI = redirectURI
         self.state = state

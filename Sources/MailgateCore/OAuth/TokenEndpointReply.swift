@@ -31,7 +31,8 @@ public enum TokenEndpointReply {
     public static func parse(status: Int, body: [UInt8]) -> Result<IssuedToken, TokenEndpointError> {
         let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:]
         if (200..<300).contains(status), let token = object["access_token"] as? String, !token.isEmpty {
-            let expiresIn = (object["expires_in"] as? NSNumber)?.intValue ?? (object["expires_in"] as? String).flatMap { Int($0) }
+            let expiresIn =
+                (object["expires_in"] as? NSNumber)?.intValue ?? (object["expires_in"] as? String).flatMap { Int($0) }
             return .success(
                 IssuedToken(
                     accessToken: Secret(token),

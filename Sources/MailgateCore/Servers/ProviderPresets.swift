@@ -31,7 +31,8 @@ public enum ProviderPresets {
     /// security, port and auth type when not given, and substitutes `{tenant_id}` in URLs.
     public static func apply(to definition: inout ServerDefinition) {
         if definition.authType == nil {
-            definition.authType = definition.oauth != nil ? .oauth2 : (definition.username.isEmpty ? AuthenticationType.none : .basic)
+            definition.authType =
+                definition.oauth != nil ? .oauth2 : (definition.username.isEmpty ? AuthenticationType.none : .basic)
         }
         if definition.authType == .oauth2, var oauth = definition.oauth {
             switch oauth.provider {
@@ -41,7 +42,8 @@ public enum ProviderPresets {
                 fill(&oauth.authorizationURL, Microsoft.authorizationURL)
                 fill(&oauth.tokenURL, Microsoft.tokenURL)
                 if oauth.scopes.isEmpty {
-                    oauth.scopes = oauth.flow == .clientCredentials ? Microsoft.clientCredentialsScopes : Microsoft.delegatedScopes
+                    oauth.scopes =
+                        oauth.flow == .clientCredentials ? Microsoft.clientCredentialsScopes : Microsoft.delegatedScopes
                 }
                 if definition.rateLimitPerMinute == 0 { definition.rateLimitPerMinute = Microsoft.messagesPerMinute }
                 if definition.maxConnections == 0 { definition.maxConnections = Microsoft.concurrentConnections }
@@ -56,14 +58,21 @@ public enum ProviderPresets {
                 break
             }
             if !oauth.directoryID.isEmpty {
-                oauth.authorizationURL = oauth.authorizationURL.replacingOccurrences(of: "{tenant_id}", with: oauth.directoryID)
+                oauth.authorizationURL = oauth.authorizationURL.replacingOccurrences(
+                    of: "{tenant_id}",
+                    with: oauth.directoryID
+                )
                 oauth.tokenURL = oauth.tokenURL.replacingOccurrences(of: "{tenant_id}", with: oauth.directoryID)
             }
             if definition.username.isEmpty { definition.username = definition.senderAddress }
             definition.oauth = oauth
         }
         if definition.security == nil {
-            definition.security = definition.port == 465 ? .tls : (definition.port == 25 && definition.authType == AuthenticationType.none ? ConnectionSecurity.none : .starttls)
+            definition.security =
+                definition.port == 465
+                ? .tls
+                : (definition.port == 25 && definition.authType == AuthenticationType.none
+                    ? ConnectionSecurity.none : .starttls)
         }
         if definition.port == 0 { definition.port = definition.security!.defaultPort }
     }

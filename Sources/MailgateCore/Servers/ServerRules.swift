@@ -9,7 +9,11 @@ public enum ServerRules {
     /// rule; returns the violations, all of them, or none.
     /// The changes that also remove stored secrets the server's auth type no longer uses,
     /// so a server switched from oauth2 to basic keeps no hidden client secret.
-    public static func droppingUnusedSecrets(_ changes: SecretChanges, authType: AuthenticationType?, stored: StoredSecrets) -> SecretChanges {
+    public static func droppingUnusedSecrets(
+        _ changes: SecretChanges,
+        authType: AuthenticationType?,
+        stored: StoredSecrets
+    ) -> SecretChanges {
         var changes = changes
         if authType != .basic, stored.hasPassword, changes.password == .keep { changes.password = .clear }
         if authType != .oauth2 {
@@ -99,7 +103,8 @@ public enum ServerRules {
             if case .set = changes.refreshToken { fail("refresh_token", "is only used with auth_type oauth2") }
         }
         let secretInputs: [(String, SecretChange)] = [
-            ("password", changes.password), ("client_secret", changes.clientSecret), ("refresh_token", changes.refreshToken),
+            ("password", changes.password), ("client_secret", changes.clientSecret),
+            ("refresh_token", changes.refreshToken),
         ]
         for case (let field, .set(let secret)) in secretInputs {
             if secret.exposedValue.utf8.count > 16_384 {
@@ -128,7 +133,10 @@ public enum ServerRules {
             fail("security", "oauth2 needs tls or starttls: tokens must not cross the network in clear")
         }
         if EmailAddress(definition.username)?.description.lowercased() != definition.senderAddress.lowercased() {
-            fail("username", "must be the sender address for oauth2: the provider does not let a mailbox send as someone else")
+            fail(
+                "username",
+                "must be the sender address for oauth2: the provider does not let a mailbox send as someone else"
+            )
         }
         guard let provider = oauth.provider else {
             fail("oauth.provider", "is required: microsoft, google or generic")
@@ -141,7 +149,9 @@ public enum ServerRules {
         if provider == .microsoft {
             if oauth.directoryID.isEmpty {
                 fail("oauth.directory_id", "is required for Microsoft: the Azure AD tenant (directory) id or domain")
-            } else if !oauth.directoryID.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == ".") }) {
+            } else if !oauth.directoryID.unicodeScalars.allSatisfy({
+                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == ".")
+            }) {
                 fail("oauth.directory_id", "must be a tenant id (GUID) or domain name")
             }
         }
@@ -154,7 +164,9 @@ public enum ServerRules {
         }
         if oauth.scopes.isEmpty {
             fail("oauth.scopes", "at least one scope is required")
-        } else if oauth.scopes.contains(where: { $0.isEmpty || $0.contains(where: \.isWhitespace) || $0.containsControlCharacter }) {
+        } else if oauth.scopes.contains(where: {
+            $0.isEmpty || $0.contains(where: \.isWhitespace) || $0.containsControlCharacter
+        }) {
             fail("oauth.scopes", "each scope is one word without spaces")
         }
         if oauth.flow == .clientCredentials || provider == .google, !secrets.hasClientSecret {
@@ -170,7 +182,8 @@ public enum ServerRules {
     static func urlProblem(_ text: String) -> String? {
         if text.isEmpty { return "is required" }
         if text.contains("{") { return "still contains a placeholder such as {tenant_id}: set oauth.directory_id" }
-        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty else {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty
+        else {
             return "is not a URL"
         }
         let loopback = ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host.lowercased())

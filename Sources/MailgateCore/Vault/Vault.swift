@@ -43,7 +43,12 @@ public struct Vault: Sendable {
         let keyID = ring.activeKeyID
         let key = ring.key(id: keyID)!
         // AES.GCM.seal with a random nonce only fails for invalid nonce sizes, which cannot happen here.
-        let box = try! AES.GCM.seal(Array(secret.exposedValue.utf8), using: key, nonce: AES.GCM.Nonce(), authenticating: location.additionalData)
+        let box = try! AES.GCM.seal(
+            Array(secret.exposedValue.utf8),
+            using: key,
+            nonce: AES.GCM.Nonce(),
+            authenticating: location.additionalData
+        )
         return "v\(keyID):" + box.combined!.base64EncodedString()
     }
 
@@ -54,7 +59,9 @@ public struct Vault: Sendable {
         do {
             let box = try AES.GCM.SealedBox(combined: combined)
             let plaintext = try AES.GCM.open(box, using: key, authenticating: location.additionalData)
-            guard let text = String(bytes: plaintext, encoding: .utf8) else { throw VaultError.authenticationFailed(location) }
+            guard let text = String(bytes: plaintext, encoding: .utf8) else {
+                throw VaultError.authenticationFailed(location)
+            }
             return Secret(text)
         } catch {
             throw .authenticationFailed(location)

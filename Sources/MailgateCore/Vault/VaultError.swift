@@ -21,13 +21,17 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
         case .malformedEnvelope(let location):
             return "The stored \(location.column) of server \(location.serverID) is not a sealed value."
         case .unknownKey(let id, let location):
-            return "The \(location.column) of server \(location.serverID) is sealed with master key \(id), which the key ring does not hold."
+            return
+                "The \(location.column) of server \(location.serverID) is sealed with master key \(id), which the key ring does not hold."
         case .authenticationFailed(let location):
-            return "The \(location.column) of server \(location.serverID) cannot be opened: wrong master key, or the stored value was altered or moved."
+            return
+                "The \(location.column) of server \(location.serverID) cannot be opened: wrong master key, or the stored value was altered or moved."
         case .keyChanged(let id):
-            return "The new key ring gives master key \(id) other key bytes; what key \(id) sealed could no longer be opened. Add a new key with a higher id instead."
+            return
+                "The new key ring gives master key \(id) other key bytes; what key \(id) sealed could no longer be opened. Add a new key with a higher id instead."
         case .activeKeyMissing(let id):
-            return "The new key ring lacks master key \(id), which seals the secrets stored since it became active; keep it until `mailgate vault rotate` has re-sealed them."
+            return
+                "The new key ring lacks master key \(id), which seals the secrets stored since it became active; keep it until `mailgate vault rotate` has re-sealed them."
         }
     }
 }

@@ -36,7 +36,9 @@ final class CurlHTTPClient {
         let collector = Collector(limit: request.maximumResponseBytes, payload: request.body)
         let unmanaged = Unmanaged.passRetained(collector)
         defer { unmanaged.release() }
-        let headers = request.headers.reduce(nil as UnsafeMutablePointer<curl_slist>?) { list, line in curl_slist_append(list, line) }
+        let headers = request.headers.reduce(nil as UnsafeMutablePointer<curl_slist>?) { list, line in
+            curl_slist_append(list, line)
+        }
         defer { curl_slist_free_all(headers) }
 
         _ = mg_curl_setopt_string(h, CURLOPT_URL, request.url)
@@ -60,7 +62,10 @@ final class CurlHTTPClient {
                 let n = min(size * count, collector.payload.count - collector.offset)
                 guard n > 0 else { return 0 }
                 collector.payload.withUnsafeBytes { bytes in
-                    UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress! + collector.offset, byteCount: n)
+                    UnsafeMutableRawPointer(buffer).copyMemory(
+                        from: bytes.baseAddress! + collector.offset,
+                        byteCount: n
+                    )
                 }
                 collector.offset += n
                 return n
@@ -82,10 +87,17 @@ final class CurlHTTPClient {
 
         let code = curl_easy_perform(h)
         if collector.overflowed {
-            return .failure(HTTPTransportError(curlCode: Int(code.rawValue), detail: "the response is larger than \(request.maximumResponseBytes) bytes"))
+            return .failure(
+                HTTPTransportError(
+                    curlCode: Int(code.rawValue),
+                    detail: "the response is larger than \(request.maximumResponseBytes) bytes"
+                )
+            )
         }
         guard code == CURLE_OK else {
-            return .failure(HTTPTransportError(curlCode: Int(code.rawValue), detail: String(cString: curl_easy_strerror(code))))
+            return .failure(
+                HTTPTransportError(curlCode: Int(code.rawValue), detail: String(cString: curl_easy_strerror(code)))
+            )
         }
         var status = 0
         _ = mg_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)

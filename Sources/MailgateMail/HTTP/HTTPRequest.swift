@@ -37,7 +37,12 @@ public struct HTTPRequest: Sendable, Hashable {
     }
 
     /// A POST of `application/x-www-form-urlencoded` fields, as OAuth token requests are.
-    public static func form(url: String, fields: [(String, String)], caFile: String? = nil, timeout: Duration = .seconds(30)) -> HTTPRequest {
+    public static func form(
+        url: String,
+        fields: [(String, String)],
+        caFile: String? = nil,
+        timeout: Duration = .seconds(30)
+    ) -> HTTPRequest {
         HTTPRequest(
             method: .post,
             url: url,

@@ -25,7 +25,9 @@ extension ValidationError: RPCErrorConvertible {
             code: .invalidArgument,
             message: self.summary,
             reason: "INVALID_FIELDS",
-            fieldViolations: self.violations.map { RPCError.FieldViolation(field: $0.field, description: $0.description) }
+            fieldViolations: self.violations.map {
+                RPCError.FieldViolation(field: $0.field, description: $0.description)
+            }
         )
     }
 }

@@ -8,12 +8,25 @@ import SwiftProtobuf
 
 extension AdminHandlers {
     func registerAuthorizationMethods(into router: inout RPCRouter<Principal>) {
-        router.registerStoreBacked(Self.service + "BeginAuthorization", request: Mailgate_V1_BeginAuthorizationRequest.self, health: self.health) { request, context in
+        router.registerStoreBacked(
+            Self.service + "BeginAuthorization",
+            request: Mailgate_V1_BeginAuthorizationRequest.self,
+            health: self.health
+        ) { request, context in
             let principal = try context.requireOperator()
             let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
             let server = try await self.server(request.server, in: tenant)
-            let started = try await self.consent.begin(server: server, requestedRedirectURI: request.redirectUri, keyID: principal.keyID)
-            context.logger.info("consent begun", metadata: ["tenant": "\(tenant.slug)", "server": "\(server.definition.name)", "actor": "\(principal.keyID)"])
+            let started = try await self.consent.begin(
+                server: server,
+                requestedRedirectURI: request.redirectUri,
+                keyID: principal.keyID
+            )
+            context.logger.info(
+                "consent begun",
+                metadata: [
+                    "tenant": "\(tenant.slug)", "server": "\(server.definition.name)", "actor": "\(principal.keyID)",
+                ]
+            )
             var response = Mailgate_V1_BeginAuthorizationResponse()
             response.authorizationURL = started.url
             response.state = started.state
@@ -21,7 +34,11 @@ extension AdminHandlers {
             return response
         }
 
-        router.registerStoreBacked(Self.service + "CompleteAuthorization", request: Mailgate_V1_CompleteAuthorizationRequest.self, health: self.health) { request, context in
+        router.registerStoreBacked(
+            Self.service + "CompleteAuthorization",
+            request: Mailgate_V1_CompleteAuthorizationRequest.self,
+            health: self.health
+        ) { request, context in
             let principal = try context.requireOperator()
             guard !request.state.isEmpty, !request.code.isEmpty else {
                 throw RPCError(
@@ -31,7 +48,12 @@ extension AdminHandlers {
                         + (request.code.isEmpty ? [.init(field: "code", description: "is required")] : [])
                 )
             }
-            switch try await self.consent.complete(state: request.state, code: request.code, providerError: nil, keyID: principal.keyID) {
+            switch try await self.consent.complete(
+                state: request.state,
+                code: request.code,
+                providerError: nil,
+                keyID: principal.keyID
+            ) {
             case .success(let server):
                 var response = Mailgate_V1_CompleteAuthorizationResponse()
                 response.server = Mailgate_V1_OutputServer(server)

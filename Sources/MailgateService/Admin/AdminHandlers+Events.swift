@@ -7,12 +7,18 @@ import MailgateStore
 
 extension AdminHandlers {
     func registerEventMethods(into router: inout RPCRouter<Principal>) {
-        router.registerStoreBacked(Self.service + "ListEvents", request: Mailgate_V1_ListEventsRequest.self, health: self.health) { request, context in
+        router.registerStoreBacked(
+            Self.service + "ListEvents",
+            request: Mailgate_V1_ListEventsRequest.self,
+            health: self.health
+        ) { request, context in
             let tenant = try await self.resolver.optionalTenant(request.tenant, context: context)
             var serverID: UUID?
             if !request.server.isEmpty {
                 // Filtering by a server of another tenant finds nothing, like any foreign id.
-                guard let tenant, let server = try await self.servers.find(tenantID: tenant.id, idOrName: request.server) else {
+                guard let tenant,
+                    let server = try await self.servers.find(tenantID: tenant.id, idOrName: request.server)
+                else {
                     throw RPCError(code: .notFound, message: "No server \(request.server) in this tenant.")
                 }
                 serverID = server.id

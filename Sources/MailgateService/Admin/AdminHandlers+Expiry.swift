@@ -11,8 +11,13 @@ extension AdminHandlers {
     static let maximumExpiryWindow: UInt64 = 10 * 366 * 86400
 
     func registerExpiryMethods(into router: inout RPCRouter<Principal>) {
-        router.registerStoreBacked(Self.service + "ListExpiringSecrets", request: Mailgate_V1_ListExpiringSecretsRequest.self, health: self.health) {
-            request, context in
+        router.registerStoreBacked(
+            Self.service + "ListExpiringSecrets",
+            request: Mailgate_V1_ListExpiringSecretsRequest.self,
+            health: self.health
+        ) {
+            request,
+            context in
             guard request.withinSeconds <= Self.maximumExpiryWindow else {
                 throw ValidationError(
                     "The window is too long.",
@@ -22,7 +27,10 @@ extension AdminHandlers {
             // Operators see every tenant unless they name one; tenant keys see their own.
             let tenant = try await self.resolver.optionalTenant(request.tenant, context: context)
             let now = Date()
-            let secrets = try await self.expiry.list(before: now.addingTimeInterval(TimeInterval(request.withinSeconds)), tenantID: tenant?.id)
+            let secrets = try await self.expiry.list(
+                before: now.addingTimeInterval(TimeInterval(request.withinSeconds)),
+                tenantID: tenant?.id
+            )
             var response = Mailgate_V1_ListExpiringSecretsResponse()
             response.secrets = secrets.map { Mailgate_V1_ExpiringSecret($0, now: now) }
             return response

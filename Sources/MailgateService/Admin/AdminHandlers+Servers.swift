@@ -7,7 +7,11 @@ import MailgateStore
 
 extension AdminHandlers {
     func registerServerMethods(into router: inout RPCRouter<Principal>) {
-        router.registerStoreBacked(Self.service + "PutServer", request: Mailgate_V1_PutServerRequest.self, health: self.health) { request, context in
+        router.registerStoreBacked(
+            Self.service + "PutServer",
+            request: Mailgate_V1_PutServerRequest.self,
+            health: self.health
+        ) { request, context in
             let principal = try context.requireOperator()
             let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
             let outcome = try await self.servers.put(
@@ -27,15 +31,27 @@ extension AdminHandlers {
             return Mailgate_V1_OutputServer(outcome.server)
         }
 
-        router.registerStoreBacked(Self.service + "GetServer", request: Mailgate_V1_GetServerRequest.self, health: self.health) { request, context in
+        router.registerStoreBacked(
+            Self.service + "GetServer",
+            request: Mailgate_V1_GetServerRequest.self,
+            health: self.health
+        ) { request, context in
             let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
             return Mailgate_V1_OutputServer(try await self.server(request.server, in: tenant))
         }
 
-        router.registerStoreBacked(Self.service + "ListServers", request: Mailgate_V1_ListServersRequest.self, health: self.health) { request, context in
+        router.registerStoreBacked(
+            Self.service + "ListServers",
+            request: Mailgate_V1_ListServersRequest.self,
+            health: self.health
+        ) { request, context in
             let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
             let limit = PageToken.pageSize(request.pageSize)
-            let page = try await self.servers.list(tenantID: tenant.id, afterName: try PageToken.decode(request.pageToken), limit: limit + 1)
+            let page = try await self.servers.list(
+                tenantID: tenant.id,
+                afterName: try PageToken.decode(request.pageToken),
+                limit: limit + 1
+            )
             var response = Mailgate_V1_ListServersResponse()
             let (servers, next) = PageToken.split(page, limit: limit) { $0.definition.name }
             response.servers = servers.map(Mailgate_V1_OutputServer.init)
@@ -43,11 +59,18 @@ extension AdminHandlers {
             return response
         }
 
-        router.registerStoreBacked(Self.service + "DeleteServer", request: Mailgate_V1_DeleteServerRequest.self, health: self.health) { request, context in
+        router.registerStoreBacked(
+            Self.service + "DeleteServer",
+            request: Mailgate_V1_DeleteServerRequest.self,
+            health: self.health
+        ) { request, context in
             let principal = try context.requireOperator()
             let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
             guard !request.server.isEmpty else {
-                throw ValidationError("Name the server to delete.", violations: [Violation("server", "is required (id or name)")])
+                throw ValidationError(
+                    "Name the server to delete.",
+                    violations: [Violation("server", "is required (id or name)")]
+                )
             }
             let server = try await self.servers.delete(
                 tenantID: tenant.id,
@@ -57,7 +80,9 @@ extension AdminHandlers {
             )
             context.logger.info(
                 "server deleted",
-                metadata: ["tenant": "\(tenant.slug)", "server": "\(server.definition.name)", "actor": "\(principal.keyID)"]
+                metadata: [
+                    "tenant": "\(tenant.slug)", "server": "\(server.definition.name)", "actor": "\(principal.keyID)",
+                ]
             )
             return Mailgate_V1_DeleteServerResponse()
         }
@@ -66,17 +91,22 @@ extension AdminHandlers {
     /// How a PutServer request becomes the stored definition and secret changes, given the
     /// current server (nil when new): PutServer's rules, or a `ValidationError` naming
     /// every violation. ImportServers prepares each row with it too.
-    static func preparation(of request: Mailgate_V1_PutServerRequest) -> @Sendable (ServerRecord?) throws -> (ServerDefinition, SecretChanges) {
+    static func preparation(of request: Mailgate_V1_PutServerRequest)
+        -> @Sendable (ServerRecord?) throws -> (ServerDefinition, SecretChanges)
+    {
         let (requested, changes, inputViolations) = request.definitionAndChanges
         let name = request.name
         return { existing in
             var definition = requested
             let stored = existing?.storedSecrets ?? StoredSecrets()
-            let violations = inputViolations + ServerRules.prepare(&definition, secrets: stored.applying(changes), changes: changes)
+            let violations =
+                inputViolations + ServerRules.prepare(&definition, secrets: stored.applying(changes), changes: changes)
             guard violations.isEmpty else {
                 throw ValidationError("The server \(name) is not valid; nothing was changed.", violations: violations)
             }
-            return (definition, ServerRules.droppingUnusedSecrets(changes, authType: definition.authType, stored: stored))
+            return (
+                definition, ServerRules.droppingUnusedSecrets(changes, authType: definition.authType, stored: stored)
+            )
         }
     }
 
@@ -89,7 +119,8 @@ extension AdminHandlers {
         guard let found else {
             throw RPCError(
                 code: .notFound,
-                message: idOrName.isEmpty ? "The tenant has no default server." : "No server \(idOrName) in this tenant."
+                message: idOrName.isEmpty
+                    ? "The tenant has no default server." : "No server \(idOrName) in this tenant."
             )
         }
         return found

@@ -12,7 +12,11 @@ extension AdminHandlers {
     static let sheetLimits = SheetLimits()
 
     func registerSheetMethods(into router: inout RPCRouter<Principal>) {
-        router.registerStoreBacked(Self.service + "ExportServers", request: Mailgate_V1_ExportServersRequest.self, health: self.health) { request, context in
+        router.registerStoreBacked(
+            Self.service + "ExportServers",
+            request: Mailgate_V1_ExportServersRequest.self,
+            health: self.health
+        ) { request, context in
             let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
             let servers = request.templateOnly ? [] : try await self.allServers(of: tenant)
             let sheets = ServerSheet.sheets(servers, template: request.templateOnly)
@@ -28,18 +32,30 @@ extension AdminHandlers {
                 response.fileName = base + ".xlsx"
                 response.contentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
             case .UNRECOGNIZED(let value):
-                throw RPCError(code: .invalidArgument, message: "Unknown sheet format \(value): use xlsx or csv.", reason: "UNKNOWN_FORMAT")
+                throw RPCError(
+                    code: .invalidArgument,
+                    message: "Unknown sheet format \(value): use xlsx or csv.",
+                    reason: "UNKNOWN_FORMAT"
+                )
             }
             response.serverCount = UInt32(servers.count)
             return response
         }
 
-        router.registerStoreBacked(Self.service + "ImportServers", request: Mailgate_V1_ImportServersRequest.self, health: self.health) { request, context in
+        router.registerStoreBacked(
+            Self.service + "ImportServers",
+            request: Mailgate_V1_ImportServersRequest.self,
+            health: self.health
+        ) { request, context in
             let principal = try context.requireOperator()
             let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
             let rows = try Self.readSheet(request)
             guard let header = rows.first else {
-                throw RPCError(code: .invalidArgument, message: "The file is empty: it has no header row and no servers.", reason: "EMPTY_FILE")
+                throw RPCError(
+                    code: .invalidArgument,
+                    message: "The file is empty: it has no header row and no servers.",
+                    reason: "EMPTY_FILE"
+                )
             }
             let columns: [Int: ServerSheet.Column]
             do {
@@ -50,7 +66,11 @@ extension AdminHandlers {
                 throw rpcError
             }
             guard rows.count > 1 else {
-                throw RPCError(code: .invalidArgument, message: "The file has a header but no servers below it.", reason: "NO_ROWS")
+                throw RPCError(
+                    code: .invalidArgument,
+                    message: "The file has a header but no servers below it.",
+                    reason: "NO_ROWS"
+                )
             }
             let plan = ImportPlan(rows: rows.dropFirst(), columns: columns)
             let (results, applied) = try await self.servers.putAll(
@@ -64,8 +84,10 @@ extension AdminHandlers {
             context.logger.info(
                 "servers imported",
                 metadata: [
-                    "tenant": "\(tenant.slug)", "actor": "\(principal.keyID)", "applied": "\(response.applied)", "dry_run": "\(request.dryRun)",
-                    "created": "\(response.created)", "updated": "\(response.updated)", "unchanged": "\(response.unchanged)", "failed": "\(response.failed)",
+                    "tenant": "\(tenant.slug)", "actor": "\(principal.keyID)", "applied": "\(response.applied)",
+                    "dry_run": "\(request.dryRun)",
+                    "created": "\(response.created)", "updated": "\(response.updated)",
+                    "unchanged": "\(response.unchanged)", "failed": "\(response.failed)",
                 ]
             )
             return response
@@ -87,7 +109,11 @@ extension AdminHandlers {
             case .csv: return try CSV.read(request.file, limits: limits)
             case .xlsx, .unspecified: return try XLSXReader.firstSheet(request.file, limits: limits)
             case .UNRECOGNIZED(let value):
-                throw RPCError(code: .invalidArgument, message: "Unknown sheet format \(value): use xlsx or csv.", reason: "UNKNOWN_FORMAT")
+                throw RPCError(
+                    code: .invalidArgument,
+                    message: "Unknown sheet format \(value): use xlsx or csv.",
+                    reason: "UNKNOWN_FORMAT"
+                )
             }
         } catch let error as SheetError {
             throw RPCError(code: .invalidArgument, message: error.description, reason: "MALFORMED_FILE")
@@ -102,7 +128,11 @@ extension AdminHandlers {
     func allServers(of tenant: TenantReference) async throws -> [ServerRecord] {
         var servers: [ServerRecord] = []
         while true {
-            let page = try await self.servers.list(tenantID: tenant.id, afterName: servers.last?.definition.name, limit: 500)
+            let page = try await self.servers.list(
+                tenantID: tenant.id,
+                afterName: servers.last?.definition.name,
+                limit: 500
+            )
             servers += page
             if page.count < 500 { return servers }
         }
@@ -136,7 +166,9 @@ struct ImportPlan {
             }
             if request.isDefault {
                 if let first = defaultRow {
-                    violations.append(Violation("Default", "row \(first) is the default already; a tenant has one default server"))
+                    violations.append(
+                        Violation("Default", "row \(first) is the default already; a tenant has one default server")
+                    )
                 } else {
                     defaultRow = row.number
                 }
@@ -154,7 +186,9 @@ struct ImportPlan {
     /// reads it. The expiry date as exported belongs to the stored secret: when the row gives
     /// that same day, it is left out, so the stored date keeps its source and a new secret in
     /// the row does not inherit the old one's date.
-    static func preparation(of request: Mailgate_V1_PutServerRequest) -> @Sendable (ServerRecord?) throws -> (ServerDefinition, SecretChanges) {
+    static func preparation(of request: Mailgate_V1_PutServerRequest)
+        -> @Sendable (ServerRecord?) throws -> (ServerDefinition, SecretChanges)
+    {
         let asGiven = AdminHandlers.preparation(of: request)
         guard request.hasClientSecretExpiresAt else { return asGiven }
         var withoutDate = request
@@ -196,7 +230,9 @@ struct ImportPlan {
                 line.violations = violations.map { violation in
                     var field = Mailgate_V1_FieldViolation()
                     // Cell problems already name their column; PutServer's rules name fields.
-                    field.field = ServerSheet.columns.contains { $0.header == violation.field } ? violation.field : ServerSheet.header(forField: violation.field)
+                    field.field =
+                        ServerSheet.columns.contains { $0.header == violation.field }
+                        ? violation.field : ServerSheet.header(forField: violation.field)
                     field.description_p = violation.description
                     return field
                 }

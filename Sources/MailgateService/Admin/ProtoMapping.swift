@@ -96,7 +96,9 @@ extension Mailgate_V1_OutputServer {
         self.isDefault = definition.isDefault
         self.version = UInt64(record.version)
         self.lastValidation = record.lastValidation
-        if let validatedAt = record.lastValidatedAt { self.lastValidatedAt = Google_Protobuf_Timestamp(date: validatedAt) }
+        if let validatedAt = record.lastValidatedAt {
+            self.lastValidatedAt = Google_Protobuf_Timestamp(date: validatedAt)
+        }
         self.lastValidationOk = record.lastValidationOK ?? false
         self.createdAt = Google_Protobuf_Timestamp(date: record.createdAt)
         self.updatedAt = Google_Protobuf_Timestamp(date: record.updatedAt)
@@ -226,8 +228,12 @@ extension Mailgate_V1_PutServerRequest {
     /// The definition and secret changes this request asks for, before presets and validation.
     var definitionAndChanges: (ServerDefinition, SecretChanges, [Violation]) {
         var violations: [Violation] = []
-        if self.security.domain == nil && self.security != .unspecified { violations.append(Violation("security", "unknown value")) }
-        if self.authType.domain == nil && self.authType != .unspecified { violations.append(Violation("auth_type", "unknown value")) }
+        if self.security.domain == nil && self.security != .unspecified {
+            violations.append(Violation("security", "unknown value"))
+        }
+        if self.authType.domain == nil && self.authType != .unspecified {
+            violations.append(Violation("auth_type", "unknown value"))
+        }
         var oauth: ServerDefinition.OAuth?
         if self.hasOauth {
             oauth = ServerDefinition.OAuth(

@@ -26,21 +26,51 @@ enum ServerSheet {
 
     static let columns: [Column] = [
         Column(
-            header: "Name", meaning: "The server's name in the tenant (required). Rows are matched to servers by it: an existing name is updated, a new one created.",
-            choices: [], width: 18, isSecret: false, fields: ["name"], value: { $0.definition.name }, apply: { cell, request in request.name = cell; return nil }
+            header: "Name",
+            meaning:
+                "The server's name in the tenant (required). Rows are matched to servers by it: an existing name is updated, a new one created.",
+            choices: [],
+            width: 18,
+            isSecret: false,
+            fields: ["name"],
+            value: { $0.definition.name },
+            apply: { cell, request in
+                request.name = cell; return nil
+            }
         ),
         Column(
-            header: "Host", meaning: "SMTP host name or IP address, e.g. smtp.office365.com.", choices: [], width: 26, isSecret: false, fields: ["host"],
-            value: { $0.definition.host }, apply: { cell, request in request.host = cell; return nil }
+            header: "Host",
+            meaning: "SMTP host name or IP address, e.g. smtp.office365.com.",
+            choices: [],
+            width: 26,
+            isSecret: false,
+            fields: ["host"],
+            value: { $0.definition.host },
+            apply: { cell, request in
+                request.host = cell; return nil
+            }
         ),
         Column(
-            header: "Port", meaning: "SMTP port: 587 (STARTTLS), 465 (TLS) or 25; empty takes the usual port of the security.", choices: [], width: 8,
-            isSecret: false, fields: ["port"], value: { String($0.definition.port) },
-            apply: { cell, request in number(cell, limit: 65535).map { request.port = $0; return nil } ?? "must be a whole number from 1 to 65535" }
+            header: "Port",
+            meaning: "SMTP port: 587 (STARTTLS), 465 (TLS) or 25; empty takes the usual port of the security.",
+            choices: [],
+            width: 8,
+            isSecret: false,
+            fields: ["port"],
+            value: { String($0.definition.port) },
+            apply: { cell, request in
+                number(cell, limit: 65535).map {
+                    request.port = $0; return nil
+                } ?? "must be a whole number from 1 to 65535"
+            }
         ),
         Column(
-            header: "Security", meaning: "How the connection is protected: starttls, tls, or none (plaintext, inside a trusted network).",
-            choices: ConnectionSecurity.allCases.map(\.rawValue), width: 11, isSecret: false, fields: ["security"],
+            header: "Security",
+            meaning: "How the connection is protected: starttls, tls, or none (plaintext, inside a trusted network).",
+            choices: ConnectionSecurity.allCases.map(\.rawValue),
+            width: 11,
+            isSecret: false,
+            fields: ["security"],
             value: { $0.definition.security?.rawValue ?? "" },
             apply: { cell, request in
                 choice(cell, ConnectionSecurity.self).map { value in
@@ -50,16 +80,36 @@ enum ServerSheet {
             }
         ),
         Column(
-            header: "Sender name", meaning: "Display name of the sender, e.g. Acme Billing.", choices: [], width: 18, isSecret: false, fields: ["sender_name"],
-            value: { $0.definition.senderName }, apply: { cell, request in request.senderName = cell; return nil }
+            header: "Sender name",
+            meaning: "Display name of the sender, e.g. Acme Billing.",
+            choices: [],
+            width: 18,
+            isSecret: false,
+            fields: ["sender_name"],
+            value: { $0.definition.senderName },
+            apply: { cell, request in
+                request.senderName = cell; return nil
+            }
         ),
         Column(
-            header: "Sender address", meaning: "The From address mail is sent with (required).", choices: [], width: 26, isSecret: false,
-            fields: ["sender_address"], value: { $0.definition.senderAddress }, apply: { cell, request in request.senderAddress = cell; return nil }
+            header: "Sender address",
+            meaning: "The From address mail is sent with (required).",
+            choices: [],
+            width: 26,
+            isSecret: false,
+            fields: ["sender_address"],
+            value: { $0.definition.senderAddress },
+            apply: { cell, request in
+                request.senderAddress = cell; return nil
+            }
         ),
         Column(
-            header: "Authentication", meaning: "none, basic (username and password) or oauth2 (Microsoft 365, Google or a generic provider).",
-            choices: AuthenticationType.allCases.map(\.rawValue), width: 14, isSecret: false, fields: ["auth_type", "oauth"],
+            header: "Authentication",
+            meaning: "none, basic (username and password) or oauth2 (Microsoft 365, Google or a generic provider).",
+            choices: AuthenticationType.allCases.map(\.rawValue),
+            width: 14,
+            isSecret: false,
+            fields: ["auth_type", "oauth"],
             value: { $0.definition.authType?.rawValue ?? "" },
             apply: { cell, request in
                 choice(cell, AuthenticationType.self).map { value in
@@ -69,17 +119,38 @@ enum ServerSheet {
             }
         ),
         Column(
-            header: "Username", meaning: "Login for basic authentication; for oauth2 the mailbox, the same as the sender address.", choices: [],
-            width: 24, isSecret: false, fields: ["username"], value: { $0.definition.username }, apply: { cell, request in request.username = cell; return nil }
+            header: "Username",
+            meaning: "Login for basic authentication; for oauth2 the mailbox, the same as the sender address.",
+            choices: [],
+            width: 24,
+            isSecret: false,
+            fields: ["username"],
+            value: { $0.definition.username },
+            apply: { cell, request in
+                request.username = cell; return nil
+            }
         ),
         Column(
-            header: "Allow plaintext auth", meaning: "yes to send a password over a connection without TLS (security none); otherwise no.",
-            choices: ["yes", "no"], width: 10, isSecret: false, fields: ["allow_plaintext_auth"], value: { yesNo($0.definition.allowPlaintextAuth) },
-            apply: { cell, request in flag(cell).map { request.allowPlaintextAuth = $0; return nil } ?? "must be yes or no" }
+            header: "Allow plaintext auth",
+            meaning: "yes to send a password over a connection without TLS (security none); otherwise no.",
+            choices: ["yes", "no"],
+            width: 10,
+            isSecret: false,
+            fields: ["allow_plaintext_auth"],
+            value: { yesNo($0.definition.allowPlaintextAuth) },
+            apply: { cell, request in
+                flag(cell).map {
+                    request.allowPlaintextAuth = $0; return nil
+                } ?? "must be yes or no"
+            }
         ),
         Column(
-            header: "OAuth provider", meaning: "oauth2 only: microsoft, google or generic; microsoft and google fill host, port and URLs.",
-            choices: OAuthProviderKind.allCases.map(\.rawValue), width: 12, isSecret: false, fields: ["oauth.provider"],
+            header: "OAuth provider",
+            meaning: "oauth2 only: microsoft, google or generic; microsoft and google fill host, port and URLs.",
+            choices: OAuthProviderKind.allCases.map(\.rawValue),
+            width: 12,
+            isSecret: false,
+            fields: ["oauth.provider"],
             value: { $0.definition.oauth?.provider?.rawValue ?? "" },
             apply: { cell, request in
                 choice(cell, OAuthProviderKind.self).map { value in
@@ -89,8 +160,13 @@ enum ServerSheet {
             }
         ),
         Column(
-            header: "OAuth flow", meaning: "oauth2 only: client_credentials (app-only, Microsoft) or authorization_code (consent once, then refresh tokens).",
-            choices: OAuthGrantFlow.allCases.map(\.rawValue), width: 18, isSecret: false, fields: ["oauth.flow"],
+            header: "OAuth flow",
+            meaning:
+                "oauth2 only: client_credentials (app-only, Microsoft) or authorization_code (consent once, then refresh tokens).",
+            choices: OAuthGrantFlow.allCases.map(\.rawValue),
+            width: 18,
+            isSecret: false,
+            fields: ["oauth.flow"],
             value: { $0.definition.oauth?.flow?.rawValue ?? "" },
             apply: { cell, request in
                 choice(cell, OAuthGrantFlow.self).map { value in
@@ -100,28 +176,61 @@ enum ServerSheet {
             }
         ),
         Column(
-            header: "OAuth client ID", meaning: "oauth2 only: the application (client) id.", choices: [], width: 38, isSecret: false,
-            fields: ["oauth.client_id"], value: { $0.definition.oauth?.clientID ?? "" },
-            apply: { cell, request in if !cell.isEmpty { request.oauth.clientID = cell }; return nil }
+            header: "OAuth client ID",
+            meaning: "oauth2 only: the application (client) id.",
+            choices: [],
+            width: 38,
+            isSecret: false,
+            fields: ["oauth.client_id"],
+            value: { $0.definition.oauth?.clientID ?? "" },
+            apply: { cell, request in
+                if !cell.isEmpty { request.oauth.clientID = cell }; return nil
+            }
         ),
         Column(
-            header: "OAuth directory ID", meaning: "Microsoft only: the Azure AD tenant (directory) id or domain.", choices: [], width: 38, isSecret: false,
-            fields: ["oauth.directory_id"], value: { $0.definition.oauth?.directoryID ?? "" },
-            apply: { cell, request in if !cell.isEmpty { request.oauth.directoryID = cell }; return nil }
+            header: "OAuth directory ID",
+            meaning: "Microsoft only: the Azure AD tenant (directory) id or domain.",
+            choices: [],
+            width: 38,
+            isSecret: false,
+            fields: ["oauth.directory_id"],
+            value: { $0.definition.oauth?.directoryID ?? "" },
+            apply: { cell, request in
+                if !cell.isEmpty { request.oauth.directoryID = cell }; return nil
+            }
         ),
         Column(
-            header: "OAuth authorization URL", meaning: "oauth2 with a generic provider: the authorization endpoint (presets fill it).", choices: [],
-            width: 30, isSecret: false, fields: ["oauth.authorization_url"], value: { $0.definition.oauth?.authorizationURL ?? "" },
-            apply: { cell, request in if !cell.isEmpty { request.oauth.authorizationURL = cell }; return nil }
+            header: "OAuth authorization URL",
+            meaning: "oauth2 with a generic provider: the authorization endpoint (presets fill it).",
+            choices: [],
+            width: 30,
+            isSecret: false,
+            fields: ["oauth.authorization_url"],
+            value: { $0.definition.oauth?.authorizationURL ?? "" },
+            apply: { cell, request in
+                if !cell.isEmpty { request.oauth.authorizationURL = cell }; return nil
+            }
         ),
         Column(
-            header: "OAuth token URL", meaning: "oauth2 with a generic provider: the token endpoint (presets fill it).", choices: [], width: 30,
-            isSecret: false, fields: ["oauth.token_url"], value: { $0.definition.oauth?.tokenURL ?? "" },
-            apply: { cell, request in if !cell.isEmpty { request.oauth.tokenURL = cell }; return nil }
+            header: "OAuth token URL",
+            meaning: "oauth2 with a generic provider: the token endpoint (presets fill it).",
+            choices: [],
+            width: 30,
+            isSecret: false,
+            fields: ["oauth.token_url"],
+            value: { $0.definition.oauth?.tokenURL ?? "" },
+            apply: { cell, request in
+                if !cell.isEmpty { request.oauth.tokenURL = cell }; return nil
+            }
         ),
         Column(
-            header: "OAuth scopes", meaning: "oauth2 only: scopes separated by spaces (presets fill them).", choices: [], width: 30, isSecret: false,
-            fields: ["oauth.scopes"], value: { $0.definition.oauth?.scopes.joined(separator: " ") ?? "" },
+            header: "OAuth scopes",
+            meaning: "oauth2 only: scopes separated by spaces (presets fill them).",
+            choices: [],
+            width: 30,
+            isSecret: false,
+            fields: ["oauth.scopes"],
+            value: { $0.definition.oauth?.scopes.joined(separator: " ") ?? "" },
             apply: { cell, request in
                 let scopes = cell.split(whereSeparator: { $0 == " " || $0 == "," || $0.isNewline }).map(String.init)
                 if !scopes.isEmpty { request.oauth.scopes = scopes }
@@ -129,15 +238,32 @@ enum ServerSheet {
             }
         ),
         Column(
-            header: "Discover secret expiry", meaning: "Microsoft only: yes to read the client secret's end date from Microsoft Graph (needs Application.Read.All).",
-            choices: ["yes", "no"], width: 10, isSecret: false, fields: ["discover_secret_expiry"], value: { yesNo($0.definition.discoverSecretExpiry) },
-            apply: { cell, request in flag(cell).map { request.discoverSecretExpiry = $0; return nil } ?? "must be yes or no" }
+            header: "Discover secret expiry",
+            meaning:
+                "Microsoft only: yes to read the client secret's end date from Microsoft Graph (needs Application.Read.All).",
+            choices: ["yes", "no"],
+            width: 10,
+            isSecret: false,
+            fields: ["discover_secret_expiry"],
+            value: { yesNo($0.definition.discoverSecretExpiry) },
+            apply: { cell, request in
+                flag(cell).map {
+                    request.discoverSecretExpiry = $0; return nil
+                } ?? "must be yes or no"
+            }
         ),
         Column(
-            header: "Client secret expires", meaning: "oauth2 only: when the client secret expires, YYYY-MM-DD, if you know it. Empty: estimated (24 months after it is stored).",
-            choices: [], width: 14, isSecret: false, fields: ["client_secret_expires_at"],
+            header: "Client secret expires",
+            meaning:
+                "oauth2 only: when the client secret expires, YYYY-MM-DD, if you know it. Empty: estimated (24 months after it is stored).",
+            choices: [],
+            width: 14,
+            isSecret: false,
+            fields: ["client_secret_expires_at"],
             value: { server in
-                guard server.clientSecret.expirySource == .operator, let date = server.clientSecret.expiresAt else { return "" }
+                guard server.clientSecret.expirySource == .operator, let date = server.clientSecret.expiresAt else {
+                    return ""
+                }
                 return date.formatted(.iso8601.year().month().day())
             },
             apply: { cell, request in
@@ -148,23 +274,55 @@ enum ServerSheet {
             }
         ),
         Column(
-            header: "Rate limit per minute", meaning: "Messages a minute across all replicas; 0 or empty: unlimited (Microsoft 365 allows 30).", choices: [],
-            width: 10, isSecret: false, fields: ["rate_limit_per_minute"], value: { String($0.definition.rateLimitPerMinute) },
-            apply: { cell, request in number(cell).map { request.rateLimitPerMinute = $0; return nil } ?? "must be a whole number, 0 for unlimited" }
+            header: "Rate limit per minute",
+            meaning: "Messages a minute across all replicas; 0 or empty: unlimited (Microsoft 365 allows 30).",
+            choices: [],
+            width: 10,
+            isSecret: false,
+            fields: ["rate_limit_per_minute"],
+            value: { String($0.definition.rateLimitPerMinute) },
+            apply: { cell, request in
+                number(cell).map {
+                    request.rateLimitPerMinute = $0; return nil
+                } ?? "must be a whole number, 0 for unlimited"
+            }
         ),
         Column(
-            header: "Max connections", meaning: "Concurrent SMTP connections across replicas; 0 or empty: unlimited (Microsoft 365 allows 3).", choices: [],
-            width: 10, isSecret: false, fields: ["max_connections"], value: { String($0.definition.maxConnections) },
-            apply: { cell, request in number(cell).map { request.maxConnections = $0; return nil } ?? "must be a whole number, 0 for unlimited" }
+            header: "Max connections",
+            meaning: "Concurrent SMTP connections across replicas; 0 or empty: unlimited (Microsoft 365 allows 3).",
+            choices: [],
+            width: 10,
+            isSecret: false,
+            fields: ["max_connections"],
+            value: { String($0.definition.maxConnections) },
+            apply: { cell, request in
+                number(cell).map {
+                    request.maxConnections = $0; return nil
+                } ?? "must be a whole number, 0 for unlimited"
+            }
         ),
         Column(
-            header: "Daily recipient limit", meaning: "Recipients per rolling 24 hours; 0 or empty: unlimited (Microsoft 365 allows 10000).", choices: [],
-            width: 10, isSecret: false, fields: ["daily_recipient_limit"], value: { String($0.definition.dailyRecipientLimit) },
-            apply: { cell, request in number(cell).map { request.dailyRecipientLimit = $0; return nil } ?? "must be a whole number, 0 for unlimited" }
+            header: "Daily recipient limit",
+            meaning: "Recipients per rolling 24 hours; 0 or empty: unlimited (Microsoft 365 allows 10000).",
+            choices: [],
+            width: 10,
+            isSecret: false,
+            fields: ["daily_recipient_limit"],
+            value: { String($0.definition.dailyRecipientLimit) },
+            apply: { cell, request in
+                number(cell).map {
+                    request.dailyRecipientLimit = $0; return nil
+                } ?? "must be a whole number, 0 for unlimited"
+            }
         ),
         Column(
-            header: "Uncertain policy", meaning: "When a server may have taken a message without confirming it: retry (never lose it) or fail (never send twice).",
-            choices: UncertainPolicy.allCases.map(\.rawValue), width: 10, isSecret: false, fields: ["uncertain_policy"],
+            header: "Uncertain policy",
+            meaning:
+                "When a server may have taken a message without confirming it: retry (never lose it) or fail (never send twice).",
+            choices: UncertainPolicy.allCases.map(\.rawValue),
+            width: 10,
+            isSecret: false,
+            fields: ["uncertain_policy"],
             value: { $0.definition.uncertainPolicy.rawValue },
             apply: { cell, request in
                 choice(cell, UncertainPolicy.self).map { value in
@@ -174,24 +332,57 @@ enum ServerSheet {
             }
         ),
         Column(
-            header: "Default", meaning: "yes makes this the tenant's default server (used when SendMail names none); no leaves the default where it is.",
-            choices: ["yes", "no"], width: 9, isSecret: false, fields: ["is_default"], value: { yesNo($0.definition.isDefault) },
-            apply: { cell, request in flag(cell).map { request.isDefault = $0; return nil } ?? "must be yes or no" }
+            header: "Default",
+            meaning:
+                "yes makes this the tenant's default server (used when SendMail names none); no leaves the default where it is.",
+            choices: ["yes", "no"],
+            width: 9,
+            isSecret: false,
+            fields: ["is_default"],
+            value: { yesNo($0.definition.isDefault) },
+            apply: { cell, request in
+                flag(cell).map {
+                    request.isDefault = $0; return nil
+                } ?? "must be yes or no"
+            }
         ),
         Column(
-            header: "Password", meaning: "Basic authentication: the password. Import only: exports never contain it. Empty keeps the stored one.",
-            choices: [], width: 18, isSecret: true, fields: ["password"], value: { _ in "" },
-            apply: { cell, request in if !cell.isEmpty { request.password.value = cell }; return nil }
+            header: "Password",
+            meaning:
+                "Basic authentication: the password. Import only: exports never contain it. Empty keeps the stored one.",
+            choices: [],
+            width: 18,
+            isSecret: true,
+            fields: ["password"],
+            value: { _ in "" },
+            apply: { cell, request in
+                if !cell.isEmpty { request.password.value = cell }; return nil
+            }
         ),
         Column(
-            header: "Client secret", meaning: "oauth2: the client secret. Import only: exports never contain it. Empty keeps the stored one.",
-            choices: [], width: 18, isSecret: true, fields: ["client_secret"], value: { _ in "" },
-            apply: { cell, request in if !cell.isEmpty { request.clientSecret.value = cell }; return nil }
+            header: "Client secret",
+            meaning: "oauth2: the client secret. Import only: exports never contain it. Empty keeps the stored one.",
+            choices: [],
+            width: 18,
+            isSecret: true,
+            fields: ["client_secret"],
+            value: { _ in "" },
+            apply: { cell, request in
+                if !cell.isEmpty { request.clientSecret.value = cell }; return nil
+            }
         ),
         Column(
-            header: "Refresh token", meaning: "oauth2 authorization_code: a refresh token, if you have one (else run the consent). Import only. Empty keeps the stored one.",
-            choices: [], width: 18, isSecret: true, fields: ["refresh_token"], value: { _ in "" },
-            apply: { cell, request in if !cell.isEmpty { request.refreshToken.value = cell }; return nil }
+            header: "Refresh token",
+            meaning:
+                "oauth2 authorization_code: a refresh token, if you have one (else run the consent). Import only. Empty keeps the stored one.",
+            choices: [],
+            width: 18,
+            isSecret: true,
+            fields: ["refresh_token"],
+            value: { _ in "" },
+            apply: { cell, request in
+                if !cell.isEmpty { request.refreshToken.value = cell }; return nil
+            }
         ),
     ]
 
@@ -207,15 +398,26 @@ enum ServerSheet {
         for (index, column) in columns.enumerated() where !column.choices.isEmpty { choices[index] = column.choices }
         let servers = Sheet(
             name: "Servers",
-            rows: [self.header(template: template)] + (template ? [] : servers.map { server in columns.map { $0.value(server) } }),
+            rows: [self.header(template: template)]
+                + (template ? [] : servers.map { server in columns.map { $0.value(server) } }),
             columnWidths: columns.map(\.width),
             choices: choices
         )
         let explanation = Sheet(
             name: "Columns",
-            rows: [["Column", "What it holds", "Values"]] + self.columns.map { column in
-                [column.isSecret ? column.header + self.secretSuffix : column.header, column.meaning, column.choices.joined(separator: ", ")]
-            } + [["", "Secrets are never exported. Their columns appear only in the template, for import; an empty secret cell keeps what is stored.", ""]],
+            rows: [["Column", "What it holds", "Values"]]
+                + self.columns.map { column in
+                    [
+                        column.isSecret ? column.header + self.secretSuffix : column.header, column.meaning,
+                        column.choices.joined(separator: ", "),
+                    ]
+                } + [
+                    [
+                        "",
+                        "Secrets are never exported. Their columns appear only in the template, for import; an empty secret cell keeps what is stored.",
+                        "",
+                    ]
+                ],
             columnWidths: [30, 100, 36]
         )
         return [servers, explanation]
@@ -231,15 +433,20 @@ enum ServerSheet {
             guard !key.isEmpty else { continue }
             // Named by position, never by its text: a data row taken for the header may hold a secret.
             guard let column = self.columns.first(where: { self.key($0.header) == key }) else {
-                violations.append(Violation("column \(CellReference.columnName(index))", "is not a column of the server sheet"))
+                violations.append(
+                    Violation("column \(CellReference.columnName(index))", "is not a column of the server sheet")
+                )
                 continue
             }
             if found.values.contains(where: { $0.header == column.header }) {
-                violations.append(Violation(column.header, "appears twice (again in column \(CellReference.columnName(index)))"))
+                violations.append(
+                    Violation(column.header, "appears twice (again in column \(CellReference.columnName(index)))")
+                )
             }
             found[index] = column
         }
-        for column in self.columns where !column.isSecret && !found.values.contains(where: { $0.header == column.header }) {
+        for column in self.columns
+        where !column.isSecret && !found.values.contains(where: { $0.header == column.header }) {
             violations.append(Violation(column.header, "column is missing"))
         }
         guard violations.isEmpty else {
@@ -283,7 +490,8 @@ enum ServerSheet {
     }
 
     /// `.some(nil)` for an empty cell, `.some(value)` for a listed one, nil otherwise.
-    private static func choice<Value: RawRepresentable & CaseIterable>(_ cell: String, _ type: Value.Type) -> Value?? where Value.RawValue == String {
+    private static func choice<Value: RawRepresentable & CaseIterable>(_ cell: String, _ type: Value.Type) -> Value??
+    where Value.RawValue == String {
         guard !cell.isEmpty else { return .some(nil) }
         return Value(rawValue: cell.lowercased()).map { .some($0) } ?? nil
     }

@@ -17,7 +17,8 @@ struct TenantResolver: Sendable {
         guard let tenant = try await self.optionalTenant(requested, context: context) else {
             throw RPCError(
                 code: .invalidArgument,
-                message: "Operator keys must name the tenant: the request's tenant field or \"tenant\" metadata (id or slug).",
+                message:
+                    "Operator keys must name the tenant: the request's tenant field or \"tenant\" metadata (id or slug).",
                 reason: "TENANT_REQUIRED",
                 fieldViolations: [.init(field: "tenant", description: "is required with an operator key")]
             )

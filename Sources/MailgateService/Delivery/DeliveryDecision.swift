@@ -17,7 +17,9 @@ struct DeliveryDecision {
     var jitterUnit: Double = Double.random(in: 0...1)
 
     /// What to record; `pause` is set when the whole server should wait.
-    func decide(_ result: SMTPResult, message: ClaimedMessage, startedAt: Date) -> (result: AttemptResult, pause: (Duration, String)?) {
+    func decide(_ result: SMTPResult, message: ClaimedMessage, startedAt: Date) -> (
+        result: AttemptResult, pause: (Duration, String)?
+    ) {
         var decision: AttemptResult.Decision
         var pause: (Duration, String)?
         var uncertain = false
@@ -27,7 +29,8 @@ struct DeliveryDecision {
             recipientResults[address] = RecipientResult(code: Self.code(of: reply), reply: reply)
         }
         // Only a refusal needs reading closely; most results are deliveries.
-        let classification = result.outcome == .delivered ? .ordinary : ReplyClassification(code: result.replyCode, text: result.reply)
+        let classification =
+            result.outcome == .delivered ? .ordinary : ReplyClassification(code: result.replyCode, text: result.reply)
 
         switch result.outcome {
         case .delivered:
@@ -49,16 +52,25 @@ struct DeliveryDecision {
             // A permanent refusal that means "slow down" (throttling, quota) is waited out too.
             if classification != .ordinary {
                 let duration = classification == .quotaExceeded ? self.quotaPause : self.throttlePause
-                pause = (duration, classification == .quotaExceeded ? "sending quota used up: \(result.reply)" : "throttled: \(result.reply)")
+                pause = (
+                    duration,
+                    classification == .quotaExceeded
+                        ? "sending quota used up: \(result.reply)" : "throttled: \(result.reply)"
+                )
                 let next = self.now.addingTimeInterval(duration.seconds * (1 + 0.2 * self.jitterUnit))
-                decision = next.timeIntervalSince(message.queuedAt) <= self.retry.giveUpAfter.seconds
+                decision =
+                    next.timeIntervalSince(message.queuedAt) <= self.retry.giveUpAfter.seconds
                     ? .retry(at: next, recipients: message.recipients)
-                    : .failed(reason: "still throttled \(Self.hours(self.retry.giveUpAfter)) after it was queued: \(result.reply)")
+                    : .failed(
+                        reason:
+                            "still throttled \(Self.hours(self.retry.giveUpAfter)) after it was queued: \(result.reply)"
+                    )
             } else if let next = self.nextAttempt(message) {
                 decision = .retry(at: next, recipients: message.recipients)
             } else {
                 decision = .failed(
-                    reason: "gave up after \(message.attempt) attempts over \(Self.hours(self.retry.giveUpAfter)): \(Self.describe(result))"
+                    reason:
+                        "gave up after \(message.attempt) attempts over \(Self.hours(self.retry.giveUpAfter)): \(Self.describe(result))"
                 )
             }
         case .uncertain:
@@ -71,7 +83,9 @@ struct DeliveryDecision {
                     decision = .failed(reason: "outcome uncertain and retries exhausted: \(Self.describe(result))")
                 }
             case .fail:
-                decision = .failed(reason: "outcome uncertain (the server may have received it; policy fail): \(Self.describe(result))")
+                decision = .failed(
+                    reason: "outcome uncertain (the server may have received it; policy fail): \(Self.describe(result))"
+                )
             }
         }
         if case .failed(let reason) = decision, message.partlyDelivered {
@@ -101,12 +115,14 @@ struct DeliveryDecision {
     func notAttempted(_ message: ClaimedMessage, _ problem: EndpointUnavailable) -> AttemptResult {
         var decision: AttemptResult.Decision = .failed(reason: problem.reason)
         if problem.retryable {
-            let backoff = self.nextAttempt(message)
+            let backoff =
+                self.nextAttempt(message)
                 ?? (problem.waitsForOperator ? self.now.addingTimeInterval(self.retry.maximumDelay.seconds) : nil)
             if let backoff {
                 var at = backoff
                 if let retryAt = problem.retryAt, retryAt > at,
-                    problem.waitsForOperator || retryAt.timeIntervalSince(message.queuedAt) <= self.retry.giveUpAfter.seconds
+                    problem.waitsForOperator
+                        || retryAt.timeIntervalSince(message.queuedAt) <= self.retry.giveUpAfter.seconds
                 {
                     at = retryAt
                 }
@@ -126,7 +142,12 @@ struct DeliveryDecision {
     }
 
     private func nextAttempt(_ message: ClaimedMessage) -> Date? {
-        self.retry.nextAttempt(afterAttempts: message.attempt, queuedAt: message.queuedAt, now: self.now, unit: self.jitterUnit)
+        self.retry.nextAttempt(
+            afterAttempts: message.attempt,
+            queuedAt: message.queuedAt,
+            now: self.now,
+            unit: self.jitterUnit
+        )
     }
 
     /// The reply with its stage, or the connection problem.

@@ -62,25 +62,41 @@ public struct DeliveryService: Sendable {
             metrics: self.metrics,
             logger: self.logger
         )
-        self.logger.info("delivery workers starting", metadata: ["workers": "\(self.settings.workers)", "owner": "\(self.owner)"])
+        self.logger.info(
+            "delivery workers starting",
+            metadata: ["workers": "\(self.settings.workers)", "owner": "\(self.owner)"]
+        )
         await withDiscardingTaskGroup { housekeeping in
             // Renewal outlives graceful shutdown: it stops only once the workers have, so a
             // send still finishing is never taken over by another replica.
             housekeeping.addTask { await self.renewLeases(held) }
             housekeeping.addTask {
-                await repeatEvery(min(.seconds(5), self.settings.lease / 4), logger: self.logger, failure: "delivery housekeeping failed") {
+                await repeatEvery(
+                    min(.seconds(5), self.settings.lease / 4),
+                    logger: self.logger,
+                    failure: "delivery housekeeping failed"
+                ) {
                     let recovered = try await self.queue.recoverExpiredLeases()
                     if recovered > 0 {
-                        self.logger.warning("took over messages whose claim expired", metadata: ["messages": "\(recovered)"])
+                        self.logger.warning(
+                            "took over messages whose claim expired",
+                            metadata: ["messages": "\(recovered)"]
+                        )
                         self.wakeUp.ring()
                     }
                 }
             }
             housekeeping.addTask {
                 await repeatEvery(.seconds(60), logger: self.logger, failure: "delivery housekeeping failed") {
-                    let (bodies, keys) = try await self.queue.purge(retention: self.settings.retention, idempotencyWindow: self.settings.idempotencyWindow)
+                    let (bodies, keys) = try await self.queue.purge(
+                        retention: self.settings.retention,
+                        idempotencyWindow: self.settings.idempotencyWindow
+                    )
                     if bodies + keys > 0 {
-                        self.logger.info("purged old message bodies and idempotency keys", metadata: ["bodies": "\(bodies)", "keys": "\(keys)"])
+                        self.logger.info(
+                            "purged old message bodies and idempotency keys",
+                            metadata: ["bodies": "\(bodies)", "keys": "\(keys)"]
+                        )
                     }
                 }
             }
@@ -125,7 +141,10 @@ public struct DeliveryService: Sendable {
                 }
             } catch {
                 if Task.isCancelled || Task.isShuttingDownGracefully { return }
-                self.logger.debug("LISTEN connection lost; polling until it is back", metadata: ["error": "\(String(reflecting: error))"])
+                self.logger.debug(
+                    "LISTEN connection lost; polling until it is back",
+                    metadata: ["error": "\(String(reflecting: error))"]
+                )
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
             }
         }

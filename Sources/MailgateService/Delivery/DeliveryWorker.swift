@@ -35,7 +35,12 @@ struct DeliveryWorker: Sendable {
             let token = UUID()
             self.held.hold(token)
             do {
-                batch = try await self.queue.claim(owner: self.owner, token: token, limit: self.settings.claimBatch, lease: self.settings.lease)
+                batch = try await self.queue.claim(
+                    owner: self.owner,
+                    token: token,
+                    limit: self.settings.claimBatch,
+                    lease: self.settings.lease
+                )
             } catch {
                 // The claim may have committed without our hearing so: its lease then runs out.
                 self.held.drop(token)
@@ -92,7 +97,10 @@ struct DeliveryWorker: Sendable {
             do {
                 try await self.queue.release(token: token, ids: unattempted)
             } catch {
-                self.logger.warning("releasing messages failed; their lease will expire", metadata: ["error": "\(String(reflecting: error))"])
+                self.logger.warning(
+                    "releasing messages failed; their lease will expire",
+                    metadata: ["error": "\(String(reflecting: error))"]
+                )
             }
         }
     }
@@ -100,18 +108,30 @@ struct DeliveryWorker: Sendable {
     private func resolve(_ message: ClaimedMessage) async -> Result<(ServerRecord, SMTPEndpoint), EndpointUnavailable> {
         let server: ServerRecord
         do {
-            guard let found = try await self.servers.find(tenantID: message.tenantID, idOrName: message.serverID.uuidString) else {
+            guard
+                let found = try await self.servers.find(
+                    tenantID: message.tenantID,
+                    idOrName: message.serverID.uuidString
+                )
+            else {
                 return .failure(EndpointUnavailable(reason: "its output server was deleted", retryable: false))
             }
             server = found
         } catch {
-            return .failure(EndpointUnavailable(reason: "the output server could not be read: the database is unavailable", retryable: true))
+            return .failure(
+                EndpointUnavailable(
+                    reason: "the output server could not be read: the database is unavailable",
+                    retryable: true
+                )
+            )
         }
         return await self.endpoint(for: server, freshness: .cachedIfValid)
     }
 
     /// The server's endpoint, with an access token from the token service for OAuth servers.
-    private func endpoint(for server: ServerRecord, freshness: TokenService.Freshness) async -> Result<(ServerRecord, SMTPEndpoint), EndpointUnavailable> {
+    private func endpoint(for server: ServerRecord, freshness: TokenService.Freshness) async -> Result<
+        (ServerRecord, SMTPEndpoint), EndpointUnavailable
+    > {
         var accessToken: Secret?
         if server.definition.authType == .oauth2 {
             do {
@@ -130,11 +150,21 @@ struct DeliveryWorker: Sendable {
                     )
                 }
             } catch {
-                return .failure(EndpointUnavailable(reason: "the OAuth token could not be read: the database is unavailable", retryable: true))
+                return .failure(
+                    EndpointUnavailable(
+                        reason: "the OAuth token could not be read: the database is unavailable",
+                        retryable: true
+                    )
+                )
             }
         }
         do {
-            let endpoint = try server.smtpEndpoint(vault: self.vault, accessToken: accessToken, caFile: self.settings.caFile, timeout: self.settings.smtpTimeout)
+            let endpoint = try server.smtpEndpoint(
+                vault: self.vault,
+                accessToken: accessToken,
+                caFile: self.settings.caFile,
+                timeout: self.settings.smtpTimeout
+            )
             return .success((server, endpoint))
         } catch {
             return .failure(error)
@@ -163,7 +193,12 @@ struct DeliveryWorker: Sendable {
                     try await self.queue.markStarted(token: token, id: message.id)
                 } catch {
                     let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: .fail, now: Date())
-                    return (decision.notAttempted(message, EndpointUnavailable(reason: "the database is unavailable", retryable: true)), false, nil)
+                    return (
+                        decision.notAttempted(
+                            message,
+                            EndpointUnavailable(reason: "the database is unavailable", retryable: true)
+                        ), false, nil
+                    )
                 }
             }
             var smtp = await self.send(message, through: endpoint)
@@ -185,8 +220,17 @@ struct DeliveryWorker: Sendable {
                 }
             }
             guard let smtp else {
-                let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: record.definition.uncertainPolicy, now: Date())
-                return (decision.notAttempted(message, EndpointUnavailable(reason: "the SMTP thread pool is stopping", retryable: true)), false, replaced)
+                let decision = DeliveryDecision(
+                    retry: self.settings.retry,
+                    uncertainPolicy: record.definition.uncertainPolicy,
+                    now: Date()
+                )
+                return (
+                    decision.notAttempted(
+                        message,
+                        EndpointUnavailable(reason: "the SMTP thread pool is stopping", retryable: true)
+                    ), false, replaced
+                )
             }
             let decision = DeliveryDecision(
                 retry: self.settings.retry,
@@ -211,7 +255,12 @@ struct DeliveryWorker: Sendable {
             span.attributes["mailgate.attempt"] = message.attempt
             span.attributes["server.address"] = endpoint.host
             span.attributes["server.port"] = endpoint.port
-            let result = try? await self.pool.send(message: message.body, from: message.envelopeFrom, to: message.recipients, through: endpoint)
+            let result = try? await self.pool.send(
+                message: message.body,
+                from: message.envelopeFrom,
+                to: message.recipients,
+                through: endpoint
+            )
             if let result {
                 self.metrics.deliveryAttempt(result)
                 span.attributes["smtp.outcome"] = "\(result.outcome)"
@@ -224,33 +273,52 @@ struct DeliveryWorker: Sendable {
 
     /// A fresh token refused too: an operator must act (SMTP AUTH disabled, permission
     /// not granted). The message waits, the server pauses, and an event says why.
-    private func tokenRefused(_ message: ClaimedMessage, server: ServerRecord, reply: SMTPResult) async -> AttemptResult {
+    private func tokenRefused(_ message: ClaimedMessage, server: ServerRecord, reply: SMTPResult) async -> AttemptResult
+    {
         let said = DeliveryDecision.describe(reply)
         let reason = "the SMTP server refused a freshly issued OAuth token: \(said)"
         let pause = self.settings.tokenRejectionPause
         let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: .retry, now: Date())
         let result = decision.notAttempted(
             message,
-            EndpointUnavailable(reason: reason, retryable: true, retryAt: Date().addingTimeInterval(pause.seconds), stage: "auth", waitsForOperator: true)
+            EndpointUnavailable(
+                reason: reason,
+                retryable: true,
+                retryAt: Date().addingTimeInterval(pause.seconds),
+                stage: "auth",
+                waitsForOperator: true
+            )
         )
         self.logger.warning(
             "XOAUTH2 refused with a fresh token; the server's mail waits",
-            metadata: ["server": "\(server.definition.name)", "reply": "\(said)", "pause_seconds": "\(Int(pause.seconds))"]
+            metadata: [
+                "server": "\(server.definition.name)", "reply": "\(said)", "pause_seconds": "\(Int(pause.seconds))",
+            ]
         )
         do {
-            try await self.queue.throttle(tenantID: server.tenantID, serverID: server.id, serverName: server.definition.name, for: pause, reason: reason)
+            try await self.queue.throttle(
+                tenantID: server.tenantID,
+                serverID: server.id,
+                serverName: server.definition.name,
+                for: pause,
+                reason: reason
+            )
             try await self.events.append(
                 NewEvent(
                     tenantID: server.tenantID,
                     kind: EventKind.oauthTokenRejected,
                     severity: .error,
                     serverID: server.id,
-                    message: "Server \(server.definition.name) refused a fresh OAuth token (\(said)); its mail waits. Check that SMTP AUTH is enabled for the mailbox and that the app may send as it (Exchange: SMTP.SendAsApp and a mailbox permission for the service principal).",
+                    message:
+                        "Server \(server.definition.name) refused a fresh OAuth token (\(said)); its mail waits. Check that SMTP AUTH is enabled for the mailbox and that the app may send as it (Exchange: SMTP.SendAsApp and a mailbox permission for the service principal).",
                     details: ["server": server.definition.name, "reply": said, "reply_code": String(reply.replyCode)]
                 )
             )
         } catch {
-            self.logger.warning("recording the token refusal failed", metadata: ["error": "\(String(reflecting: error))"])
+            self.logger.warning(
+                "recording the token refusal failed",
+                metadata: ["error": "\(String(reflecting: error))"]
+            )
         }
         return result
     }
@@ -258,7 +326,10 @@ struct DeliveryWorker: Sendable {
     private func pauseServer(_ server: ServerRecord, for duration: Duration, reason: String) async {
         self.logger.warning(
             "server asked us to slow down; its mail waits",
-            metadata: ["server": "\(server.definition.name)", "pause_seconds": "\(Int(duration.seconds))", "reason": "\(reason)"]
+            metadata: [
+                "server": "\(server.definition.name)", "pause_seconds": "\(Int(duration.seconds))",
+                "reason": "\(reason)",
+            ]
         )
         do {
             try await self.queue.throttle(
@@ -269,7 +340,10 @@ struct DeliveryWorker: Sendable {
                 reason: reason
             )
         } catch {
-            self.logger.warning("recording the server pause failed", metadata: ["error": "\(String(reflecting: error))"])
+            self.logger.warning(
+                "recording the server pause failed",
+                metadata: ["error": "\(String(reflecting: error))"]
+            )
         }
     }
 
@@ -310,7 +384,10 @@ struct DeliveryWorker: Sendable {
             } catch {
                 self.logger.warning(
                     "recording delivery results failed",
-                    metadata: ["error": "\(String(reflecting: error))", "attempt": "\(attempt)", "messages": "\(results.count)"]
+                    metadata: [
+                        "error": "\(String(reflecting: error))", "attempt": "\(attempt)",
+                        "messages": "\(results.count)",
+                    ]
                 )
                 try? await Task.sleep(for: .seconds(attempt))
             }

@@ -21,7 +21,13 @@ extension ServerRecord {
     /// How the SMTP client reaches this server, with its secrets opened; `accessToken`
     /// is the token service's for `oauth2` servers. `withoutCredentials` connects
     /// anonymously (a diagnosis of a server whose credentials are missing).
-    func smtpEndpoint(vault: Vault, accessToken: Secret?, caFile: String?, timeout: Duration, withoutCredentials: Bool = false) throws(EndpointUnavailable) -> SMTPEndpoint {
+    func smtpEndpoint(
+        vault: Vault,
+        accessToken: Secret?,
+        caFile: String?,
+        timeout: Duration,
+        withoutCredentials: Bool = false
+    ) throws(EndpointUnavailable) -> SMTPEndpoint {
         let definition = self.definition
         let security = definition.security ?? .starttls
         let authentication: SMTPEndpoint.Authentication
@@ -31,19 +37,31 @@ extension ServerRecord {
                 authentication = .none
             case .basic:
                 guard let password = try self.openSecret(.password, with: vault) else {
-                    throw EndpointUnavailable(reason: "server \(definition.name) uses basic auth but has no password; set one with PutServer", retryable: false)
+                    throw EndpointUnavailable(
+                        reason: "server \(definition.name) uses basic auth but has no password; set one with PutServer",
+                        retryable: false
+                    )
                 }
                 authentication = .password(username: definition.username, password: password)
             case .oauth2:
                 guard let token = accessToken else {
-                    throw EndpointUnavailable(reason: "server \(definition.name) has no OAuth access token yet", retryable: true)
+                    throw EndpointUnavailable(
+                        reason: "server \(definition.name) has no OAuth access token yet",
+                        retryable: true
+                    )
                 }
-                authentication = .xoauth2(username: definition.username.isEmpty ? definition.senderAddress : definition.username, accessToken: token)
+                authentication = .xoauth2(
+                    username: definition.username.isEmpty ? definition.senderAddress : definition.username,
+                    accessToken: token
+                )
             }
         } catch let error as EndpointUnavailable {
             throw error
         } catch {
-            throw EndpointUnavailable(reason: "a secret of server \(definition.name) cannot be opened with the master key ring", retryable: true)
+            throw EndpointUnavailable(
+                reason: "a secret of server \(definition.name) cannot be opened with the master key ring",
+                retryable: true
+            )
         }
         return SMTPEndpoint(
             host: definition.host,

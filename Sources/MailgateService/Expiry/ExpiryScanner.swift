@@ -42,7 +42,10 @@ public struct ExpiryScanner: Sendable {
                 } catch is CancellationError {
                     return
                 } catch {
-                    self.logger.warning("secret expiry scan failed; next one in an interval", metadata: ["error": "\(String(reflecting: error))"])
+                    self.logger.warning(
+                        "secret expiry scan failed; next one in an interval",
+                        metadata: ["error": "\(String(reflecting: error))"]
+                    )
                 }
                 try await Task.sleep(for: interval)
             }
@@ -56,7 +59,9 @@ public struct ExpiryScanner: Sendable {
         let report = try await self.expiry.withScanLock { scan in
             try await self.warn(scan, now: now)
         }
-        for warning in report?.warnings ?? [] { self.log(warning.secret, threshold: warning.threshold, now: now, mailed: warning.mailed) }
+        for warning in report?.warnings ?? [] {
+            self.log(warning.secret, threshold: warning.threshold, now: now, mailed: warning.mailed)
+        }
         if report?.warnings.contains(where: \.mailed) == true { self.wakeUp.messageQueued() }
         let all = try await self.expiry.list(before: .distantFuture, tenantID: nil)
         self.gauges.update(all, now: now)
@@ -70,13 +75,18 @@ public struct ExpiryScanner: Sendable {
         for (secret, recorded) in try await scan.candidates(before: horizon) {
             // One secret's trouble (its server deleted mid-scan, say) rolls back its own writes only.
             do {
-                if let warning = try await scan.isolated({ try await self.warn(secret, recorded: recorded, scan: scan, now: now) }) {
+                if let warning = try await scan.isolated({
+                    try await self.warn(secret, recorded: recorded, scan: scan, now: now)
+                }) {
                     report.warnings.append(warning)
                 }
             } catch let error as ExpiryScan.SecretSkipped {
                 self.logger.warning(
                     "an expiry warning could not be recorded; the next scan tries again",
-                    metadata: ["server": "\(secret.serverName)", "tenant": "\(secret.tenantSlug)", "error": "\(String(reflecting: error.underlying))"]
+                    metadata: [
+                        "server": "\(secret.serverName)", "tenant": "\(secret.tenantSlug)",
+                        "error": "\(String(reflecting: error.underlying))",
+                    ]
                 )
             }
         }
@@ -84,14 +94,20 @@ public struct ExpiryScanner: Sendable {
     }
 
     /// The due warning of one secret, recorded with its event and mail; nil when none is due.
-    private func warn(_ secret: ExpiringSecret, recorded: Set<Int>, scan: ExpiryScan, now: Date) async throws -> Report.Warning? {
+    private func warn(_ secret: ExpiringSecret, recorded: Set<Int>, scan: ExpiryScan, now: Date) async throws -> Report
+        .Warning?
+    {
         let warnings = ExpiryWarnings(thresholds: secret.warningDays ?? self.settings.thresholds)
         let due = warnings.due(expiresAt: secret.expiresAt, now: now, recorded: recorded)
         for skipped in due.skip { _ = try await scan.record(secret, threshold: skipped, sent: false) }
-        guard let threshold = due.send, try await scan.record(secret, threshold: threshold, sent: true) else { return nil }
+        guard let threshold = due.send, try await scan.record(secret, threshold: threshold, sent: true) else {
+            return nil
+        }
         let mail = try await self.mail(for: secret, threshold: threshold, now: now)
         if let mail { try await scan.enqueue(mail) }
-        try await scan.append(self.event(secret, threshold: threshold, now: now, mailed: mail != nil, skipped: due.skip))
+        try await scan.append(
+            self.event(secret, threshold: threshold, now: now, mailed: mail != nil, skipped: due.skip)
+        )
         return .init(serverID: secret.serverID, threshold: threshold, mailed: mail != nil, secret: secret)
     }
 
@@ -99,9 +115,12 @@ public struct ExpiryScanner: Sendable {
         let expired = threshold == ExpiryWarnings.expired
         let daysLeft = ExpiryWarnings.daysLeft(expiresAt: secret.expiresAt, now: now)
         var details = [
-            "server": secret.serverName, "provider": secret.provider?.rawValue ?? "generic", "client_id": secret.clientID,
-            "expires_at": secret.expiresAt.formatted(.iso8601), "days_left": String(daysLeft), "threshold_days": String(threshold),
-            "source": secret.source?.rawValue ?? "", "mailed_to": mailed ? secret.alertContacts.joined(separator: ",") : "",
+            "server": secret.serverName, "provider": secret.provider?.rawValue ?? "generic",
+            "client_id": secret.clientID,
+            "expires_at": secret.expiresAt.formatted(.iso8601), "days_left": String(daysLeft),
+            "threshold_days": String(threshold),
+            "source": secret.source?.rawValue ?? "",
+            "mailed_to": mailed ? secret.alertContacts.joined(separator: ",") : "",
         ]
         if !skipped.isEmpty { details["missed_thresholds"] = skipped.map(String.init).joined(separator: ",") }
         let mail = ExpiryWarningMail(secret: secret, threshold: threshold, now: now)
@@ -121,9 +140,11 @@ public struct ExpiryScanner: Sendable {
             level: threshold == ExpiryWarnings.expired ? .error : .warning,
             threshold == ExpiryWarnings.expired ? "OAuth client secret expired" : "OAuth client secret expires soon",
             metadata: [
-                "tenant": "\(secret.tenantSlug)", "server": "\(secret.serverName)", "provider": "\(secret.provider?.rawValue ?? "generic")",
+                "tenant": "\(secret.tenantSlug)", "server": "\(secret.serverName)",
+                "provider": "\(secret.provider?.rawValue ?? "generic")",
                 "client_id": "\(secret.clientID)", "expires_at": "\(secret.expiresAt.formatted(.iso8601))",
-                "days_left": "\(ExpiryWarnings.daysLeft(expiresAt: secret.expiresAt, now: now))", "threshold_days": "\(threshold)",
+                "days_left": "\(ExpiryWarnings.daysLeft(expiresAt: secret.expiresAt, now: now))",
+                "threshold_days": "\(threshold)",
                 "mailed": "\(mailed)",
             ]
         )
@@ -143,7 +164,12 @@ public struct ExpiryScanner: Sendable {
             return nil
         }
         let warning = ExpiryWarningMail(secret: secret, threshold: threshold, now: now)
-        let composer = MessageComposer(sender: MailAddress(sender, displayName: server.definition.senderName.isEmpty ? "Mailgate" : server.definition.senderName))
+        let composer = MessageComposer(
+            sender: MailAddress(
+                sender,
+                displayName: server.definition.senderName.isEmpty ? "Mailgate" : server.definition.senderName
+            )
+        )
         let draft = MessageDraft(
             to: secret.alertContacts.map { MessageDraft.Mailbox($0) },
             subject: warning.subject,
@@ -154,22 +180,33 @@ public struct ExpiryScanner: Sendable {
         do {
             composed = try composer.compose(draft, date: now)
         } catch {
-            self.logger.warning("the expiry warning mail is not valid", metadata: ["error": "\(error.summary)", "tenant": "\(secret.tenantSlug)"])
+            self.logger.warning(
+                "the expiry warning mail is not valid",
+                metadata: ["error": "\(error.summary)", "tenant": "\(secret.tenantSlug)"]
+            )
             return nil
         }
         return NewMessage(
-            own: composed, subject: warning.subject, from: sender, through: server,
+            own: composed,
+            subject: warning.subject,
+            from: sender,
+            through: server,
             tags: ["mailgate": "client-secret-expiry", "server": secret.serverName]
         )
     }
 
     private func sendingServer(for secret: ExpiringSecret, threshold: Int, now: Date) async throws -> ServerRecord? {
-        if let server = try await self.servers.findDefault(tenantID: secret.tenantID), Self.canSend(server, warningFor: secret, now: now) {
+        if let server = try await self.servers.findDefault(tenantID: secret.tenantID),
+            Self.canSend(server, warningFor: secret, now: now)
+        {
             return server
         }
         guard let system = self.settings.systemServer, let slash = system.firstIndex(of: "/") else { return nil }
         guard let tenant = try await self.tenants.find(idOrSlug: String(system[..<slash])),
-            let server = try await self.servers.find(tenantID: tenant.id, idOrName: String(system[system.index(after: slash)...])),
+            let server = try await self.servers.find(
+                tenantID: tenant.id,
+                idOrName: String(system[system.index(after: slash)...])
+            ),
             Self.canSend(server, warningFor: secret, now: now)
         else { return nil }
         return server
@@ -178,7 +215,9 @@ public struct ExpiryScanner: Sendable {
     /// A server that works: no standing token problem, and not one whose own secret has expired.
     static func canSend(_ server: ServerRecord, warningFor secret: ExpiringSecret, now: Date) -> Bool {
         if server.tokenState.failureReason != nil { return false }
-        if server.definition.authType == .oauth2, let expires = server.clientSecret.expiresAt, expires <= now, server.clientSecret.isSet {
+        if server.definition.authType == .oauth2, let expires = server.clientSecret.expiresAt, expires <= now,
+            server.clientSecret.isSet
+        {
             return false
         }
         return true

@@ -11,7 +11,8 @@ struct ExpiryWarningMail {
     var subject: String {
         let date = Self.day(self.secret.expiresAt)
         if self.threshold == ExpiryWarnings.expired {
-            return "[Mailgate] OAuth client secret EXPIRED for server \(self.secret.serverName) (tenant \(self.secret.tenantSlug))"
+            return
+                "[Mailgate] OAuth client secret EXPIRED for server \(self.secret.serverName) (tenant \(self.secret.tenantSlug))"
         }
         let days = ExpiryWarnings.daysLeft(expiresAt: self.secret.expiresAt, now: self.now)
         let when = days < 1 ? "in less than a day" : "in \(days) day\(days == 1 ? "" : "s")"

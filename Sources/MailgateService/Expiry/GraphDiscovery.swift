@@ -24,13 +24,18 @@ struct GraphDiscovery: Sendable {
         do {
             claimed = try await self.expiry.claimDiscovery(now: now)
         } catch {
-            self.logger.warning("claiming servers for Graph discovery failed", metadata: ["error": "\(String(reflecting: error))"])
+            self.logger.warning(
+                "claiming servers for Graph discovery failed",
+                metadata: ["error": "\(String(reflecting: error))"]
+            )
             return
         }
         // One server's trouble never keeps the others from being checked.
         for (tenantID, serverID) in claimed {
             do {
-                guard let server = try await self.servers.find(tenantID: tenantID, idOrName: serverID.uuidString) else { continue }
+                guard let server = try await self.servers.find(tenantID: tenantID, idOrName: serverID.uuidString) else {
+                    continue
+                }
                 try await self.discover(server)
             } catch {
                 self.logger.warning(
@@ -57,13 +62,25 @@ struct GraphDiscovery: Sendable {
             try await self.problem(server, "TOKEN_\(failure.reason.rawValue)", "no Graph token: \(failure.detail)")
             return
         }
-        let url = "\(self.baseURL)/v1.0/applications(appId='\(FormEncoding.percentEncode(oauth.clientID))')?$select=passwordCredentials"
-        let request = HTTPRequest(method: .get, url: url, headers: ["Authorization: Bearer \(token.exposedValue)", "Accept: application/json"], caFile: self.caFile)
+        let url =
+            "\(self.baseURL)/v1.0/applications(appId='\(FormEncoding.percentEncode(oauth.clientID))')?$select=passwordCredentials"
+        let request = HTTPRequest(
+            method: .get,
+            url: url,
+            headers: ["Authorization: Bearer \(token.exposedValue)", "Accept: application/json"],
+            caFile: self.caFile
+        )
         switch await self.http.perform(request) {
         case .failure(let transport):
-            self.logger.info("Graph request failed; trying again later", metadata: ["server": "\(server.definition.name)", "error": "\(transport.detail)"])
+            self.logger.info(
+                "Graph request failed; trying again later",
+                metadata: ["server": "\(server.definition.name)", "error": "\(transport.detail)"]
+            )
         case .success(let response) where response.status == 401:
-            self.logger.info("Graph refused its token; trying again later", metadata: ["server": "\(server.definition.name)"])
+            self.logger.info(
+                "Graph refused its token; trying again later",
+                metadata: ["server": "\(server.definition.name)"]
+            )
         case .success(let response) where response.status == 403:
             try await self.problem(
                 server,
@@ -71,14 +88,25 @@ struct GraphDiscovery: Sendable {
                 "the app may not read its registration: grant it the Application.Read.All application permission (with admin consent) to read the secret's end date; the date given on PutServer is kept"
             )
         case .success(let response) where response.status == 404:
-            try await self.problem(server, "APP_NOT_FOUND", "Graph knows no application with client id \(oauth.clientID)")
+            try await self.problem(
+                server,
+                "APP_NOT_FOUND",
+                "Graph knows no application with client id \(oauth.clientID)"
+            )
         case .success(let response) where response.status != 200:
-            self.logger.info("Graph answered an error; trying again later", metadata: ["server": "\(server.definition.name)", "status": "\(response.status)"])
+            self.logger.info(
+                "Graph answered an error; trying again later",
+                metadata: ["server": "\(server.definition.name)", "status": "\(response.status)"]
+            )
         case .success(let response):
             let hint = String(secret.exposedValue.prefix(3))
             let ends = Self.endDates(in: response.body, hint: hint)
             guard let end = ends.min() else {
-                try await self.problem(server, "NO_MATCHING_SECRET", "none of the app's client secrets has the hint of the stored one; is the stored secret current?")
+                try await self.problem(
+                    server,
+                    "NO_MATCHING_SECRET",
+                    "none of the app's client secrets has the hint of the stored one; is the stored secret current?"
+                )
                 return
             }
             try await self.expiry.storeDiscoveredExpiry(serverID: server.id, secretSetAt: setAt, expiresAt: end)
@@ -98,7 +126,9 @@ struct GraphDiscovery: Sendable {
         let fractional = ISO8601DateFormatter()
         fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return credentials.compactMap { credential in
-            guard credential["hint"] as? String == hint, let text = credential["endDateTime"] as? String else { return nil }
+            guard credential["hint"] as? String == hint, let text = credential["endDateTime"] as? String else {
+                return nil
+            }
             return iso.date(from: text) ?? fractional.date(from: text)
         }
     }
@@ -109,11 +139,15 @@ struct GraphDiscovery: Sendable {
             kind: EventKind.clientSecretDiscoveryFailed,
             severity: .warning,
             serverID: server.id,
-            message: "Cannot read the client secret's expiry from Microsoft Graph for server \(server.definition.name): \(detail).",
+            message:
+                "Cannot read the client secret's expiry from Microsoft Graph for server \(server.definition.name): \(detail).",
             details: ["server": server.definition.name, "reason": code]
         )
         if try await self.expiry.recordDiscoveryProblem(serverID: server.id, problem: code, event: event) {
-            self.logger.warning("secret expiry discovery failed", metadata: ["server": "\(server.definition.name)", "reason": "\(code)"])
+            self.logger.warning(
+                "secret expiry discovery failed",
+                metadata: ["server": "\(server.definition.name)", "reason": "\(code)"]
+            )
         }
     }
 }

@@ -30,14 +30,16 @@ public final class SecretExpiryGauges: Sendable {
             for secret in secrets {
                 let labels = [secret.tenantSlug, secret.serverName, secret.provider?.rawValue ?? "generic"]
                 seen.insert(labels)
-                let gauge = gauges[labels] ?? {
-                    let made = self.registry.makeGauge(
-                        descriptor: Self.descriptor,
-                        labels: [("tenant", labels[0]), ("server", labels[1]), ("provider", labels[2])]
-                    )
-                    gauges[labels] = made
-                    return made
-                }()
+                let gauge =
+                    gauges[labels]
+                    ?? {
+                        let made = self.registry.makeGauge(
+                            descriptor: Self.descriptor,
+                            labels: [("tenant", labels[0]), ("server", labels[1]), ("provider", labels[2])]
+                        )
+                        gauges[labels] = made
+                        return made
+                    }()
                 gauge.set(secret.expiresAt.timeIntervalSince(now))
             }
             for (labels, gauge) in gauges where !seen.contains(labels) {

@@ -20,7 +20,11 @@ public struct RedactingLogHandler: LogHandler {
 
     public var metadata: Logger.Metadata {
         get { self.wrapped.metadata }
-        set { self.wrapped.metadata = Dictionary(uniqueKeysWithValues: newValue.map { ($0.key, Self.redact(key: $0.key, $0.value)) }) }
+        set {
+            self.wrapped.metadata = Dictionary(
+                uniqueKeysWithValues: newValue.map { ($0.key, Self.redact(key: $0.key, $0.value)) }
+            )
+        }
     }
 
     public var metadataProvider: Logger.MetadataProvider? {
@@ -41,7 +45,9 @@ public struct RedactingLogHandler: LogHandler {
             metadata["error"] = .string(String(describing: error))
             event.error = nil
         }
-        event.metadata = metadata.isEmpty ? nil : Dictionary(uniqueKeysWithValues: metadata.map { ($0.key, Self.redact(key: $0.key, $0.value)) })
+        event.metadata =
+            metadata.isEmpty
+            ? nil : Dictionary(uniqueKeysWithValues: metadata.map { ($0.key, Self.redact(key: $0.key, $0.value)) })
         self.wrapped.log(event: event)
     }
 
@@ -54,7 +60,8 @@ public struct RedactingLogHandler: LogHandler {
         case .string(let text): .string(LogRedaction.scrub(text))
         case .stringConvertible(let convertible): .string(LogRedaction.scrub(convertible.description))
         case .array(let values): .array(values.map(redact))
-        case .dictionary(let values): .dictionary(Dictionary(uniqueKeysWithValues: values.map { ($0.key, redact(key: $0.key, $0.value)) }))
+        case .dictionary(let values):
+            .dictionary(Dictionary(uniqueKeysWithValues: values.map { ($0.key, redact(key: $0.key, $0.value)) }))
         }
     }
 }

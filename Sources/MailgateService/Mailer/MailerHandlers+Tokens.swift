@@ -8,7 +8,11 @@ import SwiftProtobuf
 
 extension MailerHandlers {
     func registerTokenMethods(into router: inout RPCRouter<Principal>) {
-        router.registerStoreBacked(Self.service + "RefreshToken", request: Mailgate_V1_RefreshTokenRequest.self, health: self.health) { request, context in
+        router.registerStoreBacked(
+            Self.service + "RefreshToken",
+            request: Mailgate_V1_RefreshTokenRequest.self,
+            health: self.health
+        ) { request, context in
             let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
             guard let server = try await self.servers.find(tenantID: tenant.id, idOrName: request.server) else {
                 throw RPCError(code: .notFound, message: "No server \(request.server) in this tenant.")
@@ -24,7 +28,10 @@ extension MailerHandlers {
             case .success(let token):
                 context.logger.info(
                     "access token refreshed on request",
-                    metadata: ["tenant": "\(tenant.slug)", "server": "\(server.definition.name)", "rotated": "\(token.refreshTokenRotated)"]
+                    metadata: [
+                        "tenant": "\(tenant.slug)", "server": "\(server.definition.name)",
+                        "rotated": "\(token.refreshTokenRotated)",
+                    ]
                 )
                 var response = Mailgate_V1_RefreshTokenResponse()
                 response.accessTokenExpiresAt = Google_Protobuf_Timestamp(date: token.expiresAt)
@@ -47,7 +54,12 @@ extension RPCError {
         let message = "Server \(server) could not obtain an OAuth token: \(failure.detail). \(failure.reason.remedy)"
         if failure.reason.isTransient {
             let wait = failure.retryAt.map { max(1, $0.timeIntervalSinceNow) } ?? 30
-            self.init(code: .unavailable, message: message, reason: failure.reason.rawValue, retryAfterMilliseconds: UInt64(wait * 1000))
+            self.init(
+                code: .unavailable,
+                message: message,
+                reason: failure.reason.rawValue,
+                retryAfterMilliseconds: UInt64(wait * 1000)
+            )
         } else {
             self.init(code: .failedPrecondition, message: message, reason: failure.reason.rawValue)
         }

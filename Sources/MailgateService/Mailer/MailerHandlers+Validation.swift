@@ -7,7 +7,11 @@ import NIOCore
 
 extension MailerHandlers {
     func registerValidation(into router: inout RPCRouter<Principal>) {
-        router.registerStoreBacked(Self.service + "ValidateServer", request: Mailgate_V1_ValidateServerRequest.self, health: self.health) { request, context in
+        router.registerStoreBacked(
+            Self.service + "ValidateServer",
+            request: Mailgate_V1_ValidateServerRequest.self,
+            health: self.health
+        ) { request, context in
             let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
             guard !request.server.isEmpty else {
                 throw ValidationError("Name the server to validate.", violations: [Violation("server", "required")])
@@ -22,7 +26,8 @@ extension MailerHandlers {
                 throw RPCError(code: .notFound, message: "No server \(request.server) in this tenant.")
             }
             let left = context.deadline - NIODeadline.now()
-            let deadline = ContinuousClock.now + .nanoseconds(max(0, min(left.nanoseconds, Int64(3600) * 1_000_000_000)))
+            let deadline =
+                ContinuousClock.now + .nanoseconds(max(0, min(left.nanoseconds, Int64(3600) * 1_000_000_000)))
             let report = await self.validator.validate(
                 server,
                 tenant: tenant,
@@ -35,7 +40,8 @@ extension MailerHandlers {
             guard let report else {
                 throw RPCError(
                     code: .deadlineExceeded,
-                    message: "A validation of server \(server.definition.name) started earlier is still running and outlasts this call's deadline; call again with a longer timeout.",
+                    message:
+                        "A validation of server \(server.definition.name) started earlier is still running and outlasts this call's deadline; call again with a longer timeout.",
                     reason: "VALIDATION_IN_PROGRESS"
                 )
             }
@@ -52,7 +58,8 @@ extension Mailgate_V1_ValidateServerResponse {
         self.checks = result.checks.map(Mailgate_V1_ValidationCheck.init)
         self.testMessageID = result.testMessageID?.uuidString.lowercased() ?? ""
         self.queuedMessages = UInt64(result.backlog.waiting)
-        self.oldestQueuedAgeSeconds = result.backlog.oldestDueSince.map { UInt64(max(0, Date().timeIntervalSince($0))) } ?? 0
+        self.oldestQueuedAgeSeconds =
+            result.backlog.oldestDueSince.map { UInt64(max(0, Date().timeIntervalSince($0))) } ?? 0
         self.workerRunning = result.deliveryWorkers > 0
     }
 }

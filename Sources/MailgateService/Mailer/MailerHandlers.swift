@@ -44,10 +44,18 @@ public struct MailerHandlers: Sendable {
     public func register(into router: inout RPCRouter<Principal>) {
         self.registerTokenMethods(into: &router)
         self.registerValidation(into: &router)
-        router.registerStoreBacked(Self.service + "SendMail", request: Mailgate_V1_SendMailRequest.self, health: self.health) { request, context in
+        router.registerStoreBacked(
+            Self.service + "SendMail",
+            request: Mailgate_V1_SendMailRequest.self,
+            health: self.health
+        ) { request, context in
             try await self.sendMail(request, context: context)
         }
-        router.registerStoreBacked(Self.service + "GetMessage", request: Mailgate_V1_GetMessageRequest.self, health: self.health) { request, context in
+        router.registerStoreBacked(
+            Self.service + "GetMessage",
+            request: Mailgate_V1_GetMessageRequest.self,
+            health: self.health
+        ) { request, context in
             let tenant = try await self.resolver.requireTenant("", context: context)
             let id = try Self.messageID(request.messageID)
             guard let message = try await self.messages.find(tenantID: tenant.id, id: id) else {
@@ -55,23 +63,39 @@ public struct MailerHandlers: Sendable {
             }
             return Mailgate_V1_GetMessageResponse(message)
         }
-        router.registerStoreBacked(Self.service + "CancelMessage", request: Mailgate_V1_CancelMessageRequest.self, health: self.health) { request, context in
+        router.registerStoreBacked(
+            Self.service + "CancelMessage",
+            request: Mailgate_V1_CancelMessageRequest.self,
+            health: self.health
+        ) { request, context in
             let tenant = try await self.resolver.requireTenant("", context: context)
             let state = try await self.messages.cancel(tenantID: tenant.id, id: try Self.messageID(request.messageID))
-            context.logger.info("message cancelled", metadata: ["tenant": "\(tenant.slug)", "message_id": "\(request.messageID)"])
+            context.logger.info(
+                "message cancelled",
+                metadata: ["tenant": "\(tenant.slug)", "message_id": "\(request.messageID)"]
+            )
             var response = Mailgate_V1_CancelMessageResponse()
             response.state = Mailgate_V1_MessageState(state)
             return response
         }
     }
 
-    func sendMail(_ request: Mailgate_V1_SendMailRequest, context: CallContext<Principal>) async throws -> Mailgate_V1_SendMailResponse {
+    func sendMail(_ request: Mailgate_V1_SendMailRequest, context: CallContext<Principal>) async throws
+        -> Mailgate_V1_SendMailResponse
+    {
         let tenant = try await self.resolver.requireTenant("", context: context)
         let server = try await self.server(request.server, in: tenant)
         let now = Date()
-        let envelopeViolations = request.envelopeViolations(now: now, maximumScheduleAhead: self.settings.maximumScheduleAhead)
+        let envelopeViolations = request.envelopeViolations(
+            now: now,
+            maximumScheduleAhead: self.settings.maximumScheduleAhead
+        )
         guard let senderAddress = EmailAddress(server.definition.senderAddress) else {
-            throw RPCError(code: .failedPrecondition, message: "Server \(server.definition.name) has no valid sender address.", reason: "SERVER_MISCONFIGURED")
+            throw RPCError(
+                code: .failedPrecondition,
+                message: "Server \(server.definition.name) has no valid sender address.",
+                reason: "SERVER_MISCONFIGURED"
+            )
         }
         let composer = MessageComposer(
             sender: MailAddress(senderAddress, displayName: server.definition.senderName),
@@ -90,7 +114,8 @@ public struct MailerHandlers: Sendable {
         if daily > 0, composed.envelopeRecipients.count > daily {
             throw RPCError(
                 code: .failedPrecondition,
-                message: "Server \(server.definition.name) may send to \(daily) recipients a day; this message has \(composed.envelopeRecipients.count).",
+                message:
+                    "Server \(server.definition.name) may send to \(daily) recipients a day; this message has \(composed.envelopeRecipients.count).",
                 reason: "DAILY_RECIPIENT_LIMIT"
             )
         }
@@ -125,7 +150,10 @@ public struct MailerHandlers: Sendable {
             )
         case .replayed(let first):
             record = first
-            context.logger.info("idempotent replay", metadata: ["tenant": "\(tenant.slug)", "message_id": "\(first.id.uuidString.lowercased())"])
+            context.logger.info(
+                "idempotent replay",
+                metadata: ["tenant": "\(tenant.slug)", "message_id": "\(first.id.uuidString.lowercased())"]
+            )
         }
         var response = Mailgate_V1_SendMailResponse()
         response.messageID = record.id.uuidString.lowercased()

@@ -14,12 +14,18 @@ extension Mailgate_V1_SendMailRequest {
             to: mailboxes(self.to),
             cc: mailboxes(self.cc),
             bcc: mailboxes(self.bcc),
-            replyTo: self.hasReplyTo ? MessageDraft.Mailbox(self.replyTo.address, displayName: self.replyTo.displayName) : nil,
+            replyTo: self.hasReplyTo
+                ? MessageDraft.Mailbox(self.replyTo.address, displayName: self.replyTo.displayName) : nil,
             subject: self.subject,
             textBody: self.textBody,
             htmlBody: self.htmlBody,
             attachments: self.attachments.map {
-                MessageDraft.Attachment(filename: $0.filename, contentType: $0.contentType, content: Array($0.content), contentID: $0.contentID)
+                MessageDraft.Attachment(
+                    filename: $0.filename,
+                    contentType: $0.contentType,
+                    content: Array($0.content),
+                    contentID: $0.contentID
+                )
             },
             headers: self.headers
         )
@@ -41,16 +47,22 @@ extension Mailgate_V1_SendMailRequest {
             violations.append(Violation("idempotency_key", "must be at most 200 characters without control characters"))
         }
         if self.hasNotBefore, self.notBefore.date.timeIntervalSince(now) > maximumScheduleAhead.seconds {
-            violations.append(Violation("not_before", "must be at most \(Int(maximumScheduleAhead.seconds / 86400)) days ahead"))
+            violations.append(
+                Violation("not_before", "must be at most \(Int(maximumScheduleAhead.seconds / 86400)) days ahead")
+            )
         }
         if self.tags.count > 32 {
             violations.append(Violation("tags", "at most 32 tags"))
         }
         for (key, value) in self.tags.sorted(by: { $0.key < $1.key }) {
             if key.isEmpty || key.count > 64 || key.containsControlCharacter {
-                violations.append(Violation("tags[\(key)]", "tag names are 1 to 64 characters without control characters"))
+                violations.append(
+                    Violation("tags[\(key)]", "tag names are 1 to 64 characters without control characters")
+                )
             } else if value.count > 256 || value.containsControlCharacter {
-                violations.append(Violation("tags[\(key)]", "tag values are at most 256 characters without control characters"))
+                violations.append(
+                    Violation("tags[\(key)]", "tag values are at most 256 characters without control characters")
+                )
             }
         }
         return violations

@@ -21,7 +21,8 @@ final class ServerLookupCache: Sendable {
     }
 
     /// The cached server for `idOrName` ("" = the default) in the tenant, or what `load` returns.
-    func server(tenantID: UUID, idOrName: String, load: () async throws -> ServerRecord?) async throws -> ServerRecord? {
+    func server(tenantID: UUID, idOrName: String, load: () async throws -> ServerRecord?) async throws -> ServerRecord?
+    {
         let key = "\(tenantID.uuidString)/\(idOrName)"
         let now = ContinuousClock.now
         if let entry = self.entries.withLock({ $0[key] }), now - entry.fetchedAt < self.ttl {

@@ -20,23 +20,41 @@ extension ConsentService {
             return OpsHTTPServer.Response(status: .methodNotAllowed, body: "GET or POST\n")
         }
         guard let state = fields["state"], !state.isEmpty else {
-            return Self.page(status: .badRequest, title: "Consent failed", text: "The provider's answer has no state. Start again with mailgate server authorize.")
+            return Self.page(
+                status: .badRequest,
+                title: "Consent failed",
+                text: "The provider's answer has no state. Start again with mailgate server authorize."
+            )
         }
         let providerError = fields["error"].map { (error: $0, description: fields["error_description"] ?? "") }
         do {
-            switch try await self.complete(state: state, code: fields["code"] ?? "", providerError: providerError, keyID: nil) {
+            switch try await self.complete(
+                state: state,
+                code: fields["code"] ?? "",
+                providerError: providerError,
+                keyID: nil
+            ) {
             case .success(let server):
                 return Self.page(
                     status: .ok,
                     title: "Connected",
-                    text: "Mailgate stored the refresh token for server \(server.definition.name). You can close this window."
+                    text:
+                        "Mailgate stored the refresh token for server \(server.definition.name). You can close this window."
                 )
             case .failure(let failure):
-                return Self.page(status: .badRequest, title: "Consent failed", text: "\(failure.message) (\(failure.reason))")
+                return Self.page(
+                    status: .badRequest,
+                    title: "Consent failed",
+                    text: "\(failure.message) (\(failure.reason))"
+                )
             }
         } catch {
             self.logger.warning("consent callback failed", metadata: ["error": "\(String(reflecting: error))"])
-            return Self.page(status: .serviceUnavailable, title: "Try again", text: "Mailgate could not reach its database. Reload this page in a moment.")
+            return Self.page(
+                status: .serviceUnavailable,
+                title: "Try again",
+                text: "Mailgate could not reach its database. Reload this page in a moment."
+            )
         }
     }
 

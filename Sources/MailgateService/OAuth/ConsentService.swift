@@ -39,12 +39,17 @@ public struct ConsentService: Sendable {
     func begin(server: ServerRecord, requestedRedirectURI: String, keyID: String) async throws -> Started {
         let name = server.definition.name
         guard server.definition.authType == .oauth2, let oauth = server.definition.oauth else {
-            throw RPCError(code: .failedPrecondition, message: "Server \(name) does not use OAuth.", reason: "NOT_OAUTH")
+            throw RPCError(
+                code: .failedPrecondition,
+                message: "Server \(name) does not use OAuth.",
+                reason: "NOT_OAUTH"
+            )
         }
         guard (oauth.flow ?? .authorizationCode) == .authorizationCode else {
             throw RPCError(
                 code: .failedPrecondition,
-                message: "Server \(name) uses client credentials: it needs no user consent (an administrator grants the app's permission in the provider's portal).",
+                message:
+                    "Server \(name) uses client credentials: it needs no user consent (an administrator grants the app's permission in the provider's portal).",
                 reason: "CONSENT_NOT_NEEDED"
             )
         }
@@ -60,7 +65,8 @@ public struct ConsentService: Sendable {
             guard let fallback = await self.defaultRedirectURI() else {
                 throw RPCError(
                     code: .failedPrecondition,
-                    message: "No redirect URI: pass redirect_uri, or run serve with an ops port (its /oauth/callback is the default).",
+                    message:
+                        "No redirect URI: pass redirect_uri, or run serve with an ops port (its /oauth/callback is the default).",
                     reason: "NO_REDIRECT_URI"
                 )
             }
@@ -97,38 +103,73 @@ public struct ConsentService: Sendable {
 
     /// Completes a consent. `keyID` is the caller's key for CompleteAuthorization (it must
     /// be the one that began it), nil for the browser callback, where the state is the proof.
-    func complete(state: String, code: String, providerError: (error: String, description: String)?, keyID: String?) async throws -> Result<ServerRecord, Failure> {
+    func complete(state: String, code: String, providerError: (error: String, description: String)?, keyID: String?)
+        async throws -> Result<ServerRecord, Failure>
+    {
         let pending: PendingAuthorization
         switch try await self.authorizations.take(state: state, keyID: keyID) {
         case .success(let found):
             pending = found
         case .failure(.unknown):
             self.logger.warning("consent callback with an unknown state")
-            return .failure(Failure(code: .failedPrecondition, reason: "STATE_INVALID", message: "This consent link is not known. Start again with `mailgate server authorize`."))
+            return .failure(
+                Failure(
+                    code: .failedPrecondition,
+                    reason: "STATE_INVALID",
+                    message: "This consent link is not known. Start again with `mailgate server authorize`."
+                )
+            )
         case .failure(.otherKey):
-            return .failure(Failure(code: .permissionDenied, reason: "STATE_MISMATCH", message: "This consent was begun with another API key; complete it with that key."))
+            return .failure(
+                Failure(
+                    code: .permissionDenied,
+                    reason: "STATE_MISMATCH",
+                    message: "This consent was begun with another API key; complete it with that key."
+                )
+            )
         case .failure(.alreadyUsed(let used, let firstReuse)):
-            let message = "This consent link was already used; a link works once. Start again with `mailgate server authorize`."
-            guard firstReuse else { return .failure(Failure(code: .failedPrecondition, reason: "STATE_USED", message: message)) }
+            let message =
+                "This consent link was already used; a link works once. Start again with `mailgate server authorize`."
+            guard firstReuse else {
+                return .failure(Failure(code: .failedPrecondition, reason: "STATE_USED", message: message))
+            }
             return .failure(await self.failed(used, reason: "STATE_USED", message: message))
         case .failure(.expired(let expired)):
-            return .failure(await self.failed(expired, reason: "STATE_EXPIRED", message: "This consent link expired (links work for 10 minutes). Start again with `mailgate server authorize`."))
+            return .failure(
+                await self.failed(
+                    expired,
+                    reason: "STATE_EXPIRED",
+                    message:
+                        "This consent link expired (links work for 10 minutes). Start again with `mailgate server authorize`."
+                )
+            )
         }
         if let providerError {
-            let said = providerError.description.isEmpty ? providerError.error : "\(providerError.error): \(providerError.description)"
+            let said =
+                providerError.description.isEmpty
+                ? providerError.error : "\(providerError.error): \(providerError.description)"
             return .failure(
                 await self.failed(
                     pending,
                     reason: providerError.error == "access_denied" ? "CONSENT_DENIED" : "PROVIDER_ERROR",
-                    message: "The provider did not grant consent (\(TokenEndpointReply.firstLine(said))). Nothing was stored.",
+                    message:
+                        "The provider did not grant consent (\(TokenEndpointReply.firstLine(said))). Nothing was stored.",
                     details: ["error": providerError.error]
                 )
             )
         }
         guard !code.isEmpty else {
-            return .failure(await self.failed(pending, reason: "CODE_MISSING", message: "The provider sent no authorization code. Nothing was stored."))
+            return .failure(
+                await self.failed(
+                    pending,
+                    reason: "CODE_MISSING",
+                    message: "The provider sent no authorization code. Nothing was stored."
+                )
+            )
         }
-        guard let server = try await self.servers.find(tenantID: pending.tenantID, idOrName: pending.serverID.uuidString) else {
+        guard
+            let server = try await self.servers.find(tenantID: pending.tenantID, idOrName: pending.serverID.uuidString)
+        else {
             return .failure(Failure(code: .notFound, reason: "", message: "The server of this consent was deleted."))
         }
         let outcome = try await self.tokens.redeem(
@@ -140,8 +181,12 @@ public struct ConsentService: Sendable {
         )
         switch outcome {
         case .success:
-            self.logger.info("consent completed; refresh token stored", metadata: ["server": "\(server.definition.name)", "tenant_id": "\(server.tenantID)"])
-            let stored = try await self.servers.find(tenantID: server.tenantID, idOrName: server.id.uuidString) ?? server
+            self.logger.info(
+                "consent completed; refresh token stored",
+                metadata: ["server": "\(server.definition.name)", "tenant_id": "\(server.tenantID)"]
+            )
+            let stored =
+                try await self.servers.find(tenantID: server.tenantID, idOrName: server.id.uuidString) ?? server
             return .success(stored)
         case .failure(let failure):
             var details = failure.eventDetails
@@ -158,7 +203,12 @@ public struct ConsentService: Sendable {
     }
 
     /// Raises `oauth_consent_failed` for the consent's server and returns the failure.
-    private func failed(_ pending: PendingAuthorization, reason: String, message: String, details: [String: String] = [:]) async -> Failure {
+    private func failed(
+        _ pending: PendingAuthorization,
+        reason: String,
+        message: String,
+        details: [String: String] = [:]
+    ) async -> Failure {
         var details = details
         details["reason"] = reason
         do {
@@ -174,7 +224,10 @@ public struct ConsentService: Sendable {
                 )
             )
         } catch {
-            self.logger.warning("recording a failed consent failed", metadata: ["error": "\(String(reflecting: error))"])
+            self.logger.warning(
+                "recording a failed consent failed",
+                metadata: ["error": "\(String(reflecting: error))"]
+            )
         }
         self.logger.warning("consent failed", metadata: ["reason": "\(reason)", "server_id": "\(pending.serverID)"])
         return Failure(code: .failedPrecondition, reason: reason, message: message)
@@ -183,7 +236,9 @@ public struct ConsentService: Sendable {
     /// Why a redirect URI cannot be used, or nil: https, or http on the loopback host
     /// (what Microsoft and Google accept), with no fragment.
     static func redirectURIProblem(_ uri: String) -> String? {
-        guard let components = URLComponents(string: uri), let scheme = components.scheme?.lowercased(), let host = components.host, !host.isEmpty else {
+        guard let components = URLComponents(string: uri), let scheme = components.scheme?.lowercased(),
+            let host = components.host, !host.isEmpty
+        else {
             return "must be an absolute URL"
         }
         guard components.fragment == nil else { return "must not have a fragment" }
@@ -191,7 +246,8 @@ public struct ConsentService: Sendable {
         case "https":
             return nil
         case "http":
-            return ["localhost", "127.0.0.1", "[::1]", "::1"].contains(host.lowercased()) ? nil : "plain http is allowed only for localhost"
+            return ["localhost", "127.0.0.1", "[::1]", "::1"].contains(host.lowercased())
+                ? nil : "plain http is allowed only for localhost"
         default:
             return "must use https (or http on localhost)"
         }

@@ -57,7 +57,9 @@ public final class TokenService: Sendable {
     }
 
     /// A token for `server`, or why there is none. Throws only database errors.
-    public func token(for server: ServerRecord, freshness: Freshness = .cachedIfValid) async throws -> Result<AccessToken, TokenFailure> {
+    public func token(for server: ServerRecord, freshness: Freshness = .cachedIfValid) async throws -> Result<
+        AccessToken, TokenFailure
+    > {
         if freshness == .cachedIfValid {
             if let cached = self.usableCachedToken(server, rejecting: nil) { return .success(cached) }
             if let failure = Self.standingFailure(server, now: Date()) { return .failure(failure) }
@@ -75,16 +77,26 @@ public final class TokenService: Sendable {
 
     /// Redeems a consent's authorization code and stores the refresh token it brings,
     /// with its access token. A reply without a refresh token stores nothing.
-    public func redeem(code: Secret, verifier: Secret, redirectURI: String, server: ServerRecord, actor: String) async throws -> Result<AccessToken, TokenFailure> {
+    public func redeem(code: Secret, verifier: Secret, redirectURI: String, server: ServerRecord, actor: String)
+        async throws -> Result<AccessToken, TokenFailure>
+    {
         let (_, outcome) = try await self.permits.withPermit {
             try await self.servers.withTokenLock(tenantID: server.tenantID, serverID: server.id) { locked in
-                await self.redeem(code: code, verifier: verifier, redirectURI: redirectURI, locked: locked, actor: actor)
+                await self.redeem(
+                    code: code,
+                    verifier: verifier,
+                    redirectURI: redirectURI,
+                    locked: locked,
+                    actor: actor
+                )
             }
         }
         return outcome
     }
 
-    private func redeem(code: Secret, verifier: Secret, redirectURI: String, locked: ServerRecord, actor: String) async -> (TokenWrite, Result<AccessToken, TokenFailure>) {
+    private func redeem(code: Secret, verifier: Secret, redirectURI: String, locked: ServerRecord, actor: String) async
+        -> (TokenWrite, Result<AccessToken, TokenFailure>)
+    {
         guard let oauth = locked.definition.oauth else {
             return (.none, .failure(TokenFailure(reason: .notConfigured, detail: "the server is not an OAuth server")))
         }
@@ -98,25 +110,39 @@ public final class TokenService: Sendable {
             issued = token
         }
         guard let refreshToken = issued.refreshToken else {
-            let detail = oauth.provider == .google
+            let detail =
+                oauth.provider == .google
                 ? "Google issued no refresh token (the consent needs access_type=offline and prompt=consent)"
                 : "the provider issued no refresh token (is offline_access among the scopes?)"
             return (.none, .failure(TokenFailure(reason: .noRefreshToken, detail: detail)))
         }
-        let token = AccessToken(issued: issued, now: Date(), requestedScopes: oauth.scopes, refreshTokenRotated: locked.refreshToken.isSet)
+        let token = AccessToken(
+            issued: issued,
+            now: Date(),
+            requestedScopes: oauth.scopes,
+            refreshTokenRotated: locked.refreshToken.isSet
+        )
         let event = NewEvent(
             tenantID: locked.tenantID,
             kind: EventKind.oauthConsentCompleted,
             serverID: locked.id,
-            message: "Consent completed for server \(locked.definition.name): a refresh token is stored and mail can be sent.",
+            message:
+                "Consent completed for server \(locked.definition.name): a refresh token is stored and mail can be sent.",
             details: ["server": locked.definition.name, "scopes": token.scopes.joined(separator: " ")],
             actor: actor
         )
-        let write = NewAccessToken(accessToken: token.value, expiresAt: token.expiresAt, scopes: token.scopes, refreshToken: refreshToken, events: [event])
+        let write = NewAccessToken(
+            accessToken: token.value,
+            expiresAt: token.expiresAt,
+            scopes: token.scopes,
+            refreshToken: refreshToken,
+            events: [event]
+        )
         return (.store(write), .success(token))
     }
 
-    private func refresh(_ server: ServerRecord, freshness: Freshness) async throws -> Result<AccessToken, TokenFailure> {
+    private func refresh(_ server: ServerRecord, freshness: Freshness) async throws -> Result<AccessToken, TokenFailure>
+    {
         let (_, outcome) = try await self.permits.withPermit {
             try await self.servers.withTokenLock(tenantID: server.tenantID, serverID: server.id) { locked in
                 await self.decide(locked, freshness: freshness)
@@ -126,7 +152,9 @@ public final class TokenService: Sendable {
     }
 
     /// With the row locked: reuse what another caller stored meanwhile, or ask the endpoint.
-    private func decide(_ server: ServerRecord, freshness: Freshness) async -> (TokenWrite, Result<AccessToken, TokenFailure>) {
+    private func decide(_ server: ServerRecord, freshness: Freshness) async -> (
+        TokenWrite, Result<AccessToken, TokenFailure>
+    ) {
         let now = Date()
         switch freshness {
         case .cachedIfValid:
@@ -156,13 +184,16 @@ public final class TokenService: Sendable {
     }
 
     /// The grant the server's flow uses, with what it needs opened.
-    private func grant(for server: ServerRecord) -> Result<(TokenGrant, ServerDefinition.OAuth, Secret?), TokenFailure> {
+    private func grant(for server: ServerRecord) -> Result<(TokenGrant, ServerDefinition.OAuth, Secret?), TokenFailure>
+    {
         let name = server.definition.name
         guard server.definition.authType == .oauth2, let oauth = server.definition.oauth else {
             return .failure(TokenFailure(reason: .notConfigured, detail: "server \(name) does not use OAuth"))
         }
         guard !oauth.tokenURL.isEmpty, !oauth.clientID.isEmpty else {
-            return .failure(TokenFailure(reason: .notConfigured, detail: "server \(name) has no token URL or client id"))
+            return .failure(
+                TokenFailure(reason: .notConfigured, detail: "server \(name) has no token URL or client id")
+            )
         }
         let clientSecret: Secret?
         let refreshToken: Secret?
@@ -170,18 +201,31 @@ public final class TokenService: Sendable {
             clientSecret = try server.openSecret(.clientSecret, with: self.vault)
             refreshToken = try server.openSecret(.refreshToken, with: self.vault)
         } catch {
-            return .failure(TokenFailure(reason: .notConfigured, detail: "a secret of server \(name) cannot be opened with the master key ring"))
+            return .failure(
+                TokenFailure(
+                    reason: .notConfigured,
+                    detail: "a secret of server \(name) cannot be opened with the master key ring"
+                )
+            )
         }
         switch oauth.flow ?? .authorizationCode {
         case .clientCredentials:
             guard clientSecret != nil else {
-                return .failure(TokenFailure(reason: .notConfigured, detail: "server \(name) uses client credentials but has no client secret"))
+                return .failure(
+                    TokenFailure(
+                        reason: .notConfigured,
+                        detail: "server \(name) uses client credentials but has no client secret"
+                    )
+                )
             }
             return .success((.clientCredentials, oauth, clientSecret))
         case .authorizationCode:
             guard let refreshToken else {
                 return .failure(
-                    TokenFailure(reason: .consentRequired, detail: "server \(name) has no refresh token yet: run `mailgate server authorize \(name)`")
+                    TokenFailure(
+                        reason: .consentRequired,
+                        detail: "server \(name) has no refresh token yet: run `mailgate server authorize \(name)`"
+                    )
                 )
             }
             return .success((.refreshToken(refreshToken), oauth, clientSecret))
@@ -190,7 +234,9 @@ public final class TokenService: Sendable {
 
     /// One token request, asked once more after a first `invalid_grant` to a refresh.
     /// Logged without any secret; Graph discovery asks through it too.
-    func request(_ grant: TokenGrant, oauth: ServerDefinition.OAuth, clientSecret: Secret?, server: ServerRecord) async -> Result<IssuedToken, TokenFailure> {
+    func request(_ grant: TokenGrant, oauth: ServerDefinition.OAuth, clientSecret: Secret?, server: ServerRecord) async
+        -> Result<IssuedToken, TokenFailure>
+    {
         var attempt = 1
         while true {
             let started = ContinuousClock.now
@@ -200,7 +246,8 @@ public final class TokenService: Sendable {
                 caFile: self.settings.caFile,
                 timeout: self.settings.requestTimeout
             )
-            let outcome: Result<IssuedToken, TokenFailure> = await withSpan("oauth.token_request", ofKind: .client) { span in
+            let outcome: Result<IssuedToken, TokenFailure> = await withSpan("oauth.token_request", ofKind: .client) {
+                span in
                 span.attributes["mailgate.server"] = server.definition.name
                 span.attributes["oauth.provider"] = oauth.provider?.rawValue ?? "generic"
                 span.attributes["oauth.grant"] = grant.name
@@ -210,7 +257,9 @@ public final class TokenService: Sendable {
                     outcome = .failure(.unreachable(transport.detail))
                 case .success(let response):
                     span.attributes["http.response.status_code"] = response.status
-                    outcome = TokenEndpointReply.parse(status: response.status, body: response.body).mapError(TokenFailure.classify)
+                    outcome = TokenEndpointReply.parse(status: response.status, body: response.body).mapError(
+                        TokenFailure.classify
+                    )
                 }
                 if let failure = outcome.failure {
                     span.attributes["mailgate.reason"] = failure.reason.rawValue
@@ -243,9 +292,16 @@ public final class TokenService: Sendable {
         }
     }
 
-    private func stored(_ issued: IssuedToken, server: ServerRecord, previousRefreshToken: Secret?, now: Date) -> (TokenWrite, Result<AccessToken, TokenFailure>) {
+    private func stored(_ issued: IssuedToken, server: ServerRecord, previousRefreshToken: Secret?, now: Date) -> (
+        TokenWrite, Result<AccessToken, TokenFailure>
+    ) {
         let rotated = issued.refreshToken.map { $0 != previousRefreshToken && previousRefreshToken != nil } ?? false
-        let token = AccessToken(issued: issued, now: now, requestedScopes: server.definition.oauth?.scopes ?? [], refreshTokenRotated: rotated)
+        let token = AccessToken(
+            issued: issued,
+            now: now,
+            requestedScopes: server.definition.oauth?.scopes ?? [],
+            refreshTokenRotated: rotated
+        )
         var events: [NewEvent] = []
         if let previous = server.tokenState.failureReason {
             events.append(
@@ -253,13 +309,17 @@ public final class TokenService: Sendable {
                     tenantID: server.tenantID,
                     kind: EventKind.oauthTokenRecovered,
                     serverID: server.id,
-                    message: "Server \(server.definition.name) obtains OAuth tokens again (after \(previous.rawValue)); waiting mail is sent.",
+                    message:
+                        "Server \(server.definition.name) obtains OAuth tokens again (after \(previous.rawValue)); waiting mail is sent.",
                     details: ["server": server.definition.name, "previous_reason": previous.rawValue]
                 )
             )
         }
         if rotated {
-            self.logger.info("refresh token rotated; the new one is stored and the old one dropped", metadata: ["server": "\(server.definition.name)"])
+            self.logger.info(
+                "refresh token rotated; the new one is stored and the old one dropped",
+                metadata: ["server": "\(server.definition.name)"]
+            )
         }
         let write = NewAccessToken(
             accessToken: token.value,
@@ -271,7 +331,9 @@ public final class TokenService: Sendable {
         return (.store(write), .success(token))
     }
 
-    private func recorded(_ failure: TokenFailure, server: ServerRecord, now: Date) -> (TokenWrite, Result<AccessToken, TokenFailure>) {
+    private func recorded(_ failure: TokenFailure, server: ServerRecord, now: Date) -> (
+        TokenWrite, Result<AccessToken, TokenFailure>
+    ) {
         var failure = failure
         let wait: Duration
         if failure.reason.isTransient {
@@ -292,7 +354,8 @@ public final class TokenService: Sendable {
                     kind: EventKind.oauthTokenFailed,
                     severity: failure.reason.isTransient ? .warning : .error,
                     serverID: server.id,
-                    message: "Server \(server.definition.name) cannot obtain an OAuth token (\(failure.reason.rawValue)): \(failure.detail). Its mail waits. \(failure.reason.remedy)",
+                    message:
+                        "Server \(server.definition.name) cannot obtain an OAuth token (\(failure.reason.rawValue)): \(failure.detail). Its mail waits. \(failure.reason.remedy)",
                     details: details
                 )
             )
@@ -314,14 +377,23 @@ public final class TokenService: Sendable {
         var margin = self.settings.refreshMargin.seconds
         if let setAt = server.accessToken.setAt { margin = min(margin, expiresAt.timeIntervalSince(setAt) / 2) }
         // Only a token worth using is opened.
-        guard expiresAt.timeIntervalSinceNow > margin, let token = try? server.openSecret(.accessToken, with: self.vault) else { return nil }
+        guard expiresAt.timeIntervalSinceNow > margin,
+            let token = try? server.openSecret(.accessToken, with: self.vault)
+        else { return nil }
         if let rejected, token == rejected { return nil }
-        return AccessToken(value: token, expiresAt: expiresAt, scopes: server.tokenState.scopes, refreshTokenRotated: false, cached: true)
+        return AccessToken(
+            value: token,
+            expiresAt: expiresAt,
+            scopes: server.tokenState.scopes,
+            refreshTokenRotated: false,
+            cached: true
+        )
     }
 
     /// The recorded failure while delivery is to wait for it.
     static func standingFailure(_ server: ServerRecord, now: Date) -> TokenFailure? {
-        guard let reason = server.tokenState.failureReason, let retryAt = server.tokenState.retryAt, retryAt > now else { return nil }
+        guard let reason = server.tokenState.failureReason, let retryAt = server.tokenState.retryAt, retryAt > now
+        else { return nil }
         return TokenFailure(reason: reason, detail: server.tokenState.failureDetail, retryAt: retryAt)
     }
 

@@ -72,7 +72,9 @@ public final class OpsHTTPServer: Service, Sendable {
                 .bind(host: self.host, port: self.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
+                            wrappingChannelSynchronously: channel
+                        )
                     }
                 }
         } catch {
@@ -81,7 +83,10 @@ public final class OpsHTTPServer: Service, Sendable {
         }
         let listener = server.channel
         if let address = listener.localAddress { self.boundAddress.succeed(address) }
-        self.logger.info("ops HTTP port listening", metadata: ["address": "\(listener.localAddress.map { "\($0)" } ?? "?")"])
+        self.logger.info(
+            "ops HTTP port listening",
+            metadata: ["address": "\(listener.localAddress.map { "\($0)" } ?? "?")"]
+        )
         try await withGracefulShutdownHandler {
             try await server.executeThenClose { connections in
                 try await withThrowingDiscardingTaskGroup { group in
@@ -117,7 +122,10 @@ public final class OpsHTTPServer: Service, Sendable {
                         head = requestHead
                     case .body(var chunk):
                         guard body.readableBytes + chunk.readableBytes <= Self.maximumBodyBytes else {
-                            try await Self.write(Response(status: .payloadTooLarge, body: "request body too large\n"), to: outbound)
+                            try await Self.write(
+                                Response(status: .payloadTooLarge, body: "request body too large\n"),
+                                to: outbound
+                            )
                             return
                         }
                         body.writeBuffer(&chunk)
@@ -151,7 +159,9 @@ public final class OpsHTTPServer: Service, Sendable {
         return await handler(request)
     }
 
-    private static func write(_ response: Response, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
+    private static func write(_ response: Response, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>)
+        async throws
+    {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: response.contentType)
         headers.add(name: "Content-Length", value: String(response.body.utf8.count))

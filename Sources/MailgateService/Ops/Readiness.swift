@@ -24,7 +24,10 @@ final class Readiness: Sendable {
             return OpsHTTPServer.Response(status: .serviceUnavailable, body: "draining: shutting down\n")
         }
         if !self.schemaCurrent.load(ordering: .relaxed) {
-            return OpsHTTPServer.Response(status: .serviceUnavailable, body: "starting: the database schema is being migrated\n")
+            return OpsHTTPServer.Response(
+                status: .serviceUnavailable,
+                body: "starting: the database schema is being migrated\n"
+            )
         }
         if !self.database.isAvailable {
             return OpsHTTPServer.Response(status: .serviceUnavailable, body: "database unreachable\n")

@@ -27,8 +27,12 @@ public struct ServiceMetrics: Sendable {
             case 500..<600: "5xx"
             default: "none"
             }
-        Counter(label: "mailgate_delivery_attempts_total", dimensions: [("outcome", outcome), ("reply_class", replyClass)], factory: self.factory)
-            .increment()
+        Counter(
+            label: "mailgate_delivery_attempts_total",
+            dimensions: [("outcome", outcome), ("reply_class", replyClass)],
+            factory: self.factory
+        )
+        .increment()
     }
 
     /// `mailgate_token_requests_total{provider,outcome}`: outcome `ok` or the failure reason.
@@ -57,6 +61,7 @@ public struct ServiceMetrics: Sendable {
 
     /// `mailgate_server_validations_total{result}`: `passed`, `failed` or `inconclusive`.
     func validation(_ result: String) {
-        Counter(label: "mailgate_server_validations_total", dimensions: [("result", result)], factory: self.factory).increment()
+        Counter(label: "mailgate_server_validations_total", dimensions: [("result", result)], factory: self.factory)
+            .increment()
     }
 }

@@ -44,7 +44,9 @@ struct ProbeVerdict {
         checks.append(tls)
         let ehlo = self.ehloCheck(reached: connect.outcome != .failed && tls.outcome != .failed)
         checks.append(ehlo)
-        checks.append(self.authCheck(reached: connect.outcome != .failed && tls.outcome != .failed && ehlo.outcome != .failed))
+        checks.append(
+            self.authCheck(reached: connect.outcome != .failed && tls.outcome != .failed && ehlo.outcome != .failed)
+        )
         return checks
     }
 
@@ -57,7 +59,8 @@ struct ProbeVerdict {
                 switch report.curlCode {
                 case Curl.couldNotResolve: .hostNotFound
                 // libcurl says "Couldn't connect to server" for a refusal; a timeout is code 28.
-                case Curl.couldNotConnect: report.error.lowercased().contains("timed out") ? .connectionTimedOut : .connectionRefused
+                case Curl.couldNotConnect:
+                    report.error.lowercased().contains("timed out") ? .connectionTimedOut : .connectionRefused
                 case Curl.timedOut: .connectionTimedOut
                 default: .connectionLost
                 }
@@ -68,19 +71,35 @@ struct ProbeVerdict {
         guard let greeting = report.greeting else {
             if self.security == .tls && !report.tlsEstablished {
                 // Implicit TLS comes before the greeting: the tls check says what went wrong.
-                return ServerCheck(.connect, .ok, detail: connected, durationMilliseconds: report.connectMilliseconds ?? 0)
+                return ServerCheck(
+                    .connect,
+                    .ok,
+                    detail: connected,
+                    durationMilliseconds: report.connectMilliseconds ?? 0
+                )
             }
             if report.curlCode == Curl.timedOut {
                 return .failed(
-                    .connect, .noGreeting,
+                    .connect,
+                    .noGreeting,
                     detail: "\(connected), but no SMTP greeting came within \(Int(self.responseTimeout.seconds)) s",
                     durationMilliseconds: took
                 )
             }
-            return .failed(.connect, .connectionLost, detail: "\(connected), but the connection closed before a greeting: \(report.error)", durationMilliseconds: took)
+            return .failed(
+                .connect,
+                .connectionLost,
+                detail: "\(connected), but the connection closed before a greeting: \(report.error)",
+                durationMilliseconds: took
+            )
         }
         guard greeting.hasPrefix("220") else {
-            return .failed(.connect, ReplyDiagnosis.cause(of: greeting, at: .greeting, authType: self.authType), detail: "\(connected); greeting: \(greeting)", durationMilliseconds: took)
+            return .failed(
+                .connect,
+                ReplyDiagnosis.cause(of: greeting, at: .greeting, authType: self.authType),
+                detail: "\(connected); greeting: \(greeting)",
+                durationMilliseconds: took
+            )
         }
         return ServerCheck(.connect, .ok, detail: "\(connected); greeting: \(greeting)", durationMilliseconds: took)
     }
@@ -92,43 +111,65 @@ struct ProbeVerdict {
         if self.security == .none {
             return self.authType == .none
                 ? ServerCheck(.tls, .skipped, detail: "security none: the connection is not encrypted")
-                : .warning(.tls, .plaintext, detail: "security none: credentials and mail cross the network unencrypted")
+                : .warning(
+                    .tls,
+                    .plaintext,
+                    detail: "security none: credentials and mail cross the network unencrypted"
+                )
         }
         guard reached else { return ServerCheck(.tls, .skipped, detail: "not reached: the connection failed") }
         if report.curlCode == Curl.caBundleUnreadable {
             return .failed(.tls, .caBundleUnreadable, detail: report.error)
         }
         if report.curlCode == Curl.useSSLFailed && report.startTLSSent {
-            return .failed(.tls, .tlsHandshakeFailed, detail: "the server refused STARTTLS: \(report.lastReply ?? report.error)")
+            return .failed(
+                .tls,
+                .tlsHandshakeFailed,
+                detail: "the server refused STARTTLS: \(report.lastReply ?? report.error)"
+            )
         }
         if report.curlCode == Curl.useSSLFailed {
             let offered = report.ehloReplies.first.map { SMTPCapabilities(ehloReply: $0).summary } ?? "no EHLO reply"
-            return .failed(.tls, .startTLSNotOffered, detail: "the server's EHLO does not offer STARTTLS (it offers: \(offered)); refusing to continue in plaintext")
+            return .failed(
+                .tls,
+                .startTLSNotOffered,
+                detail:
+                    "the server's EHLO does not offer STARTTLS (it offers: \(offered)); refusing to continue in plaintext"
+            )
         }
         // The handshake can finish before the host name is checked: a TLS error code decides.
         // 51 host check, 58/59 client certificate and ciphers, 66 engine, 80 shutdown, 82/83 CRL and issuer, 90/91 pinning and status.
         let tlsCodes = [Curl.sslConnect, Curl.peerVerification, 51, 58, 59, 66, 80, 82, 83, 90, 91]
         guard tlsCodes.contains(report.curlCode) else {
-            return report.tlsEstablished ? self.establishedCheck : ServerCheck(.tls, .skipped, detail: "not reached: the session ended before TLS")
+            return report.tlsEstablished
+                ? self.establishedCheck
+                : ServerCheck(.tls, .skipped, detail: "not reached: the session ended before TLS")
         }
         let error = report.error.lowercased()
         let cause: KnownCause =
             if error.contains("expired") {
                 .certificateExpired
-            } else if error.contains("subject name") || error.contains("does not match") || error.contains("no alternative certificate") {
+            } else if error.contains("subject name") || error.contains("does not match")
+                || error.contains("no alternative certificate")
+            {
                 .certificateHostMismatch
-            } else if report.curlCode == Curl.peerVerification || error.contains("certificate") || error.contains("self signed")
+            } else if report.curlCode == Curl.peerVerification || error.contains("certificate")
+                || error.contains("self signed")
                 || error.contains("self-signed") || error.contains("issuer")
             {
                 .certificateUntrusted
-            } else if self.security == .tls && (error.contains("wrong version number") || error.contains("packet length too long") || error.contains("unexpected eof")) {
+            } else if self.security == .tls
+                && (error.contains("wrong version number") || error.contains("packet length too long")
+                    || error.contains("unexpected eof"))
+            {
                 .plaintextOnTLSPort
             } else {
                 .tlsHandshakeFailed
             }
         var detail = report.error
         if let subject = report.certificateSubject {
-            detail += "; the certificate is for \(subject)" + (report.certificateIssuer.map { ", issued by \($0)" } ?? "")
+            detail +=
+                "; the certificate is for \(subject)" + (report.certificateIssuer.map { ", issued by \($0)" } ?? "")
         }
         return .failed(.tls, cause, detail: detail, durationMilliseconds: report.tlsMilliseconds ?? 0)
     }
@@ -150,7 +191,12 @@ struct ProbeVerdict {
         }
         let detail = parts.joined(separator: "; ")
         if let daysLeft, daysLeft < Self.certificateWarningDays {
-            return .warning(.tls, .certificateExpiresSoon, detail: detail, durationMilliseconds: report.tlsMilliseconds ?? 0)
+            return .warning(
+                .tls,
+                .certificateExpiresSoon,
+                detail: detail,
+                durationMilliseconds: report.tlsMilliseconds ?? 0
+            )
         }
         return ServerCheck(.tls, .ok, detail: detail, durationMilliseconds: report.tlsMilliseconds ?? 0)
     }
@@ -172,10 +218,20 @@ struct ProbeVerdict {
         }
         let reply = last.joined(separator: " / ")
         guard last.last?.hasPrefix("250") == true else {
-            return .failed(.ehlo, ReplyDiagnosis.cause(of: last.last ?? reply, at: .ehlo, authType: self.authType), detail: reply, durationMilliseconds: self.report.ehloMilliseconds ?? 0)
+            return .failed(
+                .ehlo,
+                ReplyDiagnosis.cause(of: last.last ?? reply, at: .ehlo, authType: self.authType),
+                detail: reply,
+                durationMilliseconds: self.report.ehloMilliseconds ?? 0
+            )
         }
         let capabilities = SMTPCapabilities(ehloReply: last)
-        return ServerCheck(.ehlo, .ok, detail: capabilities.summary, durationMilliseconds: self.report.ehloMilliseconds ?? 0)
+        return ServerCheck(
+            .ehlo,
+            .ok,
+            detail: capabilities.summary,
+            durationMilliseconds: self.report.ehloMilliseconds ?? 0
+        )
     }
 
     // MARK: auth
@@ -184,16 +240,26 @@ struct ProbeVerdict {
     static let passwordMechanisms = ["PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5", "NTLM"]
 
     private func authCheck(reached: Bool) -> ServerCheck {
-        guard self.authType != .none else { return ServerCheck(.auth, .skipped, detail: "no authentication configured") }
+        guard self.authType != .none else {
+            return ServerCheck(.auth, .skipped, detail: "no authentication configured")
+        }
         switch self.missingCredentials {
         case .accessToken:
             return ServerCheck(.auth, .skipped, detail: "no access token to authenticate with (see the token check)")
         case .other(let problem):
-            return ServerCheck(.auth, .failed, detail: problem, reason: "CREDENTIALS_MISSING", remedy: "Store the server's credentials with `mailgate server put`.")
+            return ServerCheck(
+                .auth,
+                .failed,
+                detail: problem,
+                reason: "CREDENTIALS_MISSING",
+                remedy: "Store the server's credentials with `mailgate server put`."
+            )
         case nil:
             break
         }
-        guard reached, let last = self.report.ehloReplies.last else { return ServerCheck(.auth, .skipped, detail: "not reached") }
+        guard reached, let last = self.report.ehloReplies.last else {
+            return ServerCheck(.auth, .skipped, detail: "not reached")
+        }
         let offered = SMTPCapabilities(ehloReply: last).authMechanisms
         let usable = self.authType == .oauth2 ? ["XOAUTH2"] : Self.passwordMechanisms
         if !offered.contains(where: usable.contains) {
@@ -209,17 +275,38 @@ struct ProbeVerdict {
             if self.report.curlCode == Curl.loginDenied && self.report.authChallenges > 0 && mechanism == "XOAUTH2" {
                 // Exchange refuses a token with a 334 error challenge; libcurl stops there.
                 let cause = ReplyDiagnosis.cause(of: "334", at: .auth, authType: self.authType)
-                return .failed(.auth, cause, detail: "AUTH XOAUTH2 as \(self.username): the server answered the token with an error challenge (334) instead of 235", durationMilliseconds: took)
+                return .failed(
+                    .auth,
+                    cause,
+                    detail:
+                        "AUTH XOAUTH2 as \(self.username): the server answered the token with an error challenge (334) instead of 235",
+                    durationMilliseconds: took
+                )
             }
             if self.report.curlCode == Curl.loginDenied && self.report.authMechanism == nil {
                 return .failed(.auth, .authMechanismNotOffered, detail: self.report.error)
             }
-            return .failed(.auth, .connectionLost, detail: "no reply to AUTH \(mechanism): \(self.report.error)", durationMilliseconds: took)
+            return .failed(
+                .auth,
+                .connectionLost,
+                detail: "no reply to AUTH \(mechanism): \(self.report.error)",
+                durationMilliseconds: took
+            )
         }
         guard reply.hasPrefix("235") else {
             let cause = ReplyDiagnosis.cause(of: reply, at: .auth, authType: self.authType)
-            return .failed(.auth, cause, detail: "AUTH \(mechanism) as \(self.username): \(reply)", durationMilliseconds: took)
+            return .failed(
+                .auth,
+                cause,
+                detail: "AUTH \(mechanism) as \(self.username): \(reply)",
+                durationMilliseconds: took
+            )
         }
-        return ServerCheck(.auth, .ok, detail: "authenticated as \(self.username) with \(mechanism): \(reply)", durationMilliseconds: took)
+        return ServerCheck(
+            .auth,
+            .ok,
+            detail: "authenticated as \(self.username) with \(mechanism): \(reply)",
+            durationMilliseconds: took
+        )
     }
 }

@@ -34,7 +34,9 @@ public final class ServerValidator: Sendable {
         /// Whether it says something about the server: not when a check could not run for
         /// lack of time or because this replica is stopping (nothing is stored then).
         public var isConclusive: Bool {
-            !self.checks.contains { $0.reason == KnownCause.notEnoughTime.reason || $0.reason == KnownCause.stopping.reason }
+            !self.checks.contains {
+                $0.reason == KnownCause.notEnoughTime.reason || $0.reason == KnownCause.stopping.reason
+            }
         }
     }
 
@@ -83,13 +85,24 @@ public final class ServerValidator: Sendable {
     /// Validates `server` within `deadline` (and at most `longest`); joins a validation of
     /// the same server and request already running, and waits for it until its own
     /// deadline (nil: that one outlasts this caller's deadline).
-    public func validate(_ server: ServerRecord, tenant: TenantReference, request: Request, deadline: ContinuousClock.Instant) async -> Report? {
+    public func validate(
+        _ server: ServerRecord,
+        tenant: TenantReference,
+        request: Request,
+        deadline: ContinuousClock.Instant
+    ) async -> Report? {
         let flight = Flight(serverID: server.id, request: request)
         let task = self.flights.withLock { flights in
             if let running = flights[flight] { return running }
             let clock = ValidationClock(deadline: min(deadline, .now + Self.longest))
             let task = Task {
-                let report = await ValidationRun(validator: self, server: server, tenant: tenant, request: request, clock: clock).run()
+                let report = await ValidationRun(
+                    validator: self,
+                    server: server,
+                    tenant: tenant,
+                    request: request,
+                    clock: clock
+                ).run()
                 // Stored before the answer when the database keeps up; a slow one finishes
                 // storing after it rather than making the call miss its deadline.
                 let recording = Task { await self.record(report, server: server, tenant: tenant) }
@@ -114,7 +127,10 @@ public final class ServerValidator: Sendable {
         let name = server.definition.name
         self.metrics.validation(!result.isConclusive ? "inconclusive" : result.passed ? "passed" : "failed")
         guard result.isConclusive else {
-            self.logger.info("server validation not stored: a check could not run", metadata: ["tenant": "\(tenant.slug)", "server": "\(name)"])
+            self.logger.info(
+                "server validation not stored: a check could not run",
+                metadata: ["tenant": "\(tenant.slug)", "server": "\(name)"]
+            )
             return
         }
         let summary = result.checks.summary
@@ -131,7 +147,8 @@ public final class ServerValidator: Sendable {
             kind: EventKind.serverValidationFailed,
             severity: .error,
             serverID: server.id,
-            message: "Validation of server \(name) failed at \(failure?.name.rawValue ?? "?"): \(failure?.detail ?? ""). \(failure?.remedy ?? "")",
+            message:
+                "Validation of server \(name) failed at \(failure?.name.rawValue ?? "?"): \(failure?.detail ?? ""). \(failure?.remedy ?? "")",
             details: details
         )
         let recovered = NewEvent(
@@ -153,7 +170,10 @@ public final class ServerValidator: Sendable {
                 recovered: recovered
             )
         } catch {
-            self.logger.warning("validation result not stored", metadata: ["server": "\(name)", "error": "\(String(reflecting: error))"])
+            self.logger.warning(
+                "validation result not stored",
+                metadata: ["server": "\(name)", "error": "\(String(reflecting: error))"]
+            )
         }
         var metadata: Logger.Metadata = ["tenant": "\(tenant.slug)", "server": "\(name)", "summary": "\(summary)"]
         if let failure { metadata["reason"] = "\(failure.reason)" }

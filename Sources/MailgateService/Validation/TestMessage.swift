@@ -19,9 +19,18 @@ struct TestMessage {
         guard let limit = self.run.clock.budget(ValidationRun.testMessageLimit) else {
             return (.failed(.testMessage, .notEnoughTime, detail: "no time left"), nil)
         }
-        let recipient = self.run.request.testRecipient.isEmpty ? definition.senderAddress : self.run.request.testRecipient
+        let recipient =
+            self.run.request.testRecipient.isEmpty ? definition.senderAddress : self.run.request.testRecipient
         guard let sender = EmailAddress(definition.senderAddress) else {
-            return (ServerCheck(.testMessage, .failed, detail: "the server has no valid sender address", reason: "SERVER_MISCONFIGURED", remedy: "Set the sender address with `mailgate server put`."), nil)
+            return (
+                ServerCheck(
+                    .testMessage,
+                    .failed,
+                    detail: "the server has no valid sender address",
+                    reason: "SERVER_MISCONFIGURED",
+                    remedy: "Set the sender address with `mailgate server put`."
+                ), nil
+            )
         }
         let now = Date()
         let draft = MessageDraft(
@@ -38,18 +47,48 @@ struct TestMessage {
         )
         let composed: ComposedMessage
         do {
-            composed = try MessageComposer(sender: MailAddress(sender, displayName: definition.senderName), limits: validator.settings.limits).compose(draft, date: now)
+            composed = try MessageComposer(
+                sender: MailAddress(sender, displayName: definition.senderName),
+                limits: validator.settings.limits
+            ).compose(draft, date: now)
         } catch {
-            return (ServerCheck(.testMessage, .failed, detail: "cannot address the test message: \(error.summary)", reason: "INVALID_RECIPIENT", remedy: "Give a valid recipient with `--to`."), nil)
+            return (
+                ServerCheck(
+                    .testMessage,
+                    .failed,
+                    detail: "cannot address the test message: \(error.summary)",
+                    reason: "INVALID_RECIPIENT",
+                    remedy: "Give a valid recipient with `--to`."
+                ), nil
+            )
         }
-        let message = NewMessage(own: composed, subject: draft.subject, from: sender, through: server, tags: ["mailgate": "validation-test"])
+        let message = NewMessage(
+            own: composed,
+            subject: draft.subject,
+            from: sender,
+            through: server,
+            tags: ["mailgate": "validation-test"]
+        )
         let token = UUID()
         let owner = DeliveryQueue.synchronousOwnerPrefix + validator.owner
         let claimed: ClaimedMessage
         do {
-            claimed = try await validator.queue.insertClaimed(message, owner: owner, token: token, lease: limit + .seconds(60))
+            claimed = try await validator.queue.insertClaimed(
+                message,
+                owner: owner,
+                token: token,
+                lease: limit + .seconds(60)
+            )
         } catch {
-            return (ServerCheck(.testMessage, .failed, detail: "the test message could not be stored: the database is unavailable", reason: "DATABASE_UNAVAILABLE", remedy: "Retry once the database is reachable."), nil)
+            return (
+                ServerCheck(
+                    .testMessage,
+                    .failed,
+                    detail: "the test message could not be stored: the database is unavailable",
+                    reason: "DATABASE_UNAVAILABLE",
+                    remedy: "Retry once the database is reachable."
+                ), nil
+            )
         }
         let started = ContinuousClock.now
         let startedAt = Date()
@@ -60,7 +99,13 @@ struct TestMessage {
             if let smtp {
                 decision.decide(smtp, message: claimed, startedAt: startedAt).result
             } else {
-                decision.notAttempted(claimed, EndpointUnavailable(reason: "the session did not finish within \(Int(limit.seconds)) s", retryable: false))
+                decision.notAttempted(
+                    claimed,
+                    EndpointUnavailable(
+                        reason: "the session did not finish within \(Int(limit.seconds)) s",
+                        retryable: false
+                    )
+                )
             }
         // A database hiccup must not leave the message to lease recovery (which fails it, but late).
         for pause in [0, 200, 1000] {
@@ -74,7 +119,12 @@ struct TestMessage {
         let validator = self.run.validator
         let endpoint: SMTPEndpoint
         do {
-            endpoint = try self.run.server.smtpEndpoint(vault: validator.vault, accessToken: self.accessToken, caFile: validator.settings.caFile, timeout: limit)
+            endpoint = try self.run.server.smtpEndpoint(
+                vault: validator.vault,
+                accessToken: self.accessToken,
+                caFile: validator.settings.caFile,
+                timeout: limit
+            )
         } catch {
             return nil
         }
@@ -85,7 +135,12 @@ struct TestMessage {
         fresh.totalTimeout = max(.milliseconds(100), limit - .milliseconds(300))
         return await withTimeLimit(limit) { [threads = validator.threads, fresh] in
             try? await threads.runIfActive {
-                CurlSMTPClient().send(message: message.body, from: message.envelopeFrom, to: message.recipients, through: fresh)
+                CurlSMTPClient().send(
+                    message: message.body,
+                    from: message.envelopeFrom,
+                    to: message.recipients,
+                    through: fresh
+                )
             }
         }.flatMap { $0 }
     }
@@ -93,10 +148,20 @@ struct TestMessage {
     private func check(_ smtp: SMTPResult?, recipient: String, id: UUID, took: Int) -> ServerCheck {
         let messageID = id.uuidString.lowercased()
         guard let smtp else {
-            return .failed(.testMessage, .connectionLost, detail: "no result within the time limit (message \(messageID))", durationMilliseconds: took)
+            return .failed(
+                .testMessage,
+                .connectionLost,
+                detail: "no result within the time limit (message \(messageID))",
+                durationMilliseconds: took
+            )
         }
         if smtp.outcome == .delivered, smtp.rejectedRecipients.isEmpty {
-            return ServerCheck(.testMessage, .ok, detail: "accepted for \(recipient): \(smtp.reply) (message \(messageID))", durationMilliseconds: took)
+            return ServerCheck(
+                .testMessage,
+                .ok,
+                detail: "accepted for \(recipient): \(smtp.reply) (message \(messageID))",
+                durationMilliseconds: took
+            )
         }
         let reply = smtp.rejectedRecipients[recipient] ?? smtp.reply
         let stage: ReplyDiagnosis.Stage? =
@@ -112,6 +177,11 @@ struct TestMessage {
         let authType = self.run.server.definition.authType ?? .none
         let cause = stage.map { ReplyDiagnosis.cause(of: reply, at: $0, authType: authType) } ?? .connectionLost
         let outcome = smtp.outcome == .uncertain ? "no reply after the end of data (not sent again)" : reply
-        return .failed(.testMessage, cause, detail: "to \(recipient): \(outcome) (message \(messageID))", durationMilliseconds: took)
+        return .failed(
+            .testMessage,
+            cause,
+            detail: "to \(recipient): \(outcome) (message \(messageID))",
+            durationMilliseconds: took
+        )
     }
 }

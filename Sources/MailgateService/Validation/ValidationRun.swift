@@ -34,7 +34,9 @@ struct ValidationRun {
         checks.append(dns)
         let (tokenCheck, token) = await self.token()
         if dns.outcome == .failed {
-            checks += [ServerCheck.Name.connect, .tls, .ehlo].map { ServerCheck($0, .skipped, detail: "not reached: the host name did not resolve") }
+            checks += [ServerCheck.Name.connect, .tls, .ehlo].map {
+                ServerCheck($0, .skipped, detail: "not reached: the host name did not resolve")
+            }
         } else {
             let probeChecks = await self.probe(accessToken: token)
             checks += probeChecks.filter { $0.name != .auth }
@@ -49,7 +51,9 @@ struct ValidationRun {
         if !self.request.sendTestMessage {
             checks.append(ServerCheck(.testMessage, .skipped, detail: "not requested"))
         } else if let failure = checks.firstFailure {
-            checks.append(ServerCheck(.testMessage, .skipped, detail: "not sent: the \(failure.name.rawValue) check failed"))
+            checks.append(
+                ServerCheck(.testMessage, .skipped, detail: "not sent: the \(failure.name.rawValue) check failed")
+            )
         } else {
             let (check, id) = await TestMessage(run: self, accessToken: token).send()
             checks.append(check)
@@ -59,17 +63,25 @@ struct ValidationRun {
         checks.append(backlogCheck)
         let (workersCheck, workers) = await self.workers()
         checks.append(workersCheck)
-        return ServerValidator.Report(checks: checks, testMessageID: testMessageID, backlog: backlog, deliveryWorkers: workers)
+        return ServerValidator.Report(
+            checks: checks,
+            testMessageID: testMessageID,
+            backlog: backlog,
+            deliveryWorkers: workers
+        )
     }
 
     // MARK: dns
 
     private func resolve() async -> ServerCheck {
         let host = self.definition.host
-        if case .domain = HostName(host) {} else {
+        if case .domain = HostName(host) {
+        } else {
             return ServerCheck(.dns, .ok, detail: "\(host) is an IP address: nothing to resolve")
         }
-        guard let limit = self.clock.budget(Self.resolveLimit) else { return .failed(.dns, .notEnoughTime, detail: "no time left") }
+        guard let limit = self.clock.budget(Self.resolveLimit) else {
+            return .failed(.dns, .notEnoughTime, detail: "no time left")
+        }
         let started = ContinuousClock.now
         let port = self.port
         let outcome = await withTimeLimit(limit) { [threads = self.validator.threads] in
@@ -79,11 +91,21 @@ struct ValidationRun {
         let took = Self.milliseconds(since: started)
         switch outcome {
         case .none:
-            return .failed(.dns, .resolverTimedOut, detail: "\(host) did not resolve within \(Int(limit.seconds)) s", durationMilliseconds: took)
+            return .failed(
+                .dns,
+                .resolverTimedOut,
+                detail: "\(host) did not resolve within \(Int(limit.seconds)) s",
+                durationMilliseconds: took
+            )
         case .some(.failure(let error)):
             return .failed(.dns, .hostNotFound, detail: "\(host): \(error.message)", durationMilliseconds: took)
         case .some(.success(let addresses)):
-            return ServerCheck(.dns, .ok, detail: "\(host) → \(addresses.joined(separator: ", "))", durationMilliseconds: took)
+            return ServerCheck(
+                .dns,
+                .ok,
+                detail: "\(host) → \(addresses.joined(separator: ", "))",
+                durationMilliseconds: took
+            )
         }
     }
 
@@ -94,7 +116,9 @@ struct ValidationRun {
         guard self.definition.authType == .oauth2 else {
             return (ServerCheck(.token, .skipped, detail: "the server does not use OAuth"), nil)
         }
-        guard let limit = self.clock.budget(Self.tokenLimit) else { return (.failed(.token, .notEnoughTime, detail: "no time left"), nil) }
+        guard let limit = self.clock.budget(Self.tokenLimit) else {
+            return (.failed(.token, .notEnoughTime, detail: "no time left"), nil)
+        }
         let started = ContinuousClock.now
         let server = self.server
         let outcome = await withTimeLimit(limit) { [tokens = self.validator.tokens] in
@@ -110,7 +134,16 @@ struct ValidationRun {
             let failure = TokenFailure(reason: .endpointUnavailable, detail: "no answer within \(Int(limit.seconds)) s")
             return (Self.tokenFailed(failure, took: took), nil)
         case .some(.none):
-            return (ServerCheck(.token, .failed, detail: "the token could not be stored: the database is unavailable", durationMilliseconds: took, reason: "DATABASE_UNAVAILABLE", remedy: "Retry once the database is reachable."), nil)
+            return (
+                ServerCheck(
+                    .token,
+                    .failed,
+                    detail: "the token could not be stored: the database is unavailable",
+                    durationMilliseconds: took,
+                    reason: "DATABASE_UNAVAILABLE",
+                    remedy: "Retry once the database is reachable."
+                ), nil
+            )
         case .some(.some(.failure(let failure))):
             return (Self.tokenFailed(failure, took: took), nil)
         case .some(.some(.success(let token))):
@@ -124,7 +157,14 @@ struct ValidationRun {
     }
 
     private static func tokenFailed(_ failure: TokenFailure, took: Int) -> ServerCheck {
-        ServerCheck(.token, .failed, detail: failure.detail, durationMilliseconds: took, reason: failure.reason.rawValue, remedy: failure.reason.remedy)
+        ServerCheck(
+            .token,
+            .failed,
+            detail: failure.detail,
+            durationMilliseconds: took,
+            reason: failure.reason.rawValue,
+            remedy: failure.reason.remedy
+        )
     }
 
     // MARK: connect, tls, ehlo, auth
@@ -141,14 +181,34 @@ struct ValidationRun {
         var endpoint: SMTPEndpoint
         var missingCredentials: ProbeVerdict.MissingCredentials?
         do {
-            endpoint = try self.server.smtpEndpoint(vault: validator.vault, accessToken: accessToken, caFile: validator.settings.caFile, timeout: limit)
+            endpoint = try self.server.smtpEndpoint(
+                vault: validator.vault,
+                accessToken: accessToken,
+                caFile: validator.settings.caFile,
+                timeout: limit
+            )
         } catch {
             // Still check the connection, anonymously; the auth check says what is missing.
-            missingCredentials = self.definition.authType == .oauth2 && accessToken == nil ? .accessToken : .other(error.reason)
+            missingCredentials =
+                self.definition.authType == .oauth2 && accessToken == nil ? .accessToken : .other(error.reason)
             do {
-                endpoint = try self.server.smtpEndpoint(vault: validator.vault, accessToken: nil, caFile: validator.settings.caFile, timeout: limit, withoutCredentials: true)
+                endpoint = try self.server.smtpEndpoint(
+                    vault: validator.vault,
+                    accessToken: nil,
+                    caFile: validator.settings.caFile,
+                    timeout: limit,
+                    withoutCredentials: true
+                )
             } catch {
-                return stopped(ServerCheck(.connect, .failed, detail: error.reason, reason: "SERVER_MISCONFIGURED", remedy: "Fix the server's settings with `mailgate server put`."))
+                return stopped(
+                    ServerCheck(
+                        .connect,
+                        .failed,
+                        detail: error.reason,
+                        reason: "SERVER_MISCONFIGURED",
+                        remedy: "Fix the server's settings with `mailgate server put`."
+                    )
+                )
             }
         }
         endpoint.connectTimeout = min(Self.connectLimit, limit)
@@ -157,7 +217,9 @@ struct ValidationRun {
         let responseTimeout = min(Self.responseLimit, endpoint.totalTimeout)
         let outcome = await withTimeLimit(limit) { [threads = self.validator.threads, endpoint] in
             do {
-                return Result<SMTPProbeReport, any Error>.success(try await threads.runIfActive { SMTPProbe.run(endpoint, responseTimeout: responseTimeout) })
+                return Result<SMTPProbeReport, any Error>.success(
+                    try await threads.runIfActive { SMTPProbe.run(endpoint, responseTimeout: responseTimeout) }
+                )
             } catch {
                 return .failure(error)
             }
@@ -176,7 +238,13 @@ struct ValidationRun {
         case .some(.failure):
             return stopped(.failed(.connect, .stopping, detail: "not checked: Mailgate is shutting down"))
         case .none:
-            return stopped(.failed(.connect, .connectionTimedOut, detail: "the session did not finish within \(Int(limit.seconds)) s"))
+            return stopped(
+                .failed(
+                    .connect,
+                    .connectionTimedOut,
+                    detail: "the session did not finish within \(Int(limit.seconds)) s"
+                )
+            )
         }
     }
 
@@ -201,9 +269,13 @@ struct ValidationRun {
             return (ServerCheck(.backlog, .skipped, detail: "the queue could not be read in time"), empty)
         }
         let took = Self.milliseconds(since: started)
-        guard backlog.waiting > 0 else { return (ServerCheck(.backlog, .ok, detail: "no mail waiting", durationMilliseconds: took), backlog) }
+        guard backlog.waiting > 0 else {
+            return (ServerCheck(.backlog, .ok, detail: "no mail waiting", durationMilliseconds: took), backlog)
+        }
         let age = backlog.oldestDueSince.map { max(0, Date().timeIntervalSince($0)) } ?? 0
-        let detail = "\(backlog.waiting) message\(backlog.waiting == 1 ? "" : "s") waiting, \(backlog.due) due now" + (backlog.due > 0 ? ", the oldest for \(Self.describe(age))" : "")
+        let detail =
+            "\(backlog.waiting) message\(backlog.waiting == 1 ? "" : "s") waiting, \(backlog.due) due now"
+            + (backlog.due > 0 ? ", the oldest for \(Self.describe(age))" : "")
         if age > Self.backlogWarningAge {
             return (.warning(.backlog, .backlog, detail: detail, durationMilliseconds: took), backlog)
         }
@@ -221,10 +293,19 @@ struct ValidationRun {
         }
         let took = Self.milliseconds(since: started)
         guard workers > 0 else {
-            let detail = "no delivery worker has sent a heartbeat in the last minute (\(replicas) replica\(replicas == 1 ? "" : "s") serving RPCs only): mail will not be delivered until a worker runs"
+            let detail =
+                "no delivery worker has sent a heartbeat in the last minute (\(replicas) replica\(replicas == 1 ? "" : "s") serving RPCs only): mail will not be delivered until a worker runs"
             return (.warning(.workers, .noWorker, detail: detail, durationMilliseconds: took), 0)
         }
-        return (ServerCheck(.workers, .ok, detail: "\(workers) delivery worker\(workers == 1 ? "" : "s") on \(replicas) replica\(replicas == 1 ? "" : "s")", durationMilliseconds: took), workers)
+        return (
+            ServerCheck(
+                .workers,
+                .ok,
+                detail:
+                    "\(workers) delivery worker\(workers == 1 ? "" : "s") on \(replicas) replica\(replicas == 1 ? "" : "s")",
+                durationMilliseconds: took
+            ), workers
+        )
     }
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Int {

@@ -49,7 +49,10 @@ public struct AuthorizationRepository: Sendable {
         expiresAt: Date
     ) async throws {
         let digest = PKCE.stateDigest(state)
-        let sealed = self.vault.seal(verifier, at: Self.location(tenantID: tenantID, serverID: serverID, digest: digest))
+        let sealed = self.vault.seal(
+            verifier,
+            at: Self.location(tenantID: tenantID, serverID: serverID, digest: digest)
+        )
         try await self.client.tracedQuery(
             """
             WITH purged AS (DELETE FROM oauth_authorizations WHERE expires_at < now() - interval '1 day')
@@ -75,8 +78,12 @@ public struct AuthorizationRepository: Sendable {
                 logger: self.logger
             )
             var found: (UUID, UUID, String, String, String, Date, Date?, Bool)?
-            for try await row in rows.decode((UUID, UUID, String, String, String, Date, Date?, Bool).self) { found = row }
-            guard let (tenantID, serverID, owner, sealed, redirectURI, expiresAt, usedAt, reuseReported) = found else { return .failure(.unknown) }
+            for try await row in rows.decode((UUID, UUID, String, String, String, Date, Date?, Bool).self) {
+                found = row
+            }
+            guard let (tenantID, serverID, owner, sealed, redirectURI, expiresAt, usedAt, reuseReported) = found else {
+                return .failure(.unknown)
+            }
             if let keyID, keyID != owner { return .failure(.otherKey) }
             try await connection.query(
                 """
@@ -87,7 +94,10 @@ public struct AuthorizationRepository: Sendable {
             )
             let verifier: Secret
             do {
-                verifier = try self.vault.open(sealed, at: Self.location(tenantID: tenantID, serverID: serverID, digest: digest))
+                verifier = try self.vault.open(
+                    sealed,
+                    at: Self.location(tenantID: tenantID, serverID: serverID, digest: digest)
+                )
             } catch let error as VaultError {
                 throw StoreError(.secretUnreadable, error.description, underlying: error)
             }
@@ -106,6 +116,10 @@ public struct AuthorizationRepository: Sendable {
 
     /// The verifier's seal is bound to its server and state.
     static func location(tenantID: UUID, serverID: UUID, digest: [UInt8]) -> SecretLocation {
-        SecretLocation(tenantID: tenantID.uuidString, serverID: serverID.uuidString, column: "pkce_verifier:" + Hex.string(digest))
+        SecretLocation(
+            tenantID: tenantID.uuidString,
+            serverID: serverID.uuidString,
+            column: "pkce_verifier:" + Hex.string(digest)
+        )
     }
 }

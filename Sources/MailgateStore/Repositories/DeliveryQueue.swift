@@ -36,7 +36,11 @@ public struct DeliveryQueue: Sendable {
                 logger: self.logger
             ).decode((UUID, UUID, Int).self).all()
             guard !candidates.isEmpty else { return [] }
-            let chosen = try await ServerLimits.admit(candidates.map { Candidate(id: $0.0, serverID: $0.1, recipients: $0.2) }, on: connection, logger: self.logger)
+            let chosen = try await ServerLimits.admit(
+                candidates.map { Candidate(id: $0.0, serverID: $0.1, recipients: $0.2) },
+                on: connection,
+                logger: self.logger
+            )
             guard !chosen.isEmpty else { return [] }
             let rows = try await connection.query(
                 """
@@ -50,9 +54,11 @@ public struct DeliveryQueue: Sendable {
                 logger: self.logger
             )
             var claimed: [ClaimedMessage] = []
-            for try await (id, tenantID, serverID, from, recipients, body, smtputf8, attempt, queuedAt, partlyDelivered) in rows.decode(
-                (UUID, UUID, UUID, String, [String], ByteBuffer?, Bool, Int, Date, Bool).self
-            ) {
+            for try await (id, tenantID, serverID, from, recipients, body, smtputf8, attempt, queuedAt, partlyDelivered)
+                in rows.decode(
+                    (UUID, UUID, UUID, String, [String], ByteBuffer?, Bool, Int, Date, Bool).self
+                )
+            {
                 claimed.append(
                     ClaimedMessage(
                         id: id,
@@ -106,10 +112,20 @@ public struct DeliveryQueue: Sendable {
             )
             var written: [UUID] = []
             var failures: [NewEvent] = []
-            for try await (id, tenantID, serverID, state, error, recipientCount) in rows.decode((UUID, UUID, UUID, String, String, Int).self) {
+            for try await (id, tenantID, serverID, state, error, recipientCount) in rows.decode(
+                (UUID, UUID, UUID, String, String, Int).self
+            ) {
                 written.append(id)
                 if state == MessageState.failed.rawValue {
-                    failures.append(Self.failureEvent(id: id, tenantID: tenantID, serverID: serverID, reason: error, recipients: recipientCount))
+                    failures.append(
+                        Self.failureEvent(
+                            id: id,
+                            tenantID: tenantID,
+                            serverID: serverID,
+                            reason: error,
+                            recipients: recipientCount
+                        )
+                    )
                 }
             }
             guard !written.isEmpty else { return [] }
@@ -211,11 +227,19 @@ public struct DeliveryQueue: Sendable {
                 logger: self.logger
             )
             var count = 0
-            for try await (id, tenantID, serverID, state, recipients) in rows.decode((UUID, UUID, UUID, String, Int).self) {
+            for try await (id, tenantID, serverID, state, recipients) in rows.decode(
+                (UUID, UUID, UUID, String, Int).self
+            ) {
                 count += 1
                 if state == MessageState.failed.rawValue {
                     try await EventRepository.append(
-                        Self.failureEvent(id: id, tenantID: tenantID, serverID: serverID, reason: Self.leaseExpiredReason, recipients: recipients),
+                        Self.failureEvent(
+                            id: id,
+                            tenantID: tenantID,
+                            serverID: serverID,
+                            reason: Self.leaseExpiredReason,
+                            recipients: recipients
+                        ),
                         on: connection,
                         logger: self.logger
                     )
@@ -228,14 +252,22 @@ public struct DeliveryQueue: Sendable {
     /// Makes every replica skip the server for `duration` (a throttling reply, a used-up
     /// quota). The tenant gets a `server_throttled` event when a pause begins, not for
     /// every reply during one.
-    public func throttle(tenantID: UUID, serverID: UUID, serverName: String, for duration: Duration, reason: String) async throws {
+    public func throttle(tenantID: UUID, serverID: UUID, serverName: String, for duration: Duration, reason: String)
+        async throws
+    {
         try await self.client.transaction(logger: self.logger) { connection in
             let rows = try await connection.query(
                 "SELECT throttled_until > now() FROM server_throttles WHERE server_id = \(serverID) FOR UPDATE",
                 logger: self.logger
             )
             let alreadyPaused = try await rows.decode(Bool.self).first(where: { _ in true }) ?? false
-            try await ServerLimits.pause(serverID, seconds: duration.seconds, reason: reason, on: connection, logger: self.logger)
+            try await ServerLimits.pause(
+                serverID,
+                seconds: duration.seconds,
+                reason: reason,
+                on: connection,
+                logger: self.logger
+            )
             guard !alreadyPaused else { return }
             try await EventRepository.append(
                 NewEvent(
@@ -243,7 +275,8 @@ public struct DeliveryQueue: Sendable {
                     kind: EventKind.serverThrottled,
                     severity: .warning,
                     serverID: serverID,
-                    message: "Server \(serverName) asked Mailgate to slow down; its mail waits \(Int(duration.seconds)) s and is then retried: \(reason)",
+                    message:
+                        "Server \(serverName) asked Mailgate to slow down; its mail waits \(Int(duration.seconds)) s and is then retried: \(reason)",
                     details: ["server": serverName, "pause_seconds": String(Int(duration.seconds)), "reason": reason],
                     actor: "delivery"
                 ),
@@ -255,7 +288,9 @@ public struct DeliveryQueue: Sendable {
 
     /// Drops the bodies of messages finished more than `retention` ago and frees
     /// idempotency keys older than `idempotencyWindow`, a batch at a time.
-    public func purge(retention: Duration, idempotencyWindow: Duration, batch: Int = 1000) async throws -> (bodies: Int, keys: Int) {
+    public func purge(retention: Duration, idempotencyWindow: Duration, batch: Int = 1000) async throws -> (
+        bodies: Int, keys: Int
+    ) {
         let bodies = try await self.changedRows(
             """
             UPDATE messages SET body = NULL, purged_at = now()
@@ -326,7 +361,8 @@ private struct ResultRow: Encodable {
         self.reply = result.reply
         self.results = result.recipientResults
         self.uncertain = result.uncertain
-        self.delivered = result.recipientResults.values.contains { (200..<300).contains($0.code) } || result.outcome == "delivered"
+        self.delivered =
+            result.recipientResults.values.contains { (200..<300).contains($0.code) } || result.outcome == "delivered"
         self.started = result.startedAt.timeIntervalSince1970
         self.duration = result.durationMilliseconds
         self.outcome = result.outcome
@@ -357,8 +393,13 @@ extension DeliveryQueue {
     /// Stores a message already claimed by `owner` (which starts with
     /// `synchronousOwnerPrefix`) and being sent now: no worker takes it, and `complete`
     /// records its outcome like any other attempt's.
-    public func insertClaimed(_ message: NewMessage, owner: String, token: UUID, lease: Duration) async throws -> ClaimedMessage {
-        precondition(owner.hasPrefix(Self.synchronousOwnerPrefix), "synchronous sends are owned by \(Self.synchronousOwnerPrefix)…")
+    public func insertClaimed(_ message: NewMessage, owner: String, token: UUID, lease: Duration) async throws
+        -> ClaimedMessage
+    {
+        precondition(
+            owner.hasPrefix(Self.synchronousOwnerPrefix),
+            "synchronous sends are owned by \(Self.synchronousOwnerPrefix)…"
+        )
         return try await self.client.transaction(logger: self.logger) { connection in
             _ = try await connection.query(try MessageInsertBatcher.insertQuery([message]), logger: self.logger)
             let rows = try await connection.query(

@@ -65,9 +65,14 @@ public struct ExpiryRepository: Sendable {
 
     /// Runs `body` if no other replica is scanning (a transaction-scoped advisory lock);
     /// nil when one is. Warnings, events and mail `body` records commit together.
-    public func withScanLock<Result: Sendable>(_ body: @Sendable (ExpiryScan) async throws -> Result) async throws -> Result? {
+    public func withScanLock<Result: Sendable>(_ body: @Sendable (ExpiryScan) async throws -> Result) async throws
+        -> Result?
+    {
         try await self.client.transaction(logger: self.logger) { connection in
-            let rows = try await connection.query("SELECT pg_try_advisory_xact_lock(\(Self.scanLockKey))", logger: self.logger)
+            let rows = try await connection.query(
+                "SELECT pg_try_advisory_xact_lock(\(Self.scanLockKey))",
+                logger: self.logger
+            )
             var acquired = false
             for try await locked in rows.decode(Bool.self) { acquired = locked }
             guard acquired else { return nil }
@@ -113,7 +118,8 @@ public struct ExpiryRepository: Sendable {
 
     /// After the date of a secret moves, the thresholds the new date has not reached yet
     /// are due again (a date corrected from 5 to 180 days away warns at 60, 30, … anew).
-    static func forgetUncrossedWarnings(serverID: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+    static func forgetUncrossedWarnings(serverID: UUID, on connection: PostgresConnection, logger: Logger) async throws
+    {
         try await connection.query(
             """
             DELETE FROM secret_expiry_warnings w USING output_servers s
@@ -194,7 +200,9 @@ public struct ExpiryScan: Sendable {
             logger: self.logger
         )
         var recorded: [UUID: Set<Int>] = [:]
-        for try await (serverID, threshold) in recordedRows.decode((UUID, Int).self) { recorded[serverID, default: []].insert(threshold) }
+        for try await (serverID, threshold) in recordedRows.decode((UUID, Int).self) {
+            recorded[serverID, default: []].insert(threshold)
+        }
         return secrets.map { ($0, recorded[$0.serverID] ?? []) }
     }
 

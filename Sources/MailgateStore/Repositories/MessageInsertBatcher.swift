@@ -29,7 +29,13 @@ final class MessageInsertBatcher: Sendable {
     private let maximumConcurrentBatches: Int
     private let state = Mutex(State())
 
-    init(client: PostgresClient, logger: Logger, maximumBatch: Int = 200, maximumBatchBytes: Int = 8 << 20, maximumConcurrentBatches: Int = 4) {
+    init(
+        client: PostgresClient,
+        logger: Logger,
+        maximumBatch: Int = 200,
+        maximumBatchBytes: Int = 8 << 20,
+        maximumConcurrentBatches: Int = 4
+    ) {
         self.client = client
         self.logger = logger
         self.maximumBatch = maximumBatch
@@ -125,8 +131,10 @@ final class MessageInsertBatcher: Sendable {
             let base = index * 15
             func parameter(_ offset: Int) -> String { "$\(base + offset)" }
             sql += index == 0 ? "\n" : ",\n"
-            sql += "(\(parameter(1)), \(parameter(2)), \(parameter(3)), 'queued', \(parameter(4)), \(parameter(5)), \(parameter(6)), "
-            sql += "\(parameter(7)), \(parameter(8)), \(parameter(9)), \(parameter(10)), \(parameter(11)), \(parameter(12)), "
+            sql +=
+                "(\(parameter(1)), \(parameter(2)), \(parameter(3)), 'queued', \(parameter(4)), \(parameter(5)), \(parameter(6)), "
+            sql +=
+                "\(parameter(7)), \(parameter(8)), \(parameter(9)), \(parameter(10)), \(parameter(11)), \(parameter(12)), "
             sql += "\(parameter(13)), \(parameter(14))::jsonb, \(parameter(15)), greatest(now(), \(parameter(15))))"
             bindings.append(message.id)
             bindings.append(message.tenantID)
@@ -154,7 +162,9 @@ final class MessageInsertBatcher: Sendable {
 
     /// The records of the rows `insertQuery` inserted, by id; a message missing here was
     /// skipped because its idempotency key is taken.
-    static func records(inserted rows: PostgresRowSequence, from messages: [NewMessage]) async throws -> [UUID: MessageRecord] {
+    static func records(inserted rows: PostgresRowSequence, from messages: [NewMessage]) async throws -> [UUID:
+        MessageRecord]
+    {
         let byID = Dictionary(uniqueKeysWithValues: messages.map { ($0.id, $0) })
         var records: [UUID: MessageRecord] = [:]
         // Only what the row was given and its timestamps: decoding whole rows back costs more than the insert.

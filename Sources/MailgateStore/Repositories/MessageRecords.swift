@@ -177,7 +177,13 @@ public struct AttemptResult: Sendable, Hashable {
 extension NewMessage {
     /// Mail Mailgate sends on its own (an expiry warning, a validation's test message)
     /// through `server`, from `sender`: no idempotency key, due now.
-    public init(own composed: ComposedMessage, subject: String, from sender: EmailAddress, through server: ServerRecord, tags: [String: String]) {
+    public init(
+        own composed: ComposedMessage,
+        subject: String,
+        from sender: EmailAddress,
+        through server: ServerRecord,
+        tags: [String: String]
+    ) {
         self.init(
             tenantID: server.tenantID,
             serverID: server.id,

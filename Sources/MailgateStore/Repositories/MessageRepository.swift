@@ -54,11 +54,18 @@ public struct MessageRepository: Sendable {
                     """,
                     logger: self.logger
                 )
-                guard let (id, digest, expired) = try await rows.decode((UUID, ByteBuffer, Bool).self).first(where: { _ in true }) else {
+                guard
+                    let (id, digest, expired) = try await rows.decode((UUID, ByteBuffer, Bool).self).first(where: { _ in
+                        true
+                    })
+                else {
                     continue  // The holder was just cleared; insert again.
                 }
                 if expired {
-                    try await connection.query("UPDATE messages SET idempotency_key = NULL WHERE id = \(id)", logger: self.logger)
+                    try await connection.query(
+                        "UPDATE messages SET idempotency_key = NULL WHERE id = \(id)",
+                        logger: self.logger
+                    )
                     continue
                 }
                 guard Array(digest.readableBytesView) == message.contentDigest else {
@@ -67,7 +74,14 @@ public struct MessageRepository: Sendable {
                         "Idempotency key \(key) was used for a different message (\(id.uuidString.lowercased())); use a new key for new content."
                     )
                 }
-                guard let record = try await Self.find(tenantID: message.tenantID, id: id, on: connection, logger: self.logger) else {
+                guard
+                    let record = try await Self.find(
+                        tenantID: message.tenantID,
+                        id: id,
+                        on: connection,
+                        logger: self.logger
+                    )
+                else {
                     continue
                 }
                 return .replayed(record)
@@ -105,7 +119,9 @@ public struct MessageRepository: Sendable {
             """,
             logger: self.logger
         )
-        guard let text = try await rows.decode(String.self).first(where: { _ in true }), let state = MessageState(rawValue: text) else {
+        guard let text = try await rows.decode(String.self).first(where: { _ in true }),
+            let state = MessageState(rawValue: text)
+        else {
             throw StoreError(.notFound, "No message \(id.uuidString.lowercased()) in this tenant.")
         }
         switch state {
@@ -117,7 +133,10 @@ public struct MessageRepository: Sendable {
         case .sending:
             throw StoreError(.invalidState, "The message is being delivered right now and can no longer be cancelled.")
         case .sent, .failed:
-            throw StoreError(.invalidState, "The message is already \(state.rawValue); only queued messages can be cancelled.")
+            throw StoreError(
+                .invalidState,
+                "The message is already \(state.rawValue); only queued messages can be cancelled."
+            )
         }
     }
 
@@ -127,7 +146,9 @@ public struct MessageRepository: Sendable {
         return try await MessageInsertBatcher.records(inserted: rows, from: [message])[message.id]
     }
 
-    static func find(tenantID: UUID, id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> MessageRecord? {
+    static func find(tenantID: UUID, id: UUID, on connection: PostgresConnection, logger: Logger) async throws
+        -> MessageRecord?
+    {
         let rows = try await connection.query(
             "SELECT \(unescaped: MessageRow.columns) FROM messages WHERE tenant_id = \(tenantID) AND id = \(id)",
             logger: logger
@@ -140,7 +161,9 @@ public struct MessageRepository: Sendable {
             """,
             logger: logger
         )
-        for try await (number, startedAt, duration, outcome, stage, code, reply) in attempts.decode((Int, Date, Int, String, String, Int, String).self) {
+        for try await (number, startedAt, duration, outcome, stage, code, reply) in attempts.decode(
+            (Int, Date, Int, String, String, Int, String).self
+        ) {
             record.history.append(
                 AttemptRecord(
                     number: number,

@@ -43,7 +43,8 @@ public struct SecretMetadata: Sendable, Hashable {
     public var expiresAt: Date?
     public var expirySource: ExpiryDateSource?
 
-    public init(isSet: Bool = false, setAt: Date? = nil, expiresAt: Date? = nil, expirySource: ExpiryDateSource? = nil) {
+    public init(isSet: Bool = false, setAt: Date? = nil, expiresAt: Date? = nil, expirySource: ExpiryDateSource? = nil)
+    {
         self.isSet = isSet
         self.setAt = setAt
         self.expiresAt = expiresAt
@@ -77,7 +78,11 @@ public struct ServerRecord: Sendable, Hashable {
 
     /// Which secrets are present, for validation.
     public var storedSecrets: StoredSecrets {
-        StoredSecrets(hasPassword: self.password.isSet, hasClientSecret: self.clientSecret.isSet, hasRefreshToken: self.refreshToken.isSet)
+        StoredSecrets(
+            hasPassword: self.password.isSet,
+            hasClientSecret: self.clientSecret.isSet,
+            hasRefreshToken: self.refreshToken.isSet
+        )
     }
 
     /// Where the seal of `column` lives (its additional data).

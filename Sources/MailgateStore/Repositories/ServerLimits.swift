@@ -14,7 +14,9 @@ struct Candidate: Sendable {
 enum ServerLimits {
     /// The candidates that fit their servers' limits now, in order. A server that is
     /// full gets a `server_throttles` row so no replica looks at its mail until it frees up.
-    static func admit(_ candidates: [Candidate], on connection: PostgresConnection, logger: Logger) async throws -> [UUID] {
+    static func admit(_ candidates: [Candidate], on connection: PostgresConnection, logger: Logger) async throws
+        -> [UUID]
+    {
         let serverIDs = Array(Set(candidates.map(\.serverID)))
         var limited: [UUID: (rate: Int, connections: Int, daily: Int)] = [:]
         let rows = try await connection.query(
@@ -47,7 +49,10 @@ enum ServerLimits {
                 """,
                 logger: logger
             )
-            guard let (sending, lastMinute, lastDay, minuteFreesIn, dayFreesIn) = try await usage.decode((Int, Int, Int, Double, Double).self)
+            guard
+                let (sending, lastMinute, lastDay, minuteFreesIn, dayFreesIn) = try await usage.decode(
+                    (Int, Int, Int, Double, Double).self
+                )
                 .first(where: { _ in true })
             else { continue }
 
@@ -59,7 +64,9 @@ enum ServerLimits {
                     pause = (minuteFreesIn, "rate limit of \(limits.rate) messages a minute reached")
                 } else if limits.connections > 0, sending + admitted >= limits.connections {
                     pause = (1, "all \(limits.connections) connections busy")
-                } else if limits.daily > 0, recipients + candidate.recipients > limits.daily, recipients > 0 || admitted > 0 {
+                } else if limits.daily > 0, recipients + candidate.recipients > limits.daily,
+                    recipients > 0 || admitted > 0
+                {
                     // A message bigger than the whole daily limit still goes out on an otherwise idle
                     // day rather than blocking the server's queue forever.
                     pause = (dayFreesIn, "daily limit of \(limits.daily) recipients reached")
@@ -72,7 +79,13 @@ enum ServerLimits {
                 recipients += candidate.recipients
             }
             if let pause {
-                try await Self.pause(serverID, seconds: max(pause.seconds, 0.2), reason: pause.reason, on: connection, logger: logger)
+                try await Self.pause(
+                    serverID,
+                    seconds: max(pause.seconds, 0.2),
+                    reason: pause.reason,
+                    on: connection,
+                    logger: logger
+                )
             }
         }
         return candidates.map(\.id).filter { !refused.contains($0) }
@@ -80,7 +93,13 @@ enum ServerLimits {
 
     /// Makes every replica skip the server's mail for `seconds`; a longer pause already
     /// in place is kept.
-    static func pause(_ serverID: UUID, seconds: Double, reason: String, on connection: PostgresConnection, logger: Logger) async throws {
+    static func pause(
+        _ serverID: UUID,
+        seconds: Double,
+        reason: String,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
         try await connection.query(
             """
             INSERT INTO server_throttles (server_id, throttled_until, reason)

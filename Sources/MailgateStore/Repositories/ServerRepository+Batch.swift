@@ -12,7 +12,10 @@ extension ServerRepository {
         /// it is refused with this error without touching the database.
         public var refusal: (any Error & Sendable)?
 
-        public init(name: String, prepare: @escaping @Sendable (ServerRecord?) throws -> (ServerDefinition, SecretChanges)) {
+        public init(
+            name: String,
+            prepare: @escaping @Sendable (ServerRecord?) throws -> (ServerDefinition, SecretChanges)
+        ) {
             self.name = name
             self.prepare = prepare
         }

@@ -23,7 +23,8 @@ public struct NewAccessToken: Sendable {
     /// Raised with the write (recovery after failures, a completed consent).
     public var events: [NewEvent]
 
-    public init(accessToken: Secret, expiresAt: Date, scopes: [String], refreshToken: Secret?, events: [NewEvent] = []) {
+    public init(accessToken: Secret, expiresAt: Date, scopes: [String], refreshToken: Secret?, events: [NewEvent] = [])
+    {
         self.accessToken = accessToken
         self.expiresAt = expiresAt
         self.scopes = scopes
@@ -41,7 +42,13 @@ public struct TokenFailureRecord: Sendable {
     public var clientSecretExpired: Bool
     public var events: [NewEvent]
 
-    public init(reason: TokenFailureReason, detail: String, retryAt: Date, clientSecretExpired: Bool, events: [NewEvent]) {
+    public init(
+        reason: TokenFailureReason,
+        detail: String,
+        retryAt: Date,
+        clientSecretExpired: Bool,
+        events: [NewEvent]
+    ) {
         self.reason = reason
         self.detail = detail
         self.retryAt = retryAt
@@ -78,16 +85,25 @@ extension ServerRepository {
                 stored = locked
             case .store(let token):
                 stored = try await self.store(token, for: locked, at: now(), on: connection)
-                for event in token.events { try await EventRepository.append(event, on: connection, logger: self.logger) }
+                for event in token.events {
+                    try await EventRepository.append(event, on: connection, logger: self.logger)
+                }
             case .failure(let failure):
                 stored = try await self.record(failure, for: locked, at: now(), on: connection)
-                for event in failure.events { try await EventRepository.append(event, on: connection, logger: self.logger) }
+                for event in failure.events {
+                    try await EventRepository.append(event, on: connection, logger: self.logger)
+                }
             }
             return (stored, outcome)
         }
     }
 
-    private func store(_ token: NewAccessToken, for server: ServerRecord, at now: Date, on connection: PostgresConnection) async throws -> ServerRecord {
+    private func store(
+        _ token: NewAccessToken,
+        for server: ServerRecord,
+        at now: Date,
+        on connection: PostgresConnection
+    ) async throws -> ServerRecord {
         let accessSealed = self.vault.seal(token.accessToken, at: server.location(of: .accessToken))
         let refreshSealed = token.refreshToken.map { self.vault.seal($0, at: server.location(of: .refreshToken)) }
         let rows = try await connection.query(
@@ -107,7 +123,12 @@ extension ServerRepository {
         return try await ServerRow.decode(rows).first!
     }
 
-    private func record(_ failure: TokenFailureRecord, for server: ServerRecord, at now: Date, on connection: PostgresConnection) async throws -> ServerRecord {
+    private func record(
+        _ failure: TokenFailureRecord,
+        for server: ServerRecord,
+        at now: Date,
+        on connection: PostgresConnection
+    ) async throws -> ServerRecord {
         let rows = try await connection.query(
             """
             UPDATE output_servers SET

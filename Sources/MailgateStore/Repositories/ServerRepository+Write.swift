@@ -43,7 +43,10 @@ extension ServerRepository {
         for (column, change) in inputs {
             switch change {
             case .keep:
-                write.columns[column] = SealedColumn(sealed: existing?.sealed[column], setAt: existing.flatMap { Self.metadata($0, column).setAt })
+                write.columns[column] = SealedColumn(
+                    sealed: existing?.sealed[column],
+                    setAt: existing.flatMap { Self.metadata($0, column).setAt }
+                )
             case .set(let secret):
                 write.columns[column] = SealedColumn(sealed: self.vault.seal(secret, at: location(column)), setAt: now)
                 write.changedSecrets.append(column.rawValue)
@@ -76,7 +79,10 @@ extension ServerRepository {
             write.changedSecrets.contains { $0 != "password" && $0 != "client_secret_expires_at" }
             || existing?.definition.oauth != definition.oauth || existing?.definition.username != definition.username
         if let existing, !credentialsChanged {
-            write.columns[.accessToken] = SealedColumn(sealed: existing.sealed[.accessToken], setAt: existing.accessToken.setAt)
+            write.columns[.accessToken] = SealedColumn(
+                sealed: existing.sealed[.accessToken],
+                setAt: existing.accessToken.setAt
+            )
             write.accessTokenExpiresAt = existing.accessToken.expiresAt
         } else {
             write.columns[.accessToken] = SealedColumn(sealed: nil, setAt: nil)
@@ -161,7 +167,9 @@ extension ServerRepository {
         return try await ServerRow.decode(rows).first!
     }
 
-    static func auditEvent(server: ServerRecord, existing: ServerRecord?, changedSecrets: [String], actor: String) -> NewEvent {
+    static func auditEvent(server: ServerRecord, existing: ServerRecord?, changedSecrets: [String], actor: String)
+        -> NewEvent
+    {
         var details = ["server": server.definition.name, "version": String(server.version)]
         if !changedSecrets.isEmpty { details["secrets_changed"] = changedSecrets.joined(separator: ",") }
         if let existing {

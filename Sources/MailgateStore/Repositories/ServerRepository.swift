@@ -100,7 +100,9 @@ public struct ServerRepository: Sendable {
             )
             for try await count in rows.decode(Int.self) where count == 0 { definition.isDefault = true }
         }
-        if let existing, existing.definition == definition, write.changedSecrets.isEmpty, changes.clientSecretExpiresAt == nil {
+        if let existing, existing.definition == definition, write.changedSecrets.isEmpty,
+            changes.clientSecretExpiresAt == nil
+        {
             return PutOutcome(server: existing, change: .unchanged)
         }
         if definition.isDefault {
@@ -112,7 +114,14 @@ public struct ServerRepository: Sendable {
                 logger: self.logger
             )
         }
-        let server = try await self.upsert(id: id, tenantID: tenantID, definition: definition, write: write, existing: existing, on: connection)
+        let server = try await self.upsert(
+            id: id,
+            tenantID: tenantID,
+            definition: definition,
+            write: write,
+            existing: existing,
+            on: connection
+        )
         if let existing, existing.clientSecret.expiresAt != server.clientSecret.expiresAt {
             try await ExpiryRepository.forgetUncrossedWarnings(serverID: server.id, on: connection, logger: self.logger)
         }
@@ -160,7 +169,9 @@ public struct ServerRepository: Sendable {
     }
 
     /// Deletes the tenant's server; `versionMismatch` when `expectedVersion` is stale.
-    public func delete(tenantID: UUID, idOrName: String, expectedVersion: Int64?, actor: String) async throws -> ServerRecord {
+    public func delete(tenantID: UUID, idOrName: String, expectedVersion: Int64?, actor: String) async throws
+        -> ServerRecord
+    {
         try await self.client.transaction(logger: self.logger) { connection in
             try await self.lockTenant(tenantID, on: connection)
             let lookup = IDOrName(idOrName, nameColumn: "name")
@@ -176,7 +187,10 @@ public struct ServerRepository: Sendable {
                 throw StoreError(.notFound, "No server \(idOrName) in this tenant.")
             }
             if let expectedVersion, expectedVersion != server.version {
-                throw StoreError(.versionMismatch, "Server \(server.definition.name) is at version \(server.version), not \(expectedVersion).")
+                throw StoreError(
+                    .versionMismatch,
+                    "Server \(server.definition.name) is at version \(server.version), not \(expectedVersion)."
+                )
             }
             if server.definition.isDefault {
                 // The default passes to the oldest remaining server, so the tenant keeps one.

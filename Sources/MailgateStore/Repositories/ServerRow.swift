@@ -67,7 +67,9 @@ enum ServerRow {
         }
         var clientSecret = try metadata(.clientSecret)
         clientSecret.expiresAt = try date("client_secret_expires_at")
-        clientSecret.expirySource = try optionalText("client_secret_expiry_source").flatMap(ExpiryDateSource.init(rawValue:))
+        clientSecret.expirySource = try optionalText("client_secret_expiry_source").flatMap(
+            ExpiryDateSource.init(rawValue:)
+        )
         var accessToken = try metadata(.accessToken)
         accessToken.expiresAt = try date("access_token_expires_at")
         return ServerRecord(

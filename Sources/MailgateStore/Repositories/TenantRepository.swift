@@ -17,7 +17,9 @@ public struct TenantRepository: Sendable {
     static let columns = "id, slug, display_name, status, alert_contacts, created_at, updated_at, expiry_warning_days"
 
     /// Creates a tenant and its audit event; `alreadyExists` when the slug is taken.
-    public func create(slug: String, displayName: String, alertContacts: [String], actor: String) async throws -> TenantRecord {
+    public func create(slug: String, displayName: String, alertContacts: [String], actor: String) async throws
+        -> TenantRecord
+    {
         do {
             return try await self.client.transaction(logger: self.logger) { connection in
                 let rows = try await connection.query(
@@ -41,7 +43,7 @@ public struct TenantRepository: Sendable {
                 )
                 return tenant
             }
-        } catch where error.isUniqueViolation {
+        } catch  where error.isUniqueViolation {
             throw StoreError(.alreadyExists, "A tenant with slug \(slug) already exists.")
         }
     }
@@ -111,7 +113,10 @@ public struct TenantRepository: Sendable {
             let (kind, severity, message): (String, EventSeverity, String) =
                 switch (current.status, updated.status) {
                 case (.active, .disabled):
-                    (EventKind.tenantDisabled, .warning, "Tenant \(current.slug) disabled: its keys are refused; queued mail stays queued.")
+                    (
+                        EventKind.tenantDisabled, .warning,
+                        "Tenant \(current.slug) disabled: its keys are refused; queued mail stays queued."
+                    )
                 case (.disabled, .active):
                     (EventKind.tenantEnabled, .info, "Tenant \(current.slug) enabled.")
                 default:

@@ -42,7 +42,9 @@ extension PostgresClient {
     func tracedQuery(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
         try await withSpan("db.query", ofKind: .client) { span in
             span.attributes["db.system.name"] = "postgresql"
-            span.attributes["db.operation.name"] = String(query.sql.drop { $0.isWhitespace }.prefix { !$0.isWhitespace }).uppercased()
+            span.attributes["db.operation.name"] = String(
+                query.sql.drop { $0.isWhitespace }.prefix { !$0.isWhitespace }
+            ).uppercased()
             span.attributes["db.query.text"] = query.sql
             guard let usage = DatabaseUsage.of(self) else { return try await self.query(query, logger: logger) }
             let started = usage.begin()

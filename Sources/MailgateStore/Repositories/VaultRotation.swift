@@ -95,7 +95,10 @@ public struct VaultRotation: Sendable {
             report.batches += 1
             report.resealed += batch.resealed
             report.servers += batch.servers
-            self.logger.info("vault rotation batch committed", metadata: ["resealed": "\(batch.resealed)", "servers": "\(batch.servers)"])
+            self.logger.info(
+                "vault rotation batch committed",
+                metadata: ["resealed": "\(batch.resealed)", "servers": "\(batch.servers)"]
+            )
         }
         return report
     }

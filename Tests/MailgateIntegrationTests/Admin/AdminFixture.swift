@@ -43,7 +43,9 @@ struct AdminFixture: Sendable {
                 application: application,
                 port: port,
                 database: database,
-                operatorClient: MailgateClient(configuration: .init(port: port, apiKey: testOperatorKey.presentedForm.exposedValue))
+                operatorClient: MailgateClient(
+                    configuration: .init(port: port, apiKey: testOperatorKey.presentedForm.exposedValue)
+                )
             )
             do {
                 let result = try await body(fixture)
@@ -112,7 +114,9 @@ struct AdminFixture: Sendable {
         return try await self.operatorClient.putServer(request)
     }
 
-    static func basicServerRequest(_ name: String, tenant: String, password: String? = "correct horse battery staple") -> Mailgate_V1_PutServerRequest {
+    static func basicServerRequest(_ name: String, tenant: String, password: String? = "correct horse battery staple")
+        -> Mailgate_V1_PutServerRequest
+    {
         var request = Mailgate_V1_PutServerRequest()
         request.tenant = tenant
         request.name = name
@@ -128,7 +132,9 @@ struct AdminFixture: Sendable {
     }
 
     /// A Microsoft client-credentials server request with `clientSecret`.
-    static func microsoftServerRequest(_ name: String, tenant: String, clientSecret: String) -> Mailgate_V1_PutServerRequest {
+    static func microsoftServerRequest(_ name: String, tenant: String, clientSecret: String)
+        -> Mailgate_V1_PutServerRequest
+    {
         var request = Mailgate_V1_PutServerRequest()
         request.tenant = tenant
         request.name = name
@@ -143,7 +149,9 @@ struct AdminFixture: Sendable {
 }
 
 /// Runs `body`, expecting an RPCError; returns it.
-func expectRPCError(_ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) async -> RPCError? {
+func expectRPCError(_ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) async
+    -> RPCError?
+{
     do {
         try await body()
         Issue.record("expected an RPCError, but the call succeeded", sourceLocation: sourceLocation)

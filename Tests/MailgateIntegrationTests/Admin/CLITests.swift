@@ -20,18 +20,31 @@ struct CLITests {
         try #require(FileManager.default.isExecutableFile(atPath: Self.executable.path), "swift build first")
         let oldKey = "1:\(MasterKeyRing.randomKeyBase64())"
         try await AdminFixture.run(masterKeys: try MasterKeyRing(parsing: oldKey)) { fixture in
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mailgate-cli-\(UUID().uuidString)")
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "mailgate-cli-\(UUID().uuidString)"
+            )
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: folder) }
 
             // Bootstrap an operator key straight in the database.
-            let (createStatus, operatorKey) = try await Self.mailgate(["key", "create-operator"], ["MAILGATE_DATABASE_URL": fixture.database.url])
+            let (createStatus, operatorKey) = try await Self.mailgate(
+                ["key", "create-operator"],
+                ["MAILGATE_DATABASE_URL": fixture.database.url]
+            )
             #expect(createStatus == 0)
             #expect(APIKey(parsing: operatorKey) != nil)
             let environment = ["MAILGATE_ADDRESS": "127.0.0.1:\(fixture.port)", "MAILGATE_KEY": operatorKey]
 
-            #expect(try await Self.mailgate(["tenant", "create", "cli-tenant", "--alert-contact", "ops@example.com"], environment).0 == 0)
-            let (keyStatus, keyJSON) = try await Self.mailgate(["key", "create", "--tenant", "cli-tenant", "--format", "json"], environment)
+            #expect(
+                try await Self.mailgate(
+                    ["tenant", "create", "cli-tenant", "--alert-contact", "ops@example.com"],
+                    environment
+                ).0 == 0
+            )
+            let (keyStatus, keyJSON) = try await Self.mailgate(
+                ["key", "create", "--tenant", "cli-tenant", "--format", "json"],
+                environment
+            )
             #expect(keyStatus == 0)
             let created = try JSONSerialization.jsonObject(with: Data(keyJSON.utf8)) as? [String: String]
             let tenantKey = try #require(created?["key"])
@@ -51,13 +64,19 @@ struct CLITests {
             let password = "cli-password-\(UUID().uuidString)"
             try (password + "\n").write(to: passwordFile, atomically: true, encoding: .utf8)
             let (putStatus, putOutput) = try await Self.mailgate(
-                ["server", "put", "--tenant", "cli-tenant", "--file", yaml.path, "--password-file", passwordFile.path, "--format", "json"],
+                [
+                    "server", "put", "--tenant", "cli-tenant", "--file", yaml.path, "--password-file",
+                    passwordFile.path, "--format", "json",
+                ],
                 environment
             )
             #expect(putStatus == 0)
             #expect(!putOutput.contains(password))
 
-            let (listStatus, listJSON) = try await Self.mailgate(["server", "list", "--tenant", "cli-tenant", "--format", "json"], environment)
+            let (listStatus, listJSON) = try await Self.mailgate(
+                ["server", "list", "--tenant", "cli-tenant", "--format", "json"],
+                environment
+            )
             #expect(listStatus == 0)
             let servers = try JSONSerialization.jsonObject(with: Data(listJSON.utf8)) as? [[String: String]]
             #expect(servers?.map { $0["name"] } == ["relay"])
@@ -69,9 +88,17 @@ struct CLITests {
             #expect(try await Self.mailgate(["server", "delete", "relay"], tenantEnvironment).0 == 2)
 
             // A bad put exits 2 and stores nothing.
-            #expect(try await Self.mailgate(["server", "put", "broken", "--tenant", "cli-tenant", "--host", "no such host"], environment).0 == 2)
+            #expect(
+                try await Self.mailgate(
+                    ["server", "put", "broken", "--tenant", "cli-tenant", "--host", "no such host"],
+                    environment
+                ).0 == 2
+            )
 
-            let (eventsStatus, events) = try await Self.mailgate(["events", "--tenant", "cli-tenant", "--format", "json"], environment)
+            let (eventsStatus, events) = try await Self.mailgate(
+                ["events", "--tenant", "cli-tenant", "--format", "json"],
+                environment
+            )
             #expect(eventsStatus == 0)
             #expect(events.contains("server_created"))
 

@@ -34,13 +34,18 @@ struct DatabaseOutageTests {
     private func duringOutage(_ fixture: AdminFixture, get: Mailgate_V1_GetServerRequest) async throws {
         // A call that started before the outage was noticed may wait for a connection until its
         // deadline; once the health probe (every second, 2 s timeout) sees it, calls fail at once.
-        var configuration = MailgateClient.Configuration(port: fixture.port, apiKey: testOperatorKey.presentedForm.exposedValue)
+        var configuration = MailgateClient.Configuration(
+            port: fixture.port,
+            apiKey: testOperatorKey.presentedForm.exposedValue
+        )
         configuration.defaultTimeout = .seconds(3)
         let client = MailgateClient(configuration: configuration)
         // Once the health probe (two misses a second apart) has seen the outage, /readyz says so…
         let opsPort = try await fixture.opsPort()
         let unready = try await eventually(limit: .seconds(20)) {
-            let reply = try await offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: opsPort, path: "/readyz") }
+            let reply = try await offCooperativePool {
+                try RawHTTP.request("GET", host: "127.0.0.1", port: opsPort, path: "/readyz")
+            }
             return reply.status == 503 ? reply : nil
         }
         #expect(String(decoding: unready.body, as: UTF8.self).contains("database unreachable"))
@@ -64,7 +69,9 @@ struct DatabaseOutageTests {
         let server = try await eventually(limit: .seconds(90)) { try? await client.getServer(get) }
         #expect(server.name == "relay")
         let ready = try await eventually(limit: .seconds(10)) {
-            let reply = try await offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: opsPort, path: "/readyz") }
+            let reply = try await offCooperativePool {
+                try RawHTTP.request("GET", host: "127.0.0.1", port: opsPort, path: "/readyz")
+            }
             return reply.status == 200 ? reply : nil
         }
         #expect(String(decoding: ready.body, as: UTF8.self) == "ready\n")
@@ -76,7 +83,10 @@ struct DatabaseOutageTests {
 private func setConnections(allowed: Bool, database: TestDatabase) async throws {
     try await TestDatabase.withServerClient { postgres in
         let logger = Logger(label: "test")
-        try await postgres.query("ALTER DATABASE \(unescaped: database.name) ALLOW_CONNECTIONS \(unescaped: allowed ? "true" : "false")", logger: logger)
+        try await postgres.query(
+            "ALTER DATABASE \(unescaped: database.name) ALLOW_CONNECTIONS \(unescaped: allowed ? "true" : "false")",
+            logger: logger
+        )
         if !allowed {
             try await postgres.query(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(database.name)",

@@ -10,7 +10,9 @@ import Testing
 
 @Suite("Events")
 struct EventTests {
-    @Test("admin changes write audit events with the actor's key id, newest first, filterable and paged, without secret values")
+    @Test(
+        "admin changes write audit events with the actor's key id, newest first, filterable and paged, without secret values"
+    )
     func auditTrail() async throws {
         try await AdminFixture.run { fixture in
             try await fixture.createTenant("audited")
@@ -32,9 +34,12 @@ struct EventTests {
             var request = Mailgate_V1_ListEventsRequest()
             request.tenant = "audited"
             let events = try await fixture.operatorClient.listEvents(request).events
-            #expect(events.map(\.kind) == [
-                "server_deleted", "api_key_revoked", "api_key_created", "server_updated", "server_created", "tenant_created",
-            ])
+            #expect(
+                events.map(\.kind) == [
+                    "server_deleted", "api_key_revoked", "api_key_created", "server_updated", "server_created",
+                    "tenant_created",
+                ]
+            )
             #expect(events.allSatisfy { $0.actor == testOperatorKey.id })
             let updated = try #require(events.first { $0.kind == "server_updated" })
             #expect(updated.serverID == server.id)
@@ -48,7 +53,11 @@ struct EventTests {
             #expect(try await fixture.operatorClient.listEvents(request).events.count == 1)
             request.kind = ""
             request.minSeverity = .warning
-            #expect(try await fixture.operatorClient.listEvents(request).events.map(\.kind) == ["server_deleted", "api_key_revoked"])
+            #expect(
+                try await fixture.operatorClient.listEvents(request).events.map(\.kind) == [
+                    "server_deleted", "api_key_revoked",
+                ]
+            )
             request.minSeverity = .unspecified
             request.server = server.id
             let deletedServer = await expectRPCError { _ = try await fixture.operatorClient.listEvents(request) }

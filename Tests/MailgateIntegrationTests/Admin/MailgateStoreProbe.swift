@@ -8,7 +8,11 @@ import PostgresNIO
 enum MailgateStoreProbe {
     /// The stored server (the vault only matters when opening its secrets).
     static func server(_ postgres: PostgresClient, tenantID: UUID, name: String) async throws -> ServerRecord {
-        let repository = ServerRepository(client: postgres, vault: Vault(keyRing: MasterKeyRing.generate().ring), logger: Logger(label: "test"))
+        let repository = ServerRepository(
+            client: postgres,
+            vault: Vault(keyRing: MasterKeyRing.generate().ring),
+            logger: Logger(label: "test")
+        )
         guard let server = try await repository.find(tenantID: tenantID, idOrName: name) else {
             throw ProbeError.notFound(name)
         }

@@ -20,7 +20,9 @@ struct SecretsAtRestTests {
         try await AdminFixture.run(logger: capture.logger()) { fixture in
             try await fixture.createTenant("vaulted")
             var responses: [Data] = []
-            responses.append(try await fixture.putBasicServer("basic", tenant: "vaulted", password: secrets[0]).serializedData())
+            responses.append(
+                try await fixture.putBasicServer("basic", tenant: "vaulted", password: secrets[0]).serializedData()
+            )
             var oauth = AdminFixture.microsoftServerRequest("oauth", tenant: "vaulted", clientSecret: secrets[1])
             oauth.oauth.flow = .authorizationCode
             oauth.refreshToken.value = secrets[2]
@@ -40,8 +42,14 @@ struct SecretsAtRestTests {
             let dump = try await databaseDump(fixture.database)
             for secret in secrets {
                 #expect(!dump.contains(secret), "the database holds a secret in plaintext")
-                #expect(!dump.contains(Data(secret.utf8).map { String(format: "%02x", $0) }.joined()), "the database holds a secret as hex")
-                #expect(!dump.contains(Data(secret.utf8).base64EncodedString()), "the database holds a secret as base64")
+                #expect(
+                    !dump.contains(Data(secret.utf8).map { String(format: "%02x", $0) }.joined()),
+                    "the database holds a secret as hex"
+                )
+                #expect(
+                    !dump.contains(Data(secret.utf8).base64EncodedString()),
+                    "the database holds a secret as base64"
+                )
                 for response in responses { #expect(response.range(of: Data(secret.utf8)) == nil) }
             }
             #expect(dump.contains("v1:"), "the sealed values are there")
@@ -62,7 +70,9 @@ struct SecretsAtRestTests {
                 let repository = ServerRepository(client: postgres, vault: fixture.application.vault, logger: logger)
                 let tenantID = UUID(uuidString: source.tenantID)!
                 let before = try #require(try await repository.find(tenantID: tenantID, idOrName: "target"))
-                #expect(try before.openSecret(.password, with: fixture.application.vault)?.exposedValue == "target-password")
+                #expect(
+                    try before.openSecret(.password, with: fixture.application.vault)?.exposedValue == "target-password"
+                )
 
                 try await postgres.query(
                     """
@@ -72,7 +82,9 @@ struct SecretsAtRestTests {
                     logger: logger
                 )
                 let swapped = try #require(try await repository.find(tenantID: tenantID, idOrName: "target"))
-                let error = #expect(throws: StoreError.self) { _ = try swapped.openSecret(.password, with: fixture.application.vault) }
+                let error = #expect(throws: StoreError.self) {
+                    _ = try swapped.openSecret(.password, with: fixture.application.vault)
+                }
                 #expect(error?.code == .secretUnreadable)
                 #expect(error?.message.contains(target.id) == true)
                 #expect(error?.message.contains("source-password") == false)
@@ -83,8 +95,12 @@ struct SecretsAtRestTests {
                     logger: logger
                 )
                 let moved = try #require(try await repository.find(tenantID: tenantID, idOrName: "source"))
-                #expect(throws: StoreError.self) { _ = try moved.openSecret(.clientSecret, with: fixture.application.vault) }
-                #expect(try moved.openSecret(.password, with: fixture.application.vault)?.exposedValue == "source-password")
+                #expect(throws: StoreError.self) {
+                    _ = try moved.openSecret(.clientSecret, with: fixture.application.vault)
+                }
+                #expect(
+                    try moved.openSecret(.password, with: fixture.application.vault)?.exposedValue == "source-password"
+                )
             }
         }
     }
@@ -126,8 +142,12 @@ struct SecretsAtRestTests {
 
                 // The old ring alone can no longer open them, and says which key it lacks.
                 let repository = ServerRepository(client: postgres, vault: Vault(keyRing: oldRing), logger: logger)
-                let server = try #require(try await repository.find(tenantID: try await fixture.tenantID("rotating"), idOrName: "server-0"))
-                let error = #expect(throws: StoreError.self) { _ = try server.openSecret(.password, with: Vault(keyRing: oldRing)) }
+                let server = try #require(
+                    try await repository.find(tenantID: try await fixture.tenantID("rotating"), idOrName: "server-0")
+                )
+                let error = #expect(throws: StoreError.self) {
+                    _ = try server.openSecret(.password, with: Vault(keyRing: oldRing))
+                }
                 #expect(error?.message.contains("master key 2") == true)
             }
         }
@@ -144,7 +164,10 @@ extension AdminFixture {
 
 /// The master key id of every sealed password, by server name.
 private func sealedKeyIDs(_ postgres: PostgresClient) async throws -> [UInt32] {
-    let rows = try await postgres.query("SELECT password_sealed FROM output_servers ORDER BY name", logger: Logger(label: "test"))
+    let rows = try await postgres.query(
+        "SELECT password_sealed FROM output_servers ORDER BY name",
+        logger: Logger(label: "test")
+    )
     var ids: [UInt32] = []
     for try await sealed in rows.decode(String.self) { ids.append(Vault.keyID(of: sealed) ?? 0) }
     return ids
@@ -173,7 +196,10 @@ func databaseDump(_ database: TestDatabase) async throws -> String {
         #expect(tables.contains("output_servers"))
         var dump = ""
         for table in tables {
-            let rows = try await postgres.query("SELECT row_to_json(t)::text FROM \(unescaped: table) t", logger: logger)
+            let rows = try await postgres.query(
+                "SELECT row_to_json(t)::text FROM \(unescaped: table) t",
+                logger: logger
+            )
             for try await row in rows.decode(String.self) { dump += row + "\n" }
         }
         return dump

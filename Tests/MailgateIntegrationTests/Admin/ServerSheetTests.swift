@@ -44,7 +44,12 @@ struct ServerSheetTests {
         _ = try await fixture.operatorClient.putServer(relay)
     }
 
-    static func export(_ fixture: AdminFixture, tenant: String, format: Mailgate_V1_SheetFormat = .xlsx, template: Bool = false) async throws -> Mailgate_V1_ExportServersResponse {
+    static func export(
+        _ fixture: AdminFixture,
+        tenant: String,
+        format: Mailgate_V1_SheetFormat = .xlsx,
+        template: Bool = false
+    ) async throws -> Mailgate_V1_ExportServersResponse {
         var request = Mailgate_V1_ExportServersRequest()
         request.tenant = tenant
         request.format = format
@@ -95,12 +100,16 @@ struct ServerSheetTests {
         return rows.enumerated().map { index, row in
             if index == 0 { return row.cells + headers }
             var cells = row.cells + ["", ""]
-            if let secret = secrets[row.cells[0]] { cells[row.cells.count + headers.firstIndex(of: secret.header)!] = secret.value }
+            if let secret = secrets[row.cells[0]] {
+                cells[row.cells.count + headers.firstIndex(of: secret.header)!] = secret.value
+            }
             return cells
         }
     }
 
-    @Test("export, fill in the secrets, import into an empty tenant: the same servers; importing an export again changes nothing")
+    @Test(
+        "export, fill in the secrets, import into an empty tenant: the same servers; importing an export again changes nothing"
+    )
     func roundTrip() async throws {
         try await AdminFixture.run { fixture in
             try await Self.populate(fixture)
@@ -121,10 +130,13 @@ struct ServerSheetTests {
             // Into an empty tenant, as an operator does: the secrets typed into the sheet.
             _ = try await fixture.createTenant("copy")
             let rows = try XLSXReader.firstSheet(exported.file)
-            let filled = Self.withSecrets(rows, [
-                "billing": ("Password (import only, never exported)", Self.smtpPassword),
-                "m365": ("Client secret (import only, never exported)", Self.clientSecret),
-            ])
+            let filled = Self.withSecrets(
+                rows,
+                [
+                    "billing": ("Password (import only, never exported)", Self.smtpPassword),
+                    "m365": ("Client secret (import only, never exported)", Self.clientSecret),
+                ]
+            )
             let report = try await Self.importFile(fixture, CSV.write(filled), tenant: "copy", format: .csv)
             #expect(report.applied)
             #expect(report.rows.map(\.outcome) == [.created, .created, .created])
@@ -143,7 +155,10 @@ struct ServerSheetTests {
 
     @Test("the xlsx opens in openpyxl: two sheets, the header, the cells, drop-down lists on the enumerated columns")
     func openpyxl() async throws {
-        let python = try #require(ProcessInfo.processInfo.environment["MAILGATE_TEST_PYTHON"], "scripts/test sets MAILGATE_TEST_PYTHON")
+        let python = try #require(
+            ProcessInfo.processInfo.environment["MAILGATE_TEST_PYTHON"],
+            "scripts/test sets MAILGATE_TEST_PYTHON"
+        )
         try await AdminFixture.run { fixture in
             try await Self.populate(fixture)
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("mailgate-sheet-\(UUID()).xlsx")
@@ -164,7 +179,10 @@ struct ServerSheetTests {
             #expect(result["sheets"] as? [String] == ["Servers", "Columns"])
             let rows = try #require(result["rows"] as? [[String]])
             #expect(rows.first?.prefix(4) == ["Name", "Host", "Port", "Security"])
-            #expect(rows.first?.contains("Password (import only, never exported)") == false, "secret columns only in the template")
+            #expect(
+                rows.first?.contains("Password (import only, never exported)") == false,
+                "secret columns only in the template"
+            )
             #expect(rows.dropFirst().map { $0[0] } == ["billing", "m365", "relay"])
             #expect(rows[1].contains("Acme, \"Billing\" & Co"))
             let validations = try #require(result["validations"] as? [String: String])
@@ -178,7 +196,9 @@ struct ServerSheetTests {
     @Test("LibreOffice converts the xlsx to CSV with the expected cells")
     func libreOffice() async throws {
         let soffice = try #require(
-            ["/usr/bin/soffice", "/usr/bin/libreoffice", "/usr/lib/libreoffice/program/soffice"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            ["/usr/bin/soffice", "/usr/bin/libreoffice", "/usr/lib/libreoffice/program/soffice"].first {
+                FileManager.default.isExecutableFile(atPath: $0)
+            },
             "scripts/test installs LibreOffice (libreoffice-calc-nogui)"
         )
         try await AdminFixture.run { fixture in
@@ -191,19 +211,29 @@ struct ServerSheetTests {
             // Its own profile, so parallel runs do not share LibreOffice's lock.
             let (status, _) = try await runProgram(
                 URL(fileURLWithPath: soffice),
-                ["-env:UserInstallation=file://\(folder.path)/profile", "--headless", "--convert-to", "csv", "--outdir", folder.path, file.path]
+                [
+                    "-env:UserInstallation=file://\(folder.path)/profile", "--headless", "--convert-to", "csv",
+                    "--outdir", folder.path, file.path,
+                ]
             )
             #expect(status == 0)
             let csv = try Data(contentsOf: folder.appendingPathComponent("servers.csv"))
             let rows = try CSV.read(csv).map(\.cells)
             #expect(rows.first?.prefix(3) == ["Name", "Host", "Port"])
             let billing = try #require(rows.first { $0.first == "billing" })
-            #expect(billing.prefix(8) == ["billing", "smtp.example.com", "587", "starttls", "Acme, \"Billing\" & Co", "billing@example.com", "basic", "billing@example.com"])
+            #expect(
+                billing.prefix(8) == [
+                    "billing", "smtp.example.com", "587", "starttls", "Acme, \"Billing\" & Co", "billing@example.com",
+                    "basic", "billing@example.com",
+                ]
+            )
             #expect(rows.contains { $0.first == "relay" && $0.contains("10.0.0.25") })
         }
     }
 
-    @Test("all or nothing: one invalid row writes nothing and is reported by column; partial writes the valid rows; a dry run writes nothing")
+    @Test(
+        "all or nothing: one invalid row writes nothing and is reported by column; partial writes the valid rows; a dry run writes nothing"
+    )
     func allOrNothing() async throws {
         try await AdminFixture.run { fixture in
             _ = try await fixture.createTenant("target")
@@ -232,7 +262,14 @@ struct ServerSheetTests {
             #expect(refused.rows[6].violations.first?.description_p.contains("row 6 is the default already") == true)
             #expect(try await Self.servers(fixture, tenant: "target").isEmpty, "nothing written")
 
-            let dry = try await Self.importFile(fixture, file, tenant: "target", format: .csv, dryRun: true, partial: true)
+            let dry = try await Self.importFile(
+                fixture,
+                file,
+                tenant: "target",
+                format: .csv,
+                dryRun: true,
+                partial: true
+            )
             #expect(!dry.applied && dry.created == 2 && dry.failed == 5)
             #expect(try await Self.servers(fixture, tenant: "target").isEmpty, "a dry run writes nothing")
 
@@ -277,7 +314,10 @@ struct ServerSheetTests {
         switch name {
         case "not a zip": file = Data("Name,Host\nrelay,smtp.example.org\n".utf8)
         case "zip bomb": file = try Self.bomb()
-        case "huge sheet": file = CSV.write([serverSheetHeader()] + Array(repeating: Self.row(name: "x", sender: "x@acme.example"), count: 12_000))
+        case "huge sheet":
+            file = CSV.write(
+                [serverSheetHeader()] + Array(repeating: Self.row(name: "x", sender: "x@acme.example"), count: 12_000)
+            )
         case "formula": file = try Self.formulaWorkbook()
         case "csv formula": file = CSV.write([serverSheetHeader()]) + Data("=HYPERLINK(\"http://evil\"),h\r\n".utf8)
         case "wrong headers": file = CSV.write([["Server", "Host", "Port"], ["relay", "smtp", "25"]])
@@ -293,9 +333,20 @@ struct ServerSheetTests {
             #expect(error?.code == .invalidArgument)
             #expect(error?.reason == reason, "\(name): \(error?.message ?? "")")
             if name == "wrong headers" {
-                #expect(error?.fieldViolations.contains { $0.field == "column A" && $0.description.contains("not a column") } == true)
-                #expect(error?.description.contains("Server") == false, "header cells are named by position, never quoted")
-                #expect(error?.fieldViolations.contains { $0.field == "Sender address" && $0.description.contains("missing") } == true)
+                #expect(
+                    error?.fieldViolations.contains {
+                        $0.field == "column A" && $0.description.contains("not a column")
+                    } == true
+                )
+                #expect(
+                    error?.description.contains("Server") == false,
+                    "header cells are named by position, never quoted"
+                )
+                #expect(
+                    error?.fieldViolations.contains {
+                        $0.field == "Sender address" && $0.description.contains("missing")
+                    } == true
+                )
             }
             #expect(try await Self.servers(fixture, tenant: "target").isEmpty)
         }
@@ -304,13 +355,21 @@ struct ServerSheetTests {
     static func bomb() throws -> Data {
         let archive = try Archive(accessMode: .create)
         let parts = [
-            "xl/workbook.xml": #"<workbook xmlns:r="r"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
-            "xl/_rels/workbook.xml.rels": #"<Relationships><Relationship Id="rId1" Type="t" Target="worksheets/sheet1.xml"/></Relationships>"#,
-            "xl/worksheets/sheet1.xml": "<worksheet><sheetData>" + String(repeating: " ", count: 33 << 20) + "</sheetData></worksheet>",
+            "xl/workbook.xml":
+                #"<workbook xmlns:r="r"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+            "xl/_rels/workbook.xml.rels":
+                #"<Relationships><Relationship Id="rId1" Type="t" Target="worksheets/sheet1.xml"/></Relationships>"#,
+            "xl/worksheets/sheet1.xml": "<worksheet><sheetData>" + String(repeating: " ", count: 33 << 20)
+                + "</sheetData></worksheet>",
         ]
         for (path, text) in parts {
             let data = Data(text.utf8)
-            try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate) { position, size in
+            try archive.addEntry(
+                with: path,
+                type: .file,
+                uncompressedSize: Int64(data.count),
+                compressionMethod: .deflate
+            ) { position, size in
                 data.subdata(in: Int(position)..<(Int(position) + size))
             }
         }
@@ -333,7 +392,12 @@ struct ServerSheetTests {
                 with: #"t="str"><f>CONCAT("smtp.",A2)</f><v>smtp.relay</v>"#
             )
             let bytes = Data(text.utf8)
-            try rewritten.addEntry(with: entry.path, type: .file, uncompressedSize: Int64(bytes.count), compressionMethod: .deflate) { position, size in
+            try rewritten.addEntry(
+                with: entry.path,
+                type: .file,
+                uncompressedSize: Int64(bytes.count),
+                compressionMethod: .deflate
+            ) { position, size in
                 bytes.subdata(in: Int(position)..<(Int(position) + size))
             }
         }
@@ -348,7 +412,12 @@ struct ServerSheetTests {
             #expect(template.fileName == "source-servers-template.csv")
             let rows = try CSV.read(template.file)
             #expect(rows.count == 1)
-            #expect(rows[0].cells.suffix(3) == ["Password (import only, never exported)", "Client secret (import only, never exported)", "Refresh token (import only, never exported)"])
+            #expect(
+                rows[0].cells.suffix(3) == [
+                    "Password (import only, never exported)", "Client secret (import only, never exported)",
+                    "Refresh token (import only, never exported)",
+                ]
+            )
 
             let tenantClient = fixture.client(apiKey: try await fixture.createTenantKey("source"))
             defer { Task { await tenantClient.close() } }
@@ -371,35 +440,55 @@ struct ServerSheetTests {
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mailgate-sheet-cli-\(UUID())")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: folder) }
-            let environment = ["MAILGATE_ADDRESS": "127.0.0.1:\(fixture.port)", "MAILGATE_KEY": testOperatorKey.presentedForm.exposedValue]
+            let environment = [
+                "MAILGATE_ADDRESS": "127.0.0.1:\(fixture.port)",
+                "MAILGATE_KEY": testOperatorKey.presentedForm.exposedValue,
+            ]
             let xlsx = folder.appendingPathComponent("servers.xlsx").path
-            let (exported, _) = try await CLITests.mailgate(["server", "export", "--tenant", "source", "-o", xlsx], environment)
+            let (exported, _) = try await CLITests.mailgate(
+                ["server", "export", "--tenant", "source", "-o", xlsx],
+                environment
+            )
             #expect(exported == 0)
             #expect(try XLSXReader.firstSheet(try Data(contentsOf: URL(fileURLWithPath: xlsx))).count == 4)
 
             // relay needs no secret: a dry run says it would be created, and nothing is written.
             let csv = folder.appendingPathComponent("relay.csv").path
             let rows = try XLSXReader.firstSheet(try Data(contentsOf: URL(fileURLWithPath: xlsx)))
-            try CSV.write([rows[0].cells, rows.first { $0.cells.first == "relay" }!.cells]).write(to: URL(fileURLWithPath: csv))
-            let (dryStatus, dryReport) = try await CLITests.mailgate(["server", "import", csv, "--tenant", "copy", "--dry-run"], environment)
+            try CSV.write([rows[0].cells, rows.first { $0.cells.first == "relay" }!.cells]).write(
+                to: URL(fileURLWithPath: csv)
+            )
+            let (dryStatus, dryReport) = try await CLITests.mailgate(
+                ["server", "import", csv, "--tenant", "copy", "--dry-run"],
+                environment
+            )
             #expect(dryStatus == 0)
             #expect(dryReport.contains("relay") && dryReport.contains("created") && dryReport.contains("Dry run"))
             #expect(try await Self.servers(fixture, tenant: "copy").isEmpty)
 
             // billing without its password: refused by PutServer's rule, reported by column, exit 1.
-            let (refusedStatus, refusedReport) = try await CLITests.mailgate(["server", "import", xlsx, "--tenant", "copy"], environment)
+            let (refusedStatus, refusedReport) = try await CLITests.mailgate(
+                ["server", "import", xlsx, "--tenant", "copy"],
+                environment
+            )
             #expect(refusedStatus == 1)
             #expect(refusedReport.contains("Password: is required for basic authentication"))
             #expect(refusedReport.contains("Nothing was written"))
 
-            let (partialStatus, partialJSON) = try await CLITests.mailgate(["server", "import", xlsx, "--tenant", "copy", "--partial", "--format", "json"], environment)
+            let (partialStatus, partialJSON) = try await CLITests.mailgate(
+                ["server", "import", xlsx, "--tenant", "copy", "--partial", "--format", "json"],
+                environment
+            )
             #expect(partialStatus == 1)
             let report = try Mailgate_V1_ImportServersResponse(jsonString: partialJSON)
             #expect(report.applied && report.created == 1 && report.failed == 2)
 
             let garbage = folder.appendingPathComponent("garbage.xlsx").path
             try Data("not a workbook".utf8).write(to: URL(fileURLWithPath: garbage))
-            let (garbageStatus, _) = try await CLITests.mailgate(["server", "import", garbage, "--tenant", "copy"], environment)
+            let (garbageStatus, _) = try await CLITests.mailgate(
+                ["server", "import", garbage, "--tenant", "copy"],
+                environment
+            )
             #expect(garbageStatus == 2)
         }
     }
@@ -408,9 +497,12 @@ struct ServerSheetTests {
 /// The import header of the server sheet (no secret columns), as an exported CSV has it.
 func serverSheetHeader() -> [String] {
     [
-        "Name", "Host", "Port", "Security", "Sender name", "Sender address", "Authentication", "Username", "Allow plaintext auth",
-        "OAuth provider", "OAuth flow", "OAuth client ID", "OAuth directory ID", "OAuth authorization URL", "OAuth token URL", "OAuth scopes",
-        "Discover secret expiry", "Client secret expires", "Rate limit per minute", "Max connections", "Daily recipient limit",
+        "Name", "Host", "Port", "Security", "Sender name", "Sender address", "Authentication", "Username",
+        "Allow plaintext auth",
+        "OAuth provider", "OAuth flow", "OAuth client ID", "OAuth directory ID", "OAuth authorization URL",
+        "OAuth token URL", "OAuth scopes",
+        "Discover secret expiry", "Client secret expires", "Rate limit per minute", "Max connections",
+        "Daily recipient limit",
         "Uncertain policy", "Default",
     ]
 }

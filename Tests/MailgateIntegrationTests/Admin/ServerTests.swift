@@ -55,7 +55,9 @@ struct ServerTests {
         }
     }
 
-    @Test("Microsoft presets fill host, port, URLs with the directory id, scopes and 30/min; the secret expiry is estimated")
+    @Test(
+        "Microsoft presets fill host, port, URLs with the directory id, scopes and 30/min; the secret expiry is estimated"
+    )
     func microsoftPreset() async throws {
         try await AdminFixture.run { fixture in
             try await fixture.createTenant("contoso")
@@ -67,7 +69,9 @@ struct ServerTests {
             #expect(server.security == .starttls)
             #expect(server.authType == .oauth2)
             #expect(server.username == "noreply@contoso.com")
-            #expect(server.oauth.tokenURL == "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token")
+            #expect(
+                server.oauth.tokenURL == "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+            )
             #expect(server.oauth.scopes == ["https://outlook.office365.com/.default"])
             #expect(server.rateLimitPerMinute == 30)
             #expect(server.maxConnections == 3, "Exchange answers 432 4.3.2 past three connections")
@@ -78,7 +82,11 @@ struct ServerTests {
             let lifetime = server.clientSecret.expiresAt.date.timeIntervalSince(server.clientSecret.setAt.date)
             #expect(lifetime > 729 * 86400 && lifetime < 732 * 86400, "24 months")
 
-            var withDate = AdminFixture.microsoftServerRequest("m365", tenant: "contoso", clientSecret: "rotated~secret")
+            var withDate = AdminFixture.microsoftServerRequest(
+                "m365",
+                tenant: "contoso",
+                clientSecret: "rotated~secret"
+            )
             let expiry = Date().addingTimeInterval(180 * 86400)
             withDate.clientSecretExpiresAt = Google_Protobuf_Timestamp(date: expiry)
             let rotated = try await fixture.operatorClient.putServer(withDate)
@@ -115,7 +123,12 @@ struct ServerTests {
                 ("sender name with LF", { $0.senderName = "Billing\nBcc: x@evil.example" }, "sender_name"),
                 ("basic without username", { $0.username = "" }, "username"),
                 ("basic without password", { $0.clearPassword() }, "password"),
-                ("basic in clear", { $0.security = .none; $0.port = 25 }, "security"),
+                (
+                    "basic in clear",
+                    {
+                        $0.security = .none; $0.port = 25
+                    }, "security"
+                ),
                 ("password with newline", { $0.password.value = "pw\n" }, "password"),
                 ("oauth settings on basic", { $0.oauth.provider = .generic }, "oauth"),
             ]
@@ -124,24 +137,43 @@ struct ServerTests {
                 change(&request)
                 let error = await expectRPCError { _ = try await fixture.operatorClient.putServer(request) }
                 #expect(error?.code == .invalidArgument, "\(label)")
-                #expect(error?.fieldViolations.map(\.field).contains(field) == true, "\(label): \(error?.description ?? "")")
+                #expect(
+                    error?.fieldViolations.map(\.field).contains(field) == true,
+                    "\(label): \(error?.description ?? "")"
+                )
             }
             let oauthCases: [Case] = [
-                ("oauth in clear", { $0.security = .none; $0.port = 25 }, "security"),
+                (
+                    "oauth in clear",
+                    {
+                        $0.security = .none; $0.port = 25
+                    }, "security"
+                ),
                 ("oauth as someone else", { $0.username = "other@contoso.com" }, "username"),
                 ("microsoft without directory", { $0.oauth.directoryID = "" }, "oauth.directory_id"),
                 ("client credentials without secret", { $0.clearClientSecret() }, "client_secret"),
                 ("no client id", { $0.oauth.clientID = "" }, "oauth.client_id"),
                 ("plain http token url", { $0.oauth.tokenURL = "http://tokens.example.com/token" }, "oauth.token_url"),
                 ("google client credentials", { $0.oauth.provider = .google }, "oauth.flow"),
-                ("expiry in the past", { $0.clientSecretExpiresAt = Google_Protobuf_Timestamp(date: Date(timeIntervalSinceNow: -86400)) }, "client_secret_expires_at"),
+                (
+                    "expiry in the past",
+                    { $0.clientSecretExpiresAt = Google_Protobuf_Timestamp(date: Date(timeIntervalSinceNow: -86400)) },
+                    "client_secret_expires_at"
+                ),
             ]
             for (label, change, field) in oauthCases {
-                var request = AdminFixture.microsoftServerRequest("o-\(UUID().uuidString.prefix(8))", tenant: "rules", clientSecret: "x")
+                var request = AdminFixture.microsoftServerRequest(
+                    "o-\(UUID().uuidString.prefix(8))",
+                    tenant: "rules",
+                    clientSecret: "x"
+                )
                 change(&request)
                 let error = await expectRPCError { _ = try await fixture.operatorClient.putServer(request) }
                 #expect(error?.code == .invalidArgument, "\(label)")
-                #expect(error?.fieldViolations.map(\.field).contains(field) == true, "\(label): \(error?.description ?? "")")
+                #expect(
+                    error?.fieldViolations.map(\.field).contains(field) == true,
+                    "\(label): \(error?.description ?? "")"
+                )
             }
             var listRequest = Mailgate_V1_ListServersRequest()
             listRequest.tenant = "rules"
@@ -239,7 +271,11 @@ struct ServerTests {
     func authSwitchDropsSecrets() async throws {
         try await AdminFixture.run { fixture in
             try await fixture.createTenant("switch")
-            var oauth = AdminFixture.microsoftServerRequest("mailbox", tenant: "switch", clientSecret: "oauth-client-secret")
+            var oauth = AdminFixture.microsoftServerRequest(
+                "mailbox",
+                tenant: "switch",
+                clientSecret: "oauth-client-secret"
+            )
             oauth.oauth.flow = .authorizationCode
             oauth.refreshToken.value = "refresh-token-value"
             let before = try await fixture.operatorClient.putServer(oauth)
@@ -252,7 +288,11 @@ struct ServerTests {
             #expect(!dump.contains("\"client_secret_sealed\":\"v"), "the client secret is gone")
             #expect(!dump.contains("\"refresh_token_sealed\":\"v"), "the refresh token is gone")
 
-            var back = AdminFixture.microsoftServerRequest("mailbox", tenant: "switch", clientSecret: "new-client-secret")
+            var back = AdminFixture.microsoftServerRequest(
+                "mailbox",
+                tenant: "switch",
+                clientSecret: "new-client-secret"
+            )
             back.oauth.flow = .authorizationCode
             let after = try await fixture.operatorClient.putServer(back)
             #expect(!after.refreshToken.isSet, "switching back does not revive the old refresh token")

@@ -49,7 +49,10 @@ struct TenantTests {
     @Test("invalid slugs, names and contacts are refused with field violations; a taken slug is ALREADY_EXISTS")
     func validation() async throws {
         try await AdminFixture.run { fixture in
-            for slug in ["ab", "Upper", "has space", "under_score", String(repeating: "a", count: 64), UUID().uuidString.lowercased()] {
+            for slug in [
+                "ab", "Upper", "has space", "under_score", String(repeating: "a", count: 64),
+                UUID().uuidString.lowercased(),
+            ] {
                 var request = Mailgate_V1_CreateTenantRequest()
                 request.slug = slug
                 request.displayName = "x"

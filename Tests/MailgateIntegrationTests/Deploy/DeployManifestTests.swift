@@ -19,18 +19,28 @@ struct DeployManifestTests {
         let files = Set(documents.map(\.file)).subtracting(["kustomization.yaml"])
         #expect(listed == files, "resources in kustomization.yaml and files in deploy/kubernetes differ")
         for (file, object) in documents where object["kind"] as? String != "Kustomization" {
-            #expect(object["apiVersion"] is String && object.string("metadata.name") != nil, "\(file) lacks apiVersion or metadata.name")
+            #expect(
+                object["apiVersion"] is String && object.string("metadata.name") != nil,
+                "\(file) lacks apiVersion or metadata.name"
+            )
         }
         let imageNames = Set(kustomization.list("images").compactMap { $0["name"] as? String })
         for (file, object) in documents {
-            for container in object.list("spec.template.spec.containers") + object.list("spec.jobTemplate.spec.template.spec.containers") {
+            for container in object.list("spec.template.spec.containers")
+                + object.list("spec.jobTemplate.spec.template.spec.containers")
+            {
                 let image = try #require(container["image"] as? String)
-                #expect(imageNames.contains(String(image.split(separator: ":")[0])), "\(file): image \(image) is not set by the kustomization")
+                #expect(
+                    imageNames.contains(String(image.split(separator: ":")[0])),
+                    "\(file): image \(image) is not set by the kustomization"
+                )
             }
         }
     }
 
-    @Test("the Deployment runs 3 non-root replicas whose probes, ports and settings agree with the ConfigMap, Service, PDB and NetworkPolicy")
+    @Test(
+        "the Deployment runs 3 non-root replicas whose probes, ports and settings agree with the ConfigMap, Service, PDB and NetworkPolicy"
+    )
     func deployment() throws {
         let documents = try DeployFiles.kubernetesDocuments()
         let deployment = try DeployFiles.object("Deployment", named: "mailgate", in: documents)
@@ -44,15 +54,19 @@ struct DeployManifestTests {
 
         let container = try #require(pod.list("spec.containers").first)
         #expect(container["args"] as? [String] == ["serve"])
-        let ports = Dictionary(uniqueKeysWithValues: (container["ports"] as? [[String: Any]] ?? []).compactMap { port in
-            (port["name"] as? String).flatMap { name in (port["containerPort"] as? Int).map { (name, $0) } }
-        })
+        let ports = Dictionary(
+            uniqueKeysWithValues: (container["ports"] as? [[String: Any]] ?? []).compactMap { port in
+                (port["name"] as? String).flatMap { name in (port["containerPort"] as? Int).map { (name, $0) } }
+            }
+        )
         #expect(ports.keys.sorted() == ["ops", "rpc"])
 
         // The ConfigMap (envFrom) makes the server listen where the container ports say.
         let configMap = try DeployFiles.object("ConfigMap", named: "mailgate", in: documents)
         let settings = configMap["data"] as? [String: String] ?? [:]
-        #expect((container["envFrom"] as? [[String: Any]])?.first?.mapping("configMapRef")["name"] as? String == "mailgate")
+        #expect(
+            (container["envFrom"] as? [[String: Any]])?.first?.mapping("configMapRef")["name"] as? String == "mailgate"
+        )
         func port(of address: String?) -> Int? { address?.split(separator: ":").last.flatMap { Int($0) } }
         #expect(port(of: settings["MAILGATE_LISTEN"]) == ports["rpc"])
         #expect(port(of: settings["MAILGATE_OPS_LISTEN"]) == ports["ops"])
@@ -64,7 +78,10 @@ struct DeployManifestTests {
             let entry = (container["env"] as? [[String: Any]] ?? []).first { $0["name"] as? String == variable }
             #expect(entry?.string("valueFrom.secretKeyRef.name") == "mailgate", "\(variable) comes from the Secret")
         }
-        #expect(settings.keys.allSatisfy { !$0.contains("DATABASE_URL") && !$0.contains("KEY=") }, "no secrets in the ConfigMap")
+        #expect(
+            settings.keys.allSatisfy { !$0.contains("DATABASE_URL") && !$0.contains("KEY=") },
+            "no secrets in the ConfigMap"
+        )
 
         // Probes use the ops port by name, on the paths the server answers (checked live below).
         #expect(container.string("readinessProbe.httpGet.path") == "/readyz")
@@ -72,7 +89,10 @@ struct DeployManifestTests {
         #expect(container.string("readinessProbe.httpGet.port") == "ops")
         #expect(container.string("livenessProbe.httpGet.port") == "ops")
         let grace = try #require(pod.at("spec.terminationGracePeriodSeconds") as? Int)
-        #expect(grace > Int(settings["MAILGATE_SHUTDOWN_GRACE_SECONDS"] ?? "20")!, "Kubernetes must wait longer than the drain")
+        #expect(
+            grace > Int(settings["MAILGATE_SHUTDOWN_GRACE_SECONDS"] ?? "20")!,
+            "Kubernetes must wait longer than the drain"
+        )
 
         let service = try DeployFiles.object("Service", named: "mailgate", in: documents)
         #expect(service.mapping("spec.selector") as? [String: String] == podLabels)
@@ -82,42 +102,63 @@ struct DeployManifestTests {
         #expect((budget.at("spec.minAvailable") as? Int).map { $0 < 3 && $0 >= 1 } == true)
         let policy = try DeployFiles.object("NetworkPolicy", in: documents)
         #expect(policy.mapping("spec.podSelector.matchLabels") as? [String: String] == podLabels)
-        let allowedIn = Set(policy.list("spec.ingress").flatMap { ($0["ports"] as? [[String: Any]] ?? []).compactMap { $0["port"] as? Int } })
+        let allowedIn = Set(
+            policy.list("spec.ingress").flatMap {
+                ($0["ports"] as? [[String: Any]] ?? []).compactMap { $0["port"] as? Int }
+            }
+        )
         #expect(allowedIn == Set(ports.values), "the NetworkPolicy lets in RPC and the ops port")
 
         // The CronJob reaches the Service's RPC port.
         let job = try DeployFiles.object("CronJob", in: documents)
         let jobContainer = try #require(job.list("spec.jobTemplate.spec.template.spec.containers").first)
-        let address = (jobContainer["env"] as? [[String: Any]] ?? []).first { $0["name"] as? String == "MAILGATE_ADDRESS" }?["value"] as? String
+        let address =
+            (jobContainer["env"] as? [[String: Any]] ?? []).first { $0["name"] as? String == "MAILGATE_ADDRESS" }?[
+                "value"
+            ] as? String
         #expect(address == "mailgate:\(service.list("spec.ports").first?["port"] as? Int ?? 0)")
         // Its pods are no replicas: neither the Service, the budget nor the policy selects them…
         let jobLabels = job.mapping("spec.jobTemplate.spec.template.metadata.labels") as? [String: String] ?? [:]
-        for selector in [service.mapping("spec.selector"), budget.mapping("spec.selector.matchLabels"), policy.mapping("spec.podSelector.matchLabels")] {
+        for selector in [
+            service.mapping("spec.selector"), budget.mapping("spec.selector.matchLabels"),
+            policy.mapping("spec.podSelector.matchLabels"),
+        ] {
             let labels = selector as? [String: String] ?? [:]
-            #expect(!labels.allSatisfy { jobLabels[$0.key] == $0.value }, "the expiry job's pods are selected as replicas")
+            #expect(
+                !labels.allSatisfy { jobLabels[$0.key] == $0.value },
+                "the expiry job's pods are selected as replicas"
+            )
         }
         // …and the policy lets them reach the RPC port.
-        let rpcSources = policy.list("spec.ingress").filter { ($0["ports"] as? [[String: Any]] ?? []).contains { $0["port"] as? Int == ports["rpc"] } }
-            .flatMap { $0["from"] as? [[String: Any]] ?? [] }
-            .compactMap { $0.mapping("podSelector.matchLabels") as? [String: String] }
+        let rpcSources = policy.list("spec.ingress").filter {
+            ($0["ports"] as? [[String: Any]] ?? []).contains { $0["port"] as? Int == ports["rpc"] }
+        }
+        .flatMap { $0["from"] as? [[String: Any]] ?? [] }
+        .compactMap { $0.mapping("podSelector.matchLabels") as? [String: String] }
         #expect(rpcSources.contains { $0.allSatisfy { jobLabels[$0.key] == $0.value } }, "the expiry job may call RPC")
     }
 
     @Test("the probes' paths answer 200 on a running server's ops port")
     func probesAnswer() async throws {
         let documents = try DeployFiles.kubernetesDocuments()
-        let container = try #require(try DeployFiles.object("Deployment", in: documents).list("spec.template.spec.containers").first)
+        let container = try #require(
+            try DeployFiles.object("Deployment", in: documents).list("spec.template.spec.containers").first
+        )
         let paths = try ["readinessProbe", "livenessProbe"].map { try #require(container.string("\($0).httpGet.path")) }
         try await AdminFixture.run(ops: OpsConfiguration(port: 0)) { fixture in
             let port = try await fixture.opsPort()
             let readyPath = paths[0]
             // The readiness probe turns 200 once the server serves.
             let statuses = try await eventually(limit: .seconds(20)) {
-                let statuses = try await offCooperativePool { try paths.map { try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: $0).status } }
+                let statuses = try await offCooperativePool {
+                    try paths.map { try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: $0).status }
+                }
                 return statuses.allSatisfy { $0 == 200 } ? statuses : nil
             }
             #expect(statuses == [200, 200], "\(readyPath)")
-            let metrics = try await offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: "/metrics") }
+            let metrics = try await offCooperativePool {
+                try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: "/metrics")
+            }
             #expect(metrics.status == 200)
         }
     }
@@ -128,7 +169,9 @@ struct DeployManifestTests {
         let documents = try DeployFiles.kubernetesDocuments()
         var commands: [[String]] = []
         for (_, object) in documents {
-            for container in object.list("spec.template.spec.containers") + object.list("spec.jobTemplate.spec.template.spec.containers") {
+            for container in object.list("spec.template.spec.containers")
+                + object.list("spec.jobTemplate.spec.template.spec.containers")
+            {
                 commands.append(try #require(container["args"] as? [String]))
             }
         }
@@ -146,7 +189,9 @@ struct DeployManifestTests {
         }
     }
 
-    @Test("the Dockerfile builds the package's executable in a Swift stage and runs it non-root in a slim stage with libcurl and CA certificates")
+    @Test(
+        "the Dockerfile builds the package's executable in a Swift stage and runs it non-root in a slim stage with libcurl and CA certificates"
+    )
     func dockerfile() throws {
         let instructions = try DeployFiles.dockerInstructions()
         let stages = instructions.filter { $0.keyword == "FROM" }.map { $0.arguments.components(separatedBy: " AS ") }
@@ -165,38 +210,56 @@ struct DeployManifestTests {
                 copied[words[0]] = words[1]
             } else {
                 for source in words.dropLast() {
-                    #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(source).path), "COPY \(source) exists")
+                    #expect(
+                        FileManager.default.fileExists(atPath: root.appendingPathComponent(source).path),
+                        "COPY \(source) exists"
+                    )
                 }
             }
         }
-        let build = try #require(instructions.first { $0.keyword == "RUN" && $0.arguments.contains("swift build") }?.arguments)
+        let build = try #require(
+            instructions.first { $0.keyword == "RUN" && $0.arguments.contains("swift build") }?.arguments
+        )
         #expect(build.contains("-c release") && build.contains("--static-swift-stdlib"))
         let package = try String(contentsOf: root.appendingPathComponent("Package.swift"), encoding: .utf8)
         let product = try #require(build.firstMatch(of: /--product (\S+)/)?.1)
         #expect(package.contains(".executable(name: \"\(product)\""))
 
-        let runtimePackages = try #require(instructions.last { $0.keyword == "RUN" && $0.arguments.contains("apt-get install") }?.arguments)
+        let runtimePackages = try #require(
+            instructions.last { $0.keyword == "RUN" && $0.arguments.contains("apt-get install") }?.arguments
+        )
         #expect(runtimePackages.contains("libcurl4 ") && runtimePackages.contains("ca-certificates"))
         let user = try #require(instructions.last { $0.keyword == "USER" }?.arguments)
         #expect(!user.hasPrefix("0") && !user.hasPrefix("root"))
 
         // The binary and the migrations land where ENTRYPOINT, ENV and the manifests look.
-        let entrypoint = try JSONDecoder().decode([String].self, from: Data(try #require(instructions.last { $0.keyword == "ENTRYPOINT" }?.arguments).utf8))
+        let entrypoint = try JSONDecoder().decode(
+            [String].self,
+            from: Data(try #require(instructions.last { $0.keyword == "ENTRYPOINT" }?.arguments).utf8)
+        )
         #expect(copied.values.contains(entrypoint[0]))
         let environment = instructions.filter { $0.keyword == "ENV" }.map(\.arguments).joined(separator: " ")
         let migrations = try #require(environment.firstMatch(of: /MAILGATE_MIGRATIONS_DIR=(\S+)/)?.1)
         #expect(copied["/src/migrations"] == String(migrations))
         let configMap = try DeployFiles.object("ConfigMap", in: try DeployFiles.kubernetesDocuments())
         #expect((configMap["data"] as? [String: String])?["MAILGATE_MIGRATIONS_DIR"] == String(migrations))
-        #expect(try DeployFiles.systemdSettings()["Environment"]?.contains("MAILGATE_MIGRATIONS_DIR=\(migrations)") == true)
+        #expect(
+            try DeployFiles.systemdSettings()["Environment"]?.contains("MAILGATE_MIGRATIONS_DIR=\(migrations)") == true
+        )
 
-        let exposed = Set(instructions.filter { $0.keyword == "EXPOSE" }.flatMap { $0.arguments.split(separator: " ").compactMap { Int($0) } })
+        let exposed = Set(
+            instructions.filter { $0.keyword == "EXPOSE" }.flatMap {
+                $0.arguments.split(separator: " ").compactMap { Int($0) }
+            }
+        )
         #expect(exposed == [7587, 7588])
         let ignored = try String(contentsOf: root.appendingPathComponent(".dockerignore"), encoding: .utf8)
         #expect(ignored.split(separator: "\n").contains(".build"), "the build folder stays out of the context")
     }
 
-    @Test("the systemd unit is hardened, reloads with SIGHUP, drains with SIGTERM, and does not restart on bad configuration")
+    @Test(
+        "the systemd unit is hardened, reloads with SIGHUP, drains with SIGTERM, and does not restart on bad configuration"
+    )
     func systemdUnit() throws {
         let settings = try DeployFiles.systemdSettings()
         for (key, value) in [
@@ -209,12 +272,18 @@ struct DeployManifestTests {
         #expect(settings["ExecReload"]?.first?.contains("-HUP $MAINPID") == true)
         #expect(settings["ExecStart"]?.first?.hasPrefix("/usr/local/bin/mailgate ") == true)
         #expect(settings["EnvironmentFile"] == ["/etc/mailgate/mailgate.env"])
-        #expect(FileManager.default.fileExists(atPath: DeployFiles.folder.appendingPathComponent("systemd/mailgate.env").path))
+        #expect(
+            FileManager.default.fileExists(
+                atPath: DeployFiles.folder.appendingPathComponent("systemd/mailgate.env").path
+            )
+        )
     }
 
     @Test("the alert rules parse and use only metrics the README documents")
     func alertRules() throws {
-        let rules = try #require(try Yams.load(yaml: try DeployFiles.text("prometheus/mailgate-alerts.yaml")) as? [String: Any])
+        let rules = try #require(
+            try Yams.load(yaml: try DeployFiles.text("prometheus/mailgate-alerts.yaml")) as? [String: Any]
+        )
         let all = rules.list("groups").flatMap { $0["rules"] as? [[String: Any]] ?? [] }
         #expect(all.count >= 5)
         let readme = try String(contentsOf: repositoryRoot().appendingPathComponent("README.md"), encoding: .utf8)

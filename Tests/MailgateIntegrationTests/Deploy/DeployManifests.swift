@@ -15,7 +15,8 @@ enum DeployFiles {
     /// Every document of every YAML file under `kubernetes/`, keyed by file name.
     static func kubernetesDocuments() throws -> [(file: String, object: [String: Any])] {
         let folder = self.folder.appendingPathComponent("kubernetes")
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }
+            .sorted()
         var documents: [(String, [String: Any])] = []
         for file in files {
             var sequence = try Yams.load_all(yaml: try self.text("kubernetes/\(file)"))
@@ -31,9 +32,12 @@ enum DeployFiles {
     }
 
     /// The one object of `kind` (and `name`, when given).
-    static func object(_ kind: String, named name: String? = nil, in documents: [(file: String, object: [String: Any])]) throws -> [String: Any] {
+    static func object(_ kind: String, named name: String? = nil, in documents: [(file: String, object: [String: Any])])
+        throws -> [String: Any]
+    {
         let matches = documents.map(\.object).filter {
-            $0["kind"] as? String == kind && (name == nil || ($0["metadata"] as? [String: Any])?["name"] as? String == name)
+            $0["kind"] as? String == kind
+                && (name == nil || ($0["metadata"] as? [String: Any])?["name"] as? String == name)
         }
         return try #require(matches.count == 1 ? matches.first : nil, "exactly one \(kind)")
     }
@@ -52,7 +56,9 @@ enum DeployFiles {
             let whole = pending + trimmed
             pending = ""
             let keyword = whole.prefix { !$0.isWhitespace }
-            instructions.append((keyword.uppercased(), whole.dropFirst(keyword.count).trimmingCharacters(in: .whitespaces)))
+            instructions.append(
+                (keyword.uppercased(), whole.dropFirst(keyword.count).trimmingCharacters(in: .whitespaces))
+            )
         }
         return instructions
     }
@@ -62,7 +68,9 @@ enum DeployFiles {
         var settings: [String: [String]] = [:]
         for line in try self.text("systemd/mailgate.service").split(separator: "\n") {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
-            guard !trimmed.hasPrefix("#"), !trimmed.hasPrefix("["), let equals = trimmed.firstIndex(of: "=") else { continue }
+            guard !trimmed.hasPrefix("#"), !trimmed.hasPrefix("["), let equals = trimmed.firstIndex(of: "=") else {
+                continue
+            }
             settings[String(trimmed[..<equals]), default: []].append(String(trimmed[trimmed.index(after: equals)...]))
         }
         return settings

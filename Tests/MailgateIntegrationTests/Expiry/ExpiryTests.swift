@@ -23,10 +23,14 @@ struct ExpiryTests {
         server customize: @escaping @Sendable (inout Mailgate_V1_PutServerRequest) -> Void = { _ in },
         _ body: (OAuthFixture) async throws -> Void
     ) async throws {
-        try await OAuthFixture.run(tokenArguments: tokenArguments, expirySystemServer: systemServer, server: { request, _ in
-            request.clientSecretExpiresAt = Google_Protobuf_Timestamp(date: expiresAt)
-            customize(&request)
-        }) { fixture in
+        try await OAuthFixture.run(
+            tokenArguments: tokenArguments,
+            expirySystemServer: systemServer,
+            server: { request, _ in
+                request.clientSecretExpiresAt = Google_Protobuf_Timestamp(date: expiresAt)
+                customize(&request)
+            }
+        ) { fixture in
             var update = Mailgate_V1_UpdateTenantRequest()
             update.tenant = "acme"
             update.updateAlertContacts = true
@@ -40,13 +44,18 @@ struct ExpiryTests {
         events.compactMap { $0.details["threshold_days"] }.sorted { Int($0)! > Int($1)! }
     }
 
-    @Test("each threshold fires exactly once per secret, with three replicas scanning at once; the warning mail arrives")
+    @Test(
+        "each threshold fires exactly once per secret, with three replicas scanning at once; the warning mail arrives"
+    )
     func thresholdsOnceAcrossReplicas() async throws {
         let expiresAt = Date().addingTimeInterval(100 * Self.day)
         try await Self.run(expiresAt: expiresAt) { fixture in
             try await AdminFixture.run(database: fixture.admin.database) { second in
                 try await AdminFixture.run(database: fixture.admin.database) { third in
-                    let scanners = [fixture.admin.application.expiryScanner, second.application.expiryScanner, third.application.expiryScanner]
+                    let scanners = [
+                        fixture.admin.application.expiryScanner, second.application.expiryScanner,
+                        third.application.expiryScanner,
+                    ]
                     let moments: [TimeInterval] = [-59.5, -59, -29.5, -13.5, -6.5, -2.5, -0.5, 0.01, 1]
                     for offset in moments {
                         let now = expiresAt.addingTimeInterval(offset * Self.day)
@@ -65,7 +74,11 @@ struct ExpiryTests {
             #expect(expired.first?.severity == .critical)
             #expect(expiring.first { $0.details["threshold_days"] == "3" }?.severity == .error)
             #expect(expiring.first { $0.details["threshold_days"] == "60" }?.severity == .info)
-            #expect(expiring.allSatisfy { $0.details["client_id"] == OAuthFixture.clientID && $0.details["mailed_to"] == "it-ops@acme.example" })
+            #expect(
+                expiring.allSatisfy {
+                    $0.details["client_id"] == OAuthFixture.clientID && $0.details["mailed_to"] == "it-ops@acme.example"
+                }
+            )
 
             // Six warnings went out through the tenant's default server (the expired one cannot send any more).
             let mails = try await eventually(limit: .seconds(20)) {
@@ -84,7 +97,9 @@ struct ExpiryTests {
         }
     }
 
-    @Test("after downtime only the most urgent missed warning is sent; a new secret starts afresh; ListExpiringSecrets shows the last warning")
+    @Test(
+        "after downtime only the most urgent missed warning is sent; a new secret starts afresh; ListExpiringSecrets shows the last warning"
+    )
     func catchUpAndReset() async throws {
         let expiresAt = Date().addingTimeInterval(100 * Self.day)
         try await Self.run(expiresAt: expiresAt) { fixture in
@@ -104,7 +119,9 @@ struct ExpiryTests {
             #expect(listed.lastWarning.hasPrefix("7 days"))
 
             // The operator corrects the date to 180 days away: the thresholds not reached yet warn again.
-            try await fixture.reput { $0.clientSecretExpiresAt = Google_Protobuf_Timestamp(date: expiresAt.addingTimeInterval(80 * Self.day)) }
+            try await fixture.reput {
+                $0.clientSecretExpiresAt = Google_Protobuf_Timestamp(date: expiresAt.addingTimeInterval(80 * Self.day))
+            }
             let corrected = try await scanner.scanOnce(now: expiresAt.addingTimeInterval(21 * Self.day))
             #expect(corrected?.warnings.map(\.threshold) == [60], "the corrected date is 59 days away then")
 
@@ -118,7 +135,9 @@ struct ExpiryTests {
         }
     }
 
-    @Test("the expired warning goes out through the operator's system server when the tenant's own server is the one that expired")
+    @Test(
+        "the expired warning goes out through the operator's system server when the tenant's own server is the one that expired"
+    )
     func systemServerFallback() async throws {
         let expiresAt = Date().addingTimeInterval(100 * Self.day)
         try await Self.run(expiresAt: expiresAt, systemServer: "ops/alerts") { fixture in
@@ -136,7 +155,9 @@ struct ExpiryTests {
             alerts.password.value = "unused"
             _ = try await fixture.admin.operatorClient.putServer(alerts)
 
-            let report = try await fixture.admin.application.expiryScanner.scanOnce(now: expiresAt.addingTimeInterval(3600))
+            let report = try await fixture.admin.application.expiryScanner.scanOnce(
+                now: expiresAt.addingTimeInterval(3600)
+            )
             #expect(report?.warnings.map(\.threshold) == [0])
             #expect(report?.warnings.first?.mailed == true)
             let mail = try await eventually(limit: .seconds(20)) { try fixture.mail.smtp.received().first }
@@ -182,7 +203,9 @@ struct ExpiryTests {
         }
     }
 
-    @Test("Graph discovery takes the end date of the secret with the stored one's hint; without permission it says so once and keeps the date")
+    @Test(
+        "Graph discovery takes the end date of the secret with the stored one's hint; without permission it says so once and keeps the date"
+    )
     func graphDiscovery() async throws {
         let hint = String(OAuthFixture.clientSecret.prefix(3))
         let operatorDate = Date().addingTimeInterval(400 * Self.day)
@@ -213,38 +236,61 @@ struct ExpiryTests {
         }
     }
 
-    @Test("mailgate expiry check: exit 0 with nothing due, 1 with something within the window, 2 once expired, 3 when it cannot check; JSON for pipelines")
+    @Test(
+        "mailgate expiry check: exit 0 with nothing due, 1 with something within the window, 2 once expired, 3 when it cannot check; JSON for pipelines"
+    )
     func expiryCheckCLI() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: CLITests.executable.path), "swift build first")
         try await Self.run(expiresAt: Date().addingTimeInterval(90 * Self.day)) { fixture in
-            let environment = ["MAILGATE_ADDRESS": "127.0.0.1:\(fixture.admin.port)", "MAILGATE_KEY": testOperatorKey.presentedForm.exposedValue]
+            let environment = [
+                "MAILGATE_ADDRESS": "127.0.0.1:\(fixture.admin.port)",
+                "MAILGATE_KEY": testOperatorKey.presentedForm.exposedValue,
+            ]
             let (none, noneText) = try await CLITests.mailgate(["expiry", "check", "--within", "30d"], environment)
             #expect(none == 0, "\(noneText)")
 
-            try await fixture.reput { $0.clientSecretExpiresAt = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(10 * Self.day)) }
-            let (soon, json) = try await CLITests.mailgate(["expiry", "check", "--within", "30d", "--format", "json"], environment)
+            try await fixture.reput {
+                $0.clientSecretExpiresAt = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(10 * Self.day))
+            }
+            let (soon, json) = try await CLITests.mailgate(
+                ["expiry", "check", "--within", "30d", "--format", "json"],
+                environment
+            )
             #expect(soon == 1)
             let document = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
             #expect(document["expiring"] as? Int == 1 && document["expired"] as? Int == 0)
             let row = try #require((document["secrets"] as? [[String: Any]])?.first)
-            #expect(row["tenant"] as? String == "acme" && row["server"] as? String == "m365" && row["provider"] as? String == "microsoft")
+            #expect(
+                row["tenant"] as? String == "acme" && row["server"] as? String == "m365"
+                    && row["provider"] as? String == "microsoft"
+            )
             #expect(row["client_id"] as? String == OAuthFixture.clientID && row["source"] as? String == "operator")
             #expect((row["days_left"] as? Int).map { (9...10).contains($0) } == true)
             #expect(row["expired"] as? Bool == false)
 
             // Another tenant's secret expires sooner: operators see both, acme's key only its own.
             try await fixture.admin.createTenant("globex")
-            var other = AdminFixture.microsoftServerRequest("mx", tenant: "globex", clientSecret: "globex-secret-value-000")
+            var other = AdminFixture.microsoftServerRequest(
+                "mx",
+                tenant: "globex",
+                clientSecret: "globex-secret-value-000"
+            )
             other.clientSecretExpiresAt = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(5 * Self.day))
             _ = try await fixture.admin.operatorClient.putServer(other)
             let (both, bothJSON) = try await CLITests.mailgate(["expiry", "check", "--format", "json"], environment)
             #expect(both == 1)
             #expect(bothJSON.contains("\"globex\"") && bothJSON.contains("\"acme\""))
             let acmeKey = try await fixture.admin.createTenantKey("acme")
-            let (tenantView, tenantJSON) = try await CLITests.mailgate(["expiry", "check", "--format", "json", "--key", acmeKey], environment)
+            let (tenantView, tenantJSON) = try await CLITests.mailgate(
+                ["expiry", "check", "--format", "json", "--key", acmeKey],
+                environment
+            )
             #expect(tenantView == 1, "a tenant key sees its own")
             #expect(!tenantJSON.contains("globex"))
-            let (otherTenant, _) = try await CLITests.mailgate(["expiry", "check", "--key", acmeKey, "--tenant", "globex"], environment)
+            let (otherTenant, _) = try await CLITests.mailgate(
+                ["expiry", "check", "--key", acmeKey, "--tenant", "globex"],
+                environment
+            )
             #expect(otherTenant == 3, "a tenant key cannot look into another tenant")
             try await fixture.sql("DELETE FROM output_servers WHERE name = 'mx'")
 
@@ -253,7 +299,10 @@ struct ExpiryTests {
             #expect(expired == 2)
             #expect(table.contains("EXPIRED"))
 
-            let (unreachable, _) = try await CLITests.mailgate(["expiry", "check", "--address", "127.0.0.1:1"], environment)
+            let (unreachable, _) = try await CLITests.mailgate(
+                ["expiry", "check", "--address", "127.0.0.1:1"],
+                environment
+            )
             #expect(unreachable == 3)
         }
     }
@@ -263,16 +312,27 @@ struct ExpiryTests {
         try await Self.run(expiresAt: Date().addingTimeInterval(10 * Self.day)) { fixture in
             _ = try await fixture.admin.application.expiryScanner.scanOnce(now: Date())
             let port = try await fixture.admin.opsPort()
-            let (status, _, body) = try await offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: "/metrics") }
+            let (status, _, body) = try await offCooperativePool {
+                try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: "/metrics")
+            }
             let text = String(decoding: body, as: UTF8.self)
             #expect(status == 200)
-            let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("mailgate_client_secret_expiry_seconds{") })
-            #expect(line.contains("tenant=\"acme\"") && line.contains("server=\"m365\"") && line.contains("provider=\"microsoft\""))
+            let line = try #require(
+                text.split(separator: "\n").first { $0.hasPrefix("mailgate_client_secret_expiry_seconds{") }
+            )
+            #expect(
+                line.contains("tenant=\"acme\"") && line.contains("server=\"m365\"")
+                    && line.contains("provider=\"microsoft\"")
+            )
             let value = try #require(Double(line.split(separator: " ").last ?? ""))
             #expect(abs(value - 10 * Self.day) < 120)
-            _ = try await fixture.admin.application.expiryScanner.scanOnce(now: Date().addingTimeInterval(11 * Self.day))
-            let (_, _, later) = try await offCooperativePool { try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: "/metrics") }
-            #expect(String(decoding: later, as: UTF8.self).contains("mailgate_client_secret_expiry_seconds{") )
+            _ = try await fixture.admin.application.expiryScanner.scanOnce(
+                now: Date().addingTimeInterval(11 * Self.day)
+            )
+            let (_, _, later) = try await offCooperativePool {
+                try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: "/metrics")
+            }
+            #expect(String(decoding: later, as: UTF8.self).contains("mailgate_client_secret_expiry_seconds{"))
             #expect(String(decoding: later, as: UTF8.self).contains("} -"), "negative once expired")
         }
     }

@@ -17,17 +17,26 @@ struct DevMailTests {
                 _ = try await fixture.waitFor(id, state: .sent)
             }
             let folder = fixture.smtp.folder.path
-            let (status, json) = try await CLITests.mailgate(["dev", "mail", "--folder", folder, "--format", "json"], [:])
+            let (status, json) = try await CLITests.mailgate(
+                ["dev", "mail", "--folder", folder, "--format", "json"],
+                [:]
+            )
             #expect(status == 0)
             let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: String]])
             #expect(rows.map { $0["subject"] } == ["Second hello", "First hello"])
             #expect(rows.first?["to"] == "reader@example.org", "the envelope recipient")
             #expect(rows.first?["n"] == "2")
 
-            let (showStatus, message) = try await CLITests.mailgate(["dev", "mail", "--folder", folder, "--show", "1"], [:])
+            let (showStatus, message) = try await CLITests.mailgate(
+                ["dev", "mail", "--folder", folder, "--show", "1"],
+                [:]
+            )
             #expect(showStatus == 0)
             #expect(message.contains("Subject: First hello"))
-            let (missingStatus, _) = try await CLITests.mailgate(["dev", "mail", "--folder", folder, "--show", "9"], [:])
+            let (missingStatus, _) = try await CLITests.mailgate(
+                ["dev", "mail", "--folder", folder, "--show", "9"],
+                [:]
+            )
             #expect(missingStatus != 0)
         }
     }

@@ -20,11 +20,18 @@ struct MailFixture: Sendable {
     let caFile: String?
 
     /// Delivery settings that make retries and pauses fast enough for tests.
-    static func settings(caFile: String? = nil, workers: Int = 2, giveUpAfter: Duration = .seconds(60)) -> MailerSettings {
+    static func settings(caFile: String? = nil, workers: Int = 2, giveUpAfter: Duration = .seconds(60))
+        -> MailerSettings
+    {
         MailerSettings(
             workers: workers,
             pollInterval: .milliseconds(100),
-            retry: RetryPolicy(initialDelay: .milliseconds(300), maximumDelay: .seconds(1), giveUpAfter: giveUpAfter, jitter: 0),
+            retry: RetryPolicy(
+                initialDelay: .milliseconds(300),
+                maximumDelay: .seconds(1),
+                giveUpAfter: giveUpAfter,
+                jitter: 0
+            ),
             caFile: caFile,
             smtpTimeout: .seconds(5),
             throttlePause: .milliseconds(700)
@@ -49,7 +56,9 @@ struct MailFixture: Sendable {
         server customize: (inout Mailgate_V1_PutServerRequest) -> Void = { _ in },
         _ body: (MailFixture) async throws -> Result
     ) async throws -> Result {
-        let certificates = FileManager.default.temporaryDirectory.appendingPathComponent("mailgate-certs-\(UUID().uuidString)")
+        let certificates = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mailgate-certs-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: certificates, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: certificates) }
         var arguments = smtpArguments
@@ -67,7 +76,11 @@ struct MailFixture: Sendable {
             return try SMTPTestServer(arguments: serverArguments)
         }
         // Without the test CA, delivery trusts the system bundle, which knows nothing of it.
-        let caFile = trustTestCA ? certificates.appendingPathComponent(wrongHost ? "wrong-cert.pem" : expiringCertificate ? "soon-cert.pem" : "cert.pem").path : nil
+        let caFile =
+            trustTestCA
+            ? certificates.appendingPathComponent(
+                wrongHost ? "wrong-cert.pem" : expiringCertificate ? "soon-cert.pem" : "cert.pem"
+            ).path : nil
         return try await AdminFixture.run(
             logger: logger,
             mailer: Self.settings(caFile: caFile, workers: workers, giveUpAfter: giveUpAfter),
@@ -102,7 +115,9 @@ struct MailFixture: Sendable {
     }
 
     /// A simple message to `to`.
-    static func message(to: [String] = ["alice@example.org"], subject: String = "Invoice 42", text: String = "Hello") -> Mailgate_V1_SendMailRequest {
+    static func message(to: [String] = ["alice@example.org"], subject: String = "Invoice 42", text: String = "Hello")
+        -> Mailgate_V1_SendMailRequest
+    {
         var request = Mailgate_V1_SendMailRequest()
         request.to = to.map { address in
             var mailbox = Mailgate_V1_EmailAddress()
@@ -115,7 +130,9 @@ struct MailFixture: Sendable {
     }
 
     /// Waits until the message reaches `state` (or any final state, which is then checked).
-    func waitFor(_ id: String, state: Mailgate_V1_MessageState, limit: Duration = .seconds(20)) async throws -> Mailgate_V1_GetMessageResponse {
+    func waitFor(_ id: String, state: Mailgate_V1_MessageState, limit: Duration = .seconds(20)) async throws
+        -> Mailgate_V1_GetMessageResponse
+    {
         var request = Mailgate_V1_GetMessageRequest()
         request.messageID = id
         let message = try await eventually(limit: limit) {
@@ -143,7 +160,9 @@ struct MailFixture: Sendable {
 
     /// Puts `server` again as it is (secrets kept), changed by `change`.
     @discardableResult
-    func reput(_ server: String = "relay", _ change: (inout Mailgate_V1_PutServerRequest) -> Void) async throws -> Mailgate_V1_OutputServer {
+    func reput(_ server: String = "relay", _ change: (inout Mailgate_V1_PutServerRequest) -> Void) async throws
+        -> Mailgate_V1_OutputServer
+    {
         var get = Mailgate_V1_GetServerRequest()
         get.server = server
         let current = try await self.client.getServer(get)

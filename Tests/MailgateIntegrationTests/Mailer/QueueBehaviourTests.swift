@@ -38,7 +38,9 @@ struct QueueBehaviourTests {
     @Test("partial recipient rejection: accepted recipients get it, each recipient's reply is kept")
     func partialRejection() async throws {
         try await MailFixture.run { fixture in
-            let sent = try await fixture.client.sendMail(MailFixture.message(to: ["alice@example.org", "reject-bob@example.org"]))
+            let sent = try await fixture.client.sendMail(
+                MailFixture.message(to: ["alice@example.org", "reject-bob@example.org"])
+            )
             let message = try await fixture.waitFor(sent.messageID, state: .sent)
             let results = Dictionary(uniqueKeysWithValues: message.recipientResults.map { ($0.address, $0) })
             #expect(results["alice@example.org"]?.replyCode == 250)
@@ -51,7 +53,9 @@ struct QueueBehaviourTests {
     func deferredRecipientRetriedAlone() async throws {
         // Room for a retry even when a loaded machine makes the first attempt late.
         try await MailFixture.run(giveUpAfter: .seconds(6)) { fixture in
-            let sent = try await fixture.client.sendMail(MailFixture.message(to: ["alice@example.org", "tempfail-dan@example.org"]))
+            let sent = try await fixture.client.sendMail(
+                MailFixture.message(to: ["alice@example.org", "tempfail-dan@example.org"])
+            )
             let message = try await fixture.waitFor(sent.messageID, state: .sent, limit: .seconds(20))
             #expect(message.attempts >= 2)
             let results = Dictionary(uniqueKeysWithValues: message.recipientResults.map { ($0.address, $0) })
@@ -92,7 +96,11 @@ struct QueueBehaviourTests {
             #expect(deferred.count == 1)
             let pausedAt = try #require(deferred.first).startedAt.date
             // The pause is 0.7 s: nothing may be attempted against the server before it ends.
-            #expect(attempts.filter { $0.outcome == "delivered" }.allSatisfy { $0.startedAt.date.timeIntervalSince(pausedAt) >= 0.6 })
+            #expect(
+                attempts.filter { $0.outcome == "delivered" }.allSatisfy {
+                    $0.startedAt.date.timeIntervalSince(pausedAt) >= 0.6
+                }
+            )
             #expect(try fixture.smtp.received().count == 3)
         }
     }
@@ -100,7 +108,11 @@ struct QueueBehaviourTests {
     @Test("graceful shutdown lets the send in flight finish and hands the rest of the batch back")
     func gracefulShutdown() async throws {
         try await TestDatabase.withFresh { database in
-            let received = try await MailFixture.run(smtpArguments: ["--delay-ms", "3000"], workers: 1, database: database) { fixture in
+            let received = try await MailFixture.run(
+                smtpArguments: ["--delay-ms", "3000"],
+                workers: 1,
+                database: database
+            ) { fixture in
                 // Due together, and late enough that all three are stored first even while the
                 // whole suite loads the machine, so one claim takes all three.
                 let due = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(6))
@@ -111,7 +123,10 @@ struct QueueBehaviourTests {
                 }
                 _ = try await eventually(limit: .seconds(20)) {
                     try await fixture.admin.database.withClient { postgres in
-                        let rows = try await postgres.query("SELECT count(*) FROM messages WHERE state = 'sending'", logger: .init(label: "test"))
+                        let rows = try await postgres.query(
+                            "SELECT count(*) FROM messages WHERE state = 'sending'",
+                            logger: .init(label: "test")
+                        )
                         for try await count in rows.decode(Int.self) where count == 3 { return true }
                         return nil
                     }
@@ -146,7 +161,9 @@ struct QueueBehaviourTests {
             #expect(message.history.first?.outcome == "uncertain")
             let received = try fixture.smtp.received()
             #expect(received.count == 2)
-            let ids = received.map { String(decoding: $0.bytes, as: UTF8.self).contains("Message-ID: \(sent.rfc822MessageID)") }
+            let ids = received.map {
+                String(decoding: $0.bytes, as: UTF8.self).contains("Message-ID: \(sent.rfc822MessageID)")
+            }
             #expect(ids == [true, true], "both copies carry the same Message-ID for de-duplication")
         }
     }
@@ -203,7 +220,9 @@ struct QueueBehaviourTests {
             let error = await expectRPCError { _ = try await fixture.client.cancelMessage(cancel) }
             #expect(error?.code == .failedPrecondition)
             cancel.messageID = "not-a-message-id"
-            #expect(await expectRPCError { _ = try await fixture.client.cancelMessage(cancel) }?.code == .invalidArgument)
+            #expect(
+                await expectRPCError { _ = try await fixture.client.cancelMessage(cancel) }?.code == .invalidArgument
+            )
         }
     }
 

@@ -9,7 +9,9 @@ struct SendCLITests {
     func sendAndFollow() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: CLITests.executable.path), "swift build first")
         try await MailFixture.run { fixture in
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mailgate-send-\(UUID().uuidString)")
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "mailgate-send-\(UUID().uuidString)"
+            )
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: folder) }
             let textFile = folder.appendingPathComponent("body.txt")
@@ -21,8 +23,10 @@ struct SendCLITests {
 
             let (status, output) = try await CLITests.mailgate(
                 [
-                    "send", "--server", "relay", "--to", "Alice Example <alice@example.org>", "--bcc", "audit@example.org",
-                    "--subject", "Invoice", "--text-file", textFile.path, "--attach", attachment.path, "--tag", "invoice=42",
+                    "send", "--server", "relay", "--to", "Alice Example <alice@example.org>", "--bcc",
+                    "audit@example.org",
+                    "--subject", "Invoice", "--text-file", textFile.path, "--attach", attachment.path, "--tag",
+                    "invoice=42",
                     "--format", "json",
                 ],
                 environment
@@ -42,17 +46,24 @@ struct SendCLITests {
             #expect(details.contains("250"))
 
             let (laterStatus, laterOutput) = try await CLITests.mailgate(
-                ["send", "--to", "bob@example.org", "--subject", "Later", "--text-file", textFile.path,
-                 "--not-before", Date().addingTimeInterval(10 * 86400).formatted(.iso8601), "--format", "json"],
+                [
+                    "send", "--to", "bob@example.org", "--subject", "Later", "--text-file", textFile.path,
+                    "--not-before", Date().addingTimeInterval(10 * 86400).formatted(.iso8601), "--format", "json",
+                ],
                 environment
             )
             #expect(laterStatus == 0)
-            let later = try #require((try JSONSerialization.jsonObject(with: Data(laterOutput.utf8)) as? [String: String])?["message_id"])
+            let later = try #require(
+                (try JSONSerialization.jsonObject(with: Data(laterOutput.utf8)) as? [String: String])?["message_id"]
+            )
             let (cancelStatus, cancelOutput) = try await CLITests.mailgate(["message", "cancel", later], environment)
             #expect(cancelStatus == 0)
             #expect(cancelOutput.contains("cancelled"))
 
-            let (badStatus, _) = try await CLITests.mailgate(["send", "--to", "not an address", "--subject", "x", "--text-file", textFile.path], environment)
+            let (badStatus, _) = try await CLITests.mailgate(
+                ["send", "--to", "not an address", "--subject", "x", "--text-file", textFile.path],
+                environment
+            )
             #expect(badStatus != 0)
         }
     }

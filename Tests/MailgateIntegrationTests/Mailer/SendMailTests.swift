@@ -33,7 +33,11 @@ struct SendMailTests {
             let message = try await fixture.waitFor(response.messageID, state: .sent)
             #expect(message.attempts == 1)
             #expect(message.history.map(\.outcome) == ["delivered"])
-            #expect(message.recipientResults.map(\.address).sorted() == ["alice@example.org", "auditor@example.net", "carol@example.org"])
+            #expect(
+                message.recipientResults.map(\.address).sorted() == [
+                    "alice@example.org", "auditor@example.net", "carol@example.org",
+                ]
+            )
             #expect(message.recipientResults.allSatisfy { $0.replyCode == 250 })
             #expect(message.tags == ["invoice": "42"])
             #expect(message.hasSentAt)
@@ -41,7 +45,11 @@ struct SendMailTests {
             let received = try fixture.smtp.received()
             try #require(received.count == 1)
             #expect(received[0].envelope["mail_from"] as? String == "billing@acme.example")
-            #expect(Set(received[0].envelope["rcpt_tos"] as? [String] ?? []) == ["alice@example.org", "carol@example.org", "auditor@example.net"])
+            #expect(
+                Set(received[0].envelope["rcpt_tos"] as? [String] ?? []) == [
+                    "alice@example.org", "carol@example.org", "auditor@example.net",
+                ]
+            )
             let text = String(decoding: received[0].bytes, as: UTF8.self)
             #expect(text.contains("Message-ID: \(response.rfc822MessageID)\r\n"))
             #expect(text.contains("From: Acme Billing <billing@acme.example>\r\n"))
@@ -56,7 +64,10 @@ struct SendMailTests {
 
     @Test("STARTTLS with a private CA and AUTH PLAIN/LOGIN delivers; the password is checked")
     func starttlsAndBasicAuth() async throws {
-        try await MailFixture.run(smtpArguments: ["--user", "billing", "--password", "s3cret pass"], tlsMode: "starttls") { server in
+        try await MailFixture.run(
+            smtpArguments: ["--user", "billing", "--password", "s3cret pass"],
+            tlsMode: "starttls"
+        ) { server in
             server.authType = .basic
             server.username = "billing"
             server.password.value = "s3cret pass"
@@ -71,7 +82,8 @@ struct SendMailTests {
 
     @Test("a wrong password fails the message permanently with the server's 535")
     func wrongPassword() async throws {
-        try await MailFixture.run(smtpArguments: ["--user", "billing", "--password", "right"], tlsMode: "starttls") { server in
+        try await MailFixture.run(smtpArguments: ["--user", "billing", "--password", "right"], tlsMode: "starttls") {
+            server in
             server.authType = .basic
             server.username = "billing"
             server.password.value = "wrong"

@@ -11,15 +11,26 @@ import Testing
 /// "Get refresh token": consent through the provider and the ops port's /oauth/callback.
 @Suite("OAuth: consent")
 struct ConsentTests {
-    static func withoutRefreshToken(_ arguments: [String] = [], _ body: (OAuthFixture) async throws -> Void) async throws {
-        try await OAuthFixture.run(tokenArguments: arguments, flow: .authorizationCode, server: { request, _ in request.clearRefreshToken() }, body)
+    static func withoutRefreshToken(_ arguments: [String] = [], _ body: (OAuthFixture) async throws -> Void)
+        async throws
+    {
+        try await OAuthFixture.run(
+            tokenArguments: arguments,
+            flow: .authorizationCode,
+            server: { request, _ in request.clearRefreshToken() },
+            body
+        )
     }
 
     @Test("consent through /oauth/callback stores the refresh token (PKCE checked by the provider) and mail goes out")
     func happyPath() async throws {
         try await Self.withoutRefreshToken { fixture in
             let begun = try await fixture.beginAuthorization()
-            let query = Dictionary(uniqueKeysWithValues: (URLComponents(string: begun.authorizationURL)?.queryItems ?? []).map { ($0.name, $0.value ?? "") })
+            let query = Dictionary(
+                uniqueKeysWithValues: (URLComponents(string: begun.authorizationURL)?.queryItems ?? []).map {
+                    ($0.name, $0.value ?? "")
+                }
+            )
             #expect(query["code_challenge_method"] == "S256")
             #expect(query["state"] == begun.state && begun.state.count >= 43)
             #expect(query["redirect_uri"] == "http://localhost:\(try await fixture.admin.opsPort())/oauth/callback")
@@ -50,7 +61,10 @@ struct ConsentTests {
     func formPost() async throws {
         try await Self.withoutRefreshToken { fixture in
             let begun = try await fixture.beginAuthorization()
-            let (status, _) = try await fixture.followRedirect(try fixture.tokens.consent(at: begun.authorizationURL), method: "POST")
+            let (status, _) = try await fixture.followRedirect(
+                try fixture.tokens.consent(at: begun.authorizationURL),
+                method: "POST"
+            )
             #expect(status == 200)
             #expect(try await fixture.server().refreshToken.isSet)
         }
@@ -71,7 +85,9 @@ struct ConsentTests {
             await other.close()
             let completed = try await fixture.admin.operatorClient.completeAuthorization(complete)
             #expect(completed.server.refreshToken.isSet)
-            let reused = await expectRPCError { _ = try await fixture.admin.operatorClient.completeAuthorization(complete) }
+            let reused = await expectRPCError {
+                _ = try await fixture.admin.operatorClient.completeAuthorization(complete)
+            }
             #expect(reused?.code == .failedPrecondition && reused?.reason == "STATE_USED")
         }
     }
@@ -82,24 +98,36 @@ struct ConsentTests {
             let first = try await fixture.beginAuthorization()
             let second = try await fixture.beginAuthorization()
             let firstCode = try #require(
-                URLComponents(string: try fixture.tokens.consent(at: first.authorizationURL))?.queryItems?.first { $0.name == "code" }?.value
+                URLComponents(string: try fixture.tokens.consent(at: first.authorizationURL))?.queryItems?.first {
+                    $0.name == "code"
+                }?.value
             )
             var swapped = Mailgate_V1_CompleteAuthorizationRequest()
             swapped.state = second.state
             swapped.code = firstCode
-            let pkce = await expectRPCError { _ = try await fixture.admin.operatorClient.completeAuthorization(swapped) }
+            let pkce = await expectRPCError {
+                _ = try await fixture.admin.operatorClient.completeAuthorization(swapped)
+            }
             #expect(pkce?.code == .failedPrecondition, "the provider refuses a code with another consent's verifier")
             #expect(pkce?.reason == "CONSENT_REQUIRED")
             let refusal = try await fixture.events(kind: "oauth_consent_failed").first
-            #expect(refusal?.details["error_codes"] == "501481", "the fixture's PKCE check: \(String(describing: refusal))")
+            #expect(
+                refusal?.details["error_codes"] == "501481",
+                "the fixture's PKCE check: \(String(describing: refusal))"
+            )
 
             try await fixture.sql("UPDATE oauth_authorizations SET expires_at = now() - interval '1 minute'")
             let third = try await fixture.beginAuthorization()
-            try await fixture.sql("UPDATE oauth_authorizations SET expires_at = now() - interval '1 minute' WHERE used_at IS NULL")
-            let (status, page) = try await fixture.followRedirect(try fixture.tokens.consent(at: third.authorizationURL))
+            try await fixture.sql(
+                "UPDATE oauth_authorizations SET expires_at = now() - interval '1 minute' WHERE used_at IS NULL"
+            )
+            let (status, page) = try await fixture.followRedirect(
+                try fixture.tokens.consent(at: third.authorizationURL)
+            )
             #expect(status == 400 && page.contains("STATE_EXPIRED"))
 
-            let unknown = "http://localhost:\(try await fixture.admin.opsPort())/oauth/callback?code=abc&state=never-issued"
+            let unknown =
+                "http://localhost:\(try await fixture.admin.opsPort())/oauth/callback?code=abc&state=never-issued"
             let (unknownStatus, unknownPage) = try await fixture.followRedirect(unknown)
             #expect(unknownStatus == 400 && unknownPage.contains("STATE_INVALID"))
             #expect(!(try await fixture.server().refreshToken.isSet))
@@ -112,7 +140,9 @@ struct ConsentTests {
     func declined() async throws {
         try await Self.withoutRefreshToken(["--deny-consent"]) { fixture in
             let begun = try await fixture.beginAuthorization()
-            let (status, page) = try await fixture.followRedirect(try fixture.tokens.consent(at: begun.authorizationURL))
+            let (status, page) = try await fixture.followRedirect(
+                try fixture.tokens.consent(at: begun.authorizationURL)
+            )
             #expect(status == 400 && page.contains("CONSENT_DENIED") && page.contains("access_denied"))
             #expect(!(try await fixture.server().refreshToken.isSet))
             #expect(try await fixture.events(kind: "oauth_consent_failed").first?.details["error"] == "access_denied")
@@ -123,11 +153,15 @@ struct ConsentTests {
     func noRefreshToken() async throws {
         try await Self.withoutRefreshToken(["--no-refresh-token-on-code"]) { fixture in
             let begun = try await fixture.beginAuthorization()
-            let (status, page) = try await fixture.followRedirect(try fixture.tokens.consent(at: begun.authorizationURL))
+            let (status, page) = try await fixture.followRedirect(
+                try fixture.tokens.consent(at: begun.authorizationURL)
+            )
             #expect(status == 400 && page.contains("NO_REFRESH_TOKEN"))
             let server = try await fixture.server()
             #expect(!server.refreshToken.isSet && !server.accessToken.isSet)
-            #expect(try await fixture.events(kind: "oauth_consent_failed").first?.details["reason"] == "NO_REFRESH_TOKEN")
+            #expect(
+                try await fixture.events(kind: "oauth_consent_failed").first?.details["reason"] == "NO_REFRESH_TOKEN"
+            )
         }
     }
 

@@ -44,17 +44,20 @@ struct OAuthFixture: Sendable {
         expirySystemServer: String? = nil,
         flow: Mailgate_V1_OAuthFlow = .clientCredentials,
         database: TestDatabase? = nil,
-        server customize: @escaping @Sendable (inout Mailgate_V1_PutServerRequest, TokenTestServer) -> Void = { _, _ in },
+        server customize: @escaping @Sendable (inout Mailgate_V1_PutServerRequest, TokenTestServer) -> Void = { _, _ in
+        },
         _ body: (OAuthFixture) async throws -> Result
     ) async throws -> Result {
-        let arguments = ["--client", "\(clientID)=\(clientSecret)", "--refresh-token", initialRefreshToken] + tokenArguments
+        let arguments =
+            ["--client", "\(clientID)=\(clientSecret)", "--refresh-token", initialRefreshToken] + tokenArguments
         SecretScan.register(clientSecret, initialRefreshToken)
         let tokens = try await offCooperativePool { try TokenTestServer(arguments: arguments) }
         let logs = LogCapture()
         defer { logs.finish() }
         return try await MailFixture.run(
             // Without introspection the SMTP server refuses every token, as Exchange does with SMTP AUTH disabled.
-            smtpArguments: ["--user", sender, "--password", "unused"] + (smtpIntrospection ? ["--introspect", tokens.introspectURL] : []),
+            smtpArguments: ["--user", sender, "--password", "unused"]
+                + (smtpIntrospection ? ["--introspect", tokens.introspectURL] : []),
             tlsMode: "starttls",
             workers: workers,
             giveUpAfter: giveUpAfter,
@@ -138,10 +141,19 @@ struct OAuthFixture: Sendable {
         #expect(url.port == port && url.path == "/oauth/callback", "redirected to \(location)")
         let (status, _, body) = try await offCooperativePool {
             method == "GET"
-                ? try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: url.path + "?" + (url.percentEncodedQuery ?? ""))
+                ? try RawHTTP.request(
+                    "GET",
+                    host: "127.0.0.1",
+                    port: port,
+                    path: url.path + "?" + (url.percentEncodedQuery ?? "")
+                )
                 : try RawHTTP.request(
-                    "POST", host: "127.0.0.1", port: port, path: url.path,
-                    headers: ["Content-Type": "application/x-www-form-urlencoded"], body: Data((url.percentEncodedQuery ?? "").utf8)
+                    "POST",
+                    host: "127.0.0.1",
+                    port: port,
+                    path: url.path,
+                    headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                    body: Data((url.percentEncodedQuery ?? "").utf8)
                 )
         }
         return (status, String(decoding: body, as: UTF8.self))

@@ -34,7 +34,9 @@ struct TokenDeliveryTests {
         }
     }
 
-    @Test("authorization code: the rotated refresh token is stored, the old one is refused by the provider, and sending still works")
+    @Test(
+        "authorization code: the rotated refresh token is stored, the old one is refused by the provider, and sending still works"
+    )
     func rotation() async throws {
         try await OAuthFixture.run(flow: .authorizationCode) { fixture in
             let before = try await fixture.server()
@@ -50,12 +52,20 @@ struct TokenDeliveryTests {
             #expect(refreshed.provider == .microsoft && refreshed.flow == .authorizationCode)
             #expect(try fixture.tokens.stats()["rotations"] as? Int == 2)
             let (status, _, body) = try RawHTTP.request(
-                "POST", host: "127.0.0.1", port: fixture.tokens.port,
+                "POST",
+                host: "127.0.0.1",
+                port: fixture.tokens.port,
                 path: "/\(TokenTestServer.directory)/oauth2/v2.0/token",
                 headers: ["Content-Type": "application/x-www-form-urlencoded"],
-                body: Data("grant_type=refresh_token&client_id=\(OAuthFixture.clientID)&client_secret=\(FormEncoding.percentEncode(OAuthFixture.clientSecret))&refresh_token=\(OAuthFixture.initialRefreshToken)".utf8)
+                body: Data(
+                    "grant_type=refresh_token&client_id=\(OAuthFixture.clientID)&client_secret=\(FormEncoding.percentEncode(OAuthFixture.clientSecret))&refresh_token=\(OAuthFixture.initialRefreshToken)"
+                        .utf8
+                )
             )
-            #expect(status == 400 && String(decoding: body, as: UTF8.self).contains("invalid_grant"), "the old refresh token is dead")
+            #expect(
+                status == 400 && String(decoding: body, as: UTF8.self).contains("invalid_grant"),
+                "the old refresh token is dead"
+            )
 
             // Expire the cached token: the next message refreshes with the newest refresh token.
             try await fixture.sql("UPDATE output_servers SET access_token_expires_at = now() - interval '1 minute'")
@@ -127,7 +137,10 @@ struct TokenDeliveryTests {
         try await OAuthFixture.run { fixture in
             let server = try await fixture.server()
             let vault = Vault(keyRing: testMasterKeys)
-            let sealed = vault.seal(Secret("revoked-by-the-provider"), at: SecretLocation(tenantID: server.tenantID, serverID: server.id, column: "access_token"))
+            let sealed = vault.seal(
+                Secret("revoked-by-the-provider"),
+                at: SecretLocation(tenantID: server.tenantID, serverID: server.id, column: "access_token")
+            )
             try await fixture.sql(
                 "UPDATE output_servers SET access_token_sealed = \(sealed), access_token_set_at = now(), access_token_expires_at = now() + interval '1 hour'"
             )
@@ -155,13 +168,16 @@ struct TokenDeliveryTests {
         }
     }
 
-    @Test("an SMTP server that refuses even a fresh token (SMTP AUTH disabled): one new token, then the mail waits with an event")
+    @Test(
+        "an SMTP server that refuses even a fresh token (SMTP AUTH disabled): one new token, then the mail waits with an event"
+    )
     func freshTokenRefused() async throws {
         try await OAuthFixture.run(smtpIntrospection: false) { fixture in
             let id = try await fixture.send()
             let waiting = try await eventually(limit: .seconds(10)) {
                 let message = try await fixture.mail.get(id)
-                return message.lastError.contains("refused a freshly issued OAuth token") && message.state != .sending ? message : nil
+                return message.lastError.contains("refused a freshly issued OAuth token") && message.state != .sending
+                    ? message : nil
             }
             #expect(waiting.state == .queued)
             #expect(try fixture.tokens.tokenRequests() == 2, "the first token, and one replacement")
@@ -171,15 +187,20 @@ struct TokenDeliveryTests {
         }
     }
 
-    @Test("Google: authorization code with a refresh token that does not rotate, no scope on refresh; a revoked grant asks for consent")
+    @Test(
+        "Google: authorization code with a refresh token that does not rotate, no scope on refresh; a revoked grant asks for consent"
+    )
     func google() async throws {
-        try await OAuthFixture.run(flow: .authorizationCode, server: { request, tokens in
-            request.oauth.provider = .google
-            request.oauth.directoryID = ""
-            request.oauth.tokenURL = tokens.googleTokenURL
-            request.oauth.authorizationURL = tokens.googleAuthorizationURL
-            request.oauth.scopes = []
-        }) { fixture in
+        try await OAuthFixture.run(
+            flow: .authorizationCode,
+            server: { request, tokens in
+                request.oauth.provider = .google
+                request.oauth.directoryID = ""
+                request.oauth.tokenURL = tokens.googleTokenURL
+                request.oauth.authorizationURL = tokens.googleAuthorizationURL
+                request.oauth.scopes = []
+            }
+        ) { fixture in
             let id = try await fixture.send()
             _ = try await fixture.mail.waitFor(id, state: .sent)
             let stats = try fixture.tokens.stats()
@@ -192,7 +213,10 @@ struct TokenDeliveryTests {
             try fixture.tokens.revokeRefreshTokens()
             let error = await expectRPCError { _ = try await fixture.refreshToken() }
             #expect(error?.reason == "CONSENT_REQUIRED")
-            #expect(try await fixture.events(kind: "oauth_token_failed").first?.details["error_description"] == "Token has been expired or revoked.")
+            #expect(
+                try await fixture.events(kind: "oauth_token_failed").first?.details["error_description"]
+                    == "Token has been expired or revoked."
+            )
         }
     }
 }

@@ -70,10 +70,17 @@ struct TokenErrorTests {
         ),
     ]
 
-    @Test("each failure class gives its reason, an event with the provider's details, and deferred mail", arguments: cases)
+    @Test(
+        "each failure class gives its reason, an event with the provider's details, and deferred mail",
+        arguments: cases
+    )
     func failureClass(_ testCase: Case) async throws {
         let adjust = testCase.adjust
-        try await OAuthFixture.run(tokenArguments: testCase.tokenArguments, flow: testCase.flow, server: { request, _ in adjust(&request) }) { fixture in
+        try await OAuthFixture.run(
+            tokenArguments: testCase.tokenArguments,
+            flow: testCase.flow,
+            server: { request, _ in adjust(&request) }
+        ) { fixture in
             let error = await #expect(throws: RPCError.self) { try await fixture.refreshToken() }
             #expect(error?.code == .failedPrecondition)
             #expect(error?.reason == testCase.reason, "\(String(describing: error))")
@@ -103,7 +110,8 @@ struct TokenErrorTests {
                 #expect(server.clientSecret.expirySource == .provider)
             }
             // Nothing secret in the logs, the event, the status, the message's error or the server.
-            let texts = [event.message] + event.details.values + [error.map { "\($0)" } ?? "", waiting.lastError, "\(server)"]
+            let texts =
+                [event.message] + event.details.values + [error.map { "\($0)" } ?? "", waiting.lastError, "\(server)"]
             let leaks = fixture.leakedSecrets(testCase.secret.map { [$0] } ?? [], in: texts)
             #expect(leaks.isEmpty, "\(leaks)")
         }
@@ -111,7 +119,10 @@ struct TokenErrorTests {
 
     @Test("mail waiting for an operator to fix OAuth is not failed when retries run out")
     func waitsPastGiveUp() async throws {
-        try await OAuthFixture.run(giveUpAfter: .seconds(1), server: { request, _ in request.clientSecret.value = "not-the-secret-at-all" }) { fixture in
+        try await OAuthFixture.run(
+            giveUpAfter: .seconds(1),
+            server: { request, _ in request.clientSecret.value = "not-the-secret-at-all" }
+        ) { fixture in
             let id = try await fixture.send()
             let waiting = try await eventually(limit: .seconds(15)) {
                 let message = try await fixture.mail.get(id)
@@ -146,14 +157,17 @@ struct TokenErrorTests {
             _ = try await fixture.refreshToken()
             #expect(try await fixture.events(kind: "oauth_token_recovered").count == 1)
         }
-        try await OAuthFixture.run(server: { request, _ in request.oauth.tokenURL = "http://127.0.0.1:1/token" }) { fixture in
+        try await OAuthFixture.run(server: { request, _ in request.oauth.tokenURL = "http://127.0.0.1:1/token" }) {
+            fixture in
             let error = await #expect(throws: RPCError.self) { try await fixture.refreshToken() }
             #expect(error?.code == .unavailable)
             #expect(error?.reason == "TOKEN_ENDPOINT_UNAVAILABLE")
         }
     }
 
-    @Test("RefreshToken on a server without OAuth is FAILED_PRECONDITION NOT_OAUTH; a missing refresh token asks for consent")
+    @Test(
+        "RefreshToken on a server without OAuth is FAILED_PRECONDITION NOT_OAUTH; a missing refresh token asks for consent"
+    )
     func notOAuth() async throws {
         try await MailFixture.run { fixture in
             var request = Mailgate_V1_RefreshTokenRequest()
@@ -162,7 +176,8 @@ struct TokenErrorTests {
             #expect(error?.code == .failedPrecondition)
             #expect(error?.reason == "NOT_OAUTH")
         }
-        try await OAuthFixture.run(flow: .authorizationCode, server: { request, _ in request.clearRefreshToken() }) { fixture in
+        try await OAuthFixture.run(flow: .authorizationCode, server: { request, _ in request.clearRefreshToken() }) {
+            fixture in
             let error = await #expect(throws: RPCError.self) { try await fixture.refreshToken() }
             #expect(error?.reason == "CONSENT_REQUIRED")
             #expect(error?.message.contains("mailgate server authorize m365") == true, "\(String(describing: error))")
@@ -173,7 +188,8 @@ struct TokenErrorTests {
 
     @Test("new credentials clear a standing failure: mail goes out without waiting for the retry time")
     func newCredentialsRetryAtOnce() async throws {
-        try await OAuthFixture.run(server: { request, _ in request.clientSecret.value = "not-the-secret-at-all" }) { fixture in
+        try await OAuthFixture.run(server: { request, _ in request.clientSecret.value = "not-the-secret-at-all" }) {
+            fixture in
             _ = await #expect(throws: RPCError.self) { try await fixture.refreshToken() }
             try await fixture.reput { $0.clientSecret.value = OAuthFixture.clientSecret }
             #expect(try await fixture.server().tokenFailureReason == "")

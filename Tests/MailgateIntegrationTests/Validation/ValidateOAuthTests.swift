@@ -14,13 +14,22 @@ struct ValidateOAuthTests {
             let result = try await fixture.client.validate("m365")
             #expect(result.ok, "\(result.outline)")
             let token = try result.check("token")
-            #expect(token.outcome == .ok && token.detail.contains("microsoft issued an access token"), "\(token.detail)")
-            #expect(try fixture.tokens.tokenRequests() == before + 1, "the token check asked the provider, not the cache")
+            #expect(
+                token.outcome == .ok && token.detail.contains("microsoft issued an access token"),
+                "\(token.detail)"
+            )
+            #expect(
+                try fixture.tokens.tokenRequests() == before + 1,
+                "the token check asked the provider, not the cache"
+            )
             let auth = try result.check("auth")
             #expect(auth.outcome == .ok && auth.detail.contains("XOAUTH2"), "\(auth.detail)")
             #expect(try result.check("ehlo").detail.contains("XOAUTH2"))
             #expect(try fixture.mail.smtp.received().count == 1)
-            #expect(fixture.leakedSecrets(in: result.checks.map(\.detail)).isEmpty, "\(fixture.leakedSecrets(in: result.checks.map(\.detail)))")
+            #expect(
+                fixture.leakedSecrets(in: result.checks.map(\.detail)).isEmpty,
+                "\(fixture.leakedSecrets(in: result.checks.map(\.detail)))"
+            )
         }
     }
 
@@ -32,12 +41,20 @@ struct ValidateOAuthTests {
         ) { fixture in
             let result = try await fixture.client.validate("m365")
             let token = try result.check("token")
-            #expect(!result.ok && token.outcome == .failed && token.reason == "CLIENT_SECRET_EXPIRED", "\(result.outline)")
+            #expect(
+                !result.ok && token.outcome == .failed && token.reason == "CLIENT_SECRET_EXPIRED",
+                "\(result.outline)"
+            )
             #expect(token.remedy.contains("client secret"))
-            #expect(try result.check("connect").outcome == .ok && result.check("tls").outcome == .ok && result.check("ehlo").outcome == .ok)
+            #expect(
+                try result.check("connect").outcome == .ok && result.check("tls").outcome == .ok
+                    && result.check("ehlo").outcome == .ok
+            )
             #expect(try result.check("auth").outcome == .skipped && result.check("test_message").outcome == .skipped)
             let events = try await fixture.events(kind: "server_validation_failed")
-            #expect(events.first?.details["check"] == "token" && events.first?.details["reason"] == "CLIENT_SECRET_EXPIRED")
+            #expect(
+                events.first?.details["check"] == "token" && events.first?.details["reason"] == "CLIENT_SECRET_EXPIRED"
+            )
             let texts = result.checks.map(\.detail) + events.map(\.message) + events.flatMap(\.details.values)
             #expect(fixture.leakedSecrets(["old-secret-value-that-expired"], in: texts).isEmpty)
         }
@@ -59,7 +76,10 @@ struct ValidateOAuthTests {
         try await MailFixture.run(tlsMode: "starttls", expiringCertificate: true) { fixture in
             let result = try await fixture.client.validate("relay", testMessage: false)
             let tls = try result.check("tls")
-            #expect(result.ok && tls.outcome == .warning && tls.reason == "CERTIFICATE_EXPIRES_SOON", "\(result.outline)")
+            #expect(
+                result.ok && tls.outcome == .warning && tls.reason == "CERTIFICATE_EXPIRES_SOON",
+                "\(result.outline)"
+            )
             #expect(tls.detail.contains("(4 days)") || tls.detail.contains("(5 days)"), "\(tls.detail)")
         }
     }

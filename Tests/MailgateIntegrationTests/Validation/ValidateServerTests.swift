@@ -10,21 +10,37 @@ import Testing
 
 @Suite("ValidateServer against real SMTP servers")
 struct ValidateServerTests {
-    @Test("STARTTLS with a test CA and PLAIN/LOGIN: every check passes, the test message arrives and is a message GetMessage finds")
+    @Test(
+        "STARTTLS with a test CA and PLAIN/LOGIN: every check passes, the test message arrives and is a message GetMessage finds"
+    )
     func startTLSSuccess() async throws {
-        try await MailFixture.run(smtpArguments: ["--user", "billing", "--password", "s3cret pass"], tlsMode: "starttls") { fixture in
+        try await MailFixture.run(
+            smtpArguments: ["--user", "billing", "--password", "s3cret pass"],
+            tlsMode: "starttls"
+        ) { fixture in
             try await fixture.putAuth(.basic, username: "billing", password: "s3cret pass")
             let result = try await fixture.client.validate("relay")
             #expect(result.ok, "\(result.outline)")
             #expect(result.summary == "ok")
-            #expect(result.checks.map(\.name) == ["dns", "connect", "tls", "ehlo", "token", "auth", "test_message", "backlog", "workers"])
+            #expect(
+                result.checks.map(\.name) == [
+                    "dns", "connect", "tls", "ehlo", "token", "auth", "test_message", "backlog", "workers",
+                ]
+            )
             #expect(try result.check("dns").detail.contains("127.0.0.1 is an IP address"))
             #expect(try result.check("connect").detail.contains("greeting: 220"))
             let tls = try result.check("tls")
             #expect(tls.outcome == .ok)
-            #expect(tls.detail.contains("STARTTLS: TLSv1.") && tls.detail.contains("certificate") && tls.detail.contains("days)"), "\(tls.detail)")
+            #expect(
+                tls.detail.contains("STARTTLS: TLSv1.") && tls.detail.contains("certificate")
+                    && tls.detail.contains("days)"),
+                "\(tls.detail)"
+            )
             let ehlo = try result.check("ehlo")
-            #expect(ehlo.detail.contains("AUTH") && ehlo.detail.contains("LOGIN") && ehlo.detail.contains("PLAIN"), "\(ehlo.detail)")
+            #expect(
+                ehlo.detail.contains("AUTH") && ehlo.detail.contains("LOGIN") && ehlo.detail.contains("PLAIN"),
+                "\(ehlo.detail)"
+            )
             #expect(ehlo.detail.contains("SIZE") && ehlo.detail.contains("SMTPUTF8"), "\(ehlo.detail)")
             #expect(try result.check("token").outcome == .skipped)
             let auth = try result.check("auth")
@@ -36,8 +52,13 @@ struct ValidateServerTests {
 
             let received = try fixture.smtp.received()
             #expect(received.count == 1)
-            #expect((received.first?.envelope["rcpt_tos"] as? [String]) == ["billing@acme.example"], "sent to the sender address")
-            #expect(received.first?.envelope["auth"] as? Bool == true && received.first?.envelope["tls"] as? Bool == true)
+            #expect(
+                (received.first?.envelope["rcpt_tos"] as? [String]) == ["billing@acme.example"],
+                "sent to the sender address"
+            )
+            #expect(
+                received.first?.envelope["auth"] as? Bool == true && received.first?.envelope["tls"] as? Bool == true
+            )
             let message = try await fixture.get(result.testMessageID)
             #expect(message.state == .sent)
             #expect(message.subject.contains("Mailgate test message"))
@@ -48,7 +69,10 @@ struct ValidateServerTests {
             #expect(server.lastValidation == "ok" && server.lastValidationOk && server.hasLastValidatedAt)
             let texts = result.checks.map(\.detail) + [server.lastValidation]
             // As typed, and as AUTH PLAIN and LOGIN would carry it.
-            let forms = ["s3cret", Data("\u{0}billing\u{0}s3cret pass".utf8).base64EncodedString(), Data("s3cret pass".utf8).base64EncodedString()]
+            let forms = [
+                "s3cret", Data("\u{0}billing\u{0}s3cret pass".utf8).base64EncodedString(),
+                Data("s3cret pass".utf8).base64EncodedString(),
+            ]
             #expect(!texts.contains { text in forms.contains { text.contains($0) } }, "the password never appears")
         }
     }
@@ -74,7 +98,10 @@ struct ValidateServerTests {
         try await MailFixture.run(tlsMode: "starttls", wrongHost: true) { fixture in
             let result = try await fixture.client.validate("relay")
             let tls = try result.check("tls")
-            #expect(!result.ok && tls.outcome == .failed && tls.reason == "CERTIFICATE_HOST_MISMATCH", "\(result.outline)")
+            #expect(
+                !result.ok && tls.outcome == .failed && tls.reason == "CERTIFICATE_HOST_MISMATCH",
+                "\(result.outline)"
+            )
             #expect(!tls.remedy.isEmpty)
             #expect(try result.check("test_message").outcome == .skipped)
             #expect(try fixture.smtp.received().isEmpty)
@@ -150,15 +177,20 @@ struct ValidateServerTests {
         }
     }
 
-    @Test("a failure raises server_validation_failed with the failing check; the next success raises server_validation_recovered")
+    @Test(
+        "a failure raises server_validation_failed with the failing check; the next success raises server_validation_recovered"
+    )
     func eventsAndRecovery() async throws {
-        try await MailFixture.run(smtpArguments: ["--user", "billing", "--password", "right"], tlsMode: "starttls") { fixture in
+        try await MailFixture.run(smtpArguments: ["--user", "billing", "--password", "right"], tlsMode: "starttls") {
+            fixture in
             try await fixture.putAuth(.basic, username: "billing", password: "wrong")
             let failed = try await fixture.client.validate("relay")
             #expect(!failed.ok && failed.summary == "failed at auth (CREDENTIALS_REJECTED)", "\(failed.outline)")
             let events = try await fixture.events(kind: "server_validation_failed")
             #expect(events.count == 1)
-            #expect(events.first?.details["check"] == "auth" && events.first?.details["reason"] == "CREDENTIALS_REJECTED")
+            #expect(
+                events.first?.details["check"] == "auth" && events.first?.details["reason"] == "CREDENTIALS_REJECTED"
+            )
             #expect(events.first?.severity == .error)
             #expect(!(events.first.map { "\($0)" } ?? "").contains("wrong"), "the password is not in the event")
             var get = Mailgate_V1_GetServerRequest()
@@ -177,12 +209,17 @@ struct ValidateServerTests {
         }
     }
 
-    @Test("backlog and workers: without workers the queued mail and the missing worker are reported; with workers they are not")
+    @Test(
+        "backlog and workers: without workers the queued mail and the missing worker are reported; with workers they are not"
+    )
     func backlogAndWorkers() async throws {
         try await MailFixture.run(workers: 0) { fixture in
             _ = try await fixture.client.sendMail(MailFixture.message())
             try await fixture.admin.database.withClient { postgres in
-                _ = try await postgres.query("UPDATE messages SET created_at = now() - interval '20 minutes', next_attempt_at = now() - interval '20 minutes'", logger: .init(label: "test"))
+                _ = try await postgres.query(
+                    "UPDATE messages SET created_at = now() - interval '20 minutes', next_attempt_at = now() - interval '20 minutes'",
+                    logger: .init(label: "test")
+                )
             }
             let result = try await fixture.client.validate("relay", testMessage: false)
             #expect(result.ok, "warnings do not fail a validation: \(result.outline)")
@@ -190,7 +227,10 @@ struct ValidateServerTests {
             #expect(!result.workerRunning)
             #expect(result.queuedMessages == 1 && result.oldestQueuedAgeSeconds >= 1200)
             let workers = try result.check("workers")
-            #expect(workers.outcome == .warning && workers.reason == "NO_DELIVERY_WORKER" && workers.detail.contains("will not be delivered until a worker runs"))
+            #expect(
+                workers.outcome == .warning && workers.reason == "NO_DELIVERY_WORKER"
+                    && workers.detail.contains("will not be delivered until a worker runs")
+            )
             #expect(try result.check("backlog").reason == "MAIL_BACKLOG")
         }
         try await MailFixture.run(workers: 1) { fixture in
@@ -218,7 +258,9 @@ struct ValidateServerTests {
         try await MailFixture.run { fixture in
             let missing = await expectRPCError { _ = try await fixture.client.validate("nope") }
             #expect(missing?.code == .notFound)
-            let recipient = await expectRPCError { _ = try await fixture.client.validate("relay", to: "not an address") }
+            let recipient = await expectRPCError {
+                _ = try await fixture.client.validate("relay", to: "not an address")
+            }
             #expect(recipient?.code == .invalidArgument && recipient?.fieldViolations.first?.field == "test_recipient")
             let noTenant = await expectRPCError { _ = try await fixture.admin.operatorClient.validate("relay") }
             #expect(noTenant?.code == .invalidArgument && noTenant?.reason == "TENANT_REQUIRED")
@@ -240,15 +282,59 @@ struct ScriptedRefusal: Sendable, CustomTestStringConvertible {
     static let all: [ScriptedRefusal] = [
         .init(
             label: "535 5.7.139 SMTP AUTH disabled",
-            arguments: ["--auth-reply", "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information."],
-            basic: true, check: "auth", reason: "SMTP_AUTH_DISABLED"
+            arguments: [
+                "--auth-reply",
+                "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.",
+            ],
+            basic: true,
+            check: "auth",
+            reason: "SMTP_AUTH_DISABLED"
         ),
-        .init(label: "535 5.7.8 wrong credentials", arguments: ["--auth-reply", "535 5.7.8 Error: authentication failed"], basic: true, check: "auth", reason: "CREDENTIALS_REJECTED"),
-        .init(label: "535 5.7.3 with Basic", arguments: ["--auth-reply", "535 5.7.3 Authentication unsuccessful"], basic: true, check: "auth", reason: "CREDENTIALS_REJECTED"),
-        .init(label: "AUTH mechanism not offered", arguments: ["--capabilities", "AUTH XOAUTH2|SIZE 1000"], basic: true, check: "auth", reason: "AUTH_MECHANISM_NOT_OFFERED"),
-        .init(label: "530 5.7.57 authentication required", arguments: ["--mail-reply", "530 5.7.57 Client not authenticated to send mail. [AM0PR01CA0001]"], basic: false, check: "test_message", reason: "AUTHENTICATION_REQUIRED"),
-        .init(label: "SendAsDenied", arguments: ["--data-reply", "554 5.2.252 SendAsDenied; billing@acme.example not allowed to send as billing@acme.example"], basic: true, check: "test_message", reason: "SEND_AS_DENIED"),
-        .init(label: "554 greeting", arguments: ["--greeting", "554 5.7.1 No SMTP service here"], basic: false, check: "connect", reason: "GREETING_REFUSED"),
+        .init(
+            label: "535 5.7.8 wrong credentials",
+            arguments: ["--auth-reply", "535 5.7.8 Error: authentication failed"],
+            basic: true,
+            check: "auth",
+            reason: "CREDENTIALS_REJECTED"
+        ),
+        .init(
+            label: "535 5.7.3 with Basic",
+            arguments: ["--auth-reply", "535 5.7.3 Authentication unsuccessful"],
+            basic: true,
+            check: "auth",
+            reason: "CREDENTIALS_REJECTED"
+        ),
+        .init(
+            label: "AUTH mechanism not offered",
+            arguments: ["--capabilities", "AUTH XOAUTH2|SIZE 1000"],
+            basic: true,
+            check: "auth",
+            reason: "AUTH_MECHANISM_NOT_OFFERED"
+        ),
+        .init(
+            label: "530 5.7.57 authentication required",
+            arguments: ["--mail-reply", "530 5.7.57 Client not authenticated to send mail. [AM0PR01CA0001]"],
+            basic: false,
+            check: "test_message",
+            reason: "AUTHENTICATION_REQUIRED"
+        ),
+        .init(
+            label: "SendAsDenied",
+            arguments: [
+                "--data-reply",
+                "554 5.2.252 SendAsDenied; billing@acme.example not allowed to send as billing@acme.example",
+            ],
+            basic: true,
+            check: "test_message",
+            reason: "SEND_AS_DENIED"
+        ),
+        .init(
+            label: "554 greeting",
+            arguments: ["--greeting", "554 5.7.1 No SMTP service here"],
+            basic: false,
+            check: "connect",
+            reason: "GREETING_REFUSED"
+        ),
     ]
 }
 
@@ -260,7 +346,11 @@ func closedPort() -> Int {
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+    }
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
     return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -23,8 +23,13 @@ extension MailgateClient {
 
 extension Mailgate_V1_ValidateServerResponse {
     /// The check called `name`.
-    func check(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Mailgate_V1_ValidationCheck {
-        try #require(self.checks.first { $0.name == name }, "no \(name) check in \(self.checks.map(\.name))", sourceLocation: sourceLocation)
+    func check(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Mailgate_V1_ValidationCheck
+    {
+        try #require(
+            self.checks.first { $0.name == name },
+            "no \(name) check in \(self.checks.map(\.name))",
+            sourceLocation: sourceLocation
+        )
     }
 
     /// "name=outcome" for each check, for failure messages.
