@@ -1,6 +1,6 @@
 import Dispatch
 import Logging
-import PostgresNIO
+import MailgateStore
 import ServiceLifecycle
 import Synchronization
 
@@ -14,8 +14,8 @@ import Synchronization
 /// retry hint) instead of waiting for a pool connection until their deadline; calls that
 /// need no database (cached keys, Health) keep working.
 public final class DatabaseHealth: Service, Sendable {
-    /// The probe's own pool of one connection.
-    private let client: PostgresClient
+    /// `SELECT 1` on a connection of its own.
+    private let probe: DatabaseProbe
     private let interval: Duration
     private let timeout: Duration
     private let logger: Logger
@@ -27,19 +27,10 @@ public final class DatabaseHealth: Service, Sendable {
     /// Bumped by every database-backed call that succeeds or that the server itself refuses.
     private let completedCalls = Atomic<Int>(0)
 
-    /// Probes the database `configuration` reaches.
-    public init(
-        configuration: PostgresClient.Configuration,
-        interval: Duration = .seconds(1),
-        timeout: Duration = .seconds(3),
-        logger: Logger
-    ) {
-        var probe = configuration
-        probe.options.minimumConnections = 0
-        probe.options.maximumConnections = 1
-        probe.options.keepAliveBehavior = nil
-        probe.options.connectTimeout = timeout
-        self.client = PostgresClient(configuration: probe, backgroundLogger: logger.forLibraries)
+    /// Probes with `probe` (see `Database.makeProbe`).
+    public init(probe: DatabaseProbe, interval: Duration = .seconds(1), timeout: Duration = .seconds(3), logger: Logger)
+    {
+        self.probe = probe
         self.interval = interval
         self.timeout = timeout
         self.logger = logger
@@ -50,15 +41,15 @@ public final class DatabaseHealth: Service, Sendable {
 
     public func run() async throws {
         await withDiscardingTaskGroup { group in
-            group.addTask { await self.client.run() }
+            group.addTask { await self.probe.run() }
             await self.probeUntilShutdown()
             group.cancelAll()
         }
     }
 
     private func probeUntilShutdown() async {
-        // The probe pool's run() starts alongside; a lease before it would only be warned about.
-        try? await Task.sleep(for: .milliseconds(50))
+        // The probe's pool starts alongside; a query before it runs would only be warned about.
+        guard (try? await self.probe.waitUntilRunning()) != nil else { return }
         var failures = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             // Two failed probes in a row make an outage: one slow answer on a busy machine does not.
@@ -81,18 +72,17 @@ public final class DatabaseHealth: Service, Sendable {
 
     /// Runs `body` if the database is reachable; UNAVAILABLE at once otherwise.
     func guarding<Result>(_ body: () async throws -> Result) async throws -> Result {
-        guard self.isAvailable else { throw DatabaseErrors.unavailable }
+        guard self.isAvailable else { throw StoreError.databaseUnavailable() }
         do {
             let result = try await body()
             self.completedCalls.add(1, ordering: .relaxed)
             return result
         } catch {
-            let mapped = DatabaseErrors.map(error)
             // A refusal from the server itself (a constraint, a conflict) proves it answers.
-            if (error as? PSQLError)?.code == .server, !DatabaseErrors.isUnavailable(mapped) {
+            if StoreError.isAnswerFromDatabase(error) {
                 self.completedCalls.add(1, ordering: .relaxed)
             }
-            throw mapped
+            throw StoreError.classifying(error)
         }
     }
 
@@ -103,13 +93,12 @@ public final class DatabaseHealth: Service, Sendable {
         let running = self.probingSince.load(ordering: .relaxed)
         if running != 0, now - running < 2 * UInt64(self.timeout / .nanoseconds(1)) { return false }
         self.probingSince.store(now, ordering: .relaxed)
-        let client = self.client
-        let logger = self.logger
+        let probe = self.probe
         let query = Task {
             // Only this probe's own mark is cleared: a newer probe may have replaced it.
             defer { _ = self.probingSince.compareExchange(expected: now, desired: 0, ordering: .relaxed) }
             do {
-                try await client.query("SELECT 1", logger: logger)
+                try await probe.ping()
                 return true
             } catch {
                 return false

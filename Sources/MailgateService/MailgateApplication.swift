@@ -5,20 +5,17 @@ import MailgateMail
 import MailgateRPC
 import MailgateStore
 import NIOCore
-import NIOHTTP1
-import PostgresNIO
 import Prometheus
 import ServiceLifecycle
 import Tracing
-import UnixSignals
 
-/// Everything `mailgate serve` runs, wired together: the PostgreSQL pool, migrations,
-/// the heartbeat and the RPC server, as services of one `ServiceGroup` (the pool
-/// first, so it stops last).
+/// The composition root of `mailgate serve`: builds every part once and lists them, in
+/// start order, as the services of one `ServiceGroup` (see `services`), which stops them
+/// in reverse: the RPC server drains first, the PostgreSQL pool goes last.
 public final class MailgateApplication: Sendable {
     /// What the application needs to start.
     public struct Configuration: Sendable {
-        public var database: PostgresClient.Configuration
+        public var database: Database.Configuration
         public var rpc: RPCServerConfiguration
         public var migrations: [Migration]
         public var bootstrapOperatorKey: APIKey?
@@ -43,7 +40,7 @@ public final class MailgateApplication: Sendable {
         public var tracer: (any Tracer)?
 
         public init(
-            database: PostgresClient.Configuration,
+            database: Database.Configuration,
             rpc: RPCServerConfiguration,
             migrations: [Migration],
             bootstrapOperatorKey: APIKey?,
@@ -76,25 +73,24 @@ public final class MailgateApplication: Sendable {
         }
     }
 
-    public let postgres: PostgresClient
+    /// The RPC server (tests read its listening address; SIGHUP reloads its certificate).
     public let rpcServer: RPCServer<Principal>
+    /// Seals and opens secrets (tests seal fixtures with it; SIGHUP replaces its key ring).
     public let vault: Vault
-    public let authenticator: KeyAuthenticator
-    public let keys: APIKeyRepository
-    public let databaseHealth: DatabaseHealth
-    public let delivery: DeliveryService
-    public let tokens: TokenService
-    /// ValidateServer's diagnoses.
-    public let validator: ServerValidator
-    /// Delivery, token, queue, heartbeat and validation metrics, into `metrics`.
-    let serviceMetrics: ServiceMetrics
     /// The ops HTTP port, when configured.
     public let opsServer: OpsHTTPServer?
     /// Client-secret expiry warnings (tests call `scanOnce(now:)` with their own clock).
     public let expiryScanner: ExpiryScanner
-    /// What `/metrics` shows.
-    public let metrics: PrometheusCollectorRegistry
-    /// What `/readyz` answers.
+
+    let database: Database
+    let databaseHealth: DatabaseHealth
+    let heartbeat: WorkerHeartbeat
+    let delivery: DeliveryService
+    let queueGauges: QueueGauges
+    /// libcurl's HTTPS threads (token endpoints, Microsoft Graph).
+    let http: HTTPTransport
+    let validator: ServerValidator
+    /// What `/readyz` answers; holds the latch that opens once the schema is current.
     let readiness: Readiness
     let configuration: Configuration
     let logger: Logger
@@ -105,18 +101,25 @@ public final class MailgateApplication: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.tracer = configuration.tracer ?? InstrumentationSystem.tracer
-        self.postgres = PostgresClient(configuration: configuration.database, backgroundLogger: logger.forLibraries)
+        let metrics = PrometheusCollectorRegistry()
+        let metricsFactory = PrometheusMetricsFactory(registry: metrics)
+        let serviceMetrics = ServiceMetrics(factory: metricsFactory)
         self.vault = Vault(keyRing: configuration.masterKeys)
-        self.keys = APIKeyRepository(client: self.postgres, logger: logger)
-        self.databaseHealth = DatabaseHealth(configuration: configuration.database, logger: logger)
-        self.authenticator = KeyAuthenticator(
-            keys: self.keys,
+        let database = Database(
+            configuration: configuration.database,
+            vault: self.vault,
+            metrics: metricsFactory,
+            logger: logger
+        )
+        self.database = database
+        self.databaseHealth = DatabaseHealth(probe: database.makeProbe(timeout: .seconds(3)), logger: logger)
+        let authenticator = KeyAuthenticator(
+            keys: database.keys,
             health: self.databaseHealth,
             cacheTTL: configuration.keyCacheTTL,
             logger: logger
         )
-        let messages = MessageRepository(client: self.postgres, logger: logger)
-        let wakeUp = DeliveryWakeUp { [logger] in
+        let wakeUp = DeliveryWakeUp { [messages = database.messages, logger] in
             do {
                 try await messages.notifyWorkers()
             } catch {
@@ -126,71 +129,78 @@ public final class MailgateApplication: Sendable {
                 )
             }
         }
-        let servers = ServerRepository(client: self.postgres, vault: self.vault, logger: logger)
-        self.metrics = PrometheusCollectorRegistry()
-        let metricsFactory = PrometheusMetricsFactory(registry: self.metrics)
-        self.serviceMetrics = ServiceMetrics(factory: metricsFactory)
-        let http = HTTPTransport(threadCount: configuration.tokens.concurrentRequests)
-        self.tokens = TokenService(
-            servers: servers,
+        self.http = HTTPTransport(threadCount: configuration.tokens.concurrentRequests)
+        let tokens = TokenService(
+            servers: database.servers,
             vault: self.vault,
-            http: http,
+            http: self.http,
             concurrentRequests: configuration.tokens.concurrentRequests,
             settings: configuration.tokens,
-            metrics: self.serviceMetrics,
+            metrics: serviceMetrics,
+            logger: logger
+        )
+        self.heartbeat = WorkerHeartbeat(
+            workerID: configuration.workerID,
+            deliveryWorkers: configuration.mailer.workers,
+            workers: database.workers,
+            interval: configuration.heartbeatInterval,
+            metrics: serviceMetrics,
             logger: logger
         )
         self.delivery = DeliveryService(
             owner: configuration.workerID,
-            client: self.postgres,
+            database: database,
             vault: self.vault,
-            tokens: self.tokens,
+            tokens: tokens,
             settings: configuration.mailer,
             wakeUp: wakeUp,
-            metrics: self.serviceMetrics,
+            metrics: serviceMetrics,
+            logger: logger
+        )
+        self.queueGauges = QueueGauges(
+            queue: database.queue,
+            metrics: serviceMetrics,
+            interval: configuration.heartbeatInterval,
             logger: logger
         )
         self.validator = ServerValidator(
-            validations: ValidationRepository(client: self.postgres, logger: logger),
-            queue: DeliveryQueue(client: self.postgres, logger: logger),
-            tokens: self.tokens,
+            validations: database.validations,
+            queue: database.queue,
+            tokens: tokens,
             vault: self.vault,
             settings: configuration.mailer,
             owner: configuration.workerID,
-            metrics: self.serviceMetrics,
+            metrics: serviceMetrics,
             logger: logger
         )
-        let events = EventRepository(client: self.postgres, logger: logger)
-        let tenants = TenantRepository(client: self.postgres, logger: logger)
-        let expiry = ExpiryRepository(client: self.postgres, logger: logger)
         self.expiryScanner = ExpiryScanner(
-            expiry: expiry,
-            servers: servers,
-            tenants: tenants,
+            expiry: database.expiry,
+            servers: database.servers,
+            tenants: database.tenants,
             discovery: GraphDiscovery(
-                expiry: expiry,
-                servers: servers,
+                expiry: database.expiry,
+                servers: database.servers,
                 vault: self.vault,
-                tokens: self.tokens,
-                http: http,
+                tokens: tokens,
+                http: self.http,
                 baseURL: configuration.expiry.graphBaseURL,
                 caFile: configuration.tokens.caFile,
                 logger: logger
             ),
-            gauges: SecretExpiryGauges(registry: self.metrics),
+            gauges: SecretExpiryGauges(registry: metrics),
             settings: configuration.expiry,
             wakeUp: wakeUp,
             logger: logger
         )
-        let opsServerBox = OpsServerBox()
         let servingState = ServingState()
-        let readiness = Readiness(servingState: servingState, database: self.databaseHealth)
+        let readiness = Readiness(schemaIsCurrent: Latch(), servingState: servingState, database: self.databaseHealth)
         self.readiness = readiness
+        let opsServerBox = OpsServerBox()
         let consent = ConsentService(
-            servers: servers,
-            authorizations: AuthorizationRepository(client: self.postgres, vault: self.vault, logger: logger),
-            events: events,
-            tokens: self.tokens,
+            servers: database.servers,
+            authorizations: database.authorizations,
+            events: database.events,
+            tokens: tokens,
             defaultRedirectURI: { [ops = configuration.ops] in
                 guard let ops else { return nil }
                 if let public_ = ops.redirectURI { return public_ }
@@ -199,45 +209,32 @@ public final class MailgateApplication: Sendable {
             },
             logger: logger
         )
-        if let ops = configuration.ops {
-            self.opsServer = OpsHTTPServer(
+        self.opsServer = configuration.ops.map { ops in
+            OpsHTTPServer(
                 host: ops.host,
                 port: ops.port,
-                routes: [
-                    "/healthz": { _ in OpsHTTPServer.Response(status: .ok, body: "ok\n") },
-                    "/readyz": { _ in readiness.response },
-                    "/metrics": { [metrics = self.metrics] _ in
-                        OpsHTTPServer.Response(
-                            status: .ok,
-                            contentType: "text/plain; version=0.0.4; charset=utf-8",
-                            body: metrics.emitToString()
-                        )
-                    },
-                    "/oauth/callback": { request in await consent.callback(request) },
-                ],
+                routes: OpsRoutes.make(readiness: readiness, metrics: metrics, consent: consent),
                 logger: logger
             )
-        } else {
-            self.opsServer = nil
         }
         opsServerBox.server = self.opsServer
         var router = RPCRouter<Principal>()
         HealthHandlers(version: MailgateVersion.current, isDraining: { servingState.isDraining })
             .register(into: &router)
         AdminHandlers(
-            tenants: TenantRepository(client: self.postgres, logger: logger),
-            keys: self.keys,
-            servers: servers,
-            events: events,
+            tenants: database.tenants,
+            keys: database.keys,
+            servers: database.servers,
+            events: database.events,
             consent: consent,
-            expiry: expiry,
+            expiry: database.expiry,
             health: self.databaseHealth
         ).register(into: &router)
         MailerHandlers(
-            tenants: TenantRepository(client: self.postgres, logger: logger),
-            servers: servers,
-            messages: messages,
-            tokens: self.tokens,
+            tenants: database.tenants,
+            servers: database.servers,
+            messages: database.messages,
+            tokens: tokens,
             validator: self.validator,
             settings: configuration.mailer,
             wakeUp: wakeUp,
@@ -246,116 +243,11 @@ public final class MailgateApplication: Sendable {
         self.rpcServer = try RPCServer(
             configuration: configuration.rpc,
             router: router,
-            authenticator: self.authenticator,
+            authenticator: authenticator,
             logger: logger,
             servingState: servingState,
             metrics: RPCMetrics(factory: metricsFactory),
             tracer: self.tracer
         )
-        // Last: an init that throws earlier has no deinit to detach it.
-        DatabaseUsage.attach(
-            to: self.postgres,
-            maximumConnections: configuration.database.options.maximumConnections,
-            factory: metricsFactory
-        )
-    }
-
-    deinit {
-        DatabaseUsage.detach(from: self.postgres)
-    }
-
-    /// The services in start order; a `ServiceGroup` stops them in reverse.
-    public var services: [ServiceGroupConfiguration.ServiceConfiguration] {
-        [
-            .init(service: self.postgres, serviceName: "postgres"),
-            .init(
-                service: StartupThenServe(application: self),
-                successTerminationBehavior: .gracefullyShutdownGroup,
-                serviceName: "mailgate"
-            ),
-        ]
-    }
-
-    /// A group that runs everything and shuts down gracefully on SIGTERM and SIGINT. A
-    /// graceful shutdown that outlasts the RPC grace period by 30 s turns into cancellation,
-    /// so a stop never waits forever.
-    public func makeServiceGroup() -> ServiceGroup {
-        var configuration = ServiceGroupConfiguration(
-            services: self.services,
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: self.logger
-        )
-        configuration.maximumGracefulShutdownDuration =
-            .nanoseconds(self.configuration.rpc.shutdownGracePeriod.nanoseconds) + .seconds(30)
-        return ServiceGroup(configuration: configuration)
-    }
-
-    /// Applies migrations, then serves until graceful shutdown.
-    struct StartupThenServe: Service {
-        let application: MailgateApplication
-
-        func run() async throws {
-            let app = self.application
-            // Workers, scans and their database calls trace into the application's tracer.
-            try await withTracer(app.tracer) { try await self.serve() }
-        }
-
-        private func serve() async throws {
-            let app = self.application
-            // The ops port answers from the start: /healthz while migrations run, /readyz once serving.
-            try await withThrowingDiscardingTaskGroup { group in
-                if let ops = app.opsServer { group.addTask { try await ops.run() } }
-                if let read = app.configuration.reloadSettings {
-                    group.addTask { await ReloadOnHangup(application: app, read: read, logger: app.logger).run() }
-                }
-                group.addTask { try await self.migrateThenServe() }
-            }
-        }
-
-        private func migrateThenServe() async throws {
-            let app = self.application
-            // The pool service starts alongside this one; give its run() a moment to begin,
-            // or postgres-nio warns at every start that a connection was leased before it ran.
-            try await Task.sleep(for: .milliseconds(50))
-            let outcome = try await MigrationRunner(migrations: app.configuration.migrations, logger: app.logger)
-                .run(on: app.postgres)
-            app.logger.info(
-                "database schema is current",
-                metadata: ["applied": "\(outcome.applied)", "previously_applied": "\(outcome.alreadyApplied.count)"]
-            )
-            if let operatorKey = app.configuration.bootstrapOperatorKey {
-                try await app.keys.ensureOperatorKey(operatorKey)
-            }
-            let heartbeat = WorkerHeartbeat(
-                workerID: app.configuration.workerID,
-                deliveryWorkers: app.configuration.mailer.workers,
-                client: app.postgres,
-                interval: app.configuration.heartbeatInterval,
-                metrics: app.serviceMetrics,
-                logger: app.logger
-            )
-            defer {
-                Task {
-                    try? await app.tokens.shutdown()
-                    try? await app.validator.shutdown()
-                }
-            }
-            app.readiness.schemaIsCurrent()
-            try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try await heartbeat.run() }
-                group.addTask { try await app.databaseHealth.run() }
-                group.addTask { try await app.rpcServer.run() }
-                group.addTask { try await app.delivery.run() }
-                group.addTask { await app.expiryScanner.run() }
-                group.addTask {
-                    await QueueGauges(
-                        queue: DeliveryQueue(client: app.postgres, logger: app.logger),
-                        metrics: app.serviceMetrics,
-                        interval: app.configuration.heartbeatInterval,
-                        logger: app.logger
-                    ).run()
-                }
-            }
-        }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import PostgresNIO
+import MailgateStore
 import ServiceLifecycle
 
 /// Records that this replica is alive in `workers`, so any replica can tell whether
@@ -10,7 +10,7 @@ public struct WorkerHeartbeat: Service {
     public let workerID: String
     /// Delivery workers this replica runs (0: it serves RPCs but delivers nothing).
     let deliveryWorkers: Int
-    let client: PostgresClient
+    let workers: WorkerRepository
     let metrics: ServiceMetrics
     let interval: Duration
     let logger: Logger
@@ -18,7 +18,7 @@ public struct WorkerHeartbeat: Service {
     public init(
         workerID: String,
         deliveryWorkers: Int,
-        client: PostgresClient,
+        workers: WorkerRepository,
         interval: Duration = .seconds(15),
         metrics: ServiceMetrics = ServiceMetrics(),
         logger: Logger
@@ -26,7 +26,7 @@ public struct WorkerHeartbeat: Service {
         self.metrics = metrics
         self.workerID = workerID
         self.deliveryWorkers = deliveryWorkers
-        self.client = client
+        self.workers = workers
         self.interval = interval
         self.logger = logger
     }
@@ -36,20 +36,18 @@ public struct WorkerHeartbeat: Service {
         let version = MailgateVersion.current
         self.metrics.deliveryWorkers(self.deliveryWorkers)
         await repeatEvery(self.interval, logger: self.logger, failure: "heartbeat failed") {
-            try await self.client.query(
-                """
-                INSERT INTO workers (id, hostname, version, delivery_workers)
-                VALUES (\(self.workerID), \(hostname), \(version), \(self.deliveryWorkers))
-                ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), delivery_workers = excluded.delivery_workers
-                """,
-                logger: self.logger
+            try await self.workers.heartbeat(
+                workerID: self.workerID,
+                hostname: hostname,
+                version: version,
+                deliveryWorkers: self.deliveryWorkers
             )
             self.metrics.heartbeat()
         }
         // Bounded: a stop must not wait on a database that went away; a stale row just ages out.
-        let (client, workerID, logger) = (self.client, self.workerID, self.logger)
+        let (workers, workerID) = (self.workers, self.workerID)
         _ = await withTimeLimit(.seconds(5)) {
-            _ = try? await client.query("DELETE FROM workers WHERE id = \(workerID)", logger: logger)
+            _ = try? await workers.remove(workerID: workerID)
         }
     }
 }

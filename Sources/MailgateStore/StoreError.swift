@@ -5,7 +5,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         private enum Base: String {
             case migrationsNotFound, invalidMigration, migrationTampered, unknownAppliedMigration
             case migrationFailed, invalidDatabaseURL, unavailable
-            case notFound, alreadyExists, versionMismatch, secretUnreadable, invalidState
+            case notFound, alreadyExists, versionMismatch, secretUnreadable, invalidState, concurrentUpdate
         }
 
         private let base: Base
@@ -36,6 +36,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let secretUnreadable = Code(.secretUnreadable)
         /// The object is not in a state that allows the operation (e.g. cancelling a sent message).
         public static let invalidState = Code(.invalidState)
+        /// The change collided with a concurrent one (serialization failure, deadlock): retry it.
+        public static let concurrentUpdate = Code(.concurrentUpdate)
 
         public var description: String { self.base.rawValue }
     }

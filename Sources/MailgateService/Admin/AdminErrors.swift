@@ -13,7 +13,19 @@ extension StoreError: RPCErrorConvertible {
         case .versionMismatch: RPCError(code: .aborted, message: self.message, reason: "VERSION_MISMATCH")
         case .secretUnreadable: RPCError(code: .failedPrecondition, message: self.message, reason: "SECRET_UNREADABLE")
         case .invalidState: RPCError(code: .failedPrecondition, message: self.message, reason: "INVALID_STATE")
-        case .unavailable: RPCError(code: .unavailable, message: "The database is unavailable; retry shortly.")
+        case .unavailable:
+            RPCError(
+                code: .unavailable,
+                message: "The database is unavailable; retry shortly.",
+                reason: "DATABASE_UNAVAILABLE",
+                retryAfterMilliseconds: 1000
+            )
+        case .concurrentUpdate:
+            RPCError(
+                code: .aborted,
+                message: "The change collided with another; retry it.",
+                reason: "CONCURRENT_UPDATE"
+            )
         default: RPCError(code: .internal, message: "Internal error.")
         }
     }

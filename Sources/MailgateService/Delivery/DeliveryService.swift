@@ -3,16 +3,16 @@ import Logging
 import MailgateCore
 import MailgateMail
 import MailgateStore
-import PostgresNIO
 import ServiceLifecycle
 
 /// Everything that moves queued mail in one replica: the workers, the LISTEN that
 /// wakes them, lease renewal, recovery of other replicas' expired leases, and purging.
-public struct DeliveryService: Sendable {
+public struct DeliveryService: Service {
     let owner: String
-    let client: PostgresClient
     let queue: DeliveryQueue
     let servers: ServerRepository
+    let messages: MessageRepository
+    let events: EventRepository
     let vault: Vault
     let tokens: TokenService
     let settings: MailerSettings
@@ -22,7 +22,7 @@ public struct DeliveryService: Sendable {
 
     public init(
         owner: String,
-        client: PostgresClient,
+        database: Database,
         vault: Vault,
         tokens: TokenService,
         settings: MailerSettings,
@@ -32,9 +32,10 @@ public struct DeliveryService: Sendable {
     ) {
         self.metrics = metrics
         self.owner = owner
-        self.client = client
-        self.queue = DeliveryQueue(client: client, logger: logger)
-        self.servers = ServerRepository(client: client, vault: vault, logger: logger)
+        self.queue = database.queue
+        self.servers = database.servers
+        self.messages = database.messages
+        self.events = database.events
         self.vault = vault
         self.tokens = tokens
         self.settings = settings
@@ -58,7 +59,7 @@ public struct DeliveryService: Sendable {
             settings: self.settings,
             wakeUp: self.wakeUp,
             held: held,
-            events: EventRepository(client: self.client, logger: self.logger),
+            events: self.events,
             metrics: self.metrics,
             logger: self.logger
         )
@@ -131,13 +132,7 @@ public struct DeliveryService: Sendable {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await cancelWhenGracefulShutdown {
-                    try await self.client.withConnection { connection in
-                        try await connection.listen(on: MessageRepository.notificationChannel) { notifications in
-                            for try await _ in notifications {
-                                self.wakeUp.ring()
-                            }
-                        }
-                    }
+                    try await self.messages.listenForNewMail { self.wakeUp.ring() }
                 }
             } catch {
                 if Task.isCancelled || Task.isShuttingDownGracefully { return }

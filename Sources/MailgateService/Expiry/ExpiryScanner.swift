@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// Watches client-secret expiry. Every replica runs it; one at a time does the work (an
 /// advisory lock), sending each warning threshold once per secret: an event, a log line,
 /// and a mail to the tenant's alert contacts. Every replica keeps its expiry gauges.
-public struct ExpiryScanner: Sendable {
+public struct ExpiryScanner: Service {
     /// What one scan did.
     public struct Report: Sendable, Hashable {
         /// (server id, threshold) of each warning sent.

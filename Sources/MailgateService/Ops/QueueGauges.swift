@@ -1,9 +1,10 @@
 import Logging
 import MailgateStore
+import ServiceLifecycle
 
 /// Keeps `mailgate_queue_messages{state}` current: every `interval`, the cluster's
 /// unfinished messages by state (due, scheduled, sending).
-struct QueueGauges {
+struct QueueGauges: Service {
     let queue: DeliveryQueue
     let metrics: ServiceMetrics
     let interval: Duration

@@ -1,21 +1,19 @@
 import MailgateRPC
+import MailgateStore
 import NIOHTTP1
-import Synchronization
 
 /// `/readyz`: whether this replica should get traffic. Not before the schema is current,
 /// not while the database is unreachable, and not once graceful shutdown has begun.
 final class Readiness: Sendable {
-    private let schemaCurrent = Atomic<Bool>(false)
+    /// Opens once migrations are applied; services that need the schema wait for it.
+    let schemaIsCurrent: Latch
     private let servingState: ServingState
     private let database: DatabaseHealth
 
-    init(servingState: ServingState, database: DatabaseHealth) {
+    init(schemaIsCurrent: Latch, servingState: ServingState, database: DatabaseHealth) {
+        self.schemaIsCurrent = schemaIsCurrent
         self.servingState = servingState
         self.database = database
-    }
-
-    func schemaIsCurrent() {
-        self.schemaCurrent.store(true, ordering: .relaxed)
     }
 
     /// 200 "ready", or 503 with the reason.
@@ -23,7 +21,7 @@ final class Readiness: Sendable {
         if self.servingState.isDraining {
             return OpsHTTPServer.Response(status: .serviceUnavailable, body: "draining: shutting down\n")
         }
-        if !self.schemaCurrent.load(ordering: .relaxed) {
+        if !self.schemaIsCurrent.isOpen {
             return OpsHTTPServer.Response(
                 status: .serviceUnavailable,
                 body: "starting: the database schema is being migrated\n"

@@ -57,7 +57,7 @@ extension MailgateApplication {
 
 /// Reloads settings on each SIGHUP until graceful shutdown, logging what changed or why
 /// nothing did.
-struct ReloadOnHangup: Sendable {
+struct ReloadOnHangup: Service {
     let application: MailgateApplication
     let read: @Sendable () throws -> ReloadableSettings
     let logger: Logger

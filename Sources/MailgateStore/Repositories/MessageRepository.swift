@@ -95,6 +95,16 @@ public struct MessageRepository: Sendable {
         try await self.client.tracedQuery("SELECT pg_notify(\(Self.notificationChannel), '')", logger: self.logger)
     }
 
+    /// Calls `onNotification` for every `notifyWorkers()` of any replica, on a connection of
+    /// its own, until that connection is lost (it throws) or the task is cancelled.
+    public func listenForNewMail(_ onNotification: @escaping @Sendable () -> Void) async throws {
+        try await self.client.withConnection { connection in
+            try await connection.listen(on: Self.notificationChannel) { notifications in
+                for try await _ in notifications { onNotification() }
+            }
+        }
+    }
+
     /// The tenant's message, with its attempts.
     public func find(tenantID: UUID, id: UUID) async throws -> MessageRecord? {
         try await self.client.withConnection { connection in
