@@ -277,7 +277,7 @@ struct MasterKeyRingTests {
                 try MasterKeyRing(parsing: text)
             }
             guard let error else { continue }
-            guard case .invalidKeyRing(let reason) = error else {
+            guard error.code == .invalidKeyRing, let reason = error.reason else {
                 Issue.record("expected invalidKeyRing, got \(error)")
                 continue
             }

@@ -55,7 +55,7 @@ struct TenantResolver: Sendable {
 
 extension CallContext<Principal> {
     /// The principal, which must be an operator key (PERMISSION_DENIED otherwise).
-    func requireOperator() throws(RPCError) -> Principal {
+    func requireOperator() throws -> Principal {
         let principal = try self.requirePrincipal()
         guard principal.isOperator else { throw AuthenticationFailure.operatorKeyRequired }
         return principal

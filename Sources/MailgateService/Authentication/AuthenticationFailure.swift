@@ -3,41 +3,64 @@ import MailgateProto
 import MailgateRPC
 
 /// Why authentication or authorization failed: each a distinct reason, none revealing
-/// whether a key id exists.
-public enum AuthenticationFailure {
-    public static let missingCredentials = RPCError(
-        code: .unauthenticated,
-        message: "This method needs an API key: send metadata \"authorization: Bearer mgk_…\".",
-        reason: "MISSING_CREDENTIALS"
-    )
-    public static let malformedKey = RPCError(
-        code: .unauthenticated,
-        message: "The API key is not of the form mgk_<id>_<secret>.",
-        reason: "MALFORMED_API_KEY"
-    )
-    public static let unknownKey = RPCError(
-        code: .unauthenticated,
-        message: "The API key is not valid.",
-        reason: "INVALID_API_KEY"
-    )
-    public static let tenantDisabled = RPCError(
-        code: .permissionDenied,
-        message: "The key's tenant is disabled.",
-        reason: "TENANT_DISABLED"
-    )
-    public static let operatorKeyRequired = RPCError(
-        code: .permissionDenied,
-        message: "This method needs an operator key; tenant keys may only read their own tenant.",
-        reason: "OPERATOR_KEY_REQUIRED"
-    )
-    public static let tenantOverrideNotAllowed = RPCError(
-        code: .permissionDenied,
-        message: "Only operator keys may name another tenant in the \"tenant\" metadata.",
-        reason: "TENANT_OVERRIDE_NOT_ALLOWED"
-    )
+/// whether a key id exists. Its status is chosen here, once (`rpcError`).
+public struct AuthenticationFailure: Error, Sendable, Hashable, RPCErrorConvertible {
+    private enum Kind: Hashable, Sendable {
+        case missingCredentials, malformedKey, unknownKey, tenantDisabled, operatorKeyRequired
+        case tenantOverrideNotAllowed
+    }
+
+    private let kind: Kind
+    private init(_ kind: Kind) { self.kind = kind }
+
+    /// No `authorization: Bearer …` metadata.
+    public static let missingCredentials = AuthenticationFailure(.missingCredentials)
+    /// The bearer token is not of the form `mgk_<id>_<secret>`.
+    public static let malformedKey = AuthenticationFailure(.malformedKey)
+    /// No such key, a wrong secret, or a revoked key: deliberately indistinguishable.
+    public static let unknownKey = AuthenticationFailure(.unknownKey)
+    /// The key's tenant is disabled.
+    public static let tenantDisabled = AuthenticationFailure(.tenantDisabled)
+    /// A tenant key called a method only operators may call.
+    public static let operatorKeyRequired = AuthenticationFailure(.operatorKeyRequired)
+    /// A tenant key named another tenant in the `tenant` metadata.
+    public static let tenantOverrideNotAllowed = AuthenticationFailure(.tenantOverrideNotAllowed)
+
+    public var rpcError: RPCError {
+        switch self.kind {
+        case .missingCredentials:
+            RPCError(
+                code: .unauthenticated,
+                message: "This method needs an API key: send metadata \"authorization: Bearer mgk_…\".",
+                reason: "MISSING_CREDENTIALS"
+            )
+        case .malformedKey:
+            RPCError(
+                code: .unauthenticated,
+                message: "The API key is not of the form mgk_<id>_<secret>.",
+                reason: "MALFORMED_API_KEY"
+            )
+        case .unknownKey:
+            RPCError(code: .unauthenticated, message: "The API key is not valid.", reason: "INVALID_API_KEY")
+        case .tenantDisabled:
+            RPCError(code: .permissionDenied, message: "The key's tenant is disabled.", reason: "TENANT_DISABLED")
+        case .operatorKeyRequired:
+            RPCError(
+                code: .permissionDenied,
+                message: "This method needs an operator key; tenant keys may only read their own tenant.",
+                reason: "OPERATOR_KEY_REQUIRED"
+            )
+        case .tenantOverrideNotAllowed:
+            RPCError(
+                code: .permissionDenied,
+                message: "Only operator keys may name another tenant in the \"tenant\" metadata.",
+                reason: "TENANT_OVERRIDE_NOT_ALLOWED"
+            )
+        }
+    }
 
     /// The presented key of an `authorization: Bearer …` entry.
-    public static func parseKey(_ metadata: [String: String]) throws(RPCError) -> APIKey {
+    public static func parseKey(_ metadata: [String: String]) throws(AuthenticationFailure) -> APIKey {
         guard let token = metadata.bearerToken else { throw missingCredentials }
         guard let key = APIKey(parsing: token) else { throw malformedKey }
         return key
