@@ -213,6 +213,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "MailgateServiceTests",
+            dependencies: ["MailgateService", "MailgateStore", "MailgateMail", "MailgateCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "MailgateIntegrationTests",
             dependencies: [
                 "MailgateTestSupport",

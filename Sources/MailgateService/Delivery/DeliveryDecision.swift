@@ -3,6 +3,19 @@ import MailgateCore
 import MailgateMail
 import MailgateStore
 
+/// What one attempt comes to: the result to record and, when the server asked everyone to
+/// slow down, how long the whole server waits.
+struct DeliveryVerdict: Hashable {
+    var attempt: AttemptResult
+    var pause: ServerPause?
+}
+
+/// A server left alone by every replica for `duration`, for `reason` (its own words).
+struct ServerPause: Hashable {
+    var duration: Duration
+    var reason: String
+}
+
 /// Turns what the SMTP server said into what happens to the message: sent, tried
 /// again later (backoff, throttling, 4xx recipients), or failed for good.
 struct DeliveryDecision {
@@ -16,12 +29,10 @@ struct DeliveryDecision {
     /// 0...1; picks the jitter (tests fix it).
     var jitterUnit: Double = Double.random(in: 0...1)
 
-    /// What to record; `pause` is set when the whole server should wait.
-    func decide(_ result: SMTPResult, message: ClaimedMessage, startedAt: Date) -> (
-        result: AttemptResult, pause: (Duration, String)?
-    ) {
+    /// What to record, and whether the whole server should wait.
+    func decide(_ result: SMTPResult, message: ClaimedMessage, startedAt: Date) -> DeliveryVerdict {
         var decision: AttemptResult.Decision
-        var pause: (Duration, String)?
+        var pause: ServerPause?
         var uncertain = false
         var note = ""
         var recipientResults: [String: RecipientResult] = [:]
@@ -52,9 +63,9 @@ struct DeliveryDecision {
             // A permanent refusal that means "slow down" (throttling, quota) is waited out too.
             if classification != .ordinary {
                 let duration = classification == .quotaExceeded ? self.quotaPause : self.throttlePause
-                pause = (
-                    duration,
-                    classification == .quotaExceeded
+                pause = ServerPause(
+                    duration: duration,
+                    reason: classification == .quotaExceeded
                         ? "sending quota used up: \(result.reply)" : "throttled: \(result.reply)"
                 )
                 let next = self.now.addingTimeInterval(duration.seconds * (1 + 0.2 * self.jitterUnit))
@@ -106,7 +117,7 @@ struct DeliveryDecision {
             uncertain: uncertain,
             note: note
         )
-        return (attempt, pause)
+        return DeliveryVerdict(attempt: attempt, pause: pause)
     }
 
     /// A result for a message that could not even be attempted (server gone, secret

@@ -79,10 +79,10 @@ struct DeliveryWorker: Sendable {
                 servers[message.serverID] = server
             }
             let started = ContinuousClock.now
-            let (result, pausedServer, replaced) = await self.attempt(message, server: server, token: token)
-            if let replaced { servers[message.serverID] = replaced }
-            results.append(result)
-            if pausedServer { paused.insert(message.serverID) }
+            let attempt = await self.attempt(message, server: server, token: token)
+            if let replaced = attempt.replacedServer { servers[message.serverID] = replaced }
+            results.append(attempt.result)
+            if attempt.pausedServer { paused.insert(message.serverID) }
             let finished = ContinuousClock.now
             let oldest = oldestResult ?? started
             oldestResult = oldest
@@ -171,20 +171,27 @@ struct DeliveryWorker: Sendable {
         }
     }
 
-    /// The attempt's result, whether the server asked for a pause, and what the rest of
-    /// the batch uses for this server when the SMTP server refused its access token (a
-    /// new token, or why there is none).
+    /// What one message's attempt did, for the rest of its batch.
+    private struct Attempt {
+        var result: AttemptResult
+        /// The server asked to be left alone: the batch's other mail for it goes back untouched.
+        var pausedServer = false
+        /// What the rest of the batch uses for this server once the SMTP server refused its
+        /// access token: a new token, or why there is none.
+        var replacedServer: Result<(ServerRecord, SMTPEndpoint), EndpointUnavailable>? = nil
+    }
+
     private func attempt(
         _ message: ClaimedMessage,
         server: Result<(ServerRecord, SMTPEndpoint), EndpointUnavailable>,
         token: UUID
-    ) async -> (AttemptResult, Bool, Result<(ServerRecord, SMTPEndpoint), EndpointUnavailable>?) {
+    ) async -> Attempt {
         let startedAt = Date()
         switch server {
         case .failure(let problem):
             self.metrics.deliveryAttempt(nil)
             let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: .retry, now: startedAt)
-            return (decision.notAttempted(message, problem), false, nil)
+            return Attempt(result: decision.notAttempted(message, problem))
         case .success(let (record, endpoint)):
             if record.definition.uncertainPolicy == .fail {
                 // Without this mark a crash could not tell a message that reached the server from one
@@ -193,11 +200,11 @@ struct DeliveryWorker: Sendable {
                     try await self.queue.markStarted(token: token, id: message.id)
                 } catch {
                     let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: .fail, now: Date())
-                    return (
-                        decision.notAttempted(
+                    return Attempt(
+                        result: decision.notAttempted(
                             message,
                             EndpointUnavailable(reason: "the database is unavailable", retryable: true)
-                        ), false, nil
+                        )
                     )
                 }
             }
@@ -213,10 +220,14 @@ struct DeliveryWorker: Sendable {
                     smtp = await self.send(message, through: freshEndpoint)
                 case .failure(let problem):
                     let decision = DeliveryDecision(retry: self.settings.retry, uncertainPolicy: .retry, now: Date())
-                    return (decision.notAttempted(message, problem), false, replaced)
+                    return Attempt(result: decision.notAttempted(message, problem), replacedServer: replaced)
                 }
                 if let refused = smtp, refused.isAuthenticationRefusal {
-                    return (await self.tokenRefused(message, server: record, reply: refused), true, replaced)
+                    return Attempt(
+                        result: await self.tokenRefused(message, server: record, reply: refused),
+                        pausedServer: true,
+                        replacedServer: replaced
+                    )
                 }
             }
             guard let smtp else {
@@ -225,11 +236,12 @@ struct DeliveryWorker: Sendable {
                     uncertainPolicy: record.definition.uncertainPolicy,
                     now: Date()
                 )
-                return (
-                    decision.notAttempted(
+                return Attempt(
+                    result: decision.notAttempted(
                         message,
                         EndpointUnavailable(reason: "the SMTP thread pool is stopping", retryable: true)
-                    ), false, replaced
+                    ),
+                    replacedServer: replaced
                 )
             }
             let decision = DeliveryDecision(
@@ -239,12 +251,12 @@ struct DeliveryWorker: Sendable {
                 throttlePause: self.settings.throttlePause,
                 quotaPause: self.settings.quotaPause
             )
-            let (result, pause) = decision.decide(smtp, message: message, startedAt: startedAt)
-            self.log(result, message: message, server: record)
-            if let (duration, reason) = pause {
-                await self.pauseServer(record, for: duration, reason: reason)
+            let verdict = decision.decide(smtp, message: message, startedAt: startedAt)
+            self.log(verdict.attempt, message: message, server: record)
+            if let pause = verdict.pause {
+                await self.pauseServer(record, for: pause.duration, reason: pause.reason)
             }
-            return (result, pause != nil, replaced)
+            return Attempt(result: verdict.attempt, pausedServer: verdict.pause != nil, replacedServer: replaced)
         }
     }
 

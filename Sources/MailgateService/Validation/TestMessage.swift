@@ -97,7 +97,7 @@ struct TestMessage {
         let decision = DeliveryDecision(retry: RetryPolicy(giveUpAfter: .zero), uncertainPolicy: .fail, now: Date())
         let attempt: AttemptResult =
             if let smtp {
-                decision.decide(smtp, message: claimed, startedAt: startedAt).result
+                decision.decide(smtp, message: claimed, startedAt: startedAt).attempt
             } else {
                 decision.notAttempted(
                     claimed,
