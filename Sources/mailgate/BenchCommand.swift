@@ -3,6 +3,7 @@ import Foundation
 import MailgateCore
 import MailgateProto
 import MailgateRPC
+import MailgateService
 import Synchronization
 import SwiftProtobuf
 
@@ -64,7 +65,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let (host, port) = try parseListenAddress(self.address ?? environment["MAILGATE_ADDRESS"] ?? "127.0.0.1:7587")
+        let (host, port) =
+            try SettingValues(flags: [SettingsTable.address: self.address], environment: environment)
+            .listenAddress(SettingsTable.address) ?? ("127.0.0.1", 7587)
         let metadata = (self.key ?? environment["MAILGATE_KEY"]).map { ["authorization": "Bearer \($0)"] } ?? [:]
         let (methodName, payload) = try self.call()
         var pool: [RPCClientConnection] = []

@@ -56,46 +56,21 @@ struct DeliveryOptions: ParsableArguments {
     @Option(help: "Bound on one SMTP transaction, seconds. [env: MAILGATE_SMTP_TIMEOUT_SECONDS] (default: 120)")
     var smtpTimeoutSeconds: Int?
 
-    func settings(_ settings: Settings) throws -> MailerSettings {
-        func number(_ flag: Int?, _ name: String, _ fallback: Int, minimum: Int = 1) throws -> Int {
-            guard let text = settings.value(flag.map(String.init), name) else { return fallback }
-            guard let value = Int(text), value >= minimum else {
-                throw ConfigurationError("\(name) must be a whole number of at least \(minimum).")
-            }
-            return value
-        }
-        let defaults = MailerSettings()
-        let retry = RetryPolicy(
-            initialDelay: .seconds(try number(self.retryInitialSeconds, "MAILGATE_RETRY_INITIAL_SECONDS", 60)),
-            maximumDelay: .seconds(try number(self.retryMaxSeconds, "MAILGATE_RETRY_MAX_SECONDS", 3600)),
-            giveUpAfter: .seconds(try number(self.retryGiveUpSeconds, "MAILGATE_RETRY_GIVE_UP_SECONDS", 86400))
-        )
-        return MailerSettings(
-            limits: MessageLimits(
-                maximumRecipients: try number(
-                    self.maxRecipients,
-                    "MAILGATE_MAX_RECIPIENTS",
-                    defaults.limits.maximumRecipients
-                ),
-                maximumSize: try number(
-                    self.maxMessageBytes,
-                    "MAILGATE_MAX_MESSAGE_BYTES",
-                    defaults.limits.maximumSize,
-                    minimum: 1024
-                )
-            ),
-            idempotencyWindow: .seconds(
-                try number(self.idempotencyWindowSeconds, "MAILGATE_IDEMPOTENCY_WINDOW_SECONDS", 86400)
-            ),
-            workers: try number(self.workers, "MAILGATE_WORKERS", defaults.workers, minimum: 0),
-            lease: .seconds(try number(self.leaseSeconds, "MAILGATE_LEASE_SECONDS", 300, minimum: 3)),
-            pollInterval: .milliseconds(
-                try number(self.pollIntervalMs, "MAILGATE_POLL_INTERVAL_MS", 2000, minimum: 10)
-            ),
-            retry: retry,
-            retention: .seconds(try number(self.retentionSeconds, "MAILGATE_RETENTION_SECONDS", 7 * 86400)),
-            caFile: settings.value(self.caFile, "MAILGATE_CA_FILE"),
-            smtpTimeout: .seconds(try number(self.smtpTimeoutSeconds, "MAILGATE_SMTP_TIMEOUT_SECONDS", 120))
-        )
+    /// The options given, by setting (read through `MailerSettings(_:)`).
+    var flags: [Setting: String?] {
+        let table = SettingsTable.self
+        return [
+            table.caFile: self.caFile, table.workers: self.workers.map(String.init),
+            table.leaseSeconds: self.leaseSeconds.map(String.init),
+            table.retryInitialSeconds: self.retryInitialSeconds.map(String.init),
+            table.retryMaxSeconds: self.retryMaxSeconds.map(String.init),
+            table.retryGiveUpSeconds: self.retryGiveUpSeconds.map(String.init),
+            table.idempotencyWindowSeconds: self.idempotencyWindowSeconds.map(String.init),
+            table.retentionSeconds: self.retentionSeconds.map(String.init),
+            table.maxRecipients: self.maxRecipients.map(String.init),
+            table.maxMessageBytes: self.maxMessageBytes.map(String.init),
+            table.pollIntervalMs: self.pollIntervalMs.map(String.init),
+            table.smtpTimeoutSeconds: self.smtpTimeoutSeconds.map(String.init),
+        ]
     }
 }

@@ -27,31 +27,13 @@ struct ExpiryOptions: ParsableArguments {
     )
     var graphURL: String?
 
-    func settings(_ settings: Settings) throws -> ExpirySettings {
-        var expiry = ExpirySettings()
-        if let text = settings.value(self.expiryWarningDays, "MAILGATE_EXPIRY_WARNING_DAYS") {
-            guard let days = ExpiryWarnings.parse(text) else {
-                throw ConfigurationError(
-                    "MAILGATE_EXPIRY_WARNING_DAYS must be whole days from 1 to 3650, comma-separated, like 60,30,14,7,3,1."
-                )
-            }
-            expiry.thresholds = days
-        }
-        if let text = settings.value(self.expiryScanSeconds.map(String.init), "MAILGATE_EXPIRY_SCAN_SECONDS") {
-            guard let seconds = Int(text), seconds >= 10 else {
-                throw ConfigurationError("MAILGATE_EXPIRY_SCAN_SECONDS must be a whole number of at least 10.")
-            }
-            expiry.interval = .seconds(seconds)
-        }
-        if let system = settings.value(self.expirySystemServer, "MAILGATE_EXPIRY_SYSTEM_SERVER") {
-            guard system.split(separator: "/").count == 2 else {
-                throw ConfigurationError("MAILGATE_EXPIRY_SYSTEM_SERVER must be tenant/server, like ops/alerts.")
-            }
-            expiry.systemServer = system
-        }
-        if let graph = settings.value(self.graphURL, "MAILGATE_GRAPH_URL") {
-            expiry.graphBaseURL = graph.hasSuffix("/") ? String(graph.dropLast()) : graph
-        }
-        return expiry
+    /// The options given, by setting (read through `ExpirySettings(_:)`).
+    var flags: [Setting: String?] {
+        let table = SettingsTable.self
+        return [
+            table.expiryWarningDays: self.expiryWarningDays,
+            table.expiryScanSeconds: self.expiryScanSeconds.map(String.init),
+            table.expirySystemServer: self.expirySystemServer, table.graphURL: self.graphURL,
+        ]
     }
 }

@@ -1,19 +1,20 @@
 import Foundation
 import MailgateCore
+import MailgateService
 
 /// Loads the vault's master key ring: `--master-keys-file`, else `MAILGATE_MASTER_KEYS_FILE`,
 /// else `MAILGATE_MASTER_KEYS` (entries inline), else — with `--dev` only — a ring
 /// generated once and kept in `.mailgate/master-keys`. Without one, Mailgate refuses to start.
 enum MasterKeys {
-    static func load(file: String?, settings: Settings, dev: Bool) throws -> MasterKeyRing {
+    static func load(_ values: SettingValues, dev: Bool) throws -> MasterKeyRing {
         do {
-            if let path = settings.value(file, "MAILGATE_MASTER_KEYS_FILE") {
+            if let path = values[SettingsTable.masterKeysFile] {
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                     throw ConfigurationError("Cannot read the master key file \(path).")
                 }
                 return try MasterKeyRing(parsing: text)
             }
-            if let inline = settings.value(nil, "MAILGATE_MASTER_KEYS") {
+            if let inline = values[SettingsTable.masterKeys] {
                 return try MasterKeyRing(parsing: inline)
             }
         } catch let error as VaultError {

@@ -80,14 +80,26 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Local development defaults: debug logs, the database of scripts/dev, and a printed operator key.")
     var dev = false
 
+    /// The settings given as flags; the environment and the configuration file fill the rest.
+    private var flags: [Setting: String?] {
+        let table = SettingsTable.self
+        return [
+            table.configFile: self.configFile, table.databaseURL: self.databaseURL, table.listen: self.listen,
+            table.opsListen: self.opsListen, table.oauthRedirectURI: self.oauthRedirectURI,
+            table.masterKeysFile: self.masterKeysFile, table.tlsCert: self.tlsCert, table.tlsKey: self.tlsKey,
+            table.logLevel: self.logLevel, table.logFormat: self.logFormat, table.migrationsDir: self.migrationsDir,
+            table.shutdownGraceSeconds: self.shutdownGraceSeconds.map(String.init),
+        ].merging(self.delivery.flags) { given, _ in given }.merging(self.expiry.flags) { given, _ in given }
+    }
+
     func run() async throws {
-        let settings = try Settings(configFile: self.configFile)
+        let values = try SettingValues(flags: self.flags)
         let logger = try makeLogger(
-            level: settings.value(self.logLevel, "MAILGATE_LOG_LEVEL") ?? (self.dev ? "debug" : "info"),
-            format: settings.value(self.logFormat, "MAILGATE_LOG_FORMAT") ?? "text"
+            level: values.given(SettingsTable.logLevel) ?? (self.dev ? "debug" : "info"),
+            format: values[SettingsTable.logFormat] ?? "text"
         )
         do {
-            let configuration = try self.applicationConfiguration(settings: settings, logger: logger)
+            let configuration = try self.applicationConfiguration(values, logger: logger)
             let application = try MailgateApplication(configuration: configuration, logger: logger)
             try await application.makeServiceGroup().run()
         } catch let error as ConfigurationError {
@@ -108,46 +120,26 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    private func applicationConfiguration(settings: Settings, logger: Logger) throws
+    private func applicationConfiguration(_ values: SettingValues, logger: Logger) throws
         -> MailgateApplication.Configuration
     {
-        guard
-            let databaseURL = settings.value(self.databaseURL, "MAILGATE_DATABASE_URL")
-                ?? (self.dev ? DevEnvironment.databaseURL() : nil)
-        else {
+        let table = SettingsTable.self
+        guard let databaseURL = values[table.databaseURL] ?? (self.dev ? DevEnvironment.databaseURL() : nil) else {
             throw ConfigurationError(
                 "No database: set MAILGATE_DATABASE_URL or --database-url (scripts/dev starts a local one)."
             )
         }
         let database = try DatabaseConfiguration.parse(databaseURL)
 
-        let (host, port) = try parseListenAddress(settings.value(self.listen, "MAILGATE_LISTEN") ?? "127.0.0.1:7587")
-        var rpc = RPCServerConfiguration(host: host, port: port)
-        if let grace = settings.value(self.shutdownGraceSeconds.map(String.init), "MAILGATE_SHUTDOWN_GRACE_SECONDS") {
-            guard let seconds = Int(grace), seconds >= 0 else {
-                throw ConfigurationError("MAILGATE_SHUTDOWN_GRACE_SECONDS must be a whole number of seconds.")
-            }
-            rpc.shutdownGracePeriod = .seconds(Int64(seconds))
+        let listen = try values.listenAddress(table.listen) ?? ("127.0.0.1", 7587)
+        var rpc = RPCServerConfiguration(host: listen.host, port: listen.port)
+        if let grace = try values.seconds(table.shutdownGraceSeconds, minimum: 0) {
+            rpc.shutdownGracePeriod = .nanoseconds(Int64(grace.seconds * 1e9))
         }
-        let certificate = settings.value(self.tlsCert, "MAILGATE_TLS_CERT")
-        let privateKey = settings.value(self.tlsKey, "MAILGATE_TLS_KEY")
-        switch (certificate, privateKey) {
-        case (let certificate?, let privateKey?):
-            do {
-                rpc.tls = try RPCServerConfiguration.serverTLS(certificatePath: certificate, privateKeyPath: privateKey)
-            } catch {
-                throw ConfigurationError("Cannot load the TLS certificate or key: \(error)")
-            }
-        case (nil, nil):
-            break
-        default:
-            throw ConfigurationError("TLS needs both MAILGATE_TLS_CERT and MAILGATE_TLS_KEY.")
-        }
+        rpc.tls = try values.rpcTLS()
 
         guard
-            let migrationsDirectory = settings.value(self.migrationsDir, "MAILGATE_MIGRATIONS_DIR").map(
-                URL.init(fileURLWithPath:)
-            )
+            let migrationsDirectory = values[table.migrationsDir].map(URL.init(fileURLWithPath:))
                 ?? Migration.defaultDirectory()
         else {
             throw ConfigurationError("Cannot find the migrations folder: set MAILGATE_MIGRATIONS_DIR.")
@@ -155,7 +147,7 @@ struct ServeCommand: AsyncParsableCommand {
         let migrations = try Migration.load(from: migrationsDirectory)
 
         var operatorKey: APIKey?
-        if let presented = settings.value(nil, "MAILGATE_BOOTSTRAP_OPERATOR_KEY") {
+        if let presented = values[table.bootstrapOperatorKey] {
             guard let key = APIKey(parsing: presented) else {
                 throw ConfigurationError("MAILGATE_BOOTSTRAP_OPERATOR_KEY is not of the form mgk_<id>_<secret>.")
             }
@@ -166,36 +158,17 @@ struct ServeCommand: AsyncParsableCommand {
             // Straight to the terminal, not through stdout's buffer: it must show before the logs.
             FileHandle.standardError.write(Data("development operator key: \(key.presentedForm.exposedValue)\n".utf8))
         }
-        let masterKeys = try MasterKeys.load(file: self.masterKeysFile, settings: settings, dev: self.dev)
+        let masterKeys = try MasterKeys.load(values, dev: self.dev)
         var ops: OpsConfiguration?
-        let opsListen = settings.value(self.opsListen, "MAILGATE_OPS_LISTEN") ?? "127.0.0.1:7588"
-        if opsListen.lowercased() != "off" {
-            let (opsHost, opsPort) = try parseListenAddress(opsListen)
-            ops = OpsConfiguration(
-                host: opsHost,
-                port: opsPort,
-                redirectURI: settings.value(self.oauthRedirectURI, "MAILGATE_OAUTH_REDIRECT_URI")
-            )
+        if values[table.opsListen]?.lowercased() != "off", let address = try values.listenAddress(table.opsListen) {
+            ops = OpsConfiguration(host: address.host, port: address.port, redirectURI: values[table.oauthRedirectURI])
         }
-        let mailer = try self.delivery.settings(settings)
-        // SIGHUP: the master key file and the TLS files are read again (the configuration
-        // file too, for where they are).
-        let reloadSettings: @Sendable () throws -> ReloadableSettings = {
-            [
-                configFile = self.configFile, masterKeysFile = self.masterKeysFile, dev = self.dev,
-                tlsCert = self.tlsCert, tlsKey = self.tlsKey
-            ] in
-            let settings = try Settings(configFile: configFile)
-            let ring = try MasterKeys.load(file: masterKeysFile, settings: settings, dev: dev)
-            guard let certificate = settings.value(tlsCert, "MAILGATE_TLS_CERT"),
-                let privateKey = settings.value(tlsKey, "MAILGATE_TLS_KEY")
-            else {
-                return ReloadableSettings(masterKeys: ring, tls: nil)
-            }
-            return ReloadableSettings(
-                masterKeys: ring,
-                tls: try RPCServerConfiguration.serverTLS(certificatePath: certificate, privateKeyPath: privateKey)
-            )
+        let mailer = try MailerSettings(values)
+        // SIGHUP: the master key ring and the TLS files are read again, through the same
+        // settings as at start-up (the configuration file too, for where they are).
+        let reloadSettings: @Sendable () throws -> ReloadableSettings = { [flags = self.flags, dev = self.dev] in
+            let values = try SettingValues(flags: flags)
+            return ReloadableSettings(masterKeys: try MasterKeys.load(values, dev: dev), tls: try values.rpcTLS())
         }
         return MailgateApplication.Configuration(
             database: database,
@@ -206,27 +179,10 @@ struct ServeCommand: AsyncParsableCommand {
             mailer: mailer,
             tokens: TokenSettings(caFile: mailer.caFile),
             ops: ops,
-            expiry: try self.expiry.settings(settings),
+            expiry: try ExpirySettings(values),
             reloadSettings: reloadSettings
         )
     }
-}
-
-/// Splits `host:port` (`[v6]:port` for IPv6).
-func parseListenAddress(_ text: String) throws -> (String, Int) {
-    var host = text
-    var portText = ""
-    if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
-        host = String(text[text.index(after: text.startIndex)..<close])
-        portText = String(text[text.index(after: close)...].dropFirst())
-    } else if let colon = text.lastIndex(of: ":") {
-        host = String(text[..<colon])
-        portText = String(text[text.index(after: colon)...])
-    }
-    guard let port = Int(portText), (0...65535).contains(port), !host.isEmpty else {
-        throw ConfigurationError("\(text) is not a listen address of the form host:port.")
-    }
-    return (host, port)
 }
 
 func makeLogger(level: String, format: String) throws -> Logger {

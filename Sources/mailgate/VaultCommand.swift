@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MailgateCore
+import MailgateService
 import MailgateStore
 
 struct VaultCommand: AsyncParsableCommand {
@@ -28,8 +29,7 @@ struct VaultCommand: AsyncParsableCommand {
         func run() async throws {
             do {
                 let ring = try MasterKeys.load(
-                    file: self.masterKeysFile,
-                    settings: try Settings(configFile: nil),
+                    try SettingValues(flags: [SettingsTable.masterKeysFile: self.masterKeysFile]),
                     dev: false
                 )
                 let report = try await DirectDatabase.run(url: self.databaseURL) { client, logger in

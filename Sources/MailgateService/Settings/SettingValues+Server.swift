@@ -1,0 +1,100 @@
+import Foundation
+import MailgateCore
+import MailgateRPC
+import NIOSSL
+
+extension SettingValues {
+    /// The RPC listener's TLS: nil when neither `MAILGATE_TLS_CERT` nor `MAILGATE_TLS_KEY`
+    /// is set, an error when only one is or they do not load. Start-up and the SIGHUP
+    /// reload both read it here, so they agree on what a half-configured pair means.
+    public func rpcTLS() throws(ConfigurationError) -> TLSConfiguration? {
+        switch (self.given(SettingsTable.tlsCert), self.given(SettingsTable.tlsKey)) {
+        case (let certificate?, let privateKey?):
+            do {
+                return try RPCServerConfiguration.serverTLS(certificatePath: certificate, privateKeyPath: privateKey)
+            } catch {
+                throw ConfigurationError("Cannot load the TLS certificate or key: \(error)")
+            }
+        case (nil, nil):
+            return nil
+        default:
+            throw ConfigurationError("TLS needs both MAILGATE_TLS_CERT and MAILGATE_TLS_KEY.")
+        }
+    }
+
+    /// `host:port` (`[v6]:port` for IPv6) of `setting`; nil when unset and without default.
+    public func listenAddress(_ setting: Setting) throws(ConfigurationError) -> (host: String, port: Int)? {
+        guard let text = self[setting] else { return nil }
+        var host = text
+        var portText = ""
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = String(text[text.index(after: text.startIndex)..<close])
+            portText = String(text[text.index(after: close)...].dropFirst())
+        } else if let colon = text.lastIndex(of: ":") {
+            host = String(text[..<colon])
+            portText = String(text[text.index(after: colon)...])
+        }
+        guard let port = Int(portText), (0...65535).contains(port), !host.isEmpty else {
+            throw ConfigurationError("\(setting): \(text) is not a listen address of the form host:port.")
+        }
+        return (host, port)
+    }
+}
+
+extension MailerSettings {
+    /// SendMail limits and delivery behaviour from `values`.
+    public init(_ values: SettingValues) throws(ConfigurationError) {
+        let defaults = MailerSettings()
+        let table = SettingsTable.self
+        func seconds(_ setting: Setting) throws(ConfigurationError) -> Duration {
+            // Every one of these has a default in the table.
+            try values.seconds(setting) ?? .zero
+        }
+        self.init(
+            limits: MessageLimits(
+                maximumRecipients: try values.integer(table.maxRecipients) ?? defaults.limits.maximumRecipients,
+                maximumSize: try values.integer(table.maxMessageBytes, minimum: 1024) ?? defaults.limits.maximumSize
+            ),
+            idempotencyWindow: try seconds(table.idempotencyWindowSeconds),
+            workers: try values.integer(table.workers, minimum: 0) ?? defaults.workers,
+            lease: try values.seconds(table.leaseSeconds, minimum: 3) ?? defaults.lease,
+            pollInterval: .milliseconds(try values.integer(table.pollIntervalMs, minimum: 10) ?? 2000),
+            retry: RetryPolicy(
+                initialDelay: try seconds(table.retryInitialSeconds),
+                maximumDelay: try seconds(table.retryMaxSeconds),
+                giveUpAfter: try seconds(table.retryGiveUpSeconds)
+            ),
+            retention: try seconds(table.retentionSeconds),
+            caFile: values[table.caFile],
+            smtpTimeout: try seconds(table.smtpTimeoutSeconds)
+        )
+    }
+}
+
+extension ExpirySettings {
+    /// Client-secret expiry warnings from `values`.
+    public init(_ values: SettingValues) throws(ConfigurationError) {
+        self.init()
+        let table = SettingsTable.self
+        if let text = values[table.expiryWarningDays] {
+            guard let days = ExpiryWarnings.parse(text) else {
+                throw ConfigurationError(
+                    "MAILGATE_EXPIRY_WARNING_DAYS must be whole days from 1 to 3650, comma-separated, like 60,30,14,7,3,1."
+                )
+            }
+            self.thresholds = days
+        }
+        if let seconds = try values.seconds(table.expiryScanSeconds, minimum: 10) {
+            self.interval = seconds
+        }
+        if let system = values[table.expirySystemServer] {
+            guard system.split(separator: "/").count == 2 else {
+                throw ConfigurationError("MAILGATE_EXPIRY_SYSTEM_SERVER must be tenant/server, like ops/alerts.")
+            }
+            self.systemServer = system
+        }
+        if let graph = values[table.graphURL] {
+            self.graphBaseURL = graph.hasSuffix("/") ? String(graph.dropLast()) : graph
+        }
+    }
+}

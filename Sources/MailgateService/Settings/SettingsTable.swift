@@ -1,0 +1,98 @@
+/// Every setting, once: names, flags and defaults. Start-up and the SIGHUP reload read
+/// through `SettingValues` with these; the README's settings table is checked against it.
+public enum SettingsTable {
+    public static let configFile = Setting("MAILGATE_CONFIG_FILE", flag: "--config-file")
+    public static let databaseURL = Setting("MAILGATE_DATABASE_URL", flag: "--database-url")
+    public static let listen = Setting("MAILGATE_LISTEN", flag: "--listen", default: "127.0.0.1:7587")
+    public static let opsListen = Setting("MAILGATE_OPS_LISTEN", flag: "--ops-listen", default: "127.0.0.1:7588")
+    public static let oauthRedirectURI = Setting("MAILGATE_OAUTH_REDIRECT_URI", flag: "--oauth-redirect-uri")
+    public static let masterKeys = Setting("MAILGATE_MASTER_KEYS", flag: nil)
+    public static let masterKeysFile = Setting("MAILGATE_MASTER_KEYS_FILE", flag: "--master-keys-file")
+    public static let bootstrapOperatorKey = Setting("MAILGATE_BOOTSTRAP_OPERATOR_KEY", flag: nil)
+    public static let tlsCert = Setting("MAILGATE_TLS_CERT", flag: "--tls-cert")
+    public static let tlsKey = Setting("MAILGATE_TLS_KEY", flag: "--tls-key")
+    public static let caFile = Setting("MAILGATE_CA_FILE", flag: "--ca-file")
+    public static let workers = Setting("MAILGATE_WORKERS", flag: "--workers", default: "8")
+    public static let leaseSeconds = Setting("MAILGATE_LEASE_SECONDS", flag: "--lease-seconds", default: "300")
+    public static let retryInitialSeconds = Setting(
+        "MAILGATE_RETRY_INITIAL_SECONDS",
+        flag: "--retry-initial-seconds",
+        default: "60"
+    )
+    public static let retryMaxSeconds = Setting(
+        "MAILGATE_RETRY_MAX_SECONDS",
+        flag: "--retry-max-seconds",
+        default: "3600"
+    )
+    public static let retryGiveUpSeconds = Setting(
+        "MAILGATE_RETRY_GIVE_UP_SECONDS",
+        flag: "--retry-give-up-seconds",
+        default: "86400"
+    )
+    public static let idempotencyWindowSeconds = Setting(
+        "MAILGATE_IDEMPOTENCY_WINDOW_SECONDS",
+        flag: "--idempotency-window-seconds",
+        default: "86400"
+    )
+    public static let retentionSeconds = Setting(
+        "MAILGATE_RETENTION_SECONDS",
+        flag: "--retention-seconds",
+        default: "604800"
+    )
+    public static let maxRecipients = Setting("MAILGATE_MAX_RECIPIENTS", flag: "--max-recipients", default: "100")
+    public static let maxMessageBytes = Setting(
+        "MAILGATE_MAX_MESSAGE_BYTES",
+        flag: "--max-message-bytes",
+        default: "26214400"
+    )
+    public static let pollIntervalMs = Setting("MAILGATE_POLL_INTERVAL_MS", flag: "--poll-interval-ms", default: "2000")
+    public static let smtpTimeoutSeconds = Setting(
+        "MAILGATE_SMTP_TIMEOUT_SECONDS",
+        flag: "--smtp-timeout-seconds",
+        default: "120"
+    )
+    public static let logLevel = Setting("MAILGATE_LOG_LEVEL", flag: "--log-level", default: "info")
+    public static let logFormat = Setting("MAILGATE_LOG_FORMAT", flag: "--log-format", default: "text")
+    public static let migrationsDir = Setting("MAILGATE_MIGRATIONS_DIR", flag: "--migrations-dir")
+    public static let shutdownGraceSeconds = Setting(
+        "MAILGATE_SHUTDOWN_GRACE_SECONDS",
+        flag: "--shutdown-grace-seconds",
+        default: "20"
+    )
+    public static let expiryWarningDays = Setting(
+        "MAILGATE_EXPIRY_WARNING_DAYS",
+        flag: "--expiry-warning-days",
+        default: "60,30,14,7,3,1"
+    )
+    public static let expiryScanSeconds = Setting(
+        "MAILGATE_EXPIRY_SCAN_SECONDS",
+        flag: "--expiry-scan-seconds",
+        default: "600"
+    )
+    public static let expirySystemServer = Setting("MAILGATE_EXPIRY_SYSTEM_SERVER", flag: "--expiry-system-server")
+    public static let graphURL = Setting(
+        "MAILGATE_GRAPH_URL",
+        flag: "--graph-url",
+        default: "https://graph.microsoft.com"
+    )
+
+    public static let address = Setting(
+        "MAILGATE_ADDRESS",
+        flag: "--address",
+        default: "127.0.0.1:7587",
+        scope: .client
+    )
+    public static let key = Setting("MAILGATE_KEY", flag: "--key", scope: .client)
+    public static let clientTLS = Setting("MAILGATE_TLS", flag: "--tls", scope: .client)
+    public static let rpcCAFile = Setting("MAILGATE_RPC_CA_FILE", flag: "--ca-file", scope: .client)
+
+    /// Every setting, server side first.
+    public static let all: [Setting] = [
+        configFile, databaseURL, listen, opsListen, oauthRedirectURI, masterKeys, masterKeysFile,
+        bootstrapOperatorKey, tlsCert, tlsKey, caFile, workers, leaseSeconds, retryInitialSeconds,
+        retryMaxSeconds, retryGiveUpSeconds, idempotencyWindowSeconds, retentionSeconds, maxRecipients,
+        maxMessageBytes, pollIntervalMs, smtpTimeoutSeconds, logLevel, logFormat, migrationsDir,
+        shutdownGraceSeconds, expiryWarningDays, expiryScanSeconds, expirySystemServer, graphURL,
+        address, key, clientTLS, rpcCAFile,
+    ]
+}
