@@ -7,41 +7,27 @@ import NIOCore
 struct DrainConnectionEvent: Sendable {}
 
 /// The server side of one connection. Everything here runs on the channel's event
-/// loop: the call table needs no lock. Handlers run in tasks; their replies hop back
+/// loop: the state needs no lock. Handlers run in tasks; their replies hop back
 /// to the loop, where writes are coalesced into one flush per loop turn.
+///
+/// The decisions (limits, deadlines, drain, idleness, flushing) are `StateMachine`'s;
+/// this class feeds it the channel's events and carries out what it returns.
 final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler {
     typealias InboundIn = Mailgate_V1_Frame
     typealias OutboundOut = Mailgate_V1_Frame
 
-    private enum State {
-        case active
-        case draining
-        case closed
-    }
-
-    private struct InFlightCall {
-        /// Tells this call apart from a later one that reuses its call id.
-        var token: UInt64
+    /// What stops a call's work: its handler task and its deadline timer.
+    struct CallWork {
         var task: Task<Void, Never>
         var deadlineTimer: Scheduled<Void>
     }
 
     private let dispatcher: CallDispatcher<Principal>
-    private let configuration: RPCServerConfiguration
     private let limiter: ConcurrencyLimiter
     private let servingState: ServingState
     private let logger: Logger
 
-    private var state = State.active
-    /// Calls not answered yet.
-    private var calls: [UInt64: InFlightCall] = [:]
-    /// Handler tasks still running, answered or not (a cancelled handler may take a
-    /// while to stop): the per-connection limit counts these.
-    private var runningTasks = 0
-    private var nextToken: UInt64 = 0
-    private var readingPaused = false
-    private var flushPending = false
-    private var lastActivity = NIODeadline.now()
+    private var stateMachine: StateMachine<CallWork>
     private var idleCheck: RepeatedTask?
     private var peer = "unknown"
     private var context: ChannelHandlerContext?
@@ -54,10 +40,16 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
         logger: Logger
     ) {
         self.dispatcher = dispatcher
-        self.configuration = configuration
         self.limiter = limiter
         self.servingState = servingState
         self.logger = logger
+        self.stateMachine = StateMachine(
+            maximumCallsPerConnection: configuration.maximumConcurrentCallsPerConnection,
+            maximumServerCalls: limiter.limit,
+            defaultTimeout: configuration.defaultTimeout,
+            maximumTimeout: configuration.maximumTimeout,
+            idleTimeout: configuration.idleTimeout
+        )
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -66,67 +58,62 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        self.lastActivity = .now()
-        let idle = self.configuration.idleTimeout
-        let interval = TimeAmount.nanoseconds(max(idle.nanoseconds / 4, TimeAmount.milliseconds(10).nanoseconds))
+        self.stateMachine.channelActive(at: context.eventLoop.now)
+        let interval = self.stateMachine.idleCheckInterval
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         self.idleCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
-            loopBound.value.closeIfIdle()
+            loopBound.value.idleCheckFired()
         }
         context.fireChannelActive()
         // A connection accepted while the server began to drain drains at once.
-        if self.servingState.isDraining { self.beginDraining(context: context) }
+        if self.servingState.isDraining { self.drain(context: context) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.state = .closed
         self.idleCheck?.cancel()
         // Each task releases its server-wide slot when it actually ends.
-        for call in self.calls.values {
-            call.task.cancel()
-            call.deadlineTimer.cancel()
+        for work in self.stateMachine.channelInactive() {
+            work.task.cancel()
+            work.deadlineTimer.cancel()
         }
-        self.calls.removeAll()
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = Self.unwrapInboundIn(data)
-        self.lastActivity = .now()
+        let now = context.eventLoop.now
+        self.stateMachine.frameReceived(at: now)
         switch frame.kind {
         case .call(let call):
-            self.startCall(call, callID: frame.callID, context: context)
+            self.receiveCall(call, callID: frame.callID, now: now, context: context)
         case .cancel:
-            self.cancelCall(frame.callID, context: context)
+            self.receiveCancel(frame.callID, context: context)
         case .ping(let ping):
-            self.write(.pong(callID: frame.callID, nonce: ping.nonce), context: context)
+            if case .sendPong = self.stateMachine.pingReceived() {
+                context.write(Self.wrapOutboundOut(.pong(callID: frame.callID, nonce: ping.nonce)), promise: nil)
+            }
         case .pong:
             break
         case .reply, .goAway, .none:
-            self.closeWithProtocolError(
-                RPCError(
-                    code: .invalidArgument,
-                    message: "clients may send only Call, Cancel, Ping and Pong frames",
-                    reason: "UNEXPECTED_FRAME"
-                ),
-                context: context
-            )
+            self.perform(self.stateMachine.unexpectedFrameReceived(), context: context)
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        self.flushIfNeeded(context: context)
+        if case .flush = self.stateMachine.readComplete() { context.flush() }
         context.fireChannelReadComplete()
     }
 
-    /// Back-pressure: a peer that does not read its replies stops being read from, so
-    /// replies and pongs cannot pile up without bound.
+    /// Back-pressure: a peer that does not read its replies stops being read from.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        let writable = context.channel.isWritable
-        if writable == self.readingPaused {
-            self.readingPaused = !writable
-            context.channel.setOption(ChannelOptions.autoRead, value: writable).whenFailure { _ in }
-            if writable { context.read() }
+        switch self.stateMachine.writabilityChanged(isWritable: context.channel.isWritable) {
+        case .pauseReading:
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        case .resumeReading:
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+            context.read()
+        case .none:
+            break
         }
         context.fireChannelWritabilityChanged()
     }
@@ -137,7 +124,7 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
                 "closing connection after a framing error",
                 metadata: ["peer": "\(self.peer)", "error": "\(frameError)"]
             )
-            self.closeWithProtocolError(frameError.rpcError, context: context)
+            self.perform(self.stateMachine.frameErrorCaught(frameError), context: context)
         } else {
             self.logger.debug("connection error", metadata: ["peer": "\(self.peer)", "error": "\(error)"])
             context.close(promise: nil)
@@ -146,7 +133,7 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is DrainConnectionEvent {
-            self.beginDraining(context: context)
+            self.drain(context: context)
         } else {
             context.fireUserInboundEventTriggered(event)
         }
@@ -154,141 +141,127 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
 
     // MARK: Calls
 
-    private func startCall(_ call: Mailgate_V1_Call, callID: UInt64, context: ChannelHandlerContext) {
-        guard self.state == .active else {
-            if self.state == .draining {
-                self.write(
-                    .reply(
-                        callID: callID,
-                        error: RPCError(code: .unavailable, message: "The server is shutting down.", reason: "DRAINING")
-                    ),
-                    context: context
-                )
-            }
-            return
+    private func receiveCall(
+        _ call: Mailgate_V1_Call,
+        callID: UInt64,
+        now: NIODeadline,
+        context: ChannelHandlerContext
+    ) {
+        let method = self.dispatcher.router.method(named: call.method)
+        let action = self.stateMachine.callReceived(
+            callID: callID,
+            method: call.method,
+            isKnownMethod: method != nil,
+            timeoutMilliseconds: call.timeoutMs,
+            now: now,
+            acquireServerSlot: { self.limiter.tryAcquire() }
+        )
+        switch action {
+        case .dispatch(let token, let deadline):
+            // The state machine dispatches known methods only.
+            self.dispatch(call, callID: callID, method: method!, token: token, deadline: deadline, context: context)
+        case .reply(let error):
+            context.write(Self.wrapOutboundOut(.reply(callID: callID, error: error)), promise: nil)
+        case .goAwayThenClose(let error):
+            self.perform(.goAwayThenClose(error), context: context)
+        case .none:
+            break
         }
-        if self.calls[callID] != nil {
-            // Answering under an id that is still in flight would give that id two replies.
-            self.closeWithProtocolError(
-                RPCError(
-                    code: .invalidArgument,
-                    message: "call_id \(callID) is already in flight on this connection",
-                    reason: "DUPLICATE_CALL_ID"
-                ),
-                context: context
-            )
-            return
-        }
-        guard let method = self.dispatcher.router.method(named: call.method) else {
-            self.write(
-                .reply(
-                    callID: callID,
-                    error: RPCError(
-                        code: .unimplemented,
-                        message: "Unknown method \(call.method).",
-                        reason: "UNKNOWN_METHOD"
-                    )
-                ),
-                context: context
-            )
-            return
-        }
-        guard self.runningTasks < self.configuration.maximumConcurrentCallsPerConnection else {
-            self.write(
-                .reply(
-                    callID: callID,
-                    error: RPCError(
-                        code: .resourceExhausted,
-                        message:
-                            "More than \(self.configuration.maximumConcurrentCallsPerConnection) calls in flight on this connection.",
-                        reason: "CONNECTION_CALL_LIMIT"
-                    )
-                ),
-                context: context
-            )
-            return
-        }
-        guard self.limiter.tryAcquire() else {
-            self.write(
-                .reply(
-                    callID: callID,
-                    error: RPCError(
-                        code: .resourceExhausted,
-                        message: "The server has \(self.limiter.limit) calls in flight; try again shortly.",
-                        reason: "SERVER_CALL_LIMIT",
-                        retryAfterMilliseconds: 100
-                    )
-                ),
-                context: context
-            )
-            return
-        }
+    }
 
-        let timeout =
-            call.timeoutMs == 0
-            ? self.configuration.defaultTimeout
-            : min(.milliseconds(Int64(call.timeoutMs)), self.configuration.maximumTimeout)
-        let deadline = NIODeadline.now() + timeout
+    private func dispatch(
+        _ call: Mailgate_V1_Call,
+        callID: UInt64,
+        method: RPCRouter<Principal>.Method,
+        token: UInt64,
+        deadline: NIODeadline,
+        context: ChannelHandlerContext
+    ) {
         let eventLoop = context.eventLoop
         let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
         let dispatcher = self.dispatcher
         let limiter = self.limiter
         let peer = self.peer
-        self.nextToken &+= 1
-        let token = self.nextToken
-        self.runningTasks += 1
         let task = Task {
             let reply = await dispatcher.reply(to: call, callID: callID, method: method, deadline: deadline, peer: peer)
             limiter.release()
-            eventLoop.execute { loopBound.value.taskEnded(callID, token: token, reply: reply) }
+            eventLoop.execute { loopBound.value.handlerFinished(callID, token: token, reply: reply) }
         }
         let timer = eventLoop.scheduleTask(deadline: deadline) {
-            loopBound.value.expireCall(callID, token: token)
+            loopBound.value.deadlinePassed(callID, token: token)
         }
-        self.calls[callID] = InFlightCall(token: token, task: task, deadlineTimer: timer)
+        self.stateMachine.callDispatched(
+            callID: callID,
+            token: token,
+            handle: CallWork(task: task, deadlineTimer: timer)
+        )
     }
 
     /// A handler task ended: answer its call unless the deadline or a Cancel already did.
-    private func taskEnded(_ callID: UInt64, token: UInt64, reply: Mailgate_V1_Frame) {
-        self.runningTasks -= 1
-        guard let context = self.context, let call = self.calls[callID], call.token == token else { return }
-        self.calls.removeValue(forKey: callID)
-        call.deadlineTimer.cancel()
-        self.write(reply, context: context)
-        self.scheduleFlush(context: context)
-        self.closeIfDrained(context: context)
+    private func handlerFinished(_ callID: UInt64, token: UInt64, reply: Mailgate_V1_Frame) {
+        let action = self.stateMachine.handlerFinished(callID: callID, token: token)
+        guard let context = self.context else { return }
+        self.answer(action, cancelling: { $0.deadlineTimer.cancel() }, with: { reply }, context: context)
     }
 
-    private func expireCall(_ callID: UInt64, token: UInt64) {
-        guard let context = self.context, let call = self.calls[callID], call.token == token else { return }
-        self.calls.removeValue(forKey: callID)
-        call.task.cancel()
-        self.write(
-            .reply(callID: callID, error: RPCError(code: .deadlineExceeded, message: "The call's deadline passed.")),
+    private func deadlinePassed(_ callID: UInt64, token: UInt64) {
+        let action = self.stateMachine.deadlinePassed(callID: callID, token: token)
+        guard let context = self.context else { return }
+        self.answer(
+            action,
+            cancelling: { $0.task.cancel() },
+            with: {
+                .reply(callID: callID, error: RPCError(code: .deadlineExceeded, message: "The call's deadline passed."))
+            },
             context: context
         )
-        self.scheduleFlush(context: context)
-        self.closeIfDrained(context: context)
     }
 
-    private func cancelCall(_ callID: UInt64, context: ChannelHandlerContext) {
-        guard let call = self.calls.removeValue(forKey: callID) else { return }
-        call.task.cancel()
-        call.deadlineTimer.cancel()
-        self.write(
-            .reply(callID: callID, error: RPCError(code: .cancelled, message: "The call was cancelled by the client.")),
+    /// Answered at once: the read's completion flushes the reply.
+    private func receiveCancel(_ callID: UInt64, context: ChannelHandlerContext) {
+        self.answer(
+            self.stateMachine.cancelReceived(callID: callID),
+            cancelling: { work in
+                work.task.cancel()
+                work.deadlineTimer.cancel()
+            },
+            with: {
+                .reply(
+                    callID: callID,
+                    error: RPCError(code: .cancelled, message: "The call was cancelled by the client.")
+                )
+            },
+            schedulingFlush: false,
             context: context
         )
-        self.closeIfDrained(context: context)
     }
 
-    // MARK: Writing and closing
-
-    private func write(_ frame: Mailgate_V1_Frame, context: ChannelHandlerContext) {
-        guard self.state != .closed else { return }
-        context.write(Self.wrapOutboundOut(frame), promise: nil)
-        self.flushPending = true
+    /// Carries out how a call was answered: `cancel` stops what is left of its work, and `reply`
+    /// is written unless the connection is closed.
+    private func answer(
+        _ action: StateMachine<CallWork>.AnswerAction,
+        cancelling cancel: (CallWork) -> Void,
+        with reply: () -> Mailgate_V1_Frame,
+        schedulingFlush: Bool = true,
+        context: ChannelHandlerContext
+    ) {
+        switch action {
+        case .reply(let work), .replyAndClose(let work):
+            cancel(work)
+            context.write(Self.wrapOutboundOut(reply()), promise: nil)
+            if schedulingFlush { self.scheduleFlush(context: context) }
+            if case .replyAndClose = action {
+                context.flush()
+                context.close(promise: nil)
+            }
+        case .cancelWork(let work):
+            cancel(work)
+        case .none:
+            break
+        }
     }
+
+    // MARK: Flushing, draining and closing
 
     /// Flushes after the tasks already queued on the loop have run, so replies that
     /// finish together leave in one write.
@@ -296,51 +269,42 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         context.eventLoop.execute {
             let handler = loopBound.value
-            if let context = handler.context { handler.flushIfNeeded(context: context) }
+            if let context = handler.context, case .flush = handler.stateMachine.scheduledFlushFired() {
+                context.flush()
+            }
         }
     }
 
-    private func flushIfNeeded(context: ChannelHandlerContext) {
-        guard self.flushPending else { return }
-        self.flushPending = false
-        context.flush()
+    private func drain(context: ChannelHandlerContext) {
+        switch self.stateMachine.drainRequested() {
+        case .sendGoAway(let error):
+            context.writeAndFlush(Self.wrapOutboundOut(.goAway(error)), promise: nil)
+        case .sendGoAwayAndClose(let error):
+            context.writeAndFlush(Self.wrapOutboundOut(.goAway(error)), promise: nil)
+            context.close(promise: nil)
+        case .none:
+            break
+        }
     }
 
-    private func beginDraining(context: ChannelHandlerContext) {
-        guard self.state == .active else { return }
-        self.state = .draining
-        self.write(
-            .goAway(RPCError(code: .unavailable, message: "The server is shutting down.", reason: "DRAINING")),
-            context: context
-        )
-        self.flushIfNeeded(context: context)
-        self.closeIfDrained(context: context)
+    private func idleCheckFired() {
+        guard let context = self.context else { return }
+        let action = self.stateMachine.idleCheckFired(now: context.eventLoop.now)
+        if case .goAwayThenClose = action {
+            self.logger.debug("closing idle connection", metadata: ["peer": "\(self.peer)"])
+        }
+        self.perform(action, context: context)
     }
 
-    private func closeIfDrained(context: ChannelHandlerContext) {
-        guard self.state == .draining, self.calls.isEmpty else { return }
-        self.flushIfNeeded(context: context)
-        context.close(promise: nil)
-    }
-
-    private func closeIfIdle() {
-        guard self.state == .active, self.calls.isEmpty, let context = self.context else { return }
-        guard NIODeadline.now() - self.lastActivity >= self.configuration.idleTimeout else { return }
-        self.logger.debug("closing idle connection", metadata: ["peer": "\(self.peer)"])
-        self.closeWithProtocolError(
-            RPCError(code: .ok, message: "Idle connection closed.", reason: "IDLE_TIMEOUT"),
-            context: context
-        )
-    }
-
-    private func closeWithProtocolError(_ error: RPCError, context: ChannelHandlerContext) {
-        guard self.state != .closed else { return }
-        // No frame is written after the GoAway: calls still running are cancelled when the channel closes.
-        self.state = .closed
-        self.flushPending = false
-        let channel = context.channel
-        context.writeAndFlush(Self.wrapOutboundOut(.goAway(error))).whenComplete { _ in
-            channel.close(promise: nil)
+    private func perform(_ action: StateMachine<CallWork>.CloseAction, context: ChannelHandlerContext) {
+        switch action {
+        case .goAwayThenClose(let error):
+            let channel = context.channel
+            context.writeAndFlush(Self.wrapOutboundOut(.goAway(error))).whenComplete { _ in
+                channel.close(promise: nil)
+            }
+        case .none:
+            break
         }
     }
 }
