@@ -1,7 +1,6 @@
 import MailgateProto
 import Foundation
 import Logging
-import NIOCore
 
 /// What a handler knows about the call it serves, besides the request itself.
 public struct CallContext<Principal: Sendable>: Sendable {
@@ -10,7 +9,7 @@ public struct CallContext<Principal: Sendable>: Sendable {
     /// Call metadata with lowercase keys.
     public var metadata: [String: String]
     /// When the call's deadline passes; the handler is cancelled then.
-    public var deadline: NIODeadline
+    public var deadline: ContinuousClock.Instant
     /// The peer's address, for logs.
     public var peer: String
     /// Who made the call; nil only for methods that need no authentication.
@@ -21,7 +20,7 @@ public struct CallContext<Principal: Sendable>: Sendable {
     public init(
         method: String,
         metadata: [String: String],
-        deadline: NIODeadline,
+        deadline: ContinuousClock.Instant,
         peer: String,
         principal: Principal?,
         logger: Logger

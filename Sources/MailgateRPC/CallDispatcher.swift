@@ -83,7 +83,7 @@ struct CallDispatcher<Principal: Sendable>: Sendable {
             let context = CallContext(
                 method: call.method,
                 metadata: call.metadata,
-                deadline: deadline,
+                deadline: continuousInstant(of: deadline, now: started),
                 peer: peer,
                 principal: principal,
                 logger: logger
@@ -115,4 +115,13 @@ struct CallMetadataExtractor: Extractor {
     func extract(key: String, from carrier: [String: String]) -> String? {
         carrier[key.lowercased()]
     }
+
+}
+
+/// `deadline` on the clock handlers use (the event loop's clock is NIO's own), given that
+/// `ContinuousClock` reads `now`. The server caps every deadline, so it is never far off.
+private func continuousInstant(of deadline: NIODeadline, now: ContinuousClock.Instant) -> ContinuousClock.Instant {
+    let loopNow = NIODeadline.now().uptimeNanoseconds
+    let ahead = deadline.uptimeNanoseconds > loopNow ? min(deadline.uptimeNanoseconds - loopNow, 1 << 62) : 0
+    return now + .nanoseconds(Int64(ahead))
 }

@@ -1,8 +1,5 @@
 import MailgateProto
 
-/// The status code of a call, with gRPC's names, numbers and meanings.
-public typealias StatusCode = Mailgate_V1_Status.Code
-
 /// A failed call: what the client receives as its `Status`.
 ///
 /// The message is for people and must never carry secrets or server internals;
@@ -52,7 +49,7 @@ extension RPCError {
     /// The wire form of this error.
     public var status: Mailgate_V1_Status {
         var status = Mailgate_V1_Status()
-        status.code = self.code
+        status.code = self.code.wire
         status.message = self.message
         status.reason = self.reason
         status.retryAfterMs = self.retryAfterMilliseconds
@@ -68,7 +65,7 @@ extension RPCError {
     /// Reads an error from a non-OK wire status.
     public init(status: Mailgate_V1_Status) {
         self.init(
-            code: status.code,
+            code: StatusCode(status.code),
             message: status.message,
             reason: status.reason,
             fieldViolations: status.fieldViolations.map {

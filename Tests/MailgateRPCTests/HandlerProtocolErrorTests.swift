@@ -19,7 +19,7 @@ struct HandlerProtocolErrorTests {
         let frames = try await connection.flushedFrames()
         #expect(frames.count == 1)
         #expect(frames.first?.isGoAway == true)
-        #expect(frames.first?.status?.code == code)
+        #expect(frames.first?.status.map { StatusCode($0.code) } == code)
         #expect(frames.first?.status?.reason == reason)
         #expect(!connection.isActive)
         await connection.close()

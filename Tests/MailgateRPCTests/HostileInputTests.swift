@@ -23,7 +23,7 @@ struct HostileInputTests {
                 Issue.record("expected GoAway, got \(frames)")
                 return
             }
-            #expect(goAway.status.code == code)
+            #expect(StatusCode(goAway.status.code) == code)
             #expect(goAway.status.reason == reason)
             // The server is unharmed: a new connection works.
             let next = try await RawConnection.connect(port: port)

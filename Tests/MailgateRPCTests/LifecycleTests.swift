@@ -85,7 +85,7 @@ struct LifecycleTests {
                 try await send(callFrame(2, TestMethods.echo, nonce: 2))
                 var answers: [UInt64: StatusCode] = [:]
                 while answers.count < 2, let frame = try await receive() {
-                    if case .reply(let reply) = frame.kind { answers[frame.callID] = reply.status.code }
+                    if case .reply(let reply) = frame.kind { answers[frame.callID] = StatusCode(reply.status.code) }
                 }
                 #expect(answers == [1: .ok, 2: .unavailable])
             }

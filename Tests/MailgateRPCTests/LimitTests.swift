@@ -16,7 +16,7 @@ struct LimitTests {
             let statuses = Dictionary(
                 uniqueKeysWithValues: frames.compactMap { frame -> (UInt64, StatusCode)? in
                     guard case .reply(let reply) = frame.kind else { return nil }
-                    return (frame.callID, reply.status.code)
+                    return (frame.callID, StatusCode(reply.status.code))
                 }
             )
             #expect(statuses == [1: .ok, 2: .ok, 3: .resourceExhausted])

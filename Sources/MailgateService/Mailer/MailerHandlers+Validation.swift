@@ -3,7 +3,6 @@ import MailgateCore
 import MailgateProto
 import MailgateRPC
 import MailgateStore
-import NIOCore
 
 extension MailerHandlers {
     func registerValidation(into router: inout RPCRouter<Principal>) {
@@ -25,9 +24,7 @@ extension MailerHandlers {
             guard let server = try await self.servers.find(tenantID: tenant.id, idOrName: request.server) else {
                 throw RPCError(code: .notFound, message: "No server \(request.server) in this tenant.")
             }
-            let left = context.deadline - NIODeadline.now()
-            let deadline =
-                ContinuousClock.now + .nanoseconds(max(0, min(left.nanoseconds, Int64(3600) * 1_000_000_000)))
+            let deadline = min(context.deadline, .now + .seconds(3600))
             let report = await self.validator.validate(
                 server,
                 tenant: tenant,
