@@ -335,16 +335,11 @@ public final class TokenService: Sendable {
         TokenWrite, Result<AccessToken, TokenFailure>
     ) {
         var failure = failure
-        let wait: Duration
-        if failure.reason.isTransient {
-            let doublings = min(server.tokenState.failures, 16)
-            wait = min(self.settings.initialBackoff * (1 << doublings), self.settings.maximumBackoff)
-        } else {
-            wait = self.settings.retryAfterOperatorFailure
-        }
+        let policy = TokenPolicy(settings: self.settings)
+        let wait = policy.retryDelay(after: failure.reason, previousFailures: server.tokenState.failures)
         failure.retryAt = now.addingTimeInterval(wait.seconds)
         var events: [NewEvent] = []
-        if !failure.reason.isTransient || server.tokenState.failures == 0 {
+        if policy.raisesEvent(for: failure.reason, previousFailures: server.tokenState.failures) {
             var details = failure.eventDetails
             details["server"] = server.definition.name
             details["remedy"] = failure.reason.remedy
@@ -374,10 +369,10 @@ public final class TokenService: Sendable {
     /// refresh margin left (or half its lifetime, for short-lived tokens).
     private func usableCachedToken(_ server: ServerRecord, rejecting rejected: Secret?) -> AccessToken? {
         guard let expiresAt = server.accessToken.expiresAt else { return nil }
-        var margin = self.settings.refreshMargin.seconds
-        if let setAt = server.accessToken.setAt { margin = min(margin, expiresAt.timeIntervalSince(setAt) / 2) }
         // Only a token worth using is opened.
-        guard expiresAt.timeIntervalSinceNow > margin,
+        guard
+            TokenPolicy(settings: self.settings)
+                .isFreshEnough(expiresAt: expiresAt, setAt: server.accessToken.setAt, now: Date()),
             let token = try? server.openSecret(.accessToken, with: self.vault)
         else { return nil }
         if let rejected, token == rejected { return nil }
