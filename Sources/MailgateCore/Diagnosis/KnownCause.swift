@@ -146,6 +146,10 @@ extension KnownCause {
         "MESSAGE_REJECTED",
         "The server refused the message itself: read its reply (content policy, size, or sending limits)."
     )
+    public static let messageTooBig = KnownCause(
+        "MESSAGE_TOO_BIG",
+        "The server refuses messages this large: send smaller attachments, or raise the server's size limit."
+    )
     public static let throttled = KnownCause(
         "THROTTLED",
         "The server asks to slow down or reports a used-up sending quota: wait, or raise the account's sending limits."
