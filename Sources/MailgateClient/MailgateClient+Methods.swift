@@ -85,8 +85,13 @@ extension MailgateClient {
         try await self.call("/mailgate.v1.Admin/ListApiKeys", request)
     }
 
-    public func putServer(_ request: Mailgate_V1_PutServerRequest) async throws(RPCError) -> Mailgate_V1_OutputServer {
-        try await self.call("/mailgate.v1.Admin/PutServer", request)
+    /// Creates or updates a server; `timeout` overrides the default deadline (puts of one
+    /// tenant are serialized, so many at once wait for each other).
+    public func putServer(
+        _ request: Mailgate_V1_PutServerRequest,
+        timeout: Duration? = nil
+    ) async throws(RPCError) -> Mailgate_V1_OutputServer {
+        try await self.call("/mailgate.v1.Admin/PutServer", request, timeout: timeout)
     }
 
     public func getServer(_ request: Mailgate_V1_GetServerRequest) async throws(RPCError) -> Mailgate_V1_OutputServer {
