@@ -32,6 +32,11 @@ final class FixtureProcess: @unchecked Sendable {
         self.port = port
     }
 
+    /// Sends `signal` to the fixture (e.g. SIGHUP to reload a certificate).
+    func send(_ signal: Int32) {
+        kill(self.process.pid, signal)
+    }
+
     deinit {
         // SIGKILL: a fixture has nothing to flush, and aiosmtpd's threads can outlive SIGTERM.
         self.process.stopInBackground()

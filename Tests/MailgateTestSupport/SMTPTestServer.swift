@@ -32,6 +32,12 @@ public final class SMTPTestServer: @unchecked Sendable {
         try? FileManager.default.removeItem(at: self.folder)
     }
 
+    /// Serves the certificate now in the files given as `--cert` and `--key` (SIGHUP), as a
+    /// renewal would: new TLS handshakes get it.
+    public func reloadCertificate() {
+        self.process.send(SIGHUP)
+    }
+
     /// The messages received so far: envelope JSON and raw bytes.
     public func received() throws -> [(envelope: [String: Any], bytes: Data)] {
         var messages: [(envelope: [String: Any], bytes: Data)] = []

@@ -122,5 +122,8 @@ port = controller.port
 print("READY %d" % port, flush=True)
 stop = threading.Event()
 signal.signal(signal.SIGTERM, lambda *_: stop.set())
+# SIGHUP: serve the certificate now in the --cert and --key files (a renewal), on new handshakes.
+if context is not None:
+    signal.signal(signal.SIGHUP, lambda *_: context.load_cert_chain(args.cert, args.key))
 stop.wait()
 controller.stop()
