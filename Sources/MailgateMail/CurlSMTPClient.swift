@@ -36,10 +36,35 @@ public final class CurlSMTPClient {
         let context = unmanaged.toOpaque()
 
         self.configure(endpoint: endpoint, sender: sender, recipients: recipientList, context: context)
+        // libcurl's own words for a failure ("SSL: no alternative certificate subject name
+        // matches target host name …"), which tell the causes of a TLS failure apart.
+        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+        defer { errorBuffer.deallocate() }
+        _ = mg_curl_setopt_pointer(self.handle, CURLOPT_ERRORBUFFER, errorBuffer)
         let code = curl_easy_perform(self.handle)
+        _ = mg_curl_setopt_pointer(self.handle, CURLOPT_ERRORBUFFER, nil)
         var connects = 0
         _ = mg_curl_getinfo_long(self.handle, CURLINFO_NUM_CONNECTS, &connects)
-        return Self.result(code: code, transcript: transcript, recipients: recipients, newConnection: connects > 0)
+        var result = Self.result(
+            code: code,
+            transcript: transcript,
+            recipients: recipients,
+            newConnection: connects > 0
+        )
+        if code != CURLE_OK {
+            let detail = String(
+                decoding: UnsafeRawBufferPointer(start: errorBuffer, count: strlen(errorBuffer)),
+                as: UTF8.self
+            )
+            if !detail.isEmpty { result.detail = detail }
+            result.transportCause = TransportDiagnosis.cause(
+                curlCode: result.curlCode,
+                error: result.detail,
+                implicitTLS: endpoint.security == .tls
+            )
+        }
+        return result
     }
 
     private func configure(

@@ -1,3 +1,5 @@
+import MailgateCore
+
 /// Where in an SMTP transaction something went wrong.
 public enum SMTPStage: String, Sendable, Hashable {
     case resolve, connect, tls, greeting, ehlo, auth, mailFrom = "mail_from", rcpt, data, done
@@ -30,6 +32,35 @@ public struct SMTPResult: Sendable, Hashable {
     public var detail: String
     /// Whether the connection was new (false: an existing one was reused).
     public var newConnection: Bool
+    /// What went wrong below SMTP (DNS, connection, TLS), when that is why it failed.
+    public var transportCause: KnownCause? = nil
+}
+
+extension SMTPResult {
+    /// Whose fault this failed attempt is (see `DeliveryFault`); nil for a delivery or an
+    /// uncertain outcome, which are not faults.
+    public func fault(authType: AuthenticationType) -> DeliveryFault? {
+        guard self.outcome == .transientFailure || self.outcome == .permanentFailure else { return nil }
+        let stage: DeliveryFault.Stage =
+            switch self.stage {
+            case .resolve: .resolve
+            case .connect: .connect
+            case .tls: .tls
+            case .greeting: .greeting
+            case .ehlo: .ehlo
+            case .auth: .auth
+            case .mailFrom: .mailFrom
+            case .rcpt: .rcpt
+            case .data, .done: .data
+            }
+        return DeliveryFault.classify(
+            stage: stage,
+            replyCode: self.replyCode,
+            reply: self.reply,
+            authType: authType,
+            transportCause: self.transportCause
+        )
+    }
 }
 
 extension SMTPResult {

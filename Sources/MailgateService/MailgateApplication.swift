@@ -132,6 +132,7 @@ public final class MailgateApplication: Sendable {
         self.http = HTTPTransport(threadCount: configuration.tokens.concurrentRequests)
         let tokens = TokenService(
             servers: database.servers,
+            blocks: database.blocks,
             vault: self.vault,
             http: self.http,
             concurrentRequests: configuration.tokens.concurrentRequests,
@@ -167,6 +168,7 @@ public final class MailgateApplication: Sendable {
             validations: database.validations,
             queue: database.queue,
             tokens: tokens,
+            blocks: database.blocks,
             vault: self.vault,
             settings: configuration.mailer,
             owner: configuration.workerID,
@@ -225,6 +227,7 @@ public final class MailgateApplication: Sendable {
             tenants: database.tenants,
             keys: database.keys,
             servers: database.servers,
+            blocks: database.blocks,
             events: database.events,
             consent: consent,
             expiry: database.expiry,

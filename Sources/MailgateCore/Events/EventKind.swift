@@ -33,4 +33,10 @@ public enum EventKind {
     public static let serverValidationFailed = "server_validation_failed"
     /// ValidateServer passed after a failed validation.
     public static let serverValidationRecovered = "server_validation_recovered"
+    /// A fault of the server or its configuration (TLS, credentials, DNS, the sender's
+    /// rights) stopped delivery; its mail waits. Once per episode.
+    public static let serverDeliveryBlocked = "server_delivery_blocked"
+    /// A blocked server takes mail again (a delivery, a changed server, a stored token or
+    /// a passing validation); the mail that waited goes out.
+    public static let serverDeliveryResumed = "server_delivery_resumed"
 }

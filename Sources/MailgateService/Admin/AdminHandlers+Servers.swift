@@ -28,6 +28,16 @@ extension AdminHandlers {
                     "version": "\(outcome.server.version)", "actor": "\(principal.keyID)",
                 ]
             )
+            if outcome.change == .updated {
+                // Whatever was changed (host, TLS, credentials) may be the fix a blocked
+                // server waited for: its mail is tried again now, on every replica.
+                _ = try? await self.blocks?.unblock(
+                    tenantID: tenant.id,
+                    serverID: outcome.server.id,
+                    serverName: outcome.server.definition.name,
+                    why: "the server was changed by key \(principal.keyID)"
+                )
+            }
             return Mailgate_V1_OutputServer(outcome.server)
         }
 

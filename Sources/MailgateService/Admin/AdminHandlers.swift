@@ -17,6 +17,8 @@ public struct AdminHandlers: Sendable {
     let tenants: TenantRepository
     let keys: APIKeyRepository
     let servers: ServerRepository
+    /// Lifted when a put changes the server: the change may be the fix.
+    let blocks: ServerBlockRepository?
     let events: EventRepository
     let consent: ConsentService
     let expiry: ExpiryRepository
@@ -27,6 +29,7 @@ public struct AdminHandlers: Sendable {
         tenants: TenantRepository,
         keys: APIKeyRepository,
         servers: ServerRepository,
+        blocks: ServerBlockRepository? = nil,
         events: EventRepository,
         consent: ConsentService,
         expiry: ExpiryRepository,
@@ -38,6 +41,7 @@ public struct AdminHandlers: Sendable {
         self.tenants = tenants
         self.keys = keys
         self.servers = servers
+        self.blocks = blocks
         self.events = events
         self.resolver = TenantResolver(tenants: tenants)
     }

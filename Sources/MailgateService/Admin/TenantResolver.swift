@@ -1,4 +1,5 @@
 import Foundation
+import MailgateCore
 import MailgateProto
 import MailgateRPC
 import MailgateStore
@@ -22,6 +23,19 @@ struct TenantResolver: Sendable {
                 reason: "TENANT_REQUIRED",
                 fieldViolations: [.init(field: "tenant", description: "is required with an operator key")]
             )
+        }
+        return tenant
+    }
+
+    /// The tenant that sends, which must be enabled whatever the key: a disabled tenant's
+    /// keys are refused when authenticated, and an operator key naming it is refused here
+    /// (PERMISSION_DENIED `TENANT_DISABLED`), so nothing new is queued for it.
+    func requireSendingTenant(context: CallContext<Principal>) async throws -> TenantReference {
+        let tenant = try await self.requireTenant("", context: context)
+        if case .operator_ = try context.requirePrincipal().scope,
+            let record = try await self.tenants.find(idOrSlug: tenant.id.uuidString), record.status != .active
+        {
+            throw AuthenticationFailure.tenantDisabled
         }
         return tenant
     }

@@ -3,11 +3,20 @@ import MailgateCore
 import MailgateMail
 import MailgateStore
 
-/// What one attempt comes to: the result to record and, when the server asked everyone to
-/// slow down, how long the whole server waits.
+/// What one attempt comes to: the result to record, when the server asked everyone to
+/// slow down how long the whole server waits, and when the server itself is at fault the
+/// cause it is blocked for.
 struct DeliveryVerdict: Hashable {
     var attempt: AttemptResult
     var pause: ServerPause?
+    var block: ServerFault? = nil
+}
+
+/// A fault of the server or its configuration: the server is blocked, its mail waits.
+struct ServerFault: Hashable {
+    var cause: KnownCause
+    /// The server's words, or the connection's.
+    var detail: String
 }
 
 /// A server left alone by every replica for `duration`, for `reason` (its own words).
@@ -30,9 +39,15 @@ struct DeliveryDecision {
     var jitterUnit: Double = Double.random(in: 0...1)
 
     /// What to record, and whether the whole server should wait.
-    func decide(_ result: SMTPResult, message: ClaimedMessage, startedAt: Date) -> DeliveryVerdict {
+    func decide(
+        _ result: SMTPResult,
+        message: ClaimedMessage,
+        startedAt: Date,
+        authType: AuthenticationType = .none
+    ) -> DeliveryVerdict {
         var decision: AttemptResult.Decision
         var pause: ServerPause?
+        var block: ServerFault?
         var uncertain = false
         var note = ""
         var recipientResults: [String: RecipientResult] = [:]
@@ -57,33 +72,48 @@ struct DeliveryDecision {
                     note = "not delivered to \(deferred.joined(separator: ", ")): retries exhausted"
                 }
             }
-        case .permanentFailure where classification == .ordinary:
-            decision = .failed(reason: Self.describe(result))
-        case .transientFailure, .permanentFailure:
-            // A permanent refusal that means "slow down" (throttling, quota) is waited out too.
-            if classification != .ordinary {
-                let duration = classification == .quotaExceeded ? self.quotaPause : self.throttlePause
-                pause = ServerPause(
-                    duration: duration,
-                    reason: classification == .quotaExceeded
-                        ? "sending quota used up: \(result.reply)" : "throttled: \(result.reply)"
-                )
-                let next = self.now.addingTimeInterval(duration.seconds * (1 + 0.2 * self.jitterUnit))
+        case .transientFailure where classification == .ordinary,
+            .permanentFailure where classification == .ordinary:
+            switch result.fault(authType: authType) ?? .transient {
+            case .server(let cause):
+                // The operator's to fix: the message waits (the block keeps every replica
+                // away until a probe or a fix), and fails only when its retry window ends.
+                let detail = Self.describe(result)
+                block = ServerFault(cause: cause, detail: detail)
                 decision =
-                    next.timeIntervalSince(message.queuedAt) <= self.retry.giveUpAfter.seconds
-                    ? .retry(at: next, recipients: message.recipients)
+                    self.now.timeIntervalSince(message.queuedAt) < self.retry.giveUpAfter.seconds
+                    ? .retry(at: self.now, recipients: message.recipients)
                     : .failed(
                         reason:
-                            "still throttled \(Self.hours(self.retry.giveUpAfter)) after it was queued: \(result.reply)"
+                            "the server could not take mail for \(Self.hours(self.retry.giveUpAfter)) after it was queued (\(cause.reason)): \(detail)"
                     )
-            } else if let next = self.nextAttempt(message) {
-                decision = .retry(at: next, recipients: message.recipients)
-            } else {
-                decision = .failed(
-                    reason:
-                        "gave up after \(message.attempt) attempts over \(Self.hours(self.retry.giveUpAfter)): \(Self.describe(result))"
-                )
+            case .message:
+                decision = .failed(reason: Self.describe(result))
+            case .transient:
+                if let next = self.nextAttempt(message) {
+                    decision = .retry(at: next, recipients: message.recipients)
+                } else {
+                    decision = .failed(
+                        reason:
+                            "gave up after \(message.attempt) attempts over \(Self.hours(self.retry.giveUpAfter)): \(Self.describe(result))"
+                    )
+                }
             }
+        case .transientFailure, .permanentFailure:
+            // A refusal that means "slow down" (throttling, quota), even as a 5xx, is waited out.
+            let duration = classification == .quotaExceeded ? self.quotaPause : self.throttlePause
+            pause = ServerPause(
+                duration: duration,
+                reason: classification == .quotaExceeded
+                    ? "sending quota used up: \(result.reply)" : "throttled: \(result.reply)"
+            )
+            let next = self.now.addingTimeInterval(duration.seconds * (1 + 0.2 * self.jitterUnit))
+            decision =
+                next.timeIntervalSince(message.queuedAt) <= self.retry.giveUpAfter.seconds
+                ? .retry(at: next, recipients: message.recipients)
+                : .failed(
+                    reason: "still throttled \(Self.hours(self.retry.giveUpAfter)) after it was queued: \(result.reply)"
+                )
         case .uncertain:
             uncertain = true
             switch self.uncertainPolicy {
@@ -104,20 +134,26 @@ struct DeliveryDecision {
             decision = .sent
             note = "not delivered to \(message.recipients.joined(separator: ", ")): \(reason)"
         }
+        var reply = Self.describe(result)
+        if let block, case .retry = decision {
+            // What GetMessage shows: why the message waits, and what fixes it.
+            reply = "waiting: the server cannot take mail (\(block.cause.reason)): \(reply). \(block.cause.remedy)"
+        }
+        let waits = pause != nil || (block != nil && { if case .retry = decision { true } else { false } }())
         let attempt = AttemptResult(
             messageID: message.id,
             decision: decision,
             startedAt: startedAt,
             durationMilliseconds: max(0, Int(self.now.timeIntervalSince(startedAt) * 1000)),
-            outcome: pause != nil ? "deferred" : result.outcome.rawValue,
+            outcome: waits ? "deferred" : result.outcome.rawValue,
             stage: result.stage.rawValue,
             replyCode: result.replyCode,
-            reply: Self.describe(result),
+            reply: reply,
             recipientResults: recipientResults,
             uncertain: uncertain,
             note: note
         )
-        return DeliveryVerdict(attempt: attempt, pause: pause)
+        return DeliveryVerdict(attempt: attempt, pause: pause, block: block)
     }
 
     /// A result for a message that could not even be attempted (server gone, secret

@@ -13,6 +13,7 @@ public struct DeliveryService: Service {
     let servers: ServerRepository
     let messages: MessageRepository
     let events: EventRepository
+    let blocks: ServerBlockRepository
     let vault: Vault
     let tokens: TokenService
     let settings: MailerSettings
@@ -36,6 +37,7 @@ public struct DeliveryService: Service {
         self.servers = database.servers
         self.messages = database.messages
         self.events = database.events
+        self.blocks = database.blocks
         self.vault = vault
         self.tokens = tokens
         self.settings = settings
@@ -60,6 +62,7 @@ public struct DeliveryService: Service {
             wakeUp: self.wakeUp,
             held: held,
             events: self.events,
+            blocks: self.blocks,
             metrics: self.metrics,
             logger: self.logger
         )

@@ -19,6 +19,7 @@ struct DeliveryWorker: Sendable {
     let wakeUp: DeliveryWakeUp
     let held: HeldClaims
     let events: EventRepository
+    let blocks: ServerBlockRepository
     let metrics: ServiceMetrics
     let logger: Logger
 
@@ -251,12 +252,28 @@ struct DeliveryWorker: Sendable {
                 throttlePause: self.settings.throttlePause,
                 quotaPause: self.settings.quotaPause
             )
-            let verdict = decision.decide(smtp, message: message, startedAt: startedAt)
+            let verdict = decision.decide(
+                smtp,
+                message: message,
+                startedAt: startedAt,
+                authType: record.definition.authType ?? .none
+            )
             self.log(verdict.attempt, message: message, server: record)
             if let pause = verdict.pause {
                 await self.pauseServer(record, for: pause.duration, reason: pause.reason)
             }
-            return Attempt(result: verdict.attempt, pausedServer: verdict.pause != nil, replacedServer: replaced)
+            if let fault = verdict.block {
+                await self.block(record, fault)
+            } else if message.probesBlockedServer, verdict.pause == nil {
+                // The probe got through to the server: whatever became of this message, the
+                // server itself works again.
+                await self.unblock(record, why: "a delivery attempt reached it")
+            }
+            return Attempt(
+                result: verdict.attempt,
+                pausedServer: verdict.pause != nil || verdict.block != nil,
+                replacedServer: replaced
+            )
         }
     }
 
@@ -356,6 +373,51 @@ struct DeliveryWorker: Sendable {
                 "recording the server pause failed",
                 metadata: ["error": "\(String(reflecting: error))"]
             )
+        }
+    }
+
+    /// The server is at fault: every replica leaves its mail waiting until a probe or a fix.
+    private func block(_ server: ServerRecord, _ fault: ServerFault) async {
+        do {
+            let block = try await self.blocks.block(
+                tenantID: server.tenantID,
+                serverID: server.id,
+                serverName: server.definition.name,
+                cause: fault.cause,
+                detail: fault.detail,
+                initialWait: self.settings.blockInitialWait,
+                maximumWait: self.settings.blockMaximumWait
+            )
+            self.logger.warning(
+                "server cannot take mail; its mail waits",
+                metadata: [
+                    "server": "\(server.definition.name)", "reason": "\(fault.cause.reason)",
+                    "detail": "\(fault.detail)", "failures": "\(block.failures)",
+                    "next_probe_seconds": "\(Int(block.retryAt.timeIntervalSinceNow.rounded()))",
+                ]
+            )
+        } catch {
+            // The message's own retry still holds it back; the block is an optimisation of that.
+            self.logger.warning(
+                "recording the server block failed",
+                metadata: ["error": "\(String(reflecting: error))"]
+            )
+        }
+    }
+
+    private func unblock(_ server: ServerRecord, why: String) async {
+        do {
+            if try await self.blocks.unblock(
+                tenantID: server.tenantID,
+                serverID: server.id,
+                serverName: server.definition.name,
+                why: why
+            ) {
+                self.logger.notice("server takes mail again", metadata: ["server": "\(server.definition.name)"])
+                self.wakeUp.ring()
+            }
+        } catch {
+            self.logger.warning("lifting the server block failed", metadata: ["error": "\(String(reflecting: error))"])
         }
     }
 

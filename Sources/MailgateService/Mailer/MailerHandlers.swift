@@ -83,7 +83,7 @@ public struct MailerHandlers: Sendable {
     func sendMail(_ request: Mailgate_V1_SendMailRequest, context: CallContext<Principal>) async throws
         -> Mailgate_V1_SendMailResponse
     {
-        let tenant = try await self.resolver.requireTenant("", context: context)
+        let tenant = try await self.resolver.requireSendingTenant(context: context)
         let server = try await self.server(request.server, in: tenant)
         let now = Date()
         let envelopeViolations = request.envelopeViolations(

@@ -29,6 +29,11 @@ public struct MailerSettings: Sendable {
     public var quotaPause: Duration
     /// How long a server that refuses freshly issued OAuth tokens is left alone.
     public var tokenRejectionPause: Duration
+    /// How long a server blocked by its own fault (TLS, credentials, DNS) waits before one
+    /// attempt probes it; the wait doubles with each failed probe, up to `blockMaximumWait`.
+    /// A fix (PutServer, a stored token, a passing validation) lifts the block at once.
+    public var blockInitialWait: Duration
+    public var blockMaximumWait: Duration
 
     public init(
         limits: MessageLimits = MessageLimits(),
@@ -44,7 +49,9 @@ public struct MailerSettings: Sendable {
         smtpTimeout: Duration = .seconds(120),
         throttlePause: Duration = .seconds(60),
         quotaPause: Duration = .seconds(3600),
-        tokenRejectionPause: Duration = .seconds(300)
+        tokenRejectionPause: Duration = .seconds(300),
+        blockInitialWait: Duration = .seconds(30),
+        blockMaximumWait: Duration = .seconds(600)
     ) {
         self.limits = limits
         self.idempotencyWindow = idempotencyWindow
@@ -58,6 +65,8 @@ public struct MailerSettings: Sendable {
         self.caFile = caFile
         self.smtpTimeout = smtpTimeout
         self.throttlePause = throttlePause
+        self.blockInitialWait = blockInitialWait
+        self.blockMaximumWait = blockMaximumWait
         self.quotaPause = quotaPause
         self.tokenRejectionPause = tokenRejectionPause
     }

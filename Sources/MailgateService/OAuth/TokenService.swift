@@ -22,6 +22,8 @@ public final class TokenService: Sendable {
     }
 
     let servers: ServerRepository
+    /// Lifted when a consent stores a new refresh token: the fix the block waited for.
+    let blocks: ServerBlockRepository?
     let vault: Vault
     let http: HTTPTransport
     let settings: TokenSettings
@@ -40,6 +42,7 @@ public final class TokenService: Sendable {
     /// - Parameter http: its thread count bounds concurrent token requests (`concurrentRequests`).
     public init(
         servers: ServerRepository,
+        blocks: ServerBlockRepository? = nil,
         vault: Vault,
         http: HTTPTransport,
         concurrentRequests: Int,
@@ -50,6 +53,7 @@ public final class TokenService: Sendable {
         self.permits = AsyncPermits(max(1, concurrentRequests))
         self.metrics = metrics
         self.servers = servers
+        self.blocks = blocks
         self.vault = vault
         self.http = http
         self.settings = settings
@@ -90,6 +94,14 @@ public final class TokenService: Sendable {
                     actor: actor
                 )
             }
+        }
+        if case .success = outcome {
+            _ = try? await self.blocks?.unblock(
+                tenantID: server.tenantID,
+                serverID: server.id,
+                serverName: server.definition.name,
+                why: "a consent stored a new refresh token"
+            )
         }
         return outcome
     }

@@ -138,34 +138,16 @@ struct ProbeVerdict {
             )
         }
         // The handshake can finish before the host name is checked: a TLS error code decides.
-        // 51 host check, 58/59 client certificate and ciphers, 66 engine, 80 shutdown, 82/83 CRL and issuer, 90/91 pinning and status.
-        let tlsCodes = [Curl.sslConnect, Curl.peerVerification, 51, 58, 59, 66, 80, 82, 83, 90, 91]
-        guard tlsCodes.contains(report.curlCode) else {
+        guard TransportDiagnosis.isTLSFailure(curlCode: report.curlCode) else {
             return report.tlsEstablished
                 ? self.establishedCheck
                 : ServerCheck(.tls, .skipped, detail: "not reached: the session ended before TLS")
         }
-        let error = report.error.lowercased()
-        let cause: KnownCause =
-            if error.contains("expired") {
-                .certificateExpired
-            } else if error.contains("subject name") || error.contains("does not match")
-                || error.contains("no alternative certificate")
-            {
-                .certificateHostMismatch
-            } else if report.curlCode == Curl.peerVerification || error.contains("certificate")
-                || error.contains("self signed")
-                || error.contains("self-signed") || error.contains("issuer")
-            {
-                .certificateUntrusted
-            } else if self.security == .tls
-                && (error.contains("wrong version number") || error.contains("packet length too long")
-                    || error.contains("unexpected eof"))
-            {
-                .plaintextOnTLSPort
-            } else {
-                .tlsHandshakeFailed
-            }
+        let cause = TransportDiagnosis.tlsCause(
+            curlCode: report.curlCode,
+            error: report.error,
+            implicitTLS: self.security == .tls
+        )
         var detail = report.error
         if let subject = report.certificateSubject {
             detail +=

@@ -43,6 +43,8 @@ public final class ServerValidator: Sendable {
     let validations: ValidationRepository
     let queue: DeliveryQueue
     let tokens: TokenService
+    /// Lifted when a validation passes: the server was fixed.
+    let blocks: ServerBlockRepository?
     let vault: Vault
     let settings: MailerSettings
     let owner: String
@@ -64,6 +66,7 @@ public final class ServerValidator: Sendable {
         validations: ValidationRepository,
         queue: DeliveryQueue,
         tokens: TokenService,
+        blocks: ServerBlockRepository? = nil,
         vault: Vault,
         settings: MailerSettings,
         owner: String,
@@ -74,6 +77,7 @@ public final class ServerValidator: Sendable {
         self.validations = validations
         self.queue = queue
         self.tokens = tokens
+        self.blocks = blocks
         self.vault = vault
         self.settings = settings
         self.owner = owner
@@ -179,6 +183,12 @@ public final class ServerValidator: Sendable {
         if let failure { metadata["reason"] = "\(failure.reason)" }
         if result.passed {
             self.logger.info("server validated", metadata: metadata)
+            _ = try? await self.blocks?.unblock(
+                tenantID: tenant.id,
+                serverID: server.id,
+                serverName: name,
+                why: "a validation passed"
+            )
         } else {
             self.logger.warning("server validation failed", metadata: metadata)
         }

@@ -21,6 +21,7 @@ public final class Database: Service, Sendable {
     public let validations: ValidationRepository
     public let authorizations: AuthorizationRepository
     public let workers: WorkerRepository
+    public let blocks: ServerBlockRepository
 
     let client: PostgresClient
     private let configuration: PostgresClient.Configuration
@@ -49,6 +50,7 @@ public final class Database: Service, Sendable {
         self.validations = ValidationRepository(client: client, logger: logger)
         self.authorizations = AuthorizationRepository(client: client, vault: vault, logger: logger)
         self.workers = WorkerRepository(client: client, logger: logger)
+        self.blocks = ServerBlockRepository(client: client, logger: logger)
         if let metrics {
             DatabaseUsage.attach(
                 to: client,

@@ -29,6 +29,8 @@ public struct DeliveryQueue: Sendable {
                   AND NOT EXISTS (
                       SELECT 1 FROM server_throttles t WHERE t.server_id = m.server_id AND t.throttled_until > now()
                   )
+                  -- A disabled tenant's mail is held: neither sent nor failed, until it is enabled.
+                  AND EXISTS (SELECT 1 FROM tenants d WHERE d.id = m.tenant_id AND d.status = 'active')
                 ORDER BY m.next_attempt_at
                 LIMIT \(limit)
                 FOR UPDATE OF m SKIP LOCKED
@@ -36,8 +38,9 @@ public struct DeliveryQueue: Sendable {
                 logger: self.logger
             ).decode((UUID, UUID, Int).self).all()
             guard !candidates.isEmpty else { return [] }
-            let chosen = try await ServerLimits.admit(
+            let (chosen, probes) = try await ServerLimits.admit(
                 candidates.map { Candidate(id: $0.0, serverID: $0.1, recipients: $0.2) },
+                probeWindow: lease,
                 on: connection,
                 logger: self.logger
             )
@@ -70,7 +73,8 @@ public struct DeliveryQueue: Sendable {
                         requiresSMTPUTF8: smtputf8,
                         attempt: attempt,
                         queuedAt: queuedAt,
-                        partlyDelivered: partlyDelivered
+                        partlyDelivered: partlyDelivered,
+                        probesBlockedServer: probes.contains(serverID)
                     )
                 )
             }

@@ -120,6 +120,8 @@ public struct ClaimedMessage: Sendable, Hashable {
     public var queuedAt: Date
     /// Some recipients already have it (an earlier attempt deferred the others).
     public var partlyDelivered: Bool
+    /// This attempt probes a blocked server: its outcome lifts the block or renews it.
+    public var probesBlockedServer = false
 }
 
 /// What a worker decided after an attempt; written back in one batch.

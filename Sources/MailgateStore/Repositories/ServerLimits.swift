@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MailgateCore
 import PostgresNIO
 
 /// A due message a claim considers.
@@ -14,9 +15,70 @@ struct Candidate: Sendable {
 enum ServerLimits {
     /// The candidates that fit their servers' limits now, in order. A server that is
     /// full gets a `server_throttles` row so no replica looks at its mail until it frees up.
-    static func admit(_ candidates: [Candidate], on connection: PostgresConnection, logger: Logger) async throws
-        -> [UUID]
-    {
+    static func admit(
+        _ offered: [Candidate],
+        probeWindow: Duration,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> (ids: [UUID], probes: Set<UUID>) {
+        let (candidates, probes) = try await Self.probeBlocked(
+            offered,
+            window: probeWindow,
+            on: connection,
+            logger: logger
+        )
+        let admitted = try await Self.admitWithinLimits(candidates, on: connection, logger: logger)
+        return (admitted, probes)
+    }
+
+    /// A blocked server whose wait is over gets one probe: one message, and no other until
+    /// the probe's result (or `window`, should its replica die). The row lock on the block
+    /// makes that hold across replicas: a second claim finds the wait renewed.
+    private static func probeBlocked(
+        _ candidates: [Candidate],
+        window: Duration,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> (candidates: [Candidate], probes: Set<UUID>) {
+        let serverIDs = Array(Set(candidates.map(\.serverID)))
+        let blocked = try await connection.query(
+            "SELECT server_id FROM server_blocks WHERE server_id = ANY(\(serverIDs)) ORDER BY server_id",
+            logger: logger
+        ).decode(UUID.self).all()
+        guard !blocked.isEmpty else { return (candidates, []) }
+        var probes = Set<UUID>()
+        var refused = Set<UUID>()
+        for serverID in blocked {
+            let won = try await connection.query(
+                """
+                UPDATE server_blocks SET retry_at = now() + make_interval(secs => \(window.seconds))
+                WHERE server_id = \(serverID) AND retry_at <= now() RETURNING retry_at
+                """,
+                logger: logger
+            ).decode(Date.self).all()
+            let ofServer = candidates.filter { $0.serverID == serverID }
+            guard !won.isEmpty, !ofServer.isEmpty else {
+                refused.formUnion(ofServer.map(\.id))
+                continue
+            }
+            probes.insert(serverID)
+            refused.formUnion(ofServer.dropFirst().map(\.id))
+            try await Self.pause(
+                serverID,
+                seconds: window.seconds,
+                reason: "blocked: probing",
+                on: connection,
+                logger: logger
+            )
+        }
+        return (candidates.filter { !refused.contains($0.id) }, probes)
+    }
+
+    private static func admitWithinLimits(
+        _ candidates: [Candidate],
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> [UUID] {
         let serverIDs = Array(Set(candidates.map(\.serverID)))
         var limited: [UUID: (rate: Int, connections: Int, daily: Int)] = [:]
         let rows = try await connection.query(

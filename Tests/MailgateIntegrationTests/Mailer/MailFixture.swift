@@ -18,11 +18,16 @@ struct MailFixture: Sendable {
     let tenantID: String
     /// The CA bundle delivery trusts (the SMTP fixture's certificate).
     let caFile: String?
+    /// Where the SMTP server's certificates are.
+    let certificates: URL
 
     /// Delivery settings that make retries and pauses fast enough for tests.
-    static func settings(caFile: String? = nil, workers: Int = 2, giveUpAfter: Duration = .seconds(60))
-        -> MailerSettings
-    {
+    static func settings(
+        caFile: String? = nil,
+        workers: Int = 2,
+        giveUpAfter: Duration = .seconds(60),
+        blockWait: Duration = .seconds(30)
+    ) -> MailerSettings {
         MailerSettings(
             workers: workers,
             pollInterval: .milliseconds(100),
@@ -34,7 +39,9 @@ struct MailFixture: Sendable {
             ),
             caFile: caFile,
             smtpTimeout: .seconds(5),
-            throttlePause: .milliseconds(700)
+            throttlePause: .milliseconds(700),
+            blockInitialWait: blockWait,
+            blockMaximumWait: blockWait
         )
     }
 
@@ -46,8 +53,10 @@ struct MailFixture: Sendable {
         wrongHost: Bool = false,
         trustTestCA: Bool = true,
         expiringCertificate: Bool = false,
+        renewableCertificate: Bool = false,
         workers: Int = 2,
         giveUpAfter: Duration = .seconds(60),
+        blockWait: Duration = .seconds(30),
         database: TestDatabase? = nil,
         logger: Logger? = nil,
         tokens: TokenSettings = TokenSettings(),
@@ -63,7 +72,7 @@ struct MailFixture: Sendable {
         defer { try? FileManager.default.removeItem(at: certificates) }
         var arguments = smtpArguments
         if let tlsMode {
-            let prefix = wrongHost ? "wrong-" : expiringCertificate ? "soon-" : ""
+            let prefix = renewableCertificate ? "served-" : wrongHost ? "wrong-" : expiringCertificate ? "soon-" : ""
             arguments += [
                 "--mode", tlsMode,
                 "--cert", certificates.appendingPathComponent("\(prefix)cert.pem").path,
@@ -73,17 +82,26 @@ struct MailFixture: Sendable {
         let serverArguments = arguments
         let smtp = try await offCooperativePool {
             try SMTPTestServer.makeCertificates(in: certificates)
+            if renewableCertificate {
+                // Served first: the certificate for another host; `renewCertificate()` swaps in the right one.
+                try Self.serve(prefix: "wrong-", in: certificates)
+                let both =
+                    try String(contentsOf: certificates.appendingPathComponent("cert.pem"), encoding: .utf8)
+                    + String(contentsOf: certificates.appendingPathComponent("wrong-cert.pem"), encoding: .utf8)
+                try both.write(to: certificates.appendingPathComponent("both.pem"), atomically: true, encoding: .utf8)
+            }
             return try SMTPTestServer(arguments: serverArguments)
         }
         // Without the test CA, delivery trusts the system bundle, which knows nothing of it.
         let caFile =
             trustTestCA
             ? certificates.appendingPathComponent(
-                wrongHost ? "wrong-cert.pem" : expiringCertificate ? "soon-cert.pem" : "cert.pem"
+                renewableCertificate
+                    ? "both.pem" : wrongHost ? "wrong-cert.pem" : expiringCertificate ? "soon-cert.pem" : "cert.pem"
             ).path : nil
         return try await AdminFixture.run(
             logger: logger,
-            mailer: Self.settings(caFile: caFile, workers: workers, giveUpAfter: giveUpAfter),
+            mailer: Self.settings(caFile: caFile, workers: workers, giveUpAfter: giveUpAfter, blockWait: blockWait),
             tokens: tokens,
             ops: ops,
             expiry: expiry,
@@ -102,7 +120,14 @@ struct MailFixture: Sendable {
             customize(&request)
             _ = try await admin.operatorClient.putServer(request)
             let client = admin.client(apiKey: try await admin.createTenantKey("acme"))
-            let fixture = MailFixture(admin: admin, smtp: smtp, client: client, tenantID: tenant.id, caFile: caFile)
+            let fixture = MailFixture(
+                admin: admin,
+                smtp: smtp,
+                client: client,
+                tenantID: tenant.id,
+                caFile: caFile,
+                certificates: certificates
+            )
             do {
                 let result = try await body(fixture)
                 await client.close()
@@ -112,6 +137,22 @@ struct MailFixture: Sendable {
                 throw error
             }
         }
+    }
+
+    /// Copies the `prefix` certificate and key to the files the server serves (`served-*`).
+    static func serve(prefix: String, in folder: URL) throws {
+        for file in ["cert.pem", "key.pem"] {
+            let served = folder.appendingPathComponent("served-\(file)")
+            try? FileManager.default.removeItem(at: served)
+            try FileManager.default.copyItem(at: folder.appendingPathComponent(prefix + file), to: served)
+        }
+    }
+
+    /// The server's certificate renewed the right way (for 127.0.0.1, trusted), as an
+    /// operator would: new handshakes get it. Only with `renewableCertificate`.
+    func renewCertificate() throws {
+        try Self.serve(prefix: "", in: self.certificates)
+        self.smtp.reloadCertificate()
     }
 
     /// A simple message to `to`.

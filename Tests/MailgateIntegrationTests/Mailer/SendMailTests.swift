@@ -80,21 +80,6 @@ struct SendMailTests {
         }
     }
 
-    @Test("a wrong password fails the message permanently with the server's 535")
-    func wrongPassword() async throws {
-        try await MailFixture.run(smtpArguments: ["--user", "billing", "--password", "right"], tlsMode: "starttls") {
-            server in
-            server.authType = .basic
-            server.username = "billing"
-            server.password.value = "wrong"
-        } _: { fixture in
-            let sent = try await fixture.client.sendMail(MailFixture.message())
-            let message = try await fixture.waitFor(sent.messageID, state: .failed)
-            #expect(message.lastError.contains("535"))
-            #expect(try fixture.smtp.received().isEmpty)
-        }
-    }
-
     @Test("implicit TLS delivers")
     func implicitTLS() async throws {
         try await MailFixture.run(tlsMode: "tls") { fixture in
@@ -102,28 +87,6 @@ struct SendMailTests {
             _ = try await fixture.waitFor(sent.messageID, state: .sent)
             // The server speaks nothing but TLS on this port, so arriving at all proves it.
             #expect(try fixture.smtp.received().count == 1)
-        }
-    }
-
-    @Test("STARTTLS required but not offered: failed, nothing sent in plaintext")
-    func starttlsNotOffered() async throws {
-        try await MailFixture.run { server in
-            server.security = .starttls
-        } _: { fixture in
-            let sent = try await fixture.client.sendMail(MailFixture.message())
-            let message = try await fixture.waitFor(sent.messageID, state: .failed)
-            #expect(message.lastError.lowercased().contains("tls"))
-            #expect(try fixture.smtp.received().isEmpty)
-        }
-    }
-
-    @Test("a certificate for another host fails the message")
-    func wrongHostCertificate() async throws {
-        try await MailFixture.run(tlsMode: "tls", wrongHost: true) { fixture in
-            let sent = try await fixture.client.sendMail(MailFixture.message())
-            let message = try await fixture.waitFor(sent.messageID, state: .failed)
-            #expect(!message.lastError.isEmpty)
-            #expect(try fixture.smtp.received().isEmpty)
         }
     }
 

@@ -1,0 +1,166 @@
+import Foundation
+import Logging
+import MailgateCore
+import PostgresNIO
+
+/// A server blocked by a fault its operator can fix, and since when.
+public struct ServerBlock: Sendable, Hashable {
+    /// The cause's stable reason (e.g. `CERTIFICATE_UNTRUSTED`), detail and remedy.
+    public var reason: String
+    public var detail: String
+    public var remedy: String
+    public var since: Date
+    /// Failed attempts in this episode.
+    public var failures: Int
+    /// When one attempt will probe the server again.
+    public var retryAt: Date
+}
+
+/// The `server_blocks` table: servers whose mail waits for an operator's fix. Blocking
+/// raises `server_delivery_blocked` once per episode; lifting it raises
+/// `server_delivery_resumed`, ends every replica's wait and makes the mail due at once.
+public struct ServerBlockRepository: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Blocks the server (or keeps it blocked) after a failed attempt, for `cause`. The
+    /// next probe comes after `initialWait`, doubling with each failure of the episode up
+    /// to `maximumWait`; until then every replica skips the server's mail.
+    @discardableResult
+    public func block(
+        tenantID: UUID,
+        serverID: UUID,
+        serverName: String,
+        cause: KnownCause,
+        detail: String,
+        initialWait: Duration,
+        maximumWait: Duration
+    ) async throws -> ServerBlock {
+        try await self.client.transaction(logger: self.logger) { connection in
+            let rows = try await connection.query(
+                """
+                INSERT INTO server_blocks (server_id, tenant_id, reason, detail, remedy, retry_at)
+                VALUES (\(serverID), \(tenantID), \(cause.reason), \(detail), \(cause.remedy),
+                    now() + make_interval(secs => \(initialWait.seconds)))
+                ON CONFLICT (server_id) DO UPDATE SET
+                    failures = server_blocks.failures + 1, reason = EXCLUDED.reason, detail = EXCLUDED.detail,
+                    remedy = EXCLUDED.remedy,
+                    retry_at = now() + make_interval(secs => least(
+                        \(initialWait.seconds) * power(2, least(server_blocks.failures, 20)), \(maximumWait.seconds)))
+                RETURNING reason, detail, remedy, blocked_since, failures, retry_at, xmax = 0
+                """,
+                logger: self.logger
+            )
+            guard
+                let (reason, detail, remedy, since, failures, retryAt, started) = try await rows.decode(
+                    (String, String, String, Date, Int, Date, Bool).self
+                ).first(where: { _ in true })
+            else { throw StoreError(.notFound, "No such server.") }
+            // Claims skip the server until the probe is due.
+            try await connection.query(
+                """
+                INSERT INTO server_throttles (server_id, throttled_until, reason)
+                VALUES (\(serverID), \(retryAt), \("blocked: " + reason))
+                ON CONFLICT (server_id) DO UPDATE SET throttled_until = EXCLUDED.throttled_until, reason = EXCLUDED.reason
+                """,
+                logger: self.logger
+            )
+            if started {
+                try await EventRepository.append(
+                    NewEvent(
+                        tenantID: tenantID,
+                        kind: EventKind.serverDeliveryBlocked,
+                        severity: .error,
+                        serverID: serverID,
+                        message:
+                            "Server \(serverName) cannot take mail (\(reason)): \(detail). Its mail waits and goes out once this is fixed. \(remedy)",
+                        details: ["server": serverName, "reason": reason, "detail": detail, "remedy": remedy],
+                        actor: "delivery"
+                    ),
+                    on: connection,
+                    logger: self.logger
+                )
+            }
+            return ServerBlock(
+                reason: reason,
+                detail: detail,
+                remedy: remedy,
+                since: since,
+                failures: failures,
+                retryAt: retryAt
+            )
+        }
+    }
+
+    /// Lifts the server's block, if it has one: its mail is due now on every replica.
+    /// `why` goes into the `server_delivery_resumed` event. Returns whether it was blocked.
+    @discardableResult
+    public func unblock(tenantID: UUID, serverID: UUID, serverName: String, why: String) async throws -> Bool {
+        try await self.client.transaction(logger: self.logger) { connection in
+            let rows = try await connection.query(
+                "DELETE FROM server_blocks WHERE server_id = \(serverID) AND tenant_id = \(tenantID) RETURNING reason",
+                logger: self.logger
+            )
+            guard let reason = try await rows.decode(String.self).first(where: { _ in true }) else { return false }
+            try await connection.query(
+                "DELETE FROM server_throttles WHERE server_id = \(serverID) AND reason LIKE 'blocked: %'",
+                logger: self.logger
+            )
+            try await connection.query(
+                """
+                UPDATE messages SET next_attempt_at = now(), updated_at = now()
+                WHERE server_id = \(serverID) AND state = 'queued' AND next_attempt_at > now()
+                """,
+                logger: self.logger
+            )
+            try await EventRepository.append(
+                NewEvent(
+                    tenantID: tenantID,
+                    kind: EventKind.serverDeliveryResumed,
+                    severity: .info,
+                    serverID: serverID,
+                    message:
+                        "Server \(serverName) takes mail again (\(why)); the mail that waited (\(reason)) goes out now.",
+                    details: ["server": serverName, "previous_reason": reason, "resumed_by": why],
+                    actor: "delivery"
+                ),
+                on: connection,
+                logger: self.logger
+            )
+            try await connection.query(
+                "SELECT pg_notify(\(MessageRepository.notificationChannel), '')",
+                logger: self.logger
+            )
+            return true
+        }
+    }
+
+    /// The server's block, if it is blocked.
+    public func find(serverID: UUID) async throws -> ServerBlock? {
+        let rows = try await self.client.tracedQuery(
+            """
+            SELECT reason, detail, remedy, blocked_since, failures, retry_at FROM server_blocks
+            WHERE server_id = \(serverID)
+            """,
+            logger: self.logger
+        )
+        for try await (reason, detail, remedy, since, failures, retryAt) in rows.decode(
+            (String, String, String, Date, Int, Date).self
+        ) {
+            return ServerBlock(
+                reason: reason,
+                detail: detail,
+                remedy: remedy,
+                since: since,
+                failures: failures,
+                retryAt: retryAt
+            )
+        }
+        return nil
+    }
+}

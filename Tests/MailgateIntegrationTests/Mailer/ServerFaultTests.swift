@@ -1,0 +1,161 @@
+import Foundation
+import Logging
+import MailgateClient
+import MailgateProto
+import MailgateRPC
+import MailgateTestSupport
+import PostgresNIO
+import SwiftProtobuf
+import Testing
+
+/// A fault an operator can fix never costs a message: the mail waits, one event says why,
+/// ValidateServer names the same cause, and the fix lets the mail go at once, not after
+/// the wait before the next probe (10 minutes here, so only the fix can explain a delivery).
+@Suite("Server faults: mail waits and goes out once fixed")
+struct ServerFaultTests {
+    static let longWait = Duration.seconds(600)
+
+    /// Waits until `id` has an attempt deferred for `reason`; the message is still queued.
+    static func waitsFor(_ reason: String, _ id: String, in fixture: MailFixture) async throws {
+        let message = try await eventually(limit: .seconds(20)) {
+            let message = try await fixture.get(id)
+            return message.history.contains { $0.outcome == "deferred" && $0.reply.contains(reason) } ? message : nil
+        }
+        #expect(
+            message.state == .queued || message.state == .sending,
+            "a server fault ended the message: \(message.state), \(message.lastError)"
+        )
+    }
+
+    static func setStatus(_ status: Mailgate_V1_TenantStatus, in fixture: MailFixture) async throws {
+        var update = Mailgate_V1_UpdateTenantRequest()
+        update.tenant = "acme"
+        update.status = status
+        _ = try await fixture.admin.operatorClient.updateTenant(update)
+    }
+
+    @Test("a wrong password: mail waits with CREDENTIALS_REJECTED, one event; the right password sends it at once")
+    func wrongPassword() async throws {
+        try await MailFixture.run(
+            smtpArguments: ["--user", "billing", "--password", "right"],
+            tlsMode: "starttls",
+            blockWait: Self.longWait
+        ) { server in
+            server.authType = .basic
+            server.username = "billing"
+            server.password.value = "wrong"
+        } _: { fixture in
+            let first = try await fixture.client.sendMail(MailFixture.message())
+            try await Self.waitsFor("CREDENTIALS_REJECTED", first.messageID, in: fixture)
+            let second = try await fixture.client.sendMail(MailFixture.message(subject: "Invoice 43"))
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await fixture.get(second.messageID).state == .queued)
+            let blocked = try await fixture.events(kind: "server_delivery_blocked")
+            #expect(blocked.count == 1, "one event per episode, not per message")
+            #expect(blocked.first?.message.contains("CREDENTIALS_REJECTED") == true)
+            #expect(try fixture.smtp.received().isEmpty)
+
+            let validation = try await fixture.client.validate("relay", testMessage: false)
+            #expect(try validation.check("auth").reason == "CREDENTIALS_REJECTED")
+
+            try await fixture.putAuth(.basic, username: "billing", password: "right")
+            _ = try await fixture.waitFor(first.messageID, state: .sent, limit: .seconds(15))
+            _ = try await fixture.waitFor(second.messageID, state: .sent, limit: .seconds(15))
+            #expect(try fixture.smtp.received().count == 2)
+            #expect(try await fixture.events(kind: "server_delivery_resumed").count == 1)
+        }
+    }
+
+    @Test("a certificate for another host: mail waits; renewed and validated, it goes out at once")
+    func renewedCertificate() async throws {
+        try await MailFixture.run(tlsMode: "starttls", renewableCertificate: true, blockWait: Self.longWait) {
+            fixture in
+            let sent = try await fixture.client.sendMail(MailFixture.message())
+            try await Self.waitsFor("CERTIFICATE_HOST_MISMATCH", sent.messageID, in: fixture)
+            #expect(try await fixture.events(kind: "server_delivery_blocked").count == 1)
+            let before = try await fixture.client.validate("relay", testMessage: false)
+            #expect(try before.check("tls").reason == "CERTIFICATE_HOST_MISMATCH")
+            #expect(try fixture.smtp.received().isEmpty)
+
+            try fixture.renewCertificate()
+            // The SMTP server reloads on SIGHUP, a moment after it is sent.
+            let after = try await eventually(limit: .seconds(10)) {
+                let validation = try await fixture.client.validate("relay", testMessage: false)
+                return validation.ok ? validation : nil
+            }
+            #expect(after.ok, "\(after.summary)")
+            _ = try await fixture.waitFor(sent.messageID, state: .sent, limit: .seconds(15))
+            #expect(try fixture.smtp.received().count == 1)
+            let resumed = try await fixture.events(kind: "server_delivery_resumed")
+            #expect(resumed.first?.message.contains("validation passed") == true)
+        }
+    }
+
+    @Test("STARTTLS required but not offered: mail waits, nothing goes out in plaintext until the operator decides")
+    func startTLSNotOffered() async throws {
+        try await MailFixture.run(blockWait: Self.longWait) { server in
+            server.security = .starttls
+        } _: { fixture in
+            let sent = try await fixture.client.sendMail(MailFixture.message())
+            try await Self.waitsFor("STARTTLS_NOT_OFFERED", sent.messageID, in: fixture)
+            #expect(try fixture.smtp.received().isEmpty)
+            try await fixture.reput { $0.security = .none }
+            _ = try await fixture.waitFor(sent.messageID, state: .sent, limit: .seconds(15))
+        }
+    }
+
+    @Test("a message the server refuses for itself still fails: every recipient refused with 5xx")
+    func messageFaultsFail() async throws {
+        try await MailFixture.run(smtpArguments: ["--reject-data"]) { fixture in
+            let sent = try await fixture.client.sendMail(MailFixture.message())
+            let message = try await fixture.waitFor(sent.messageID, state: .failed)
+            #expect(message.lastError.contains("554"))
+            #expect(try await fixture.events(kind: "server_delivery_blocked").isEmpty)
+        }
+    }
+
+    @Test("a disabled tenant sends nothing: SendMail refused for every key, queued mail held until it is enabled")
+    func disabledTenant() async throws {
+        try await MailFixture.run { fixture in
+            var request = MailFixture.message()
+            request.notBefore = .init(date: Date().addingTimeInterval(600))
+            let held = try await fixture.client.sendMail(request)
+            try await Self.setStatus(.disabled, in: fixture)
+            // Due now, while the tenant is disabled.
+            _ = try await fixture.admin.database.withClient { postgres in
+                try await postgres.query(
+                    "UPDATE messages SET next_attempt_at = now(), not_before = NULL",
+                    logger: Logger(label: "test")
+                )
+            }
+
+            let error = await expectRPCError {
+                _ = try await fixture.admin.operatorClient.call(
+                    "/mailgate.v1.Mailer/SendMail",
+                    MailFixture.message(),
+                    responseType: Mailgate_V1_SendMailResponse.self,
+                    metadata: ["tenant": "acme"]
+                )
+            }
+            #expect(error?.code == .permissionDenied)
+            #expect(error?.reason == "TENANT_DISABLED")
+
+            try await Task.sleep(for: .seconds(4))
+            // The tenant's own key is refused while it is disabled: an operator reads the message.
+            var get = Mailgate_V1_GetMessageRequest()
+            get.messageID = held.messageID
+            let waiting = try await fixture.admin.operatorClient.call(
+                "/mailgate.v1.Mailer/GetMessage",
+                get,
+                responseType: Mailgate_V1_GetMessageResponse.self,
+                metadata: ["tenant": "acme"]
+            )
+            #expect(waiting.state == .queued, "a disabled tenant's mail went out or failed")
+            #expect(try fixture.smtp.received().isEmpty)
+
+            try await Self.setStatus(.active, in: fixture)
+            // The key cache forgets the disabled state within its 2 s.
+            _ = try await fixture.waitFor(held.messageID, state: .sent, limit: .seconds(15))
+        }
+    }
+}
