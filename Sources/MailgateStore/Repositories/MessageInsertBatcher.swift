@@ -83,7 +83,10 @@ final class MessageInsertBatcher: Sendable {
     }
 
     /// Writes a batch; when it fails as a whole, each message is tried on its own, so
-    /// one bad row (say, of a tenant being deleted) fails only its own caller.
+    /// one bad row (say, of a tenant being deleted) fails only its own caller. A commit
+    /// whose outcome was lost (the connection broke at COMMIT) may have stored the rows:
+    /// a message found stored on its retry (its fresh id already taken) is answered as
+    /// stored, as an idempotent replay would be, never as an error.
     private func commit(_ batch: [Pending]) async {
         do {
             let records = try await self.write(batch.map(\.message))
@@ -91,19 +94,34 @@ final class MessageInsertBatcher: Sendable {
                 pending.continuation.resume(returning: records[pending.message.id])
             }
         } catch {
-            guard batch.count > 1 else {
-                batch[0].continuation.resume(throwing: error)
-                return
-            }
             for pending in batch {
                 do {
                     let records = try await self.write([pending.message])
                     pending.continuation.resume(returning: records[pending.message.id])
+                } catch let retryError where retryError.isPrimaryKeyViolation {
+                    do {
+                        let stored = try await self.stored(pending.message)
+                        pending.continuation.resume(returning: stored[pending.message.id])
+                    } catch {
+                        pending.continuation.resume(throwing: error)
+                    }
                 } catch {
                     pending.continuation.resume(throwing: error)
                 }
             }
         }
+    }
+
+    /// The record of `message` as the lost commit stored it.
+    private func stored(_ message: NewMessage) async throws -> [UUID: MessageRecord] {
+        let rows = try await self.client.tracedQuery(
+            """
+            SELECT id, created_at, next_attempt_at FROM messages
+            WHERE id = \(message.id) AND tenant_id = \(message.tenantID)
+            """,
+            logger: self.logger
+        )
+        return try await Self.records(inserted: rows, from: [message])
     }
 
     private func write(_ messages: [NewMessage]) async throws -> [UUID: MessageRecord] {

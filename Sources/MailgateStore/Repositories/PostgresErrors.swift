@@ -7,6 +7,11 @@ extension Error {
     }
 
     var isUniqueViolation: Bool { self.sqlState == "23505" }
+
+    /// A unique violation of the `messages` primary key: the row with this id is stored.
+    var isPrimaryKeyViolation: Bool {
+        self.isUniqueViolation && (self as? PSQLError)?.serverInfo?[.constraintName] == "messages_pkey"
+    }
 }
 
 extension AsyncSequence {

@@ -1,0 +1,137 @@
+import Foundation
+import Logging
+import MailgateCore
+import MailgateStore
+import MailgateTestSupport
+import PostgresNIO
+import Testing
+
+/// Blocked servers, held tenants and lost commits, on a real PostgreSQL.
+@Suite("Server blocks, held tenants, lost commits")
+struct ServerBlockTests {
+    static let logger = Logger(label: "test")
+
+    @Test("a blocked server's mail waits; once the wait is over exactly one claim probes it; unblocking frees the rest")
+    func oneProbe() async throws {
+        try await DeliveryQueueTests().withFixture { fixture in
+            let ids = try await fixture.enqueue(3)
+            let blocks = ServerBlockRepository(client: fixture.client, logger: Self.logger)
+            try await blocks.block(
+                tenantID: fixture.tenantID,
+                serverID: fixture.serverID,
+                serverName: "relay",
+                cause: .certificateUntrusted,
+                detail: "self-signed",
+                initialWait: .milliseconds(300),
+                maximumWait: .seconds(60)
+            )
+            let second = DeliveryQueue(client: fixture.client, logger: Self.logger)
+            #expect(try await fixture.queue.claim(owner: "a", token: UUID(), limit: 10, lease: .seconds(30)).isEmpty)
+            try await Task.sleep(for: .milliseconds(500))
+            let probe = try await fixture.queue.claim(owner: "a", token: UUID(), limit: 10, lease: .seconds(30))
+            #expect(probe.count == 1)
+            #expect(probe.first?.probesBlockedServer == true)
+            #expect(try await second.claim(owner: "b", token: UUID(), limit: 10, lease: .seconds(30)).isEmpty)
+
+            // Blocked again (the probe failed): the wait doubles and the counter rises.
+            let again = try await blocks.block(
+                tenantID: fixture.tenantID,
+                serverID: fixture.serverID,
+                serverName: "relay",
+                cause: .certificateUntrusted,
+                detail: "self-signed",
+                initialWait: .milliseconds(300),
+                maximumWait: .seconds(60)
+            )
+            #expect(again.failures == 2)
+            #expect(again.retryAt.timeIntervalSinceNow > 0.4)
+
+            #expect(
+                try await blocks.unblock(
+                    tenantID: fixture.tenantID,
+                    serverID: fixture.serverID,
+                    serverName: "relay",
+                    why: "test"
+                )
+            )
+            let rest = try await second.claim(owner: "b", token: UUID(), limit: 10, lease: .seconds(30))
+            #expect(Set(rest.map(\.id)).isSubset(of: Set(ids)))
+            #expect(rest.count == 2)
+            #expect(try await blocks.find(serverID: fixture.serverID) == nil)
+            var kinds: [String] = []
+            for try await kind in try await fixture.client.query(
+                "SELECT kind FROM events WHERE kind LIKE 'server_delivery_%' ORDER BY id",
+                logger: Self.logger
+            ).decode(String.self) {
+                kinds.append(kind)
+            }
+            #expect(kinds == ["server_delivery_blocked", "server_delivery_resumed"], "one event per episode")
+        }
+    }
+
+    @Test("a disabled tenant's mail is held: not claimed until the tenant is enabled")
+    func disabledTenantHeld() async throws {
+        try await DeliveryQueueTests().withFixture { fixture in
+            _ = try await fixture.enqueue(2)
+            let tenants = TenantRepository(client: fixture.client, logger: Self.logger)
+            _ = try await tenants.update(
+                id: fixture.tenantID,
+                displayName: nil,
+                status: .disabled,
+                alertContacts: nil,
+                actor: "test"
+            )
+            #expect(try await fixture.queue.claim(owner: "a", token: UUID(), limit: 10, lease: .seconds(30)).isEmpty)
+            _ = try await tenants.update(
+                id: fixture.tenantID,
+                displayName: nil,
+                status: .active,
+                alertContacts: nil,
+                actor: "test"
+            )
+            #expect(try await fixture.queue.claim(owner: "a", token: UUID(), limit: 10, lease: .seconds(30)).count == 2)
+        }
+    }
+
+    @Test("a message stored by a commit whose answer was lost is answered as stored when retried, not as an error")
+    func lostCommit() async throws {
+        try await DeliveryQueueTests().withFixture { fixture in
+            let message = NewMessage(
+                tenantID: fixture.tenantID,
+                serverID: fixture.serverID,
+                idempotencyKey: nil,
+                contentDigest: [1],
+                rfc822MessageID: "<lost@example.com>",
+                subject: "lost",
+                envelopeFrom: "sender@example.com",
+                recipients: ["a@example.org"],
+                body: Array("Subject: lost\r\n\r\nbody\r\n".utf8),
+                requiresSMTPUTF8: false,
+                tags: [:],
+                notBefore: nil
+            )
+            guard case .queued(let first) = try await fixture.messages.enqueue(message, idempotencyWindow: .seconds(60))
+            else {
+                Issue.record("not queued")
+                return
+            }
+            // The same row again, as the retry after a lost COMMIT sends it.
+            guard
+                case .queued(let replay) = try await fixture.messages.enqueue(message, idempotencyWindow: .seconds(60))
+            else {
+                Issue.record("the retry was not answered as stored")
+                return
+            }
+            #expect(replay.id == first.id)
+            #expect(replay.createdAt == first.createdAt)
+            var rows = 0
+            for try await count in try await fixture.client.query(
+                "SELECT count(*)::int FROM messages WHERE id = \(message.id)",
+                logger: Self.logger
+            ).decode(Int.self) {
+                rows = count
+            }
+            #expect(rows == 1)
+        }
+    }
+}
