@@ -67,8 +67,13 @@ struct DeliveryWorker: Sendable {
         // Servers that asked to slow down during this batch: the rest of their mail goes back
         // to the queue untouched, where the pause keeps every replica from claiming it.
         var paused = Set<UUID>()
+        // The claim holds at least this long (renewals may stretch it): results are written
+        // until then, and once they cannot be, the claim may be another replica's, so
+        // nothing more of the batch is sent.
+        let claimHeldUntil = ContinuousClock.now + self.settings.lease
+        var claimLost = false
         for message in batch {
-            if Task.isCancelled || Task.isShuttingDownGracefully || paused.contains(message.serverID) {
+            if claimLost || Task.isCancelled || Task.isShuttingDownGracefully || paused.contains(message.serverID) {
                 unattempted.append(message.id)
                 continue
             }
@@ -88,12 +93,12 @@ struct DeliveryWorker: Sendable {
             let oldest = oldestResult ?? started
             oldestResult = oldest
             if results.count >= Self.flushEvery || finished - oldest >= Self.flushAfter {
-                await self.write(results, token: token)
+                claimLost = !(await self.write(results, token: token, until: claimHeldUntil))
                 results.removeAll()
                 oldestResult = nil
             }
         }
-        await self.write(results, token: token)
+        _ = await self.write(results, token: token, until: claimHeldUntil)
         if !unattempted.isEmpty {
             do {
                 try await self.queue.release(token: token, ids: unattempted)
@@ -443,29 +448,48 @@ struct DeliveryWorker: Sendable {
     /// Writes results, retrying while the database is briefly away (the claim's lease is
     /// renewed meanwhile). Results that still cannot be written are given up: the claim
     /// is dropped, its lease runs out, and the messages are delivered again.
-    private func write(_ results: [AttemptResult], token: UUID) async {
-        guard !results.isEmpty else { return }
-        for attempt in 1...8 {
+    /// Writes `results` under the claim `token`, retrying (a database restart, a blip) until
+    /// `deadline`, when the claim may have lapsed. Returns whether the claim still holds:
+    /// false when the results could not be written in time or another worker took some of
+    /// the messages over, and then the rest of the batch must not be sent.
+    private func write(_ results: [AttemptResult], token: UUID, until deadline: ContinuousClock.Instant) async -> Bool {
+        guard !results.isEmpty else { return true }
+        var attempt = 0
+        while true {
+            attempt += 1
             do {
                 let written = try await self.queue.complete(owner: self.owner, token: token, results: results)
-                if written.count < results.count {
+                guard written.count == results.count else {
                     self.logger.warning(
                         "results dropped: the claim had expired and another worker took the messages over",
                         metadata: ["dropped": "\(results.count - written.count)"]
                     )
+                    return false
                 }
-                return
+                return true
             } catch {
+                let pause = Duration.milliseconds(min(250 << min(attempt, 5), 5000))
+                // Cancelled (a stop that outlasted its grace): the lease hands the messages on.
+                guard !Task.isCancelled, ContinuousClock.now + pause < deadline else {
+                    self.logger.error(
+                        "recording delivery results failed until the claim may have lapsed; the rest of the batch is not sent",
+                        metadata: [
+                            "error": "\(String(reflecting: error))", "attempts": "\(attempt)",
+                            "messages": "\(results.count)",
+                        ]
+                    )
+                    self.held.drop(token)
+                    return false
+                }
                 self.logger.warning(
-                    "recording delivery results failed",
+                    "recording delivery results failed; retrying",
                     metadata: [
                         "error": "\(String(reflecting: error))", "attempt": "\(attempt)",
                         "messages": "\(results.count)",
                     ]
                 )
-                try? await Task.sleep(for: .seconds(attempt))
+                try? await Task.sleep(for: pause)
             }
         }
-        self.held.drop(token)
     }
 }
