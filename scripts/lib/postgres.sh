@@ -37,3 +37,13 @@ stop_postgres() {
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
+
+# Restarts the cluster in DIR the way an operator's restart does (fast: open connections
+# are dropped), with the options it was started with.
+restart_postgres() {
+    local dir="$1"
+    local bin; bin=$(postgres_bin_dir)
+    local run=()
+    if [ "$(id -u)" -eq 0 ]; then run=(runuser -u postgres --); fi
+    "${run[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -m fast -w -t 60 restart >/dev/null
+}
