@@ -122,6 +122,12 @@ public final class CurlSMTPClient {
         _ = mg_curl_setopt_string(h, CURLOPT_SSL_CIPHER_LIST, Self.cipherList)
         _ = mg_curl_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 1)
         _ = mg_curl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2)
+        // No TLS session resumption: libcurl caches a session when the server's ticket
+        // arrives, before it has checked the certificate, so a handshake refused for a wrong
+        // certificate left a session that every later handshake of this handle resumed, and
+        // failed again, after the server had its right certificate back. Connections are
+        // reused, so full handshakes stay rare.
+        _ = mg_curl_setopt_long(h, CURLOPT_SSL_SESSIONID_CACHE, 0)
         if let caFile = endpoint.caFile { _ = mg_curl_setopt_string(h, CURLOPT_CAINFO, caFile) }
 
         switch endpoint.authentication {

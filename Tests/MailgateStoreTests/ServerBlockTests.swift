@@ -22,6 +22,7 @@ struct ServerBlockTests {
                 serverName: "relay",
                 cause: .certificateUntrusted,
                 detail: "self-signed",
+                probe: false,
                 initialWait: .milliseconds(300),
                 maximumWait: .seconds(60)
             )
@@ -33,6 +34,19 @@ struct ServerBlockTests {
             #expect(probe.first?.probesBlockedServer == true)
             #expect(try await second.claim(owner: "b", token: UUID(), limit: 10, lease: .seconds(30)).isEmpty)
 
+            // An attempt under way when the block began fails too: it neither counts nor moves the probe.
+            let inFlight = try await blocks.block(
+                tenantID: fixture.tenantID,
+                serverID: fixture.serverID,
+                serverName: "relay",
+                cause: .certificateUntrusted,
+                detail: "self-signed",
+                probe: false,
+                initialWait: .milliseconds(300),
+                maximumWait: .seconds(60)
+            )
+            #expect(inFlight.failures == 1)
+
             // Blocked again (the probe failed): the wait doubles and the counter rises.
             let again = try await blocks.block(
                 tenantID: fixture.tenantID,
@@ -40,6 +54,7 @@ struct ServerBlockTests {
                 serverName: "relay",
                 cause: .certificateUntrusted,
                 detail: "self-signed",
+                probe: true,
                 initialWait: .milliseconds(300),
                 maximumWait: .seconds(60)
             )

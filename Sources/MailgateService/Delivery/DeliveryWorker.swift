@@ -268,7 +268,7 @@ struct DeliveryWorker: Sendable {
                 await self.pauseServer(record, for: pause.duration, reason: pause.reason)
             }
             if let fault = verdict.block {
-                await self.block(record, fault)
+                await self.block(record, fault, probe: message.probesBlockedServer)
             } else if message.probesBlockedServer, verdict.pause == nil {
                 // The probe got through to the server: whatever became of this message, the
                 // server itself works again.
@@ -382,7 +382,7 @@ struct DeliveryWorker: Sendable {
     }
 
     /// The server is at fault: every replica leaves its mail waiting until a probe or a fix.
-    private func block(_ server: ServerRecord, _ fault: ServerFault) async {
+    private func block(_ server: ServerRecord, _ fault: ServerFault, probe: Bool) async {
         do {
             let block = try await self.blocks.block(
                 tenantID: server.tenantID,
@@ -390,6 +390,7 @@ struct DeliveryWorker: Sendable {
                 serverName: server.definition.name,
                 cause: fault.cause,
                 detail: fault.detail,
+                probe: probe,
                 initialWait: self.settings.blockInitialWait,
                 maximumWait: self.settings.blockMaximumWait
             )

@@ -29,8 +29,9 @@ public struct ServerBlockRepository: Sendable {
     }
 
     /// Blocks the server (or keeps it blocked) after a failed attempt, for `cause`. The
-    /// next probe comes after `initialWait`, doubling with each failure of the episode up
-    /// to `maximumWait`; until then every replica skips the server's mail.
+    /// first probe comes after `initialWait`; each failed `probe` doubles the wait, up to
+    /// `maximumWait`. Attempts that were under way when the block began fail too, but they
+    /// neither count nor move the probe. Until it is due every replica skips the server.
     @discardableResult
     public func block(
         tenantID: UUID,
@@ -38,6 +39,7 @@ public struct ServerBlockRepository: Sendable {
         serverName: String,
         cause: KnownCause,
         detail: String,
+        probe: Bool,
         initialWait: Duration,
         maximumWait: Duration
     ) async throws -> ServerBlock {
@@ -48,10 +50,12 @@ public struct ServerBlockRepository: Sendable {
                 VALUES (\(serverID), \(tenantID), \(cause.reason), \(detail), \(cause.remedy),
                     now() + make_interval(secs => \(initialWait.seconds)))
                 ON CONFLICT (server_id) DO UPDATE SET
-                    failures = server_blocks.failures + 1, reason = EXCLUDED.reason, detail = EXCLUDED.detail,
-                    remedy = EXCLUDED.remedy,
-                    retry_at = now() + make_interval(secs => least(
-                        \(initialWait.seconds) * power(2, least(server_blocks.failures, 20)), \(maximumWait.seconds)))
+                    failures = server_blocks.failures + CASE WHEN \(probe) THEN 1 ELSE 0 END,
+                    reason = EXCLUDED.reason, detail = EXCLUDED.detail, remedy = EXCLUDED.remedy,
+                    retry_at = CASE WHEN \(probe)
+                        THEN now() + make_interval(secs => least(
+                            \(initialWait.seconds) * power(2, least(server_blocks.failures, 20)), \(maximumWait.seconds)))
+                        ELSE server_blocks.retry_at END
                 RETURNING reason, detail, remedy, blocked_since, failures, retry_at, xmax = 0
                 """,
                 logger: self.logger

@@ -91,6 +91,30 @@ struct ServerFaultTests {
         }
     }
 
+    @Test("a certificate renewed on the server alone: the next probe finds it and the mail goes out")
+    func renewedCertificateFoundByProbe() async throws {
+        try await MailFixture.run(tlsMode: "starttls", renewableCertificate: true, blockWait: .seconds(2)) {
+            fixture in
+            // A first message on the right certificate: the delivery threads hold TLS state.
+            try fixture.renewCertificate()
+            let before = try await fixture.client.sendMail(MailFixture.message(subject: "before"))
+            _ = try await fixture.waitFor(before.messageID, state: .sent, limit: .seconds(15))
+            // Renewed wrongly, then rightly, with no operator action in between.
+            try Self.serveWrongCertificate(fixture)
+            let sent = try await fixture.client.sendMail(MailFixture.message())
+            try await Self.waitsFor("CERTIFICATE_HOST_MISMATCH", sent.messageID, in: fixture)
+            try fixture.renewCertificate()
+            _ = try await fixture.waitFor(sent.messageID, state: .sent, limit: .seconds(20))
+            let resumed = try await fixture.events(kind: "server_delivery_resumed")
+            #expect(resumed.first?.message.contains("a delivery attempt reached it") == true)
+        }
+    }
+
+    static func serveWrongCertificate(_ fixture: MailFixture) throws {
+        try MailFixture.serve(prefix: "wrong-", in: fixture.certificates)
+        fixture.smtp.reloadCertificate()
+    }
+
     @Test("STARTTLS required but not offered: mail waits, nothing goes out in plaintext until the operator decides")
     func startTLSNotOffered() async throws {
         try await MailFixture.run(blockWait: Self.longWait) { server in
