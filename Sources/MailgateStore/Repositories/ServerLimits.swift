@@ -21,30 +21,50 @@ enum ServerLimits {
         on connection: PostgresConnection,
         logger: Logger
     ) async throws -> (ids: [UUID], probes: Set<UUID>) {
+        // One round trip says which servers have limits and which are blocked: most have
+        // neither, and a claim then costs no more than before blocks existed.
+        let serverIDs = Array(Set(offered.map(\.serverID)))
+        var limited: [UUID: Limits] = [:]
+        var blocked: [UUID] = []
+        let rows = try await connection.query(
+            """
+            SELECT o.id, o.rate_limit_per_minute, o.max_connections, o.daily_recipient_limit, b.server_id IS NOT NULL
+            FROM output_servers o LEFT JOIN server_blocks b ON b.server_id = o.id
+            WHERE o.id = ANY(\(serverIDs)) AND (o.rate_limit_per_minute > 0 OR o.max_connections > 0
+                OR o.daily_recipient_limit > 0 OR b.server_id IS NOT NULL)
+            ORDER BY o.id
+            """,
+            logger: logger
+        )
+        for try await (id, rate, connections, daily, isBlocked) in rows.decode((UUID, Int, Int, Int, Bool).self) {
+            if rate > 0 || connections > 0 || daily > 0 { limited[id] = Limits(rate, connections, daily) }
+            if isBlocked { blocked.append(id) }
+        }
+        guard !limited.isEmpty || !blocked.isEmpty else { return (offered.map(\.id), []) }
         let (candidates, probes) = try await Self.probeBlocked(
             offered,
+            blocked: blocked,
             window: probeWindow,
             on: connection,
             logger: logger
         )
-        let admitted = try await Self.admitWithinLimits(candidates, on: connection, logger: logger)
+        let admitted = try await Self.admitWithinLimits(candidates, limited: limited, on: connection, logger: logger)
         return (admitted, probes)
     }
+
+    /// A server's rate (messages a minute), connection and daily recipient limits; 0 = none.
+    private typealias Limits = (rate: Int, connections: Int, daily: Int)
 
     /// A blocked server whose wait is over gets one probe: one message, and no other until
     /// the probe's result (or `window`, should its replica die). The row lock on the block
     /// makes that hold across replicas: a second claim finds the wait renewed.
     private static func probeBlocked(
         _ candidates: [Candidate],
+        blocked: [UUID],
         window: Duration,
         on connection: PostgresConnection,
         logger: Logger
     ) async throws -> (candidates: [Candidate], probes: Set<UUID>) {
-        let serverIDs = Array(Set(candidates.map(\.serverID)))
-        let blocked = try await connection.query(
-            "SELECT server_id FROM server_blocks WHERE server_id = ANY(\(serverIDs)) ORDER BY server_id",
-            logger: logger
-        ).decode(UUID.self).all()
         guard !blocked.isEmpty else { return (candidates, []) }
         var probes = Set<UUID>()
         var refused = Set<UUID>()
@@ -76,21 +96,10 @@ enum ServerLimits {
 
     private static func admitWithinLimits(
         _ candidates: [Candidate],
+        limited: [UUID: Limits],
         on connection: PostgresConnection,
         logger: Logger
     ) async throws -> [UUID] {
-        let serverIDs = Array(Set(candidates.map(\.serverID)))
-        var limited: [UUID: (rate: Int, connections: Int, daily: Int)] = [:]
-        let rows = try await connection.query(
-            """
-            SELECT id, rate_limit_per_minute, max_connections, daily_recipient_limit FROM output_servers
-            WHERE id = ANY(\(serverIDs)) AND (rate_limit_per_minute > 0 OR max_connections > 0 OR daily_recipient_limit > 0)
-            """,
-            logger: logger
-        )
-        for try await (id, rate, connections, daily) in rows.decode((UUID, Int, Int, Int).self) {
-            limited[id] = (rate, connections, daily)
-        }
         guard !limited.isEmpty else { return candidates.map(\.id) }
 
         var refused = Set<UUID>()
