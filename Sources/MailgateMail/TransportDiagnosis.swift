@@ -3,16 +3,16 @@ import MailgateCore
 /// What libcurl's result says went wrong below SMTP (name resolution, the connection,
 /// TLS), in the cause catalogue that ValidateServer and delivery share.
 public enum TransportDiagnosis {
-    /// libcurl result codes told apart.
-    enum Curl {
-        static let couldNotResolve = 6
-        static let couldNotConnect = 7
-        static let timedOut = 28
-        static let sslConnect = 35
-        static let peerVerification = 60
-        static let useSSLFailed = 64
-        static let loginDenied = 67
-        static let caBundleUnreadable = 77
+    /// libcurl result codes that ValidateServer and delivery tell apart.
+    public enum Curl {
+        public static let couldNotResolve = 6
+        public static let couldNotConnect = 7
+        public static let timedOut = 28
+        public static let sslConnect = 35
+        public static let peerVerification = 60
+        public static let useSSLFailed = 64
+        public static let loginDenied = 67
+        public static let caBundleUnreadable = 77
         /// 51 host check, 58/59 client certificate and ciphers, 66 engine, 80 shutdown,
         /// 82/83 CRL and issuer, 90/91 pinning and status, besides 35 and 60.
         static let tls = [sslConnect, peerVerification, 51, 58, 59, 66, 80, 82, 83, 90, 91]

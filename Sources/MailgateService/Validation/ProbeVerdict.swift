@@ -24,17 +24,8 @@ struct ProbeVerdict {
     /// Certificates expiring sooner than this are a warning.
     static let certificateWarningDays = 14
 
-    /// libcurl result codes the verdict tells apart.
-    private enum Curl {
-        static let couldNotResolve = 6
-        static let couldNotConnect = 7
-        static let timedOut = 28
-        static let sslConnect = 35
-        static let useSSLFailed = 64
-        static let loginDenied = 67
-        static let peerVerification = 60
-        static let caBundleUnreadable = 77
-    }
+    /// libcurl result codes the verdict tells apart (shared with delivery).
+    private typealias Curl = TransportDiagnosis.Curl
 
     var checks: [ServerCheck] {
         var checks: [ServerCheck] = []
