@@ -115,6 +115,33 @@ struct ServerFaultTests {
         fixture.smtp.reloadCertificate()
     }
 
+    @Test(
+        "an unknown host or a closed port: mail waits with the cause; pointing the server right sends it at once",
+        arguments: [
+            ("HOST_NOT_FOUND", "relay.invalid", false),
+            ("CONNECTION_REFUSED", "127.0.0.1", true),
+        ]
+    )
+    func unreachable(reason: String, host: String, closedPort: Bool) async throws {
+        try await MailFixture.run(blockWait: Self.longWait) { fixture in
+            let port = fixture.smtp.port
+            // A port nothing listens on: one just bound and closed again.
+            let closed = try await ServeProcessTests.freePort()
+            try await fixture.reput { request in
+                request.host = host
+                if closedPort { request.port = UInt32(closed) }
+            }
+            let sent = try await fixture.client.sendMail(MailFixture.message())
+            try await Self.waitsFor(reason, sent.messageID, in: fixture)
+            #expect(try await fixture.events(kind: "server_delivery_blocked").count == 1)
+            try await fixture.reput { request in
+                request.host = "127.0.0.1"
+                request.port = UInt32(port)
+            }
+            _ = try await fixture.waitFor(sent.messageID, state: .sent, limit: .seconds(15))
+        }
+    }
+
     @Test("STARTTLS required but not offered: mail waits, nothing goes out in plaintext until the operator decides")
     func startTLSNotOffered() async throws {
         try await MailFixture.run(blockWait: Self.longWait) { server in
