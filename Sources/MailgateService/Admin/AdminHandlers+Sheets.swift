@@ -81,6 +81,17 @@ extension AdminHandlers {
                 actor: principal.keyID
             )
             let response = plan.report(results, applied: applied)
+            if applied {
+                // As with PutServer: a changed server may be the fix its blocked mail waits for.
+                for case .put(let outcome) in results where outcome.change == .updated {
+                    _ = try? await self.blocks?.unblock(
+                        tenantID: tenant.id,
+                        serverID: outcome.server.id,
+                        serverName: outcome.server.definition.name,
+                        why: "the server was changed by an import of key \(principal.keyID)"
+                    )
+                }
+            }
             context.logger.info(
                 "servers imported",
                 metadata: [
