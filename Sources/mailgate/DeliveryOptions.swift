@@ -56,6 +56,18 @@ struct DeliveryOptions: ParsableArguments {
     @Option(help: "Bound on one SMTP transaction, seconds. [env: MAILGATE_SMTP_TIMEOUT_SECONDS] (default: 120)")
     var smtpTimeoutSeconds: Int?
 
+    @Option(
+        help:
+            "Seconds a server blocked by its own fault (TLS, credentials, DNS) waits before one attempt probes it; doubles per failed probe. [env: MAILGATE_BLOCK_INITIAL_SECONDS] (default: 30)"
+    )
+    var blockInitialSeconds: Int?
+
+    @Option(
+        help:
+            "Longest wait between probes of a blocked server, seconds. [env: MAILGATE_BLOCK_MAX_SECONDS] (default: 600)"
+    )
+    var blockMaxSeconds: Int?
+
     /// The options given, by setting (read through `MailerSettings(_:)`).
     var flags: [Setting: String?] {
         let table = SettingsTable.self
@@ -71,6 +83,8 @@ struct DeliveryOptions: ParsableArguments {
             table.maxMessageBytes: self.maxMessageBytes.map(String.init),
             table.pollIntervalMs: self.pollIntervalMs.map(String.init),
             table.smtpTimeoutSeconds: self.smtpTimeoutSeconds.map(String.init),
+            table.blockInitialSeconds: self.blockInitialSeconds.map(String.init),
+            table.blockMaxSeconds: self.blockMaxSeconds.map(String.init),
         ]
     }
 }

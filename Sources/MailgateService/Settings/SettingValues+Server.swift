@@ -66,8 +66,13 @@ extension MailerSettings {
             ),
             retention: try seconds(table.retentionSeconds),
             caFile: values[table.caFile],
-            smtpTimeout: try seconds(table.smtpTimeoutSeconds)
+            smtpTimeout: try seconds(table.smtpTimeoutSeconds),
+            blockInitialWait: try seconds(table.blockInitialSeconds),
+            blockMaximumWait: try seconds(table.blockMaxSeconds)
         )
+        guard self.blockMaximumWait >= self.blockInitialWait else {
+            throw ConfigurationError("MAILGATE_BLOCK_MAX_SECONDS must be at least MAILGATE_BLOCK_INITIAL_SECONDS.")
+        }
     }
 }
 

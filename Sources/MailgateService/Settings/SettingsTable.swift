@@ -51,6 +51,16 @@ public enum SettingsTable {
         flag: "--smtp-timeout-seconds",
         default: "120"
     )
+    public static let blockInitialSeconds = Setting(
+        "MAILGATE_BLOCK_INITIAL_SECONDS",
+        flag: "--block-initial-seconds",
+        default: "30"
+    )
+    public static let blockMaxSeconds = Setting(
+        "MAILGATE_BLOCK_MAX_SECONDS",
+        flag: "--block-max-seconds",
+        default: "600"
+    )
     public static let logLevel = Setting("MAILGATE_LOG_LEVEL", flag: "--log-level", default: "info")
     public static let logFormat = Setting("MAILGATE_LOG_FORMAT", flag: "--log-format", default: "text")
     public static let migrationsDir = Setting("MAILGATE_MIGRATIONS_DIR", flag: "--migrations-dir")
@@ -91,7 +101,8 @@ public enum SettingsTable {
         configFile, databaseURL, listen, opsListen, oauthRedirectURI, masterKeys, masterKeysFile,
         bootstrapOperatorKey, tlsCert, tlsKey, caFile, workers, leaseSeconds, retryInitialSeconds,
         retryMaxSeconds, retryGiveUpSeconds, idempotencyWindowSeconds, retentionSeconds, maxRecipients,
-        maxMessageBytes, pollIntervalMs, smtpTimeoutSeconds, logLevel, logFormat, migrationsDir,
+        maxMessageBytes, pollIntervalMs, smtpTimeoutSeconds, blockInitialSeconds, blockMaxSeconds, logLevel, logFormat,
+        migrationsDir,
         shutdownGraceSeconds, expiryWarningDays, expiryScanSeconds, expirySystemServer, graphURL,
         address, key, clientTLS, rpcCAFile,
     ]
