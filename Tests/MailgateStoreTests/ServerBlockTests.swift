@@ -23,12 +23,20 @@ struct ServerBlockTests {
                 cause: .certificateUntrusted,
                 detail: "self-signed",
                 probe: false,
-                initialWait: .milliseconds(300),
-                maximumWait: .seconds(60)
+                initialWait: .seconds(60),
+                maximumWait: .seconds(600)
             )
             let second = DeliveryQueue(client: fixture.client, logger: Self.logger)
             #expect(try await fixture.queue.claim(owner: "a", token: UUID(), limit: 10, lease: .seconds(30)).isEmpty)
-            try await Task.sleep(for: .milliseconds(500))
+            // The wait is over (as if a minute had passed): the next claim may probe.
+            try await fixture.client.query(
+                "UPDATE server_blocks SET retry_at = now() - interval '1 second'",
+                logger: Self.logger
+            )
+            try await fixture.client.query(
+                "UPDATE server_throttles SET throttled_until = now() - interval '1 second'",
+                logger: Self.logger
+            )
             let probe = try await fixture.queue.claim(owner: "a", token: UUID(), limit: 10, lease: .seconds(30))
             #expect(probe.count == 1)
             #expect(probe.first?.probesBlockedServer == true)
@@ -42,8 +50,8 @@ struct ServerBlockTests {
                 cause: .certificateUntrusted,
                 detail: "self-signed",
                 probe: false,
-                initialWait: .milliseconds(300),
-                maximumWait: .seconds(60)
+                initialWait: .seconds(60),
+                maximumWait: .seconds(600)
             )
             #expect(inFlight.failures == 1)
 
@@ -55,11 +63,11 @@ struct ServerBlockTests {
                 cause: .certificateUntrusted,
                 detail: "self-signed",
                 probe: true,
-                initialWait: .milliseconds(300),
-                maximumWait: .seconds(60)
+                initialWait: .seconds(60),
+                maximumWait: .seconds(600)
             )
             #expect(again.failures == 2)
-            #expect(again.retryAt.timeIntervalSinceNow > 0.4)
+            #expect(again.retryAt.timeIntervalSinceNow > 90, "the wait doubles: 120 s after one failed probe")
 
             #expect(
                 try await blocks.unblock(
