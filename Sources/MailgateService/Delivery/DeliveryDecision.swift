@@ -35,6 +35,10 @@ struct DeliveryDecision {
     var throttlePause: Duration = .seconds(60)
     /// How long a server whose quota is used up is left alone.
     var quotaPause: Duration = .seconds(3600)
+    /// How long a message of a blocked server waits at least (the block's first wait): a
+    /// block that could not be recorded still keeps it from being retried at once, and a
+    /// lifted block makes it due again at once.
+    var blockWait: Duration = .seconds(30)
     /// 0...1; picks the jitter (tests fix it).
     var jitterUnit: Double = Double.random(in: 0...1)
 
@@ -82,7 +86,7 @@ struct DeliveryDecision {
                 block = ServerFault(cause: cause, detail: detail)
                 decision =
                     self.now.timeIntervalSince(message.queuedAt) < self.retry.giveUpAfter.seconds
-                    ? .retry(at: self.now, recipients: message.recipients)
+                    ? .retry(at: self.now.addingTimeInterval(self.blockWait.seconds), recipients: message.recipients)
                     : .failed(
                         reason:
                             "the server could not take mail for \(Self.hours(self.retry.giveUpAfter)) after it was queued (\(cause.reason)): \(detail)"

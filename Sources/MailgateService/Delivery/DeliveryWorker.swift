@@ -255,7 +255,8 @@ struct DeliveryWorker: Sendable {
                 uncertainPolicy: record.definition.uncertainPolicy,
                 now: Date(),
                 throttlePause: self.settings.throttlePause,
-                quotaPause: self.settings.quotaPause
+                quotaPause: self.settings.quotaPause,
+                blockWait: self.settings.blockInitialWait
             )
             let verdict = decision.decide(
                 smtp,
