@@ -12,6 +12,17 @@ struct DeliveryFaultTests {
         var transport: KnownCause? = nil
         var expected: DeliveryFault
         var testDescription: String { "\(self.stage): \(self.reply.isEmpty ? "no reply" : self.reply)" }
+
+        /// What the classification makes of this case.
+        var fault: DeliveryFault {
+            DeliveryFault.classify(
+                stage: self.stage,
+                replyCode: Int(self.reply.prefix(3)) ?? 0,
+                reply: self.reply,
+                authType: self.auth,
+                transportCause: self.transport
+            )
+        }
     }
 
     static let cases: [Case] = [
@@ -126,25 +137,13 @@ struct DeliveryFaultTests {
 
     @Test("each reply is a server fault, a message fault or a passing condition", arguments: cases)
     func classify(_ testCase: Case) {
-        let fault = DeliveryFault.classify(
-            stage: testCase.stage,
-            replyCode: Int(testCase.reply.prefix(3)) ?? 0,
-            reply: testCase.reply,
-            authType: testCase.auth,
-            transportCause: testCase.transport
-        )
+        let fault = testCase.fault
         #expect(fault == testCase.expected)
     }
 
     @Test("every server fault names a cause with a remedy an operator can act on", arguments: cases)
     func remedies(_ testCase: Case) {
-        let fault = DeliveryFault.classify(
-            stage: testCase.stage,
-            replyCode: Int(testCase.reply.prefix(3)) ?? 0,
-            reply: testCase.reply,
-            authType: testCase.auth,
-            transportCause: testCase.transport
-        )
+        let fault = testCase.fault
         if case .server(let cause) = fault {
             #expect(!cause.reason.isEmpty)
             #expect(!cause.remedy.isEmpty)

@@ -11,21 +11,27 @@ import Testing
 struct ServerBlockTests {
     static let logger = Logger(label: "test")
 
+    /// Blocks the fixture's server for an untrusted certificate: a first wait of 60 s, at most 600 s.
+    @discardableResult
+    static func block(_ fixture: DeliveryQueueTests.Fixture, probe: Bool) async throws -> ServerBlock {
+        try await ServerBlockRepository(client: fixture.client, logger: Self.logger).block(
+            tenantID: fixture.tenantID,
+            serverID: fixture.serverID,
+            serverName: "relay",
+            cause: .certificateUntrusted,
+            detail: "self-signed",
+            probe: probe,
+            initialWait: .seconds(60),
+            maximumWait: .seconds(600)
+        )
+    }
+
     @Test("a blocked server's mail waits; once the wait is over exactly one claim probes it; unblocking frees the rest")
     func oneProbe() async throws {
         try await DeliveryQueueTests().withFixture { fixture in
             let ids = try await fixture.enqueue(3)
             let blocks = ServerBlockRepository(client: fixture.client, logger: Self.logger)
-            try await blocks.block(
-                tenantID: fixture.tenantID,
-                serverID: fixture.serverID,
-                serverName: "relay",
-                cause: .certificateUntrusted,
-                detail: "self-signed",
-                probe: false,
-                initialWait: .seconds(60),
-                maximumWait: .seconds(600)
-            )
+            try await Self.block(fixture, probe: false)
             let second = DeliveryQueue(client: fixture.client, logger: Self.logger)
             #expect(try await fixture.queue.claim(owner: "a", token: UUID(), limit: 10, lease: .seconds(30)).isEmpty)
             // The wait is over (as if a minute had passed): the next claim may probe.
@@ -43,29 +49,11 @@ struct ServerBlockTests {
             #expect(try await second.claim(owner: "b", token: UUID(), limit: 10, lease: .seconds(30)).isEmpty)
 
             // An attempt under way when the block began fails too: it neither counts nor moves the probe.
-            let inFlight = try await blocks.block(
-                tenantID: fixture.tenantID,
-                serverID: fixture.serverID,
-                serverName: "relay",
-                cause: .certificateUntrusted,
-                detail: "self-signed",
-                probe: false,
-                initialWait: .seconds(60),
-                maximumWait: .seconds(600)
-            )
+            let inFlight = try await Self.block(fixture, probe: false)
             #expect(inFlight.failures == 1)
 
             // Blocked again (the probe failed): the wait doubles and the counter rises.
-            let again = try await blocks.block(
-                tenantID: fixture.tenantID,
-                serverID: fixture.serverID,
-                serverName: "relay",
-                cause: .certificateUntrusted,
-                detail: "self-signed",
-                probe: true,
-                initialWait: .seconds(60),
-                maximumWait: .seconds(600)
-            )
+            let again = try await Self.block(fixture, probe: true)
             #expect(again.failures == 2)
             #expect(again.retryAt.timeIntervalSinceNow > 90, "the wait doubles: 120 s after one failed probe")
 
