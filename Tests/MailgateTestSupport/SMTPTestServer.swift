@@ -38,6 +38,20 @@ public final class SMTPTestServer: @unchecked Sendable {
         self.process.send(SIGHUP)
     }
 
+    /// Faults the server shows from its next connection on, until changed: `greeting`
+    /// answers every connection with that reply and closes it (a `554` banner, a `421`);
+    /// `mailFrom` answers MAIL FROM with it (Exchange's `5.7.60 SendAsDenied`). Nil for none.
+    public func setFaults(greeting: String? = nil, mailFrom: String? = nil) throws {
+        var faults: [String: String] = [:]
+        faults["greeting"] = greeting
+        faults["mail"] = mailFrom
+        // Written aside and renamed: the server never reads a half-written file.
+        let file = self.folder.appendingPathComponent("faults.json")
+        let staged = self.folder.appendingPathComponent("faults.json.tmp")
+        try JSONSerialization.data(withJSONObject: faults).write(to: staged)
+        guard rename(staged.path, file.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+    }
+
     /// The messages received so far: envelope JSON and raw bytes.
     public func received() throws -> [(envelope: [String: Any], bytes: Data)] {
         var messages: [(envelope: [String: Any], bytes: Data)] = []

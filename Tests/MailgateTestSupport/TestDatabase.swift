@@ -46,6 +46,39 @@ public struct TestDatabase: Sendable {
         try await Self.withAdminClient(try Self.adminURL(), body)
     }
 
+    /// An outage of this database alone, as Mailgate sees one: with `allowed` false its
+    /// sessions are ended and new ones refused (the server's other databases carry on).
+    public func setConnections(allowed: Bool) async throws {
+        try await Self.withServerClient { postgres in
+            try await postgres.query(
+                "ALTER DATABASE \(unescaped: self.name) ALLOW_CONNECTIONS \(unescaped: allowed ? "true" : "false")",
+                logger: Self.logger
+            )
+            if !allowed {
+                try await postgres.query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(self.name)",
+                    logger: Self.logger
+                )
+            }
+        }
+    }
+
+    /// Writes refused while sessions go on (a database put in read-only mode, as after a
+    /// failover to a standby or a full disk): with `readOnly` every new transaction is read
+    /// only, and the sessions open now are ended so that the pool's new ones are.
+    public func setReadOnly(_ readOnly: Bool) async throws {
+        try await Self.withServerClient { postgres in
+            try await postgres.query(
+                "ALTER DATABASE \(unescaped: self.name) SET default_transaction_read_only = \(unescaped: readOnly ? "on" : "off")",
+                logger: Self.logger
+            )
+            try await postgres.query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(self.name)",
+                logger: Self.logger
+            )
+        }
+    }
+
     static let logger = Logger(label: "mailgate.test-database")
 
     static func adminURL() throws -> String {
@@ -71,7 +104,11 @@ public struct TestDatabase: Sendable {
         configuration: PostgresClient.Configuration,
         _ body: (PostgresClient) async throws -> Result
     ) async throws -> Result {
-        let client = PostgresClient(configuration: configuration, backgroundLogger: Self.logger)
+        // The body may lease a connection before `run()` has started, which the pool warns
+        // about and then serves anyway.
+        var background = Self.logger
+        background.logLevel = .error
+        let client = PostgresClient(configuration: configuration, backgroundLogger: background)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }

@@ -1,12 +1,15 @@
 """A real SMTP server for tests (aiosmtpd): optional AUTH PLAIN/LOGIN, STARTTLS or
 implicit TLS; stores each accepted message as <n>.json (envelope) and <n>.eml (bytes)
 in the given folder. Recipients named reject-* get 550, tempfail-* get 451.
+Faults a test switches on and off while the server runs are read from <folder>/faults.json
+at each connection and command: {"greeting": "<reply>"} answers every connection with that
+reply and closes it; {"mail": "<reply>"} answers MAIL FROM with it.
 Prints "READY <port>" once listening; stops on SIGTERM."""
 import argparse
 import asyncio, base64, json, os, signal, ssl, sys, threading
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--folder", required=True)
@@ -25,6 +28,31 @@ parser.add_argument("--drop-after-data", type=int, default=0, help="close the co
 args = parser.parse_args()
 cli = args
 args_bearer = args.bearer
+
+def fault(name):
+    """The reply faults.json gives for `name`, or None; written by the test at any time."""
+    try:
+        with open(os.path.join(cli.folder, "faults.json")) as f:
+            return json.load(f).get(name)
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+class FaultySMTP(SMTP):
+    """aiosmtpd's SMTP, with the greeting faults.json may replace (a 554 banner, a 421)."""
+
+    async def _handle_client(self):
+        greeting = fault("greeting")
+        if greeting is None:
+            return await super()._handle_client()
+        await self.push(greeting)
+        self.transport.close()
+
+
+class FaultyController(Controller):
+    def factory(self):
+        return FaultySMTP(self.handler, **self.SMTP_kwargs)
+
 
 def vouched(token):
     if not cli.introspect:
@@ -56,6 +84,14 @@ class Handler:
             await server.challenge_auth(base64.b64encode(b'{"status":"401","schemes":"bearer","scope":"https://outlook.office.com/"}').decode(), encode_to_b64=False)
             server.xoauth2_refusals = getattr(server, "xoauth2_refusals", 0) + 1
         return AuthResult(success=ok, handled=False, message=None if ok else "535 5.7.3 Authentication unsuccessful")
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        refusal = fault("mail")
+        if refusal is not None:
+            return refusal
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@")[0]
@@ -116,7 +152,7 @@ if args.mode == "starttls":
 elif args.mode == "tls":
     kwargs.update(ssl_context=context)
 
-controller = Controller(Handler(), **kwargs)
+controller = FaultyController(Handler(), **kwargs)
 controller.start()
 port = controller.port
 print("READY %d" % port, flush=True)

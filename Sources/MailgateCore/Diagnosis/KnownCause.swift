@@ -186,3 +186,12 @@ extension KnownCause {
         "The call's deadline ran out before this check could run: call again with a longer timeout."
     )
 }
+
+extension KnownCause {
+    /// Causes that only a message's own transaction shows (the sender's rights, relaying,
+    /// authentication demanded at RCPT or DATA): a validation that sent no test message says
+    /// nothing about them, so it does not lift a block for one of them.
+    public static let foundOnlyBySending: Set<KnownCause> = [
+        .sendAsDenied, .senderRejected, .relayDenied, .authenticationRequired,
+    ]
+}

@@ -447,13 +447,12 @@ struct DeliveryWorker: Sendable {
         }
     }
 
-    /// Writes results, retrying while the database is briefly away (the claim's lease is
-    /// renewed meanwhile). Results that still cannot be written are given up: the claim
-    /// is dropped, its lease runs out, and the messages are delivered again.
     /// Writes `results` under the claim `token`, retrying (a database restart, a blip) until
     /// `deadline`, when the claim may have lapsed. Returns whether the claim still holds:
     /// false when the results could not be written in time or another worker took some of
-    /// the messages over, and then the rest of the batch must not be sent.
+    /// the messages over, and then the rest of the batch must not be sent. Results given
+    /// up are not lost: the lease runs out and the messages are delivered again, marked
+    /// uncertain.
     private func write(_ results: [AttemptResult], token: UUID, until deadline: ContinuousClock.Instant) async -> Bool {
         guard !results.isEmpty else { return true }
         var attempt = 0

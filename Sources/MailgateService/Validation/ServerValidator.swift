@@ -187,7 +187,9 @@ public final class ServerValidator: Sendable {
                 tenantID: tenant.id,
                 serverID: server.id,
                 serverName: name,
-                why: "a validation passed"
+                why: "a validation passed",
+                // Without a test message the sender's rights were not tried.
+                keeping: result.testMessageID == nil ? KnownCause.foundOnlyBySending : []
             )
         } else {
             self.logger.warning("server validation failed", metadata: metadata)

@@ -101,13 +101,25 @@ public struct ServerBlockRepository: Sendable {
         }
     }
 
-    /// Lifts the server's block, if it has one: its mail is due now on every replica.
-    /// `why` goes into the `server_delivery_resumed` event. Returns whether it was blocked.
+    /// Lifts the server's block, if it has one and its reason is not in `keeping` (what
+    /// the fix did not test): its mail is due now on every replica. `why` goes into the
+    /// `server_delivery_resumed` event. Returns whether a block was lifted.
     @discardableResult
-    public func unblock(tenantID: UUID, serverID: UUID, serverName: String, why: String) async throws -> Bool {
-        try await self.client.transaction(logger: self.logger) { connection in
+    public func unblock(
+        tenantID: UUID,
+        serverID: UUID,
+        serverName: String,
+        why: String,
+        keeping: Set<KnownCause> = []
+    ) async throws -> Bool {
+        let kept = keeping.map(\.reason)
+        return try await self.client.transaction(logger: self.logger) { connection in
             let rows = try await connection.query(
-                "DELETE FROM server_blocks WHERE server_id = \(serverID) AND tenant_id = \(tenantID) RETURNING reason",
+                """
+                DELETE FROM server_blocks
+                WHERE server_id = \(serverID) AND tenant_id = \(tenantID) AND NOT (reason = ANY(\(kept)))
+                RETURNING reason
+                """,
                 logger: self.logger
             )
             guard let reason = try await rows.decode(String.self).first(where: { _ in true }) else { return false }

@@ -20,12 +20,12 @@ struct DatabaseOutageTests {
             get.tenant = "outage"
             get.server = "relay"
 
-            try await setConnections(allowed: false, database: fixture.database)
+            try await fixture.database.setConnections(allowed: false)
             do {
                 try await self.duringOutage(fixture, get: get)
             } catch {
                 // Whatever failed, the database takes connections again, or the shutdown would wait on it.
-                try? await setConnections(allowed: true, database: fixture.database)
+                try? await fixture.database.setConnections(allowed: true)
                 throw error
             }
         }
@@ -62,7 +62,7 @@ struct DatabaseOutageTests {
         #expect(error.reason == "DATABASE_UNAVAILABLE")
         #expect(error.retryAfterMilliseconds > 0)
 
-        try await setConnections(allowed: true, database: fixture.database)
+        try await fixture.database.setConnections(allowed: true)
         // The pool's reconnect backoff after many refused connections can reach tens of seconds on a
         // loaded machine. Each try has the client's 3 s deadline, so a call queued for a connection
         // cannot hold the test past its limit.
@@ -76,22 +76,5 @@ struct DatabaseOutageTests {
         }
         #expect(String(decoding: ready.body, as: UTF8.self) == "ready\n")
         await client.close()
-    }
-}
-
-/// Refuses (and drops) or allows again every connection to the test database, as an outage would.
-private func setConnections(allowed: Bool, database: TestDatabase) async throws {
-    try await TestDatabase.withServerClient { postgres in
-        let logger = Logger(label: "test")
-        try await postgres.query(
-            "ALTER DATABASE \(unescaped: database.name) ALLOW_CONNECTIONS \(unescaped: allowed ? "true" : "false")",
-            logger: logger
-        )
-        if !allowed {
-            try await postgres.query(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(database.name)",
-                logger: logger
-            )
-        }
     }
 }

@@ -26,10 +26,12 @@ struct MailFixture: Sendable {
         caFile: String? = nil,
         workers: Int = 2,
         giveUpAfter: Duration = .seconds(60),
-        blockWait: Duration = .seconds(30)
+        blockWait: Duration = .seconds(30),
+        lease: Duration = .seconds(300)
     ) -> MailerSettings {
         MailerSettings(
             workers: workers,
+            lease: lease,
             pollInterval: .milliseconds(100),
             retry: RetryPolicy(
                 initialDelay: .milliseconds(300),
@@ -57,6 +59,7 @@ struct MailFixture: Sendable {
         workers: Int = 2,
         giveUpAfter: Duration = .seconds(60),
         blockWait: Duration = .seconds(30),
+        lease: Duration = .seconds(300),
         database: TestDatabase? = nil,
         logger: Logger? = nil,
         tokens: TokenSettings = TokenSettings(),
@@ -101,7 +104,13 @@ struct MailFixture: Sendable {
             ).path : nil
         return try await AdminFixture.run(
             logger: logger,
-            mailer: Self.settings(caFile: caFile, workers: workers, giveUpAfter: giveUpAfter, blockWait: blockWait),
+            mailer: Self.settings(
+                caFile: caFile,
+                workers: workers,
+                giveUpAfter: giveUpAfter,
+                blockWait: blockWait,
+                lease: lease
+            ),
             tokens: tokens,
             ops: ops,
             expiry: expiry,

@@ -142,6 +142,67 @@ struct ServerFaultTests {
         }
     }
 
+    @Test(
+        "a greeting that refuses the session: mail waits; once the server takes sessions again, a validation sends it",
+        arguments: [
+            (
+                "554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org",
+                "GREETING_REFUSED"
+            ),
+            ("421 4.3.0 mx.example.org Service not available, closing transmission channel", "TEMPORARILY_REFUSED"),
+        ]
+    )
+    func greetingRefused(greeting: String, reason: String) async throws {
+        try await MailFixture.run(blockWait: Self.longWait) { fixture in
+            try fixture.smtp.setFaults(greeting: greeting)
+            let sent = try await fixture.client.sendMail(MailFixture.message())
+            try await Self.waitsFor(reason, sent.messageID, in: fixture)
+            let blocked = try await fixture.events(kind: "server_delivery_blocked")
+            #expect(blocked.count == 1)
+            #expect(blocked.first?.message.contains(String(greeting.prefix(3))) == true, "the event quotes the server")
+            let failing = try await fixture.client.validate("relay", testMessage: false)
+            #expect(failing.checks.contains { $0.reason == reason }, "\(failing.outline)")
+
+            try fixture.smtp.setFaults()
+            let passing = try await fixture.client.validate("relay", testMessage: false)
+            #expect(passing.ok, "\(passing.outline)")
+            _ = try await fixture.waitFor(sent.messageID, state: .sent, limit: .seconds(15))
+            #expect(try fixture.smtp.received().count == 1)
+        }
+    }
+
+    @Test(
+        "the sender refused at MAIL FROM (SendAsDenied): mail waits; only a validation that sends a test message lifts the block"
+    )
+    func senderRefused() async throws {
+        try await MailFixture.run(blockWait: Self.longWait) { fixture in
+            try fixture.smtp.setFaults(
+                mailFrom: "550 5.7.60 SMTP; Client does not have permissions to send as this sender"
+            )
+            let sent = try await fixture.client.sendMail(MailFixture.message())
+            try await Self.waitsFor("SEND_AS_DENIED", sent.messageID, in: fixture)
+            #expect(try await fixture.events(kind: "server_delivery_blocked").count == 1)
+            let failing = try await fixture.client.validate("relay", testMessage: true)
+            #expect(try failing.check("test_message").reason == "SEND_AS_DENIED", "\(failing.outline)")
+
+            // Granted at the provider. A validation without a test message never tried the sender:
+            // the block stays.
+            try fixture.smtp.setFaults()
+            let partial = try await fixture.client.validate("relay", testMessage: false)
+            #expect(partial.ok, "\(partial.outline)")
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await fixture.get(sent.messageID).state == .queued)
+            #expect(try await fixture.events(kind: "server_delivery_resumed").isEmpty)
+
+            let full = try await fixture.client.validate("relay", testMessage: true)
+            #expect(full.ok, "\(full.outline)")
+            _ = try await fixture.waitFor(sent.messageID, state: .sent, limit: .seconds(15))
+            // The test message and the mail that waited.
+            #expect(try fixture.smtp.received().count == 2)
+            #expect(try await fixture.events(kind: "server_delivery_resumed").count == 1)
+        }
+    }
+
     @Test("STARTTLS required but not offered: mail waits, nothing goes out in plaintext until the operator decides")
     func startTLSNotOffered() async throws {
         try await MailFixture.run(blockWait: Self.longWait) { server in
