@@ -261,9 +261,9 @@ struct ValidationRun {
     private func backlog() async -> (ServerCheck, ValidationRepository.Backlog) {
         let empty = ValidationRepository.Backlog.empty
         let started = ContinuousClock.now
-        let (validations, serverID) = (self.validator.validations, self.server.id)
+        let (validations, tenantID, serverID) = (self.validator.validations, self.server.tenantID, self.server.id)
         let read = await withTimeLimit(self.clock.budget(Self.databaseLimit) ?? .milliseconds(100)) {
-            try? await validations.backlog(serverID: serverID)
+            try? await validations.backlog(tenantID: tenantID, serverID: serverID)
         }
         guard let backlog = read.flatMap({ $0 }) else {
             return (ServerCheck(.backlog, .skipped, detail: "the queue could not be read in time"), empty)

@@ -16,25 +16,18 @@ public struct DeliveryQueue: Sendable {
 
     /// Claims up to `limit` due messages for `owner` until `lease` runs out.
     ///
-    /// Rows are taken with `FOR UPDATE SKIP LOCKED`, so replicas never claim the same
-    /// message. For a server with a rate, connection or daily recipient limit, claims
-    /// are serialized by an advisory lock on the server and count what every replica
-    /// has claimed; a server at its limit is skipped by all replicas until it frees up.
+    /// Mail is taken in turns: each (tenant, server) queue with due mail gives its oldest
+    /// message, then the next, and so on, a tenant's turns shared by its servers and
+    /// scaled by its delivery weight. So one tenant's backlog costs the others at most
+    /// their share of the workers, on every replica alike. Rows are taken with
+    /// `FOR UPDATE SKIP LOCKED`, so replicas never claim the same message. For a server
+    /// with a rate, connection or daily recipient limit, claims are serialized by an
+    /// advisory lock on the server and count what every replica has claimed; a server at
+    /// its limit is skipped by all replicas until it frees up.
     public func claim(owner: String, token: UUID, limit: Int, lease: Duration) async throws -> [ClaimedMessage] {
         try await self.client.transaction(logger: self.logger) { connection in
             let candidates = try await connection.query(
-                """
-                SELECT m.id, m.server_id, cardinality(m.pending_recipients) FROM messages m
-                WHERE m.state = 'queued' AND m.next_attempt_at <= now()
-                  AND NOT EXISTS (
-                      SELECT 1 FROM server_throttles t WHERE t.server_id = m.server_id AND t.throttled_until > now()
-                  )
-                  -- A disabled tenant's mail is held: neither sent nor failed, until it is enabled.
-                  AND EXISTS (SELECT 1 FROM tenants d WHERE d.id = m.tenant_id AND d.status = 'active')
-                ORDER BY m.next_attempt_at
-                LIMIT \(limit)
-                FOR UPDATE OF m SKIP LOCKED
-                """,
+                Self.fairCandidates(limit: limit),
                 logger: self.logger
             ).decode((UUID, UUID, Int).self).all()
             guard !candidates.isEmpty else { return [] }
@@ -80,6 +73,61 @@ public struct DeliveryQueue: Sendable {
             }
             return claimed
         }
+    }
+
+    /// Up to `limit` due messages (id, server, recipients), in turns across queues.
+    ///
+    /// The queues with queued mail are found by skipping through `messages_queues` (one
+    /// index probe per queue, whatever the number of rows); of those with due mail, the
+    /// `limit` that waited longest are considered, each locking at most about twice its
+    /// fair part of the batch. A message's turn is its place in its queue times the number
+    /// of its tenant's due queues, over the tenant's weight; the batch takes the first
+    /// turns, the oldest first among equal turns.
+    static func fairCandidates(limit: Int) -> PostgresQuery {
+        """
+        WITH RECURSIVE queues AS (
+            (SELECT tenant_id, server_id FROM messages WHERE state = 'queued' ORDER BY tenant_id, server_id LIMIT 1)
+            UNION ALL
+            SELECT n.tenant_id, n.server_id FROM queues q CROSS JOIN LATERAL (
+                SELECT m.tenant_id, m.server_id FROM messages m
+                WHERE m.state = 'queued' AND (m.tenant_id, m.server_id) > (q.tenant_id, q.server_id)
+                ORDER BY m.tenant_id, m.server_id LIMIT 1
+            ) n
+        ), due AS (
+            SELECT q.tenant_id, q.server_id, o.oldest, t.delivery_weight AS weight,
+                count(*) OVER (PARTITION BY q.tenant_id) AS tenant_queues
+            FROM queues q
+            -- A disabled tenant's mail is held: neither sent nor failed, until it is enabled.
+            JOIN tenants t ON t.id = q.tenant_id AND t.status = 'active'
+            CROSS JOIN LATERAL (
+                SELECT m.next_attempt_at AS oldest FROM messages m
+                WHERE m.tenant_id = q.tenant_id AND m.server_id = q.server_id AND m.state = 'queued'
+                ORDER BY m.tenant_id, m.server_id, m.next_attempt_at LIMIT 1
+            ) o
+            WHERE o.oldest <= now()
+              AND NOT EXISTS (
+                  SELECT 1 FROM server_throttles s WHERE s.server_id = q.server_id AND s.throttled_until > now()
+              )
+        ), considered AS (
+            SELECT d.*, sum(d.weight::numeric / d.tenant_queues) OVER () AS total_share
+            FROM due d ORDER BY d.oldest LIMIT \(limit)
+        ), candidates AS (
+            SELECT c.id, c.server_id, c.recipients, c.next_attempt_at,
+                row_number() OVER (PARTITION BY q.tenant_id, q.server_id ORDER BY c.next_attempt_at)
+                    * q.tenant_queues / q.weight::numeric AS turn
+            FROM considered q CROSS JOIN LATERAL (
+                SELECT m.id, m.server_id, cardinality(m.pending_recipients) AS recipients, m.next_attempt_at
+                FROM messages m
+                WHERE m.tenant_id = q.tenant_id AND m.server_id = q.server_id AND m.state = 'queued'
+                  AND m.next_attempt_at <= now()
+                -- In the index's order, so that the planner walks this queue alone.
+                ORDER BY m.tenant_id, m.server_id, m.next_attempt_at
+                LIMIT least(\(limit), ceil(2 * \(limit) * q.weight::numeric / q.tenant_queues / q.total_share)::bigint)
+                FOR UPDATE OF m SKIP LOCKED
+            ) c
+        )
+        SELECT id, server_id, recipients FROM candidates ORDER BY turn, next_attempt_at LIMIT \(limit)
+        """
     }
 
     /// Writes the results of a batch in one transaction: state, history, per-recipient

@@ -130,7 +130,7 @@ public struct ServerBlockRepository: Sendable {
             try await connection.query(
                 """
                 UPDATE messages SET next_attempt_at = now(), updated_at = now()
-                WHERE server_id = \(serverID) AND state = 'queued' AND next_attempt_at > now()
+                WHERE tenant_id = \(tenantID) AND server_id = \(serverID) AND state = 'queued' AND next_attempt_at > now()
                     AND (not_before IS NULL OR not_before <= now())
                 """,
                 logger: self.logger

@@ -25,12 +25,12 @@ public struct ValidationRepository: Sendable {
         public static let empty = Backlog(waiting: 0, due: 0, oldestDueSince: nil)
     }
 
-    public func backlog(serverID: UUID) async throws -> Backlog {
+    public func backlog(tenantID: UUID, serverID: UUID) async throws -> Backlog {
         let rows = try await self.client.tracedQuery(
             """
             SELECT count(*), count(*) FILTER (WHERE state = 'queued' AND next_attempt_at <= now()),
                 min(greatest(created_at, coalesce(not_before, created_at))) FILTER (WHERE state = 'queued' AND next_attempt_at <= now())
-            FROM messages WHERE server_id = \(serverID) AND state IN ('queued', 'sending')
+            FROM messages WHERE tenant_id = \(tenantID) AND server_id = \(serverID) AND state IN ('queued', 'sending')
             """,
             logger: self.logger
         )
