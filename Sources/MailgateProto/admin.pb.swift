@@ -494,50 +494,182 @@ public nonisolated enum Mailgate_V1_ImportOutcome: SwiftProtobuf.Enum, Swift.Cas
 
 }
 
-public nonisolated struct Mailgate_V1_Tenant: Sendable {
+public nonisolated struct Mailgate_V1_Tenant: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var id: String = String()
+  public var id: String {
+    get {_storage._id}
+    set {_uniqueStorage()._id = newValue}
+  }
 
   /// Lowercase [a-z0-9-], 3-63 characters, unique.
-  public var slug: String = String()
+  public var slug: String {
+    get {_storage._slug}
+    set {_uniqueStorage()._slug = newValue}
+  }
 
-  public var displayName: String = String()
+  public var displayName: String {
+    get {_storage._displayName}
+    set {_uniqueStorage()._displayName = newValue}
+  }
 
-  public var status: Mailgate_V1_TenantStatus = .unspecified
+  public var status: Mailgate_V1_TenantStatus {
+    get {_storage._status}
+    set {_uniqueStorage()._status = newValue}
+  }
 
-  public var alertContacts: [String] = []
+  public var alertContacts: [String] {
+    get {_storage._alertContacts}
+    set {_uniqueStorage()._alertContacts = newValue}
+  }
 
   public var createdAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_createdAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_createdAt = newValue}
+    get {_storage._createdAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._createdAt = newValue}
   }
   /// Returns true if `createdAt` has been explicitly set.
-  public var hasCreatedAt: Bool {self._createdAt != nil}
+  public var hasCreatedAt: Bool {_storage._createdAt != nil}
   /// Clears the value of `createdAt`. Subsequent reads from it will return its default value.
-  public mutating func clearCreatedAt() {self._createdAt = nil}
+  public mutating func clearCreatedAt() {_uniqueStorage()._createdAt = nil}
 
   public var updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_updatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_updatedAt = newValue}
+    get {_storage._updatedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._updatedAt = newValue}
   }
   /// Returns true if `updatedAt` has been explicitly set.
-  public var hasUpdatedAt: Bool {self._updatedAt != nil}
+  public var hasUpdatedAt: Bool {_storage._updatedAt != nil}
   /// Clears the value of `updatedAt`. Subsequent reads from it will return its default value.
-  public mutating func clearUpdatedAt() {self._updatedAt = nil}
+  public mutating func clearUpdatedAt() {_uniqueStorage()._updatedAt = nil}
 
   /// Days before a client secret expires to warn at; empty = the service's setting
   /// (default 60, 30, 14, 7, 3, 1; "expired" is always warned).
-  public var expiryWarningDays: [UInt32] = []
+  public var expiryWarningDays: [UInt32] {
+    get {_storage._expiryWarningDays}
+    set {_uniqueStorage()._expiryWarningDays = newValue}
+  }
+
+  /// The tenant's share of delivery against other tenants with mail waiting (1-100, 1 by
+  /// default): 2 gets twice the workers' turns of 1.
+  public var deliveryWeight: UInt32 {
+    get {_storage._deliveryWeight}
+    set {_uniqueStorage()._deliveryWeight = newValue}
+  }
+
+  /// The quotas in force: the tenant's own where it has one, else the service's defaults
+  /// (every field set; 0 = unlimited).
+  public var quotas: Mailgate_V1_TenantQuotas {
+    get {_storage._quotas ?? Mailgate_V1_TenantQuotas()}
+    set {_uniqueStorage()._quotas = newValue}
+  }
+  /// Returns true if `quotas` has been explicitly set.
+  public var hasQuotas: Bool {_storage._quotas != nil}
+  /// Clears the value of `quotas`. Subsequent reads from it will return its default value.
+  public mutating func clearQuotas() {_uniqueStorage()._quotas = nil}
+
+  /// The tenant's own quotas: only the fields the tenant has its own value for are set.
+  public var quotaOverrides: Mailgate_V1_TenantQuotas {
+    get {_storage._quotaOverrides ?? Mailgate_V1_TenantQuotas()}
+    set {_uniqueStorage()._quotaOverrides = newValue}
+  }
+  /// Returns true if `quotaOverrides` has been explicitly set.
+  public var hasQuotaOverrides: Bool {_storage._quotaOverrides != nil}
+  /// Clears the value of `quotaOverrides`. Subsequent reads from it will return its default value.
+  public mutating func clearQuotaOverrides() {_uniqueStorage()._quotaOverrides = nil}
+
+  /// What the tenant uses of its quotas now; set by GetTenant only.
+  public var usage: Mailgate_V1_TenantUsage {
+    get {_storage._usage ?? Mailgate_V1_TenantUsage()}
+    set {_uniqueStorage()._usage = newValue}
+  }
+  /// Returns true if `usage` has been explicitly set.
+  public var hasUsage: Bool {_storage._usage != nil}
+  /// Clears the value of `usage`. Subsequent reads from it will return its default value.
+  public mutating func clearUsage() {_uniqueStorage()._usage = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
-  fileprivate var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// What a tenant may queue and send. Beyond a quota SendMail answers RESOURCE_EXHAUSTED
+/// with reason TENANT_QUOTA_EXCEEDED, the quota named in a field violation
+/// ("quotas.queued_messages"), and retry_after_ms where waiting helps. 0 = unlimited.
+public nonisolated struct Mailgate_V1_TenantQuotas: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Messages queued and not yet sent, failed or cancelled.
+  public var queuedMessages: UInt64 {
+    get {_queuedMessages ?? 0}
+    set {_queuedMessages = newValue}
+  }
+  /// Returns true if `queuedMessages` has been explicitly set.
+  public var hasQueuedMessages: Bool {self._queuedMessages != nil}
+  /// Clears the value of `queuedMessages`. Subsequent reads from it will return its default value.
+  public mutating func clearQueuedMessages() {self._queuedMessages = nil}
+
+  /// The size of those messages, in bytes.
+  public var queuedBytes: UInt64 {
+    get {_queuedBytes ?? 0}
+    set {_queuedBytes = newValue}
+  }
+  /// Returns true if `queuedBytes` has been explicitly set.
+  public var hasQueuedBytes: Bool {self._queuedBytes != nil}
+  /// Clears the value of `queuedBytes`. Subsequent reads from it will return its default value.
+  public mutating func clearQueuedBytes() {self._queuedBytes = nil}
+
+  /// SendMail calls accepted per minute, counted across all replicas.
+  public var sendsPerMinute: UInt32 {
+    get {_sendsPerMinute ?? 0}
+    set {_sendsPerMinute = newValue}
+  }
+  /// Returns true if `sendsPerMinute` has been explicitly set.
+  public var hasSendsPerMinute: Bool {self._sendsPerMinute != nil}
+  /// Clears the value of `sendsPerMinute`. Subsequent reads from it will return its default value.
+  public mutating func clearSendsPerMinute() {self._sendsPerMinute = nil}
+
+  /// How far ahead not_before may be, in seconds.
+  public var scheduleAheadSeconds: UInt32 {
+    get {_scheduleAheadSeconds ?? 0}
+    set {_scheduleAheadSeconds = newValue}
+  }
+  /// Returns true if `scheduleAheadSeconds` has been explicitly set.
+  public var hasScheduleAheadSeconds: Bool {self._scheduleAheadSeconds != nil}
+  /// Clears the value of `scheduleAheadSeconds`. Subsequent reads from it will return its default value.
+  public mutating func clearScheduleAheadSeconds() {self._scheduleAheadSeconds = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _queuedMessages: UInt64? = nil
+  fileprivate var _queuedBytes: UInt64? = nil
+  fileprivate var _sendsPerMinute: UInt32? = nil
+  fileprivate var _scheduleAheadSeconds: UInt32? = nil
+}
+
+/// A tenant's use of its quotas.
+public nonisolated struct Mailgate_V1_TenantUsage: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var queuedMessages: UInt64 = 0
+
+  public var queuedBytes: UInt64 = 0
+
+  /// SendMail calls allowed so far this minute across replicas (replicas take the
+  /// allowance in slices, so this can run ahead of the calls made by a slice a replica).
+  public var sendsThisMinute: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Mailgate_V1_CreateTenantRequest: Sendable {
@@ -633,12 +765,37 @@ public nonisolated struct Mailgate_V1_UpdateTenantRequest: Sendable {
 
   public var updateExpiryWarningDays: Bool = false
 
+  /// 1-100; see Tenant.delivery_weight.
+  public var deliveryWeight: UInt32 {
+    get {_deliveryWeight ?? 0}
+    set {_deliveryWeight = newValue}
+  }
+  /// Returns true if `deliveryWeight` has been explicitly set.
+  public var hasDeliveryWeight: Bool {self._deliveryWeight != nil}
+  /// Clears the value of `deliveryWeight`. Subsequent reads from it will return its default value.
+  public mutating func clearDeliveryWeight() {self._deliveryWeight = nil}
+
+  /// Replaces the tenant's own quotas when update_quotas is true: a field set becomes the
+  /// tenant's own (0 = unlimited), a field left unset follows the service's default.
+  public var quotas: Mailgate_V1_TenantQuotas {
+    get {_quotas ?? Mailgate_V1_TenantQuotas()}
+    set {_quotas = newValue}
+  }
+  /// Returns true if `quotas` has been explicitly set.
+  public var hasQuotas: Bool {self._quotas != nil}
+  /// Clears the value of `quotas`. Subsequent reads from it will return its default value.
+  public mutating func clearQuotas() {self._quotas = nil}
+
+  public var updateQuotas: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _displayName: String? = nil
   fileprivate var _status: Mailgate_V1_TenantStatus? = nil
+  fileprivate var _deliveryWeight: UInt32? = nil
+  fileprivate var _quotas: Mailgate_V1_TenantQuotas? = nil
 }
 
 public nonisolated struct Mailgate_V1_ApiKey: Sendable {
@@ -1680,7 +1837,154 @@ nonisolated extension Mailgate_V1_ImportOutcome: SwiftProtobuf._ProtoNameProvidi
 
 nonisolated extension Mailgate_V1_Tenant: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Tenant"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}slug\0\u{3}display_name\0\u{1}status\0\u{3}alert_contacts\0\u{3}created_at\0\u{3}updated_at\0\u{3}expiry_warning_days\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}slug\0\u{3}display_name\0\u{1}status\0\u{3}alert_contacts\0\u{3}created_at\0\u{3}updated_at\0\u{3}expiry_warning_days\0\u{3}delivery_weight\0\u{1}quotas\0\u{3}quota_overrides\0\u{1}usage\0")
+
+  fileprivate class _StorageClass {
+    var _id: String = String()
+    var _slug: String = String()
+    var _displayName: String = String()
+    var _status: Mailgate_V1_TenantStatus = .unspecified
+    var _alertContacts: [String] = []
+    var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _updatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _expiryWarningDays: [UInt32] = []
+    var _deliveryWeight: UInt32 = 0
+    var _quotas: Mailgate_V1_TenantQuotas? = nil
+    var _quotaOverrides: Mailgate_V1_TenantQuotas? = nil
+    var _usage: Mailgate_V1_TenantUsage? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _id = source._id
+      _slug = source._slug
+      _displayName = source._displayName
+      _status = source._status
+      _alertContacts = source._alertContacts
+      _createdAt = source._createdAt
+      _updatedAt = source._updatedAt
+      _expiryWarningDays = source._expiryWarningDays
+      _deliveryWeight = source._deliveryWeight
+      _quotas = source._quotas
+      _quotaOverrides = source._quotaOverrides
+      _usage = source._usage
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._id) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._slug) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._displayName) }()
+        case 4: try { try decoder.decodeSingularEnumField(value: &_storage._status) }()
+        case 5: try { try decoder.decodeRepeatedStringField(value: &_storage._alertContacts) }()
+        case 6: try { try decoder.decodeSingularMessageField(value: &_storage._createdAt) }()
+        case 7: try { try decoder.decodeSingularMessageField(value: &_storage._updatedAt) }()
+        case 8: try { try decoder.decodeRepeatedUInt32Field(value: &_storage._expiryWarningDays) }()
+        case 9: try { try decoder.decodeSingularUInt32Field(value: &_storage._deliveryWeight) }()
+        case 10: try { try decoder.decodeSingularMessageField(value: &_storage._quotas) }()
+        case 11: try { try decoder.decodeSingularMessageField(value: &_storage._quotaOverrides) }()
+        case 12: try { try decoder.decodeSingularMessageField(value: &_storage._usage) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._id.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._id, fieldNumber: 1)
+      }
+      if !_storage._slug.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._slug, fieldNumber: 2)
+      }
+      if !_storage._displayName.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._displayName, fieldNumber: 3)
+      }
+      if _storage._status != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._status, fieldNumber: 4)
+      }
+      if !_storage._alertContacts.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._alertContacts, fieldNumber: 5)
+      }
+      try { if let v = _storage._createdAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+      } }()
+      try { if let v = _storage._updatedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+      } }()
+      if !_storage._expiryWarningDays.isEmpty {
+        try visitor.visitPackedUInt32Field(value: _storage._expiryWarningDays, fieldNumber: 8)
+      }
+      if _storage._deliveryWeight != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._deliveryWeight, fieldNumber: 9)
+      }
+      try { if let v = _storage._quotas {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      } }()
+      try { if let v = _storage._quotaOverrides {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      } }()
+      try { if let v = _storage._usage {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Mailgate_V1_Tenant, rhs: Mailgate_V1_Tenant) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._id != rhs_storage._id {return false}
+        if _storage._slug != rhs_storage._slug {return false}
+        if _storage._displayName != rhs_storage._displayName {return false}
+        if _storage._status != rhs_storage._status {return false}
+        if _storage._alertContacts != rhs_storage._alertContacts {return false}
+        if _storage._createdAt != rhs_storage._createdAt {return false}
+        if _storage._updatedAt != rhs_storage._updatedAt {return false}
+        if _storage._expiryWarningDays != rhs_storage._expiryWarningDays {return false}
+        if _storage._deliveryWeight != rhs_storage._deliveryWeight {return false}
+        if _storage._quotas != rhs_storage._quotas {return false}
+        if _storage._quotaOverrides != rhs_storage._quotaOverrides {return false}
+        if _storage._usage != rhs_storage._usage {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Mailgate_V1_TenantQuotas: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TenantQuotas"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}queued_messages\0\u{3}queued_bytes\0\u{3}sends_per_minute\0\u{3}schedule_ahead_seconds\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1688,14 +1992,10 @@ nonisolated extension Mailgate_V1_Tenant: SwiftProtobuf.Message, SwiftProtobuf._
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.slug) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.displayName) }()
-      case 4: try { try decoder.decodeSingularEnumField(value: &self.status) }()
-      case 5: try { try decoder.decodeRepeatedStringField(value: &self.alertContacts) }()
-      case 6: try { try decoder.decodeSingularMessageField(value: &self._createdAt) }()
-      case 7: try { try decoder.decodeSingularMessageField(value: &self._updatedAt) }()
-      case 8: try { try decoder.decodeRepeatedUInt32Field(value: &self.expiryWarningDays) }()
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self._queuedMessages) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self._queuedBytes) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self._sendsPerMinute) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self._scheduleAheadSeconds) }()
       default: break
       }
     }
@@ -1706,42 +2006,66 @@ nonisolated extension Mailgate_V1_Tenant: SwiftProtobuf.Message, SwiftProtobuf._
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
     // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.id.isEmpty {
-      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
-    }
-    if !self.slug.isEmpty {
-      try visitor.visitSingularStringField(value: self.slug, fieldNumber: 2)
-    }
-    if !self.displayName.isEmpty {
-      try visitor.visitSingularStringField(value: self.displayName, fieldNumber: 3)
-    }
-    if self.status != .unspecified {
-      try visitor.visitSingularEnumField(value: self.status, fieldNumber: 4)
-    }
-    if !self.alertContacts.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.alertContacts, fieldNumber: 5)
-    }
-    try { if let v = self._createdAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    try { if let v = self._queuedMessages {
+      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 1)
     } }()
-    try { if let v = self._updatedAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    try { if let v = self._queuedBytes {
+      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 2)
     } }()
-    if !self.expiryWarningDays.isEmpty {
-      try visitor.visitPackedUInt32Field(value: self.expiryWarningDays, fieldNumber: 8)
+    try { if let v = self._sendsPerMinute {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._scheduleAheadSeconds {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Mailgate_V1_TenantQuotas, rhs: Mailgate_V1_TenantQuotas) -> Bool {
+    if lhs._queuedMessages != rhs._queuedMessages {return false}
+    if lhs._queuedBytes != rhs._queuedBytes {return false}
+    if lhs._sendsPerMinute != rhs._sendsPerMinute {return false}
+    if lhs._scheduleAheadSeconds != rhs._scheduleAheadSeconds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Mailgate_V1_TenantUsage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TenantUsage"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}queued_messages\0\u{3}queued_bytes\0\u{3}sends_this_minute\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.queuedMessages) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.queuedBytes) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.sendsThisMinute) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.queuedMessages != 0 {
+      try visitor.visitSingularUInt64Field(value: self.queuedMessages, fieldNumber: 1)
+    }
+    if self.queuedBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.queuedBytes, fieldNumber: 2)
+    }
+    if self.sendsThisMinute != 0 {
+      try visitor.visitSingularUInt32Field(value: self.sendsThisMinute, fieldNumber: 3)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Mailgate_V1_Tenant, rhs: Mailgate_V1_Tenant) -> Bool {
-    if lhs.id != rhs.id {return false}
-    if lhs.slug != rhs.slug {return false}
-    if lhs.displayName != rhs.displayName {return false}
-    if lhs.status != rhs.status {return false}
-    if lhs.alertContacts != rhs.alertContacts {return false}
-    if lhs._createdAt != rhs._createdAt {return false}
-    if lhs._updatedAt != rhs._updatedAt {return false}
-    if lhs.expiryWarningDays != rhs.expiryWarningDays {return false}
+  public static func ==(lhs: Mailgate_V1_TenantUsage, rhs: Mailgate_V1_TenantUsage) -> Bool {
+    if lhs.queuedMessages != rhs.queuedMessages {return false}
+    if lhs.queuedBytes != rhs.queuedBytes {return false}
+    if lhs.sendsThisMinute != rhs.sendsThisMinute {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1889,7 +2213,7 @@ nonisolated extension Mailgate_V1_ListTenantsResponse: SwiftProtobuf.Message, Sw
 
 nonisolated extension Mailgate_V1_UpdateTenantRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UpdateTenantRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}tenant\0\u{3}display_name\0\u{1}status\0\u{3}alert_contacts\0\u{3}update_alert_contacts\0\u{3}expiry_warning_days\0\u{3}update_expiry_warning_days\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}tenant\0\u{3}display_name\0\u{1}status\0\u{3}alert_contacts\0\u{3}update_alert_contacts\0\u{3}expiry_warning_days\0\u{3}update_expiry_warning_days\0\u{3}delivery_weight\0\u{1}quotas\0\u{3}update_quotas\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1904,6 +2228,9 @@ nonisolated extension Mailgate_V1_UpdateTenantRequest: SwiftProtobuf.Message, Sw
       case 5: try { try decoder.decodeSingularBoolField(value: &self.updateAlertContacts) }()
       case 6: try { try decoder.decodeRepeatedUInt32Field(value: &self.expiryWarningDays) }()
       case 7: try { try decoder.decodeSingularBoolField(value: &self.updateExpiryWarningDays) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self._deliveryWeight) }()
+      case 9: try { try decoder.decodeSingularMessageField(value: &self._quotas) }()
+      case 10: try { try decoder.decodeSingularBoolField(value: &self.updateQuotas) }()
       default: break
       }
     }
@@ -1935,6 +2262,15 @@ nonisolated extension Mailgate_V1_UpdateTenantRequest: SwiftProtobuf.Message, Sw
     if self.updateExpiryWarningDays != false {
       try visitor.visitSingularBoolField(value: self.updateExpiryWarningDays, fieldNumber: 7)
     }
+    try { if let v = self._deliveryWeight {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 8)
+    } }()
+    try { if let v = self._quotas {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    } }()
+    if self.updateQuotas != false {
+      try visitor.visitSingularBoolField(value: self.updateQuotas, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1946,6 +2282,9 @@ nonisolated extension Mailgate_V1_UpdateTenantRequest: SwiftProtobuf.Message, Sw
     if lhs.updateAlertContacts != rhs.updateAlertContacts {return false}
     if lhs.expiryWarningDays != rhs.expiryWarningDays {return false}
     if lhs.updateExpiryWarningDays != rhs.updateExpiryWarningDays {return false}
+    if lhs._deliveryWeight != rhs._deliveryWeight {return false}
+    if lhs._quotas != rhs._quotas {return false}
+    if lhs.updateQuotas != rhs.updateQuotas {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -223,6 +223,12 @@ public final class MailgateApplication: Sendable {
         var router = RPCRouter<Principal>()
         HealthHandlers(version: MailgateVersion.current, isDraining: { servingState.isDraining })
             .register(into: &router)
+        let quotas = TenantQuotaGate(
+            tenants: database.tenants,
+            usage: database.usage,
+            defaults: configuration.mailer.tenantQuotas,
+            metrics: serviceMetrics
+        )
         AdminHandlers(
             tenants: database.tenants,
             keys: database.keys,
@@ -231,6 +237,7 @@ public final class MailgateApplication: Sendable {
             events: database.events,
             consent: consent,
             expiry: database.expiry,
+            quotas: quotas,
             health: self.databaseHealth
         ).register(into: &router)
         MailerHandlers(
@@ -241,6 +248,7 @@ public final class MailgateApplication: Sendable {
             validator: self.validator,
             settings: configuration.mailer,
             wakeUp: wakeUp,
+            quotas: quotas,
             health: self.databaseHealth
         ).register(into: &router)
         self.rpcServer = try RPCServer(

@@ -68,6 +68,30 @@ struct DeliveryOptions: ParsableArguments {
     )
     var blockMaxSeconds: Int?
 
+    @Option(
+        help:
+            "Default quota: messages a tenant may have queued; 0 = unlimited. [env: MAILGATE_TENANT_MAX_QUEUED_MESSAGES] (default: 1000000)"
+    )
+    var tenantMaxQueuedMessages: Int?
+
+    @Option(
+        help:
+            "Default quota: bytes of mail a tenant may have queued; 0 = unlimited. [env: MAILGATE_TENANT_MAX_QUEUED_BYTES] (default: 10737418240)"
+    )
+    var tenantMaxQueuedBytes: Int?
+
+    @Option(
+        help:
+            "Default quota: SendMail calls a tenant may make per minute across replicas; 0 = unlimited. [env: MAILGATE_TENANT_SENDS_PER_MINUTE] (default: 0)"
+    )
+    var tenantSendsPerMinute: Int?
+
+    @Option(
+        help:
+            "Default quota: how far ahead not_before may be, seconds. [env: MAILGATE_TENANT_SCHEDULE_AHEAD_SECONDS] (default: 2592000)"
+    )
+    var tenantScheduleAheadSeconds: Int?
+
     /// The options given, by setting (read through `MailerSettings(_:)`).
     var flags: [Setting: String?] {
         let table = SettingsTable.self
@@ -85,6 +109,10 @@ struct DeliveryOptions: ParsableArguments {
             table.smtpTimeoutSeconds: self.smtpTimeoutSeconds.map(String.init),
             table.blockInitialSeconds: self.blockInitialSeconds.map(String.init),
             table.blockMaxSeconds: self.blockMaxSeconds.map(String.init),
+            table.tenantMaxQueuedMessages: self.tenantMaxQueuedMessages.map(String.init),
+            table.tenantMaxQueuedBytes: self.tenantMaxQueuedBytes.map(String.init),
+            table.tenantSendsPerMinute: self.tenantSendsPerMinute.map(String.init),
+            table.tenantScheduleAheadSeconds: self.tenantScheduleAheadSeconds.map(String.init),
         ]
     }
 }

@@ -79,7 +79,9 @@ struct TenantCommand: AsyncParsableCommand {
     }
 
     struct Update: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a tenant's name, status or alert contacts.")
+        static let configuration = CommandConfiguration(
+            abstract: "Change a tenant's name, status, alert contacts, delivery weight or quotas."
+        )
         @OptionGroup var client: ClientOptions
         @Argument(help: "Id or slug.") var tenant: String
         @Option(help: "New display name.") var name: String?
@@ -90,6 +92,60 @@ struct TenantCommand: AsyncParsableCommand {
         @Flag(help: "Remove every alert contact.") var clearAlertContacts = false
         @Option(help: "Days before a client secret expires to warn at, like 30,7,1; \"default\" for the service's.")
         var expiryWarningDays: String?
+        @Option(help: "Share of delivery against other tenants with mail waiting, 1-100 (default 1).")
+        var deliveryWeight: UInt32?
+        @Option(help: "Quota: messages queued at once; 0 = unlimited, \"default\" for the service's.")
+        var quotaQueuedMessages: String?
+        @Option(help: "Quota: bytes of mail queued at once; 0 = unlimited, \"default\" for the service's.")
+        var quotaQueuedBytes: String?
+        @Option(help: "Quota: SendMail calls a minute across replicas; 0 = unlimited, \"default\" for the service's.")
+        var quotaSendsPerMinute: String?
+        @Option(help: "Quota: how far ahead not_before may be, seconds; \"default\" for the service's.")
+        var quotaScheduleAheadSeconds: String?
+
+        /// The quota options given, each a number or "default" (nil: not given).
+        var quotaOptions: [(name: String, value: String?)] {
+            [
+                ("queued-messages", self.quotaQueuedMessages), ("queued-bytes", self.quotaQueuedBytes),
+                ("sends-per-minute", self.quotaSendsPerMinute),
+                ("schedule-ahead-seconds", self.quotaScheduleAheadSeconds),
+            ]
+        }
+
+        /// The tenant's own quotas with the options applied.
+        func changedQuotas(_ current: Mailgate_V1_TenantQuotas) throws -> Mailgate_V1_TenantQuotas {
+            var quotas = current
+            for (name, value) in self.quotaOptions {
+                guard let value else { continue }
+                let number: UInt64?
+                if value == "default" {
+                    number = nil
+                } else if let parsed = UInt64(value) {
+                    number = parsed
+                } else {
+                    throw CLIError("--quota-\(name) takes a whole number (0 = unlimited) or default.")
+                }
+                switch name {
+                case "queued-messages":
+                    if let number { quotas.queuedMessages = number } else { quotas.clearQueuedMessages() }
+                case "queued-bytes":
+                    if let number { quotas.queuedBytes = number } else { quotas.clearQueuedBytes() }
+                case "sends-per-minute":
+                    if let number {
+                        quotas.sendsPerMinute = UInt32(clamping: number)
+                    } else {
+                        quotas.clearSendsPerMinute()
+                    }
+                default:
+                    if let number {
+                        quotas.scheduleAheadSeconds = UInt32(clamping: number)
+                    } else {
+                        quotas.clearScheduleAheadSeconds()
+                    }
+                }
+            }
+            return quotas
+        }
 
         func run() async throws {
             try await runClientCall {
@@ -115,7 +171,18 @@ struct TenantCommand: AsyncParsableCommand {
                         request.expiryWarningDays = days.map { UInt32($0) }
                     }
                 }
-                let tenant = try await self.client.withClient { try await $0.updateTenant(request) }
+                if let weight = self.deliveryWeight { request.deliveryWeight = weight }
+                let quotasGiven = self.quotaOptions.contains { $0.value != nil }
+                let tenant = try await self.client.withClient { client in
+                    if quotasGiven {
+                        // The request replaces the tenant's own quotas whole: start from them.
+                        var get = Mailgate_V1_GetTenantRequest()
+                        get.tenant = self.tenant
+                        request.quotas = try self.changedQuotas(try await client.getTenant(get).quotaOverrides)
+                        request.updateQuotas = true
+                    }
+                    return try await client.updateTenant(request)
+                }
                 printTenant(tenant, format: self.client.format)
             }
         }
@@ -138,7 +205,23 @@ func printTenant(_ tenant: Mailgate_V1_Tenant, format: OutputFormat) {
             "expiry_warning_days": tenant.expiryWarningDays.isEmpty
                 ? "default" : tenant.expiryWarningDays.map(String.init).joined(separator: ","),
             "created_at": formatDate(tenant.createdAt.date),
+            "delivery_weight": String(tenant.deliveryWeight),
+            "quota_queued_messages": quotaText(tenant.quotas.queuedMessages, used: tenant.usage.queuedMessages, tenant),
+            "quota_queued_bytes": quotaText(tenant.quotas.queuedBytes, used: tenant.usage.queuedBytes, tenant),
+            "quota_sends_per_minute": quotaText(
+                UInt64(tenant.quotas.sendsPerMinute),
+                used: UInt64(tenant.usage.sendsThisMinute),
+                tenant
+            ),
+            "quota_schedule_ahead_seconds": tenant.quotas.scheduleAheadSeconds == 0
+                ? "unlimited" : String(tenant.quotas.scheduleAheadSeconds),
         ],
         format: format
     )
+}
+
+/// "1000 (used 12)", "unlimited (used 12)"; the usage only when GetTenant gave it.
+private func quotaText(_ quota: UInt64, used: UInt64, _ tenant: Mailgate_V1_Tenant) -> String {
+    let limit = quota == 0 ? "unlimited" : String(quota)
+    return tenant.hasUsage ? "\(limit) (used \(used))" : limit
 }

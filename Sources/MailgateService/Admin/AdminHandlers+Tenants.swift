@@ -28,7 +28,7 @@ extension AdminHandlers {
                 "tenant created",
                 metadata: ["tenant": "\(tenant.slug)", "actor": "\(principal.keyID)"]
             )
-            return Mailgate_V1_Tenant(tenant)
+            return Mailgate_V1_Tenant(tenant, defaults: self.quotas.defaults)
         }
 
         router.registerStoreBacked(
@@ -40,7 +40,12 @@ extension AdminHandlers {
             guard let tenant = try await self.tenants.find(idOrSlug: reference.id.uuidString) else {
                 throw RPCError(code: .notFound, message: "No tenant \(request.tenant).")
             }
-            return Mailgate_V1_Tenant(tenant)
+            var response = Mailgate_V1_Tenant(tenant, defaults: self.quotas.defaults)
+            let usage = try await self.quotas.usage(of: tenant.id)
+            response.usage.queuedMessages = UInt64(usage.queued.messages)
+            response.usage.queuedBytes = UInt64(usage.queued.bytes)
+            response.usage.sendsThisMinute = UInt32(clamping: usage.sendsThisMinute)
+            return response
         }
 
         router.registerStoreBacked(
@@ -53,7 +58,7 @@ extension AdminHandlers {
             let page = try await self.tenants.list(afterSlug: try PageToken.decode(request.pageToken), limit: limit + 1)
             var response = Mailgate_V1_ListTenantsResponse()
             let (tenants, next) = PageToken.split(page, limit: limit) { $0.slug }
-            response.tenants = tenants.map(Mailgate_V1_Tenant.init)
+            response.tenants = tenants.map { Mailgate_V1_Tenant($0, defaults: self.quotas.defaults) }
             response.nextPageToken = next
             return response
         }
@@ -72,6 +77,9 @@ extension AdminHandlers {
                 violations.append(
                     Violation("expiry_warning_days", "each must be 1 to 3650 days (expiry itself is always warned)")
                 )
+            }
+            if request.hasDeliveryWeight, !TenantQuotas.deliveryWeights.contains(Int(request.deliveryWeight)) {
+                violations.append(Violation("delivery_weight", "must be 1 to 100"))
             }
             var status: TenantStatus?
             if request.hasStatus {
@@ -96,6 +104,8 @@ extension AdminHandlers {
                             ? nil : Array(Set(request.expiryWarningDays.map(Int.init))).sorted(by: >)
                     )
                     : .none,
+                deliveryWeight: request.hasDeliveryWeight ? Int(request.deliveryWeight) : nil,
+                quotas: request.updateQuotas ? request.quotas.quotas : nil,
                 actor: principal.keyID
             )
             context.logger.info(
@@ -104,7 +114,7 @@ extension AdminHandlers {
                     "tenant": "\(tenant.slug)", "status": "\(tenant.status.rawValue)", "actor": "\(principal.keyID)",
                 ]
             )
-            return Mailgate_V1_Tenant(tenant)
+            return Mailgate_V1_Tenant(tenant, defaults: self.quotas.defaults)
         }
     }
 }

@@ -24,6 +24,7 @@ public struct AdminHandlers: Sendable {
     let expiry: ExpiryRepository
     let resolver: TenantResolver
     let health: DatabaseHealth
+    let quotas: TenantQuotaGate
 
     public init(
         tenants: TenantRepository,
@@ -33,8 +34,10 @@ public struct AdminHandlers: Sendable {
         events: EventRepository,
         consent: ConsentService,
         expiry: ExpiryRepository,
+        quotas: TenantQuotaGate,
         health: DatabaseHealth
     ) {
+        self.quotas = quotas
         self.expiry = expiry
         self.health = health
         self.consent = consent

@@ -12,7 +12,8 @@ extension Google_Protobuf_Timestamp {
 }
 
 extension Mailgate_V1_Tenant {
-    init(_ record: TenantRecord) {
+    /// The tenant with its quotas in force (its own over `defaults`).
+    init(_ record: TenantRecord, defaults: TenantQuotas) {
         self.init()
         self.id = record.id.uuidString.lowercased()
         self.slug = record.slug
@@ -22,6 +23,29 @@ extension Mailgate_V1_Tenant {
         self.expiryWarningDays = (record.expiryWarningDays ?? []).map { UInt32(clamping: $0) }
         self.createdAt = Google_Protobuf_Timestamp(date: record.createdAt)
         self.updatedAt = Google_Protobuf_Timestamp(date: record.updatedAt)
+        self.deliveryWeight = UInt32(clamping: record.deliveryWeight)
+        self.quotas = Mailgate_V1_TenantQuotas(record.quotas.over(defaults))
+        self.quotaOverrides = Mailgate_V1_TenantQuotas(record.quotas)
+    }
+}
+
+extension Mailgate_V1_TenantQuotas {
+    init(_ quotas: TenantQuotas) {
+        self.init()
+        if let value = quotas.queuedMessages { self.queuedMessages = UInt64(clamping: value) }
+        if let value = quotas.queuedBytes { self.queuedBytes = UInt64(clamping: value) }
+        if let value = quotas.sendsPerMinute { self.sendsPerMinute = UInt32(clamping: value) }
+        if let value = quotas.scheduleAheadSeconds { self.scheduleAheadSeconds = UInt32(clamping: value) }
+    }
+
+    /// The quotas set in this message; nil for each left unset.
+    var quotas: TenantQuotas {
+        TenantQuotas(
+            queuedMessages: self.hasQueuedMessages ? Int(clamping: self.queuedMessages) : nil,
+            queuedBytes: self.hasQueuedBytes ? Int(clamping: self.queuedBytes) : nil,
+            sendsPerMinute: self.hasSendsPerMinute ? Int(self.sendsPerMinute) : nil,
+            scheduleAheadSeconds: self.hasScheduleAheadSeconds ? Int(self.scheduleAheadSeconds) : nil
+        )
     }
 }
 

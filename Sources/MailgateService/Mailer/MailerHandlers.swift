@@ -19,6 +19,7 @@ public struct MailerHandlers: Sendable {
     let settings: MailerSettings
     let wakeUp: DeliveryWakeUp
     let health: DatabaseHealth
+    let quotas: TenantQuotaGate
     let serverCache = ServerLookupCache()
 
     public init(
@@ -29,8 +30,10 @@ public struct MailerHandlers: Sendable {
         validator: ServerValidator,
         settings: MailerSettings,
         wakeUp: DeliveryWakeUp,
+        quotas: TenantQuotaGate,
         health: DatabaseHealth
     ) {
+        self.quotas = quotas
         self.servers = servers
         self.messages = messages
         self.tokens = tokens
@@ -86,10 +89,7 @@ public struct MailerHandlers: Sendable {
         let tenant = try await self.resolver.requireSendingTenant(context: context)
         let server = try await self.server(request.server, in: tenant)
         let now = Date()
-        let envelopeViolations = request.envelopeViolations(
-            now: now,
-            maximumScheduleAhead: self.settings.maximumScheduleAhead
-        )
+        let envelopeViolations = request.envelopeViolations()
         guard let senderAddress = EmailAddress(server.definition.senderAddress) else {
             throw RPCError(
                 code: .failedPrecondition,
@@ -119,6 +119,12 @@ public struct MailerHandlers: Sendable {
                 reason: "DAILY_RECIPIENT_LIMIT"
             )
         }
+        try await self.quotas.admit(
+            tenant,
+            bytes: composed.bytes.count,
+            notBefore: request.hasNotBefore ? request.notBefore.date : nil,
+            now: now
+        )
         let message = NewMessage(
             tenantID: tenant.id,
             serverID: server.id,

@@ -6,8 +6,8 @@ public struct MailerSettings: Sendable {
     public var limits: MessageLimits
     /// How long an idempotency key answers with its first message.
     public var idempotencyWindow: Duration
-    /// How far ahead `not_before` may schedule a message.
-    public var maximumScheduleAhead: Duration
+    /// The quotas of a tenant that has none of its own (0 = unlimited).
+    public var tenantQuotas: TenantQuotas
     /// Delivery workers in this replica.
     public var workers: Int
     /// Messages a worker claims at once.
@@ -38,7 +38,7 @@ public struct MailerSettings: Sendable {
     public init(
         limits: MessageLimits = MessageLimits(),
         idempotencyWindow: Duration = .seconds(24 * 3600),
-        maximumScheduleAhead: Duration = .seconds(30 * 24 * 3600),
+        tenantQuotas: TenantQuotas = .standardDefaults,
         workers: Int = 8,
         claimBatch: Int = 32,
         lease: Duration = .seconds(300),
@@ -55,7 +55,7 @@ public struct MailerSettings: Sendable {
     ) {
         self.limits = limits
         self.idempotencyWindow = idempotencyWindow
-        self.maximumScheduleAhead = maximumScheduleAhead
+        self.tenantQuotas = tenantQuotas
         self.workers = workers
         self.claimBatch = claimBatch
         self.lease = lease

@@ -40,16 +40,12 @@ extension Mailgate_V1_SendMailRequest {
         return Array(SHA256.hash(data: bytes))
     }
 
-    /// Violations of the fields the composer does not see: key, schedule and tags.
-    func envelopeViolations(now: Date, maximumScheduleAhead: Duration) -> [Violation] {
+    /// Violations of the fields the composer does not see: key and tags (how far ahead
+    /// `not_before` may be is a tenant quota).
+    func envelopeViolations() -> [Violation] {
         var violations: [Violation] = []
         if self.idempotencyKey.count > 200 || self.idempotencyKey.containsControlCharacter {
             violations.append(Violation("idempotency_key", "must be at most 200 characters without control characters"))
-        }
-        if self.hasNotBefore, self.notBefore.date.timeIntervalSince(now) > maximumScheduleAhead.seconds {
-            violations.append(
-                Violation("not_before", "must be at most \(Int(maximumScheduleAhead.seconds / 86400)) days ahead")
-            )
         }
         if self.tags.count > 32 {
             violations.append(Violation("tags", "at most 32 tags"))

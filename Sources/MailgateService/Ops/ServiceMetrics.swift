@@ -8,9 +8,30 @@ import MailgateMail
 /// subjects or servers' replies.
 public struct ServiceMetrics: Sendable {
     let factory: any MetricsFactory
+    /// Tenant labels: the first tenants seen by name, the rest as `other`.
+    let tenantLabels = BoundedLabels(limit: 100, overflow: "other")
 
     public init(factory: any MetricsFactory = NOOPMetricsHandler.instance) {
         self.factory = factory
+    }
+
+    /// `mailgate_tenant_quota_refusals_total{tenant,quota}`: SendMail calls refused for a quota.
+    func quotaRefusal(tenant: String, quota: TenantQuotas.Name) {
+        Counter(
+            label: "mailgate_tenant_quota_refusals_total",
+            dimensions: [("tenant", self.tenantLabels.label(tenant)), ("quota", quota.rawValue)],
+            factory: self.factory
+        ).increment()
+    }
+
+    /// `mailgate_tenant_queued_messages{tenant}` and `…_bytes`: what a sending tenant has
+    /// queued, as its last quota check read it.
+    func tenantQueued(tenant: String, messages: Int, bytes: Int) {
+        let label = self.tenantLabels.label(tenant)
+        Gauge(label: "mailgate_tenant_queued_messages", dimensions: [("tenant", label)], factory: self.factory)
+            .record(messages)
+        Gauge(label: "mailgate_tenant_queued_bytes", dimensions: [("tenant", label)], factory: self.factory)
+            .record(bytes)
     }
 
     /// `mailgate_delivery_attempts_total{outcome,reply_class}`: one per SMTP transaction

@@ -56,6 +56,12 @@ extension MailerSettings {
                 maximumSize: try values.integer(table.maxMessageBytes, minimum: 1024) ?? defaults.limits.maximumSize
             ),
             idempotencyWindow: try seconds(table.idempotencyWindowSeconds),
+            tenantQuotas: TenantQuotas(
+                queuedMessages: try values.integer(table.tenantMaxQueuedMessages, minimum: 0),
+                queuedBytes: try values.integer(table.tenantMaxQueuedBytes, minimum: 0),
+                sendsPerMinute: try values.integer(table.tenantSendsPerMinute, minimum: 0),
+                scheduleAheadSeconds: try values.integer(table.tenantScheduleAheadSeconds, minimum: 0)
+            ).over(.standardDefaults),
             workers: try values.integer(table.workers, minimum: 0) ?? defaults.workers,
             lease: try values.seconds(table.leaseSeconds, minimum: 3) ?? defaults.lease,
             pollInterval: .milliseconds(try values.integer(table.pollIntervalMs, minimum: 10) ?? 2000),

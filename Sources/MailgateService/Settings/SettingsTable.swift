@@ -51,6 +51,26 @@ public enum SettingsTable {
         flag: "--smtp-timeout-seconds",
         default: "120"
     )
+    public static let tenantMaxQueuedMessages = Setting(
+        "MAILGATE_TENANT_MAX_QUEUED_MESSAGES",
+        flag: "--tenant-max-queued-messages",
+        default: "1000000"
+    )
+    public static let tenantMaxQueuedBytes = Setting(
+        "MAILGATE_TENANT_MAX_QUEUED_BYTES",
+        flag: "--tenant-max-queued-bytes",
+        default: "10737418240"
+    )
+    public static let tenantSendsPerMinute = Setting(
+        "MAILGATE_TENANT_SENDS_PER_MINUTE",
+        flag: "--tenant-sends-per-minute",
+        default: "0"
+    )
+    public static let tenantScheduleAheadSeconds = Setting(
+        "MAILGATE_TENANT_SCHEDULE_AHEAD_SECONDS",
+        flag: "--tenant-schedule-ahead-seconds",
+        default: "2592000"
+    )
     public static let blockInitialSeconds = Setting(
         "MAILGATE_BLOCK_INITIAL_SECONDS",
         flag: "--block-initial-seconds",
@@ -101,7 +121,9 @@ public enum SettingsTable {
         configFile, databaseURL, listen, opsListen, oauthRedirectURI, masterKeys, masterKeysFile,
         bootstrapOperatorKey, tlsCert, tlsKey, caFile, workers, leaseSeconds, retryInitialSeconds,
         retryMaxSeconds, retryGiveUpSeconds, idempotencyWindowSeconds, retentionSeconds, maxRecipients,
-        maxMessageBytes, pollIntervalMs, smtpTimeoutSeconds, blockInitialSeconds, blockMaxSeconds, logLevel, logFormat,
+        maxMessageBytes, pollIntervalMs, smtpTimeoutSeconds, blockInitialSeconds, blockMaxSeconds,
+        tenantMaxQueuedMessages, tenantMaxQueuedBytes, tenantSendsPerMinute, tenantScheduleAheadSeconds, logLevel,
+        logFormat,
         migrationsDir,
         shutdownGraceSeconds, expiryWarningDays, expiryScanSeconds, expirySystemServer, graphURL,
         address, key, clientTLS, rpcCAFile,

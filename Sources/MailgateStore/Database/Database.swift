@@ -22,6 +22,7 @@ public final class Database: Service, Sendable {
     public let authorizations: AuthorizationRepository
     public let workers: WorkerRepository
     public let blocks: ServerBlockRepository
+    public let usage: TenantUsageRepository
 
     let client: PostgresClient
     private let configuration: PostgresClient.Configuration
@@ -42,6 +43,7 @@ public final class Database: Service, Sendable {
         self.logger = logger
         self.keys = APIKeyRepository(client: client, logger: logger)
         self.tenants = TenantRepository(client: client, logger: logger)
+        self.usage = TenantUsageRepository(client: client, logger: logger)
         self.servers = ServerRepository(client: client, vault: vault, logger: logger)
         self.messages = MessageRepository(client: client, logger: logger)
         self.queue = DeliveryQueue(client: client, logger: logger)

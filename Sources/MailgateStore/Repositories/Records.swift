@@ -10,6 +10,10 @@ public struct TenantRecord: Sendable, Hashable {
     public var alertContacts: [String]
     /// Days before a client secret expires to warn at; nil = the service's setting.
     public var expiryWarningDays: [Int]?
+    /// The tenant's share of delivery against the others (1...100).
+    public var deliveryWeight: Int = 1
+    /// The tenant's own quotas; those not set follow the service's defaults.
+    public var quotas = TenantQuotas()
     public var createdAt: Date
     public var updatedAt: Date
 }

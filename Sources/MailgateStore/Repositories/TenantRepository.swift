@@ -14,7 +14,10 @@ public struct TenantRepository: Sendable {
         self.logger = logger
     }
 
-    static let columns = "id, slug, display_name, status, alert_contacts, created_at, updated_at, expiry_warning_days"
+    static let columns = """
+        id, slug, display_name, status, alert_contacts, created_at, updated_at, expiry_warning_days, delivery_weight,
+        quota_queued_messages, quota_queued_bytes, quota_sends_per_minute, quota_schedule_ahead_seconds
+        """
 
     /// Creates a tenant and its audit event; `alreadyExists` when the slug is taken.
     public func create(slug: String, displayName: String, alertContacts: [String], actor: String) async throws
@@ -74,13 +77,16 @@ public struct TenantRepository: Sendable {
         return try await Self.decode(rows)
     }
 
-    /// Changes the given fields; writes `tenant_disabled` / `tenant_enabled` / `tenant_updated`.
+    /// Changes the given fields (nil: unchanged; `quotas` replaces the tenant's own quotas
+    /// whole); writes `tenant_disabled` / `tenant_enabled` / `tenant_updated`.
     public func update(
         id: UUID,
         displayName: String?,
         status: TenantStatus?,
         alertContacts: [String]?,
         expiryWarningDays: [Int]?? = nil,
+        deliveryWeight: Int? = nil,
+        quotas: TenantQuotas? = nil,
         actor: String
     ) async throws -> TenantRecord {
         try await self.client.transaction(logger: self.logger) { connection in
@@ -98,6 +104,11 @@ public struct TenantRepository: Sendable {
                     status = \((status ?? current.status).rawValue),
                     alert_contacts = \(alertContacts ?? current.alertContacts),
                     expiry_warning_days = \(expiryWarningDays ?? current.expiryWarningDays),
+                    delivery_weight = \(deliveryWeight ?? current.deliveryWeight),
+                    quota_queued_messages = \((quotas ?? current.quotas).queuedMessages),
+                    quota_queued_bytes = \((quotas ?? current.quotas).queuedBytes),
+                    quota_sends_per_minute = \((quotas ?? current.quotas).sendsPerMinute),
+                    quota_schedule_ahead_seconds = \((quotas ?? current.quotas).scheduleAheadSeconds),
                     updated_at = now()
                 WHERE id = \(id)
                 RETURNING \(unescaped: Self.columns)
@@ -110,6 +121,8 @@ public struct TenantRepository: Sendable {
             if updated.alertContacts != current.alertContacts { changed.append("alert_contacts") }
             if updated.status != current.status { changed.append("status") }
             if updated.expiryWarningDays != current.expiryWarningDays { changed.append("expiry_warning_days") }
+            if updated.deliveryWeight != current.deliveryWeight { changed.append("delivery_weight") }
+            if updated.quotas != current.quotas { changed.append("quotas") }
             let (kind, severity, message): (String, EventSeverity, String) =
                 switch (current.status, updated.status) {
                 case (.active, .disabled):
@@ -140,9 +153,11 @@ public struct TenantRepository: Sendable {
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [TenantRecord] {
         var tenants: [TenantRecord] = []
-        for try await (id, slug, displayName, status, contacts, createdAt, updatedAt, warningDays) in rows.decode(
-            (UUID, String, String, String, [String], Date, Date, [Int]?).self
-        ) {
+        for try await row in rows {
+            let (id, slug, displayName, status, contacts, createdAt, updatedAt, warningDays, weight) = try row.decode(
+                (UUID, String, String, String, [String], Date, Date, [Int]?, Int).self
+            )
+            let columns = row.makeRandomAccess()
             tenants.append(
                 TenantRecord(
                     id: id,
@@ -151,6 +166,13 @@ public struct TenantRepository: Sendable {
                     status: TenantStatus(rawValue: status) ?? .disabled,
                     alertContacts: contacts,
                     expiryWarningDays: warningDays,
+                    deliveryWeight: weight,
+                    quotas: TenantQuotas(
+                        queuedMessages: try columns["quota_queued_messages"].decode(Int?.self),
+                        queuedBytes: try columns["quota_queued_bytes"].decode(Int?.self),
+                        sendsPerMinute: try columns["quota_sends_per_minute"].decode(Int?.self),
+                        scheduleAheadSeconds: try columns["quota_schedule_ahead_seconds"].decode(Int?.self)
+                    ),
                     createdAt: createdAt,
                     updatedAt: updatedAt
                 )

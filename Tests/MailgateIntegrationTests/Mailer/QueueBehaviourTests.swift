@@ -115,7 +115,7 @@ struct QueueBehaviourTests {
             ) { fixture in
                 // Due together, and late enough that all three are stored first even while the
                 // whole suite loads the machine, so one claim takes all three.
-                let due = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(6))
+                let due = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(10))
                 for index in 0..<3 {
                     var request = MailFixture.message(subject: "shutdown \(index)")
                     request.notBefore = due

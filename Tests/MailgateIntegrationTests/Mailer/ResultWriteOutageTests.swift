@@ -59,7 +59,9 @@ struct ResultWriteOutageTests {
             // At most the transaction that was under way when the database failed.
             #expect(duringOutage <= 1, "\(duringOutage) messages sent after results could no longer be written")
 
-            // The pool reconnects with a backoff that can reach tens of seconds after refusals.
+            // Calls answer UNAVAILABLE until the health probe sees the database back, and the pool
+            // reconnects with a backoff that can reach tens of seconds after refusals.
+            _ = try await eventually(limit: .seconds(90)) { try? await fixture.get(ids.values.first ?? "") }
             for (_, id) in ids {
                 _ = try await fixture.waitFor(id, state: .sent, limit: .seconds(90))
             }
