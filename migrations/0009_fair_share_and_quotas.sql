@@ -17,13 +17,17 @@ ALTER TABLE tenants
     ADD COLUMN quota_queued_messages bigint CHECK (quota_queued_messages >= 0),
     ADD COLUMN quota_queued_bytes bigint CHECK (quota_queued_bytes >= 0),
     ADD COLUMN quota_sends_per_minute integer CHECK (quota_sends_per_minute >= 0),
-    ADD COLUMN quota_schedule_ahead_seconds integer CHECK (quota_schedule_ahead_seconds >= 0);
+    ADD COLUMN quota_schedule_ahead_seconds integer CHECK (quota_schedule_ahead_seconds >= 0),
+    ADD COLUMN quota_validations_per_minute integer CHECK (quota_validations_per_minute >= 0),
+    ADD COLUMN quota_token_refreshes_per_minute integer CHECK (quota_token_refreshes_per_minute >= 0);
 
--- SendMail calls per tenant and minute, shared by every replica: each replica takes a
--- slice of the minute's allowance at a time and hands it out locally.
-CREATE TABLE tenant_send_windows (
+-- Calls per tenant, kind (send_mail, validate_server, refresh_token) and minute, shared by
+-- every replica: each replica takes a slice of the minute's allowance at a time and hands
+-- it out locally.
+CREATE TABLE tenant_rate_windows (
     tenant_id uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    kind text NOT NULL,
     window_start timestamptz NOT NULL,
     granted integer NOT NULL,
-    PRIMARY KEY (tenant_id, window_start)
+    PRIMARY KEY (tenant_id, kind, window_start)
 );

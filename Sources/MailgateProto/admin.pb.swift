@@ -643,6 +643,26 @@ public nonisolated struct Mailgate_V1_TenantQuotas: Sendable {
   /// Clears the value of `scheduleAheadSeconds`. Subsequent reads from it will return its default value.
   public mutating func clearScheduleAheadSeconds() {self._scheduleAheadSeconds = nil}
 
+  /// ValidateServer calls per minute across replicas (each may send a test message).
+  public var validationsPerMinute: UInt32 {
+    get {_validationsPerMinute ?? 0}
+    set {_validationsPerMinute = newValue}
+  }
+  /// Returns true if `validationsPerMinute` has been explicitly set.
+  public var hasValidationsPerMinute: Bool {self._validationsPerMinute != nil}
+  /// Clears the value of `validationsPerMinute`. Subsequent reads from it will return its default value.
+  public mutating func clearValidationsPerMinute() {self._validationsPerMinute = nil}
+
+  /// RefreshToken calls per minute across replicas (each asks the identity provider).
+  public var tokenRefreshesPerMinute: UInt32 {
+    get {_tokenRefreshesPerMinute ?? 0}
+    set {_tokenRefreshesPerMinute = newValue}
+  }
+  /// Returns true if `tokenRefreshesPerMinute` has been explicitly set.
+  public var hasTokenRefreshesPerMinute: Bool {self._tokenRefreshesPerMinute != nil}
+  /// Clears the value of `tokenRefreshesPerMinute`. Subsequent reads from it will return its default value.
+  public mutating func clearTokenRefreshesPerMinute() {self._tokenRefreshesPerMinute = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -651,6 +671,8 @@ public nonisolated struct Mailgate_V1_TenantQuotas: Sendable {
   fileprivate var _queuedBytes: UInt64? = nil
   fileprivate var _sendsPerMinute: UInt32? = nil
   fileprivate var _scheduleAheadSeconds: UInt32? = nil
+  fileprivate var _validationsPerMinute: UInt32? = nil
+  fileprivate var _tokenRefreshesPerMinute: UInt32? = nil
 }
 
 /// A tenant's use of its quotas.
@@ -666,6 +688,10 @@ public nonisolated struct Mailgate_V1_TenantUsage: Sendable {
   /// SendMail calls allowed so far this minute across replicas (replicas take the
   /// allowance in slices, so this can run ahead of the calls made by a slice a replica).
   public var sendsThisMinute: UInt32 = 0
+
+  public var validationsThisMinute: UInt32 = 0
+
+  public var tokenRefreshesThisMinute: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1984,7 +2010,7 @@ nonisolated extension Mailgate_V1_Tenant: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Mailgate_V1_TenantQuotas: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TenantQuotas"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}queued_messages\0\u{3}queued_bytes\0\u{3}sends_per_minute\0\u{3}schedule_ahead_seconds\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}queued_messages\0\u{3}queued_bytes\0\u{3}sends_per_minute\0\u{3}schedule_ahead_seconds\0\u{3}validations_per_minute\0\u{3}token_refreshes_per_minute\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1996,6 +2022,8 @@ nonisolated extension Mailgate_V1_TenantQuotas: SwiftProtobuf.Message, SwiftProt
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self._queuedBytes) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self._sendsPerMinute) }()
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self._scheduleAheadSeconds) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self._validationsPerMinute) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self._tokenRefreshesPerMinute) }()
       default: break
       }
     }
@@ -2018,6 +2046,12 @@ nonisolated extension Mailgate_V1_TenantQuotas: SwiftProtobuf.Message, SwiftProt
     try { if let v = self._scheduleAheadSeconds {
       try visitor.visitSingularUInt32Field(value: v, fieldNumber: 4)
     } }()
+    try { if let v = self._validationsPerMinute {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._tokenRefreshesPerMinute {
+      try visitor.visitSingularUInt32Field(value: v, fieldNumber: 6)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2026,6 +2060,8 @@ nonisolated extension Mailgate_V1_TenantQuotas: SwiftProtobuf.Message, SwiftProt
     if lhs._queuedBytes != rhs._queuedBytes {return false}
     if lhs._sendsPerMinute != rhs._sendsPerMinute {return false}
     if lhs._scheduleAheadSeconds != rhs._scheduleAheadSeconds {return false}
+    if lhs._validationsPerMinute != rhs._validationsPerMinute {return false}
+    if lhs._tokenRefreshesPerMinute != rhs._tokenRefreshesPerMinute {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2033,7 +2069,7 @@ nonisolated extension Mailgate_V1_TenantQuotas: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Mailgate_V1_TenantUsage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TenantUsage"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}queued_messages\0\u{3}queued_bytes\0\u{3}sends_this_minute\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}queued_messages\0\u{3}queued_bytes\0\u{3}sends_this_minute\0\u{3}validations_this_minute\0\u{3}token_refreshes_this_minute\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2044,6 +2080,8 @@ nonisolated extension Mailgate_V1_TenantUsage: SwiftProtobuf.Message, SwiftProto
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self.queuedMessages) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.queuedBytes) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.sendsThisMinute) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.validationsThisMinute) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.tokenRefreshesThisMinute) }()
       default: break
       }
     }
@@ -2059,6 +2097,12 @@ nonisolated extension Mailgate_V1_TenantUsage: SwiftProtobuf.Message, SwiftProto
     if self.sendsThisMinute != 0 {
       try visitor.visitSingularUInt32Field(value: self.sendsThisMinute, fieldNumber: 3)
     }
+    if self.validationsThisMinute != 0 {
+      try visitor.visitSingularUInt32Field(value: self.validationsThisMinute, fieldNumber: 4)
+    }
+    if self.tokenRefreshesThisMinute != 0 {
+      try visitor.visitSingularUInt32Field(value: self.tokenRefreshesThisMinute, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2066,6 +2110,8 @@ nonisolated extension Mailgate_V1_TenantUsage: SwiftProtobuf.Message, SwiftProto
     if lhs.queuedMessages != rhs.queuedMessages {return false}
     if lhs.queuedBytes != rhs.queuedBytes {return false}
     if lhs.sendsThisMinute != rhs.sendsThisMinute {return false}
+    if lhs.validationsThisMinute != rhs.validationsThisMinute {return false}
+    if lhs.tokenRefreshesThisMinute != rhs.tokenRefreshesThisMinute {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -92,6 +92,18 @@ struct DeliveryOptions: ParsableArguments {
     )
     var tenantScheduleAheadSeconds: Int?
 
+    @Option(
+        help:
+            "Default quota: ValidateServer calls a tenant may make per minute across replicas; 0 = unlimited. [env: MAILGATE_TENANT_VALIDATIONS_PER_MINUTE] (default: 10)"
+    )
+    var tenantValidationsPerMinute: Int?
+
+    @Option(
+        help:
+            "Default quota: RefreshToken calls a tenant may make per minute across replicas; 0 = unlimited. [env: MAILGATE_TENANT_TOKEN_REFRESHES_PER_MINUTE] (default: 6)"
+    )
+    var tenantTokenRefreshesPerMinute: Int?
+
     /// The options given, by setting (read through `MailerSettings(_:)`).
     var flags: [Setting: String?] {
         let table = SettingsTable.self
@@ -113,6 +125,8 @@ struct DeliveryOptions: ParsableArguments {
             table.tenantMaxQueuedBytes: self.tenantMaxQueuedBytes.map(String.init),
             table.tenantSendsPerMinute: self.tenantSendsPerMinute.map(String.init),
             table.tenantScheduleAheadSeconds: self.tenantScheduleAheadSeconds.map(String.init),
+            table.tenantValidationsPerMinute: self.tenantValidationsPerMinute.map(String.init),
+            table.tenantTokenRefreshesPerMinute: self.tenantTokenRefreshesPerMinute.map(String.init),
         ]
     }
 }

@@ -102,6 +102,10 @@ struct TenantCommand: AsyncParsableCommand {
         var quotaSendsPerMinute: String?
         @Option(help: "Quota: how far ahead not_before may be, seconds; \"default\" for the service's.")
         var quotaScheduleAheadSeconds: String?
+        @Option(help: "Quota: ValidateServer calls a minute; 0 = unlimited, \"default\" for the service's.")
+        var quotaValidationsPerMinute: String?
+        @Option(help: "Quota: RefreshToken calls a minute; 0 = unlimited, \"default\" for the service's.")
+        var quotaTokenRefreshesPerMinute: String?
 
         /// The quota options given, each a number or "default" (nil: not given).
         var quotaOptions: [(name: String, value: String?)] {
@@ -109,6 +113,8 @@ struct TenantCommand: AsyncParsableCommand {
                 ("queued-messages", self.quotaQueuedMessages), ("queued-bytes", self.quotaQueuedBytes),
                 ("sends-per-minute", self.quotaSendsPerMinute),
                 ("schedule-ahead-seconds", self.quotaScheduleAheadSeconds),
+                ("validations-per-minute", self.quotaValidationsPerMinute),
+                ("token-refreshes-per-minute", self.quotaTokenRefreshesPerMinute),
             ]
         }
 
@@ -135,6 +141,18 @@ struct TenantCommand: AsyncParsableCommand {
                         quotas.sendsPerMinute = UInt32(clamping: number)
                     } else {
                         quotas.clearSendsPerMinute()
+                    }
+                case "validations-per-minute":
+                    if let number {
+                        quotas.validationsPerMinute = UInt32(clamping: number)
+                    } else {
+                        quotas.clearValidationsPerMinute()
+                    }
+                case "token-refreshes-per-minute":
+                    if let number {
+                        quotas.tokenRefreshesPerMinute = UInt32(clamping: number)
+                    } else {
+                        quotas.clearTokenRefreshesPerMinute()
                     }
                 default:
                     if let number {
@@ -215,6 +233,16 @@ func printTenant(_ tenant: Mailgate_V1_Tenant, format: OutputFormat) {
             ),
             "quota_schedule_ahead_seconds": tenant.quotas.scheduleAheadSeconds == 0
                 ? "unlimited" : String(tenant.quotas.scheduleAheadSeconds),
+            "quota_validations_per_minute": quotaText(
+                UInt64(tenant.quotas.validationsPerMinute),
+                used: UInt64(tenant.usage.validationsThisMinute),
+                tenant
+            ),
+            "quota_token_refreshes_per_minute": quotaText(
+                UInt64(tenant.quotas.tokenRefreshesPerMinute),
+                used: UInt64(tenant.usage.tokenRefreshesThisMinute),
+                tenant
+            ),
         ],
         format: format
     )

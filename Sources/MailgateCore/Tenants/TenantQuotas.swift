@@ -9,17 +9,25 @@ public struct TenantQuotas: Sendable, Hashable {
     public var sendsPerMinute: Int?
     /// How far ahead `not_before` may be, in seconds.
     public var scheduleAheadSeconds: Int?
+    /// ValidateServer calls per minute, across every replica.
+    public var validationsPerMinute: Int?
+    /// RefreshToken calls per minute, across every replica.
+    public var tokenRefreshesPerMinute: Int?
 
     public init(
         queuedMessages: Int? = nil,
         queuedBytes: Int? = nil,
         sendsPerMinute: Int? = nil,
-        scheduleAheadSeconds: Int? = nil
+        scheduleAheadSeconds: Int? = nil,
+        validationsPerMinute: Int? = nil,
+        tokenRefreshesPerMinute: Int? = nil
     ) {
         self.queuedMessages = queuedMessages
         self.queuedBytes = queuedBytes
         self.sendsPerMinute = sendsPerMinute
         self.scheduleAheadSeconds = scheduleAheadSeconds
+        self.validationsPerMinute = validationsPerMinute
+        self.tokenRefreshesPerMinute = tokenRefreshesPerMinute
     }
 
     /// The quotas in force: each of these that is set, else the one of `defaults`.
@@ -28,7 +36,9 @@ public struct TenantQuotas: Sendable, Hashable {
             queuedMessages: self.queuedMessages ?? defaults.queuedMessages,
             queuedBytes: self.queuedBytes ?? defaults.queuedBytes,
             sendsPerMinute: self.sendsPerMinute ?? defaults.sendsPerMinute,
-            scheduleAheadSeconds: self.scheduleAheadSeconds ?? defaults.scheduleAheadSeconds
+            scheduleAheadSeconds: self.scheduleAheadSeconds ?? defaults.scheduleAheadSeconds,
+            validationsPerMinute: self.validationsPerMinute ?? defaults.validationsPerMinute,
+            tokenRefreshesPerMinute: self.tokenRefreshesPerMinute ?? defaults.tokenRefreshesPerMinute
         )
     }
 
@@ -38,15 +48,20 @@ public struct TenantQuotas: Sendable, Hashable {
         case queuedBytes = "queued_bytes"
         case sendsPerMinute = "sends_per_minute"
         case scheduleAheadSeconds = "schedule_ahead_seconds"
+        case validationsPerMinute = "validations_per_minute"
+        case tokenRefreshesPerMinute = "token_refreshes_per_minute"
     }
 
     /// The service's defaults when nothing is configured: a million messages or 10 GiB
-    /// queued, no rate limit, `not_before` up to 30 days ahead.
+    /// queued, no SendMail rate limit, `not_before` up to 30 days ahead, 10 validations
+    /// and 6 forced token refreshes a minute.
     public static let standardDefaults = TenantQuotas(
         queuedMessages: 1_000_000,
         queuedBytes: 10 << 30,
         sendsPerMinute: 0,
-        scheduleAheadSeconds: 30 * 86400
+        scheduleAheadSeconds: 30 * 86400,
+        validationsPerMinute: 10,
+        tokenRefreshesPerMinute: 6
     )
 
     /// A tenant's share of delivery against the others: 1 to 100.

@@ -41,10 +41,7 @@ extension AdminHandlers {
                 throw RPCError(code: .notFound, message: "No tenant \(request.tenant).")
             }
             var response = Mailgate_V1_Tenant(tenant, defaults: self.quotas.defaults)
-            let usage = try await self.quotas.usage(of: tenant.id)
-            response.usage.queuedMessages = UInt64(usage.queued.messages)
-            response.usage.queuedBytes = UInt64(usage.queued.bytes)
-            response.usage.sendsThisMinute = UInt32(clamping: usage.sendsThisMinute)
+            response.usage = try await self.quotas.usage(of: tenant.id)
             return response
         }
 

@@ -36,6 +36,8 @@ extension Mailgate_V1_TenantQuotas {
         if let value = quotas.queuedBytes { self.queuedBytes = UInt64(clamping: value) }
         if let value = quotas.sendsPerMinute { self.sendsPerMinute = UInt32(clamping: value) }
         if let value = quotas.scheduleAheadSeconds { self.scheduleAheadSeconds = UInt32(clamping: value) }
+        if let value = quotas.validationsPerMinute { self.validationsPerMinute = UInt32(clamping: value) }
+        if let value = quotas.tokenRefreshesPerMinute { self.tokenRefreshesPerMinute = UInt32(clamping: value) }
     }
 
     /// The quotas set in this message; nil for each left unset.
@@ -44,7 +46,9 @@ extension Mailgate_V1_TenantQuotas {
             queuedMessages: self.hasQueuedMessages ? Int(clamping: self.queuedMessages) : nil,
             queuedBytes: self.hasQueuedBytes ? Int(clamping: self.queuedBytes) : nil,
             sendsPerMinute: self.hasSendsPerMinute ? Int(self.sendsPerMinute) : nil,
-            scheduleAheadSeconds: self.hasScheduleAheadSeconds ? Int(self.scheduleAheadSeconds) : nil
+            scheduleAheadSeconds: self.hasScheduleAheadSeconds ? Int(self.scheduleAheadSeconds) : nil,
+            validationsPerMinute: self.hasValidationsPerMinute ? Int(self.validationsPerMinute) : nil,
+            tokenRefreshesPerMinute: self.hasTokenRefreshesPerMinute ? Int(self.tokenRefreshesPerMinute) : nil
         )
     }
 }

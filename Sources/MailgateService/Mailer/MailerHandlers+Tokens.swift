@@ -24,6 +24,7 @@ extension MailerHandlers {
                     reason: "NOT_OAUTH"
                 )
             }
+            try await self.quotas.admitTokenRefresh(tenant)
             switch try await self.tokens.token(for: server, freshness: .forced) {
             case .success(let token):
                 context.logger.info(

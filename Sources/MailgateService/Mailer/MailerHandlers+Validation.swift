@@ -24,16 +24,28 @@ extension MailerHandlers {
             guard let server = try await self.servers.find(tenantID: tenant.id, idOrName: request.server) else {
                 throw RPCError(code: .notFound, message: "No server \(request.server) in this tenant.")
             }
+            try await self.quotas.admitValidation(tenant)
             let deadline = min(context.deadline, .now + .seconds(3600))
-            let report = await self.validator.validate(
-                server,
-                tenant: tenant,
-                request: .init(
-                    sendTestMessage: request.hasSendTestMessage ? request.sendTestMessage : true,
-                    testRecipient: request.testRecipient
-                ),
-                deadline: deadline
-            )
+            let report: ServerValidator.Report?
+            do throws(ServerValidator.TenantBusy) {
+                report = try await self.validator.validate(
+                    server,
+                    tenant: tenant,
+                    request: .init(
+                        sendTestMessage: request.hasSendTestMessage ? request.sendTestMessage : true,
+                        testRecipient: request.testRecipient
+                    ),
+                    deadline: deadline
+                )
+            } catch {
+                throw RPCError(
+                    code: .resourceExhausted,
+                    message:
+                        "Tenant \(tenant.slug) already runs \(error.running) validations on this replica; retry when one ends.",
+                    reason: "TENANT_VALIDATIONS_BUSY",
+                    retryAfterMilliseconds: 2000
+                )
+            }
             guard let report else {
                 throw RPCError(
                     code: .deadlineExceeded,

@@ -1,15 +1,17 @@
 import Foundation
 import MailgateCore
+import MailgateProto
 import MailgateRPC
 import MailgateStore
 import Synchronization
 
-/// Admits SendMail calls within their tenant's quotas: how far ahead `not_before` may be,
-/// how much mail the tenant may have queued, and how many calls a minute across replicas.
+/// Admits calls within their tenant's quotas: for SendMail how far ahead `not_before`
+/// may be, how much mail the tenant may have queued and how many calls a minute across
+/// replicas; for ValidateServer and RefreshToken how many calls a minute.
 ///
-/// Nothing here costs a query per call. A tenant's quotas are read at most every 2 s;
-/// what it has queued at most once a second (calls in between add what this replica
-/// admitted since); the minute's allowance is taken from the database in slices of a
+/// Nothing here costs a query per SendMail. A tenant's quotas are read at most every
+/// 2 s; what it has queued at most once a second (calls in between add what this replica
+/// admitted since); a minute's allowance is taken from the database in slices of a
 /// twentieth, shared by every replica.
 public final class TenantQuotaGate: Sendable {
     let tenants: TenantRepository
@@ -36,11 +38,16 @@ public final class TenantQuotaGate: Sendable {
         var queued: (read: Task<Queued, any Error>, at: ContinuousClock.Instant)?
         /// Admitted by this replica since `queued` was read.
         var admitted = Queued(messages: 0, bytes: 0)
-        var sendsLeft = 0
-        var sendsValidUntil = ContinuousClock.now
+        var allowances: [TenantUsageRepository.RateKind: Allowance] = [:]
+    }
+
+    /// This replica's slice of a minute's allowance of one kind of call.
+    private struct Allowance {
+        var left = 0
+        var validUntil: ContinuousClock.Instant?
         /// The minute's allowance is used up until then.
-        var sendsRefusedUntil = ContinuousClock.now
-        var takingSends: Task<Void, any Error>?
+        var refusedUntil: ContinuousClock.Instant?
+        var taking: Task<Void, any Error>?
     }
 
     struct Queued: Sendable {
@@ -83,7 +90,7 @@ public final class TenantQuotaGate: Sendable {
             }
         }
         if let perMinute = quotas.sendsPerMinute, perMinute > 0,
-            let wait = try await self.takeSend(tenant.id, perMinute: perMinute)
+            let wait = try await self.take(.sendMail, tenant.id, perMinute: perMinute)
         {
             throw self.refusal(
                 tenant,
@@ -95,6 +102,37 @@ public final class TenantQuotaGate: Sendable {
         self.state.withLock { states in
             states[tenant.id, default: TenantState()].admitted.messages += 1
             states[tenant.id, default: TenantState()].admitted.bytes += bytes
+        }
+    }
+
+    /// Admits one ValidateServer call of the tenant within its calls a minute.
+    func admitValidation(_ tenant: TenantReference) async throws {
+        let quotas = try await self.quotas(of: tenant.id)
+        if let perMinute = quotas.validationsPerMinute, perMinute > 0,
+            let wait = try await self.take(.validateServer, tenant.id, perMinute: perMinute)
+        {
+            throw self.refusal(
+                tenant,
+                .validationsPerMinute,
+                "Tenant \(tenant.slug) may validate servers \(perMinute) times a minute; this minute's are used up.",
+                retryAfter: wait
+            )
+        }
+    }
+
+    /// Admits one RefreshToken call of the tenant within its calls a minute: each asks the
+    /// identity provider, past the token service's own backoff.
+    func admitTokenRefresh(_ tenant: TenantReference) async throws {
+        let quotas = try await self.quotas(of: tenant.id)
+        if let perMinute = quotas.tokenRefreshesPerMinute, perMinute > 0,
+            let wait = try await self.take(.refreshToken, tenant.id, perMinute: perMinute)
+        {
+            throw self.refusal(
+                tenant,
+                .tokenRefreshesPerMinute,
+                "Tenant \(tenant.slug) may force token refreshes \(perMinute) times a minute; this minute's are used up.",
+                retryAfter: wait
+            )
         }
     }
 
@@ -150,9 +188,13 @@ public final class TenantQuotaGate: Sendable {
         }
     }
 
-    /// Takes one call of the minute's allowance: nil when admitted, else how long until
-    /// the next minute's allowance.
-    private func takeSend(_ tenantID: UUID, perMinute: Int) async throws -> Duration? {
+    /// Takes one call of `kind` from the minute's allowance: nil when admitted, else how
+    /// long until the next minute's allowance.
+    private func take(
+        _ kind: TenantUsageRepository.RateKind,
+        _ tenantID: UUID,
+        perMinute: Int
+    ) async throws -> Duration? {
         enum Step {
             case admitted
             case refused(Duration)
@@ -161,34 +203,37 @@ public final class TenantQuotaGate: Sendable {
         while true {
             let now = ContinuousClock.now
             let step = self.state.withLock { states -> Step in
-                var state = states[tenantID, default: TenantState()]
-                defer { states[tenantID] = state }
-                if state.sendsLeft > 0, now < state.sendsValidUntil {
-                    state.sendsLeft -= 1
+                var allowance = states[tenantID, default: TenantState()].allowances[kind] ?? Allowance()
+                defer { states[tenantID, default: TenantState()].allowances[kind] = allowance }
+                if allowance.left > 0, let validUntil = allowance.validUntil, now < validUntil {
+                    allowance.left -= 1
                     return .admitted
                 }
-                if now < state.sendsRefusedUntil { return .refused(state.sendsRefusedUntil - now) }
-                if let taking = state.takingSends { return .wait(taking) }
+                if let refusedUntil = allowance.refusedUntil, now < refusedUntil { return .refused(refusedUntil - now) }
+                if let taking = allowance.taking { return .wait(taking) }
                 let taking = Task { [usage] in
                     do {
-                        let allowance = try await usage.takeSends(
+                        let granted = try await usage.take(
+                            kind,
                             tenantID: tenantID,
                             slice: max(1, perMinute / 20),
                             perMinute: perMinute
                         )
-                        let until = ContinuousClock.now + allowance.validFor
+                        let until = ContinuousClock.now + granted.validFor
                         self.state.withLock { states in
-                            states[tenantID]?.sendsLeft = allowance.granted
-                            states[tenantID]?.sendsValidUntil = until
-                            states[tenantID]?.sendsRefusedUntil = allowance.granted == 0 ? until : .now
-                            states[tenantID]?.takingSends = nil
+                            states[tenantID]?.allowances[kind] = Allowance(
+                                left: granted.granted,
+                                validUntil: until,
+                                refusedUntil: granted.granted == 0 ? until : nil,
+                                taking: nil
+                            )
                         }
                     } catch {
-                        self.state.withLock { states in states[tenantID]?.takingSends = nil }
+                        self.state.withLock { states in states[tenantID]?.allowances[kind]?.taking = nil }
                         throw error
                     }
                 }
-                state.takingSends = taking
+                allowance.taking = taking
                 return .wait(taking)
             }
             switch step {
@@ -200,10 +245,19 @@ public final class TenantQuotaGate: Sendable {
     }
 
     /// What the tenant uses of its quotas now, read fresh (GetTenant).
-    func usage(of tenantID: UUID) async throws -> (queued: Queued, sendsThisMinute: Int) {
+    func usage(of tenantID: UUID) async throws -> Mailgate_V1_TenantUsage {
         let (messages, bytes) = try await self.usage.queued(tenantID: tenantID)
-        let sends = try await self.usage.sendsThisMinute(tenantID: tenantID)
-        return (Queued(messages: messages, bytes: bytes), sends)
+        var usage = Mailgate_V1_TenantUsage()
+        usage.queuedMessages = UInt64(messages)
+        usage.queuedBytes = UInt64(bytes)
+        usage.sendsThisMinute = UInt32(clamping: try await self.usage.thisMinute(.sendMail, tenantID: tenantID))
+        usage.validationsThisMinute = UInt32(
+            clamping: try await self.usage.thisMinute(.validateServer, tenantID: tenantID)
+        )
+        usage.tokenRefreshesThisMinute = UInt32(
+            clamping: try await self.usage.thisMinute(.refreshToken, tenantID: tenantID)
+        )
+        return usage
     }
 
     private func refusal(

@@ -60,7 +60,9 @@ extension MailerSettings {
                 queuedMessages: try values.integer(table.tenantMaxQueuedMessages, minimum: 0),
                 queuedBytes: try values.integer(table.tenantMaxQueuedBytes, minimum: 0),
                 sendsPerMinute: try values.integer(table.tenantSendsPerMinute, minimum: 0),
-                scheduleAheadSeconds: try values.integer(table.tenantScheduleAheadSeconds, minimum: 0)
+                scheduleAheadSeconds: try values.integer(table.tenantScheduleAheadSeconds, minimum: 0),
+                validationsPerMinute: try values.integer(table.tenantValidationsPerMinute, minimum: 0),
+                tokenRefreshesPerMinute: try values.integer(table.tenantTokenRefreshesPerMinute, minimum: 0)
             ).over(.standardDefaults),
             workers: try values.integer(table.workers, minimum: 0) ?? defaults.workers,
             lease: try values.seconds(table.leaseSeconds, minimum: 3) ?? defaults.lease,

@@ -71,6 +71,16 @@ public enum SettingsTable {
         flag: "--tenant-schedule-ahead-seconds",
         default: "2592000"
     )
+    public static let tenantValidationsPerMinute = Setting(
+        "MAILGATE_TENANT_VALIDATIONS_PER_MINUTE",
+        flag: "--tenant-validations-per-minute",
+        default: "10"
+    )
+    public static let tenantTokenRefreshesPerMinute = Setting(
+        "MAILGATE_TENANT_TOKEN_REFRESHES_PER_MINUTE",
+        flag: "--tenant-token-refreshes-per-minute",
+        default: "6"
+    )
     public static let blockInitialSeconds = Setting(
         "MAILGATE_BLOCK_INITIAL_SECONDS",
         flag: "--block-initial-seconds",
@@ -122,8 +132,8 @@ public enum SettingsTable {
         bootstrapOperatorKey, tlsCert, tlsKey, caFile, workers, leaseSeconds, retryInitialSeconds,
         retryMaxSeconds, retryGiveUpSeconds, idempotencyWindowSeconds, retentionSeconds, maxRecipients,
         maxMessageBytes, pollIntervalMs, smtpTimeoutSeconds, blockInitialSeconds, blockMaxSeconds,
-        tenantMaxQueuedMessages, tenantMaxQueuedBytes, tenantSendsPerMinute, tenantScheduleAheadSeconds, logLevel,
-        logFormat,
+        tenantMaxQueuedMessages, tenantMaxQueuedBytes, tenantSendsPerMinute, tenantScheduleAheadSeconds,
+        tenantValidationsPerMinute, tenantTokenRefreshesPerMinute, logLevel, logFormat,
         migrationsDir,
         shutdownGraceSeconds, expiryWarningDays, expiryScanSeconds, expirySystemServer, graphURL,
         address, key, clientTLS, rpcCAFile,

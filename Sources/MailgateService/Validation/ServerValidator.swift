@@ -52,11 +52,26 @@ public final class ServerValidator: Sendable {
     let logger: Logger
     /// Blocking work (resolver, libcurl sessions) runs here, never behind delivery's sends.
     let threads: NIOThreadPool
-    private let flights = Mutex<[Flight: Task<Report, Never>]>([:])
+    private let flights = Mutex(Flights())
 
     private struct Flight: Hashable {
         let serverID: UUID
         let request: Request
+    }
+
+    private struct Flights {
+        var running: [Flight: Task<Report, Never>] = [:]
+        /// Validations running per tenant: one tenant may not take the whole thread pool.
+        var perTenant: [UUID: Int] = [:]
+    }
+
+    /// Validations one tenant may run at once on this replica (joining one that runs is
+    /// free): the 4 validation threads are shared by every tenant.
+    static let maximumPerTenant = 2
+
+    /// A new validation refused: the tenant already runs `maximumPerTenant`.
+    public struct TenantBusy: Error {
+        public let running: Int
     }
 
     /// The longest a validation runs, whatever the call's deadline.
@@ -94,10 +109,13 @@ public final class ServerValidator: Sendable {
         tenant: TenantReference,
         request: Request,
         deadline: ContinuousClock.Instant
-    ) async -> Report? {
+    ) async throws(TenantBusy) -> Report? {
         let flight = Flight(serverID: server.id, request: request)
-        let task = self.flights.withLock { flights in
-            if let running = flights[flight] { return running }
+        let task = try self.flights.withLock { flights throws(TenantBusy) in
+            if let running = flights.running[flight] { return running }
+            let running = flights.perTenant[tenant.id, default: 0]
+            guard running < Self.maximumPerTenant else { throw TenantBusy(running: running) }
+            flights.perTenant[tenant.id] = running + 1
             let clock = ValidationClock(deadline: min(deadline, .now + Self.longest))
             let task = Task {
                 let report = await ValidationRun(
@@ -111,10 +129,14 @@ public final class ServerValidator: Sendable {
                 // storing after it rather than making the call miss its deadline.
                 let recording = Task { await self.record(report, server: server, tenant: tenant) }
                 _ = await withTimeLimit(clock.remaining) { await recording.value }
-                _ = self.flights.withLock { $0.removeValue(forKey: flight) }
+                self.flights.withLock { flights in
+                    flights.running.removeValue(forKey: flight)
+                    flights.perTenant[tenant.id] = max(0, flights.perTenant[tenant.id, default: 1] - 1)
+                    if flights.perTenant[tenant.id] == 0 { flights.perTenant.removeValue(forKey: tenant.id) }
+                }
                 return report
             }
-            flights[flight] = task
+            flights.running[flight] = task
             return task
         }
         let left = deadline - ContinuousClock.now

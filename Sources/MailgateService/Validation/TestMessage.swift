@@ -79,6 +79,18 @@ struct TestMessage {
                 token: token,
                 lease: limit + .seconds(60)
             )
+        } catch let busy as ServerBusy {
+            // Not a verdict on the server: it is busy by its own limits or asked to slow down.
+            return (
+                ServerCheck(
+                    .testMessage,
+                    .warning,
+                    detail:
+                        "not sent: the server's mail waits (\(busy.reason)) until \(busy.until.formatted(.iso8601)); a test message now would jump that queue",
+                    reason: KnownCause.throttled.reason,
+                    remedy: "Validate again after that time, or raise the server's limits."
+                ), nil
+            )
         } catch {
             return (
                 ServerCheck(

@@ -444,7 +444,9 @@ extension DeliveryQueue {
 
     /// Stores a message already claimed by `owner` (which starts with
     /// `synchronousOwnerPrefix`) and being sent now: no worker takes it, and `complete`
-    /// records its outcome like any other attempt's.
+    /// records its outcome like any other attempt's. Throws `ServerBusy`, storing nothing,
+    /// when the server asked to slow down or is at its rate, connection or daily limit:
+    /// the message counts against those limits like any other.
     public func insertClaimed(_ message: NewMessage, owner: String, token: UUID, lease: Duration) async throws
         -> ClaimedMessage
     {
@@ -453,6 +455,10 @@ extension DeliveryQueue {
             "synchronous sends are owned by \(Self.synchronousOwnerPrefix)…"
         )
         return try await self.client.transaction(logger: self.logger) { connection in
+            let candidate = Candidate(id: message.id, serverID: message.serverID, recipients: message.recipients.count)
+            if let busy = try await ServerLimits.refusal(ofImmediate: candidate, on: connection, logger: self.logger) {
+                throw busy
+            }
             _ = try await connection.query(try MessageInsertBatcher.insertQuery([message]), logger: self.logger)
             let rows = try await connection.query(
                 """

@@ -52,6 +52,47 @@ enum ServerLimits {
         return (admitted, probes)
     }
 
+    /// Why a message sent at once (a validation's test message) must not go now: the server
+    /// asked every replica to slow down, or is at its rate, connection or daily recipient
+    /// limit; nil when it may. A block does not stop it: validating is how a fix is shown.
+    /// Counted like a claim, so the message then counts against the limits too.
+    static func refusal(
+        ofImmediate candidate: Candidate,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> ServerBusy? {
+        let paused = try await connection.query(
+            """
+            SELECT reason, throttled_until FROM server_throttles
+            WHERE server_id = \(candidate.serverID) AND throttled_until > now() AND reason NOT LIKE 'blocked: %'
+            """,
+            logger: logger
+        ).decode((String, Date).self).all()
+        if let (reason, until) = paused.first { return ServerBusy(reason: reason, until: until) }
+        let limits = try await connection.query(
+            """
+            SELECT rate_limit_per_minute, max_connections, daily_recipient_limit FROM output_servers
+            WHERE id = \(candidate.serverID)
+                AND (rate_limit_per_minute > 0 OR max_connections > 0 OR daily_recipient_limit > 0)
+            """,
+            logger: logger
+        ).decode((Int, Int, Int).self).all()
+        guard let (rate, connections, daily) = limits.first else { return nil }
+        let admitted = try await Self.admitWithinLimits(
+            [candidate],
+            limited: [candidate.serverID: Limits(rate, connections, daily)],
+            on: connection,
+            logger: logger
+        )
+        guard admitted.isEmpty else { return nil }
+        // The limit that refused it paused the server: say which, and until when.
+        let pause = try await connection.query(
+            "SELECT reason, throttled_until FROM server_throttles WHERE server_id = \(candidate.serverID)",
+            logger: logger
+        ).decode((String, Date).self).all()
+        return ServerBusy(reason: pause.first?.0 ?? "a sending limit reached", until: pause.first?.1 ?? Date())
+    }
+
     /// A server's rate (messages a minute), connection and daily recipient limits; 0 = none.
     private typealias Limits = (rate: Int, connections: Int, daily: Int)
 
@@ -188,4 +229,12 @@ enum ServerLimits {
         // The first eight bytes of a random UUID are as good a key as any hash of it.
         withUnsafeBytes(of: serverID.uuid) { $0.loadUnaligned(as: Int64.self) }
     }
+}
+
+/// A message that may not be sent now: the server asked to slow down, or is at a limit.
+public struct ServerBusy: Error, Sendable, Hashable {
+    /// The server's words or the limit reached ("rate limit of 10 messages a minute reached").
+    public var reason: String
+    /// Until when.
+    public var until: Date
 }

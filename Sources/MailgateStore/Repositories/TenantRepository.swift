@@ -16,7 +16,8 @@ public struct TenantRepository: Sendable {
 
     static let columns = """
         id, slug, display_name, status, alert_contacts, created_at, updated_at, expiry_warning_days, delivery_weight,
-        quota_queued_messages, quota_queued_bytes, quota_sends_per_minute, quota_schedule_ahead_seconds
+        quota_queued_messages, quota_queued_bytes, quota_sends_per_minute, quota_schedule_ahead_seconds,
+        quota_validations_per_minute, quota_token_refreshes_per_minute
         """
 
     /// Creates a tenant and its audit event; `alreadyExists` when the slug is taken.
@@ -109,6 +110,8 @@ public struct TenantRepository: Sendable {
                     quota_queued_bytes = \((quotas ?? current.quotas).queuedBytes),
                     quota_sends_per_minute = \((quotas ?? current.quotas).sendsPerMinute),
                     quota_schedule_ahead_seconds = \((quotas ?? current.quotas).scheduleAheadSeconds),
+                    quota_validations_per_minute = \((quotas ?? current.quotas).validationsPerMinute),
+                    quota_token_refreshes_per_minute = \((quotas ?? current.quotas).tokenRefreshesPerMinute),
                     updated_at = now()
                 WHERE id = \(id)
                 RETURNING \(unescaped: Self.columns)
@@ -171,7 +174,9 @@ public struct TenantRepository: Sendable {
                         queuedMessages: try columns["quota_queued_messages"].decode(Int?.self),
                         queuedBytes: try columns["quota_queued_bytes"].decode(Int?.self),
                         sendsPerMinute: try columns["quota_sends_per_minute"].decode(Int?.self),
-                        scheduleAheadSeconds: try columns["quota_schedule_ahead_seconds"].decode(Int?.self)
+                        scheduleAheadSeconds: try columns["quota_schedule_ahead_seconds"].decode(Int?.self),
+                        validationsPerMinute: try columns["quota_validations_per_minute"].decode(Int?.self),
+                        tokenRefreshesPerMinute: try columns["quota_token_refreshes_per_minute"].decode(Int?.self)
                     ),
                     createdAt: createdAt,
                     updatedAt: updatedAt

@@ -3,8 +3,8 @@ import Logging
 import MailgateCore
 import PostgresNIO
 
-/// What a tenant uses of its quotas: the mail it has queued, and the SendMail calls of the
-/// current minute, shared by every replica through `tenant_send_windows`.
+/// What a tenant uses of its quotas: the mail it has queued, and its calls of the current
+/// minute by kind, shared by every replica through `tenant_rate_windows`.
 public struct TenantUsageRepository: Sendable {
     let client: PostgresClient
     let logger: Logger
@@ -28,8 +28,15 @@ public struct TenantUsageRepository: Sendable {
         return (0, 0)
     }
 
-    /// A slice of this minute's SendMail allowance for one replica to hand out.
-    public struct SendAllowance: Sendable, Hashable {
+    /// Calls limited per tenant and minute across replicas.
+    public enum RateKind: String, Sendable, Hashable {
+        case sendMail = "send_mail"
+        case validateServer = "validate_server"
+        case refreshToken = "refresh_token"
+    }
+
+    /// A slice of this minute's allowance for one replica to hand out.
+    public struct Allowance: Sendable, Hashable {
         /// Calls this replica may accept: up to the slice asked for, 0 when the minute's
         /// allowance is used up.
         public var granted: Int
@@ -37,23 +44,23 @@ public struct TenantUsageRepository: Sendable {
         public var validFor: Duration
     }
 
-    /// Takes up to `slice` calls of the tenant's `perMinute` for the current minute (the
-    /// database's clock), counted with what every replica took before.
-    public func takeSends(tenantID: UUID, slice: Int, perMinute: Int) async throws -> SendAllowance {
+    /// Takes up to `slice` calls of `kind` of the tenant's `perMinute` for the current
+    /// minute (the database's clock), counted with what every replica took before.
+    public func take(_ kind: RateKind, tenantID: UUID, slice: Int, perMinute: Int) async throws -> Allowance {
         try await self.client.transaction(logger: self.logger) { connection in
             try await connection.query(
                 """
-                INSERT INTO tenant_send_windows (tenant_id, window_start, granted)
-                VALUES (\(tenantID), date_trunc('minute', now()), 0)
-                ON CONFLICT (tenant_id, window_start) DO NOTHING
+                INSERT INTO tenant_rate_windows (tenant_id, kind, window_start, granted)
+                VALUES (\(tenantID), \(kind.rawValue), date_trunc('minute', now()), 0)
+                ON CONFLICT (tenant_id, kind, window_start) DO NOTHING
                 """,
                 logger: self.logger
             )
             let rows = try await connection.query(
                 """
                 SELECT granted, extract(epoch FROM window_start + interval '1 minute' - now())::float8
-                FROM tenant_send_windows
-                WHERE tenant_id = \(tenantID) AND window_start = date_trunc('minute', now())
+                FROM tenant_rate_windows
+                WHERE tenant_id = \(tenantID) AND kind = \(kind.rawValue) AND window_start = date_trunc('minute', now())
                 FOR UPDATE
                 """,
                 logger: self.logger
@@ -68,8 +75,9 @@ public struct TenantUsageRepository: Sendable {
             if granted > 0 {
                 try await connection.query(
                     """
-                    UPDATE tenant_send_windows SET granted = granted + \(granted)
-                    WHERE tenant_id = \(tenantID) AND window_start = date_trunc('minute', now())
+                    UPDATE tenant_rate_windows SET granted = granted + \(granted)
+                    WHERE tenant_id = \(tenantID) AND kind = \(kind.rawValue)
+                        AND window_start = date_trunc('minute', now())
                     """,
                     logger: self.logger
                 )
@@ -77,21 +85,21 @@ public struct TenantUsageRepository: Sendable {
             // Minutes gone by are kept a little for GetTenant, then dropped.
             try await connection.query(
                 """
-                DELETE FROM tenant_send_windows
-                WHERE tenant_id = \(tenantID) AND window_start < now() - interval '10 minutes'
+                DELETE FROM tenant_rate_windows
+                WHERE tenant_id = \(tenantID) AND kind = \(kind.rawValue) AND window_start < now() - interval '10 minutes'
                 """,
                 logger: self.logger
             )
-            return SendAllowance(granted: granted, validFor: .milliseconds(Int64(max(0, left) * 1000)))
+            return Allowance(granted: granted, validFor: .milliseconds(Int64(max(0, left) * 1000)))
         }
     }
 
-    /// SendMail calls the replicas took allowance for in the current minute.
-    public func sendsThisMinute(tenantID: UUID) async throws -> Int {
+    /// Calls of `kind` the replicas took allowance for in the current minute.
+    public func thisMinute(_ kind: RateKind, tenantID: UUID) async throws -> Int {
         let rows = try await self.client.tracedQuery(
             """
-            SELECT granted FROM tenant_send_windows
-            WHERE tenant_id = \(tenantID) AND window_start = date_trunc('minute', now())
+            SELECT granted FROM tenant_rate_windows
+            WHERE tenant_id = \(tenantID) AND kind = \(kind.rawValue) AND window_start = date_trunc('minute', now())
             """,
             logger: self.logger
         )
