@@ -24,6 +24,29 @@ func withTimeLimit<Value: Sendable>(_ limit: Duration, _ operation: @escaping @S
     }
 }
 
+/// The value of a throwing `operation`, or its error; `TimeLimitExceeded` when it takes
+/// longer than `limit` (it is then cancelled, as above).
+func withTimeLimit<Value: Sendable>(
+    _ limit: Duration,
+    throwing operation: @escaping @Sendable () async throws -> Value
+) async throws -> Value {
+    let outcome = await withTimeLimit(limit) { () -> Result<Value, any Error> in
+        do {
+            return .success(try await operation())
+        } catch {
+            return .failure(error)
+        }
+    }
+    guard let outcome else { throw TimeLimitExceeded(limit: limit) }
+    return try outcome.get()
+}
+
+/// An operation that did not finish within its time limit.
+struct TimeLimitExceeded: Error, CustomStringConvertible {
+    var limit: Duration
+    var description: String { "did not finish within \(self.limit)" }
+}
+
 /// A continuation resumed by whichever racer comes first.
 private final class Race<Value: Sendable>: Sendable {
     private struct State {

@@ -40,22 +40,9 @@ struct DeliveryWorker: Sendable {
                 // worker for good: after the lease it is given up, and should it commit after
                 // all, its lease runs out and the messages are taken over.
                 let (queue, owner, settings) = (self.queue, self.owner, self.settings)
-                let claimed = await withTimeLimit(settings.lease) { () -> Result<[ClaimedMessage], any Error> in
-                    do {
-                        return .success(
-                            try await queue.claim(
-                                owner: owner,
-                                token: token,
-                                limit: settings.claimBatch,
-                                lease: settings.lease
-                            )
-                        )
-                    } catch {
-                        return .failure(error)
-                    }
+                batch = try await withTimeLimit(settings.lease) {
+                    try await queue.claim(owner: owner, token: token, limit: settings.claimBatch, lease: settings.lease)
                 }
-                guard let claimed else { throw DatabaseCallTimedOut(what: "the claim") }
-                batch = try claimed.get()
             } catch {
                 // The claim may have committed without our hearing so: its lease then runs out.
                 self.held.drop(token)
@@ -476,16 +463,9 @@ struct DeliveryWorker: Sendable {
                 // A write that hangs (a connection the pool cannot replace) must not hold the
                 // worker past the claim: it is given up like one that failed.
                 let (queue, owner) = (self.queue, self.owner)
-                let outcome = await withTimeLimit(max(deadline - ContinuousClock.now, .milliseconds(1))) {
-                    () -> Result<[UUID], any Error> in
-                    do {
-                        return .success(try await queue.complete(owner: owner, token: token, results: results))
-                    } catch {
-                        return .failure(error)
-                    }
+                let written = try await withTimeLimit(max(deadline - ContinuousClock.now, .milliseconds(1))) {
+                    try await queue.complete(owner: owner, token: token, results: results)
                 }
-                guard let outcome else { throw DatabaseCallTimedOut(what: "the result write") }
-                let written = try outcome.get()
                 guard written.count == results.count else {
                     self.logger.warning(
                         "results dropped: the claim had expired and another worker took the messages over",
@@ -519,10 +499,4 @@ struct DeliveryWorker: Sendable {
             }
         }
     }
-}
-
-/// A database call of the worker that did not finish in the time it had.
-private struct DatabaseCallTimedOut: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "\(self.what) did not finish in time" }
 }

@@ -15,6 +15,45 @@ struct CLITests {
         try await runProgram(Self.executable, arguments, environment: environment)
     }
 
+    @Test("tenant update sets a tenant's own quotas and delivery weight; default returns a quota to the setting")
+    func tenantQuotas() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.executable.path), "swift build first")
+        try await AdminFixture.run { fixture in
+            try await fixture.createTenant("quota-cli")
+            let environment = [
+                "MAILGATE_ADDRESS": "127.0.0.1:\(fixture.port)",
+                "MAILGATE_KEY": testOperatorKey.presentedForm.exposedValue,
+            ]
+            func tenant(_ arguments: [String]) async throws -> [String: String] {
+                let (status, output) = try await Self.mailgate(
+                    ["tenant"] + arguments + ["--format", "json"],
+                    environment
+                )
+                #expect(status == 0, "\(output)")
+                return try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: String])
+            }
+            let set = try await tenant([
+                "update", "quota-cli", "--quota-sends-per-minute", "600", "--quota-queued-messages", "0",
+                "--delivery-weight", "3",
+            ])
+            #expect(set["quota_sends_per_minute"] == "600")
+            #expect(set["quota_queued_messages"] == "unlimited")
+            #expect(set["delivery_weight"] == "3")
+            // Only the quota named changes; the other one set before stays.
+            let reset = try await tenant(["update", "quota-cli", "--quota-queued-messages", "default"])
+            #expect(reset["quota_queued_messages"] == "1000000")
+            #expect(reset["quota_sends_per_minute"] == "600")
+            let shown = try await tenant(["get", "quota-cli"])
+            #expect(shown["quota_queued_messages"] == "1000000 (used 0)")
+
+            let (status, _) = try await Self.mailgate(
+                ["tenant", "update", "quota-cli", "--quota-queued-bytes", "lots"],
+                environment
+            )
+            #expect(status != 0)
+        }
+    }
+
     @Test("bootstrap, tenants, keys, servers from a YAML file with a secret file, events and rotation")
     func operatorSession() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.executable.path), "swift build first")
