@@ -119,12 +119,28 @@ public struct MailerHandlers: Sendable {
                 reason: "DAILY_RECIPIENT_LIMIT"
             )
         }
-        try await self.quotas.admit(
-            tenant,
-            bytes: composed.bytes.count,
-            notBefore: request.hasNotBefore ? request.notBefore.date : nil,
-            now: now
-        )
+        do {
+            try await self.quotas.admit(
+                tenant,
+                bytes: composed.bytes.count,
+                notBefore: request.hasNotBefore ? request.notBefore.date : nil,
+                now: now
+            )
+        } catch let refusal as RPCError where !request.idempotencyKey.isEmpty {
+            // A retry of a request already stored is answered with its message, quota or not.
+            guard
+                let first = try await self.messages.find(
+                    tenantID: tenant.id,
+                    idempotencyKey: request.idempotencyKey,
+                    contentDigest: try request.contentDigest()
+                )
+            else { throw refusal }
+            var response = Mailgate_V1_SendMailResponse()
+            response.messageID = first.id.uuidString.lowercased()
+            response.state = Mailgate_V1_MessageState(first.state)
+            response.rfc822MessageID = first.rfc822MessageID
+            return response
+        }
         let message = NewMessage(
             tenantID: tenant.id,
             serverID: server.id,

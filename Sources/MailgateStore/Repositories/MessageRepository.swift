@@ -112,6 +112,21 @@ public struct MessageRepository: Sendable {
         }
     }
 
+    /// The tenant's message stored under `idempotencyKey` with the same content digest, if
+    /// any: what a retried request replays.
+    public func find(tenantID: UUID, idempotencyKey: String, contentDigest: [UInt8]) async throws -> MessageRecord? {
+        let rows = try await self.client.tracedQuery(
+            """
+            SELECT id FROM messages
+            WHERE tenant_id = \(tenantID) AND idempotency_key = \(idempotencyKey)
+                AND content_digest = \(ByteBuffer(bytes: contentDigest))
+            """,
+            logger: self.logger
+        )
+        for try await id in rows.decode(UUID.self) { return try await self.find(tenantID: tenantID, id: id) }
+        return nil
+    }
+
     /// Cancels a queued message; a message already cancelled stays so. Anything else is
     /// `invalidState` (being delivered, sent or failed), or `notFound`.
     public func cancel(tenantID: UUID, id: UUID) async throws -> MessageState {

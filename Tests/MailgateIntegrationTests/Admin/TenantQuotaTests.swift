@@ -16,10 +16,11 @@ struct TenantQuotaTests {
         let fixture: AdminFixture
         let client: MailgateClient
 
-        func send(subject: String = "Invoice", text: String = "Hello", notBefore: Date? = nil) async throws(RPCError)
-            -> Mailgate_V1_SendMailResponse
+        func send(subject: String = "Invoice", text: String = "Hello", notBefore: Date? = nil, key: String = "")
+            async throws(RPCError) -> Mailgate_V1_SendMailResponse
         {
             var request = Mailgate_V1_SendMailRequest()
+            request.idempotencyKey = key
             var to = Mailgate_V1_EmailAddress()
             to.address = "alice@example.org"
             request.to = [to]
@@ -83,8 +84,12 @@ struct TenantQuotaTests {
             #expect(updated.quotaOverrides.hasQueuedBytes == false, "only the quota set is the tenant's own")
             #expect(updated.quotas.queuedBytes == 10 << 30, "the others follow the defaults")
             var sent: [String] = []
-            for number in 1...3 { sent.append(try await tenant.send(subject: "n\(number)").messageID) }
+            for number in 1...3 {
+                sent.append(try await tenant.send(subject: "n\(number)", key: "k\(number)").messageID)
+            }
             await Self.expectQuotaRefusal("queued_messages", retries: true) { _ = try await tenant.send() }
+            // A retry of a request that was stored is answered with its message, quota or not.
+            #expect(try await tenant.send(subject: "n3", key: "k3").messageID == sent[2])
 
             var cancel = Mailgate_V1_CancelMessageRequest()
             cancel.messageID = sent[0]
