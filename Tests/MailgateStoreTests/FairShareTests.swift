@@ -139,4 +139,24 @@ struct FairShareTests {
             #expect(try await fixture.claimCounts(16) == [bulk: 4, alerts: 4, otherServer: 8])
         }
     }
+
+    @Test("a tenant with many servers gets its share, no more: another tenant's one server is not crowded out")
+    func manyServersOneShare() async throws {
+        try await self.withFixture { fixture in
+            let wide = try await fixture.tenant("wide")
+            let narrow = try await fixture.tenant("narrow")
+            var wideServers: [UUID] = []
+            for index in 0..<40 {
+                let server = try await fixture.server("relay-\(index)", tenant: wide)
+                wideServers.append(server)
+                try await fixture.queue(5, tenant: wide, server: server, age: .seconds(3600))
+            }
+            let narrowServer = try await fixture.server("relay", tenant: narrow)
+            try await fixture.queue(100, tenant: narrow, server: narrowServer, age: .seconds(60))
+            let counts = try await fixture.claimCounts(16)
+            #expect(counts[narrowServer] == 8, "\(counts)")
+            // The wide tenant's half is spread over eight of its servers, one message each.
+            #expect(wideServers.compactMap { counts[$0] } == Array(repeating: 1, count: 8))
+        }
+    }
 }

@@ -78,11 +78,14 @@ public struct DeliveryQueue: Sendable {
     /// Up to `limit` due messages (id, server, recipients), in turns across queues.
     ///
     /// The queues with queued mail are found by skipping through `messages_queues` (one
-    /// index probe per queue, whatever the number of rows); of those with due mail, the
-    /// `limit` that waited longest are considered, each locking at most about twice its
-    /// fair part of the batch. A message's turn is its place in its queue times the number
-    /// of its tenant's due queues, over the tenant's weight; the batch takes the first
-    /// turns, the oldest first among equal turns.
+    /// index probe per queue, whatever the number of rows). Of those with due mail, up to
+    /// `limit` are considered: each tenant's longest-waiting queue first, then each
+    /// tenant's second, and so on. Each considered queue locks at most about twice its fair
+    /// part of the batch. A tenant's messages are numbered across its queues (the first of
+    /// each queue, then the second of each, …); a message's turn is that number over the
+    /// tenant's weight, and the batch takes the first turns, the oldest first among equal
+    /// turns. So every tenant with due mail gets its weighted share of each batch, however
+    /// many servers it has, and a tenant's servers share its turns.
     static func fairCandidates(limit: Int) -> PostgresQuery {
         """
         WITH RECURSIVE queues AS (
@@ -95,7 +98,7 @@ public struct DeliveryQueue: Sendable {
             ) n
         ), due AS (
             SELECT q.tenant_id, q.server_id, o.oldest, t.delivery_weight AS weight,
-                count(*) OVER (PARTITION BY q.tenant_id) AS tenant_queues
+                row_number() OVER (PARTITION BY q.tenant_id ORDER BY o.oldest) AS queue_rank
             FROM queues q
             -- A disabled tenant's mail is held: neither sent nor failed, until it is enabled.
             JOIN tenants t ON t.id = q.tenant_id AND t.status = 'active'
@@ -109,24 +112,32 @@ public struct DeliveryQueue: Sendable {
                   SELECT 1 FROM server_throttles s WHERE s.server_id = q.server_id AND s.throttled_until > now()
               )
         ), considered AS (
-            SELECT d.*, sum(d.weight::numeric / d.tenant_queues) OVER () AS total_share
-            FROM due d ORDER BY d.oldest LIMIT \(limit)
+            SELECT d.* FROM due d ORDER BY d.queue_rank, d.oldest LIMIT \(limit)
+        ), shares AS (
+            SELECT c.*, count(*) OVER (PARTITION BY c.tenant_id) AS tenant_queues FROM considered c
+        ), weighted AS (
+            -- The sum over queues of weight / the tenant's queues is the sum of the tenants' weights.
+            SELECT s.*, sum(s.weight::numeric / s.tenant_queues) OVER () AS total_weight FROM shares s
         ), candidates AS (
-            SELECT c.id, c.server_id, c.recipients, c.next_attempt_at,
-                row_number() OVER (PARTITION BY q.tenant_id, q.server_id ORDER BY c.next_attempt_at)
-                    * q.tenant_queues / q.weight::numeric AS turn
-            FROM considered q CROSS JOIN LATERAL (
+            SELECT c.id, c.server_id, c.recipients, c.next_attempt_at, q.tenant_id, q.weight, q.oldest,
+                row_number() OVER (PARTITION BY q.tenant_id, q.server_id ORDER BY c.next_attempt_at) AS place
+            FROM weighted q CROSS JOIN LATERAL (
                 SELECT m.id, m.server_id, cardinality(m.pending_recipients) AS recipients, m.next_attempt_at
                 FROM messages m
                 WHERE m.tenant_id = q.tenant_id AND m.server_id = q.server_id AND m.state = 'queued'
                   AND m.next_attempt_at <= now()
                 -- In the index's order, so that the planner walks this queue alone.
                 ORDER BY m.tenant_id, m.server_id, m.next_attempt_at
-                LIMIT least(\(limit), ceil(2 * \(limit) * q.weight::numeric / q.tenant_queues / q.total_share)::bigint)
+                LIMIT least(\(limit), ceil(2 * \(limit) * q.weight::numeric / q.total_weight / q.tenant_queues)::bigint)
                 FOR UPDATE OF m SKIP LOCKED
             ) c
+        ), turns AS (
+            SELECT c.*,
+                row_number() OVER (PARTITION BY c.tenant_id ORDER BY c.place, c.oldest, c.server_id)
+                    / c.weight::numeric AS turn
+            FROM candidates c
         )
-        SELECT id, server_id, recipients FROM candidates ORDER BY turn, next_attempt_at LIMIT \(limit)
+        SELECT id, server_id, recipients FROM turns ORDER BY turn, next_attempt_at LIMIT \(limit)
         """
     }
 
