@@ -3,6 +3,7 @@ import MailgateClient
 import MailgateProto
 import MailgateRPC
 import MailgateTestSupport
+import PostgresNIO
 import Testing
 
 /// ValidateServer and RefreshToken are no way around a tenant's or a server's limits: each
@@ -67,9 +68,19 @@ struct ValidationLimitsTests {
                 try await fixture.reput { request in request.name = name }
             }
             async let first = fixture.client.validate("relay", testMessage: true)
-            async let joined = fixture.client.validate("relay", testMessage: true)
             async let second = fixture.client.validate("relay2", testMessage: true)
-            try await Task.sleep(for: .milliseconds(2500))
+            // Both are sending their test messages (stored as they start, held 8 s at DATA).
+            _ = try await eventually(limit: .seconds(30)) {
+                try await fixture.admin.database.withClient { postgres in
+                    let rows = try await postgres.query(
+                        "SELECT count(*) FROM messages WHERE state = 'sending' AND lease_owner LIKE 'validation:%'",
+                        logger: .init(label: "test")
+                    )
+                    for try await count in rows.decode(Int.self) where count == 2 { return true }
+                    return nil
+                }
+            }
+            async let joined = fixture.client.validate("relay", testMessage: true)
             let error = await expectRPCErrorQuietly {
                 _ = try await fixture.client.validate("relay3", testMessage: true)
             }
