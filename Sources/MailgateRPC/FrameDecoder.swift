@@ -47,14 +47,16 @@ public struct FrameDecoder: ByteToMessageDecoder, Sendable {
         }
         guard buffer.readableBytes >= Self.lengthFieldBytes + Int(length) else { return nil }
         buffer.moveReaderIndex(forwardBy: Self.lengthFieldBytes)
-        let frame = try buffer.readWithUnsafeReadableBytes { bytes -> (Int, Mailgate_V1_Frame) in
-            let body = UnsafeRawBufferPointer(rebasing: bytes[..<Int(length)])
-            do {
-                return (Int(length), try Mailgate_V1_Frame(serializedBytes: [UInt8](body)))
-            } catch {
-                throw FrameError(.malformedFrame)
-            }
+        let body = buffer.readSlice(length: Int(length))!
+        return try Self.frame(body: body)
+    }
+
+    /// The frame whose serialized bytes are all of `body` (no length prefix). Throws `FrameError`.
+    static func frame(body: ByteBuffer) throws(FrameError) -> Mailgate_V1_Frame {
+        do {
+            return try body.withUnsafeReadableBytes { bytes in try Mailgate_V1_Frame(serializedBytes: [UInt8](bytes)) }
+        } catch {
+            throw FrameError(.malformedFrame)
         }
-        return frame
     }
 }

@@ -39,7 +39,7 @@ public final class KeyAuthenticator: CallAuthenticator, Sendable {
         self.logger = logger
     }
 
-    public func authenticate(metadata: [String: String], method: String) async throws -> Principal {
+    public func authenticate(metadata: [String: String], method: String, peer: PeerAddress) async throws -> Principal {
         let presented = try AuthenticationFailure.parseKey(metadata)
         let (record, refreshed) = try await self.record(for: presented.id)
         // The hash is compared even for unknown ids, so timing says nothing about which ids exist.

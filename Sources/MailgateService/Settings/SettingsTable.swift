@@ -86,6 +86,33 @@ public enum SettingsTable {
         default: "https://graph.microsoft.com"
     )
 
+    // RPC server limits (README: "Limits").
+    public static let rpcMaxConnections = Setting(
+        "MAILGATE_RPC_MAX_CONNECTIONS",
+        flag: "--rpc-max-connections",
+        default: "1000"
+    )
+    public static let rpcMaxRequestBytesInFlight = Setting(
+        "MAILGATE_RPC_MAX_REQUEST_BYTES_IN_FLIGHT",
+        flag: "--rpc-max-request-bytes-in-flight",
+        default: "67108864"
+    )
+    public static let rpcMaxFrameBytes = Setting(
+        "MAILGATE_RPC_MAX_FRAME_BYTES",
+        flag: "--rpc-max-frame-bytes",
+        default: "16777216"
+    )
+    public static let rpcMaxUnauthenticatedFrameBytes = Setting(
+        "MAILGATE_RPC_MAX_UNAUTHENTICATED_FRAME_BYTES",
+        flag: "--rpc-max-unauthenticated-frame-bytes",
+        default: "65536"
+    )
+    public static let rpcFrameTimeoutSeconds = Setting(
+        "MAILGATE_RPC_FRAME_TIMEOUT_SECONDS",
+        flag: "--rpc-frame-timeout-seconds",
+        default: "30"
+    )
+
     public static let address = Setting(
         "MAILGATE_ADDRESS",
         flag: "--address",
@@ -104,6 +131,8 @@ public enum SettingsTable {
         maxMessageBytes, pollIntervalMs, smtpTimeoutSeconds, blockInitialSeconds, blockMaxSeconds, logLevel, logFormat,
         migrationsDir,
         shutdownGraceSeconds, expiryWarningDays, expiryScanSeconds, expirySystemServer, graphURL,
+        rpcMaxConnections, rpcMaxRequestBytesInFlight, rpcMaxFrameBytes, rpcMaxUnauthenticatedFrameBytes,
+        rpcFrameTimeoutSeconds,
         address, key, clientTLS, rpcCAFile,
     ]
 }
