@@ -1,7 +1,8 @@
 import ArgumentParser
 import MailgateService
 
-/// `serve` options of the RPC server's connection, frame and memory limits.
+/// `serve` options of the RPC server's connection, frame and memory limits, and of failed
+/// authentications.
 struct LimitOptions: ParsableArguments {
     @Option(
         help:
@@ -30,7 +31,20 @@ struct LimitOptions: ParsableArguments {
     )
     var rpcFrameTimeoutSeconds: Int?
 
-    /// The options given, by setting (read through `RPCServerConfiguration.applyLimits(_:)`).
+    @Option(
+        help:
+            "Failed authentications one client address may make in a row. [env: MAILGATE_AUTH_FAILURE_BURST] (default: 20)"
+    )
+    var authFailureBurst: Int?
+
+    @Option(
+        help:
+            "Failed authentications an address earns back per minute. [env: MAILGATE_AUTH_FAILURES_PER_MINUTE] (default: 60)"
+    )
+    var authFailuresPerMinute: Int?
+
+    /// The options given, by setting (read through `RPCServerConfiguration.applyLimits(_:)` and
+    /// `AuthenticationSettings(_:)`).
     var flags: [Setting: String?] {
         let table = SettingsTable.self
         return [
@@ -39,6 +53,8 @@ struct LimitOptions: ParsableArguments {
             table.rpcMaxFrameBytes: self.rpcMaxFrameBytes.map(String.init),
             table.rpcMaxUnauthenticatedFrameBytes: self.rpcMaxUnauthenticatedFrameBytes.map(String.init),
             table.rpcFrameTimeoutSeconds: self.rpcFrameTimeoutSeconds.map(String.init),
+            table.authFailureBurst: self.authFailureBurst.map(String.init),
+            table.authFailuresPerMinute: self.authFailuresPerMinute.map(String.init),
         ]
     }
 }

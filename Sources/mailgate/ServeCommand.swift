@@ -181,6 +181,7 @@ struct ServeCommand: AsyncParsableCommand {
             migrations: migrations,
             bootstrapOperatorKey: operatorKey,
             masterKeys: masterKeys,
+            authentication: try AuthenticationSettings(values),
             mailer: mailer,
             tokens: TokenSettings(caFile: mailer.caFile),
             ops: ops,

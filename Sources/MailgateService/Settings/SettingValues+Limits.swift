@@ -24,3 +24,15 @@ extension RPCServerConfiguration {
         }
     }
 }
+
+extension AuthenticationSettings {
+    /// Failed-authentication limits from `values`.
+    public init(_ values: SettingValues) throws(ConfigurationError) {
+        let table = SettingsTable.self
+        let defaults = AuthenticationSettings()
+        self.init(
+            failureBurst: try values.integer(table.authFailureBurst) ?? defaults.failureBurst,
+            failuresPerMinute: try values.integer(table.authFailuresPerMinute) ?? defaults.failuresPerMinute
+        )
+    }
+}

@@ -86,7 +86,7 @@ public enum SettingsTable {
         default: "https://graph.microsoft.com"
     )
 
-    // RPC server limits (README: "Limits").
+    // RPC server limits and authentication failures (README: "Limits").
     public static let rpcMaxConnections = Setting(
         "MAILGATE_RPC_MAX_CONNECTIONS",
         flag: "--rpc-max-connections",
@@ -112,6 +112,16 @@ public enum SettingsTable {
         flag: "--rpc-frame-timeout-seconds",
         default: "30"
     )
+    public static let authFailureBurst = Setting(
+        "MAILGATE_AUTH_FAILURE_BURST",
+        flag: "--auth-failure-burst",
+        default: "20"
+    )
+    public static let authFailuresPerMinute = Setting(
+        "MAILGATE_AUTH_FAILURES_PER_MINUTE",
+        flag: "--auth-failures-per-minute",
+        default: "60"
+    )
 
     public static let address = Setting(
         "MAILGATE_ADDRESS",
@@ -132,7 +142,7 @@ public enum SettingsTable {
         migrationsDir,
         shutdownGraceSeconds, expiryWarningDays, expiryScanSeconds, expirySystemServer, graphURL,
         rpcMaxConnections, rpcMaxRequestBytesInFlight, rpcMaxFrameBytes, rpcMaxUnauthenticatedFrameBytes,
-        rpcFrameTimeoutSeconds,
+        rpcFrameTimeoutSeconds, authFailureBurst, authFailuresPerMinute,
         address, key, clientTLS, rpcCAFile,
     ]
 }
