@@ -3,10 +3,11 @@ import NIOCore
 import SwiftProtobuf
 
 /// Splits the byte stream into `mailgate.v1.Frame`s: a 4-byte big-endian length,
-/// then that many bytes of protobuf.
+/// then that many bytes of protobuf. The client side reads with it; the server reads with
+/// `FrameReader`, which adds the server's budgets and timeouts to the same format.
 ///
-/// The announced length is checked before anything is buffered for it, so a hostile
-/// peer cannot make the server allocate more than `maximumFrameBytes`.
+/// The announced length is checked before anything is buffered for it, so a peer cannot
+/// make the reader allocate more than `maximumFrameBytes`.
 public struct FrameDecoder: ByteToMessageDecoder, Sendable {
     public typealias InboundOut = Mailgate_V1_Frame
 

@@ -10,7 +10,7 @@ extension RPCMetrics {
 
     /// `mailgate_rpc_request_bytes_in_flight`: request bytes reserved right now.
     func requestBytesReserved(_ bytes: Int) {
-        Gauge(label: "mailgate_rpc_request_bytes_in_flight", factory: self.factory).record(bytes)
+        self.requestBytes.record(bytes)
     }
 
     /// `mailgate_rpc_request_budget_waits_total{share}`: frames whose connection stopped reading
