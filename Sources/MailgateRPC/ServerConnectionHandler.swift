@@ -1,6 +1,7 @@
 import Logging
 import MailgateProto
 import NIOCore
+import Synchronization
 
 /// Sent down a connection's pipeline to start draining it: a `GoAway`, no new calls,
 /// and the connection closes once its calls in flight are answered.
@@ -22,6 +23,17 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
         var deadlineTimer: Scheduled<Void>
     }
 
+    /// Whether a call on this connection was authenticated, as handler tasks see it: only the
+    /// first authenticated call hops to the event loop to say so.
+    final class AuthenticatedOnce: Sendable {
+        private let done = Atomic<Bool>(false)
+
+        /// True the first time only.
+        func mark() -> Bool {
+            !self.done.exchange(true, ordering: .relaxed)
+        }
+    }
+
     private let dispatcher: CallDispatcher<Principal>
     private let limiter: ConcurrencyLimiter
     private let budget: RequestByteBudget
@@ -29,6 +41,7 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
     private let logger: Logger
 
     private var stateMachine: StateMachine<CallWork>
+    private let authenticatedOnce = AuthenticatedOnce()
     private var idleCheck: RepeatedTask?
     private var peer = PeerAddress(nil)
     private var context: ChannelHandlerContext?
@@ -213,6 +226,7 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
         let limiter = self.limiter
         let budget = self.budget
         let peer = self.peer
+        let authenticatedOnce = self.authenticatedOnce
         let task = Task {
             let reply = await dispatcher.reply(
                 to: call,
@@ -220,7 +234,9 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
                 method: method,
                 deadline: deadline,
                 peer: peer,
-                authenticated: { eventLoop.execute { loopBound.value.callAuthenticated() } }
+                authenticated: {
+                    if authenticatedOnce.mark() { eventLoop.execute { loopBound.value.callAuthenticated() } }
+                }
             )
             limiter.release()
             budget.release(grant)
