@@ -42,7 +42,7 @@ public struct RPCServerConfiguration: Sendable {
         port: Int = 7587,
         maximumFrameBytes: Int = FrameDecoder.defaultMaximumFrameBytes,
         maximumUnauthenticatedFrameBytes: Int = 64 * 1024,
-        maximumRequestBytesInFlight: Int = 64 * 1024 * 1024,
+        maximumRequestBytesInFlight: Int = 32 * 1024 * 1024,
         frameTimeout: TimeAmount = .seconds(30),
         maximumConnections: Int = 1_000,
         maximumConcurrentCallsPerConnection: Int = 128,

@@ -12,7 +12,7 @@ struct LimitOptions: ParsableArguments {
 
     @Option(
         help:
-            "Request bytes held at once: frames being read and payloads being handled; beyond it connections wait. [env: MAILGATE_RPC_MAX_REQUEST_BYTES_IN_FLIGHT] (default: 67108864)"
+            "Request bytes held at once: frames being read and payloads being handled; beyond it connections wait. [env: MAILGATE_RPC_MAX_REQUEST_BYTES_IN_FLIGHT] (default: 33554432)"
     )
     var rpcMaxRequestBytesInFlight: Int?
 

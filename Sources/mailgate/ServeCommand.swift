@@ -97,6 +97,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        ReturnLargeAllocations.apply()
         let values = try SettingValues(flags: self.flags)
         let logger = try makeLogger(
             level: values.given(SettingsTable.logLevel) ?? (self.dev ? "debug" : "info"),

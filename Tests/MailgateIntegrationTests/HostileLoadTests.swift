@@ -18,7 +18,7 @@ struct HostileLoadTests {
     /// How long the attack lasts.
     static let attack = Duration.seconds(20)
     /// `MAILGATE_RPC_MAX_REQUEST_BYTES_IN_FLIGHT`, its default.
-    static let requestBudget = 64 * 1024 * 1024
+    static let requestBudget = 32 * 1024 * 1024
     /// What a replica holds besides request bytes, on top of its RSS before the attack: 300
     /// more connections (a few KiB each, and up to one 64 KiB read while waiting), frames being
     /// decoded (copied once), replies, and the allocator's slack. Measured (debug build, 2 cores):

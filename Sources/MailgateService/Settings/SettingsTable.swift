@@ -95,7 +95,7 @@ public enum SettingsTable {
     public static let rpcMaxRequestBytesInFlight = Setting(
         "MAILGATE_RPC_MAX_REQUEST_BYTES_IN_FLIGHT",
         flag: "--rpc-max-request-bytes-in-flight",
-        default: "67108864"
+        default: "33554432"
     )
     public static let rpcMaxFrameBytes = Setting(
         "MAILGATE_RPC_MAX_FRAME_BYTES",
