@@ -26,6 +26,13 @@ public final class KeyAuthenticator: CallAuthenticator, Sendable {
         var fetchedAt: ContinuousClock.Instant
     }
 
+    private struct Cache {
+        var entries: [String: Entry] = [:]
+        /// Lookups under way: concurrent calls with one key id share one query, and one failure
+        /// charged to their address (fifty calls with a new key must not use up its allowance).
+        var lookups: [String: Task<KeyVerificationRecord?, any Error>] = [:]
+    }
+
     /// A key id's record, and how it was found.
     private struct Lookup {
         var record: KeyVerificationRecord?
@@ -42,7 +49,7 @@ public final class KeyAuthenticator: CallAuthenticator, Sendable {
     private let maximumEntries: Int
     private let metrics: ServiceMetrics
     private let logger: Logger
-    private let cache = Mutex<[String: Entry]>([:])
+    private let cache = Mutex(Cache())
     private let allowance: Mutex<FailedAuthenticationAllowance>
     /// The origin of the allowance's times.
     private let started = ContinuousClock.now
@@ -122,40 +129,64 @@ public final class KeyAuthenticator: CallAuthenticator, Sendable {
 
     /// Forgets every cached key (tests, and after local revocations).
     public func invalidateCache() {
-        self.cache.withLock { $0.removeAll() }
+        self.cache.withLock { $0.entries.removeAll() }
     }
 
-    /// The key's record, from the cache or (refreshed) from the database. Looking up an id not
-    /// known to be valid costs `address` a failure up front (charged = true; refunded when the
-    /// key turns out valid), and is refused while the address has none left.
+    /// The key's record: from the cache, from a lookup of it already under way, or (refreshed)
+    /// from the database. Starting a lookup of an id not known to be valid costs `address` a
+    /// failure up front (charged; refunded when the key turns out valid), and is refused while
+    /// the address has none left.
     private func record(for keyID: String, address: String, now: ContinuousClock.Instant) async throws -> Lookup {
-        let cached = self.cache.withLock { $0[keyID] }
+        let (cached, underWay) = self.cache.withLock { ($0.entries[keyID], $0.lookups[keyID]) }
         if let cached {
             let ttl = cached.record == nil ? self.unknownKeyCacheTTL : self.cacheTTL
             if now - cached.fetchedAt < ttl { return Lookup(record: cached.record, refreshed: false, charged: false) }
         }
-        let charged = cached?.record == nil
+        if let underWay { return Lookup(record: try await underWay.value, refreshed: false, charged: false) }
+
+        var charged = cached?.record == nil
         if charged, let wait = self.allowance.withLock({ $0.charge(address, now: now - self.started) }) {
             throw AuthenticationFailure.rateLimited(retryAfter: wait)
         }
-
-        let record: KeyVerificationRecord?
+        let (lookup, isOwn) = self.cache.withLock { cache in
+            if let underWay = cache.lookups[keyID] { return (underWay, false) }
+            let lookup = Task { try await self.fetch(keyID, now: now) }
+            cache.lookups[keyID] = lookup
+            return (lookup, true)
+        }
+        if charged, !isOwn {
+            // Another call started the same lookup meanwhile, and was charged for it.
+            self.allowance.withLock { $0.refund(address, now: now - self.started) }
+            charged = false
+        }
         do {
-            record = try await self.health.guarding { try await self.keys.verificationRecord(id: keyID) }
+            return Lookup(record: try await lookup.value, refreshed: isOwn, charged: charged)
         } catch {
             if charged { self.allowance.withLock { $0.refund(address, now: now - self.started) } }
             throw error
         }
-        self.metrics.keyLookedUp(found: record != nil)
-        self.cache.withLock { entries in
-            if entries.count >= self.maximumEntries {
-                // Unknown ids go first, so callers probing random ids cannot push real keys out.
-                entries = entries.filter { $0.value.record != nil }
-                if entries.count >= self.maximumEntries { entries.removeAll(keepingCapacity: true) }
-            }
-            entries[keyID] = Entry(record: record, fetchedAt: now)
+    }
+
+    /// Reads the key's record from the database into the cache, ending the lookup under way.
+    private func fetch(_ keyID: String, now: ContinuousClock.Instant) async throws -> KeyVerificationRecord? {
+        let record: KeyVerificationRecord?
+        do {
+            record = try await self.health.guarding { try await self.keys.verificationRecord(id: keyID) }
+        } catch {
+            self.cache.withLock { $0.lookups[keyID] = nil }
+            throw error
         }
-        return Lookup(record: record, refreshed: true, charged: charged)
+        self.metrics.keyLookedUp(found: record != nil)
+        self.cache.withLock { cache in
+            if cache.entries.count >= self.maximumEntries {
+                // Unknown ids go first, so callers probing random ids cannot push real keys out.
+                cache.entries = cache.entries.filter { $0.value.record != nil }
+                if cache.entries.count >= self.maximumEntries { cache.entries.removeAll(keepingCapacity: true) }
+            }
+            cache.entries[keyID] = Entry(record: record, fetchedAt: now)
+            cache.lookups[keyID] = nil
+        }
+        return record
     }
 
     private func markUsed(_ keyID: String) async {
