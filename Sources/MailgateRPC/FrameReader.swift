@@ -190,6 +190,10 @@ final class FrameReader: ChannelDuplexHandler {
     /// Reserves the body's bytes, or stops reading until the budget grants them.
     private func reserve(length: Int, context: ChannelHandlerContext) {
         let grant = RequestByteBudget.Grant(bytes: length, isUnauthenticated: !self.isAuthenticated)
+        if self.budget.tryReserve(grant) {
+            self.state = .readingBody(length: length, grant: grant)
+            return
+        }
         let waitingID = self.budget.makeWaitingID()
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop

@@ -39,15 +39,20 @@ extension RequestByteBudget {
         /// Requests waiting, in both lines.
         var waitingCount: Int { self.authenticatedLine.count + self.unauthenticatedLine.count }
 
-        /// Reserves `grant` now when it fits and nobody it must queue behind waits; otherwise
-        /// it waits (under `id`) and is handed to `waiter` by a later `release`.
-        mutating func reserve(_ grant: Grant, id: UInt64, waiter: Waiter) -> Bool {
+        /// Reserves `grant` when it fits and nobody it must queue behind waits; false otherwise,
+        /// and nothing changes.
+        mutating func tryReserve(_ grant: Grant) -> Bool {
             let mayGoFirst =
                 self.authenticatedLine.isEmpty && (!grant.isUnauthenticated || self.unauthenticatedLine.isEmpty)
-            if mayGoFirst, self.fits(grant) {
-                self.take(grant)
-                return true
-            }
+            guard mayGoFirst, self.fits(grant) else { return false }
+            self.take(grant)
+            return true
+        }
+
+        /// Reserves `grant` now as `tryReserve` does; otherwise it waits (under `id`) and is
+        /// handed to `waiter` by a later `release`.
+        mutating func reserve(_ grant: Grant, id: UInt64, waiter: Waiter) -> Bool {
+            if self.tryReserve(grant) { return true }
             let waiting = Waiting(id: id, grant: grant, waiter: waiter)
             if grant.isUnauthenticated {
                 self.unauthenticatedLine.append(waiting)

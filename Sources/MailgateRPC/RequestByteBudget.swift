@@ -34,6 +34,15 @@ final class RequestByteBudget: Sendable {
         self.nextID.add(1, ordering: .relaxed).newValue
     }
 
+    /// Reserves `grant` if it fits now (no one it must queue behind waits): the common case,
+    /// which needs no waiter.
+    func tryReserve(_ grant: Grant) -> Bool {
+        let reserved = self.state.withLock { state in state.tryReserve(grant) ? state.reserved : nil }
+        guard let reserved else { return false }
+        self.metrics.requestBytesReserved(reserved)
+        return true
+    }
+
     /// Reserves `grant` and returns true, or queues it under `id` and returns false: `waiter`
     /// then gets it once enough was released (unless `cancelWaiting(id:)` comes first).
     func reserve(_ grant: Grant, id: UInt64, waiter: @escaping Waiter) -> Bool {

@@ -15,8 +15,10 @@ struct ConnectionAndBudgetTests {
             try await waitUntil { server.connectionCount == 2 }
 
             let refused = try await RawConnection.connect(port: port)
-            let frames = try await refused.exchange([framed(callFrame(1, TestMethods.publicEcho, nonce: 1))])
-            #expect(frames.count == 1, "the GoAway alone: the call is not read \(frames)")
+            // Nothing is written: the server closes the connection at once, and a write racing
+            // the close would fail.
+            let frames = try await refused.exchange([])
+            #expect(frames.count == 1, "the GoAway alone: \(frames)")
             #expect(frames.first?.isGoAway == true)
             #expect(frames.first?.status?.code == StatusCode.resourceExhausted.wire)
             #expect(frames.first?.status?.reason == "CONNECTION_LIMIT")

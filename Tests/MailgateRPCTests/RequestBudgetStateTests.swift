@@ -15,6 +15,11 @@ final class BudgetLedger {
         self.state.reserve(grant, id: id, waiter: Int(id))
     }
 
+    /// Whether `grant` was granted at once, without queueing when it was not.
+    func tryReserve(_ grant: RequestByteBudget.Grant) -> Bool {
+        self.state.tryReserve(grant)
+    }
+
     /// The waiters granted by releasing `grant`, in order.
     func release(_ grant: RequestByteBudget.Grant) -> [Int] {
         self.state.release(grant).map(\.waiter)
@@ -90,5 +95,16 @@ struct RequestBudgetStateTests {
         #expect(budget.cancel(2).wasWaiting == false, "no longer waiting")
         #expect(budget.cancel(3).wasWaiting == false, "granted already")
         #expect(budget.state.waitingCount == 0)
+    }
+
+    @Test("trying without waiting takes what fits and queues nothing, nor passes anyone waiting")
+    func tryWithoutWaiting() {
+        let budget = BudgetLedger(limit: 100, unauthenticatedLimit: 25)
+        #expect(budget.tryReserve(grant(70)))
+        #expect(!budget.tryReserve(grant(40)))
+        #expect(budget.state.waitingCount == 0 && budget.state.reserved == 70)
+        #expect(!budget.reserve(grant(40), id: 1))
+        #expect(!budget.tryReserve(grant(10)), "it would fit, but a waiter is ahead of it")
+        #expect(budget.release(grant(70)) == [1])
     }
 }
