@@ -134,7 +134,13 @@ public final class MailgateClient: Sendable {
             connection = try await self.currentConnection()
         }
         do {
-            return try await connection.call(method: method, metadata: metadata, timeout: timeout, payload: payload)
+            return try await self.call(
+                on: connection,
+                method: method,
+                metadata: metadata,
+                timeout: timeout,
+                payload: payload
+            )
         } catch  where error.reason == "NOT_SENT" || error.reason == "DRAINING" {
             self.discard(connection)
         } catch {
@@ -142,8 +148,44 @@ public final class MailgateClient: Sendable {
             throw error
         }
         let fresh = try await self.currentConnection()
-        return try await fresh.call(method: method, metadata: metadata, timeout: timeout, payload: payload)
+        return try await self.call(on: fresh, method: method, metadata: metadata, timeout: timeout, payload: payload)
     }
+
+    /// Makes the call; a large one on a connection that has not made an authenticated call
+    /// yet is preceded by `WhoAmI`, as servers take only small frames from such connections.
+    private func call(
+        on connection: RPCClientConnection,
+        method: String,
+        metadata: [String: String],
+        timeout: Duration,
+        payload: [UInt8]
+    ) async throws(RPCError) -> Mailgate_V1_Reply {
+        let authorization = metadata["authorization"]
+        let frameEstimate =
+            payload.count + method.utf8.count + metadata.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count + 8 }
+            + 64
+        if let authorization, !connection.hasAuthenticatedCall,
+            frameEstimate > RPCClientConnection.unauthenticatedFrameAllowance
+        {
+            let reply = try await connection.call(
+                method: Self.whoAmIMethod,
+                metadata: ["authorization": authorization],
+                timeout: timeout,
+                payload: []
+            )
+            guard reply.status.code == .ok else { throw RPCError(status: reply.status) }
+            connection.noteAuthenticatedCall()
+        }
+        let reply = try await connection.call(method: method, metadata: metadata, timeout: timeout, payload: payload)
+        if authorization != nil, reply.status.code == .ok, method != Self.checkMethod {
+            connection.noteAuthenticatedCall()
+        }
+        return reply
+    }
+
+    static let whoAmIMethod = "/mailgate.v1.Health/WhoAmI"
+    /// The one method that needs no authentication: an answer to it says nothing about the key.
+    static let checkMethod = "/mailgate.v1.Health/Check"
 
     private func currentConnection() async throws(RPCError) -> RPCClientConnection {
         if let existing = self.connection.withLock({ $0 }) { return existing }

@@ -13,7 +13,11 @@
 /// Transport: TCP (optionally TLS 1.2+). Every frame on the wire is a 4-byte
 /// big-endian unsigned length L followed by L bytes of a serialized `Frame`.
 /// L = 0 or L > max_frame_bytes (default 16 MiB) is a protocol error: the server
-/// answers with a `GoAway` carrying the status and closes the connection.
+/// answers with a `GoAway` carrying the status and closes the connection. Until a
+/// call on the connection was authenticated, the limit is smaller (default 64 KiB,
+/// never below 16 KiB): make a small authenticated call (Health/WhoAmI) before a
+/// large first call. A frame must arrive whole within the server's frame timeout
+/// (default 30 s) of its first byte.
 ///
 /// A client sends `Call` frames, each with a `call_id` unique among its calls in
 /// flight on that connection; the server answers each with exactly one `Reply`

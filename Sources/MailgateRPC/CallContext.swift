@@ -10,8 +10,8 @@ public struct CallContext<Principal: Sendable>: Sendable {
     public var metadata: [String: String]
     /// When the call's deadline passes; the handler is cancelled then.
     public var deadline: ContinuousClock.Instant
-    /// The peer's address, for logs.
-    public var peer: String
+    /// Where the call came from.
+    public var peer: PeerAddress
     /// Who made the call; nil only for methods that need no authentication.
     public var principal: Principal?
     /// A logger carrying the method and a request id.
@@ -21,7 +21,7 @@ public struct CallContext<Principal: Sendable>: Sendable {
         method: String,
         metadata: [String: String],
         deadline: ContinuousClock.Instant,
-        peer: String,
+        peer: PeerAddress,
         principal: Principal?,
         logger: Logger
     ) {
@@ -44,11 +44,12 @@ public struct CallContext<Principal: Sendable>: Sendable {
 
 /// The one gate every authenticated call passes: reads the caller's credentials from
 /// the call metadata and says who they are, or throws an `RPCError`
-/// (UNAUTHENTICATED for a missing, malformed or unknown key).
+/// (UNAUTHENTICATED for a missing, malformed or unknown key). `peer` is where the call came
+/// from, for limits on failed attempts per address.
 public protocol CallAuthenticator<Principal>: Sendable {
     associatedtype Principal: Sendable
 
-    func authenticate(metadata: [String: String], method: String) async throws -> Principal
+    func authenticate(metadata: [String: String], method: String, peer: PeerAddress) async throws -> Principal
 }
 
 extension Dictionary where Key == String, Value == String {

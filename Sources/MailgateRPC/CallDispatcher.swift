@@ -18,12 +18,14 @@ struct CallDispatcher<Principal: Sendable>: Sendable {
     /// Runs the call inside a server span named after the method, continuing the caller's
     /// trace when the metadata carries one (W3C `traceparent`, read by the tracer), with the
     /// tracer bound to the task so database, token and SMTP spans nest under it.
+    /// `authenticated` is called once the caller was authenticated, before the handler runs.
     func reply(
         to call: Mailgate_V1_Call,
         callID: UInt64,
         method: RPCRouter<Principal>.Method,
         deadline: NIODeadline,
-        peer: String
+        peer: PeerAddress,
+        authenticated: @Sendable () -> Void = {}
     ) async -> Mailgate_V1_Frame {
         let tracer = self.tracer ?? InstrumentationSystem.tracer
         var parent = ServiceContext.topLevel
@@ -34,7 +36,15 @@ struct CallDispatcher<Principal: Sendable>: Sendable {
         defer { span.end() }
         return await withTracer(tracer) {
             await ServiceContext.withValue(span.context) {
-                await self.respond(to: call, callID: callID, method: method, deadline: deadline, peer: peer, span: span)
+                await self.respond(
+                    to: call,
+                    callID: callID,
+                    method: method,
+                    deadline: deadline,
+                    peer: peer,
+                    authenticated: authenticated,
+                    span: span
+                )
             }
         }
     }
@@ -44,7 +54,8 @@ struct CallDispatcher<Principal: Sendable>: Sendable {
         callID: UInt64,
         method: RPCRouter<Principal>.Method,
         deadline: NIODeadline,
-        peer: String,
+        peer: PeerAddress,
+        authenticated: @Sendable () -> Void,
         span: any Span
     ) async -> Mailgate_V1_Frame {
         var logger = self.logger
@@ -73,10 +84,15 @@ struct CallDispatcher<Principal: Sendable>: Sendable {
             if code != .ok { span.setStatus(SpanStatus(code: .error, message: reason.isEmpty ? nil : reason)) }
         }
         do {
-            let principal: Principal? =
-                method.requiresAuthentication
-                ? try await self.authenticator.authenticate(metadata: call.metadata, method: call.method)
-                : nil
+            var principal: Principal?
+            if method.requiresAuthentication {
+                principal = try await self.authenticator.authenticate(
+                    metadata: call.metadata,
+                    method: call.method,
+                    peer: peer
+                )
+                authenticated()
+            }
             if let described = principal as? any LogDescribable {
                 logger.merge(described.logMetadata)
             }

@@ -3,10 +3,11 @@ import NIOCore
 import SwiftProtobuf
 
 /// Splits the byte stream into `mailgate.v1.Frame`s: a 4-byte big-endian length,
-/// then that many bytes of protobuf.
+/// then that many bytes of protobuf. The client side reads with it; the server reads with
+/// `FrameReader`, which adds the server's budgets and timeouts to the same format.
 ///
-/// The announced length is checked before anything is buffered for it, so a hostile
-/// peer cannot make the server allocate more than `maximumFrameBytes`.
+/// The announced length is checked before anything is buffered for it, so a peer cannot
+/// make the reader allocate more than `maximumFrameBytes`.
 public struct FrameDecoder: ByteToMessageDecoder, Sendable {
     public typealias InboundOut = Mailgate_V1_Frame
 
@@ -47,14 +48,16 @@ public struct FrameDecoder: ByteToMessageDecoder, Sendable {
         }
         guard buffer.readableBytes >= Self.lengthFieldBytes + Int(length) else { return nil }
         buffer.moveReaderIndex(forwardBy: Self.lengthFieldBytes)
-        let frame = try buffer.readWithUnsafeReadableBytes { bytes -> (Int, Mailgate_V1_Frame) in
-            let body = UnsafeRawBufferPointer(rebasing: bytes[..<Int(length)])
-            do {
-                return (Int(length), try Mailgate_V1_Frame(serializedBytes: [UInt8](body)))
-            } catch {
-                throw FrameError(.malformedFrame)
-            }
+        let body = buffer.readSlice(length: Int(length))!
+        return try Self.frame(body: body)
+    }
+
+    /// The frame whose serialized bytes are all of `body` (no length prefix). Throws `FrameError`.
+    static func frame(body: ByteBuffer) throws(FrameError) -> Mailgate_V1_Frame {
+        do {
+            return try body.withUnsafeReadableBytes { bytes in try Mailgate_V1_Frame(serializedBytes: [UInt8](bytes)) }
+        } catch {
+            throw FrameError(.malformedFrame)
         }
-        return frame
     }
 }

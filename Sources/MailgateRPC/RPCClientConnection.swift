@@ -2,6 +2,7 @@ import MailgateProto
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// One client connection to a Mailgate server, multiplexing any number of calls.
 ///
@@ -11,6 +12,12 @@ import NIOSSL
 public final class RPCClientConnection: Sendable {
     private let channel: any Channel
     private let handler: NIOLoopBound<ClientConnectionHandler>
+    private let authenticated = Atomic<Bool>(false)
+
+    /// Frames up to this size are always accepted, even before a call on the connection was
+    /// authenticated (servers accept at least this much, and 64 KiB by default); a larger one
+    /// needs an authenticated call first.
+    public static let unauthenticatedFrameAllowance = 16 * 1024
 
     private init(channel: any Channel, handler: NIOLoopBound<ClientConnectionHandler>) {
         self.channel = channel
@@ -60,6 +67,15 @@ public final class RPCClientConnection: Sendable {
             )
         }
         return RPCClientConnection(channel: channel, handler: handler)
+    }
+
+    /// Whether the server authenticated a call on this connection: it takes frames up to its
+    /// full limit from then on. Set by `noteAuthenticatedCall()`.
+    public var hasAuthenticatedCall: Bool { self.authenticated.load(ordering: .relaxed) }
+
+    /// Records that a call on this connection was authenticated (an authenticated method answered).
+    public func noteAuthenticatedCall() {
+        self.authenticated.store(true, ordering: .relaxed)
     }
 
     /// Whether new calls can be started on this connection.

@@ -9,11 +9,14 @@ public struct RPCMetrics: Sendable {
     let factory: any MetricsFactory
     let inFlight: Meter
     let connections: Meter
+    /// Set on every reservation and release of request bytes: made once.
+    let requestBytes: Gauge
 
     public init(factory: any MetricsFactory = NOOPMetricsHandler.instance) {
         self.factory = factory
         self.inFlight = Meter(label: "mailgate_rpc_calls_in_flight", factory: factory)
         self.connections = Meter(label: "mailgate_rpc_connections_open", factory: factory)
+        self.requestBytes = Gauge(label: "mailgate_rpc_request_bytes_in_flight", factory: factory)
     }
 
     func callStarted() { self.inFlight.increment() }

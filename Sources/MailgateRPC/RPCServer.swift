@@ -9,6 +9,10 @@ import Tracing
 
 /// The RPC server: accepts connections, frames, multiplexes and dispatches calls.
 ///
+/// Memory is bounded by its configuration: at most `maximumConnections` connections, each
+/// frame reserved in one budget of request bytes in flight before it is read (see
+/// `FrameReader` and `RequestByteBudget`), and calls counted per connection and in total.
+///
 /// It is a `Service`: `run()` serves until graceful shutdown, then sends `GoAway` on
 /// every connection, stops accepting, lets calls in flight finish within the grace
 /// period, closes what is left, and returns.
@@ -16,6 +20,7 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
     private let configuration: RPCServerConfiguration
     private let dispatcher: CallDispatcher<Principal>
     private let limiter: ConcurrencyLimiter
+    private let budget: RequestByteBudget
     /// Swapped by `reloadTLS`; each new connection takes the current one.
     private let sslContext: Mutex<NIOSSLContext?>
     private let eventLoopGroup: any EventLoopGroup
@@ -35,6 +40,7 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
         metrics: RPCMetrics = RPCMetrics(),
         tracer: (any Tracer)? = nil
     ) throws {
+        try configuration.validate()
         self.servingState = servingState
         self.metrics = metrics
         self.configuration = configuration
@@ -48,6 +54,11 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
             tracer: tracer
         )
         self.limiter = ConcurrencyLimiter(limit: configuration.maximumConcurrentCalls)
+        self.budget = RequestByteBudget(
+            limit: configuration.maximumRequestBytesInFlight,
+            unauthenticatedLimit: configuration.maximumUnauthenticatedRequestBytesInFlight,
+            metrics: metrics
+        )
         self.sslContext = Mutex(try configuration.tls.map { try NIOSSLContext(configuration: $0) })
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
@@ -90,6 +101,9 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
     /// Calls in flight across all connections right now.
     public var callsInFlight: Int { self.limiter.current }
 
+    /// Request bytes reserved right now: frames being read, payloads of calls being handled.
+    public var requestBytesInFlight: Int { self.budget.reserved }
+
     /// Whether a graceful shutdown has begun.
     public var isDraining: Bool { self.servingState.isDraining }
 
@@ -131,27 +145,45 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
         let configuration = self.configuration
         let dispatcher = self.dispatcher
         let limiter = self.limiter
+        let budget = self.budget
+        let metrics = self.metrics
         let logger = self.logger
         let servingState = self.servingState
+        let limits = FrameReader.Limits(
+            maximumFrameBytes: configuration.maximumFrameBytes,
+            maximumUnauthenticatedFrameBytes: configuration.maximumUnauthenticatedFrameBytes,
+            frameTimeout: configuration.frameTimeout
+        )
         let bootstrap = ServerBootstrap(group: self.eventLoopGroup)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            // One read (at most 64 KiB) per readiness event: a connection that waits for the
+            // request budget holds at most that much besides its reservations.
+            .childChannelOption(.maxMessagesPerRead, value: 1)
             .childChannelInitializer { channel in
-                self.track(channel)
+                let admitted = self.admit(channel)
                 let sslContext = self.sslContext.withLock { $0 }
                 return channel.eventLoop.makeCompletedFuture {
                     if let sslContext {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
                     }
+                    guard admitted else {
+                        try channel.pipeline.syncOperations.addHandlers(
+                            MessageToByteHandler(FrameEncoder()),
+                            ConnectionRefusalHandler(error: Self.connectionLimitError(configuration))
+                        )
+                        return
+                    }
                     try channel.pipeline.syncOperations.addHandlers(
-                        ByteToMessageHandler(FrameDecoder(maximumFrameBytes: configuration.maximumFrameBytes)),
+                        FrameReader(limits: limits, budget: budget, metrics: metrics),
                         MessageToByteHandler(FrameEncoder()),
                         ServerConnectionHandler(
                             dispatcher: dispatcher,
                             configuration: configuration,
                             limiter: limiter,
+                            budget: budget,
                             servingState: servingState,
                             logger: logger
                         )
@@ -161,14 +193,33 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
         return try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
     }
 
-    private func track(_ channel: any Channel) {
+    /// Tracks `channel` as an open connection, unless `maximumConnections` are open already.
+    private func admit(_ channel: any Channel) -> Bool {
         let id = ObjectIdentifier(channel)
-        self.connections.withLock { $0[id] = channel }
+        let admitted = self.connections.withLock { connections in
+            guard connections.count < self.configuration.maximumConnections else { return false }
+            connections[id] = channel
+            return true
+        }
+        guard admitted else {
+            self.metrics.connectionRefused()
+            return false
+        }
         self.metrics.connectionOpened()
         channel.closeFuture.whenComplete { _ in
             self.connections.withLock { _ = $0.removeValue(forKey: id) }
             self.metrics.connectionClosed()
         }
+        return true
+    }
+
+    private static func connectionLimitError(_ configuration: RPCServerConfiguration) -> RPCError {
+        RPCError(
+            code: .resourceExhausted,
+            message: "The server has \(configuration.maximumConnections) connections open; try again shortly.",
+            reason: "CONNECTION_LIMIT",
+            retryAfterMilliseconds: 1000
+        )
     }
 
     /// GoAway on every connection, then wait for them to close or the grace period to end.

@@ -8,6 +8,20 @@ public struct RPCServerConfiguration: Sendable {
     public var port: Int
     /// Frames longer than this close the connection with RESOURCE_EXHAUSTED.
     public var maximumFrameBytes: Int
+    /// Until a call on a connection was authenticated, its frames may be no longer than this
+    /// (RESOURCE_EXHAUSTED, `UNAUTHENTICATED_FRAME_TOO_LARGE`, otherwise): a peer without a key
+    /// cannot make the server buffer large frames.
+    public var maximumUnauthenticatedFrameBytes: Int
+    /// Request bytes the server holds at once, across connections: frames being read and the
+    /// payloads of calls being handled. A frame that does not fit waits, its connection not read
+    /// meanwhile. Connections that have not made an authenticated call may hold a quarter of it.
+    public var maximumRequestBytesInFlight: Int
+    /// A frame must arrive whole within this time of its first byte, or the connection closes
+    /// (DEADLINE_EXCEEDED, `FRAME_TIMEOUT`): slow senders cannot hold budget for long.
+    public var frameTimeout: TimeAmount
+    /// Open connections; further ones get a `GoAway` (RESOURCE_EXHAUSTED, `CONNECTION_LIMIT`)
+    /// and are closed.
+    public var maximumConnections: Int
     /// Calls in flight on one connection before further calls get RESOURCE_EXHAUSTED.
     public var maximumConcurrentCallsPerConnection: Int
     /// Calls in flight across all connections before further calls get RESOURCE_EXHAUSTED.
@@ -27,6 +41,10 @@ public struct RPCServerConfiguration: Sendable {
         host: String = "127.0.0.1",
         port: Int = 7587,
         maximumFrameBytes: Int = FrameDecoder.defaultMaximumFrameBytes,
+        maximumUnauthenticatedFrameBytes: Int = 64 * 1024,
+        maximumRequestBytesInFlight: Int = 32 * 1024 * 1024,
+        frameTimeout: TimeAmount = .seconds(30),
+        maximumConnections: Int = 1_000,
         maximumConcurrentCallsPerConnection: Int = 128,
         maximumConcurrentCalls: Int = 10_000,
         defaultTimeout: TimeAmount = .seconds(30),
@@ -38,6 +56,10 @@ public struct RPCServerConfiguration: Sendable {
         self.host = host
         self.port = port
         self.maximumFrameBytes = maximumFrameBytes
+        self.maximumUnauthenticatedFrameBytes = maximumUnauthenticatedFrameBytes
+        self.maximumRequestBytesInFlight = maximumRequestBytesInFlight
+        self.frameTimeout = frameTimeout
+        self.maximumConnections = maximumConnections
         self.maximumConcurrentCallsPerConnection = maximumConcurrentCallsPerConnection
         self.maximumConcurrentCalls = maximumConcurrentCalls
         self.defaultTimeout = defaultTimeout
@@ -45,6 +67,38 @@ public struct RPCServerConfiguration: Sendable {
         self.idleTimeout = idleTimeout
         self.shutdownGracePeriod = shutdownGracePeriod
         self.tls = tls
+    }
+
+    /// The share of `maximumRequestBytesInFlight` connections that have not made an
+    /// authenticated call may hold together.
+    public var maximumUnauthenticatedRequestBytesInFlight: Int { self.maximumRequestBytesInFlight / 4 }
+
+    /// Throws when the limits cannot work together: a frame the budget could never hold would
+    /// wait for ever.
+    public func validate() throws(RPCError) {
+        func refuse(_ message: String) -> RPCError {
+            RPCError(code: .invalidArgument, message: message, reason: "INVALID_SERVER_LIMITS")
+        }
+        let allowance = RPCClientConnection.unauthenticatedFrameAllowance
+        guard self.maximumFrameBytes >= allowance else {
+            throw refuse("The frame limit must be at least \(allowance) bytes.")
+        }
+        guard self.maximumRequestBytesInFlight >= self.maximumFrameBytes else {
+            throw refuse(
+                "The request-bytes budget (\(self.maximumRequestBytesInFlight)) must hold at least one frame of the frame limit (\(self.maximumFrameBytes))."
+            )
+        }
+        // Clients send frames up to the allowance before they authenticate.
+        guard
+            (allowance...self.maximumFrameBytes).contains(self.maximumUnauthenticatedFrameBytes),
+            self.maximumUnauthenticatedFrameBytes <= self.maximumUnauthenticatedRequestBytesInFlight
+        else {
+            throw refuse(
+                "The frame limit before authentication (\(self.maximumUnauthenticatedFrameBytes)) must be at least \(allowance), at most the frame limit, and at most a quarter of the request-bytes budget."
+            )
+        }
+        guard self.maximumConnections >= 1 else { throw refuse("The connection limit must be at least 1.") }
+        guard self.frameTimeout > .zero else { throw refuse("The frame timeout must be positive.") }
     }
 
     /// A server TLS configuration from PEM certificate-chain and private-key files, TLS 1.2 minimum.

@@ -116,6 +116,8 @@ extension ServerConnectionHandler {
         private(set) var isFlushPending = false
         /// When the last frame arrived (or the connection became active).
         private var lastActivity = NIODeadline.uptimeNanoseconds(0)
+        /// A call on this connection was authenticated: its frames may be large.
+        private(set) var hasAuthenticatedCall = false
 
         init(
             maximumCallsPerConnection: Int,
@@ -270,6 +272,14 @@ extension ServerConnectionHandler {
             self.lastToken &+= 1
             self.runningHandlers += 1
             return .dispatch(token: self.lastToken, deadline: now + timeout)
+        }
+
+        /// A call's caller was authenticated. True the first time: the frame reader is to lift its
+        /// limit for connections that never authenticated.
+        mutating func callAuthenticated() -> Bool {
+            guard !self.hasAuthenticatedCall, self.state != .closed else { return false }
+            self.hasAuthenticatedCall = true
+            return true
         }
 
         /// The handler task and deadline timer of a call that `callReceived` dispatched.

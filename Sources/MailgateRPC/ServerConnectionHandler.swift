@@ -1,6 +1,7 @@
 import Logging
 import MailgateProto
 import NIOCore
+import Synchronization
 
 /// Sent down a connection's pipeline to start draining it: a `GoAway`, no new calls,
 /// and the connection closes once its calls in flight are answered.
@@ -13,7 +14,7 @@ struct DrainConnectionEvent: Sendable {}
 /// The decisions (limits, deadlines, drain, idleness, flushing) are `StateMachine`'s;
 /// this class feeds it the channel's events and carries out what it returns.
 final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler {
-    typealias InboundIn = Mailgate_V1_Frame
+    typealias InboundIn = ReceivedFrame
     typealias OutboundOut = Mailgate_V1_Frame
 
     /// What stops a call's work: its handler task and its deadline timer.
@@ -22,25 +23,40 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
         var deadlineTimer: Scheduled<Void>
     }
 
+    /// Whether a call on this connection was authenticated, as handler tasks see it: only the
+    /// first authenticated call hops to the event loop to say so.
+    final class AuthenticatedOnce: Sendable {
+        private let done = Atomic<Bool>(false)
+
+        /// True the first time only.
+        func mark() -> Bool {
+            !self.done.exchange(true, ordering: .relaxed)
+        }
+    }
+
     private let dispatcher: CallDispatcher<Principal>
     private let limiter: ConcurrencyLimiter
+    private let budget: RequestByteBudget
     private let servingState: ServingState
     private let logger: Logger
 
     private var stateMachine: StateMachine<CallWork>
+    private let authenticatedOnce = AuthenticatedOnce()
     private var idleCheck: RepeatedTask?
-    private var peer = "unknown"
+    private var peer = PeerAddress(nil)
     private var context: ChannelHandlerContext?
 
     init(
         dispatcher: CallDispatcher<Principal>,
         configuration: RPCServerConfiguration,
         limiter: ConcurrencyLimiter,
+        budget: RequestByteBudget,
         servingState: ServingState,
         logger: Logger
     ) {
         self.dispatcher = dispatcher
         self.limiter = limiter
+        self.budget = budget
         self.servingState = servingState
         self.logger = logger
         self.stateMachine = StateMachine(
@@ -54,7 +70,7 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.peer = context.channel.remoteAddress.map { "\($0)" } ?? "unknown"
+        self.peer = PeerAddress(context.channel.remoteAddress)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -79,13 +95,25 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
         context.fireChannelInactive()
     }
 
+    /// A frame's bytes stay reserved in the budget while it is handled: a dispatched call's until
+    /// its handler ends, any other frame's until it was read here.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = Self.unwrapInboundIn(data)
+        let received = Self.unwrapInboundIn(data)
+        let frame = received.frame
         let now = context.eventLoop.now
         self.stateMachine.frameReceived(at: now)
+        guard case .call(let call) = frame.kind else {
+            self.receiveConnectionFrame(frame, context: context)
+            self.budget.release(received.grant)
+            return
+        }
+        if !self.receiveCall(call, callID: frame.callID, grant: received.grant, now: now, context: context) {
+            self.budget.release(received.grant)
+        }
+    }
+
+    private func receiveConnectionFrame(_ frame: Mailgate_V1_Frame, context: ChannelHandlerContext) {
         switch frame.kind {
-        case .call(let call):
-            self.receiveCall(call, callID: frame.callID, now: now, context: context)
         case .cancel:
             self.receiveCancel(frame.callID, context: context)
         case .ping(let ping):
@@ -94,7 +122,7 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
             }
         case .pong:
             break
-        case .reply, .goAway, .none:
+        case .call, .reply, .goAway, .none:
             self.perform(self.stateMachine.unexpectedFrameReceived(), context: context)
         }
     }
@@ -120,7 +148,9 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let frameError = error as? FrameError {
-            self.logger.notice(
+            // Debug only: a flood of hostile connections must not flood the logs too. The frame
+            // reader counts them in `mailgate_rpc_frame_errors_total`.
+            self.logger.debug(
                 "closing connection after a framing error",
                 metadata: ["peer": "\(self.peer)", "error": "\(frameError)"]
             )
@@ -141,12 +171,14 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
 
     // MARK: Calls
 
+    /// Returns whether the call was dispatched: its handler then owns `grant`.
     private func receiveCall(
         _ call: Mailgate_V1_Call,
         callID: UInt64,
+        grant: RequestByteBudget.Grant,
         now: NIODeadline,
         context: ChannelHandlerContext
-    ) {
+    ) -> Bool {
         let method = self.dispatcher.router.method(named: call.method)
         let action = self.stateMachine.callReceived(
             callID: callID,
@@ -159,7 +191,16 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
         switch action {
         case .dispatch(let token, let deadline):
             // The state machine dispatches known methods only.
-            self.dispatch(call, callID: callID, method: method!, token: token, deadline: deadline, context: context)
+            self.dispatch(
+                call,
+                callID: callID,
+                method: method!,
+                token: token,
+                deadline: deadline,
+                grant: grant,
+                context: context
+            )
+            return true
         case .reply(let error):
             context.write(Self.wrapOutboundOut(.reply(callID: callID, error: error)), promise: nil)
         case .goAwayThenClose(let error):
@@ -167,6 +208,7 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
         case .none:
             break
         }
+        return false
     }
 
     private func dispatch(
@@ -175,16 +217,29 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
         method: RPCRouter<Principal>.Method,
         token: UInt64,
         deadline: NIODeadline,
+        grant: RequestByteBudget.Grant,
         context: ChannelHandlerContext
     ) {
         let eventLoop = context.eventLoop
         let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
         let dispatcher = self.dispatcher
         let limiter = self.limiter
+        let budget = self.budget
         let peer = self.peer
+        let authenticatedOnce = self.authenticatedOnce
         let task = Task {
-            let reply = await dispatcher.reply(to: call, callID: callID, method: method, deadline: deadline, peer: peer)
+            let reply = await dispatcher.reply(
+                to: call,
+                callID: callID,
+                method: method,
+                deadline: deadline,
+                peer: peer,
+                authenticated: {
+                    if authenticatedOnce.mark() { eventLoop.execute { loopBound.value.callAuthenticated() } }
+                }
+            )
             limiter.release()
+            budget.release(grant)
             eventLoop.execute { loopBound.value.handlerFinished(callID, token: token, reply: reply) }
         }
         let timer = eventLoop.scheduleTask(deadline: deadline) {
@@ -195,6 +250,12 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
             token: token,
             handle: CallWork(task: task, deadlineTimer: timer)
         )
+    }
+
+    /// The first authenticated call lifts the frame reader's limit for unauthenticated connections.
+    private func callAuthenticated() {
+        guard let context = self.context, self.stateMachine.callAuthenticated() else { return }
+        context.triggerUserOutboundEvent(ConnectionAuthenticatedEvent(), promise: nil)
     }
 
     /// A handler task ended: answer its call unless the deadline or a Cancel already did.

@@ -23,6 +23,8 @@ public final class MailgateApplication: Sendable {
         public var masterKeys: MasterKeyRing
         /// How long a verified key is trusted before it is read again: the bound on revocation delay.
         public var keyCacheTTL: Duration
+        /// Limits on failed authentications per client address, and the unknown-key cache.
+        public var authentication: AuthenticationSettings
         public var workerID: String
         public var heartbeatInterval: Duration
         /// SendMail limits and delivery behaviour.
@@ -46,6 +48,7 @@ public final class MailgateApplication: Sendable {
             bootstrapOperatorKey: APIKey?,
             masterKeys: MasterKeyRing,
             keyCacheTTL: Duration = .seconds(2),
+            authentication: AuthenticationSettings = AuthenticationSettings(),
             workerID: String =
                 "mailgate-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))",
             heartbeatInterval: Duration = .seconds(15),
@@ -62,6 +65,7 @@ public final class MailgateApplication: Sendable {
             self.bootstrapOperatorKey = bootstrapOperatorKey
             self.masterKeys = masterKeys
             self.keyCacheTTL = keyCacheTTL
+            self.authentication = authentication
             self.workerID = workerID
             self.heartbeatInterval = heartbeatInterval
             self.mailer = mailer
@@ -117,6 +121,8 @@ public final class MailgateApplication: Sendable {
             keys: database.keys,
             health: self.databaseHealth,
             cacheTTL: configuration.keyCacheTTL,
+            settings: configuration.authentication,
+            metrics: serviceMetrics,
             logger: logger
         )
         let wakeUp = DeliveryWakeUp { [messages = database.messages, logger] in

@@ -55,6 +55,9 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Client-secret expiry")
     var expiry: ExpiryOptions
 
+    @OptionGroup(title: "Limits")
+    var limits: LimitOptions
+
     @Option(
         help:
             "Log level: trace, debug, info, notice, warning, error, critical. [env: MAILGATE_LOG_LEVEL] (default: info)"
@@ -90,9 +93,11 @@ struct ServeCommand: AsyncParsableCommand {
             table.logLevel: self.logLevel, table.logFormat: self.logFormat, table.migrationsDir: self.migrationsDir,
             table.shutdownGraceSeconds: self.shutdownGraceSeconds.map(String.init),
         ].merging(self.delivery.flags) { given, _ in given }.merging(self.expiry.flags) { given, _ in given }
+            .merging(self.limits.flags) { given, _ in given }
     }
 
     func run() async throws {
+        ReturnLargeAllocations.apply()
         let values = try SettingValues(flags: self.flags)
         let logger = try makeLogger(
             level: values.given(SettingsTable.logLevel) ?? (self.dev ? "debug" : "info"),
@@ -137,6 +142,7 @@ struct ServeCommand: AsyncParsableCommand {
             rpc.shutdownGracePeriod = .nanoseconds(Int64(grace.seconds * 1e9))
         }
         rpc.tls = try values.rpcTLS()
+        try rpc.applyLimits(values)
 
         guard
             let migrationsDirectory = values[table.migrationsDir].map(URL.init(fileURLWithPath:))
@@ -176,6 +182,7 @@ struct ServeCommand: AsyncParsableCommand {
             migrations: migrations,
             bootstrapOperatorKey: operatorKey,
             masterKeys: masterKeys,
+            authentication: try AuthenticationSettings(values),
             mailer: mailer,
             tokens: TokenSettings(caFile: mailer.caFile),
             ops: ops,

@@ -21,6 +21,7 @@ func withRunningApplication<Result: Sendable>(
     heartbeatInterval: Duration = .seconds(15),
     masterKeys: MasterKeyRing = testMasterKeys,
     keyCacheTTL: Duration = .seconds(2),
+    authentication: AuthenticationSettings = AuthenticationSettings(),
     database existing: TestDatabase? = nil,
     logger: Logger? = nil,
     // No delivery workers unless a test sends mail: a hundred idle replicas polling the
@@ -48,6 +49,7 @@ func withRunningApplication<Result: Sendable>(
                 bootstrapOperatorKey: testOperatorKey,
                 masterKeys: masterKeys,
                 keyCacheTTL: keyCacheTTL,
+                authentication: authentication,
                 heartbeatInterval: heartbeatInterval,
                 mailer: mailer,
                 tokens: tokens,

@@ -84,3 +84,28 @@ extension RawConnection {
         }
     }
 }
+
+/// A call frame whose request is `Ping{nonce}` followed by an unknown field of padding (parsers
+/// skip it), so that the frame announces a length of `bytes` (16 KiB to 2 MiB).
+func paddedCallFrame(
+    _ callID: UInt64,
+    _ method: String,
+    nonce: UInt64,
+    bytes: Int,
+    metadata: [String: String] = goodKey
+) -> Mailgate_V1_Frame {
+    var frame = callFrame(callID, method, nonce: nonce, metadata: metadata)
+    let unpadded = framed(frame).count - FrameDecoder.lengthFieldBytes
+    // Field 1000, wire type 2 (a 2-byte tag), a 3-byte length, the padding; the lengths of the
+    // payload and of the Call around it grow by 2 bytes each (3-byte varints from 16 KiB to 2 MiB).
+    let padding = bytes - unpadded - 2 - 3 - 2 - 2
+    precondition(padding > 0 && padding < 1 << 21, "padding of \(padding) bytes")
+    var request = payload(nonce: nonce)
+    request += [0xC2, 0x3E]
+    request += [UInt8(padding & 0x7F | 0x80), UInt8(padding >> 7 & 0x7F | 0x80), UInt8(padding >> 14)]
+    request += [UInt8](repeating: 0, count: padding)
+    guard case .call(var call) = frame.kind else { return frame }
+    call.payload = .init(request)
+    frame.kind = .call(call)
+    return frame
+}

@@ -6,7 +6,7 @@ import Testing
 
 @testable import MailgateRPC
 
-/// One server connection in the pipeline `RPCServer` builds (frame decoder, frame encoder,
+/// One server connection in the pipeline `RPCServer` builds (frame reader, frame encoder,
 /// connection handler), on a `NIOAsyncTestingChannel`, serving the test router plus `hold`.
 /// A `FlushCounter` in front of the pipeline counts the flushes that reach the socket.
 ///
@@ -19,11 +19,16 @@ struct TestConnection {
     let observations: Observations
     let gate: Gate
     let flushes: FlushCounter
+    let reads: ReadCounter
+    /// The server-wide request budget: this connection's alone unless shared through `open`.
+    let budget: RequestByteBudget
 
-    /// A connection, active, on a server configured by `configure` (defaults otherwise).
+    /// A connection, active, on a server configured by `configure` (defaults otherwise), with
+    /// `budget` as the server's request budget (one of its own when nil).
     static func open(
         configure: (inout RPCServerConfiguration) -> Void = { _ in },
-        servingState: ServingState = ServingState()
+        servingState: ServingState = ServingState(),
+        budget: RequestByteBudget? = nil
     ) async throws -> TestConnection {
         var settings = RPCServerConfiguration(host: "127.0.0.1", port: 0)
         configure(&settings)
@@ -41,24 +46,45 @@ struct TestConnection {
             tracer: nil
         )
         let limiter = ConcurrencyLimiter(limit: configuration.maximumConcurrentCalls)
+        let budget =
+            budget
+            ?? RequestByteBudget(
+                limit: configuration.maximumRequestBytesInFlight,
+                unauthenticatedLimit: configuration.maximumUnauthenticatedRequestBytesInFlight
+            )
+        let limits = FrameReader.Limits(
+            maximumFrameBytes: configuration.maximumFrameBytes,
+            maximumUnauthenticatedFrameBytes: configuration.maximumUnauthenticatedFrameBytes,
+            frameTimeout: configuration.frameTimeout
+        )
         let channel = NIOAsyncTestingChannel()
         let flushes = FlushCounter()
+        let reads = ReadCounter()
         try await channel.testingEventLoop.executeInContext { [logger] in
             try channel.pipeline.syncOperations.addHandlers(
                 flushes,
-                ByteToMessageHandler(FrameDecoder(maximumFrameBytes: configuration.maximumFrameBytes)),
+                reads,
+                FrameReader(limits: limits, budget: budget, metrics: RPCMetrics()),
                 MessageToByteHandler(FrameEncoder()),
                 ServerConnectionHandler(
                     dispatcher: dispatcher,
                     configuration: configuration,
                     limiter: limiter,
+                    budget: budget,
                     servingState: servingState,
                     logger: logger
                 )
             )
         }
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 50_000))
-        return TestConnection(channel: channel, observations: observations, gate: gate, flushes: flushes)
+        return TestConnection(
+            channel: channel,
+            observations: observations,
+            gate: gate,
+            flushes: flushes,
+            reads: reads,
+            budget: budget
+        )
     }
 
     var isActive: Bool { self.channel.isActive }
@@ -99,6 +125,11 @@ struct TestConnection {
             frames += try await self.flushedFrames()
         }
         return frames
+    }
+
+    /// Asks the channel to read, as it does after each read when `autoRead` is on.
+    func requestRead() async throws {
+        try await self.channel.testingEventLoop.executeInContext { self.channel.pipeline.syncOperations.read() }
     }
 
     /// Moves the loop's clock: deadlines and idle checks due by then fire.

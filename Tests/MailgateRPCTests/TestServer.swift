@@ -14,7 +14,7 @@ struct TestPrincipal: Sendable {
 
 /// Accepts `Bearer good-key`; anything else is UNAUTHENTICATED.
 struct TestAuthenticator: CallAuthenticator {
-    func authenticate(metadata: [String: String], method: String) async throws -> TestPrincipal {
+    func authenticate(metadata: [String: String], method: String, peer: PeerAddress) async throws -> TestPrincipal {
         guard let token = metadata.bearerToken else {
             throw RPCError(code: .unauthenticated, message: "no key", reason: "MISSING_CREDENTIALS")
         }

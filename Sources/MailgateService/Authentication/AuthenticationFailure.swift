@@ -8,6 +8,7 @@ public struct AuthenticationFailure: Error, Sendable, Hashable, RPCErrorConverti
     private enum Kind: Hashable, Sendable {
         case missingCredentials, malformedKey, unknownKey, tenantDisabled, operatorKeyRequired
         case tenantOverrideNotAllowed
+        case rateLimited(retryAfterMilliseconds: UInt64)
     }
 
     private let kind: Kind
@@ -56,7 +57,23 @@ public struct AuthenticationFailure: Error, Sendable, Hashable, RPCErrorConverti
                 message: "Only operator keys may name another tenant in the \"tenant\" metadata.",
                 reason: "TENANT_OVERRIDE_NOT_ALLOWED"
             )
+        case .rateLimited(let milliseconds):
+            RPCError(
+                code: .resourceExhausted,
+                message:
+                    "Too many failed authentications from this address; try again in \((milliseconds + 999) / 1000) s.",
+                reason: "AUTHENTICATION_RATE_LIMITED",
+                retryAfterMilliseconds: milliseconds
+            )
         }
+    }
+
+    /// Too many failed authentications came from the caller's address lately: it may try again
+    /// after `retryAfter`. Keys this replica knows to be valid are still accepted meanwhile.
+    public static func rateLimited(retryAfter: Duration) -> AuthenticationFailure {
+        let milliseconds =
+            retryAfter.components.seconds * 1000 + retryAfter.components.attoseconds / 1_000_000_000_000_000
+        return AuthenticationFailure(.rateLimited(retryAfterMilliseconds: UInt64(max(milliseconds, 1))))
     }
 
     /// The presented key of an `authorization: Bearer …` entry.

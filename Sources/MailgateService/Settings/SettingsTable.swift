@@ -116,6 +116,43 @@ public enum SettingsTable {
         default: "https://graph.microsoft.com"
     )
 
+    // RPC server limits and authentication failures (README: "Limits").
+    public static let rpcMaxConnections = Setting(
+        "MAILGATE_RPC_MAX_CONNECTIONS",
+        flag: "--rpc-max-connections",
+        default: "1000"
+    )
+    public static let rpcMaxRequestBytesInFlight = Setting(
+        "MAILGATE_RPC_MAX_REQUEST_BYTES_IN_FLIGHT",
+        flag: "--rpc-max-request-bytes-in-flight",
+        default: "33554432"
+    )
+    public static let rpcMaxFrameBytes = Setting(
+        "MAILGATE_RPC_MAX_FRAME_BYTES",
+        flag: "--rpc-max-frame-bytes",
+        default: "16777216"
+    )
+    public static let rpcMaxUnauthenticatedFrameBytes = Setting(
+        "MAILGATE_RPC_MAX_UNAUTHENTICATED_FRAME_BYTES",
+        flag: "--rpc-max-unauthenticated-frame-bytes",
+        default: "65536"
+    )
+    public static let rpcFrameTimeoutSeconds = Setting(
+        "MAILGATE_RPC_FRAME_TIMEOUT_SECONDS",
+        flag: "--rpc-frame-timeout-seconds",
+        default: "30"
+    )
+    public static let authFailureBurst = Setting(
+        "MAILGATE_AUTH_FAILURE_BURST",
+        flag: "--auth-failure-burst",
+        default: "20"
+    )
+    public static let authFailuresPerMinute = Setting(
+        "MAILGATE_AUTH_FAILURES_PER_MINUTE",
+        flag: "--auth-failures-per-minute",
+        default: "60"
+    )
+
     public static let address = Setting(
         "MAILGATE_ADDRESS",
         flag: "--address",
@@ -136,6 +173,8 @@ public enum SettingsTable {
         tenantValidationsPerMinute, tenantTokenRefreshesPerMinute, logLevel, logFormat,
         migrationsDir,
         shutdownGraceSeconds, expiryWarningDays, expiryScanSeconds, expirySystemServer, graphURL,
+        rpcMaxConnections, rpcMaxRequestBytesInFlight, rpcMaxFrameBytes, rpcMaxUnauthenticatedFrameBytes,
+        rpcFrameTimeoutSeconds, authFailureBurst, authFailuresPerMinute,
         address, key, clientTLS, rpcCAFile,
     ]
 }
