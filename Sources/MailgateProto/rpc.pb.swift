@@ -24,6 +24,14 @@
 /// frame carrying the same `call_id`, in any order. Authentication is per call:
 /// metadata `authorization: Bearer mgk_<key id>_<secret>`.
 ///
+/// Limits a client must know: until a call on the connection has been
+/// authenticated, frames may be at most 64 KiB (larger: GoAway RESOURCE_EXHAUSTED,
+/// reason UNAUTHENTICATED_FRAME_TOO_LARGE), so make a small authenticated call
+/// first (`/mailgate.v1.Health/WhoAmI`) before a large SendMail on a new
+/// connection. A frame must arrive whole within 30 s of its first byte (GoAway
+/// DEADLINE_EXCEEDED, FRAME_TIMEOUT). Past the connection cap a new connection
+/// gets GoAway RESOURCE_EXHAUSTED, reason CONNECTION_LIMIT, and is closed.
+///
 /// Fields are added, never renumbered.
 
 #if canImport(FoundationEssentials)
