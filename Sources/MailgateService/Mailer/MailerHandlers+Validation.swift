@@ -24,19 +24,16 @@ extension MailerHandlers {
             guard let server = try await self.servers.find(tenantID: tenant.id, idOrName: request.server) else {
                 throw RPCError(code: .notFound, message: "No server \(request.server) in this tenant.")
             }
-            try await self.quotas.admitValidation(tenant)
+            let options = ServerValidator.Request(
+                sendTestMessage: request.hasSendTestMessage ? request.sendTestMessage : true,
+                testRecipient: request.testRecipient
+            )
+            // Joining a validation already running costs nothing and counts against nothing.
+            if !self.validator.isRunning(server, request: options) { try await self.quotas.admitValidation(tenant) }
             let deadline = min(context.deadline, .now + .seconds(3600))
             let report: ServerValidator.Report?
             do throws(ServerValidator.TenantBusy) {
-                report = try await self.validator.validate(
-                    server,
-                    tenant: tenant,
-                    request: .init(
-                        sendTestMessage: request.hasSendTestMessage ? request.sendTestMessage : true,
-                        testRecipient: request.testRecipient
-                    ),
-                    deadline: deadline
-                )
+                report = try await self.validator.validate(server, tenant: tenant, request: options, deadline: deadline)
             } catch {
                 throw RPCError(
                     code: .resourceExhausted,

@@ -144,6 +144,12 @@ public final class ServerValidator: Sendable {
         return await withTimeLimit(left) { await task.value }
     }
 
+    /// Whether a validation of `server` with `request` is running: a call for it joins it
+    /// at no cost (no quota, no thread).
+    public func isRunning(_ server: ServerRecord, request: Request) -> Bool {
+        self.flights.withLock { $0.running[Flight(serverID: server.id, request: request)] != nil }
+    }
+
     /// Stops the validation threads once their work ends.
     public func shutdown() async throws {
         try await self.threads.shutdownGracefully()

@@ -174,7 +174,7 @@ struct TokenDeliveryTests {
     func freshTokenRefused() async throws {
         try await OAuthFixture.run(smtpIntrospection: false) { fixture in
             let id = try await fixture.send()
-            let waiting = try await eventually(limit: .seconds(10)) {
+            let waiting = try await eventually(limit: .seconds(30)) {
                 let message = try await fixture.mail.get(id)
                 return message.lastError.contains("refused a freshly issued OAuth token") && message.state != .sending
                     ? message : nil

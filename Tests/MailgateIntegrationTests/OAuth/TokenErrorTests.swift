@@ -124,7 +124,8 @@ struct TokenErrorTests {
             server: { request, _ in request.clientSecret.value = "not-the-secret-at-all" }
         ) { fixture in
             let id = try await fixture.send()
-            let waiting = try await eventually(limit: .seconds(15)) {
+            // Generous: the whole suite runs beside it on a small machine.
+            let waiting = try await eventually(limit: .seconds(30)) {
                 let message = try await fixture.mail.get(id)
                 return message.attempts >= 2 && message.state != .sending ? message : nil
             }
