@@ -105,6 +105,7 @@ extension AdminHandlers {
                 quotas: request.updateQuotas ? request.quotas.quotas : nil,
                 actor: principal.keyID
             )
+            self.quotas.forgetQuotas(of: tenant.id)
             context.logger.info(
                 "tenant updated",
                 metadata: [

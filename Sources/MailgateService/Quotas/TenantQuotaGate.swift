@@ -136,6 +136,12 @@ public final class TenantQuotaGate: Sendable {
         }
     }
 
+    /// Forgets what this replica read of the tenant's quotas (they were just changed here);
+    /// other replicas see the change within 2 s.
+    func forgetQuotas(of tenantID: UUID) {
+        self.state.withLock { states in states[tenantID]?.quotas = nil }
+    }
+
     /// The tenant's quotas in force, its own over the defaults (read at most every 2 s).
     func quotas(of tenantID: UUID) async throws -> TenantQuotas {
         let now = ContinuousClock.now
