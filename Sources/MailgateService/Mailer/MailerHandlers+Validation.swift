@@ -28,17 +28,20 @@ extension MailerHandlers {
                 sendTestMessage: request.hasSendTestMessage ? request.sendTestMessage : true,
                 testRecipient: request.testRecipient
             )
-            // Joining a validation already running costs nothing and counts against nothing.
-            if !self.validator.isRunning(server, request: options) { try await self.quotas.admitValidation(tenant) }
             let deadline = min(context.deadline, .now + .seconds(3600))
             let report: ServerValidator.Report?
-            do throws(ServerValidator.TenantBusy) {
+            do {
+                // Only a new run counts against the tenant's validations a minute; callers that
+                // join one under way pay nothing.
                 report = try await self.validator.validate(server, tenant: tenant, request: options, deadline: deadline)
-            } catch {
+                {
+                    try await self.quotas.admitValidation(tenant)
+                }
+            } catch let busy as ServerValidator.TenantBusy {
                 throw RPCError(
                     code: .resourceExhausted,
                     message:
-                        "Tenant \(tenant.slug) already runs \(error.running) validations on this replica; retry when one ends.",
+                        "Tenant \(tenant.slug) already runs \(busy.running) validations on this replica; retry when one ends.",
                     reason: "TENANT_VALIDATIONS_BUSY",
                     retryAfterMilliseconds: 2000
                 )

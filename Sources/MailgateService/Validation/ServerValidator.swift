@@ -60,7 +60,7 @@ public final class ServerValidator: Sendable {
     }
 
     private struct Flights {
-        var running: [Flight: Task<Report, Never>] = [:]
+        var running: [Flight: Task<Result<Report, any Error>, Never>] = [:]
         /// Validations running per tenant: one tenant may not take the whole thread pool.
         var perTenant: [UUID: Int] = [:]
     }
@@ -104,12 +104,16 @@ public final class ServerValidator: Sendable {
     /// Validates `server` within `deadline` (and at most `longest`); joins a validation of
     /// the same server and request already running, and waits for it until its own
     /// deadline (nil: that one outlasts this caller's deadline).
+    /// `admit` runs once per new run, before it starts (the tenant's quota): callers that
+    /// join a run already under way, even one still being admitted, pay nothing, and all of
+    /// them get its refusal. Throws `TenantBusy` when the tenant runs its maximum already.
     public func validate(
         _ server: ServerRecord,
         tenant: TenantReference,
         request: Request,
-        deadline: ContinuousClock.Instant
-    ) async throws(TenantBusy) -> Report? {
+        deadline: ContinuousClock.Instant,
+        admit: @escaping @Sendable () async throws -> Void = {}
+    ) async throws -> Report? {
         let flight = Flight(serverID: server.id, request: request)
         let task = try self.flights.withLock { flights throws(TenantBusy) in
             if let running = flights.running[flight] { return running }
@@ -117,7 +121,19 @@ public final class ServerValidator: Sendable {
             guard running < Self.maximumPerTenant else { throw TenantBusy(running: running) }
             flights.perTenant[tenant.id] = running + 1
             let clock = ValidationClock(deadline: min(deadline, .now + Self.longest))
-            let task = Task {
+            let task = Task { () -> Result<Report, any Error> in
+                defer {
+                    self.flights.withLock { flights in
+                        flights.running.removeValue(forKey: flight)
+                        flights.perTenant[tenant.id] = max(0, flights.perTenant[tenant.id, default: 1] - 1)
+                        if flights.perTenant[tenant.id] == 0 { flights.perTenant.removeValue(forKey: tenant.id) }
+                    }
+                }
+                do {
+                    try await admit()
+                } catch {
+                    return .failure(error)
+                }
                 let report = await ValidationRun(
                     validator: self,
                     server: server,
@@ -129,25 +145,14 @@ public final class ServerValidator: Sendable {
                 // storing after it rather than making the call miss its deadline.
                 let recording = Task { await self.record(report, server: server, tenant: tenant) }
                 _ = await withTimeLimit(clock.remaining) { await recording.value }
-                self.flights.withLock { flights in
-                    flights.running.removeValue(forKey: flight)
-                    flights.perTenant[tenant.id] = max(0, flights.perTenant[tenant.id, default: 1] - 1)
-                    if flights.perTenant[tenant.id] == 0 { flights.perTenant.removeValue(forKey: tenant.id) }
-                }
-                return report
+                return .success(report)
             }
             flights.running[flight] = task
             return task
         }
         let left = deadline - ContinuousClock.now
         guard left > .zero else { return nil }
-        return await withTimeLimit(left) { await task.value }
-    }
-
-    /// Whether a validation of `server` with `request` is running: a call for it joins it
-    /// at no cost (no quota, no thread).
-    public func isRunning(_ server: ServerRecord, request: Request) -> Bool {
-        self.flights.withLock { $0.running[Flight(serverID: server.id, request: request)] != nil }
+        return try await withTimeLimit(left) { await task.value }?.get()
     }
 
     /// Stops the validation threads once their work ends.
