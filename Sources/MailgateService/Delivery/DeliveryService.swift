@@ -122,8 +122,13 @@ public struct DeliveryService: Service {
     private func renewLeases(_ held: HeldClaims) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: self.settings.lease / 3)
+            // The new leases run from the moment the database starts the update, which is
+            // no earlier than this.
+            let startedAt = ContinuousClock.now
+            let tokens = held.current
             do {
-                try await self.queue.renewLeases(tokens: held.current, lease: self.settings.lease)
+                try await self.queue.renewLeases(tokens: tokens, lease: self.settings.lease)
+                held.renewed(tokens, until: startedAt + self.settings.lease)
             } catch {
                 self.logger.warning("renewing leases failed", metadata: ["error": "\(String(reflecting: error))"])
             }

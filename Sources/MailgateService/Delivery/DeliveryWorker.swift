@@ -34,7 +34,8 @@ struct DeliveryWorker: Sendable {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let batch: [ClaimedMessage]
             let token = UUID()
-            self.held.hold(token)
+            // The lease runs from the claim's start in the database, which is no earlier than this.
+            self.held.hold(token, until: ContinuousClock.now + self.settings.lease)
             do {
                 // A claim that hangs (a connection the pool cannot replace) must not stop this
                 // worker for good: after the lease it is given up, and should it commit after
@@ -68,10 +69,9 @@ struct DeliveryWorker: Sendable {
         // Servers that asked to slow down during this batch: the rest of their mail goes back
         // to the queue untouched, where the pause keeps every replica from claiming it.
         var paused = Set<UUID>()
-        // The claim holds at least this long (renewals may stretch it): results are written
-        // until then, and once they cannot be, the claim may be another replica's, so
-        // nothing more of the batch is sent.
-        let claimHeldUntil = ContinuousClock.now + self.settings.lease
+        // Results are written while the claim surely holds (its lease as last renewed), and
+        // once they cannot be, the claim may be another replica's, so nothing more of the
+        // batch is sent.
         var claimLost = false
         for message in batch {
             if claimLost || Task.isCancelled || Task.isShuttingDownGracefully || paused.contains(message.serverID) {
@@ -94,12 +94,12 @@ struct DeliveryWorker: Sendable {
             let oldest = oldestResult ?? started
             oldestResult = oldest
             if results.count >= Self.flushEvery || finished - oldest >= Self.flushAfter {
-                claimLost = !(await self.write(results, token: token, until: claimHeldUntil))
+                claimLost = !(await self.write(results, token: token))
                 results.removeAll()
                 oldestResult = nil
             }
         }
-        _ = await self.write(results, token: token, until: claimHeldUntil)
+        _ = await self.write(results, token: token)
         if !unattempted.isEmpty {
             do {
                 try await self.queue.release(token: token, ids: unattempted)
@@ -448,17 +448,21 @@ struct DeliveryWorker: Sendable {
         }
     }
 
-    /// Writes `results` under the claim `token`, retrying (a database restart, a blip) until
-    /// `deadline`, when the claim may have lapsed. Returns whether the claim still holds:
+    /// Writes `results` under the claim `token`, retrying (a database restart, a blip) while
+    /// the claim surely holds (renewals stretch it; once they fail it may lapse). Returns whether the claim still holds:
     /// false when the results could not be written in time or another worker took some of
     /// the messages over, and then the rest of the batch must not be sent. Results given
     /// up are not lost: the lease runs out and the messages are delivered again, marked
     /// uncertain.
-    private func write(_ results: [AttemptResult], token: UUID, until deadline: ContinuousClock.Instant) async -> Bool {
+    private func write(_ results: [AttemptResult], token: UUID) async -> Bool {
         guard !results.isEmpty else { return true }
+        // A write that keeps failing while renewals succeed (an error of the write itself) is
+        // given up after a lease, too: the messages are then taken over like any others.
+        let givenUpAt = ContinuousClock.now + self.settings.lease
         var attempt = 0
         while true {
             attempt += 1
+            let deadline = min(self.held.heldUntil(token) ?? .now, givenUpAt)
             do {
                 // A write that hangs (a connection the pool cannot replace) must not hold the
                 // worker past the claim: it is given up like one that failed.
