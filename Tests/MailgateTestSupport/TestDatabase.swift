@@ -65,17 +65,36 @@ public struct TestDatabase: Sendable {
 
     /// Writes refused while sessions go on (a database put in read-only mode, as after a
     /// failover to a standby or a full disk): with `readOnly` every new transaction is read
-    /// only, and the sessions open now are ended so that the pool's new ones are.
+    /// only, and every session that began before the change is ended so that the pool's new
+    /// ones follow it. A session can read the old setting while it starts and only appear in
+    /// `pg_stat_activity` afterwards, so the sessions are ended until two passes in a row
+    /// find none left.
     public func setReadOnly(_ readOnly: Bool) async throws {
         try await Self.withServerClient { postgres in
             try await postgres.query(
                 "ALTER DATABASE \(unescaped: self.name) SET default_transaction_read_only = \(unescaped: readOnly ? "on" : "off")",
                 logger: Self.logger
             )
-            try await postgres.query(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(self.name)",
-                logger: Self.logger
-            )
+            var changedAt = Date()
+            for try await now in try await postgres.query("SELECT clock_timestamp()", logger: Self.logger)
+                .decode(Date.self)
+            {
+                changedAt = now
+            }
+            var quietPasses = 0
+            while quietPasses < 2 {
+                var ended = 0
+                let rows = try await postgres.query(
+                    """
+                    SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                    WHERE datname = \(self.name) AND backend_start <= \(changedAt)
+                    """,
+                    logger: Self.logger
+                )
+                for try await _ in rows { ended += 1 }
+                quietPasses = ended == 0 ? quietPasses + 1 : 0
+                try await Task.sleep(for: .milliseconds(200))
+            }
         }
     }
 
