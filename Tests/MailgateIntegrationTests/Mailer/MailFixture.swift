@@ -25,12 +25,14 @@ struct MailFixture: Sendable {
     static func settings(
         caFile: String? = nil,
         workers: Int = 2,
+        claimBatch: Int = 32,
         giveUpAfter: Duration = .seconds(60),
         blockWait: Duration = .seconds(30),
         lease: Duration = .seconds(300)
     ) -> MailerSettings {
         MailerSettings(
             workers: workers,
+            claimBatch: claimBatch,
             lease: lease,
             pollInterval: .milliseconds(100),
             retry: RetryPolicy(
@@ -57,6 +59,7 @@ struct MailFixture: Sendable {
         expiringCertificate: Bool = false,
         renewableCertificate: Bool = false,
         workers: Int = 2,
+        claimBatch: Int = 32,
         giveUpAfter: Duration = .seconds(60),
         blockWait: Duration = .seconds(30),
         lease: Duration = .seconds(300),
@@ -107,6 +110,7 @@ struct MailFixture: Sendable {
             mailer: Self.settings(
                 caFile: caFile,
                 workers: workers,
+                claimBatch: claimBatch,
                 giveUpAfter: giveUpAfter,
                 blockWait: blockWait,
                 lease: lease

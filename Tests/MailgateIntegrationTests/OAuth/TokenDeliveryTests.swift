@@ -93,12 +93,13 @@ struct TokenDeliveryTests {
 
     @Test("50 concurrent sends across two replicas with an expired cached token cause exactly one token request")
     func singleFlightAcrossReplicas() async throws {
-        try await OAuthFixture.run(tokenArguments: ["--delay-ms", "400"], workers: 4) { fixture in
+        // Small claims: one replica's workers, all waiting for the token, cannot take every message.
+        try await OAuthFixture.run(tokenArguments: ["--delay-ms", "400"], workers: 4, claimBatch: 4) { fixture in
             _ = try await fixture.refreshToken()
             try await fixture.sql("UPDATE output_servers SET access_token_expires_at = now() - interval '1 minute'")
             let before = try fixture.tokens.tokenRequests()
             try await AdminFixture.run(
-                mailer: MailFixture.settings(caFile: fixture.mail.caFile, workers: 4),
+                mailer: MailFixture.settings(caFile: fixture.mail.caFile, workers: 4, claimBatch: 4),
                 tokens: OAuthFixture.tokenSettings,
                 database: fixture.admin.database
             ) { second in
