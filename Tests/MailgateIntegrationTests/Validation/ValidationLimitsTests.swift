@@ -23,6 +23,7 @@ struct ValidationLimitsTests {
     func validationsPerMinute() async throws {
         try await MailFixture.run { fixture in
             try await Self.setQuotas(fixture.admin) { $0.validationsPerMinute = 2 }
+            try await MinuteWindow.waitForRoom()
             for _ in 1...2 { _ = try await fixture.client.validate("relay", testMessage: false) }
             let error = await expectRPCErrorQuietly {
                 _ = try await fixture.client.validate("relay", testMessage: false)
@@ -99,6 +100,7 @@ struct ValidationLimitsTests {
     func tokenRefreshesPerMinute() async throws {
         try await OAuthFixture.run { fixture in
             try await Self.setQuotas(fixture.admin) { $0.tokenRefreshesPerMinute = 1 }
+            try await MinuteWindow.waitForRoom()
             _ = try await fixture.refreshToken()
             let requests = try fixture.tokens.stats()["token_requests"] as? Int
             let error = await expectRPCErrorQuietly { _ = try await fixture.refreshToken() }
