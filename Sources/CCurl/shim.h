@@ -3,6 +3,9 @@
 #define MAILGATE_CCURL_SHIM_H
 
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
 
 static inline CURLcode mg_curl_setopt_long(CURL *handle, CURLoption option, long value) {
     return curl_easy_setopt(handle, option, value);
@@ -46,6 +49,24 @@ static inline CURLcode mg_curl_getinfo_long(CURL *handle, CURLINFO info, long *v
 // the option number is the same: CURLOPTTYPE_LONG + 290.
 static inline CURLcode mg_curl_set_rcpt_allow_fails(CURL *handle, long allow) {
     return curl_easy_setopt(handle, (CURLoption)(CURLOPTTYPE_LONG + 290), allow);
+}
+
+static inline CURLcode mg_curl_setopt_opensocket_function(CURL *handle, curl_opensocket_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_OPENSOCKETFUNCTION, callback);
+}
+
+// Copies the address libcurl is about to connect to into `bytes` (room for 16); returns
+// how many bytes it has (4 for IPv4, 16 for IPv6), or 0 for any other family.
+static inline int mg_curl_sockaddr_bytes(const struct curl_sockaddr *address, unsigned char *bytes) {
+    if (address->family == AF_INET && address->addrlen >= sizeof(struct sockaddr_in)) {
+        memcpy(bytes, &((const struct sockaddr_in *)&address->addr)->sin_addr, 4);
+        return 4;
+    }
+    if (address->family == AF_INET6 && address->addrlen >= sizeof(struct sockaddr_in6)) {
+        memcpy(bytes, &((const struct sockaddr_in6 *)&address->addr)->sin6_addr, 16);
+        return 16;
+    }
+    return 0;
 }
 
 #endif

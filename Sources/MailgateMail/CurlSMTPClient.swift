@@ -42,7 +42,8 @@ public final class CurlSMTPClient {
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
         defer { errorBuffer.deallocate() }
         _ = mg_curl_setopt_pointer(self.handle, CURLOPT_ERRORBUFFER, errorBuffer)
-        let code = curl_easy_perform(self.handle)
+        let destinations = DestinationGuard(policy: endpoint.destinations)
+        let code = destinations.perform(self.handle)
         _ = mg_curl_setopt_pointer(self.handle, CURLOPT_ERRORBUFFER, nil)
         var connects = 0
         _ = mg_curl_getinfo_long(self.handle, CURLINFO_NUM_CONNECTS, &connects)
@@ -52,7 +53,10 @@ public final class CurlSMTPClient {
             recipients: recipients,
             newConnection: connects > 0
         )
-        if code != CURLE_OK {
+        if let refusal = destinations.refusal {
+            result.detail = refusal.description
+            result.transportCause = .destinationNotAllowed
+        } else if code != CURLE_OK {
             let detail = String(
                 decoding: UnsafeRawBufferPointer(start: errorBuffer, count: strlen(errorBuffer)),
                 as: UTF8.self

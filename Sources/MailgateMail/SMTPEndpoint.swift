@@ -23,6 +23,8 @@ public struct SMTPEndpoint: Sendable, Hashable {
     /// Keep the connection open for the next message to this server. Off for servers
     /// with a connection limit, where an idle cached connection would count against it.
     public var reuseConnection: Bool
+    /// The addresses the connection may go to, checked after the name resolves.
+    public var destinations: DestinationPolicy
 
     public init(
         host: String,
@@ -32,7 +34,8 @@ public struct SMTPEndpoint: Sendable, Hashable {
         caFile: String? = nil,
         connectTimeout: Duration = .seconds(15),
         totalTimeout: Duration = .seconds(120),
-        reuseConnection: Bool = true
+        reuseConnection: Bool = true,
+        destinations: DestinationPolicy = .publicOnly
     ) {
         self.host = host
         self.port = port
@@ -42,6 +45,7 @@ public struct SMTPEndpoint: Sendable, Hashable {
         self.connectTimeout = connectTimeout
         self.totalTimeout = totalTimeout
         self.reuseConnection = reuseConnection
+        self.destinations = destinations
     }
 
     /// The URL libcurl connects to: `smtps://` for implicit TLS, `smtp://` otherwise.

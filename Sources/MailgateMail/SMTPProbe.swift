@@ -53,10 +53,14 @@ public enum SMTPProbe {
         }
         _ = mg_curl_setopt_pointer(handle, CURLOPT_DEBUGDATA, unmanaged.toOpaque())
 
-        let code = curl_easy_perform(handle)
+        let destinations = DestinationGuard(policy: endpoint.destinations)
+        let code = destinations.perform(handle)
         var report = trace.report
         report.curlCode = Int(code.rawValue)
-        if code != CURLE_OK {
+        if let refusal = destinations.refusal {
+            report.destinationRefusal = refusal.description
+            report.error = refusal.description
+        } else if code != CURLE_OK {
             let detail = String(cString: errorBuffer)
             report.error = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
         }

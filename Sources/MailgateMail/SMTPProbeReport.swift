@@ -5,6 +5,8 @@ public struct SMTPProbeReport: Sendable, Hashable {
     /// libcurl's result code (0 = the session ran to its end) and its detailed error text.
     public var curlCode: Int = 0
     public var error: String = ""
+    /// Why the connection was not made: the address is outside the destination policy.
+    public var destinationRefusal: String?
 
     /// "127.0.0.1 port 2525", once TCP connected.
     public var connectedTo: String?

@@ -135,7 +135,10 @@ public final class MailgateApplication: Sendable {
                 )
             }
         }
-        self.http = HTTPTransport(threadCount: configuration.tokens.concurrentRequests)
+        self.http = HTTPTransport(
+            threadCount: configuration.tokens.concurrentRequests,
+            destinations: configuration.mailer.destinations
+        )
         let tokens = TokenService(
             servers: database.servers,
             blocks: database.blocks,
@@ -244,6 +247,7 @@ public final class MailgateApplication: Sendable {
             consent: consent,
             expiry: database.expiry,
             quotas: quotas,
+            destinations: configuration.mailer.destinations,
             health: self.databaseHealth
         ).register(into: &router)
         MailerHandlers(

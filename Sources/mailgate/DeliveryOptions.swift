@@ -8,6 +8,12 @@ struct DeliveryOptions: ParsableArguments {
     var caFile: String?
 
     @Option(
+        help:
+            "Non-public networks (comma-separated CIDRs) output servers and token URLs may point to; all others are refused. [env: MAILGATE_ALLOWED_PRIVATE_NETWORKS] (default: none; --dev allows loopback)"
+    )
+    var allowedPrivateNetworks: String?
+
+    @Option(
         help: "Delivery workers per replica; 0 = accept mail but do not deliver. [env: MAILGATE_WORKERS] (default: 8)"
     )
     var workers: Int?
@@ -108,7 +114,8 @@ struct DeliveryOptions: ParsableArguments {
     var flags: [Setting: String?] {
         let table = SettingsTable.self
         return [
-            table.caFile: self.caFile, table.workers: self.workers.map(String.init),
+            table.caFile: self.caFile, table.allowedPrivateNetworks: self.allowedPrivateNetworks,
+            table.workers: self.workers.map(String.init),
             table.leaseSeconds: self.leaseSeconds.map(String.init),
             table.retryInitialSeconds: self.retryInitialSeconds.map(String.init),
             table.retryMaxSeconds: self.retryMaxSeconds.map(String.init),

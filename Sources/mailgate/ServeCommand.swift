@@ -169,7 +169,9 @@ struct ServeCommand: AsyncParsableCommand {
         if values[table.opsListen]?.lowercased() != "off", let address = try values.listenAddress(table.opsListen) {
             ops = OpsConfiguration(host: address.host, port: address.port, redirectURI: values[table.oauthRedirectURI])
         }
-        let mailer = try MailerSettings(values)
+        var mailer = try MailerSettings(values)
+        // --dev: the local SMTP catcher and fixtures listen on loopback.
+        if self.dev { mailer.destinations.allowedNetworks += DestinationPolicy.loopbackAllowed.allowedNetworks }
         // SIGHUP: the master key ring and the TLS files are read again, through the same
         // settings as at start-up (the configuration file too, for where they are).
         let reloadSettings: @Sendable () throws -> ReloadableSettings = { [flags = self.flags, dev = self.dev] in

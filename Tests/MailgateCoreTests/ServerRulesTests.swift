@@ -52,9 +52,11 @@ struct ServerRulesTests {
     private func prepare(
         _ definition: inout ServerDefinition,
         secrets: StoredSecrets = StoredSecrets(),
-        changes: SecretChanges = SecretChanges()
+        changes: SecretChanges = SecretChanges(),
+        destinations: DestinationPolicy = .publicOnly
     ) -> [String] {
-        ServerRules.prepare(&definition, secrets: secrets, changes: changes, now: Self.now).map(\.field)
+        ServerRules.prepare(&definition, secrets: secrets, changes: changes, destinations: destinations, now: Self.now)
+            .map(\.field)
     }
 
     // MARK: basic authentication
@@ -137,9 +139,37 @@ struct ServerRulesTests {
         #expect(definition.senderAddress == "Billing@xn--bcher-kva.example")
 
         var ipv6 = Self.basicServer()
-        ipv6.host = "[2001:DB8::1]"
+        ipv6.host = "[2606:4700:4700::ABCD]"
         #expect(prepare(&ipv6, secrets: StoredSecrets(hasPassword: true)) == [])
-        #expect(ipv6.host == "2001:db8::1")
+        #expect(ipv6.host == "2606:4700:4700::abcd")
+    }
+
+    @Test(
+        "a host that is a non-public address is refused unless its network is allowed",
+        arguments: [
+            "169.254.169.254", "[::ffff:10.0.0.1]", "::ffff:a9fe:a9fe", "127.0.0.1", "localhost", "10.1.2.3", "fd00::5",
+        ]
+    )
+    func nonPublicHost(host: String) throws {
+        var definition = Self.basicServer()
+        definition.host = host
+        let violations = ServerRules.prepare(
+            &definition,
+            secrets: StoredSecrets(hasPassword: true),
+            changes: SecretChanges()
+        )
+        #expect(violations.map(\.field) == ["host"])
+        #expect(violations.first?.description.contains("MAILGATE_ALLOWED_PRIVATE_NETWORKS") == true)
+
+        let everything = try #require(NetworkRange("::/0"))
+        definition.host = host
+        #expect(
+            prepare(
+                &definition,
+                secrets: StoredSecrets(hasPassword: true),
+                destinations: .init(allowedNetworks: [everything])
+            ) == []
+        )
     }
 
     @Test("a name that is a UUID is refused", arguments: [UUID().uuidString, UUID().uuidString.lowercased()])
@@ -409,6 +439,8 @@ struct ServerRulesTests {
         "a token URL must be https, or http to a loopback host",
         arguments: [
             ("https://auth.example.com/token", true),
+            ("https://169.254.169.254/token", false),
+            ("https://10.0.0.8/token", false),
             ("http://127.0.0.1:8080/token", true),
             ("http://localhost:8080/token", true),
             ("http://[::1]:8080/token", true),
@@ -421,8 +453,10 @@ struct ServerRulesTests {
     )
     func tokenURL(url: String, accepted: Bool) {
         var definition = Self.genericOAuthServer(tokenURL: url)
+        // Loopback allowed, as in development; the other non-public networks are not.
         #expect(
-            prepare(&definition, secrets: StoredSecrets(hasClientSecret: true)) == (accepted ? [] : ["oauth.token_url"])
+            prepare(&definition, secrets: StoredSecrets(hasClientSecret: true), destinations: .loopbackAllowed)
+                == (accepted ? [] : ["oauth.token_url"])
         )
     }
 

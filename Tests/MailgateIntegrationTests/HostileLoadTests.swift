@@ -64,6 +64,7 @@ struct HostileLoadTests {
                 ["serve"],
                 environment: [
                     "MAILGATE_DATABASE_URL": database.url,
+                    "MAILGATE_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
                     "MAILGATE_LISTEN": "127.0.0.1:\(port)",
                     "MAILGATE_OPS_LISTEN": "127.0.0.1:\(opsPort)",
                     "MAILGATE_BOOTSTRAP_OPERATOR_KEY": operatorKey,

@@ -74,6 +74,7 @@ final class ReloadProcessTests {
                 ["serve"],
                 environment: [
                     "MAILGATE_DATABASE_URL": database.url,
+                    "MAILGATE_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
                     "MAILGATE_LISTEN": "127.0.0.1:\(port)",
                     "MAILGATE_OPS_LISTEN": "off",
                     "MAILGATE_BOOTSTRAP_OPERATOR_KEY": key,

@@ -24,6 +24,7 @@ struct ReplicaRevocationTests {
                 let port = try await ServeProcessTests.freePort()
                 let environment = [
                     "MAILGATE_DATABASE_URL": database.url,
+                    "MAILGATE_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
                     "MAILGATE_LISTEN": "127.0.0.1:\(port)",
                     "MAILGATE_OPS_LISTEN": "127.0.0.1:0",
                     "MAILGATE_BOOTSTRAP_OPERATOR_KEY": operatorKey,

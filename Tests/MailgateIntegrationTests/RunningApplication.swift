@@ -26,7 +26,7 @@ func withRunningApplication<Result: Sendable>(
     logger: Logger? = nil,
     // No delivery workers unless a test sends mail: a hundred idle replicas polling the
     // queue would only load the machine the tests share.
-    mailer: MailerSettings = MailerSettings(workers: 0),
+    mailer: MailerSettings = MailerSettings(workers: 0, destinations: .loopbackAllowed),
     tokens: TokenSettings = TokenSettings(),
     ops: OpsConfiguration? = nil,
     // Tests scan with their own clock (`expiryScanner.scanOnce(now:)`).

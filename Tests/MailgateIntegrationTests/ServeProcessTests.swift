@@ -33,6 +33,7 @@ struct ServeProcessTests {
             let key = APIKey.generate().presentedForm.exposedValue
             let environment = [
                 "MAILGATE_DATABASE_URL": database.url,
+                "MAILGATE_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
                 "MAILGATE_LISTEN": "127.0.0.1:\(port)",
                 "MAILGATE_OPS_LISTEN": "127.0.0.1:0",
                 "MAILGATE_BOOTSTRAP_OPERATOR_KEY": key,

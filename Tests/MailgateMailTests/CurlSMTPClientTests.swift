@@ -43,7 +43,8 @@ final class CurlSMTPClientTests {
             port: server.port,
             security: .starttls,
             authentication: .password(username: "billing", password: Secret("s3cret")),
-            caFile: self.path("cert.pem")
+            caFile: self.path("cert.pem"),
+            destinations: .loopbackAllowed
         )
         let message = Self.message()
         let result = try await self.pool.send(
@@ -69,7 +70,13 @@ final class CurlSMTPClientTests {
         let server = try SMTPTestServer(arguments: [
             "--mode", "tls", "--cert", self.path("cert.pem"), "--key", self.path("key.pem"),
         ])
-        let endpoint = SMTPEndpoint(host: "127.0.0.1", port: server.port, security: .tls, caFile: self.path("cert.pem"))
+        let endpoint = SMTPEndpoint(
+            host: "127.0.0.1",
+            port: server.port,
+            security: .tls,
+            caFile: self.path("cert.pem"),
+            destinations: .loopbackAllowed
+        )
         let single = SMTPDeliveryPool(threadCount: 1)
         var newConnections = 0
         for _ in 0..<3 {
@@ -90,7 +97,12 @@ final class CurlSMTPClientTests {
     @Test("STARTTLS required but not offered fails at the tls stage and sends nothing in plaintext")
     func noDowngrade() async throws {
         let server = try SMTPTestServer(arguments: ["--mode", "plain"])
-        let endpoint = SMTPEndpoint(host: "127.0.0.1", port: server.port, security: .starttls)
+        let endpoint = SMTPEndpoint(
+            host: "127.0.0.1",
+            port: server.port,
+            security: .starttls,
+            destinations: .loopbackAllowed
+        )
         let result = try await self.pool.send(
             message: Self.message(),
             from: "billing@example.com",
@@ -112,7 +124,8 @@ final class CurlSMTPClientTests {
             host: "127.0.0.1",
             port: wrongHost.port,
             security: .tls,
-            caFile: self.path("wrong-cert.pem")
+            caFile: self.path("wrong-cert.pem"),
+            destinations: .loopbackAllowed
         )
         let mismatch = try await self.pool.send(
             message: Self.message(),
@@ -130,7 +143,8 @@ final class CurlSMTPClientTests {
             host: "127.0.0.1",
             port: unknownCA.port,
             security: .tls,
-            caFile: self.path("wrong-cert.pem")
+            caFile: self.path("wrong-cert.pem"),
+            destinations: .loopbackAllowed
         )
         let untrusted = try await self.pool.send(
             message: Self.message(),
@@ -155,7 +169,8 @@ final class CurlSMTPClientTests {
                 port: server.port,
                 security: .starttls,
                 authentication: .xoauth2(username: "noreply@contoso.com", accessToken: Secret(token)),
-                caFile: self.path("cert.pem")
+                caFile: self.path("cert.pem"),
+                destinations: .loopbackAllowed
             )
             return try await self.pool.send(
                 message: Self.message(),
@@ -187,7 +202,8 @@ final class CurlSMTPClientTests {
             port: server.port,
             security: .starttls,
             authentication: .password(username: "billing", password: Secret("wrong")),
-            caFile: self.path("cert.pem")
+            caFile: self.path("cert.pem"),
+            destinations: .loopbackAllowed
         )
         let result = try await self.pool.send(
             message: Self.message(),
@@ -204,7 +220,12 @@ final class CurlSMTPClientTests {
     @Test("a refused recipient is reported while the others get the message; all refused is a failure")
     func recipients() async throws {
         let server = try SMTPTestServer(arguments: ["--mode", "plain"])
-        let endpoint = SMTPEndpoint(host: "127.0.0.1", port: server.port, security: .none)
+        let endpoint = SMTPEndpoint(
+            host: "127.0.0.1",
+            port: server.port,
+            security: .none,
+            destinations: .loopbackAllowed
+        )
         let partial = try await self.pool.send(
             message: Self.message(),
             from: "billing@example.com",
@@ -241,7 +262,7 @@ final class CurlSMTPClientTests {
             message: Self.message(),
             from: "billing@example.com",
             to: ["a@example.com"],
-            through: SMTPEndpoint(host: "127.0.0.1", port: server.port, security: .none)
+            through: SMTPEndpoint(host: "127.0.0.1", port: server.port, security: .none, destinations: .loopbackAllowed)
         )
         #expect(rejected.outcome == .permanentFailure, "\(rejected)")
         #expect(rejected.replyCode == 554)
@@ -251,7 +272,7 @@ final class CurlSMTPClientTests {
             message: Self.message(),
             from: "billing@example.com",
             to: ["a@example.com"],
-            through: SMTPEndpoint(host: "127.0.0.1", port: 1, security: .none)
+            through: SMTPEndpoint(host: "127.0.0.1", port: 1, security: .none, destinations: .loopbackAllowed)
         )
         #expect(closed.outcome == .transientFailure)
         #expect(closed.stage == .connect)

@@ -21,6 +21,10 @@ extension KnownCause {
         "DNS_TIMEOUT",
         "The name server did not answer in time: check this machine's DNS (resolv.conf, network policy) and retry."
     )
+    public static let destinationNotAllowed = KnownCause(
+        "DESTINATION_NOT_ALLOWED",
+        "The host is or resolves to a non-public address (loopback, private, link-local, …), which Mailgate does not connect to: correct the host or its DNS, or ask the operator to allow the network with MAILGATE_ALLOWED_PRIVATE_NETWORKS."
+    )
     public static let connectionRefused = KnownCause(
         "CONNECTION_REFUSED",
         "Nothing accepts connections on this port: check the port (587 STARTTLS, 465 implicit TLS, 25 relay) and that the server is running."

@@ -23,10 +23,14 @@ public enum ServerRules {
         return changes
     }
 
+    /// `destinations` are the addresses Mailgate may connect to: a host or URL given as an
+    /// address outside them (or as `localhost`) is refused here; names are checked again
+    /// whenever they resolve.
     public static func prepare(
         _ definition: inout ServerDefinition,
         secrets: StoredSecrets,
         changes: SecretChanges,
+        destinations: DestinationPolicy = .publicOnly,
         now: Date = Date()
     ) -> [Violation] {
         ProviderPresets.apply(to: &definition)
@@ -45,6 +49,7 @@ public enum ServerRules {
             fail("host", "is required")
         } else if let host = HostName(definition.host) {
             definition.host = host.description
+            if let refusal = destinations.refusal(ofHost: host.description) { fail("host", refusal.description) }
         } else {
             fail("host", "is not a valid host name or IP address")
         }
@@ -89,7 +94,7 @@ public enum ServerRules {
                 )
             }
         case .oauth2:
-            violations += self.oauthViolations(definition, secrets: secrets)
+            violations += self.oauthViolations(definition, secrets: secrets, destinations: destinations)
         }
 
         if definition.authType != .oauth2, definition.oauth != nil {
@@ -123,7 +128,11 @@ public enum ServerRules {
         return violations
     }
 
-    private static func oauthViolations(_ definition: ServerDefinition, secrets: StoredSecrets) -> [Violation] {
+    private static func oauthViolations(
+        _ definition: ServerDefinition,
+        secrets: StoredSecrets,
+        destinations: DestinationPolicy
+    ) -> [Violation] {
         var violations: [Violation] = []
         func fail(_ field: String, _ description: String) { violations.append(Violation(field, description)) }
         guard let oauth = definition.oauth else {
@@ -158,8 +167,12 @@ public enum ServerRules {
         if provider == .google, oauth.flow == .clientCredentials {
             fail("oauth.flow", "Google sends SMTP mail only with authorization_code (user consent)")
         }
-        if let problem = self.urlProblem(oauth.tokenURL) { fail("oauth.token_url", problem) }
-        if oauth.flow == .authorizationCode, let problem = self.urlProblem(oauth.authorizationURL) {
+        if let problem = self.urlProblem(oauth.tokenURL, destinations: destinations) {
+            fail("oauth.token_url", problem)
+        }
+        if oauth.flow == .authorizationCode,
+            let problem = self.urlProblem(oauth.authorizationURL, destinations: destinations)
+        {
             fail("oauth.authorization_url", problem)
         }
         if oauth.scopes.isEmpty {
@@ -178,14 +191,16 @@ public enum ServerRules {
         return violations
     }
 
-    /// Why a token or authorization URL is unusable: it must be https (http only to a loopback host).
-    static func urlProblem(_ text: String) -> String? {
+    /// Why a token or authorization URL is unusable: it must be https (http only to a loopback
+    /// host, for tests and development) and its host within `destinations`.
+    static func urlProblem(_ text: String, destinations: DestinationPolicy) -> String? {
         if text.isEmpty { return "is required" }
         if text.contains("{") { return "still contains a placeholder such as {tenant_id}: set oauth.directory_id" }
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty
         else {
             return "is not a URL"
         }
+        if let refusal = destinations.refusal(ofHost: host) { return refusal.description }
         let loopback = ["localhost", "127.0.0.1", "::1", "[::1]"].contains(host.lowercased())
         if scheme == "https" || (scheme == "http" && loopback) { return nil }
         return "must be an https URL"

@@ -6,8 +6,10 @@ import MailgateCore
 /// loopback) are allowed, redirects are not followed, and TLS is verified.
 final class CurlHTTPClient {
     private let handle: UnsafeMutableRawPointer
+    private let destinations: DestinationGuard
 
-    init() {
+    init(destinations: DestinationPolicy) {
+        self.destinations = DestinationGuard(policy: destinations)
         CurlGlobal.initialize()
         self.handle = curl_easy_init()!
     }
@@ -85,7 +87,10 @@ final class CurlHTTPClient {
         }
         _ = mg_curl_setopt_pointer(h, CURLOPT_WRITEDATA, unmanaged.toOpaque())
 
-        let code = curl_easy_perform(h)
+        let code = self.destinations.perform(h)
+        if let refusal = self.destinations.refusal {
+            return .failure(HTTPTransportError(curlCode: Int(code.rawValue), detail: refusal.description))
+        }
         if collector.overflowed {
             return .failure(
                 HTTPTransportError(

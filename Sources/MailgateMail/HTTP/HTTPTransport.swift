@@ -1,3 +1,4 @@
+import MailgateCore
 import NIOCore
 import NIOPosix
 
@@ -7,8 +8,11 @@ public final class HTTPTransport: Sendable {
     private let threads: NIOThreadPool
     // Each value is only ever touched by the thread that owns it.
     nonisolated(unsafe) private let clients = ThreadSpecificVariable<CurlHTTPClient>()
+    private let destinations: DestinationPolicy
 
-    public init(threadCount: Int = 2) {
+    /// `destinations` are the addresses requests may go to, checked after each name resolves.
+    public init(threadCount: Int = 2, destinations: DestinationPolicy = .publicOnly) {
+        self.destinations = destinations
         self.threads = NIOThreadPool(numberOfThreads: max(1, threadCount))
         self.threads.start()
     }
@@ -21,7 +25,7 @@ public final class HTTPTransport: Sendable {
                 if let existing = self.clients.currentValue {
                     client = existing
                 } else {
-                    client = CurlHTTPClient()
+                    client = CurlHTTPClient(destinations: self.destinations)
                     self.clients.currentValue = client
                 }
                 return client.perform(request)

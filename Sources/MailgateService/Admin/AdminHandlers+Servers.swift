@@ -19,7 +19,7 @@ extension AdminHandlers {
                 name: request.name,
                 expectedVersion: request.expectedVersion == 0 ? nil : Int64(request.expectedVersion),
                 actor: principal.keyID,
-                prepare: Self.preparation(of: request)
+                prepare: Self.preparation(of: request, destinations: self.destinations)
             )
             context.logger.info(
                 "server \(outcome.change.rawValue)",
@@ -101,7 +101,7 @@ extension AdminHandlers {
     /// How a PutServer request becomes the stored definition and secret changes, given the
     /// current server (nil when new): PutServer's rules, or a `ValidationError` naming
     /// every violation. ImportServers prepares each row with it too.
-    static func preparation(of request: Mailgate_V1_PutServerRequest)
+    static func preparation(of request: Mailgate_V1_PutServerRequest, destinations: DestinationPolicy)
         -> @Sendable (ServerRecord?) throws -> (ServerDefinition, SecretChanges)
     {
         let (requested, changes, inputViolations) = request.definitionAndChanges
@@ -110,7 +110,13 @@ extension AdminHandlers {
             var definition = requested
             let stored = existing?.storedSecrets ?? StoredSecrets()
             let violations =
-                inputViolations + ServerRules.prepare(&definition, secrets: stored.applying(changes), changes: changes)
+                inputViolations
+                + ServerRules.prepare(
+                    &definition,
+                    secrets: stored.applying(changes),
+                    changes: changes,
+                    destinations: destinations
+                )
             guard violations.isEmpty else {
                 throw ValidationError("The server \(name) is not valid; nothing was changed.", violations: violations)
             }

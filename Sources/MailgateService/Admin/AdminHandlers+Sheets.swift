@@ -72,7 +72,7 @@ extension AdminHandlers {
                     reason: "NO_ROWS"
                 )
             }
-            let plan = ImportPlan(rows: rows.dropFirst(), columns: columns)
+            let plan = ImportPlan(rows: rows.dropFirst(), columns: columns, destinations: self.destinations)
             let (results, applied) = try await self.servers.putAll(
                 tenantID: tenant.id,
                 items: plan.items.map(\.item),
@@ -165,7 +165,7 @@ struct ImportPlan {
 
     var hasInvalidRows: Bool { self.items.contains { !$0.violations.isEmpty } }
 
-    init(rows: ArraySlice<SheetRow>, columns: [Int: ServerSheet.Column]) {
+    init(rows: ArraySlice<SheetRow>, columns: [Int: ServerSheet.Column], destinations: DestinationPolicy) {
         var seen: Set<String> = []
         var defaultRow: Int?
         self.items = rows.map { row in
@@ -187,7 +187,10 @@ struct ImportPlan {
             // A row with bad cells is refused with its own violations, in place, before any lookup.
             let item =
                 violations.isEmpty
-                ? ServerRepository.BatchItem(name: request.name, prepare: Self.preparation(of: request))
+                ? ServerRepository.BatchItem(
+                    name: request.name,
+                    prepare: Self.preparation(of: request, destinations: destinations)
+                )
                 : ServerRepository.BatchItem(refusing: ValidationError("The row is not valid.", violations: violations))
             return Row(number: row.number, name: request.name, violations: violations, item: item)
         }
@@ -197,14 +200,14 @@ struct ImportPlan {
     /// reads it. The expiry date as exported belongs to the stored secret: when the row gives
     /// that same day, it is left out, so the stored date keeps its source and a new secret in
     /// the row does not inherit the old one's date.
-    static func preparation(of request: Mailgate_V1_PutServerRequest)
+    static func preparation(of request: Mailgate_V1_PutServerRequest, destinations: DestinationPolicy)
         -> @Sendable (ServerRecord?) throws -> (ServerDefinition, SecretChanges)
     {
-        let asGiven = AdminHandlers.preparation(of: request)
+        let asGiven = AdminHandlers.preparation(of: request, destinations: destinations)
         guard request.hasClientSecretExpiresAt else { return asGiven }
         var withoutDate = request
         withoutDate.clearClientSecretExpiresAt()
-        let keepingStoredDate = AdminHandlers.preparation(of: withoutDate)
+        let keepingStoredDate = AdminHandlers.preparation(of: withoutDate, destinations: destinations)
         let day = request.clientSecretExpiresAt.date
         return { existing in
             if let stored = existing?.clientSecret.expiresAt, Calendar.utc.isDate(stored, inSameDayAs: day) {

@@ -25,6 +25,8 @@ public struct AdminHandlers: Sendable {
     let resolver: TenantResolver
     let health: DatabaseHealth
     let quotas: TenantQuotaGate
+    /// Where output servers and token URLs may point.
+    let destinations: DestinationPolicy
 
     public init(
         tenants: TenantRepository,
@@ -35,8 +37,10 @@ public struct AdminHandlers: Sendable {
         consent: ConsentService,
         expiry: ExpiryRepository,
         quotas: TenantQuotaGate,
+        destinations: DestinationPolicy,
         health: DatabaseHealth
     ) {
+        self.destinations = destinations
         self.quotas = quotas
         self.expiry = expiry
         self.health = health

@@ -170,6 +170,7 @@ struct DeliveryWorker: Sendable {
                 vault: self.vault,
                 accessToken: accessToken,
                 caFile: self.settings.caFile,
+                destinations: self.settings.destinations,
                 timeout: self.settings.smtpTimeout
             )
             return .success((server, endpoint))

@@ -25,6 +25,7 @@ extension ServerRecord {
         vault: Vault,
         accessToken: Secret?,
         caFile: String?,
+        destinations: DestinationPolicy,
         timeout: Duration,
         withoutCredentials: Bool = false
     ) throws(EndpointUnavailable) -> SMTPEndpoint {
@@ -70,7 +71,8 @@ extension ServerRecord {
             authentication: authentication,
             caFile: caFile,
             totalTimeout: timeout,
-            reuseConnection: definition.maxConnections == 0
+            reuseConnection: definition.maxConnections == 0,
+            destinations: destinations
         )
     }
 }

@@ -21,6 +21,8 @@ public struct MailerSettings: Sendable {
     public var retention: Duration
     /// PEM bundle for verifying SMTP servers; nil = the system bundle.
     public var caFile: String?
+    /// The addresses delivery, validation and token requests may connect to.
+    public var destinations: DestinationPolicy
     /// Bound on one SMTP transaction.
     public var smtpTimeout: Duration
     /// How long every replica leaves a server alone after it throttles us (`432 4.3.2`).
@@ -46,6 +48,7 @@ public struct MailerSettings: Sendable {
         retry: RetryPolicy = RetryPolicy(),
         retention: Duration = .seconds(7 * 24 * 3600),
         caFile: String? = nil,
+        destinations: DestinationPolicy = .publicOnly,
         smtpTimeout: Duration = .seconds(120),
         throttlePause: Duration = .seconds(60),
         quotaPause: Duration = .seconds(3600),
@@ -63,6 +66,7 @@ public struct MailerSettings: Sendable {
         self.retry = retry
         self.retention = retention
         self.caFile = caFile
+        self.destinations = destinations
         self.smtpTimeout = smtpTimeout
         self.throttlePause = throttlePause
         self.blockInitialWait = blockInitialWait

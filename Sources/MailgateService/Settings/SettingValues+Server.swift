@@ -41,6 +41,21 @@ extension SettingValues {
     }
 }
 
+extension SettingValues {
+    /// Public addresses plus the networks `MAILGATE_ALLOWED_PRIVATE_NETWORKS` allows; an
+    /// entry that is not an address or CIDR block stops start-up, named.
+    public func destinations() throws(ConfigurationError) -> DestinationPolicy {
+        guard let text = self[SettingsTable.allowedPrivateNetworks] else { return .publicOnly }
+        let (ranges, invalid) = NetworkRange.parseList(text)
+        guard invalid.isEmpty else {
+            throw ConfigurationError(
+                "MAILGATE_ALLOWED_PRIVATE_NETWORKS: \(invalid.joined(separator: ", ")) is not an address or CIDR block (e.g. 10.0.0.0/8, fd00::/8)."
+            )
+        }
+        return DestinationPolicy(allowedNetworks: ranges)
+    }
+}
+
 extension MailerSettings {
     /// SendMail limits and delivery behaviour from `values`.
     public init(_ values: SettingValues) throws(ConfigurationError) {
@@ -74,6 +89,7 @@ extension MailerSettings {
             ),
             retention: try seconds(table.retentionSeconds),
             caFile: values[table.caFile],
+            destinations: try values.destinations(),
             smtpTimeout: try seconds(table.smtpTimeoutSeconds),
             blockInitialWait: try seconds(table.blockInitialSeconds),
             blockMaximumWait: try seconds(table.blockMaxSeconds)

@@ -12,6 +12,10 @@ public enum SettingsTable {
     public static let tlsCert = Setting("MAILGATE_TLS_CERT", flag: "--tls-cert")
     public static let tlsKey = Setting("MAILGATE_TLS_KEY", flag: "--tls-key")
     public static let caFile = Setting("MAILGATE_CA_FILE", flag: "--ca-file")
+    public static let allowedPrivateNetworks = Setting(
+        "MAILGATE_ALLOWED_PRIVATE_NETWORKS",
+        flag: "--allowed-private-networks"
+    )
     public static let workers = Setting("MAILGATE_WORKERS", flag: "--workers", default: "8")
     public static let leaseSeconds = Setting("MAILGATE_LEASE_SECONDS", flag: "--lease-seconds", default: "300")
     public static let retryInitialSeconds = Setting(
@@ -166,7 +170,8 @@ public enum SettingsTable {
     /// Every setting, server side first.
     public static let all: [Setting] = [
         configFile, databaseURL, listen, opsListen, oauthRedirectURI, masterKeys, masterKeysFile,
-        bootstrapOperatorKey, tlsCert, tlsKey, caFile, workers, leaseSeconds, retryInitialSeconds,
+        bootstrapOperatorKey, tlsCert, tlsKey, caFile, allowedPrivateNetworks, workers, leaseSeconds,
+        retryInitialSeconds,
         retryMaxSeconds, retryGiveUpSeconds, idempotencyWindowSeconds, retentionSeconds, maxRecipients,
         maxMessageBytes, pollIntervalMs, smtpTimeoutSeconds, blockInitialSeconds, blockMaxSeconds,
         tenantMaxQueuedMessages, tenantMaxQueuedBytes, tenantSendsPerMinute, tenantScheduleAheadSeconds,

@@ -45,6 +45,9 @@ struct ProbeVerdict {
 
     private var connectCheck: ServerCheck {
         let report = self.report
+        if let refusal = report.destinationRefusal, report.connectedTo == nil {
+            return .failed(.connect, .destinationNotAllowed, detail: refusal)
+        }
         guard let address = report.connectedTo else {
             let cause: KnownCause =
                 switch report.curlCode {

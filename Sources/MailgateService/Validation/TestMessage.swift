@@ -135,6 +135,7 @@ struct TestMessage {
                 vault: validator.vault,
                 accessToken: self.accessToken,
                 caFile: validator.settings.caFile,
+                destinations: validator.settings.destinations,
                 timeout: limit
             )
         } catch {

@@ -75,7 +75,10 @@ struct ValidationRun {
 
     private func resolve() async -> ServerCheck {
         let host = self.definition.host
+        let destinations = self.validator.settings.destinations
         if case .domain = HostName(host) {
+        } else if let refusal = destinations.refusal(ofHost: host) {
+            return .failed(.dns, .destinationNotAllowed, detail: refusal.description)
         } else {
             return ServerCheck(.dns, .ok, detail: "\(host) is an IP address: nothing to resolve")
         }
@@ -100,10 +103,23 @@ struct ValidationRun {
         case .some(.failure(let error)):
             return .failed(.dns, .hostNotFound, detail: "\(host): \(error.message)", durationMilliseconds: took)
         case .some(.success(let addresses)):
+            // Delivery skips the addresses the policy refuses; with none left it cannot connect.
+            let refusals = addresses.compactMap { IPAddress($0).flatMap(destinations.refusal(of:)) }
+            if let refusal = refusals.first, refusals.count == addresses.count {
+                return .failed(
+                    .dns,
+                    .destinationNotAllowed,
+                    detail: "\(host) → \(refusal.description)",
+                    durationMilliseconds: took
+                )
+            }
+            let skipped =
+                refusals.isEmpty
+                ? "" : " (not used: \(refusals.map(\.address.description).joined(separator: ", ")), not public)"
             return ServerCheck(
                 .dns,
                 .ok,
-                detail: "\(host) → \(addresses.joined(separator: ", "))",
+                detail: "\(host) → \(addresses.joined(separator: ", "))\(skipped)",
                 durationMilliseconds: took
             )
         }
@@ -185,6 +201,7 @@ struct ValidationRun {
                 vault: validator.vault,
                 accessToken: accessToken,
                 caFile: validator.settings.caFile,
+                destinations: validator.settings.destinations,
                 timeout: limit
             )
         } catch {
@@ -196,6 +213,7 @@ struct ValidationRun {
                     vault: validator.vault,
                     accessToken: nil,
                     caFile: validator.settings.caFile,
+                    destinations: validator.settings.destinations,
                     timeout: limit,
                     withoutCredentials: true
                 )

@@ -22,7 +22,7 @@ struct AdminFixture: Sendable {
         keyCacheTTL: Duration = .milliseconds(200),
         masterKeys: MasterKeyRing = testMasterKeys,
         logger: Logger? = nil,
-        mailer: MailerSettings = MailerSettings(workers: 0),
+        mailer: MailerSettings = MailerSettings(workers: 0, destinations: .loopbackAllowed),
         tokens: TokenSettings = TokenSettings(),
         ops: OpsConfiguration? = nil,
         expiry: ExpirySettings = ExpirySettings(interval: nil),

@@ -36,7 +36,7 @@ struct ServerSheetTests {
         var relay = Mailgate_V1_PutServerRequest()
         relay.tenant = "source"
         relay.name = "relay"
-        relay.host = "10.0.0.25"
+        relay.host = "relay.internal.example"
         relay.port = 25
         relay.security = .none
         relay.authType = .none
@@ -227,7 +227,7 @@ struct ServerSheetTests {
                     "basic", "billing@example.com",
                 ]
             )
-            #expect(rows.contains { $0.first == "relay" && $0.contains("10.0.0.25") })
+            #expect(rows.contains { $0.first == "relay" && $0.contains("relay.internal.example") })
         }
     }
 

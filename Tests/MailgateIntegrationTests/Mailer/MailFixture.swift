@@ -42,6 +42,8 @@ struct MailFixture: Sendable {
                 jitter: 0
             ),
             caFile: caFile,
+            // The SMTP and token fixtures listen on loopback.
+            destinations: .loopbackAllowed,
             smtpTimeout: .seconds(5),
             throttlePause: .milliseconds(700),
             blockInitialWait: blockWait,
