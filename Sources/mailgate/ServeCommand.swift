@@ -142,6 +142,7 @@ struct ServeCommand: AsyncParsableCommand {
             rpc.shutdownGracePeriod = .nanoseconds(Int64(grace.seconds * 1e9))
         }
         rpc.tls = try values.rpcTLS()
+        try values.checkPlaintextListener(host: listen.host, hasTLS: rpc.tls != nil, logger: logger)
         try rpc.applyLimits(values)
 
         guard

@@ -136,4 +136,30 @@ struct ServeProcessTests {
         #expect(text.contains("32 bytes"))
         #expect(!text.contains("c2hvcnQtc2VjcmV0LWtleQ"))
     }
+
+    @Test(
+        "serve refuses a listener beyond loopback without TLS, unless MAILGATE_ALLOW_PLAINTEXT=1 says so, with a warning"
+    )
+    func plaintextListener() throws {
+        let settings = ["MAILGATE_DATABASE_URL": "postgres://nobody@127.0.0.1:1/none", "MAILGATE_LISTEN": "0.0.0.0:0"]
+        let (status, text) = try Self.serveRefusal(settings)
+        #expect(status == 78)
+        #expect(text.contains("has no TLS") && text.contains("MAILGATE_ALLOW_PLAINTEXT=1"), "\(text)")
+
+        // Allowed on purpose: past that check (to the next refusal, the missing master keys), with a warning.
+        let (allowedStatus, allowedText) = try Self.serveRefusal(
+            settings.merging(["MAILGATE_ALLOW_PLAINTEXT": "1"]) { $1 }
+        )
+        #expect(allowedStatus == 78)
+        #expect(!allowedText.contains("has no TLS"))
+        #expect(allowedText.contains("without TLS on a non-loopback address"), "\(allowedText)")
+        #expect(allowedText.contains("MAILGATE_MASTER_KEYS_FILE"))
+
+        // Loopback needs neither.
+        let (loopbackStatus, loopbackText) = try Self.serveRefusal(
+            settings.merging(["MAILGATE_LISTEN": "[::1]:0"]) { $1 }
+        )
+        #expect(loopbackStatus == 78)
+        #expect(!loopbackText.contains("TLS"), "\(loopbackText)")
+    }
 }

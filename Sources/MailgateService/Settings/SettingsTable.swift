@@ -11,6 +11,7 @@ public enum SettingsTable {
     public static let bootstrapOperatorKey = Setting("MAILGATE_BOOTSTRAP_OPERATOR_KEY", flag: nil)
     public static let tlsCert = Setting("MAILGATE_TLS_CERT", flag: "--tls-cert")
     public static let tlsKey = Setting("MAILGATE_TLS_KEY", flag: "--tls-key")
+    public static let allowPlaintext = Setting("MAILGATE_ALLOW_PLAINTEXT", flag: nil)
     public static let caFile = Setting("MAILGATE_CA_FILE", flag: "--ca-file")
     public static let allowedPrivateNetworks = Setting(
         "MAILGATE_ALLOWED_PRIVATE_NETWORKS",
@@ -170,7 +171,7 @@ public enum SettingsTable {
     /// Every setting, server side first.
     public static let all: [Setting] = [
         configFile, databaseURL, listen, opsListen, oauthRedirectURI, masterKeys, masterKeysFile,
-        bootstrapOperatorKey, tlsCert, tlsKey, caFile, allowedPrivateNetworks, workers, leaseSeconds,
+        bootstrapOperatorKey, tlsCert, tlsKey, allowPlaintext, caFile, allowedPrivateNetworks, workers, leaseSeconds,
         retryInitialSeconds,
         retryMaxSeconds, retryGiveUpSeconds, idempotencyWindowSeconds, retentionSeconds, maxRecipients,
         maxMessageBytes, pollIntervalMs, smtpTimeoutSeconds, blockInitialSeconds, blockMaxSeconds,

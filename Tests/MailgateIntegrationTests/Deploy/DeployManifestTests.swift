@@ -74,6 +74,23 @@ struct DeployManifestTests {
         let masterKeysFile = try #require(settings["MAILGATE_MASTER_KEYS_FILE"])
         let mounts = (container["volumeMounts"] as? [[String: Any]] ?? []).compactMap { $0["mountPath"] as? String }
         #expect(mounts.contains { masterKeysFile.hasPrefix($0 + "/") }, "the master key file is on a mounted volume")
+        // RPC listens beyond loopback, so it has TLS (serve refuses otherwise), from the TLS Secret.
+        for setting in ["MAILGATE_TLS_CERT", "MAILGATE_TLS_KEY"] {
+            let file = try #require(settings[setting], "\(setting) is not set: serve would refuse to listen")
+            let mount = try #require(
+                (container["volumeMounts"] as? [[String: Any]] ?? []).first {
+                    file.hasPrefix(($0["mountPath"] as? String ?? "") + "/")
+                },
+                "\(setting) is not on a mounted volume"
+            )
+            let volume = pod.list("spec.volumes").first { $0["name"] as? String == mount["name"] as? String }
+            #expect(volume?.string("secret.secretName") == "mailgate-rpc-tls")
+            let item = (volume?.list("secret.items") ?? []).first {
+                file.hasSuffix("/" + ($0["path"] as? String ?? "-"))
+            }
+            #expect(item != nil, "\(file) is not one of the Secret's items")
+        }
+        #expect(settings["MAILGATE_ALLOW_PLAINTEXT"] == nil)
         for variable in ["MAILGATE_DATABASE_URL"] {
             let entry = (container["env"] as? [[String: Any]] ?? []).first { $0["name"] as? String == variable }
             #expect(entry?.string("valueFrom.secretKeyRef.name") == "mailgate", "\(variable) comes from the Secret")
@@ -117,6 +134,19 @@ struct DeployManifestTests {
                 "value"
             ] as? String
         #expect(address == "mailgate:\(service.list("spec.ports").first?["port"] as? Int ?? 0)")
+        // …over TLS, trusting the CA of the Secret the replicas' certificate comes from.
+        let caFile =
+            (jobContainer["env"] as? [[String: Any]] ?? []).first {
+                $0["name"] as? String == "MAILGATE_RPC_CA_FILE"
+            }?["value"] as? String
+        let jobPod = job.mapping("spec.jobTemplate.spec.template")
+        let caVolume = jobPod.list("spec.volumes").first { $0.string("secret.secretName") == "mailgate-rpc-tls" }
+        let caMount = (jobContainer["volumeMounts"] as? [[String: Any]] ?? []).first {
+            $0["name"] as? String == caVolume?["name"] as? String
+        }
+        #expect(
+            caFile != nil && caMount != nil && caFile?.hasPrefix((caMount?["mountPath"] as? String ?? "") + "/") == true
+        )
         // Its pods are no replicas: neither the Service, the budget nor the policy selects them…
         let jobLabels = job.mapping("spec.jobTemplate.spec.template.metadata.labels") as? [String: String] ?? [:]
         for selector in [
