@@ -28,7 +28,7 @@ public struct NewMessage: Sendable, Hashable {
     public var notBefore: Date?
 
     public init(
-        id: UUID = UUID(),
+        id: UUID = .timeOrdered(),
         tenantID: UUID,
         serverID: UUID,
         idempotencyKey: String?,
