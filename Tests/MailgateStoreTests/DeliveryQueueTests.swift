@@ -72,48 +72,41 @@ struct DeliveryQueueTests {
         server customize: (inout ServerDefinition) -> Void = { _ in },
         _ body: (Fixture) async throws -> Void
     ) async throws {
-        try await TestDatabase.withFresh { database in
-            try await database.withClient { client in
-                try await MigrationRunner(
-                    migrations: try Migration.load(from: repositoryRoot().appendingPathComponent("migrations")),
-                    logger: Self.logger
-                )
-                .run(on: client)
-                let tenant = try await TenantRepository(client: client, logger: Self.logger)
-                    .create(slug: "acme", displayName: "Acme", alertContacts: [], actor: "test")
-                var definition = ServerDefinition(
-                    name: "relay",
-                    host: "127.0.0.1",
-                    port: 2525,
-                    security: ConnectionSecurity.none,
-                    senderAddress: "sender@example.com",
-                    authType: AuthenticationType.none
-                )
-                customize(&definition)
-                let prepared = definition
-                let servers = ServerRepository(
-                    client: client,
-                    vault: Vault(keyRing: MasterKeyRing.generate().ring),
-                    logger: Self.logger
-                )
-                let server = try await servers.put(
-                    tenantID: tenant.id,
-                    name: "relay",
-                    expectedVersion: nil,
-                    actor: "test"
-                ) { _ in
-                    (prepared, SecretChanges())
-                }
-                try await body(
-                    Fixture(
-                        client: client,
-                        queue: DeliveryQueue(client: client, logger: Self.logger),
-                        messages: MessageRepository(client: client, logger: Self.logger),
-                        tenantID: tenant.id,
-                        serverID: server.server.id
-                    )
-                )
+        try await TestDatabase.withMigratedClient(logger: Self.logger) { client in
+            let tenant = try await TenantRepository(client: client, logger: Self.logger)
+                .create(slug: "acme", displayName: "Acme", alertContacts: [], actor: "test")
+            var definition = ServerDefinition(
+                name: "relay",
+                host: "127.0.0.1",
+                port: 2525,
+                security: ConnectionSecurity.none,
+                senderAddress: "sender@example.com",
+                authType: AuthenticationType.none
+            )
+            customize(&definition)
+            let prepared = definition
+            let servers = ServerRepository(
+                client: client,
+                vault: Vault(keyRing: MasterKeyRing.generate().ring),
+                logger: Self.logger
+            )
+            let server = try await servers.put(
+                tenantID: tenant.id,
+                name: "relay",
+                expectedVersion: nil,
+                actor: "test"
+            ) { _ in
+                (prepared, SecretChanges())
             }
+            try await body(
+                Fixture(
+                    client: client,
+                    queue: DeliveryQueue(client: client, logger: Self.logger),
+                    messages: MessageRepository(client: client, logger: Self.logger),
+                    tenantID: tenant.id,
+                    serverID: server.server.id
+                )
+            )
         }
     }
 

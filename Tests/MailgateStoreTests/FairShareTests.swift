@@ -68,26 +68,19 @@ struct FairShareTests {
     }
 
     func withFixture(_ body: (Fixture) async throws -> Void) async throws {
-        try await TestDatabase.withFresh { database in
-            try await database.withClient { client in
-                try await MigrationRunner(
-                    migrations: try Migration.load(from: repositoryRoot().appendingPathComponent("migrations")),
-                    logger: Self.logger
-                )
-                .run(on: client)
-                try await body(
-                    Fixture(
+        try await TestDatabase.withMigratedClient(logger: Self.logger) { client in
+            try await body(
+                Fixture(
+                    client: client,
+                    queue: DeliveryQueue(client: client, logger: Self.logger),
+                    tenants: TenantRepository(client: client, logger: Self.logger),
+                    servers: ServerRepository(
                         client: client,
-                        queue: DeliveryQueue(client: client, logger: Self.logger),
-                        tenants: TenantRepository(client: client, logger: Self.logger),
-                        servers: ServerRepository(
-                            client: client,
-                            vault: Vault(keyRing: MasterKeyRing.generate().ring),
-                            logger: Self.logger
-                        )
+                        vault: Vault(keyRing: MasterKeyRing.generate().ring),
+                        logger: Self.logger
                     )
                 )
-            }
+            )
         }
     }
 

@@ -35,6 +35,23 @@ public struct TestDatabase: Sendable {
         }
     }
 
+    /// Runs `body` with a client of a fresh database that has every migration applied.
+    public static func withMigratedClient<Result: Sendable>(
+        logger: Logger,
+        _ body: (PostgresClient) async throws -> Result
+    ) async throws -> Result {
+        try await Self.withFresh { database in
+            try await database.withClient { client in
+                try await MigrationRunner(
+                    migrations: try Migration.load(from: repositoryRoot().appendingPathComponent("migrations")),
+                    logger: logger
+                )
+                .run(on: client)
+                return try await body(client)
+            }
+        }
+    }
+
     /// Runs `body` with a running client of this database.
     public func withClient<Result: Sendable>(_ body: (PostgresClient) async throws -> Result) async throws -> Result {
         try await Self.withRunningClient(configuration: self.configuration, body)
