@@ -62,18 +62,17 @@ struct HostileLoadTests {
             let server = try ChildProcess(
                 ServeProcessTests.executable.path,
                 ["serve"],
-                environment: [
-                    "MAILGATE_DATABASE_URL": database.url,
-                    "MAILGATE_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
-                    "MAILGATE_LISTEN": "127.0.0.1:\(port)",
-                    "MAILGATE_OPS_LISTEN": "127.0.0.1:\(opsPort)",
-                    "MAILGATE_BOOTSTRAP_OPERATOR_KEY": operatorKey,
-                    "MAILGATE_MASTER_KEYS": MasterKeyRing.generate().text,
-                    "MAILGATE_MIGRATIONS_DIR": repositoryRoot().appendingPathComponent("migrations").path,
-                    "MAILGATE_WORKERS": "0",
-                    "MAILGATE_LOG_LEVEL": "warning",
-                    "MAILGATE_RPC_FRAME_TIMEOUT_SECONDS": "\(Self.frameTimeoutSeconds)",
-                ],
+                environment: ServeEnvironment.make(
+                    database: database,
+                    port: port,
+                    operatorKey: operatorKey,
+                    [
+                        "MAILGATE_OPS_LISTEN": "127.0.0.1:\(opsPort)",
+                        "MAILGATE_WORKERS": "0",
+                        "MAILGATE_LOG_LEVEL": "warning",
+                        "MAILGATE_RPC_FRAME_TIMEOUT_SECONDS": "\(Self.frameTimeoutSeconds)",
+                    ]
+                ),
                 capture: .standardError
             )
             // Drained all along: a full pipe would stop the server mid-log.

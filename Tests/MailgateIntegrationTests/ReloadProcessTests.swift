@@ -72,19 +72,19 @@ final class ReloadProcessTests {
             let server = try ChildProcess(
                 ServeProcessTests.executable.path,
                 ["serve"],
-                environment: [
-                    "MAILGATE_DATABASE_URL": database.url,
-                    "MAILGATE_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
-                    "MAILGATE_LISTEN": "127.0.0.1:\(port)",
-                    "MAILGATE_OPS_LISTEN": "off",
-                    "MAILGATE_BOOTSTRAP_OPERATOR_KEY": key,
-                    "MAILGATE_MASTER_KEYS_FILE": self.path("master-keys"),
-                    "MAILGATE_TLS_CERT": self.path("cert.pem"),
-                    "MAILGATE_TLS_KEY": self.path("key.pem"),
-                    "MAILGATE_MIGRATIONS_DIR": repositoryRoot().appendingPathComponent("migrations").path,
-                    "MAILGATE_LOG_FORMAT": "json",
-                    "MAILGATE_LOG_LEVEL": "debug",
-                ],
+                environment: ServeEnvironment.make(
+                    database: database,
+                    port: port,
+                    operatorKey: key,
+                    [
+                        // The file is read first (and again on SIGHUP).
+                        "MAILGATE_MASTER_KEYS_FILE": self.path("master-keys"),
+                        "MAILGATE_TLS_CERT": self.path("cert.pem"),
+                        "MAILGATE_TLS_KEY": self.path("key.pem"),
+                        "MAILGATE_LOG_FORMAT": "json",
+                        "MAILGATE_LOG_LEVEL": "debug",
+                    ]
+                ),
                 capture: .standardError
             )
             let logText = Task { String(decoding: await server.readOutput(), as: UTF8.self) }

@@ -22,16 +22,15 @@ struct ReplicaRevocationTests {
             defer { for (process, _) in replicas { process.stopInBackground(SIGTERM) } }
             for _ in 0..<2 {
                 let port = try await ServeProcessTests.freePort()
-                let environment = [
-                    "MAILGATE_DATABASE_URL": database.url,
-                    "MAILGATE_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
-                    "MAILGATE_LISTEN": "127.0.0.1:\(port)",
-                    "MAILGATE_OPS_LISTEN": "127.0.0.1:0",
-                    "MAILGATE_BOOTSTRAP_OPERATOR_KEY": operatorKey,
-                    "MAILGATE_MASTER_KEYS": masterKeys,
-                    "MAILGATE_MIGRATIONS_DIR": repositoryRoot().appendingPathComponent("migrations").path,
-                    "MAILGATE_LOG_LEVEL": "warning",
-                ]
+                let environment = ServeEnvironment.make(
+                    database: database,
+                    port: port,
+                    operatorKey: operatorKey,
+                    [
+                        "MAILGATE_OPS_LISTEN": "127.0.0.1:0", "MAILGATE_MASTER_KEYS": masterKeys,
+                        "MAILGATE_LOG_LEVEL": "warning",
+                    ]
+                )
                 replicas.append(
                     (try ChildProcess(ServeProcessTests.executable.path, ["serve"], environment: environment), port)
                 )

@@ -31,16 +31,12 @@ struct ServeProcessTests {
         try await TestDatabase.withFresh { database in
             let port = try await Self.freePort()
             let key = APIKey.generate().presentedForm.exposedValue
-            let environment = [
-                "MAILGATE_DATABASE_URL": database.url,
-                "MAILGATE_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
-                "MAILGATE_LISTEN": "127.0.0.1:\(port)",
-                "MAILGATE_OPS_LISTEN": "127.0.0.1:0",
-                "MAILGATE_BOOTSTRAP_OPERATOR_KEY": key,
-                "MAILGATE_MASTER_KEYS": MasterKeyRing.generate().text,
-                "MAILGATE_MIGRATIONS_DIR": repositoryRoot().appendingPathComponent("migrations").path,
-                "MAILGATE_LOG_FORMAT": "json",
-            ]
+            let environment = ServeEnvironment.make(
+                database: database,
+                port: port,
+                operatorKey: key,
+                ["MAILGATE_OPS_LISTEN": "127.0.0.1:0", "MAILGATE_LOG_FORMAT": "json"]
+            )
             let server = try ChildProcess(
                 Self.executable.path,
                 ["serve"],
