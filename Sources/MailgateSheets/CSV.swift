@@ -4,9 +4,11 @@ import Foundation
 /// breaks in double quotes, CRLF between records), UTF-8 with a byte order mark so
 /// Excel reads accents right.
 ///
-/// Cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`)
-/// are written with a leading `'`, which spreadsheets show as text and `read` removes;
-/// `read` refuses a cell that starts with `=` without it: a formula, not a value.
+/// Cells that a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, or
+/// a TAB or carriage return, which spreadsheets skip before reading the rest as one; the
+/// OWASP list) are written with a leading `'`, which spreadsheets show as text and `read`
+/// removes; `read` refuses a cell that starts with `=` without it (after any TAB or CR):
+/// a formula, not a value.
 public enum CSV {
     public static func write(_ rows: [[String]]) -> Data {
         var text = "\u{FEFF}"
@@ -18,8 +20,11 @@ public enum CSV {
 
     private static func field(_ value: String) -> String {
         var value = value
-        if let first = value.first, "=+-@".contains(first) { value = "'" + value }
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
+        if let first = value.unicodeScalars.first, Self.formulaTriggers.contains(first) { value = "'" + value }
+        // By scalar: "\r\n" is one Character, equal to neither "\r" nor "\n".
+        guard value.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
+            return value
+        }
         return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
@@ -49,7 +54,7 @@ public enum CSV {
                     "Row \(recordNumber) holds a cell of more than \(limits.maximumCellCharacters) characters."
                 )
             }
-            if field.hasPrefix("=") {
+            if field.drop(while: { $0 == "\t" || $0 == "\r" }).hasPrefix("=") {
                 throw SheetError(
                     "Row \(recordNumber), column \(record.count + 1) holds a formula; the import takes values only."
                 )
@@ -109,9 +114,15 @@ public enum CSV {
         return rows
     }
 
+    /// The first characters that make a spreadsheet read a cell as a formula.
+    static let formulaTriggers: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r"]
+
     /// Drops the `'` that `write` put before a formula-like value.
     private static func unprotected(_ value: String) -> String {
-        guard value.hasPrefix("'"), let second = value.dropFirst().first, "=+-@".contains(second) else { return value }
-        return String(value.dropFirst())
+        let scalars = value.unicodeScalars
+        guard scalars.first == "'", let second = scalars.dropFirst().first, Self.formulaTriggers.contains(second) else {
+            return value
+        }
+        return String(scalars.dropFirst())
     }
 }

@@ -146,6 +146,23 @@ struct SheetsTests {
     }
 
     @Test(
+        "CSV: values a spreadsheet would run after a leading TAB or carriage return are protected too, and read back as given",
+        arguments: ["\t=HYPERLINK(\"http://x\")", "\r=1+1", "\r\n@SUM(A1)", "+1", "-2", "@me"]
+    )
+    func csvFormulaTriggers(value: String) throws {
+        let data = CSV.write([["Name"], [value]])
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains("'" + value.prefix(1)), "\(text.debugDescription) is not protected")
+        #expect(try CSV.read(data).last?.cells == [value])
+    }
+
+    @Test("CSV: a formula after a leading TAB is refused like one at the start")
+    func csvHiddenFormula() {
+        let refused = #expect(throws: SheetError.self) { try CSV.read(Data("Name\n\t=HYPERLINK(\"http://x\")\n".utf8)) }
+        #expect(refused?.description.contains("formula") == true)
+    }
+
+    @Test(
         "CSV: CRLF or LF, empty lines skipped with their numbers kept, a formula refused, an open quote refused, a zip refused"
     )
     func csvReading() throws {
