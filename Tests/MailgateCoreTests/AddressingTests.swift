@@ -127,7 +127,7 @@ struct EmailAddressTests {
         arguments: [
             "a@example.com",
             "first.last+tag@sub.example.co.uk",
-            "\"quoted local\"@example.com",
+            "\"quoted..local\"@example.com",
             "\"with\\\"escaped\\\"quote\"@example.com",
             "user@[192.0.2.1]",
             "user@localhost",
@@ -181,6 +181,13 @@ struct EmailAddressTests {
             "a b@example.com", "a@nodot", "a@exa mple.com", "a@-example.com", "a@example..com",
             "a(comment)@example.com", "Name <a@example.com>", "\"unterminated@example.com",
             "\"bad\"quote\"@example.com", "\"line\nbreak\"@example.com", "a@1.2.3", "a\u{0085}b@example.com",
+            // Quoted local parts: nothing that ends the SMTP path or hides in it.
+            "\"quoted local\"@example.com", "\"a<b\"@example.com", "\"a>b\"@example.com",
+            "\"<x@evil.example>\"@example.com",
+            "\"a\u{202E}b\"@example.com", "\"a\u{2029}b\"@example.com",
+            // Bidi and format controls, separators and invisible spaces, quoted or not.
+            "a\u{202E}moc.b@example.com", "a\u{2028}b@example.com", "a\u{200B}b@example.com",
+            "a\u{00A0}b@example.com", "a\u{3000}b@example.com", "\u{FEFF}a@example.com",
         ]
     )
     func invalid(text: String) {

@@ -35,20 +35,38 @@ public struct EmailAddress: Sendable, Hashable, CustomStringConvertible {
     /// Whether the local part is non-ASCII, so sending needs the server's SMTPUTF8.
     public var requiresSMTPUTF8: Bool { !self.localPart.unicodeScalars.allSatisfy(\.isASCII) }
 
-    /// RFC 5322 atext (plus UTF-8 per RFC 6531).
+    /// RFC 5322 atext (plus UTF-8 per RFC 6531, without the characters below).
     private static func isAtext(_ scalar: Unicode.Scalar) -> Bool {
-        if !scalar.isASCII { return scalar.value >= 0xA0 }
+        if !scalar.isASCII { return scalar.value >= 0xA0 && !Self.isInvisibleOrSeparator(scalar) }
         switch scalar {
         case "a"..."z", "A"..."Z", "0"..."9": return true
         default: return "!#$%&'*+-/=?^_`{|}~".unicodeScalars.contains(scalar)
         }
     }
 
+    /// Characters that would change how an address reads or where a line ends without
+    /// showing: bidirectional and other format controls (U+202E turns `moc.elpmaxe` around),
+    /// line and paragraph separators (U+2028, U+2029), and spaces of every kind.
+    private static func isInvisibleOrSeparator(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .format, .lineSeparator, .paragraphSeparator, .spaceSeparator, .control, .unassigned, .surrogate,
+            .privateUse:
+            true
+        default: false
+        }
+    }
+
+    /// RFC 5321 allows more in a quoted local part than a mail system should pass on: spaces,
+    /// `<` and `>` (which would end the path in `RCPT TO:<…>`) and the invisible characters
+    /// above are refused there too.
     private static func isValidLocalPart(_ local: String) -> Bool {
         guard !local.isEmpty, local.utf8.count <= 64 else { return false }
         if local.count >= 2, local.hasPrefix("\""), local.hasSuffix("\"") {
             var escaped = false
             for scalar in local.unicodeScalars.dropFirst().dropLast() {
+                if scalar == " " || scalar == "<" || scalar == ">" || Self.isInvisibleOrSeparator(scalar) {
+                    return false
+                }
                 if escaped {
                     guard scalar.value >= 0x20 && scalar.value != 0x7F else { return false }
                     escaped = false
