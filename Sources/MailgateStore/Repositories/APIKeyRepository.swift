@@ -46,16 +46,26 @@ public struct APIKeyRepository: Sendable {
     }
 
     /// Makes sure the configured bootstrap operator key exists with this secret. A key
-    /// revoked earlier stays revoked: remove it from the configuration instead.
+    /// revoked earlier stays revoked: remove it from the configuration instead. An id that
+    /// is a tenant's key is refused: the configuration must not turn it into an operator key.
     public func ensureOperatorKey(_ key: APIKey) async throws {
-        try await self.client.tracedQuery(
+        let rows = try await self.client.tracedQuery(
             """
             INSERT INTO api_keys (id, tenant_id, secret_hash, description)
             VALUES (\(key.id), NULL, \(Data(key.secretHash)), 'bootstrap operator key (configuration)')
-            ON CONFLICT (id) DO UPDATE SET secret_hash = EXCLUDED.secret_hash, tenant_id = NULL
+            ON CONFLICT (id) DO UPDATE SET secret_hash = EXCLUDED.secret_hash WHERE api_keys.tenant_id IS NULL
+            RETURNING 1
             """,
             logger: self.logger
         )
+        var stored = false
+        for try await _ in rows { stored = true }
+        guard stored else {
+            throw StoreError(
+                .invalidState,
+                "MAILGATE_BOOTSTRAP_OPERATOR_KEY has the id of a tenant's API key (mgk_\(key.id)_…); it is not made an operator key. Generate another operator key."
+            )
+        }
     }
 
     /// Revokes a key. With `tenantID`, only that tenant's keys are found.
