@@ -44,7 +44,7 @@ struct DestinationDeliveryTests {
         // This replica accepts mail and delivers nothing.
         try await MailFixture.run(workers: 0, blockWait: .seconds(600)) { fixture in
             // The name was public when put; its DNS now answers with a loopback address.
-            try await fixture.admin.database.withClient { postgres in
+            _ = try await fixture.admin.database.withClient { postgres in
                 try await postgres.query("UPDATE output_servers SET host = 'localhost'", logger: .init(label: "test"))
             }
             let id = try await fixture.client.sendMail(MailFixture.message()).messageID
