@@ -38,7 +38,12 @@ struct VaultCommand: AsyncParsableCommand {
                 }
                 print("active key: \(ring.activeKeyID)")
                 print("re-sealed: \(report.resealed) secrets on \(report.servers) servers in \(report.batches) batches")
-                if report.unreadable.isEmpty {
+                print("re-sealed: \(report.consentVerifiers) PKCE verifiers of consents")
+                if report.unreadable.isEmpty && !report.complete {
+                    // Rows locked by a put or a consent callback while the run ended: run it again.
+                    print("incomplete: some secrets were being changed; run vault rotate again")
+                    throw ExitCode(1)
+                } else if report.unreadable.isEmpty {
                     print(
                         "complete: every secret is sealed with key \(ring.activeKeyID); older keys may be removed from the ring"
                     )

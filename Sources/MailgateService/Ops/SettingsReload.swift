@@ -1,6 +1,7 @@
 import Logging
 import MailgateCore
 import MailgateRPC
+import MailgateStore
 import NIOSSL
 import ServiceLifecycle
 import UnixSignals
@@ -26,15 +27,17 @@ public struct ReloadError: Error, CustomStringConvertible {
 extension MailgateApplication {
     /// Applies `settings` all or nothing: new connections get the new certificate (open
     /// ones keep theirs), new secrets are sealed with the new ring's active key. Refused,
-    /// changing nothing, when the ring lacks the active key or changes a key's bytes, when
-    /// the certificate does not load, or when TLS would be switched on or off (that needs a
+    /// changing nothing, when the ring lacks the active key, drops a key that still seals a
+    /// stored secret (or the database cannot say), or changes a key's bytes, when the
+    /// certificate does not load, or when TLS would be switched on or off (that needs a
     /// restart).
-    public func reload(_ settings: ReloadableSettings) throws(ReloadError) {
+    public func reload(_ settings: ReloadableSettings) async throws(ReloadError) {
         do {
             try self.vault.checkReplacement(settings.masterKeys)
         } catch {
             throw ReloadError(description: error.description)
         }
+        try await self.checkKeysInUse(kept: settings.masterKeys)
         switch (settings.tls, self.rpcServer.usesTLS) {
         case (let tls?, true):
             do {
@@ -55,6 +58,30 @@ extension MailgateApplication {
     }
 }
 
+extension MailgateApplication {
+    /// Refuses a ring that drops a key still sealing a stored secret: every replica would
+    /// then fail to open it (deliveries waiting, tokens unreadable) until the key came back.
+    fileprivate func checkKeysInUse(kept ring: MasterKeyRing) async throws(ReloadError) {
+        let usage: [UInt32: Int]
+        do {
+            usage = try await self.database.masterKeyUsage.sealedValuesByKey()
+        } catch {
+            throw ReloadError(
+                description:
+                    "Cannot check which master keys seal the stored secrets (the database did not answer); send SIGHUP again once it does."
+            )
+        }
+        let dropped = usage.filter { !ring.keyIDs.contains($0.key) }.sorted { $0.key < $1.key }
+        guard dropped.isEmpty else {
+            let keys = dropped.map { "key \($0.key) (\($0.value) sealed values)" }.joined(separator: ", ")
+            throw ReloadError(
+                description:
+                    "The new master key ring drops \(keys) still in use: run `mailgate vault rotate` with the old and new keys in the ring, then remove the old key."
+            )
+        }
+    }
+}
+
 /// Reloads settings on each SIGHUP until graceful shutdown, logging what changed or why
 /// nothing did.
 struct ReloadOnHangup: Service {
@@ -66,15 +93,15 @@ struct ReloadOnHangup: Service {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         await cancelWhenGracefulShutdown {
             for await _ in hangups {
-                self.reloadOnce()
+                await self.reloadOnce()
             }
         }
     }
 
-    func reloadOnce() {
+    func reloadOnce() async {
         do {
             let settings = try self.read()
-            try self.application.reload(settings)
+            try await self.application.reload(settings)
             self.logger.notice(
                 "settings reloaded",
                 metadata: [

@@ -23,6 +23,7 @@ public final class Database: Service, Sendable {
     public let workers: WorkerRepository
     public let blocks: ServerBlockRepository
     public let usage: TenantUsageRepository
+    public let masterKeyUsage: MasterKeyUsage
 
     let client: PostgresClient
     private let configuration: PostgresClient.Configuration
@@ -53,6 +54,7 @@ public final class Database: Service, Sendable {
         self.authorizations = AuthorizationRepository(client: client, vault: vault, logger: logger)
         self.workers = WorkerRepository(client: client, logger: logger)
         self.blocks = ServerBlockRepository(client: client, logger: logger)
+        self.masterKeyUsage = MasterKeyUsage(client: client, logger: logger)
         if let metrics {
             DatabaseUsage.attach(
                 to: client,

@@ -3,7 +3,8 @@ import Logging
 import MailgateCore
 import PostgresNIO
 
-/// Re-seals every stored secret under the vault's active master key, in batches of
+/// Re-seals every stored secret (the output servers' secrets, then the PKCE verifiers of
+/// consents) under the vault's active master key, in batches of
 /// rows, each batch its own transaction: a run that stops half-way (crash, SIGKILL)
 /// leaves every row readable, and the next run continues where it stopped. Once a
 /// run reports nothing left, older keys can leave the ring.
@@ -18,6 +19,8 @@ public struct VaultRotation: Sendable {
         public var batches = 0
         /// Secrets that could not be opened (unknown key or tampered), by "server id/column".
         public var unreadable: [String] = []
+        /// PKCE verifiers of consents re-sealed under the active key.
+        public var consentVerifiers = 0
         /// Whether every secret is now under the active key (except unreadable ones).
         public var complete = false
     }
@@ -86,7 +89,11 @@ public struct VaultRotation: Sendable {
                 // SKIP LOCKED found nothing, but rows locked by a put or delete right now were skipped:
                 // only an unlocked count of zero means done.
                 if try await self.remaining(activePrefix: activePrefix, skipping: skipped) == 0 {
-                    report.complete = true
+                    report.complete = try await self.finishConsents(
+                        activePrefix: activePrefix,
+                        batchSize: batchSize,
+                        into: &report
+                    )
                     break
                 }
                 try await Task.sleep(for: .milliseconds(100))
@@ -101,6 +108,14 @@ public struct VaultRotation: Sendable {
             )
         }
         return report
+    }
+
+    /// The consents' PKCE verifiers, once the servers are done; whether nothing is left.
+    private func finishConsents(activePrefix: String, batchSize: Int, into report: inout Report) async throws -> Bool {
+        let consents = try await self.resealConsentVerifiers(activePrefix: activePrefix, batchSize: batchSize)
+        report.consentVerifiers = consents.resealed
+        report.unreadable += consents.unreadable.map { "consent \($0.prefix(12))" }
+        return try await self.consentVerifiersRemaining(activePrefix: activePrefix, skipping: consents.unreadable) == 0
     }
 
     private func remaining(activePrefix: String, skipping skipped: [UUID]) async throws -> Int {

@@ -117,6 +117,22 @@ struct SecretsAtRestTests {
             }
             try await fixture.database.withClient { postgres in
                 let logger = Logger(label: "test")
+                // A consent in progress: its PKCE verifier is sealed with the old key too.
+                let tenantID = try await fixture.tenantID("rotating")
+                let serverID = try #require(
+                    try await ServerRepository(client: postgres, vault: Vault(keyRing: oldRing), logger: logger)
+                        .find(tenantID: tenantID, idOrName: "server-0")
+                ).id
+                try await AuthorizationRepository(client: postgres, vault: Vault(keyRing: oldRing), logger: logger)
+                    .begin(
+                        state: "consent-state",
+                        tenantID: tenantID,
+                        serverID: serverID,
+                        keyID: "k",
+                        verifier: Secret("the-pkce-verifier-of-this-consent"),
+                        redirectURI: "http://localhost/oauth/callback",
+                        expiresAt: Date().addingTimeInterval(600)
+                    )
                 let bothRing = try MasterKeyRing(parsing: "\(oldKey)\n\(newKey)")
                 let rotation = VaultRotation(client: postgres, vault: Vault(keyRing: bothRing), logger: logger)
 
@@ -131,7 +147,11 @@ struct SecretsAtRestTests {
 
                 let resumed = try await rotation.run(batchSize: 2)
                 #expect(resumed.resealed == 3)
+                #expect(resumed.consentVerifiers == 1)
                 #expect(resumed.complete)
+                #expect(
+                    try await MasterKeyUsage(client: postgres, logger: logger).sealedValuesByKey().keys.sorted() == [2]
+                )
                 #expect(resumed.unreadable.isEmpty)
                 #expect(try await sealedKeyIDs(postgres) == [2, 2, 2, 2, 2])
                 #expect(try await rotation.run().resealed == 0, "a second run finds nothing to do")
@@ -139,6 +159,13 @@ struct SecretsAtRestTests {
                 // The old key can leave the ring now.
                 let newOnly = try MasterKeyRing(parsing: newKey)
                 try await expectPasswordsOpen(postgres, ring: newOnly, tenantID: fixture.tenantID("rotating"))
+                let consent = try await AuthorizationRepository(
+                    client: postgres,
+                    vault: Vault(keyRing: newOnly),
+                    logger: logger
+                )
+                .take(state: "consent-state", keyID: "k")
+                #expect(try consent.get().verifier.exposedValue == "the-pkce-verifier-of-this-consent")
 
                 // The old ring alone can no longer open them, and says which key it lacks.
                 let repository = ServerRepository(client: postgres, vault: Vault(keyRing: oldRing), logger: logger)
@@ -203,5 +230,44 @@ func databaseDump(_ database: TestDatabase) async throws -> String {
             for try await row in rows.decode(String.self) { dump += row + "\n" }
         }
         return dump
+    }
+}
+
+@Suite("Master keys still in use")
+struct MasterKeysInUseTests {
+    @Test("a reload that drops a key still sealing secrets is refused; after vault rotate it is taken")
+    func reloadKeepsKeysInUse() async throws {
+        let oldKey = "1:\(MasterKeyRing.randomKeyBase64())"
+        let newKey = "2:\(MasterKeyRing.randomKeyBase64())"
+        let oldRing = try MasterKeyRing(parsing: oldKey)
+        let bothRing = try MasterKeyRing(parsing: "\(oldKey)\n\(newKey)")
+        let newOnly = try MasterKeyRing(parsing: newKey)
+        try await AdminFixture.run(masterKeys: oldRing) { fixture in
+            try await fixture.createTenant("acme")
+            try await fixture.putBasicServer("relay", tenant: "acme", password: "a-password")
+            // Adding a key is fine; it becomes the active one.
+            try await fixture.application.reload(ReloadableSettings(masterKeys: bothRing, tls: nil))
+            let refused = await #expect(throws: ReloadError.self) {
+                try await fixture.application.reload(ReloadableSettings(masterKeys: newOnly, tls: nil))
+            }
+            #expect(
+                refused?.description.contains("drops key 1 (1 sealed values)") == true,
+                "\(refused?.description ?? "")"
+            )
+            #expect(refused?.description.contains("vault rotate") == true)
+            #expect(fixture.application.vault.keyRing.keyIDs == [1, 2], "the running ring stays")
+
+            try await fixture.database.withClient { postgres in
+                let report = try await VaultRotation(
+                    client: postgres,
+                    vault: Vault(keyRing: bothRing),
+                    logger: Logger(label: "test")
+                )
+                .run()
+                #expect(report.complete)
+            }
+            try await fixture.application.reload(ReloadableSettings(masterKeys: newOnly, tls: nil))
+            #expect(fixture.application.vault.keyRing.keyIDs == [2])
+        }
     }
 }
