@@ -191,7 +191,9 @@ public struct ExpiryScanner: Service {
             subject: warning.subject,
             from: sender,
             through: server,
-            tags: ["mailgate": "client-secret-expiry", "server": secret.serverName]
+            tags: ["mailgate": "client-secret-expiry", "server": secret.serverName],
+            // Through the system server, another tenant's: none of its keys may read the warning.
+            isInternal: server.tenantID != secret.tenantID
         )
     }
 

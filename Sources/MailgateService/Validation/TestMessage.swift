@@ -67,7 +67,9 @@ struct TestMessage {
             subject: draft.subject,
             from: sender,
             through: server,
-            tags: ["mailgate": "validation-test"]
+            tags: ["mailgate": "validation-test"],
+            // The tenant's own test, through its own server: its keys may read it.
+            isInternal: false
         )
         let token = UUID()
         let owner = DeliveryQueue.synchronousOwnerPrefix + validator.owner

@@ -169,21 +169,21 @@ public struct DeliveryQueue: Sendable {
                     results jsonb, uncertain boolean, delivered boolean
                 )
                 WHERE m.id = r.id AND m.state = 'sending' AND m.lease_token = \(token)
-                RETURNING m.id, m.tenant_id, m.server_id, m.state, m.last_error, cardinality(m.recipients)
+                RETURNING m.id, m.tenant_id, m.server_id, m.state, m.last_error, cardinality(m.recipients), m.internal
                 """,
                 logger: self.logger
             )
             var written: [UUID] = []
             var failures: [NewEvent] = []
-            for try await (id, tenantID, serverID, state, error, recipientCount) in rows.decode(
-                (UUID, UUID, UUID, String, String, Int).self
+            for try await (id, tenantID, serverID, state, error, recipientCount, isInternal) in rows.decode(
+                (UUID, UUID, UUID, String, String, Int, Bool).self
             ) {
                 written.append(id)
                 if state == MessageState.failed.rawValue {
                     failures.append(
                         Self.failureEvent(
                             id: id,
-                            tenantID: tenantID,
+                            tenantID: isInternal ? nil : tenantID,
                             serverID: serverID,
                             reason: error,
                             recipients: recipientCount
@@ -278,27 +278,28 @@ public struct DeliveryQueue: Sendable {
                         FROM expired x JOIN messages y ON y.id = x.id LEFT JOIN output_servers s ON s.id = y.server_id
                     ) e
                     WHERE m.id = e.id
-                    RETURNING m.id, m.tenant_id, m.server_id, m.state, m.attempts, cardinality(m.recipients) AS recipients
+                    RETURNING m.id, m.tenant_id, m.server_id, m.state, m.attempts, cardinality(m.recipients) AS recipients,
+                        m.internal
                 ), history AS (
                     INSERT INTO message_attempts (message_id, number, started_at, duration_ms, outcome, reply)
                     SELECT id, attempts, now(), 0, 'lease_expired', \(Self.leaseExpiredReason) FROM recovered
                     WHERE attempts > 0
                     ON CONFLICT DO NOTHING
                 )
-                SELECT id, tenant_id, server_id, state, recipients FROM recovered
+                SELECT id, tenant_id, server_id, state, recipients, internal FROM recovered
                 """,
                 logger: self.logger
             )
             var count = 0
-            for try await (id, tenantID, serverID, state, recipients) in rows.decode(
-                (UUID, UUID, UUID, String, Int).self
+            for try await (id, tenantID, serverID, state, recipients, isInternal) in rows.decode(
+                (UUID, UUID, UUID, String, Int, Bool).self
             ) {
                 count += 1
                 if state == MessageState.failed.rawValue {
                     try await EventRepository.append(
                         Self.failureEvent(
                             id: id,
-                            tenantID: tenantID,
+                            tenantID: isInternal ? nil : tenantID,
                             serverID: serverID,
                             reason: Self.leaseExpiredReason,
                             recipients: recipients
@@ -389,7 +390,8 @@ public struct DeliveryQueue: Sendable {
     static let leaseExpiredReason =
         "the replica delivering it stopped before recording the outcome (lease expired); the SMTP server may have received it"
 
-    static func failureEvent(id: UUID, tenantID: UUID, serverID: UUID, reason: String, recipients: Int) -> NewEvent {
+    /// `tenantID` nil for Mailgate's own (internal) mail: an event for operators only.
+    static func failureEvent(id: UUID, tenantID: UUID?, serverID: UUID, reason: String, recipients: Int) -> NewEvent {
         NewEvent(
             tenantID: tenantID,
             kind: EventKind.messageFailed,

@@ -141,19 +141,20 @@ final class MessageInsertBatcher: Sendable {
             INSERT INTO messages (
                 id, tenant_id, server_id, state, idempotency_key, content_digest, rfc822_message_id, subject,
                 envelope_from, recipients, pending_recipients, body, body_size, requires_smtputf8, tags,
-                not_before, next_attempt_at
+                not_before, next_attempt_at, internal
             ) VALUES
             """
-        var bindings = PostgresBindings(capacity: messages.count * 15)
+        var bindings = PostgresBindings(capacity: messages.count * 16)
         for (index, message) in messages.enumerated() {
-            let base = index * 15
+            let base = index * 16
             func parameter(_ offset: Int) -> String { "$\(base + offset)" }
             sql += index == 0 ? "\n" : ",\n"
             sql +=
                 "(\(parameter(1)), \(parameter(2)), \(parameter(3)), 'queued', \(parameter(4)), \(parameter(5)), \(parameter(6)), "
             sql +=
                 "\(parameter(7)), \(parameter(8)), \(parameter(9)), \(parameter(10)), \(parameter(11)), \(parameter(12)), "
-            sql += "\(parameter(13)), \(parameter(14))::jsonb, \(parameter(15)), greatest(now(), \(parameter(15))))"
+            sql +=
+                "\(parameter(13)), \(parameter(14))::jsonb, \(parameter(15)), greatest(now(), \(parameter(15))), \(parameter(16)))"
             bindings.append(message.id)
             bindings.append(message.tenantID)
             bindings.append(message.serverID)
@@ -169,6 +170,7 @@ final class MessageInsertBatcher: Sendable {
             bindings.append(message.requiresSMTPUTF8)
             bindings.append(String(decoding: try JSONEncoder().encode(message.tags), as: UTF8.self))
             bindings.append(message.notBefore)
+            bindings.append(message.isInternal)
         }
         sql += """
 

@@ -26,6 +26,9 @@ public struct NewMessage: Sendable, Hashable {
     public var tags: [String: String]
     /// Not delivered before this time; nil = at once.
     public var notBefore: Date?
+    /// Mailgate's own mail sent through another tenant's server: no key of that tenant
+    /// reads it, and its events belong to no tenant.
+    public var isInternal = false
 
     public init(
         id: UUID = .timeOrdered(),
@@ -184,7 +187,8 @@ extension NewMessage {
         subject: String,
         from sender: EmailAddress,
         through server: ServerRecord,
-        tags: [String: String]
+        tags: [String: String],
+        isInternal: Bool
     ) {
         self.init(
             tenantID: server.tenantID,
@@ -200,5 +204,6 @@ extension NewMessage {
             tags: tags,
             notBefore: nil
         )
+        self.isInternal = isInternal
     }
 }

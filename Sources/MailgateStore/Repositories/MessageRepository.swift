@@ -135,12 +135,12 @@ public struct MessageRepository: Sendable {
             WITH cancelled AS (
                 UPDATE messages SET state = 'cancelled', finished_at = now(), updated_at = now(),
                     last_error = 'cancelled by the caller'
-                WHERE tenant_id = \(tenantID) AND id = \(id) AND state = 'queued'
+                WHERE tenant_id = \(tenantID) AND id = \(id) AND state = 'queued' AND NOT internal
                 RETURNING state
             )
             SELECT state FROM cancelled
             UNION ALL
-            SELECT state FROM messages WHERE tenant_id = \(tenantID) AND id = \(id) AND NOT EXISTS (SELECT 1 FROM cancelled)
+            SELECT state FROM messages WHERE tenant_id = \(tenantID) AND id = \(id) AND NOT internal AND NOT EXISTS (SELECT 1 FROM cancelled)
             """,
             logger: self.logger
         )
@@ -175,7 +175,10 @@ public struct MessageRepository: Sendable {
         -> MessageRecord?
     {
         let rows = try await connection.query(
-            "SELECT \(unescaped: MessageRow.columns) FROM messages WHERE tenant_id = \(tenantID) AND id = \(id)",
+            """
+            SELECT \(unescaped: MessageRow.columns) FROM messages
+            WHERE tenant_id = \(tenantID) AND id = \(id) AND NOT internal
+            """,
             logger: logger
         )
         guard var record = try await MessageRow.decode(rows).first else { return nil }

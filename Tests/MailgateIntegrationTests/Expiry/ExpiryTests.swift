@@ -165,6 +165,26 @@ struct ExpiryTests {
             #expect(text.contains("Subject: [Mailgate] OAuth client secret EXPIRED for server m365 (tenant acme)"))
             #expect(text.contains("From: Mailgate alerts <alerts@ops.example>"))
             #expect(text.contains("To: it-ops@acme.example"))
+
+            // The ops tenant's keys cannot read acme's warning: it names acme's contacts and server.
+            let warningID = try await fixture.admin.database.withClient { postgres in
+                let rows = try await postgres.query(
+                    "SELECT id FROM messages WHERE internal AND tenant_id = (SELECT id FROM tenants WHERE slug = 'ops')",
+                    logger: Logger(label: "test")
+                )
+                var ids: [UUID] = []
+                for try await id in rows.decode(UUID.self) { ids.append(id) }
+                return ids
+            }
+            #expect(warningID.count == 1, "stored as internal mail of the system server's tenant")
+            let opsClient = fixture.admin.client(apiKey: try await fixture.admin.createTenantKey("ops"))
+            var get = Mailgate_V1_GetMessageRequest()
+            get.messageID = try #require(warningID.first).uuidString.lowercased()
+            let hidden = await expectRPCError { _ = try await opsClient.getMessage(get) }
+            #expect(hidden?.code == .notFound)
+            let opsEvents = try await opsClient.listEvents(Mailgate_V1_ListEventsRequest()).events
+            #expect(!opsEvents.contains { $0.message.contains("acme") || $0.message.contains("it-ops") })
+            await opsClient.close()
         }
     }
 
