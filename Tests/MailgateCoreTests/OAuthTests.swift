@@ -125,7 +125,32 @@ struct OAuthTests {
         #expect(query["access_type"] == "offline" && query["prompt"] == "consent")
         #expect(query["code_challenge_method"] == "S256" && query["code_challenge"] == "c1" && query["state"] == "s1")
         #expect(query["redirect_uri"] == "http://localhost:9090/oauth/callback")
-        #expect(query["scope"] == "https://mail.google.com/")
+        // OpenID Connect's scopes too: the reply must name the account that consented.
+        #expect(query["scope"] == "https://mail.google.com/ openid email")
+    }
+
+    @Test("the account an id_token names: email, preferred_username and upn, from its payload")
+    func idTokenAccounts() {
+        func part(_ object: String) -> String {
+            Data(object.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        }
+        let token =
+            part(#"{"alg":"RS256"}"#) + "."
+            + part(#"{"preferred_username":"Mail@Contoso.com","upn":"mail@contoso.com","name":"M"}"#) + ".c2ln"
+        let reply = #"{"access_token":"at","token_type":"Bearer","id_token":"\#(token)"}"#
+        guard case .success(let issued) = TokenEndpointReply.parse(status: 200, body: Array(reply.utf8)) else {
+            Issue.record("not parsed")
+            return
+        }
+        #expect(issued.signedInAs == ["Mail@Contoso.com", "mail@contoso.com"])
+        guard
+            case .success(let plain) = TokenEndpointReply.parse(
+                status: 200,
+                body: Array(#"{"access_token":"at"}"#.utf8)
+            )
+        else { return }
+        #expect(plain.signedInAs.isEmpty)
     }
 
     @Test("token request forms: Google gets no scope; secrets travel only in the form")

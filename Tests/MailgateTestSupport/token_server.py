@@ -24,6 +24,7 @@ parser.add_argument("--delay-ms", type=int, default=0, help="wait this long befo
 parser.add_argument("--no-rotate", action="store_true", help="keep refresh tokens on refresh (Google's behaviour)")
 parser.add_argument("--no-refresh-token-on-code", action="store_true", help="redeem codes without issuing a refresh token")
 parser.add_argument("--deny-consent", action="store_true", help="the user declines consent at /authorize")
+parser.add_argument("--sign-in-as", default="", help="the account the person signs in with at /authorize (default: the login_hint)")
 parser.add_argument("--password-credential", action="append", default=[],
                     help="HINT=ENDDATETIME: a client secret of the app as Graph lists it (passwordCredentials)")
 parser.add_argument("--graph-permission", action="store_true", help="the app has Application.Read.All (else Graph answers 403)")
@@ -155,7 +156,13 @@ def token(provider, directory, form):
         if challenge != code["challenge"]:
             return microsoft_error(400, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request.") if not google \
                 else google_error(400, "invalid_grant", "Invalid code verifier.")
-        return issue(code["scope"], refresh=not args.no_refresh_token_on_code, client_id=client_id)
+        status, body = issue(code["scope"], refresh=not args.no_refresh_token_on_code, client_id=client_id)
+        if "openid" in code["scope"].split():
+            # Who signed in, as OpenID Connect says it (unsigned here: it comes straight from the token endpoint).
+            claims = {"email": code["account"]} if google else {"preferred_username": code["account"], "upn": code["account"]}
+            encode = lambda obj: base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+            body["id_token"] = encode({"alg": "none", "typ": "JWT"}) + "." + encode(claims) + ".sig"
+        return status, body
     return google_error(400, "unsupported_grant_type", f"unsupported grant_type {grant!r}")
 
 
@@ -198,7 +205,8 @@ class Handler(BaseHTTPRequestHandler):
                     q = {"error": "access_denied", "error_description": "The user has denied access to the scope requested by the client application.", "state": query.get("state", "")}
                 else:
                     code = "code-" + secrets.token_urlsafe(16)
-                    codes[code] = {"client_id": query.get("client_id"), "redirect_uri": redirect, "challenge": query["code_challenge"], "scope": query.get("scope", "")}
+                    codes[code] = {"client_id": query.get("client_id"), "redirect_uri": redirect, "challenge": query["code_challenge"], "scope": query.get("scope", ""),
+                                   "account": args.sign_in_as or query.get("login_hint", "")}
                     q = {"code": code, "state": query.get("state", "")}
                 location = redirect + ("&" if "?" in redirect else "?") + urlencode(q)
                 return self.reply(302, b"", {"Location": location})

@@ -22,13 +22,25 @@ public struct AuthorizationRequest: Sendable, Hashable {
         self.loginHint = loginHint
     }
 
+    /// The server's scopes, and for Microsoft and Google those of OpenID Connect, so the
+    /// token reply says which account signed in (it must be the server's mailbox).
+    public var scopes: [String] {
+        let identity: [String] =
+            switch self.oauth.provider {
+            case .microsoft: ["openid", "email", "profile"]
+            case .google: ["openid", "email"]
+            case .generic, nil: []
+            }
+        return self.oauth.scopes + identity.filter { !self.oauth.scopes.contains($0) }
+    }
+
     /// The authorization URL with its query.
     public var url: String {
         var fields: [(String, String)] = [
             ("client_id", self.oauth.clientID),
             ("response_type", "code"),
             ("redirect_uri", self.redirectURI),
-            ("scope", self.oauth.scopes.joined(separator: " ")),
+            ("scope", self.scopes.joined(separator: " ")),
             ("state", self.state),
             ("code_challenge", self.codeChallenge),
             ("code_challenge_method", "S256"),

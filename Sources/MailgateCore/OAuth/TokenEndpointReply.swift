@@ -10,6 +10,11 @@ public struct IssuedToken: Sendable, Hashable {
     /// The granted scopes, space-separated in the reply.
     public var scopes: [String]
     public var tokenType: String
+    /// The account that signed in, as the OpenID Connect `id_token` names it (`email`,
+    /// `preferred_username`, `upn`); empty without an id_token. It came straight from the
+    /// token endpoint over verified TLS, which OpenID Connect Core §3.1.3.7 accepts in place
+    /// of checking the token's signature.
+    public var signedInAs: [String] = []
 }
 
 /// A refusal from a token endpoint (RFC 6749 §5.2), with Microsoft's extra fields.
@@ -39,7 +44,8 @@ public enum TokenEndpointReply {
                     expiresIn: expiresIn,
                     refreshToken: (object["refresh_token"] as? String).flatMap { $0.isEmpty ? nil : Secret($0) },
                     scopes: (object["scope"] as? String)?.split(separator: " ").map(String.init) ?? [],
-                    tokenType: object["token_type"] as? String ?? "Bearer"
+                    tokenType: object["token_type"] as? String ?? "Bearer",
+                    signedInAs: (object["id_token"] as? String).map(Self.accounts(inIDToken:)) ?? []
                 )
             )
         }
@@ -57,6 +63,18 @@ public enum TokenEndpointReply {
             error.description = "the reply has no access_token"
         }
         return .failure(error)
+    }
+
+    /// The account claims of an OpenID Connect id_token (a JWT: header.payload.signature).
+    static func accounts(inIDToken token: String) -> [String] {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 2 else { return [] }
+        var payload = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        payload += String(repeating: "=", count: (4 - payload.count % 4) % 4)
+        guard let data = Data(base64Encoded: payload),
+            let claims = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        else { return [] }
+        return ["email", "preferred_username", "upn"].compactMap { claims[$0] as? String }.filter { !$0.isEmpty }
     }
 
     /// Microsoft puts "AADSTS7000222: …" first in descriptions; a fallback when `error_codes` is absent.

@@ -21,6 +21,8 @@ public enum TokenFailureReason: String, Sendable, Hashable, CaseIterable {
     case requestRejected = "TOKEN_REQUEST_REJECTED"
     /// Settings or secrets the flow needs are missing (client id, client secret, token URL).
     case notConfigured = "OAUTH_NOT_CONFIGURED"
+    /// The consent was given by another account than the server's mailbox.
+    case accountMismatch = "ACCOUNT_MISMATCH"
 
     /// Whether waiting helps; the others need an operator.
     public var isTransient: Bool { self == .endpointUnavailable }
@@ -48,6 +50,8 @@ public enum TokenFailureReason: String, Sendable, Hashable, CaseIterable {
             "The token endpoint refused the request: check the server's OAuth settings (flow, client id, token URL)."
         case .notConfigured:
             "Complete the server's OAuth settings with `mailgate server put`."
+        case .accountMismatch:
+            "Consent again, signed in as the server's mailbox (its username, or its sender address): mail would otherwise be sent with another person's mailbox."
         }
     }
 }

@@ -128,6 +128,9 @@ public final class TokenService: Sendable {
                 : "the provider issued no refresh token (is offline_access among the scopes?)"
             return (.none, .failure(TokenFailure(reason: .noRefreshToken, detail: detail)))
         }
+        if let mismatch = Self.accountMismatch(issued, server: locked.definition) {
+            return (.none, .failure(TokenFailure(reason: .accountMismatch, detail: mismatch)))
+        }
         let token = AccessToken(
             issued: issued,
             now: Date(),
@@ -151,6 +154,23 @@ public final class TokenService: Sendable {
             events: [event]
         )
         return (.store(write), .success(token))
+    }
+
+    /// Why the account that consented is not the server's mailbox, or nil when it is. For
+    /// Microsoft and Google the consent asks for OpenID Connect's identity scopes, so the
+    /// reply must name the account; a generic provider is checked only when it names one.
+    static func accountMismatch(_ issued: IssuedToken, server definition: ServerDefinition) -> String? {
+        let mailbox = definition.username.isEmpty ? definition.senderAddress : definition.username
+        guard !issued.signedInAs.isEmpty else {
+            switch definition.oauth?.provider {
+            case .microsoft, .google:
+                return "the provider did not say which account signed in (no id_token in its reply)"
+            case .generic, nil:
+                return nil
+            }
+        }
+        if issued.signedInAs.contains(where: { $0.caseInsensitiveCompare(mailbox) == .orderedSame }) { return nil }
+        return "signed in as \(issued.signedInAs[0]), but server \(definition.name) sends as \(mailbox)"
     }
 
     private func refresh(_ server: ServerRecord, freshness: Freshness) async throws -> Result<AccessToken, TokenFailure>

@@ -34,7 +34,9 @@ struct ConsentTests {
             #expect(query["code_challenge_method"] == "S256")
             #expect(query["state"] == begun.state && begun.state.count >= 43)
             #expect(query["redirect_uri"] == "http://localhost:\(try await fixture.admin.opsPort())/oauth/callback")
-            #expect(query["scope"] == "https://outlook.office.com/SMTP.Send offline_access")
+            // The identity scopes make the reply name the account that signed in.
+            #expect(query["scope"] == "https://outlook.office.com/SMTP.Send offline_access openid email profile")
+            #expect(query["login_hint"] == OAuthFixture.sender)
             #expect(abs(begun.expiresAt.date.timeIntervalSinceNow - 600) < 30)
 
             let location = try fixture.tokens.consent(at: begun.authorizationURL)
@@ -146,6 +148,25 @@ struct ConsentTests {
             #expect(status == 400 && page.contains("CONSENT_DENIED") && page.contains("access_denied"))
             #expect(!(try await fixture.server().refreshToken.isSet))
             #expect(try await fixture.events(kind: "oauth_consent_failed").first?.details["error"] == "access_denied")
+        }
+    }
+
+    @Test(
+        "consent given by another account than the server's mailbox stores nothing, says who signed in, and raises an event"
+    )
+    func otherAccount() async throws {
+        try await Self.withoutRefreshToken(["--sign-in-as", "someone.else@contoso.com"]) { fixture in
+            let begun = try await fixture.beginAuthorization()
+            let (status, page) = try await fixture.followRedirect(
+                try fixture.tokens.consent(at: begun.authorizationURL)
+            )
+            #expect(status == 400 && page.contains("ACCOUNT_MISMATCH"))
+            #expect(page.contains("someone.else@contoso.com") && page.contains(OAuthFixture.sender))
+            let server = try await fixture.server()
+            #expect(!server.refreshToken.isSet && !server.accessToken.isSet)
+            let event = try #require(try await fixture.events(kind: "oauth_consent_failed").first)
+            #expect(event.details["reason"] == "ACCOUNT_MISMATCH")
+            #expect(event.message.contains("someone.else@contoso.com"))
         }
     }
 
