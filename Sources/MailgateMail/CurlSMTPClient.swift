@@ -121,6 +121,9 @@ public final class CurlSMTPClient {
         case .none: _ = mg_curl_setopt_long(h, CURLOPT_USE_SSL, Int(CURLUSESSL_NONE.rawValue))
         // Required, never a silent downgrade: no STARTTLS offered fails the transfer.
         case .starttls, .tls: _ = mg_curl_setopt_long(h, CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))
+        // Asked for by name, for relays without authentication: STARTTLS when offered (and then
+        // verified like any other), plaintext when not; an offered TLS that fails still fails.
+        case .opportunistic: _ = mg_curl_setopt_long(h, CURLOPT_USE_SSL, Int(CURLUSESSL_TRY.rawValue))
         }
         _ = mg_curl_setopt_long(h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2)
         _ = mg_curl_setopt_string(h, CURLOPT_SSL_CIPHER_LIST, Self.cipherList)

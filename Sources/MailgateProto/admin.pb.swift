@@ -111,6 +111,11 @@ public nonisolated enum Mailgate_V1_Security: SwiftProtobuf.Enum, Swift.CaseIter
   case none // = 1
   case starttls // = 2
   case tls // = 3
+
+  /// STARTTLS when the server offers it, plaintext when it does not (a relay inside the
+  /// network that may or may not have TLS). Only for servers without authentication:
+  /// credentials never travel in plaintext. Never chosen unless asked for.
+  case opportunistic // = 4
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -123,6 +128,7 @@ public nonisolated enum Mailgate_V1_Security: SwiftProtobuf.Enum, Swift.CaseIter
     case 1: self = .none
     case 2: self = .starttls
     case 3: self = .tls
+    case 4: self = .opportunistic
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -133,6 +139,7 @@ public nonisolated enum Mailgate_V1_Security: SwiftProtobuf.Enum, Swift.CaseIter
     case .none: return 1
     case .starttls: return 2
     case .tls: return 3
+    case .opportunistic: return 4
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -143,6 +150,7 @@ public nonisolated enum Mailgate_V1_Security: SwiftProtobuf.Enum, Swift.CaseIter
     .none,
     .starttls,
     .tls,
+    .opportunistic,
   ]
 
 }
@@ -1826,7 +1834,7 @@ nonisolated extension Mailgate_V1_KeyScope: SwiftProtobuf._ProtoNameProviding {
 }
 
 nonisolated extension Mailgate_V1_Security: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SECURITY_UNSPECIFIED\0\u{1}SECURITY_NONE\0\u{1}SECURITY_STARTTLS\0\u{1}SECURITY_TLS\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SECURITY_UNSPECIFIED\0\u{1}SECURITY_NONE\0\u{1}SECURITY_STARTTLS\0\u{1}SECURITY_TLS\0\u{1}SECURITY_OPPORTUNISTIC\0")
 }
 
 nonisolated extension Mailgate_V1_AuthType: SwiftProtobuf._ProtoNameProviding {

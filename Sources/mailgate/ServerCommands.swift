@@ -32,7 +32,8 @@ struct ServerCommand: AsyncParsableCommand {
         @Option(help: "YAML or JSON file with the server's fields (proto field names).") var file: String?
         @Option(help: "SMTP host.") var host: String?
         @Option(help: "SMTP port (default: 587 starttls, 465 tls, 25 none).") var port: UInt32?
-        @Option(help: "none, starttls or tls.") var security: String?
+        @Option(help: "none, starttls, tls, or opportunistic (STARTTLS if offered; no auth only).")
+        var security: String?
         @Option(help: "Display name of the sender.") var senderName: String?
         @Option(help: "Sender address (From).") var senderAddress: String?
         @Option(help: "none, basic or oauth2.") var authType: String?
@@ -202,6 +203,7 @@ func name(_ security: Mailgate_V1_Security) -> String {
     case .none: "none"
     case .starttls: "starttls"
     case .tls: "tls"
+    case .opportunistic: "opportunistic"
     default: "-"
     }
 }

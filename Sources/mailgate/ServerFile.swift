@@ -141,7 +141,8 @@ func parseSecurity(_ text: String) throws -> Mailgate_V1_Security {
     case "none": return .none
     case "starttls": return .starttls
     case "tls", "ssl": return .tls
-    default: throw CLIError("Unknown security \(text): use none, starttls or tls.")
+    case "opportunistic": return .opportunistic
+    default: throw CLIError("Unknown security \(text): use none, starttls, tls or opportunistic.")
     }
 }
 

@@ -144,6 +144,17 @@ struct ServerRulesTests {
         #expect(ipv6.host == "2606:4700:4700::abcd")
     }
 
+    @Test("opportunistic TLS is only for servers without authentication")
+    func opportunisticWithoutAuthOnly() {
+        var relay = ServerDefinition(name: "relay", host: "relay.example.com", port: 25, senderAddress: "a@example.com")
+        relay.security = .opportunistic
+        relay.authType = AuthenticationType.none
+        #expect(prepare(&relay) == [])
+        var basic = Self.basicServer()
+        basic.security = .opportunistic
+        #expect(prepare(&basic, secrets: StoredSecrets(hasPassword: true)) == ["security"])
+    }
+
     @Test(
         "a host that is a non-public address is refused unless its network is allowed",
         arguments: [

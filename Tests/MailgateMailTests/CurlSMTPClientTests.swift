@@ -277,4 +277,37 @@ final class CurlSMTPClientTests {
         #expect(closed.outcome == .transientFailure)
         #expect(closed.stage == .connect)
     }
+
+    @Test("opportunistic: STARTTLS when offered (and verified), plaintext when not; a failed TLS is no downgrade")
+    func opportunistic() async throws {
+        let plain = try SMTPTestServer(arguments: ["--mode", "plain"])
+        let starttls = try SMTPTestServer(arguments: [
+            "--mode", "starttls", "--cert", self.path("cert.pem"), "--key", self.path("key.pem"),
+        ])
+        func send(to server: SMTPTestServer, caFile: String?) async throws -> SMTPResult {
+            try await self.pool.send(
+                message: Self.message(),
+                from: "billing@example.com",
+                to: ["a@example.com"],
+                through: SMTPEndpoint(
+                    host: "127.0.0.1",
+                    port: server.port,
+                    security: .opportunistic,
+                    caFile: caFile,
+                    destinations: .loopbackAllowed
+                )
+            )
+        }
+        #expect(try await send(to: plain, caFile: nil).outcome == .delivered)
+        #expect(try plain.received().first?.envelope["tls"] as? Bool == false)
+
+        #expect(try await send(to: starttls, caFile: self.path("cert.pem")).outcome == .delivered)
+        #expect(try starttls.received().first?.envelope["tls"] as? Bool == true)
+
+        // Offered but not trusted: the transfer fails rather than going on in plaintext.
+        let untrusted = try await send(to: starttls, caFile: nil)
+        #expect(untrusted.outcome != .delivered)
+        #expect(untrusted.stage == .tls)
+        #expect(try starttls.received().count == 1)
+    }
 }

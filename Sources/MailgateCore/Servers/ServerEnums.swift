@@ -6,10 +6,12 @@ public enum ConnectionSecurity: String, Sendable, Hashable, CaseIterable {
     case starttls
     /// TLS from the first byte (usually port 465).
     case tls
+    /// STARTTLS if the server offers it, plaintext if not: relays without authentication only.
+    case opportunistic
 
     public var defaultPort: Int {
         switch self {
-        case .none: 25
+        case .none, .opportunistic: 25
         case .starttls: 587
         case .tls: 465
         }

@@ -96,6 +96,12 @@ public enum ServerRules {
         case .oauth2:
             violations += self.oauthViolations(definition, secrets: secrets, destinations: destinations)
         }
+        if definition.security == .opportunistic, (definition.authType ?? .none) != .none {
+            fail(
+                "security",
+                "opportunistic (plaintext when the server offers no STARTTLS) is only for servers without authentication: use starttls or tls"
+            )
+        }
 
         if definition.authType != .oauth2, definition.oauth != nil {
             fail("oauth", "is only used with auth_type oauth2")

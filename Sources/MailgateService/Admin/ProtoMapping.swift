@@ -169,6 +169,7 @@ extension Mailgate_V1_Security {
         case .none?: self = .none
         case .starttls: self = .starttls
         case .tls: self = .tls
+        case .opportunistic: self = .opportunistic
         case nil: self = .unspecified
         }
     }
@@ -178,6 +179,7 @@ extension Mailgate_V1_Security {
         case .none: ConnectionSecurity.none
         case .starttls: .starttls
         case .tls: .tls
+        case .opportunistic: .opportunistic
         default: nil
         }
     }

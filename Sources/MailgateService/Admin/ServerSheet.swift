@@ -66,7 +66,8 @@ enum ServerSheet {
         ),
         Column(
             header: "Security",
-            meaning: "How the connection is protected: starttls, tls, or none (plaintext, inside a trusted network).",
+            meaning:
+                "How the connection is protected: starttls, tls, none (plaintext, inside a trusted network), or opportunistic (STARTTLS if offered; servers without authentication only).",
             choices: ConnectionSecurity.allCases.map(\.rawValue),
             width: 11,
             isSecret: false,
@@ -76,7 +77,7 @@ enum ServerSheet {
                 choice(cell, ConnectionSecurity.self).map { value in
                     request.security = value.map { Mailgate_V1_Security($0) } ?? .unspecified
                     return nil
-                } ?? "must be one of: none, starttls, tls"
+                } ?? "must be one of: none, starttls, tls, opportunistic"
             }
         ),
         Column(

@@ -133,9 +133,16 @@ struct ProbeVerdict {
         }
         // The handshake can finish before the host name is checked: a TLS error code decides.
         guard TransportDiagnosis.isTLSFailure(curlCode: report.curlCode) else {
-            return report.tlsEstablished
-                ? self.establishedCheck
-                : ServerCheck(.tls, .skipped, detail: "not reached: the session ended before TLS")
+            if report.tlsEstablished { return self.establishedCheck }
+            if self.security == .opportunistic, let ehlo = report.ehloReplies.first {
+                return .warning(
+                    .tls,
+                    .plaintext,
+                    detail:
+                        "security opportunistic: the server's EHLO offers no STARTTLS (\(SMTPCapabilities(ehloReply: ehlo).summary)), so mail crosses the network unencrypted"
+                )
+            }
+            return ServerCheck(.tls, .skipped, detail: "not reached: the session ended before TLS")
         }
         let cause = TransportDiagnosis.tlsCause(
             curlCode: report.curlCode,
@@ -153,7 +160,7 @@ struct ProbeVerdict {
     private var establishedCheck: ServerCheck {
         let report = self.report
         var parts = [[report.tlsVersion, report.cipher].compactMap { $0 }.joined(separator: ", ")]
-        if self.security == .starttls { parts[0] = "STARTTLS: " + parts[0] }
+        if self.security == .starttls || self.security == .opportunistic { parts[0] = "STARTTLS: " + parts[0] }
         var daysLeft: Int?
         if let subject = report.certificateSubject {
             var certificate = "certificate \(subject)"

@@ -186,7 +186,7 @@ struct ServerSheetTests {
             #expect(rows.dropFirst().map { $0[0] } == ["billing", "m365", "relay"])
             #expect(rows[1].contains("Acme, \"Billing\" & Co"))
             let validations = try #require(result["validations"] as? [String: String])
-            #expect(validations["D2:D10001"] == "\"none,starttls,tls\"")
+            #expect(validations["D2:D10001"] == "\"none,starttls,tls,opportunistic\"")
             #expect(validations.values.contains("\"none,basic,oauth2\""))
             #expect(validations.values.contains("\"authorization_code,client_credentials\""))
             #expect((result["columns"] as? [String])?.contains("Client secret (import only, never exported)") == true)
