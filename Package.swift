@@ -83,6 +83,8 @@ let package = Package(
             dependencies: [
                 "MailgateCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // TLS settings for sslmode (verify-ca, verify-full, sslrootcert).
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 // The pool's error type, so an unreachable database is recognised by type.
                 .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -163,7 +165,7 @@ let package = Package(
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ],
             path: "Tests/MailgateTestSupport",
-            exclude: ["smtp_server.py", "token_server.py", "scripted_smtp.py"],
+            exclude: ["smtp_server.py", "token_server.py", "scripted_smtp.py", "pg_plaintext_proxy.py"],
             swiftSettings: strictSettings
         ),
         .testTarget(

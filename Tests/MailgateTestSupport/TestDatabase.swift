@@ -136,7 +136,7 @@ public struct TestDatabase: Sendable {
         try await Self.withRunningClient(configuration: try DatabaseConfiguration.parse(url), body)
     }
 
-    static func withRunningClient<Result: Sendable>(
+    public static func withRunningClient<Result: Sendable>(
         configuration: PostgresClient.Configuration,
         _ body: (PostgresClient) async throws -> Result
     ) async throws -> Result {
