@@ -47,6 +47,18 @@ struct DeliveryOptions: ParsableArguments {
     @Option(help: "Seconds bodies of finished messages are kept. [env: MAILGATE_RETENTION_SECONDS] (default: 604800)")
     var retentionSeconds: Int?
 
+    @Option(
+        help:
+            "Seconds finished messages and their attempts are kept, then deleted; 0 = forever. [env: MAILGATE_MESSAGE_RETENTION_SECONDS] (default: 2592000, 30 days)"
+    )
+    var messageRetentionSeconds: Int?
+
+    @Option(
+        help:
+            "Seconds events are kept, then deleted; 0 = forever. [env: MAILGATE_EVENT_RETENTION_SECONDS] (default: 7776000, 90 days)"
+    )
+    var eventRetentionSeconds: Int?
+
     @Option(help: "Recipients (to + cc + bcc) per message. [env: MAILGATE_MAX_RECIPIENTS] (default: 100)")
     var maxRecipients: Int?
 
@@ -122,6 +134,8 @@ struct DeliveryOptions: ParsableArguments {
             table.retryGiveUpSeconds: self.retryGiveUpSeconds.map(String.init),
             table.idempotencyWindowSeconds: self.idempotencyWindowSeconds.map(String.init),
             table.retentionSeconds: self.retentionSeconds.map(String.init),
+            table.messageRetentionSeconds: self.messageRetentionSeconds.map(String.init),
+            table.eventRetentionSeconds: self.eventRetentionSeconds.map(String.init),
             table.maxRecipients: self.maxRecipients.map(String.init),
             table.maxMessageBytes: self.maxMessageBytes.map(String.init),
             table.pollIntervalMs: self.pollIntervalMs.map(String.init),

@@ -14,6 +14,7 @@ public struct DeliveryService: Service {
     let messages: MessageRepository
     let events: EventRepository
     let blocks: ServerBlockRepository
+    let retention: RetentionRepository
     let vault: Vault
     let tokens: TokenService
     let settings: MailerSettings
@@ -38,6 +39,7 @@ public struct DeliveryService: Service {
         self.messages = database.messages
         self.events = database.events
         self.blocks = database.blocks
+        self.retention = database.retention
         self.vault = vault
         self.tokens = tokens
         self.settings = settings
@@ -100,6 +102,19 @@ public struct DeliveryService: Service {
                         self.logger.info(
                             "purged old message bodies and idempotency keys",
                             metadata: ["bodies": "\(bodies)", "keys": "\(keys)"]
+                        )
+                    }
+                    let deleted = try await self.retention.deleteExpired(
+                        messages: self.settings.messageRetention,
+                        events: self.settings.eventRetention
+                    )
+                    if deleted.total > 0 {
+                        self.logger.info(
+                            "deleted what is past its retention",
+                            metadata: [
+                                "messages": "\(deleted.messages)", "events": "\(deleted.events)",
+                                "stale_replicas": "\(deleted.workers)",
+                            ]
                         )
                     }
                 }

@@ -19,6 +19,10 @@ public struct MailerSettings: Sendable {
     public var retry: RetryPolicy
     /// How long bodies of finished messages are kept.
     public var retention: Duration
+    /// How long finished messages (and their attempts) are kept at all; nil = forever.
+    public var messageRetention: Duration?
+    /// How long events are kept; nil = forever.
+    public var eventRetention: Duration?
     /// PEM bundle for verifying SMTP servers; nil = the system bundle.
     public var caFile: String?
     /// The addresses delivery, validation and token requests may connect to.
@@ -47,6 +51,8 @@ public struct MailerSettings: Sendable {
         pollInterval: Duration = .seconds(2),
         retry: RetryPolicy = RetryPolicy(),
         retention: Duration = .seconds(7 * 24 * 3600),
+        messageRetention: Duration? = .seconds(30 * 24 * 3600),
+        eventRetention: Duration? = .seconds(90 * 24 * 3600),
         caFile: String? = nil,
         destinations: DestinationPolicy = .publicOnly,
         smtpTimeout: Duration = .seconds(120),
@@ -65,6 +71,8 @@ public struct MailerSettings: Sendable {
         self.pollInterval = pollInterval
         self.retry = retry
         self.retention = retention
+        self.messageRetention = messageRetention
+        self.eventRetention = eventRetention
         self.caFile = caFile
         self.destinations = destinations
         self.smtpTimeout = smtpTimeout

@@ -56,6 +56,19 @@ extension SettingValues {
     }
 }
 
+extension SettingValues {
+    /// A retention in seconds: nil for 0 (kept forever); refused below `atLeast`.
+    func keptFor(_ setting: Setting, atLeast minimum: Duration) throws(ConfigurationError) -> Duration? {
+        guard let seconds = try self.integer(setting, minimum: 0), seconds > 0 else { return nil }
+        guard Duration.seconds(seconds) >= minimum else {
+            throw ConfigurationError(
+                "\(setting): \(seconds) s is shorter than \(Int(minimum.seconds)) s; 0 keeps everything (for messages the minimum is the idempotency window, so a retried key still finds its message)."
+            )
+        }
+        return .seconds(seconds)
+    }
+}
+
 extension MailerSettings {
     /// SendMail limits and delivery behaviour from `values`.
     public init(_ values: SettingValues) throws(ConfigurationError) {
@@ -88,6 +101,11 @@ extension MailerSettings {
                 giveUpAfter: try seconds(table.retryGiveUpSeconds)
             ),
             retention: try seconds(table.retentionSeconds),
+            messageRetention: try values.keptFor(
+                table.messageRetentionSeconds,
+                atLeast: try seconds(table.idempotencyWindowSeconds)
+            ),
+            eventRetention: try values.keptFor(table.eventRetentionSeconds, atLeast: .seconds(3600)),
             caFile: values[table.caFile],
             destinations: try values.destinations(),
             smtpTimeout: try seconds(table.smtpTimeoutSeconds),

@@ -44,6 +44,16 @@ public enum SettingsTable {
         flag: "--retention-seconds",
         default: "604800"
     )
+    public static let messageRetentionSeconds = Setting(
+        "MAILGATE_MESSAGE_RETENTION_SECONDS",
+        flag: "--message-retention-seconds",
+        default: "2592000"
+    )
+    public static let eventRetentionSeconds = Setting(
+        "MAILGATE_EVENT_RETENTION_SECONDS",
+        flag: "--event-retention-seconds",
+        default: "7776000"
+    )
     public static let maxRecipients = Setting("MAILGATE_MAX_RECIPIENTS", flag: "--max-recipients", default: "100")
     public static let maxMessageBytes = Setting(
         "MAILGATE_MAX_MESSAGE_BYTES",
@@ -173,7 +183,8 @@ public enum SettingsTable {
         configFile, databaseURL, listen, opsListen, oauthRedirectURI, masterKeys, masterKeysFile,
         bootstrapOperatorKey, tlsCert, tlsKey, allowPlaintext, caFile, allowedPrivateNetworks, workers, leaseSeconds,
         retryInitialSeconds,
-        retryMaxSeconds, retryGiveUpSeconds, idempotencyWindowSeconds, retentionSeconds, maxRecipients,
+        retryMaxSeconds, retryGiveUpSeconds, idempotencyWindowSeconds, retentionSeconds, messageRetentionSeconds,
+        eventRetentionSeconds, maxRecipients,
         maxMessageBytes, pollIntervalMs, smtpTimeoutSeconds, blockInitialSeconds, blockMaxSeconds,
         tenantMaxQueuedMessages, tenantMaxQueuedBytes, tenantSendsPerMinute, tenantScheduleAheadSeconds,
         tenantValidationsPerMinute, tenantTokenRefreshesPerMinute, logLevel, logFormat,

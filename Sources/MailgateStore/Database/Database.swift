@@ -24,6 +24,7 @@ public final class Database: Service, Sendable {
     public let blocks: ServerBlockRepository
     public let usage: TenantUsageRepository
     public let masterKeyUsage: MasterKeyUsage
+    public let retention: RetentionRepository
 
     let client: PostgresClient
     private let configuration: PostgresClient.Configuration
@@ -55,6 +56,7 @@ public final class Database: Service, Sendable {
         self.workers = WorkerRepository(client: client, logger: logger)
         self.blocks = ServerBlockRepository(client: client, logger: logger)
         self.masterKeyUsage = MasterKeyUsage(client: client, logger: logger)
+        self.retention = RetentionRepository(client: client, logger: logger)
         if let metrics {
             DatabaseUsage.attach(
                 to: client,

@@ -1,0 +1,31 @@
+import MailgateService
+import Testing
+
+@Suite("Retention settings")
+struct RetentionSettingsTests {
+    static func mailer(_ environment: [String: String]) throws -> MailerSettings {
+        try MailerSettings(try SettingValues(flags: [:], environment: environment))
+    }
+
+    @Test("defaults: messages 30 days, events 90; 0 keeps them forever")
+    func defaults() throws {
+        let defaults = try Self.mailer([:])
+        #expect(defaults.messageRetention == .seconds(30 * 86400))
+        #expect(defaults.eventRetention == .seconds(90 * 86400))
+        let forever = try Self.mailer([
+            "MAILGATE_MESSAGE_RETENTION_SECONDS": "0", "MAILGATE_EVENT_RETENTION_SECONDS": "0",
+        ])
+        #expect(forever.messageRetention == nil && forever.eventRetention == nil)
+    }
+
+    @Test("messages are kept at least the idempotency window, so a retried key still finds its message")
+    func atLeastTheIdempotencyWindow() throws {
+        #expect(throws: ConfigurationError.self) {
+            try Self.mailer(["MAILGATE_MESSAGE_RETENTION_SECONDS": "3600"])
+        }
+        let short = try Self.mailer([
+            "MAILGATE_MESSAGE_RETENTION_SECONDS": "3600", "MAILGATE_IDEMPOTENCY_WINDOW_SECONDS": "600",
+        ])
+        #expect(short.messageRetention == .seconds(3600))
+    }
+}
