@@ -53,7 +53,7 @@ public final class CurlSMTPClient {
             recipients: recipients,
             newConnection: connects > 0
         )
-        if let refusal = destinations.refusal {
+        if let refusal = destinations.refusal(after: code) {
             result.detail = refusal.description
             result.transportCause = .destinationNotAllowed
         } else if code != CURLE_OK {

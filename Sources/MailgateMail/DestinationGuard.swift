@@ -14,12 +14,19 @@ final class DestinationGuard: Sendable {
         self.policy = policy
     }
 
-    /// The address refused during the last transfer, if any.
-    var refusal: DestinationRefusal? { self.refused.withLock { $0 } }
+    /// Why the last transfer failed, when it failed because an address was refused: a
+    /// transfer that went on to an allowed address of the same name and succeeded is no refusal.
+    func refusal(after code: CURLcode) -> DestinationRefusal? {
+        code == CURLE_OK ? nil : self.refused.withLock { $0 }
+    }
 
-    /// Runs `curl_easy_perform` on `handle` with the check installed.
+    /// Runs `curl_easy_perform` on `handle` with the check installed. Proxies from the
+    /// environment (`https_proxy`, `all_proxy`, …) are ignored: through one, the check would
+    /// see the proxy's address, and the proxy would connect wherever the name points.
     func perform(_ handle: UnsafeMutableRawPointer) -> CURLcode {
         self.refused.withLock { $0 = nil }
+        _ = mg_curl_setopt_string(handle, CURLOPT_PROXY, "")
+        _ = mg_curl_setopt_string(handle, CURLOPT_NOPROXY, "*")
         return withExtendedLifetime(self) {
             _ = mg_curl_setopt_pointer(handle, CURLOPT_OPENSOCKETDATA, Unmanaged.passUnretained(self).toOpaque())
             _ = mg_curl_setopt_opensocket_function(handle) { context, _, address in

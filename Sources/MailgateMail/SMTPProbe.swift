@@ -57,7 +57,7 @@ public enum SMTPProbe {
         let code = destinations.perform(handle)
         var report = trace.report
         report.curlCode = Int(code.rawValue)
-        if let refusal = destinations.refusal {
+        if let refusal = destinations.refusal(after: code) {
             report.destinationRefusal = refusal.description
             report.error = refusal.description
         } else if code != CURLE_OK {

@@ -54,7 +54,8 @@ public enum CSV {
                     "Row \(recordNumber) holds a cell of more than \(limits.maximumCellCharacters) characters."
                 )
             }
-            if field.drop(while: { $0 == "\t" || $0 == "\r" }).hasPrefix("=") {
+            // By scalar: "\r\n" is one Character, equal to neither "\t" nor "\r".
+            if field.unicodeScalars.drop(while: { $0 == "\t" || $0 == "\r" || $0 == "\n" }).first == "=" {
                 throw SheetError(
                     "Row \(recordNumber), column \(record.count + 1) holds a formula; the import takes values only."
                 )

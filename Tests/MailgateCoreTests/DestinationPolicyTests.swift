@@ -55,7 +55,11 @@ struct DestinationPolicyTests {
 
     @Test(
         "malformed ranges are named, not ignored",
-        arguments: ["10.0.0.0/33", "10.0.0/8", "fd00::/129", "net", "10.0.0.0/8x"]
+        arguments: [
+            "10.0.0.0/33", "10.0.0/8", "fd00::/129", "net", "10.0.0.0/8x",
+            // Host bits past the length, and an IPv4-mapped range reaching outside IPv4 (::/8).
+            "10.0.0.1/8", "fd00::1/8", "::ffff:10.0.0.0/8",
+        ]
     )
     func malformed(entry: String) {
         let (ranges, invalid) = NetworkRange.parseList("127.0.0.0/8,\(entry)")

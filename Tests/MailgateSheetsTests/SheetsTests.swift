@@ -160,6 +160,11 @@ struct SheetsTests {
     func csvHiddenFormula() {
         let refused = #expect(throws: SheetError.self) { try CSV.read(Data("Name\n\t=HYPERLINK(\"http://x\")\n".utf8)) }
         #expect(refused?.description.contains("formula") == true)
+        // A quoted cell starting with CRLF ("\r\n" is one Character) hides a formula too.
+        let afterLineBreak = #expect(throws: SheetError.self) {
+            try CSV.read(Data("Name\n\"\r\n=1+1\"\n".utf8))
+        }
+        #expect(afterLineBreak?.description.contains("formula") == true)
     }
 
     @Test(

@@ -64,7 +64,8 @@ public struct DestinationRefusal: Error, Sendable, Hashable, CustomStringConvert
         self.kind = kind
     }
 
-    /// "127.0.0.1 is a loopback address …": safe to show to tenants and to log.
+    /// "a loopback address …", without the address itself: tenants see it, and it must not
+    /// map the inside of the network for them.
     public var description: String {
         let what =
             switch self.kind {
@@ -76,7 +77,7 @@ public struct DestinationRefusal: Error, Sendable, Hashable, CustomStringConvert
             case .reserved, .embedsIPv4: "a reserved address"
             case .unspecified: "the unspecified address"
             }
-        return "\(self.address) is \(what); Mailgate connects only to public addresses unless "
+        return "the address is \(what); Mailgate connects only to public addresses unless "
             + "MAILGATE_ALLOWED_PRIVATE_NETWORKS allows it"
     }
 

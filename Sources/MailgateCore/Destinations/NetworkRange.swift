@@ -7,7 +7,10 @@ public struct NetworkRange: Sendable, Hashable, CustomStringConvertible {
     public let prefixLength: Int
     private let isIPv4: Bool
 
-    /// `address/length`, or a bare address for that address alone; nil when malformed.
+    /// `address/length`, or a bare address for that address alone; nil when malformed, when
+    /// the address has bits set beyond the length (`10.0.0.1/8`: did it mean one host or the
+    /// network?), or for an IPv4-mapped address with a length that reaches outside IPv4
+    /// (`::ffff:10.0.0.0/8` would be `::/8`, every IPv4 address and `::1`).
     public init?(_ text: String) {
         let parts = text.trimmingCharacters(in: .whitespaces).split(separator: "/", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count), let address = IPAddress(String(parts[0])) else { return nil }
@@ -20,7 +23,18 @@ public struct NetworkRange: Sendable, Hashable, CustomStringConvertible {
             }
             length = given
         }
+        if !isIPv4, address.ipv4 != nil, length < 96 { return nil }
         self.init(address: address, prefixLength: isIPv4 ? 96 + length : length, isIPv4: isIPv4)
+        guard self.hostBitsAreZero else { return nil }
+    }
+
+    /// Whether every bit of the address past the prefix is zero.
+    private var hostBitsAreZero: Bool {
+        (0..<16).allSatisfy { index in
+            let covered = min(8, max(0, self.prefixLength - index * 8))
+            let mask = covered == 8 ? UInt8(0xff) : UInt8(truncatingIfNeeded: 0xff << (8 - covered))
+            return self.address.bytes[index] & ~mask == 0
+        }
     }
 
     private init(address: IPAddress, prefixLength: Int, isIPv4: Bool) {

@@ -88,7 +88,7 @@ final class CurlHTTPClient {
         _ = mg_curl_setopt_pointer(h, CURLOPT_WRITEDATA, unmanaged.toOpaque())
 
         let code = self.destinations.perform(h)
-        if let refusal = self.destinations.refusal {
+        if let refusal = self.destinations.refusal(after: code) {
             return .failure(HTTPTransportError(curlCode: Int(code.rawValue), detail: refusal.description))
         }
         if collector.overflowed {

@@ -104,22 +104,24 @@ struct ValidationRun {
             return .failed(.dns, .hostNotFound, detail: "\(host): \(error.message)", durationMilliseconds: took)
         case .some(.success(let addresses)):
             // Delivery skips the addresses the policy refuses; with none left it cannot connect.
-            let refusals = addresses.compactMap { IPAddress($0).flatMap(destinations.refusal(of:)) }
-            if let refusal = refusals.first, refusals.count == addresses.count {
+            // Refused addresses are not shown: they would map the inside of the network.
+            let refused = addresses.filter { IPAddress($0).flatMap(destinations.refusal(of:)) != nil }
+            let usable = addresses.filter { !refused.contains($0) }
+            if usable.isEmpty, let first = refused.first.flatMap(IPAddress.init),
+                let refusal = destinations.refusal(of: first)
+            {
                 return .failed(
                     .dns,
                     .destinationNotAllowed,
-                    detail: "\(host) → \(refusal.description)",
+                    detail: "\(host) resolves only to addresses Mailgate does not connect to: \(refusal.description)",
                     durationMilliseconds: took
                 )
             }
-            let skipped =
-                refusals.isEmpty
-                ? "" : " (not used: \(refusals.map(\.address.description).joined(separator: ", ")), not public)"
+            let skipped = refused.isEmpty ? "" : " (and \(refused.count) non-public, not used)"
             return ServerCheck(
                 .dns,
                 .ok,
-                detail: "\(host) → \(addresses.joined(separator: ", "))\(skipped)",
+                detail: "\(host) → \(usable.joined(separator: ", "))\(skipped)",
                 durationMilliseconds: took
             )
         }
