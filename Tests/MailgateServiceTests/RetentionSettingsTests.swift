@@ -18,14 +18,19 @@ struct RetentionSettingsTests {
         #expect(forever.messageRetention == nil && forever.eventRetention == nil)
     }
 
-    @Test("messages are kept at least the idempotency window, so a retried key still finds its message")
-    func atLeastTheIdempotencyWindow() throws {
+    @Test("messages are kept at least a day and the idempotency window (daily limits, retried keys)")
+    func atLeastADayAndTheIdempotencyWindow() throws {
         #expect(throws: ConfigurationError.self) {
-            try Self.mailer(["MAILGATE_MESSAGE_RETENTION_SECONDS": "3600"])
+            try Self.mailer([
+                "MAILGATE_MESSAGE_RETENTION_SECONDS": "3600", "MAILGATE_IDEMPOTENCY_WINDOW_SECONDS": "600",
+            ])
         }
-        let short = try Self.mailer([
-            "MAILGATE_MESSAGE_RETENTION_SECONDS": "3600", "MAILGATE_IDEMPOTENCY_WINDOW_SECONDS": "600",
-        ])
-        #expect(short.messageRetention == .seconds(3600))
+        #expect(throws: ConfigurationError.self) {
+            try Self.mailer([
+                "MAILGATE_MESSAGE_RETENTION_SECONDS": "100000", "MAILGATE_IDEMPOTENCY_WINDOW_SECONDS": "200000",
+            ])
+        }
+        let day = try Self.mailer(["MAILGATE_MESSAGE_RETENTION_SECONDS": "86400"])
+        #expect(day.messageRetention == .seconds(86400))
     }
 }

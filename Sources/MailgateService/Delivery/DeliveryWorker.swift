@@ -74,6 +74,9 @@ struct DeliveryWorker: Sendable {
         // batch is sent.
         var claimLost = false
         for message in batch {
+            // A send must end while the claim surely holds: once renewals fail (the database
+            // is gone), the rest of the batch is left to whoever takes it over.
+            if let heldUntil = self.held.heldUntil(token), heldUntil < .now + self.sendMargin { claimLost = true }
             if claimLost || Task.isCancelled || Task.isShuttingDownGracefully || paused.contains(message.serverID) {
                 unattempted.append(message.id)
                 continue
@@ -111,6 +114,10 @@ struct DeliveryWorker: Sendable {
             }
         }
     }
+
+    /// How long before its claim may lapse a worker stops starting sends: a send's time
+    /// limit, or a third of the lease (renewals come every third) when that is shorter.
+    private var sendMargin: Duration { min(self.settings.smtpTimeout, self.settings.lease / 3) }
 
     private func resolve(_ message: ClaimedMessage) async -> Result<(ServerRecord, SMTPEndpoint), EndpointUnavailable> {
         let server: ServerRecord

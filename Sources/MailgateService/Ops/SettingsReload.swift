@@ -61,17 +61,23 @@ extension MailgateApplication {
 extension MailgateApplication {
     /// Refuses a ring that drops a key still sealing a stored secret: every replica would
     /// then fail to open it (deliveries waiting, tokens unreadable) until the key came back.
+    /// Only the keys the new ring drops are looked for, so a reload that keeps every key
+    /// (a renewed TLS certificate) needs no database, and a value sealed by a key lost long
+    /// ago blocks nothing but dropping that key.
     fileprivate func checkKeysInUse(kept ring: MasterKeyRing) async throws(ReloadError) {
+        let droppedKeys = Set(self.vault.keyRing.keyIDs).subtracting(ring.keyIDs)
+        guard !droppedKeys.isEmpty else { return }
         let usage: [UInt32: Int]
         do {
-            usage = try await self.database.masterKeyUsage.sealedValuesByKey()
+            let keyUsage = self.database.masterKeyUsage
+            usage = try await withTimeLimit(.seconds(10), throwing: { try await keyUsage.sealedValuesByKey() })
         } catch {
             throw ReloadError(
                 description:
                     "Cannot check which master keys seal the stored secrets (the database did not answer); send SIGHUP again once it does."
             )
         }
-        let dropped = usage.filter { !ring.keyIDs.contains($0.key) }.sorted { $0.key < $1.key }
+        let dropped = usage.filter { droppedKeys.contains($0.key) }.sorted { $0.key < $1.key }
         guard dropped.isEmpty else {
             let keys = dropped.map { "key \($0.key) (\($0.value) sealed values)" }.joined(separator: ", ")
             throw ReloadError(

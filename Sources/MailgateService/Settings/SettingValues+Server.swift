@@ -62,7 +62,7 @@ extension SettingValues {
         guard let seconds = try self.integer(setting, minimum: 0), seconds > 0 else { return nil }
         guard Duration.seconds(seconds) >= minimum else {
             throw ConfigurationError(
-                "\(setting): \(seconds) s is shorter than \(Int(minimum.seconds)) s; 0 keeps everything (for messages the minimum is the idempotency window, so a retried key still finds its message)."
+                "\(setting): \(seconds) s is shorter than \(Int(minimum.seconds)) s; 0 keeps everything (messages are kept at least a day and the idempotency window: daily limits count the day's mail, and a retried key must find its message)."
             )
         }
         return .seconds(seconds)
@@ -101,9 +101,10 @@ extension MailerSettings {
                 giveUpAfter: try seconds(table.retryGiveUpSeconds)
             ),
             retention: try seconds(table.retentionSeconds),
+            // The idempotency window, and a day: servers' daily recipient limits count the day's claims.
             messageRetention: try values.keptFor(
                 table.messageRetentionSeconds,
-                atLeast: try seconds(table.idempotencyWindowSeconds)
+                atLeast: max(try seconds(table.idempotencyWindowSeconds), .seconds(86400))
             ),
             eventRetention: try values.keptFor(table.eventRetentionSeconds, atLeast: .seconds(3600)),
             caFile: values[table.caFile],
