@@ -17,7 +17,8 @@ import PostgresNIO
 /// - `verify-ca`: TLS with a certificate issued by `sslrootcert`'s CAs, any host name.
 /// - `verify-full`: that, and the certificate names the host.
 ///
-/// `sslrootcert` is a PEM file, or `system` for the system's CAs; `verify-ca` and
+/// `sslrootcert` is a PEM file, or `system` for the system's CAs (with `verify-full` only,
+/// as in libpq); `verify-ca` and
 /// `verify-full` without it read `~/.postgresql/root.crt`, like libpq, and refuse to start
 /// when there is none.
 public enum DatabaseConfiguration {
@@ -170,6 +171,13 @@ public enum DatabaseConfiguration {
                 let file: String
                 switch rootCertificate {
                 case "system":
+                    // libpq's rule: with any public CA trusted, only the host name tells the server apart.
+                    guard verification == .fullVerification else {
+                        throw StoreError(
+                            .invalidDatabaseURL,
+                            "sslrootcert=system needs sslmode=verify-full: with every public CA trusted, only the host name check tells your server apart."
+                        )
+                    }
                     return configuration
                 case let given?:
                     file = given

@@ -113,5 +113,12 @@ struct DatabaseTLSTests {
             )
         }
         #expect(throws: StoreError.self) { try DatabaseConfiguration.parse("postgres://u@db.internal/mail?sslmode=on") }
+        // libpq's rule: the system's CAs only with the host name checked.
+        #expect(throws: StoreError.self) {
+            try DatabaseConfiguration.parse("postgres://u@db.internal/mail?sslmode=verify-ca&sslrootcert=system")
+        }
+        #expect(throws: Never.self) {
+            try DatabaseConfiguration.parse("postgres://u@db.internal/mail?sslmode=verify-full&sslrootcert=system")
+        }
     }
 }

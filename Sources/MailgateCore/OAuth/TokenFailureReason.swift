@@ -51,7 +51,7 @@ public enum TokenFailureReason: String, Sendable, Hashable, CaseIterable {
         case .notConfigured:
             "Complete the server's OAuth settings with `mailgate server put`."
         case .accountMismatch:
-            "Consent again, signed in as the server's mailbox (its username, or its sender address): mail would otherwise be sent with another person's mailbox."
+            "Consent again, signed in as the server's mailbox (its username, or its sender address) or an account of its organisation that may send for it (a shared mailbox's delegate)."
         }
     }
 }

@@ -128,8 +128,9 @@ public final class TokenService: Sendable {
                 : "the provider issued no refresh token (is offline_access among the scopes?)"
             return (.none, .failure(TokenFailure(reason: .noRefreshToken, detail: detail)))
         }
-        if let mismatch = Self.accountMismatch(issued, server: locked.definition) {
-            return (.none, .failure(TokenFailure(reason: .accountMismatch, detail: mismatch)))
+        let consenting = Self.consentingAccount(issued, server: locked.definition)
+        if case .mismatch(let why) = consenting {
+            return (.none, .failure(TokenFailure(reason: .accountMismatch, detail: why)))
         }
         let token = AccessToken(
             issued: issued,
@@ -137,13 +138,19 @@ public final class TokenService: Sendable {
             requestedScopes: oauth.scopes,
             refreshTokenRotated: locked.refreshToken.isSet
         )
+        var details = ["server": locked.definition.name, "scopes": token.scopes.joined(separator: " ")]
+        var delegation = ""
+        if case .delegate(let account) = consenting {
+            details["signed_in_as"] = account
+            delegation = " It was given by \(account), who sends for the mailbox as a delegate (a shared mailbox)."
+        }
         let event = NewEvent(
             tenantID: locked.tenantID,
             kind: EventKind.oauthConsentCompleted,
             serverID: locked.id,
             message:
-                "Consent completed for server \(locked.definition.name): a refresh token is stored and mail can be sent.",
-            details: ["server": locked.definition.name, "scopes": token.scopes.joined(separator: " ")],
+                "Consent completed for server \(locked.definition.name): a refresh token is stored and mail can be sent.\(delegation)",
+            details: details,
             actor: actor
         )
         let write = NewAccessToken(
@@ -156,21 +163,38 @@ public final class TokenService: Sendable {
         return (.store(write), .success(token))
     }
 
-    /// Why the account that consented is not the server's mailbox, or nil when it is. For
-    /// Microsoft and Google the consent asks for OpenID Connect's identity scopes, so the
-    /// reply must name the account; a generic provider is checked only when it names one.
-    static func accountMismatch(_ issued: IssuedToken, server definition: ServerDefinition) -> String? {
+    /// Who gave a consent, against the server's mailbox (its username, else its sender).
+    enum ConsentingAccount: Equatable {
+        /// The mailbox itself, or a generic provider that does not say.
+        case mailbox
+        /// Another account of the mailbox's domain: a delegate of a shared mailbox, which
+        /// Microsoft documents for XOAUTH2. Accepted, and said in the consent's event.
+        case delegate(String)
+        /// Another organisation's account, or none named: refused.
+        case mismatch(String)
+    }
+
+    /// For Microsoft and Google the consent asks for OpenID Connect's identity scopes, so
+    /// the reply must name the account; a generic provider is checked only when it names one.
+    static func consentingAccount(_ issued: IssuedToken, server definition: ServerDefinition) -> ConsentingAccount {
         let mailbox = definition.username.isEmpty ? definition.senderAddress : definition.username
-        guard !issued.signedInAs.isEmpty else {
+        guard let signedIn = issued.signedInAs.first else {
             switch definition.oauth?.provider {
             case .microsoft, .google:
-                return "the provider did not say which account signed in (no id_token in its reply)"
+                return .mismatch("the provider did not say which account signed in (no id_token in its reply)")
             case .generic, nil:
-                return nil
+                return .mailbox
             }
         }
-        if issued.signedInAs.contains(where: { $0.caseInsensitiveCompare(mailbox) == .orderedSame }) { return nil }
-        return "signed in as \(issued.signedInAs[0]), but server \(definition.name) sends as \(mailbox)"
+        if issued.signedInAs.contains(where: { $0.caseInsensitiveCompare(mailbox) == .orderedSame }) { return .mailbox }
+        func domain(_ address: String) -> String { address.split(separator: "@").last.map { $0.lowercased() } ?? "" }
+        if let delegate = issued.signedInAs.first(where: { domain($0) == domain(mailbox) && !domain(mailbox).isEmpty })
+        {
+            return .delegate(delegate)
+        }
+        return .mismatch(
+            "signed in as \(signedIn), an account outside \(domain(mailbox)), but server \(definition.name) sends as \(mailbox)"
+        )
     }
 
     private func refresh(_ server: ServerRecord, freshness: Freshness) async throws -> Result<AccessToken, TokenFailure>

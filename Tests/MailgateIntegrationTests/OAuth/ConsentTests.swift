@@ -170,6 +170,21 @@ struct ConsentTests {
         }
     }
 
+    @Test(
+        "consent given by a delegate of the mailbox's own organisation (a shared mailbox) is stored, and the event says who gave it"
+    )
+    func delegate() async throws {
+        try await Self.withoutRefreshToken(["--sign-in-as", "Delegate@acme.example"]) { fixture in
+            let begun = try await fixture.beginAuthorization()
+            let (status, _) = try await fixture.followRedirect(try fixture.tokens.consent(at: begun.authorizationURL))
+            #expect(status == 200)
+            #expect(try await fixture.server().refreshToken.isSet)
+            let event = try #require(try await fixture.events(kind: "oauth_consent_completed").first)
+            #expect(event.details["signed_in_as"] == "Delegate@acme.example")
+            #expect(event.message.contains("as a delegate"))
+        }
+    }
+
     @Test("a token reply without a refresh token stores nothing and says how to fix it")
     func noRefreshToken() async throws {
         try await Self.withoutRefreshToken(["--no-refresh-token-on-code"]) { fixture in
