@@ -239,12 +239,13 @@ public struct DeliveryQueue: Sendable {
     @discardableResult
     public func renewLeases(tokens: [UUID], lease: Duration) async throws -> Int {
         guard !tokens.isEmpty else { return 0 }
-        return try await self.changedRows(
+        return try await self.client.changedRows(
             """
             UPDATE messages SET lease_expires_at = now() + make_interval(secs => \(lease.seconds))
             WHERE state = 'sending' AND lease_token = ANY(\(tokens))
             RETURNING 1
-            """
+            """,
+            logger: self.logger
         )
     }
 
@@ -359,25 +360,10 @@ public struct DeliveryQueue: Sendable {
         batch: Int = 1000,
         maximumBatches: Int = 20
     ) async throws -> (bodies: Int, keys: Int) {
-        var bodies = 0
-        var keys = 0
-        for _ in 0..<maximumBatches {
-            let purged = try await self.purgeOnce(
-                retention: retention,
-                idempotencyWindow: idempotencyWindow,
-                batch: batch
-            )
-            bodies += purged.bodies
-            keys += purged.keys
-            if purged.bodies < batch && purged.keys < batch { break }
-        }
-        return (bodies, keys)
-    }
-
-    private func purgeOnce(retention: Duration, idempotencyWindow: Duration, batch: Int) async throws -> (
-        bodies: Int, keys: Int
-    ) {
-        let bodies = try await self.changedRows(
+        let bodies = try await self.client.inBatches(
+            of: batch,
+            maximumBatches: maximumBatches,
+            logger: self.logger,
             """
             UPDATE messages SET body = NULL, purged_at = now()
             WHERE id IN (
@@ -388,7 +374,10 @@ public struct DeliveryQueue: Sendable {
             RETURNING 1
             """
         )
-        let keys = try await self.changedRows(
+        let keys = try await self.client.inBatches(
+            of: batch,
+            maximumBatches: maximumBatches,
+            logger: self.logger,
             """
             UPDATE messages SET idempotency_key = NULL
             WHERE id IN (
@@ -400,13 +389,6 @@ public struct DeliveryQueue: Sendable {
             """
         )
         return (bodies, keys)
-    }
-
-    /// Runs an `UPDATE … RETURNING 1` and counts the rows it changed.
-    private func changedRows(_ update: PostgresQuery) async throws -> Int {
-        var count = 0
-        for try await _ in try await self.client.tracedQuery(update, logger: self.logger) { count += 1 }
-        return count
     }
 
     static let leaseExpiredReason =

@@ -35,55 +35,52 @@ public struct RetentionRepository: Sendable {
     ) async throws -> Deleted {
         var deleted = Deleted()
         if let messages {
-            deleted.messages = try await self.inBatches(maximumBatches) {
-                """
-                DELETE FROM messages WHERE id IN (
-                    SELECT id FROM messages
-                    WHERE finished_at < now() - make_interval(secs => \(messages.seconds))
-                    ORDER BY finished_at LIMIT \(batch)
-                    FOR UPDATE SKIP LOCKED
-                )
-                RETURNING 1
-                """
-            } full: {
-                $0 == batch
-            }
+            deleted.messages = try await self.deleteOldest(
+                "messages",
+                by: "finished_at",
+                olderThan: messages,
+                batch: batch,
+                maximumBatches: maximumBatches
+            )
         }
         if let events {
-            deleted.events = try await self.inBatches(maximumBatches) {
-                """
-                DELETE FROM events WHERE id IN (
-                    SELECT id FROM events
-                    WHERE created_at < now() - make_interval(secs => \(events.seconds))
-                    ORDER BY created_at LIMIT \(batch)
-                    FOR UPDATE SKIP LOCKED
-                )
-                RETURNING 1
-                """
-            } full: {
-                $0 == batch
-            }
+            deleted.events = try await self.deleteOldest(
+                "events",
+                by: "created_at",
+                olderThan: events,
+                batch: batch,
+                maximumBatches: maximumBatches
+            )
         }
-        deleted.workers = try await self.inBatches(1) {
-            "DELETE FROM workers WHERE heartbeat_at < now() - interval '1 day' RETURNING 1"
-        } full: { _ in
-            false
-        }
+        deleted.workers = try await self.client.changedRows(
+            "DELETE FROM workers WHERE heartbeat_at < now() - interval '1 day' RETURNING 1",
+            logger: self.logger
+        )
         return deleted
     }
 
-    private func inBatches(
-        _ maximumBatches: Int,
-        _ statement: () -> PostgresQuery,
-        full: (Int) -> Bool
+    /// Deletes the rows of `table` whose `column` is older than `age`, oldest first; rows
+    /// another replica is deleting are skipped. (A finished message's attempts go with it.)
+    private func deleteOldest(
+        _ table: String,
+        by column: String,
+        olderThan age: Duration,
+        batch: Int,
+        maximumBatches: Int
     ) async throws -> Int {
-        var total = 0
-        for _ in 0..<maximumBatches {
-            var count = 0
-            for try await _ in try await self.client.tracedQuery(statement(), logger: self.logger) { count += 1 }
-            total += count
-            if !full(count) { break }
-        }
-        return total
+        try await self.client.inBatches(
+            of: batch,
+            maximumBatches: maximumBatches,
+            logger: self.logger,
+            """
+            DELETE FROM \(unescaped: table) WHERE id IN (
+                SELECT id FROM \(unescaped: table)
+                WHERE \(unescaped: column) < now() - make_interval(secs => \(age.seconds))
+                ORDER BY \(unescaped: column) LIMIT \(batch)
+                FOR UPDATE SKIP LOCKED
+            )
+            RETURNING 1
+            """
+        )
     }
 }
