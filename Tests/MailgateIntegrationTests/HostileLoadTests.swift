@@ -81,15 +81,9 @@ struct HostileLoadTests {
 
             let operatorClient = MailgateClient(configuration: .init(port: port, apiKey: operatorKey))
             _ = try await eventually(limit: .seconds(30)) { try? await operatorClient.whoAmI() }
-            var tenant = Mailgate_V1_CreateTenantRequest()
-            tenant.slug = "steady"
-            tenant.displayName = "Steady"
-            _ = try await operatorClient.createTenant(tenant)
+            try await operatorClient.makeTenant("steady")
             _ = try await operatorClient.putServer(AdminFixture.basicServerRequest("relay", tenant: "steady"))
-            var keyRequest = Mailgate_V1_CreateApiKeyRequest()
-            keyRequest.scope = .tenant
-            keyRequest.tenant = "steady"
-            let tenantKey = try await operatorClient.createApiKey(keyRequest).secret
+            let tenantKey = try await operatorClient.makeTenantKey("steady").secret
             await operatorClient.close()
 
             let normal = NormalClient(client: MailgateClient(configuration: .init(port: port, apiKey: tenantKey)))

@@ -37,13 +37,8 @@ struct ReplicaRevocationTests {
             }
             let first = MailgateClient(configuration: .init(port: replicas[0].1, apiKey: operatorKey))
             _ = try await eventually(limit: .seconds(30)) { try? await first.whoAmI() }
-            var tenant = Mailgate_V1_CreateTenantRequest()
-            tenant.slug = "replicated"
-            tenant.displayName = "Replicated"
-            _ = try await first.createTenant(tenant)
-            var create = Mailgate_V1_CreateApiKeyRequest()
-            create.tenant = "replicated"
-            let key = try await first.createApiKey(create)
+            try await first.makeTenant("replicated")
+            let key = try await first.makeTenantKey("replicated")
 
             let second = MailgateClient(configuration: .init(port: replicas[1].1, apiKey: key.secret))
             let slug = try await eventually(limit: .seconds(30)) { try? await second.whoAmI().tenantSlug }

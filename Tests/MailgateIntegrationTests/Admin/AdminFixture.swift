@@ -85,20 +85,12 @@ struct AdminFixture: Sendable {
 
     @discardableResult
     func createTenant(_ slug: String, contacts: [String] = []) async throws -> Mailgate_V1_Tenant {
-        var request = Mailgate_V1_CreateTenantRequest()
-        request.slug = slug
-        request.displayName = "Tenant \(slug)"
-        request.alertContacts = contacts
-        return try await self.operatorClient.createTenant(request)
+        try await self.operatorClient.makeTenant(slug, contacts: contacts)
     }
 
     /// A new tenant key's full secret form.
     func createTenantKey(_ tenant: String) async throws -> String {
-        var request = Mailgate_V1_CreateApiKeyRequest()
-        request.scope = .tenant
-        request.tenant = tenant
-        request.description_p = "test key for \(tenant)"
-        return try await self.operatorClient.createApiKey(request).secret
+        try await self.operatorClient.makeTenantKey(tenant).secret
     }
 
     /// Puts a Basic-auth server with `password` into `tenant`.

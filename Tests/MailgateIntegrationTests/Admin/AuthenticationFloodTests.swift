@@ -51,14 +51,8 @@ struct AuthenticationFloodTests {
             let operatorKey = testOperatorKey.presentedForm.exposedValue
             let operatorClient = MailgateClient(configuration: .init(port: port, apiKey: operatorKey))
             _ = try await operatorClient.whoAmI()
-            var create = Mailgate_V1_CreateTenantRequest()
-            create.slug = "flooded"
-            create.displayName = "Flooded"
-            _ = try await operatorClient.createTenant(create)
-            var keyRequest = Mailgate_V1_CreateApiKeyRequest()
-            keyRequest.scope = .tenant
-            keyRequest.tenant = "flooded"
-            let unseenKey = try await operatorClient.createApiKey(keyRequest).secret
+            try await operatorClient.makeTenant("flooded")
+            let unseenKey = try await operatorClient.makeTenantKey("flooded").secret
 
             let flood = try await RPCClientConnection.connect(host: "127.0.0.1", port: port)
             let started = ContinuousClock.now
@@ -127,14 +121,8 @@ struct AuthenticationFloodTests {
             let operatorClient = MailgateClient(
                 configuration: .init(port: port, apiKey: testOperatorKey.presentedForm.exposedValue)
             )
-            var create = Mailgate_V1_CreateTenantRequest()
-            create.slug = "busy"
-            create.displayName = "Busy"
-            _ = try await operatorClient.createTenant(create)
-            var keyRequest = Mailgate_V1_CreateApiKeyRequest()
-            keyRequest.scope = .tenant
-            keyRequest.tenant = "busy"
-            let key = try await operatorClient.createApiKey(keyRequest).secret
+            try await operatorClient.makeTenant("busy")
+            let key = try await operatorClient.makeTenantKey("busy").secret
             await operatorClient.close()
             let foundBefore = try await Self.metric(application, #"mailgate_auth_key_lookups_total{result="found"}"#)
 
