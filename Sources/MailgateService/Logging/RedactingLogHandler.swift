@@ -6,25 +6,25 @@ import MailgateCore
 /// attached error pass through `LogRedaction` first. `mailgate serve` installs it
 /// around every handler; typed `Secret`s already print as `<redacted>`, and this layer
 /// catches credentials inside text Mailgate did not write itself.
+///
+/// The logger's metadata is kept here as set and scrubbed only when a line is written: every
+/// call sets a few entries (method, request id, key id) and most calls write no line, so
+/// scrubbing on every write cost more than the rest of a call (a profile of Health/WhoAmI).
 public struct RedactingLogHandler: LogHandler {
     private var wrapped: any LogHandler
 
+    public var metadata: Logger.Metadata
+
     public init(wrapping handler: any LogHandler) {
         self.wrapped = handler
+        // The wrapped handler's own metadata moves here, to be scrubbed with the rest.
+        self.metadata = handler.metadata
+        self.wrapped.metadata = [:]
     }
 
     public var logLevel: Logger.Level {
         get { self.wrapped.logLevel }
         set { self.wrapped.logLevel = newValue }
-    }
-
-    public var metadata: Logger.Metadata {
-        get { self.wrapped.metadata }
-        set {
-            self.wrapped.metadata = Dictionary(
-                uniqueKeysWithValues: newValue.map { ($0.key, Self.redact(key: $0.key, $0.value)) }
-            )
-        }
     }
 
     public var metadataProvider: Logger.MetadataProvider? {
@@ -33,14 +33,15 @@ public struct RedactingLogHandler: LogHandler {
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { self.wrapped[metadataKey: key] }
-        set { self.wrapped[metadataKey: key] = newValue.map { Self.redact(key: key, $0) } }
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
     }
 
     public func log(event: LogEvent) {
         var event = event
         event.message = "\(LogRedaction.scrub(event.message.description))"
-        var metadata = event.metadata ?? [:]
+        var metadata = self.metadata
+        if let explicit = event.metadata { metadata.merge(explicit) { _, explicit in explicit } }
         if let error = event.error {
             metadata["error"] = .string(String(describing: error))
             event.error = nil
