@@ -135,15 +135,7 @@ public struct ServerRepository: Sendable {
 
     /// The tenant's server with this id or name.
     public func find(tenantID: UUID, idOrName: String) async throws -> ServerRecord? {
-        let lookup = IDOrName(idOrName, nameColumn: "name")
-        let rows = try await self.client.tracedQuery(
-            """
-            SELECT \(unescaped: ServerRow.columns) FROM output_servers
-            WHERE tenant_id = \(tenantID) AND \(unescaped: lookup.column) = \(lookup.value)
-            """,
-            logger: self.logger
-        )
-        return try await ServerRow.decode(rows).first
+        try await ServerLookup.find(tenantID: tenantID, idOrName: idOrName, client: self.client, logger: self.logger)
     }
 
     /// The tenant's default server.

@@ -58,4 +58,29 @@ extension PostgresClient {
             }
         }
     }
+
+    /// `execute` of a named prepared statement, traced and measured like `tracedQuery`; the rows
+    /// are read before the span ends.
+    func tracedExecute<Statement: PostgresPreparedStatement>(_ statement: Statement, logger: Logger) async throws
+        -> [Statement.Row] where Statement.Row: Sendable
+    {
+        try await withSpan("db.query", ofKind: .client) { span in
+            span.attributes["db.system.name"] = "postgresql"
+            span.attributes["db.operation.name"] = String(
+                Statement.sql.drop { $0.isWhitespace }.prefix { !$0.isWhitespace }
+            ).uppercased()
+            span.attributes["db.query.text"] = Statement.sql
+            let usage = DatabaseUsage.of(self)
+            let started = usage?.begin()
+            do {
+                var rows: [Statement.Row] = []
+                for try await row in try await self.execute(statement, logger: logger) { rows.append(row) }
+                if let usage, let started { usage.end("query", since: started, failed: false) }
+                return rows
+            } catch {
+                if let usage, let started { usage.end("query", since: started, failed: true) }
+                throw error
+            }
+        }
+    }
 }
