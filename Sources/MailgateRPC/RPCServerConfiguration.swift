@@ -36,6 +36,10 @@ public struct RPCServerConfiguration: Sendable {
     public var shutdownGracePeriod: TimeAmount
     /// TLS for the listener; nil serves plaintext.
     public var tls: TLSConfiguration?
+    /// Whether a connection's call handlers run on its event loop (`EventLoopTaskExecutor`), saving a
+    /// thread hop each way; false runs them on the global executor (tests whose loop only runs
+    /// when told to).
+    public var runsCallsOnEventLoop = true
 
     public init(
         host: String = "127.0.0.1",

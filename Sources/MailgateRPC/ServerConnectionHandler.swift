@@ -45,6 +45,10 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
     private var idleCheck: RepeatedTask?
     private var peer = PeerAddress(nil)
     private var context: ChannelHandlerContext?
+    /// Where this connection's call tasks run: its event loop (set when the handler is added), or
+    /// the global executor when nil.
+    private var executor: EventLoopTaskExecutor?
+    private let runsCallsOnEventLoop: Bool
 
     init(
         dispatcher: CallDispatcher<Principal>,
@@ -59,6 +63,7 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
         self.budget = budget
         self.servingState = servingState
         self.logger = logger
+        self.runsCallsOnEventLoop = configuration.runsCallsOnEventLoop
         self.stateMachine = StateMachine(
             maximumCallsPerConnection: configuration.maximumConcurrentCallsPerConnection,
             maximumServerCalls: limiter.limit,
@@ -71,6 +76,7 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.peer = PeerAddress(context.channel.remoteAddress)
+        if self.runsCallsOnEventLoop { self.executor = EventLoopTaskExecutor(context.eventLoop) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -227,7 +233,7 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
         let budget = self.budget
         let peer = self.peer
         let authenticatedOnce = self.authenticatedOnce
-        let task = Task {
+        let task = Task(executorPreference: self.executor) {
             let reply = await dispatcher.reply(
                 to: call,
                 callID: callID,
@@ -240,7 +246,12 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
             )
             limiter.release()
             budget.release(grant)
-            eventLoop.execute { loopBound.value.handlerFinished(callID, token: token, reply: reply) }
+            // Usually still on the loop (see EventLoopTaskExecutor): then without another hop.
+            if eventLoop.inEventLoop {
+                loopBound.value.handlerFinished(callID, token: token, reply: reply)
+            } else {
+                eventLoop.execute { loopBound.value.handlerFinished(callID, token: token, reply: reply) }
+            }
         }
         let timer = eventLoop.scheduleTask(deadline: deadline) {
             loopBound.value.deadlinePassed(callID, token: token)

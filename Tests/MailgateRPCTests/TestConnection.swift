@@ -31,6 +31,8 @@ struct TestConnection {
         budget: RequestByteBudget? = nil
     ) async throws -> TestConnection {
         var settings = RPCServerConfiguration(host: "127.0.0.1", port: 0)
+        // The testing loop runs only when told to: handlers run on the global executor.
+        settings.runsCallsOnEventLoop = false
         configure(&settings)
         let configuration = settings
         let observations = Observations()

@@ -19,27 +19,30 @@ extension AdminHandlers {
         ) { request, context in
             let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
             let servers = request.templateOnly ? [] : try await self.allServers(of: tenant)
-            let sheets = ServerSheet.sheets(servers, template: request.templateOnly)
             let base = "\(tenant.slug)-servers\(request.templateOnly ? "-template" : "")"
-            var response = Mailgate_V1_ExportServersResponse()
-            switch request.format {
-            case .csv:
-                response.file = CSV.write(sheets[0].rows)
-                response.fileName = base + ".csv"
-                response.contentType = "text/csv; charset=utf-8"
-            case .xlsx, .unspecified:
-                response.file = try XLSXWriter.workbook(sheets)
-                response.fileName = base + ".xlsx"
-                response.contentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            case .UNRECOGNIZED(let value):
-                throw RPCError(
-                    code: .invalidArgument,
-                    message: "Unknown sheet format \(value): use xlsx or csv.",
-                    reason: "UNKNOWN_FORMAT"
-                )
+            // Writing a workbook of many servers is long CPU work: off the connection's event loop.
+            return try await withTaskExecutorPreference(globalConcurrentExecutor) {
+                let sheets = ServerSheet.sheets(servers, template: request.templateOnly)
+                var response = Mailgate_V1_ExportServersResponse()
+                switch request.format {
+                case .csv:
+                    response.file = CSV.write(sheets[0].rows)
+                    response.fileName = base + ".csv"
+                    response.contentType = "text/csv; charset=utf-8"
+                case .xlsx, .unspecified:
+                    response.file = try XLSXWriter.workbook(sheets)
+                    response.fileName = base + ".xlsx"
+                    response.contentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                case .UNRECOGNIZED(let value):
+                    throw RPCError(
+                        code: .invalidArgument,
+                        message: "Unknown sheet format \(value): use xlsx or csv.",
+                        reason: "UNKNOWN_FORMAT"
+                    )
+                }
+                response.serverCount = UInt32(servers.count)
+                return response
             }
-            response.serverCount = UInt32(servers.count)
-            return response
         }
 
         router.registerStoreBacked(
@@ -49,7 +52,8 @@ extension AdminHandlers {
         ) { request, context in
             let principal = try context.requireOperator()
             let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
-            let rows = try Self.readSheet(request)
+            // Parsing a sheet is long CPU work: off the connection's event loop.
+            let rows = try await withTaskExecutorPreference(globalConcurrentExecutor) { try Self.readSheet(request) }
             guard let header = rows.first else {
                 throw RPCError(
                     code: .invalidArgument,
@@ -72,7 +76,10 @@ extension AdminHandlers {
                     reason: "NO_ROWS"
                 )
             }
-            let plan = ImportPlan(rows: rows.dropFirst(), columns: columns, destinations: self.destinations)
+            let destinations = self.destinations
+            let plan = await withTaskExecutorPreference(globalConcurrentExecutor) {
+                ImportPlan(rows: rows.dropFirst(), columns: columns, destinations: destinations)
+            }
             let (results, applied) = try await self.servers.putAll(
                 tenantID: tenant.id,
                 items: plan.items.map(\.item),
