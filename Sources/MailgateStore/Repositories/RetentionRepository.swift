@@ -31,7 +31,7 @@ public struct RetentionRepository: Sendable {
         messages: Duration?,
         events: Duration?,
         batch: Int = 5000,
-        maximumBatches: Int = 20
+        maximumBatches: Int = 60
     ) async throws -> Deleted {
         var deleted = Deleted()
         if let messages {
