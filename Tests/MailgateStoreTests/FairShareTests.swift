@@ -67,12 +67,12 @@ struct FairShareTests {
         }
     }
 
-    func withFixture(_ body: (Fixture) async throws -> Void) async throws {
+    func withFixture(queuesPerClaim: Int = 256, _ body: (Fixture) async throws -> Void) async throws {
         try await TestDatabase.withMigratedClient(logger: Self.logger) { client in
             try await body(
                 Fixture(
                     client: client,
-                    queue: DeliveryQueue(client: client, logger: Self.logger),
+                    queue: DeliveryQueue(client: client, logger: Self.logger, queuesPerClaim: queuesPerClaim),
                     tenants: TenantRepository(client: client, logger: Self.logger),
                     servers: ServerRepository(
                         client: client,
@@ -150,6 +150,37 @@ struct FairShareTests {
             #expect(counts[narrowServer] == 8, "\(counts)")
             // The wide tenant's half is spread over eight of its servers, one message each.
             #expect(wideServers.compactMap { counts[$0] } == Array(repeating: 1, count: 8))
+        }
+    }
+
+    @Test("with more queues than a claim looks at, successive claims go round all of them, none left waiting")
+    func boundedWalkGoesRound() async throws {
+        try await self.withFixture(queuesPerClaim: 3) { fixture in
+            var servers: [UUID] = []
+            for index in 0..<7 {
+                let tenant = try await fixture.tenant("tenant-\(index)")
+                let server = try await fixture.server("relay", tenant: tenant)
+                servers.append(server)
+                try await fixture.queue(2, tenant: tenant, server: server, age: .seconds(60))
+            }
+            // Seven queues, three looked at per claim: after three claims every queue was served
+            // once, and no queue twice before every other once.
+            var served: [UUID: Int] = [:]
+            for _ in 0..<3 {
+                let claimed = try await fixture.queue.claim(owner: "w", token: UUID(), limit: 3, lease: .seconds(60))
+                #expect(!claimed.isEmpty)
+                for message in claimed { served[message.serverID, default: 0] += 1 }
+            }
+            #expect(Set(served.keys) == Set(servers), "every queue was reached: \(served.count) of 7")
+            #expect(served.values.allSatisfy { $0 <= 2 }, "\(served)")
+            // The rest is claimed as well: nothing is stranded beyond the walk.
+            var left = 14 - served.values.reduce(0, +)
+            while left > 0 {
+                let claimed = try await fixture.queue.claim(owner: "w", token: UUID(), limit: 3, lease: .seconds(60))
+                #expect(!claimed.isEmpty, "\(left) messages left but none claimed")
+                if claimed.isEmpty { break }
+                left -= claimed.count
+            }
         }
     }
 }
