@@ -49,6 +49,8 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
     /// the global executor when nil.
     private var executor: EventLoopTaskExecutor?
     private let runsCallsOnEventLoop: Bool
+    /// Calls with larger requests than this run on the global executor, not on the loop.
+    static var largestRequestOnLoop: Int { 64 * 1024 }
 
     init(
         dispatcher: CallDispatcher<Principal>,
@@ -233,7 +235,10 @@ final class ServerConnectionHandler<Principal: Sendable>: ChannelInboundHandler 
         let budget = self.budget
         let peer = self.peer
         let authenticatedOnce = self.authenticatedOnce
-        let task = Task(executorPreference: self.executor) {
+        // A call with a large request (decoding, composing and copying it take long) runs on the
+        // global executor: on the loop it would hold up every connection the loop serves.
+        let executor = call.payload.count <= Self.largestRequestOnLoop ? self.executor : nil
+        let task = Task(executorPreference: executor) {
             let reply = await dispatcher.reply(
                 to: call,
                 callID: callID,

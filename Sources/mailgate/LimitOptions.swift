@@ -33,6 +33,12 @@ struct LimitOptions: ParsableArguments {
 
     @Option(
         help:
+            "1 runs each call (request up to 64 KiB) on its connection's event loop, saving a thread hop each way. [env: MAILGATE_RPC_CALLS_ON_EVENT_LOOP] (default: 0)"
+    )
+    var rpcCallsOnEventLoop: String?
+
+    @Option(
+        help:
             "Failed authentications one client address may make in a row. [env: MAILGATE_AUTH_FAILURE_BURST] (default: 20)"
     )
     var authFailureBurst: Int?
@@ -53,6 +59,7 @@ struct LimitOptions: ParsableArguments {
             table.rpcMaxFrameBytes: self.rpcMaxFrameBytes.map(String.init),
             table.rpcMaxUnauthenticatedFrameBytes: self.rpcMaxUnauthenticatedFrameBytes.map(String.init),
             table.rpcFrameTimeoutSeconds: self.rpcFrameTimeoutSeconds.map(String.init),
+            table.rpcCallsOnEventLoop: self.rpcCallsOnEventLoop,
             table.authFailureBurst: self.authFailureBurst.map(String.init),
             table.authFailuresPerMinute: self.authFailuresPerMinute.map(String.init),
         ]

@@ -183,4 +183,21 @@ struct FairShareTests {
             }
         }
     }
+
+    @Test("queues with nothing due in the first window do not hold back due mail further on")
+    func windowWithNothingDueMovesOn() async throws {
+        try await self.withFixture(queuesPerClaim: 2) { fixture in
+            var due: UUID?
+            for index in 0..<9 {
+                let tenant = try await fixture.tenant("tenant-\(index)")
+                let server = try await fixture.server("relay", tenant: tenant)
+                // One queue has due mail; the others' mail is due in an hour.
+                let age: Duration = index == 4 ? .seconds(60) : .seconds(-3600)
+                try await fixture.queue(1, tenant: tenant, server: server, age: age)
+                if index == 4 { due = server }
+            }
+            let claimed = try await fixture.queue.claim(owner: "w", token: UUID(), limit: 4, lease: .seconds(60))
+            #expect(claimed.map(\.serverID) == [try #require(due)], "one claim finds the one due message")
+        }
+    }
 }

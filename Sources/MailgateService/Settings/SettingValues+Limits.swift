@@ -15,6 +15,11 @@ extension RPCServerConfiguration {
         if let seconds = try values.integer(table.rpcFrameTimeoutSeconds) {
             self.frameTimeout = .seconds(Int64(seconds))
         }
+        switch values[table.rpcCallsOnEventLoop]?.lowercased() {
+        case "1", "true", "yes": self.runsCallsOnEventLoop = true
+        case nil, "", "0", "false", "no": self.runsCallsOnEventLoop = false
+        case let other?: throw ConfigurationError("MAILGATE_RPC_CALLS_ON_EVENT_LOOP: \(other) is not 1 or 0.")
+        }
         do {
             try self.validate()
         } catch {

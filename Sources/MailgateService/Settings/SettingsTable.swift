@@ -137,6 +137,11 @@ public enum SettingsTable {
         flag: "--rpc-max-connections",
         default: "1000"
     )
+    public static let rpcCallsOnEventLoop = Setting(
+        "MAILGATE_RPC_CALLS_ON_EVENT_LOOP",
+        flag: "--rpc-calls-on-event-loop",
+        default: "0"
+    )
     public static let rpcMaxRequestBytesInFlight = Setting(
         "MAILGATE_RPC_MAX_REQUEST_BYTES_IN_FLIGHT",
         flag: "--rpc-max-request-bytes-in-flight",
@@ -191,7 +196,7 @@ public enum SettingsTable {
         migrationsDir,
         shutdownGraceSeconds, expiryWarningDays, expiryScanSeconds, expirySystemServer, graphURL,
         rpcMaxConnections, rpcMaxRequestBytesInFlight, rpcMaxFrameBytes, rpcMaxUnauthenticatedFrameBytes,
-        rpcFrameTimeoutSeconds, authFailureBurst, authFailuresPerMinute,
+        rpcFrameTimeoutSeconds, rpcCallsOnEventLoop, authFailureBurst, authFailuresPerMinute,
         address, key, clientTLS, rpcCAFile,
     ]
 }

@@ -13,6 +13,10 @@ public struct DeliveryQueue: Sendable {
     let queuesPerClaim: Int
     private let walk = QueueWalk()
 
+    /// Windows of `queuesPerClaim` queues a claim looks through for due mail before it gives up
+    /// (the worker then waits for its poll interval or a wake-up).
+    static let maximumWindowsPerClaim = 64
+
     public init(client: PostgresClient, logger: Logger, queuesPerClaim: Int = 256) {
         self.client = client
         self.logger = logger
@@ -31,17 +35,22 @@ public struct DeliveryQueue: Sendable {
     /// its limit is skipped by all replicas until it frees up.
     public func claim(owner: String, token: UUID, limit: Int, lease: Duration) async throws -> [ClaimedMessage] {
         try await self.client.transaction(logger: self.logger) { connection in
-            let start = self.walk.start
-            let found = try await connection.query(
-                Self.fairCandidates(limit: limit, after: start, queues: self.queuesPerClaim),
-                logger: self.logger
-            ).decode((UUID?, UUID?, Int?, UUID?, UUID?).self).all()
-            let stop = found.first.flatMap { row in
-                row.3.flatMap { tenant in row.4.map { QueueKey(tenantID: tenant, serverID: $0) } }
-            }
-            self.walk.walked(from: start, to: stop)
-            let candidates = found.compactMap { row in
-                row.0.flatMap { id in row.1.flatMap { server in row.2.map { (id, server, $0) } } }
+            var candidates: [(UUID, UUID, Int)] = []
+            // A window with nothing due moves on to the next at once, until the walk went round.
+            for _ in 0..<Self.maximumWindowsPerClaim {
+                let start = self.walk.start
+                let found = try await connection.query(
+                    Self.fairCandidates(limit: limit, after: start, queues: self.queuesPerClaim),
+                    logger: self.logger
+                ).decode((UUID?, UUID?, Int?, UUID?, UUID?, Bool).self).all()
+                let resume = found.first.flatMap { row in
+                    row.3.flatMap { tenant in row.4.map { QueueKey(tenantID: tenant, serverID: $0) } }
+                }
+                if found.first?.5 != true { self.walk.walked(from: start, to: resume) }
+                candidates = found.compactMap { row in
+                    row.0.flatMap { id in row.1.flatMap { server in row.2.map { (id, server, $0) } } }
+                }
+                if !candidates.isEmpty || resume == nil { break }
             }
             guard !candidates.isEmpty else { return [] }
             let (chosen, probes) = try await ServerLimits.admit(
@@ -89,15 +98,15 @@ public struct DeliveryQueue: Sendable {
     }
 
     /// Up to `limit` due messages (id, server, recipients), in turns across queues, each row with
-    /// the queue where the walk stopped (all rows alike; one row with only that when nothing is
-    /// due, and nulls when the walk saw every queue).
+    /// where the next claim's walk starts (all rows alike; one row with only that when nothing is
+    /// due): a queue, or `stay` (true: start where this one did), or nulls (from the first queue).
     ///
     /// The queues with queued mail are found by skipping through `messages_queues` (one
     /// index probe per queue, whatever the number of rows): at most `queues` of them, from the one
     /// after `after` (wrapping around to the first), so a claim's cost does not grow with the
     /// number of queues, and successive claims go round all of them (with 10,000 queues, a walk
-    /// over all took 94 ms a claim). Of those with due mail, up to `limit` are considered: each tenant's longest-waiting queue first, then each
-    /// tenant's second, and so on. Each considered queue locks at most about twice its fair
+    /// over all took 94 ms a claim). Of those with due mail, up to `limit` are considered: each
+    /// tenant's longest-waiting queue first, then each tenant's second, and so on. Each considered queue locks at most about twice its fair
     /// part of the batch. A tenant's messages are numbered across its queues (the first of
     /// each queue, then the second of each, …); a message's turn is that number over the
     /// tenant's weight, and the batch takes the first turns, the oldest first among equal
@@ -131,11 +140,8 @@ public struct DeliveryQueue: Sendable {
             WHERE q.step < \(walkLimit)
         ), queues AS (
             SELECT tenant_id, server_id, step FROM onward UNION ALL SELECT tenant_id, server_id, step FROM wrapped
-        ), stopped AS (
-            -- Where the next claim starts: the last queue looked at, if the walk was cut short.
-            SELECT tenant_id, server_id FROM queues WHERE step = \(walkLimit)
         ), due AS (
-            SELECT q.tenant_id, q.server_id, o.oldest, t.delivery_weight AS weight,
+            SELECT q.tenant_id, q.server_id, q.step, o.oldest, t.delivery_weight AS weight,
                 row_number() OVER (PARTITION BY q.tenant_id ORDER BY o.oldest) AS queue_rank
             FROM queues q
             -- A disabled tenant's mail is held: neither sent nor failed, until it is enabled.
@@ -175,10 +181,26 @@ public struct DeliveryQueue: Sendable {
                     / c.weight::numeric AS turn
             FROM candidates c
         ), picked AS (
-            SELECT id, server_id, recipients FROM turns ORDER BY turn, next_attempt_at LIMIT \(limit)
+            SELECT id, server_id, recipients, turn, next_attempt_at FROM turns
+            ORDER BY turn, next_attempt_at LIMIT \(limit)
+        ), left_out AS (
+            -- The first queue in walk order with due mail that this claim did not consider.
+            SELECT min(d.step) AS step FROM due d
+            WHERE NOT EXISTS (SELECT 1 FROM considered c WHERE c.tenant_id = d.tenant_id AND c.server_id = d.server_id)
+        ), resume AS (
+            -- Where the next claim starts: just before the first due queue left out (the same
+            -- place when that is the first queue walked), else after the last queue looked at
+            -- when the walk was cut short; nothing when the walk saw every queue.
+            SELECT q.tenant_id, q.server_id, false AS stay FROM queues q, left_out l WHERE q.step = l.step - 1
+            UNION ALL
+            SELECT NULL, NULL, true FROM left_out l WHERE l.step = 1
+            UNION ALL
+            SELECT q.tenant_id, q.server_id, false FROM queues q, left_out l
+            WHERE l.step IS NULL AND q.step = \(walkLimit)
         )
-        SELECT p.id, p.server_id, p.recipients, s.tenant_id, s.server_id
-        FROM (SELECT 1) one LEFT JOIN picked p ON true LEFT JOIN stopped s ON true
+        SELECT p.id, p.server_id, p.recipients, r.tenant_id, r.server_id, coalesce(r.stay, false)
+        FROM (SELECT 1) one LEFT JOIN picked p ON true LEFT JOIN resume r ON true
+        ORDER BY p.turn, p.next_attempt_at
         """
     }
 
