@@ -7,13 +7,32 @@ import PostgresNIO
 /// time under Admin/GetServer load).
 enum ServerLookup {
     /// The server `idOrName` names (by primary key when it is a UUID), or nil.
+    ///
+    /// A prepared statement that failed once stays failed on its connection (postgres-nio keeps the
+    /// failed preparation), so a failure is retried once as a plain statement: a passing fault
+    /// (a cancelled parse, a timeout) costs one call nothing, while a real outage fails both ways.
     static func find(tenantID: UUID, idOrName: String, client: PostgresClient, logger: Logger) async throws
         -> ServerRecord?
     {
         if let id = UUID(uuidString: idOrName) {
-            return try await client.tracedExecute(ByID(tenantID: tenantID, id: id), logger: logger).first
+            return try await Self.first(of: ByID(tenantID: tenantID, id: id), client: client, logger: logger)
         }
-        return try await client.tracedExecute(ByName(tenantID: tenantID, name: idOrName), logger: logger).first
+        return try await Self.first(of: ByName(tenantID: tenantID, name: idOrName), client: client, logger: logger)
+    }
+
+    private static func first<Statement: PostgresPreparedStatement>(
+        of statement: Statement,
+        client: PostgresClient,
+        logger: Logger
+    ) async throws -> ServerRecord? where Statement.Row == ServerRecord {
+        do {
+            return try await client.tracedExecute(statement, logger: logger).first
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            let query = PostgresQuery(unsafeSQL: Statement.sql, binds: try statement.makeBindings())
+            return try await ServerRow.decode(try await client.tracedQuery(query, logger: logger)).first
+        }
     }
 
     struct ByID: PostgresPreparedStatement {
