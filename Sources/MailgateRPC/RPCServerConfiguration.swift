@@ -38,8 +38,8 @@ public struct RPCServerConfiguration: Sendable {
     public var tls: TLSConfiguration?
     /// Whether a connection's call handlers run on its event loop (`EventLoopTaskExecutor`), saving a
     /// thread hop each way (WhoAmI one at a time: about 25% more calls a second), or on the global
-    /// executor. Off by default: with it on, the full test suite (hundreds of servers in one
-    /// process) saw a first authenticated call wait past its 5 s deadline, not yet explained.
+    /// executor. Off by default: with it on, the integration tests (hundreds of servers in one
+    /// process) ran slower and saw calls wait past their deadlines, not yet explained.
     public var runsCallsOnEventLoop = false
 
     public init(
