@@ -48,10 +48,6 @@ enum ServerLookup {
             bindings.append(self.tenantID)
             return bindings
         }
-
-        func decodeRow(_ row: PostgresRow) throws -> ServerRecord {
-            try ServerRow.record(row.makeRandomAccess())
-        }
     }
 
     struct ByName: PostgresPreparedStatement {
@@ -67,9 +63,12 @@ enum ServerLookup {
             bindings.append(self.name)
             return bindings
         }
+    }
+}
 
-        func decodeRow(_ row: PostgresRow) throws -> ServerRecord {
-            try ServerRow.record(row.makeRandomAccess())
-        }
+extension PostgresPreparedStatement where Row == ServerRecord {
+    /// Every statement that reads whole `output_servers` rows decodes them alike.
+    func decodeRow(_ row: PostgresRow) throws -> ServerRecord {
+        try ServerRow.record(row.makeRandomAccess())
     }
 }

@@ -40,23 +40,7 @@ extension PostgresClient {
     /// once the rows are read, so the time measured is that of the statement, not the reading.
     @discardableResult
     func tracedQuery(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
-        try await withSpan("db.query", ofKind: .client) { span in
-            span.attributes["db.system.name"] = "postgresql"
-            span.attributes["db.operation.name"] = String(
-                query.sql.drop { $0.isWhitespace }.prefix { !$0.isWhitespace }
-            ).uppercased()
-            span.attributes["db.query.text"] = query.sql
-            guard let usage = DatabaseUsage.of(self) else { return try await self.query(query, logger: logger) }
-            let started = usage.begin()
-            do {
-                let rows = try await self.query(query, logger: logger)
-                usage.end("query", since: started, failed: false)
-                return rows
-            } catch {
-                usage.end("query", since: started, failed: true)
-                throw error
-            }
-        }
+        try await self.traced(query.sql) { try await self.query(query, logger: logger) }
     }
 
     /// `execute` of a named prepared statement, traced and measured like `tracedQuery`; the rows
@@ -64,19 +48,26 @@ extension PostgresClient {
     func tracedExecute<Statement: PostgresPreparedStatement>(_ statement: Statement, logger: Logger) async throws
         -> [Statement.Row] where Statement.Row: Sendable
     {
+        try await self.traced(Statement.sql) {
+            var rows: [Statement.Row] = []
+            for try await row in try await self.execute(statement, logger: logger) { rows.append(row) }
+            return rows
+        }
+    }
+
+    /// Runs `body` as a `db.query` client span carrying `sql`, measured by the client's `DatabaseUsage`.
+    private func traced<Result>(_ sql: String, _ body: () async throws -> Result) async throws -> Result {
         try await withSpan("db.query", ofKind: .client) { span in
             span.attributes["db.system.name"] = "postgresql"
-            span.attributes["db.operation.name"] = String(
-                Statement.sql.drop { $0.isWhitespace }.prefix { !$0.isWhitespace }
-            ).uppercased()
-            span.attributes["db.query.text"] = Statement.sql
+            span.attributes["db.operation.name"] = String(sql.drop { $0.isWhitespace }.prefix { !$0.isWhitespace })
+                .uppercased()
+            span.attributes["db.query.text"] = sql
             let usage = DatabaseUsage.of(self)
             let started = usage?.begin()
             do {
-                var rows: [Statement.Row] = []
-                for try await row in try await self.execute(statement, logger: logger) { rows.append(row) }
+                let result = try await body()
                 if let usage, let started { usage.end("query", since: started, failed: false) }
-                return rows
+                return result
             } catch {
                 if let usage, let started { usage.end("query", since: started, failed: true) }
                 throw error
