@@ -1672,11 +1672,25 @@ public nonisolated struct Mailgate_V1_Event: Sendable {
   /// Key id of whoever caused it, for audit events.
   public var actor: String = String()
 
+  /// When the event was marked read (MarkEventsRead); unset while unread.
+  public var readAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_readAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_readAt = newValue}
+  }
+  /// Returns true if `readAt` has been explicitly set.
+  public var hasReadAt: Bool {self._readAt != nil}
+  /// Clears the value of `readAt`. Subsequent reads from it will return its default value.
+  public mutating func clearReadAt() {self._readAt = nil}
+
+  /// Key id that marked it read.
+  public var readBy: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _createdAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _readAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
 public nonisolated struct Mailgate_V1_ListEventsRequest: Sendable {
@@ -1696,6 +1710,9 @@ public nonisolated struct Mailgate_V1_ListEventsRequest: Sendable {
 
   public var tenant: String = String()
 
+  /// Only events not marked read yet.
+  public var unreadOnly: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1709,6 +1726,44 @@ public nonisolated struct Mailgate_V1_ListEventsResponse: Sendable {
   public var events: [Mailgate_V1_Event] = []
 
   public var nextPageToken: String = String()
+
+  /// Unread events matching the request's filters (all pages, not only this one).
+  public var unreadCount: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Mailgate_V1_MarkEventsReadRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Operator keys: the tenant (id or slug; also accepted as "tenant" metadata).
+  public var tenant: String = String()
+
+  /// Event ids (as ListEvents returns them) to mark read.
+  public var eventIds: [String] = []
+
+  /// Every unread event of the tenant up to now (event_ids are then ignored).
+  public var all: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Mailgate_V1_MarkEventsReadResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Events this call marked (already read ones are not counted again).
+  public var marked: UInt32 = 0
+
+  /// The tenant's unread events left.
+  public var unreadCount: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -3727,7 +3782,7 @@ nonisolated extension Mailgate_V1_ListExpiringSecretsResponse: SwiftProtobuf.Mes
 
 nonisolated extension Mailgate_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Event"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}tenant_id\0\u{1}kind\0\u{1}severity\0\u{3}server_id\0\u{1}message\0\u{1}details\0\u{3}created_at\0\u{1}actor\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}tenant_id\0\u{1}kind\0\u{1}severity\0\u{3}server_id\0\u{1}message\0\u{1}details\0\u{3}created_at\0\u{1}actor\0\u{3}read_at\0\u{3}read_by\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3744,6 +3799,8 @@ nonisolated extension Mailgate_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._M
       case 7: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.details) }()
       case 8: try { try decoder.decodeSingularMessageField(value: &self._createdAt) }()
       case 9: try { try decoder.decodeSingularStringField(value: &self.actor) }()
+      case 10: try { try decoder.decodeSingularMessageField(value: &self._readAt) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.readBy) }()
       default: break
       }
     }
@@ -3781,6 +3838,12 @@ nonisolated extension Mailgate_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._M
     if !self.actor.isEmpty {
       try visitor.visitSingularStringField(value: self.actor, fieldNumber: 9)
     }
+    try { if let v = self._readAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    } }()
+    if !self.readBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.readBy, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3794,6 +3857,8 @@ nonisolated extension Mailgate_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.details != rhs.details {return false}
     if lhs._createdAt != rhs._createdAt {return false}
     if lhs.actor != rhs.actor {return false}
+    if lhs._readAt != rhs._readAt {return false}
+    if lhs.readBy != rhs.readBy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3801,7 +3866,7 @@ nonisolated extension Mailgate_V1_Event: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension Mailgate_V1_ListEventsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListEventsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}page_size\0\u{3}page_token\0\u{1}server\0\u{3}min_severity\0\u{1}kind\0\u{1}tenant\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}page_size\0\u{3}page_token\0\u{1}server\0\u{3}min_severity\0\u{1}kind\0\u{1}tenant\0\u{3}unread_only\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3815,6 +3880,7 @@ nonisolated extension Mailgate_V1_ListEventsRequest: SwiftProtobuf.Message, Swif
       case 4: try { try decoder.decodeSingularEnumField(value: &self.minSeverity) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.kind) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.tenant) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.unreadOnly) }()
       default: break
       }
     }
@@ -3839,6 +3905,9 @@ nonisolated extension Mailgate_V1_ListEventsRequest: SwiftProtobuf.Message, Swif
     if !self.tenant.isEmpty {
       try visitor.visitSingularStringField(value: self.tenant, fieldNumber: 6)
     }
+    if self.unreadOnly != false {
+      try visitor.visitSingularBoolField(value: self.unreadOnly, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3849,6 +3918,7 @@ nonisolated extension Mailgate_V1_ListEventsRequest: SwiftProtobuf.Message, Swif
     if lhs.minSeverity != rhs.minSeverity {return false}
     if lhs.kind != rhs.kind {return false}
     if lhs.tenant != rhs.tenant {return false}
+    if lhs.unreadOnly != rhs.unreadOnly {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3856,7 +3926,7 @@ nonisolated extension Mailgate_V1_ListEventsRequest: SwiftProtobuf.Message, Swif
 
 nonisolated extension Mailgate_V1_ListEventsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListEventsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}events\0\u{3}next_page_token\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}events\0\u{3}next_page_token\0\u{3}unread_count\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3866,6 +3936,7 @@ nonisolated extension Mailgate_V1_ListEventsResponse: SwiftProtobuf.Message, Swi
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.events) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.unreadCount) }()
       default: break
       }
     }
@@ -3878,12 +3949,91 @@ nonisolated extension Mailgate_V1_ListEventsResponse: SwiftProtobuf.Message, Swi
     if !self.nextPageToken.isEmpty {
       try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
     }
+    if self.unreadCount != 0 {
+      try visitor.visitSingularUInt32Field(value: self.unreadCount, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Mailgate_V1_ListEventsResponse, rhs: Mailgate_V1_ListEventsResponse) -> Bool {
     if lhs.events != rhs.events {return false}
     if lhs.nextPageToken != rhs.nextPageToken {return false}
+    if lhs.unreadCount != rhs.unreadCount {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Mailgate_V1_MarkEventsReadRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MarkEventsReadRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}tenant\0\u{3}event_ids\0\u{1}all\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.tenant) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.eventIds) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.all) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.tenant.isEmpty {
+      try visitor.visitSingularStringField(value: self.tenant, fieldNumber: 1)
+    }
+    if !self.eventIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.eventIds, fieldNumber: 2)
+    }
+    if self.all != false {
+      try visitor.visitSingularBoolField(value: self.all, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Mailgate_V1_MarkEventsReadRequest, rhs: Mailgate_V1_MarkEventsReadRequest) -> Bool {
+    if lhs.tenant != rhs.tenant {return false}
+    if lhs.eventIds != rhs.eventIds {return false}
+    if lhs.all != rhs.all {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Mailgate_V1_MarkEventsReadResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MarkEventsReadResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}marked\0\u{3}unread_count\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.marked) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.unreadCount) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.marked != 0 {
+      try visitor.visitSingularUInt32Field(value: self.marked, fieldNumber: 1)
+    }
+    if self.unreadCount != 0 {
+      try visitor.visitSingularUInt32Field(value: self.unreadCount, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Mailgate_V1_MarkEventsReadResponse, rhs: Mailgate_V1_MarkEventsReadResponse) -> Bool {
+    if lhs.marked != rhs.marked {return false}
+    if lhs.unreadCount != rhs.unreadCount {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -235,6 +235,8 @@ public nonisolated struct Mailgate_V1_GetMessageRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// The id SendMail returned, or the RFC 5322 Message-ID header it reported
+  /// (rfc822_message_id, with or without the angle brackets).
   public var messageID: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -456,11 +458,25 @@ public nonisolated struct Mailgate_V1_ValidateServerRequest: Sendable {
   /// Operator keys: the tenant (id or slug; also accepted as "tenant" metadata).
   public var tenant: String = String()
 
+  /// Validate this definition instead of the stored one (nothing is saved). When
+  /// `server` also names a stored server, secrets the draft leaves unset are taken
+  /// from it, so an edit form can be tested without typing its secrets again. Needs
+  /// an operator key (the same rule as PutServer).
+  public var draft: Mailgate_V1_PutServerRequest {
+    get {_draft ?? Mailgate_V1_PutServerRequest()}
+    set {_draft = newValue}
+  }
+  /// Returns true if `draft` has been explicitly set.
+  public var hasDraft: Bool {self._draft != nil}
+  /// Clears the value of `draft`. Subsequent reads from it will return its default value.
+  public mutating func clearDraft() {self._draft = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _sendTestMessage: Bool? = nil
+  fileprivate var _draft: Mailgate_V1_PutServerRequest? = nil
 }
 
 public nonisolated struct Mailgate_V1_ValidationCheck: Sendable {
@@ -1170,7 +1186,7 @@ nonisolated extension Mailgate_V1_CancelMessageResponse: SwiftProtobuf.Message, 
 
 nonisolated extension Mailgate_V1_ValidateServerRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ValidateServerRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}server\0\u{3}send_test_message\0\u{3}test_recipient\0\u{1}tenant\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}server\0\u{3}send_test_message\0\u{3}test_recipient\0\u{1}tenant\0\u{1}draft\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1182,6 +1198,7 @@ nonisolated extension Mailgate_V1_ValidateServerRequest: SwiftProtobuf.Message, 
       case 2: try { try decoder.decodeSingularBoolField(value: &self._sendTestMessage) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.testRecipient) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.tenant) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._draft) }()
       default: break
       }
     }
@@ -1204,6 +1221,9 @@ nonisolated extension Mailgate_V1_ValidateServerRequest: SwiftProtobuf.Message, 
     if !self.tenant.isEmpty {
       try visitor.visitSingularStringField(value: self.tenant, fieldNumber: 4)
     }
+    try { if let v = self._draft {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1212,6 +1232,7 @@ nonisolated extension Mailgate_V1_ValidateServerRequest: SwiftProtobuf.Message, 
     if lhs._sendTestMessage != rhs._sendTestMessage {return false}
     if lhs.testRecipient != rhs.testRecipient {return false}
     if lhs.tenant != rhs.tenant {return false}
+    if lhs._draft != rhs._draft {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
