@@ -134,6 +134,13 @@ extension MailgateClient {
         try await self.call("/mailgate.v1.Admin/ListEvents", request)
     }
 
+    /// Marks events read (tenant keys: their own tenant's); ids of other tenants' events are ignored.
+    public func markEventsRead(_ request: Mailgate_V1_MarkEventsReadRequest) async throws(RPCError)
+        -> Mailgate_V1_MarkEventsReadResponse
+    {
+        try await self.call("/mailgate.v1.Admin/MarkEventsRead", request)
+    }
+
     /// The tenant's servers as an .xlsx or CSV file, or the empty template; never secrets.
     public func exportServers(_ request: Mailgate_V1_ExportServersRequest) async throws(RPCError)
         -> Mailgate_V1_ExportServersResponse

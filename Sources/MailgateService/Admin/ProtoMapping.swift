@@ -158,6 +158,8 @@ extension Mailgate_V1_Event {
         self.details = record.details
         self.createdAt = Google_Protobuf_Timestamp(date: record.createdAt)
         self.actor = record.actor
+        if let readAt = record.readAt { self.readAt = Google_Protobuf_Timestamp(date: readAt) }
+        self.readBy = record.readBy ?? ""
     }
 }
 

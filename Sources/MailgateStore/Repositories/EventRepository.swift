@@ -34,6 +34,30 @@ public struct EventRepository: Sendable {
         )
     }
 
+    /// Which events a listing or a count covers: the filters of ListEvents other than paging.
+    public struct Filter: Sendable, Hashable {
+        /// nil: every tenant's and the platform's (operators only).
+        public var tenantID: UUID?
+        public var serverID: UUID?
+        public var minimumSeverity: EventSeverity
+        public var kind: String?
+        public var unreadOnly: Bool
+
+        public init(
+            tenantID: UUID?,
+            serverID: UUID? = nil,
+            minimumSeverity: EventSeverity = .info,
+            kind: String? = nil,
+            unreadOnly: Bool = false
+        ) {
+            self.tenantID = tenantID
+            self.serverID = serverID
+            self.minimumSeverity = minimumSeverity
+            self.kind = kind
+            self.unreadOnly = unreadOnly
+        }
+    }
+
     /// Events newest first. `tenantID` nil lists every tenant's and the platform's
     /// (operators only); `beforeID` pages.
     public func list(
@@ -41,17 +65,32 @@ public struct EventRepository: Sendable {
         serverID: UUID? = nil,
         minimumSeverity: EventSeverity = .info,
         kind: String? = nil,
+        unreadOnly: Bool = false,
         beforeID: Int64? = nil,
         limit: Int
     ) async throws -> [EventRecord] {
+        let filter = Filter(
+            tenantID: tenantID,
+            serverID: serverID,
+            minimumSeverity: minimumSeverity,
+            kind: kind,
+            unreadOnly: unreadOnly
+        )
+        return try await self.list(filter, beforeID: beforeID, limit: limit)
+    }
+
+    /// Events matching `filter`, newest first; `beforeID` pages.
+    public func list(_ filter: Filter, beforeID: Int64? = nil, limit: Int) async throws -> [EventRecord] {
         let rows = try await self.client.tracedQuery(
             """
-            SELECT id, tenant_id, kind, severity, server_id, message, details::text, actor, created_at
+            SELECT id, tenant_id, kind, severity, server_id, message, details::text, actor, created_at,
+                read_at, read_by
             FROM events
-            WHERE (\(tenantID)::uuid IS NULL OR tenant_id = \(tenantID))
-              AND (\(serverID)::uuid IS NULL OR server_id = \(serverID))
-              AND severity >= \(minimumSeverity.rawValue)
-              AND (\(kind)::text IS NULL OR kind = \(kind))
+            WHERE (\(filter.tenantID)::uuid IS NULL OR tenant_id = \(filter.tenantID))
+              AND (\(filter.serverID)::uuid IS NULL OR server_id = \(filter.serverID))
+              AND severity >= \(filter.minimumSeverity.rawValue)
+              AND (\(filter.kind)::text IS NULL OR kind = \(filter.kind))
+              AND (NOT \(filter.unreadOnly) OR read_at IS NULL)
               AND (\(beforeID)::int8 IS NULL OR id < \(beforeID))
             ORDER BY id DESC
             LIMIT \(limit)
@@ -59,9 +98,11 @@ public struct EventRepository: Sendable {
             logger: self.logger
         )
         var events: [EventRecord] = []
-        for try await (id, tenantID, kind, severity, serverID, message, details, actor, createdAt) in rows.decode(
-            (Int64, UUID?, String, Int16, UUID?, String, String, String, Date).self
-        ) {
+        for try await (id, tenantID, kind, severity, serverID, message, details, actor, createdAt, readAt, readBy)
+            in rows.decode(
+                (Int64, UUID?, String, Int16, UUID?, String, String, String, Date, Date?, String?).self
+            )
+        {
             events.append(
                 EventRecord(
                     id: id,
@@ -72,10 +113,76 @@ public struct EventRepository: Sendable {
                     message: message,
                     details: (try? JSONDecoder().decode([String: String].self, from: Data(details.utf8))) ?? [:],
                     actor: actor,
-                    createdAt: createdAt
+                    createdAt: createdAt,
+                    readAt: readAt,
+                    readBy: readBy
                 )
             )
         }
         return events
+    }
+
+    /// How many unread events match `filter` (its `unreadOnly` makes no difference).
+    public func unreadCount(_ filter: Filter) async throws -> Int {
+        let rows = try await self.client.tracedQuery(
+            """
+            SELECT count(*) FROM events
+            WHERE read_at IS NULL
+              AND (\(filter.tenantID)::uuid IS NULL OR tenant_id = \(filter.tenantID))
+              AND (\(filter.serverID)::uuid IS NULL OR server_id = \(filter.serverID))
+              AND severity >= \(filter.minimumSeverity.rawValue)
+              AND (\(filter.kind)::text IS NULL OR kind = \(filter.kind))
+            """,
+            logger: self.logger
+        )
+        for try await count in rows.decode(Int64.self) { return Int(count) }
+        return 0
+    }
+
+    /// What marking events read did.
+    public struct MarkedRead: Sendable, Hashable {
+        /// Events this call marked (events read before are not counted).
+        public var marked: Int
+        /// The tenant's events still unread afterwards.
+        public var unread: Int
+
+        public init(marked: Int, unread: Int) {
+            self.marked = marked
+            self.unread = unread
+        }
+    }
+
+    /// Marks the tenant's events with these ids read by `keyID`; ids of other tenants' (or
+    /// platform) events, unknown ids and events already read are left as they are.
+    public func markRead(tenantID: UUID, ids: [Int64], by keyID: String) async throws -> MarkedRead {
+        try await self.markRead(tenantID: tenantID, ids: ids, all: false, by: keyID)
+    }
+
+    /// Marks every unread event of the tenant up to now read by `keyID`.
+    public func markAllRead(tenantID: UUID, by keyID: String) async throws -> MarkedRead {
+        try await self.markRead(tenantID: tenantID, ids: [], all: true, by: keyID)
+    }
+
+    private func markRead(tenantID: UUID, ids: [Int64], all: Bool, by keyID: String) async throws -> MarkedRead {
+        // One statement: the count sees the table as it was before this update, so the
+        // rows it marked are subtracted.
+        let rows = try await self.client.tracedQuery(
+            """
+            WITH marked AS (
+                UPDATE events SET read_at = now(), read_by = \(keyID)
+                WHERE tenant_id = \(tenantID) AND read_at IS NULL
+                  AND (\(all) OR id = ANY(\(ids)::int8[]))
+                RETURNING id
+            )
+            SELECT (SELECT count(*) FROM marked),
+                   (SELECT count(*) FROM events WHERE tenant_id = \(tenantID) AND read_at IS NULL)
+                       - (SELECT count(*) FROM marked)
+            """,
+            logger: self.logger
+        )
+        for try await (marked, unread) in rows.decode((Int64, Int64).self) {
+            return MarkedRead(marked: Int(marked), unread: Int(max(0, unread)))
+        }
+        return MarkedRead(marked: 0, unread: 0)
     }
 }

@@ -146,6 +146,9 @@ public struct EventRecord: Sendable, Hashable {
     public var details: [String: String]
     public var actor: String
     public var createdAt: Date
+    /// When it was marked read, and by which key id; nil while unread.
+    public var readAt: Date?
+    public var readBy: String?
 }
 
 /// An event to append.
