@@ -60,9 +60,17 @@ public struct MailerHandlers: Sendable {
             health: self.health
         ) { request, context in
             let tenant = try await self.resolver.requireTenant("", context: context)
-            let id = try Self.messageID(request.messageID)
-            guard let message = try await self.messages.find(tenantID: tenant.id, id: id) else {
-                throw RPCError(code: .notFound, message: "No message \(request.messageID) in this tenant.")
+            let found: MessageRecord?
+            if let id = UUID(uuidString: request.messageID) {
+                found = try await self.messages.find(tenantID: tenant.id, id: id)
+            } else {
+                found = try await self.messages.find(
+                    tenantID: tenant.id,
+                    rfc822MessageID: try Self.rfc822MessageID(request.messageID)
+                )
+            }
+            guard let message = found else {
+                throw RPCError(code: .notFound, message: "No message \(request.messageID.prefix(256)) in this tenant.")
             }
             return Mailgate_V1_GetMessageResponse(message)
         }
@@ -208,6 +216,31 @@ public struct MailerHandlers: Sendable {
             )
         }
         return server
+    }
+
+    /// An RFC 5322 Message-ID as the messages table keeps it (`<left@right>`), from the
+    /// header value with or without its angle brackets; INVALID_ARGUMENT otherwise.
+    static func rfc822MessageID(_ text: String) throws -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let bare =
+            trimmed.hasPrefix("<") && trimmed.hasSuffix(">") && trimmed.count >= 2
+            ? String(trimmed.dropFirst().dropLast()) : trimmed
+        let parts = bare.split(separator: "@", omittingEmptySubsequences: false)
+        guard bare.utf8.count <= 996, parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
+            !bare.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" || !$0.isASCII })
+        else {
+            throw RPCError(
+                code: .invalidArgument,
+                message: "\"\(text.prefix(64))\" is neither a message id nor a Message-ID header.",
+                fieldViolations: [
+                    .init(
+                        field: "message_id",
+                        description: "must be the id SendMail returned or its rfc822_message_id (<left@right>)"
+                    )
+                ]
+            )
+        }
+        return "<\(bare)>"
     }
 
     static func messageID(_ text: String) throws -> UUID {

@@ -112,6 +112,22 @@ public struct MessageRepository: Sendable {
         }
     }
 
+    /// The tenant's message carrying this RFC 5322 Message-ID header (with its angle
+    /// brackets, as composed), the newest if several do.
+    public func find(tenantID: UUID, rfc822MessageID: String) async throws -> MessageRecord? {
+        let rows = try await self.client.tracedQuery(
+            """
+            SELECT id FROM messages
+            WHERE tenant_id = \(tenantID) AND rfc822_message_id = \(rfc822MessageID) AND NOT internal
+            ORDER BY created_at DESC
+            LIMIT 1
+            """,
+            logger: self.logger
+        )
+        for try await id in rows.decode(UUID.self) { return try await self.find(tenantID: tenantID, id: id) }
+        return nil
+    }
+
     /// The tenant's message stored under `idempotencyKey` with the same content digest, if
     /// any: what a retried request replays.
     public func find(tenantID: UUID, idempotencyKey: String, contentDigest: [UInt8]) async throws -> MessageRecord? {
