@@ -11,8 +11,15 @@ extension MailerHandlers {
             request: Mailgate_V1_ValidateServerRequest.self,
             health: self.health
         ) { request, context in
-            let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
-            guard !request.server.isEmpty else {
+            if request.hasDraft {
+                // A draft carries what only PutServer may write: the same key rule.
+                _ = try context.requireOperator()
+            }
+            let tenant = try await self.resolver.requireTenant(
+                request.tenant.isEmpty && request.hasDraft ? request.draft.tenant : request.tenant,
+                context: context
+            )
+            if !request.hasDraft, request.server.isEmpty {
                 throw ValidationError("Name the server to validate.", violations: [Violation("server", "required")])
             }
             if !request.testRecipient.isEmpty, EmailAddress(request.testRecipient) == nil {
@@ -21,8 +28,33 @@ extension MailerHandlers {
                     violations: [Violation("test_recipient", "not a valid email address")]
                 )
             }
-            guard let server = try await self.servers.find(tenantID: tenant.id, idOrName: request.server) else {
-                throw RPCError(code: .notFound, message: "No server \(request.server) in this tenant.")
+            let stored: ServerRecord?
+            if request.server.isEmpty {
+                stored = nil
+            } else {
+                guard let found = try await self.servers.find(tenantID: tenant.id, idOrName: request.server) else {
+                    throw RPCError(code: .notFound, message: "No server \(request.server) in this tenant.")
+                }
+                stored = found
+            }
+            let server: ServerRecord
+            if request.hasDraft {
+                // PutServer's own preparation (its rules, presets and destination policy), over
+                // the stored server's secrets when `server` names one; nothing is written.
+                let (definition, changes) = try AdminHandlers.preparation(
+                    of: request.draft,
+                    destinations: self.settings.destinations
+                )(stored)
+                server = self.servers.draft(
+                    tenantID: tenant.id,
+                    existing: stored,
+                    definition: definition,
+                    changes: changes
+                )
+            } else if let stored {
+                server = stored
+            } else {
+                throw ValidationError("Name the server to validate.", violations: [Violation("server", "required")])
             }
             let options = ServerValidator.Request(
                 sendTestMessage: request.hasSendTestMessage ? request.sendTestMessage : true,
@@ -33,8 +65,13 @@ extension MailerHandlers {
             do {
                 // Only a new run counts against the tenant's validations a minute; callers that
                 // join one under way pay nothing.
-                report = try await self.validator.validate(server, tenant: tenant, request: options, deadline: deadline)
-                {
+                report = try await self.validator.validate(
+                    server,
+                    tenant: tenant,
+                    request: options,
+                    deadline: deadline,
+                    isDraft: request.hasDraft
+                ) {
                     try await self.quotas.admitValidation(tenant)
                 }
             } catch let busy as ServerValidator.TenantBusy {

@@ -79,6 +79,35 @@ public final class TokenService: Sendable {
         return try await task.value
     }
 
+    /// A token for a server that is not stored (ValidateServer on a draft): always asked of
+    /// the endpoint, and nothing is cached, stored or raised as an event. A refresh token the
+    /// provider rotates is not kept (`refreshTokenRotated` says it happened).
+    public func trialToken(for draft: ServerRecord) async -> Result<AccessToken, TokenFailure> {
+        switch self.grant(for: draft) {
+        case .failure(let failure):
+            return .failure(failure)
+        case .success(let (grant, oauth, clientSecret)):
+            var previous: Secret?
+            if case .refreshToken(let token) = grant { previous = token }
+            let outcome: Result<IssuedToken, TokenFailure>
+            do {
+                outcome = try await self.permits.withPermit {
+                    await self.request(grant, oauth: oauth, clientSecret: clientSecret, server: draft)
+                }
+            } catch {
+                return .failure(TokenFailure(reason: .endpointUnavailable, detail: "not asked: the call ended"))
+            }
+            return outcome.map { issued in
+                AccessToken(
+                    issued: issued,
+                    now: Date(),
+                    requestedScopes: oauth.scopes,
+                    refreshTokenRotated: issued.refreshToken.map { $0 != previous && previous != nil } ?? false
+                )
+            }
+        }
+    }
+
     /// Redeems a consent's authorization code and stores the refresh token it brings,
     /// with its access token. A reply without a refresh token stores nothing.
     public func redeem(code: Secret, verifier: Secret, redirectURI: String, server: ServerRecord, actor: String)

@@ -10,6 +10,8 @@ import Synchronization
 /// EHLO, token, AUTH, a test message) and reports its backlog and whether any replica
 /// delivers mail. The verdict is stored on the server with an event when it fails or
 /// recovers. Concurrent validations of one server with the same options share one run.
+/// A draft (a definition not stored) is validated the same way but leaves nothing behind
+/// except its test message: no verdict, event, token, queue row or lifted block.
 public final class ServerValidator: Sendable {
     /// What the caller asked for; validations with equal requests are coalesced.
     public struct Request: Sendable, Hashable {
@@ -57,6 +59,8 @@ public final class ServerValidator: Sendable {
     private struct Flight: Hashable {
         let serverID: UUID
         let request: Request
+        /// Set for a draft: drafts never share a run (two may differ in anything).
+        let draft: UUID?
     }
 
     private struct Flights {
@@ -107,14 +111,17 @@ public final class ServerValidator: Sendable {
     /// `admit` runs once per new run, before it starts (the tenant's quota): callers that
     /// join a run already under way, even one still being admitted, pay nothing, and all of
     /// them get its refusal. Throws `TenantBusy` when the tenant runs its maximum already.
+    /// `isDraft`: `server` is not stored (`ServerRepository.draft`); it runs on its own
+    /// and nothing of it is stored.
     public func validate(
         _ server: ServerRecord,
         tenant: TenantReference,
         request: Request,
         deadline: ContinuousClock.Instant,
+        isDraft: Bool = false,
         admit: @escaping @Sendable () async throws -> Void = {}
     ) async throws -> Report? {
-        let flight = Flight(serverID: server.id, request: request)
+        let flight = Flight(serverID: server.id, request: request, draft: isDraft ? UUID() : nil)
         let task = try self.flights.withLock { flights throws(TenantBusy) in
             if let running = flights.running[flight] { return running }
             let running = flights.perTenant[tenant.id, default: 0]
@@ -139,8 +146,20 @@ public final class ServerValidator: Sendable {
                     server: server,
                     tenant: tenant,
                     request: request,
-                    clock: clock
+                    clock: clock,
+                    isDraft: isDraft
                 ).run()
+                if isDraft {
+                    self.metrics.validation(!report.isConclusive ? "inconclusive" : report.passed ? "passed" : "failed")
+                    self.logger.info(
+                        "server draft validated (nothing stored)",
+                        metadata: [
+                            "tenant": "\(tenant.slug)", "server": "\(server.definition.name)",
+                            "summary": "\(report.checks.summary)",
+                        ]
+                    )
+                    return .success(report)
+                }
                 // Stored before the answer when the database keeps up; a slow one finishes
                 // storing after it rather than making the call miss its deadline.
                 let recording = Task { await self.record(report, server: server, tenant: tenant) }

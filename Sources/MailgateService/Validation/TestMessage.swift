@@ -7,7 +7,8 @@ import NIOPosix
 /// ValidateServer's test message: composed like any message, stored already claimed
 /// (so `GetMessage` finds it and no worker takes it), sent synchronously on a new
 /// connection, and recorded like any attempt. It is tried once: a failure is final,
-/// and an unanswered end of data is never sent again.
+/// and an unanswered end of data is never sent again. A draft's test message is sent the
+/// same way but never stored: the draft has no row for it to belong to.
 struct TestMessage {
     let run: ValidationRun
     let accessToken: Secret?
@@ -62,6 +63,17 @@ struct TestMessage {
                 ), nil
             )
         }
+        if self.run.isDraft {
+            let started = ContinuousClock.now
+            let smtp = await self.deliver(
+                composed.bytes,
+                from: sender.description,
+                to: composed.envelopeRecipients,
+                limit: limit
+            )
+            let took = ValidationRun.milliseconds(since: started)
+            return (self.check(smtp, recipient: recipient, id: nil, took: took), nil)
+        }
         let message = NewMessage(
             own: composed,
             subject: draft.subject,
@@ -106,7 +118,7 @@ struct TestMessage {
         }
         let started = ContinuousClock.now
         let startedAt = Date()
-        let smtp = await self.deliver(claimed, limit: limit)
+        let smtp = await self.deliver(claimed.body, from: claimed.envelopeFrom, to: claimed.recipients, limit: limit)
         let took = ValidationRun.milliseconds(since: started)
         let decision = DeliveryDecision(retry: RetryPolicy(giveUpAfter: .zero), uncertainPolicy: .fail, now: Date())
         let attempt: AttemptResult =
@@ -129,7 +141,9 @@ struct TestMessage {
         return (self.check(smtp, recipient: recipient, id: claimed.id, took: took), claimed.id)
     }
 
-    private func deliver(_ message: ClaimedMessage, limit: Duration) async -> SMTPResult? {
+    private func deliver(_ body: [UInt8], from sender: String, to recipients: [String], limit: Duration) async
+        -> SMTPResult?
+    {
         let validator = self.run.validator
         let endpoint: SMTPEndpoint
         do {
@@ -150,23 +164,19 @@ struct TestMessage {
         fresh.totalTimeout = max(.milliseconds(100), limit - .milliseconds(300))
         return await withTimeLimit(limit) { [threads = validator.threads, fresh] in
             try? await threads.runIfActive {
-                CurlSMTPClient().send(
-                    message: message.body,
-                    from: message.envelopeFrom,
-                    to: message.recipients,
-                    through: fresh
-                )
+                CurlSMTPClient().send(message: body, from: sender, to: recipients, through: fresh)
             }
         }.flatMap { $0 }
     }
 
-    private func check(_ smtp: SMTPResult?, recipient: String, id: UUID, took: Int) -> ServerCheck {
-        let messageID = id.uuidString.lowercased()
+    /// `id`: the stored test message's; nil for a draft's (not stored).
+    private func check(_ smtp: SMTPResult?, recipient: String, id: UUID?, took: Int) -> ServerCheck {
+        let stored = id.map { "message \($0.uuidString.lowercased())" } ?? "a draft's, not stored"
         guard let smtp else {
             return .failed(
                 .testMessage,
                 .connectionLost,
-                detail: "no result within the time limit (message \(messageID))",
+                detail: "no result within the time limit (\(stored))",
                 durationMilliseconds: took
             )
         }
@@ -174,7 +184,7 @@ struct TestMessage {
             return ServerCheck(
                 .testMessage,
                 .ok,
-                detail: "accepted for \(recipient): \(smtp.reply) (message \(messageID))",
+                detail: "accepted for \(recipient): \(smtp.reply) (\(stored))",
                 durationMilliseconds: took
             )
         }
@@ -195,7 +205,7 @@ struct TestMessage {
         return .failed(
             .testMessage,
             cause,
-            detail: "to \(recipient): \(outcome) (message \(messageID))",
+            detail: "to \(recipient): \(outcome) (\(stored))",
             durationMilliseconds: took
         )
     }

@@ -12,6 +12,9 @@ struct ValidationRun {
     let tenant: TenantReference
     let request: ServerValidator.Request
     let clock: ValidationClock
+    /// The server is a draft, not stored: the token is asked without storing it, and the
+    /// test message is sent without a queue row.
+    var isDraft = false
 
     /// Per-check limits, before the deadline cuts them.
     static let resolveLimit: Duration = .seconds(10)
@@ -139,7 +142,8 @@ struct ValidationRun {
         }
         let started = ContinuousClock.now
         let server = self.server
-        let outcome = await withTimeLimit(limit) { [tokens = self.validator.tokens] in
+        let outcome = await withTimeLimit(limit) { [tokens = self.validator.tokens, isDraft = self.isDraft] in
+            if isDraft { return Result<AccessToken, TokenFailure>?.some(await tokens.trialToken(for: server)) }
             do {
                 return Result<AccessToken, TokenFailure>?.some(try await tokens.token(for: server, freshness: .forced))
             } catch {
@@ -169,7 +173,12 @@ struct ValidationRun {
             let minutes = Int(token.expiresAt.timeIntervalSinceNow / 60)
             var detail = "\(provider) issued an access token valid for \(minutes) min"
             if !token.scopes.isEmpty { detail += "; scopes \(token.scopes.joined(separator: " "))" }
-            if token.refreshTokenRotated { detail += "; the rotated refresh token was stored" }
+            if token.refreshTokenRotated {
+                detail +=
+                    self.isDraft
+                    ? "; the provider rotated the refresh token, which a draft does not store"
+                    : "; the rotated refresh token was stored"
+            }
             return (ServerCheck(.token, .ok, detail: detail, durationMilliseconds: took), token.value)
         }
     }
