@@ -47,6 +47,11 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.19"),
         // `mailgate server put --file` reads YAML as well as JSON.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        // The console: HTTP server and server-rendered pages. No default traits: the console
+        // needs neither swift-configuration nor full Foundation in Hummingbird.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.5.0"),
     ],
     targets: [
         .target(
@@ -137,6 +142,28 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "MailgateConsole",
+            dependencies: [
+                "MailgateCore",
+                "MailgateProto",
+                "MailgateRPC",
+                "MailgateService",
+                "MailgateStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "MailgateClient",
             dependencies: [
                 "MailgateProto",
@@ -152,6 +179,7 @@ let package = Package(
             name: "mailgate",
             dependencies: [
                 "MailgateClient",
+                "MailgateConsole",
                 "MailgateCore",
                 "MailgateProto",
                 "MailgateRPC",
@@ -229,6 +257,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "MailgateConsoleTests",
+            dependencies: [
+                "MailgateConsole", "MailgateProto", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "MailgateServiceTests",
             dependencies: ["MailgateService", "MailgateStore", "MailgateMail", "MailgateCore"],
             swiftSettings: strictSettings
@@ -238,6 +273,7 @@ let package = Package(
             dependencies: [
                 "MailgateTestSupport",
                 "MailgateClient",
+                "MailgateConsole",
                 "MailgateService",
                 "MailgateRPC",
                 "MailgateProto",

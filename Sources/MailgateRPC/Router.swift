@@ -53,6 +53,29 @@ public struct RPCRouter<Principal: Sendable>: Sendable {
     /// The registered method names, sorted.
     public var methodNames: [String] { self.methods.keys.sorted() }
 
+    /// Calls a registered method in-process, as a remote call with `context` would run it: the
+    /// same handler, the same checks of `context.principal`, the same errors (always an `RPCError`). For
+    /// front ends in the same process (the console) that must not re-implement any rule.
+    public func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
+        _ method: String,
+        _ request: Request,
+        returning: Response.Type = Response.self,
+        context: CallContext<Principal>
+    ) async throws -> Response {
+        guard let registered = self.methods[method] else {
+            throw RPCError(code: .unimplemented, message: "Unknown method \(method).")
+        }
+        if registered.requiresAuthentication, context.principal == nil {
+            throw RPCError(code: .unauthenticated, message: "This method needs an API key.")
+        }
+        do {
+            let reply = try await registered.invoke(try request.serializedData(), context)
+            return try Response(serializedBytes: reply)
+        } catch {
+            throw RPCError(converting: error)
+        }
+    }
+
     func method(named name: String) -> Method? {
         self.methods[name]
     }

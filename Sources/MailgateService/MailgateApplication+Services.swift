@@ -11,7 +11,13 @@ extension MailgateApplication {
     /// migrations run), SIGHUP reloads and the migrations. Once the schema is current: the
     /// heartbeat, delivery, expiry scans, queue gauges and, last, the RPC server, which
     /// therefore drains first.
-    public var services: [ServiceGroupConfiguration.ServiceConfiguration] {
+    public var services: [ServiceGroupConfiguration.ServiceConfiguration] { self.services(frontEnds: []) }
+
+    /// `services`, with front ends (the console) that start once the schema is current, just
+    /// before the RPC server, and stop just after it.
+    public func services(frontEnds: [(service: any Service, name: String)]) -> [ServiceGroupConfiguration
+        .ServiceConfiguration]
+    {
         let schemaIsCurrent = self.readiness.schemaIsCurrent
         func part(
             _ service: any Service,
@@ -57,7 +63,10 @@ extension MailgateApplication {
             part(self.delivery, "delivery", needsSchema: true),
             part(self.expiryScanner, "expiry-scanner", needsSchema: true),
             part(self.queueGauges, "queue-gauges", needsSchema: true),
-            part(self.rpcServer, "rpc", needsSchema: true, whenDone: .gracefullyShutdownGroup),
+        ]
+        services += frontEnds.map { part($0.service, $0.name, needsSchema: true) }
+        services += [
+            part(self.rpcServer, "rpc", needsSchema: true, whenDone: .gracefullyShutdownGroup)
         ]
         return services
     }
@@ -65,9 +74,9 @@ extension MailgateApplication {
     /// A group that runs everything and shuts down gracefully on SIGTERM and SIGINT. A
     /// graceful shutdown that outlasts the RPC grace period by 30 s turns into cancellation,
     /// so a stop never waits forever.
-    public func makeServiceGroup() -> ServiceGroup {
+    public func makeServiceGroup(frontEnds: [(service: any Service, name: String)] = []) -> ServiceGroup {
         var configuration = ServiceGroupConfiguration(
-            services: self.services,
+            services: self.services(frontEnds: frontEnds),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: self.logger
         )

@@ -85,6 +85,14 @@ public final class MailgateApplication: Sendable {
     public let opsServer: OpsHTTPServer?
     /// Client-secret expiry warnings (tests call `scanOnce(now:)` with their own clock).
     public let expiryScanner: ExpiryScanner
+    /// Every RPC method; in-process front ends (the console) call it instead of repeating rules.
+    public let router: RPCRouter<Principal>
+    /// Checks API keys for calls and for console sign-ins (one failure allowance per address).
+    public let authenticator: KeyAuthenticator
+    /// OAuth consents: the console's callback completes them as the ops port's does.
+    public let consent: ConsentService
+    /// Console sign-ins.
+    public var consoleSessions: ConsoleSessionRepository { self.database.consoleSessions }
 
     let database: Database
     let databaseHealth: DatabaseHealth
@@ -220,6 +228,8 @@ public final class MailgateApplication: Sendable {
             },
             logger: logger
         )
+        self.consent = consent
+        self.authenticator = authenticator
         self.opsServer = configuration.ops.map { ops in
             OpsHTTPServer(
                 host: ops.host,
@@ -261,6 +271,7 @@ public final class MailgateApplication: Sendable {
             quotas: quotas,
             health: self.databaseHealth
         ).register(into: &router)
+        self.router = router
         self.rpcServer = try RPCServer(
             configuration: configuration.rpc,
             router: router,

@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MailgateConsole
 import MailgateCore
 import MailgateRPC
 import MailgateService
 import MailgateStore
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
@@ -36,6 +38,30 @@ struct ServeCommand: AsyncParsableCommand {
             "The consent callback URL as browsers reach it (behind a proxy). [env: MAILGATE_OAUTH_REDIRECT_URI] (default: http://localhost:<ops port>/oauth/callback)"
     )
     var oauthRedirectURI: String?
+
+    @Option(
+        help:
+            "Console (web pages) listen address; off = none. TLS with the RPC certificate when one is set. [env: MAILGATE_CONSOLE_LISTEN] (default: 127.0.0.1:7589)"
+    )
+    var consoleListen: String?
+
+    @Option(
+        help:
+            "The console's URL as browsers reach it (behind a proxy); its /oauth/callback is the consent redirect. [env: MAILGATE_CONSOLE_PUBLIC_URL] (default: from the request's Host)"
+    )
+    var consolePublicURL: String?
+
+    @Option(
+        help:
+            "Console sessions end after this many idle seconds. [env: MAILGATE_CONSOLE_SESSION_IDLE_SECONDS] (default: 1800)"
+    )
+    var consoleSessionIdleSeconds: Int?
+
+    @Option(
+        help:
+            "Console sessions end this many seconds after sign-in. [env: MAILGATE_CONSOLE_SESSION_LIFETIME_SECONDS] (default: 43200)"
+    )
+    var consoleSessionLifetimeSeconds: Int?
 
     @Option(
         help:
@@ -89,6 +115,9 @@ struct ServeCommand: AsyncParsableCommand {
         return [
             table.configFile: self.configFile, table.databaseURL: self.databaseURL, table.listen: self.listen,
             table.opsListen: self.opsListen, table.oauthRedirectURI: self.oauthRedirectURI,
+            table.consoleListen: self.consoleListen, table.consolePublicURL: self.consolePublicURL,
+            table.consoleSessionIdleSeconds: self.consoleSessionIdleSeconds.map(String.init),
+            table.consoleSessionLifetimeSeconds: self.consoleSessionLifetimeSeconds.map(String.init),
             table.masterKeysFile: self.masterKeysFile, table.tlsCert: self.tlsCert, table.tlsKey: self.tlsKey,
             table.logLevel: self.logLevel, table.logFormat: self.logFormat, table.migrationsDir: self.migrationsDir,
             table.shutdownGraceSeconds: self.shutdownGraceSeconds.map(String.init),
@@ -106,7 +135,16 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             let configuration = try self.applicationConfiguration(values, logger: logger)
             let application = try MailgateApplication(configuration: configuration, logger: logger)
-            try await application.makeServiceGroup().run()
+            var frontEnds: [(service: any Service, name: String)] = []
+            if let console = try Self.consoleConfiguration(values, tls: configuration.rpc.tls, logger: logger) {
+                let server = try ConsoleServer(
+                    configuration: console,
+                    backend: ConsoleBackend(application: application, logger: logger),
+                    logger: logger
+                )
+                frontEnds.append((server, "console"))
+            }
+            try await application.makeServiceGroup(frontEnds: frontEnds).run()
         } catch let error as ConfigurationError {
             logger.critical("cannot start: \(error.description)")
             throw ExitCode(78)
@@ -191,6 +229,27 @@ struct ServeCommand: AsyncParsableCommand {
             ops: ops,
             expiry: try ExpirySettings(values),
             reloadSettings: reloadSettings
+        )
+    }
+}
+
+extension ServeCommand {
+    /// The console's settings; nil when `MAILGATE_CONSOLE_LISTEN` is `off`.
+    static func consoleConfiguration(_ values: SettingValues, tls: TLSConfiguration?, logger: Logger) throws
+        -> ConsoleConfiguration?
+    {
+        let table = SettingsTable.self
+        guard values[table.consoleListen]?.lowercased() != "off",
+            let address = try values.listenAddress(table.consoleListen)
+        else { return nil }
+        try values.checkPlaintextListener(host: address.host, hasTLS: tls != nil, listener: "console", logger: logger)
+        return ConsoleConfiguration(
+            host: address.host,
+            port: address.port,
+            tls: tls,
+            idleTimeout: try values.seconds(table.consoleSessionIdleSeconds) ?? .seconds(1800),
+            lifetime: try values.seconds(table.consoleSessionLifetimeSeconds) ?? .seconds(43200),
+            publicURL: values[table.consolePublicURL]
         )
     }
 }

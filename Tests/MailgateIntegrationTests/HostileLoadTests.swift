@@ -67,7 +67,7 @@ struct HostileLoadTests {
                     port: port,
                     operatorKey: operatorKey,
                     [
-                        "MAILGATE_OPS_LISTEN": "127.0.0.1:\(opsPort)",
+                        "MAILGATE_OPS_LISTEN": "127.0.0.1:\(opsPort)", "MAILGATE_CONSOLE_LISTEN": "off",
                         "MAILGATE_WORKERS": "0",
                         "MAILGATE_LOG_LEVEL": "warning",
                         "MAILGATE_RPC_FRAME_TIMEOUT_SECONDS": "\(Self.frameTimeoutSeconds)",

@@ -27,7 +27,8 @@ struct ReplicaRevocationTests {
                     port: port,
                     operatorKey: operatorKey,
                     [
-                        "MAILGATE_OPS_LISTEN": "127.0.0.1:0", "MAILGATE_MASTER_KEYS": masterKeys,
+                        "MAILGATE_OPS_LISTEN": "127.0.0.1:0", "MAILGATE_CONSOLE_LISTEN": "off",
+                        "MAILGATE_MASTER_KEYS": masterKeys,
                         "MAILGATE_LOG_LEVEL": "warning",
                     ]
                 )

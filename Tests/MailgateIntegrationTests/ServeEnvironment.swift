@@ -18,6 +18,7 @@ enum ServeEnvironment {
             "MAILGATE_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
             "MAILGATE_LISTEN": "127.0.0.1:\(port)",
             "MAILGATE_OPS_LISTEN": "off",
+            "MAILGATE_CONSOLE_LISTEN": "off",
             "MAILGATE_BOOTSTRAP_OPERATOR_KEY": operatorKey,
             "MAILGATE_MASTER_KEYS": MasterKeyRing.generate().text,
             "MAILGATE_MIGRATIONS_DIR": repositoryRoot().appendingPathComponent("migrations").path,

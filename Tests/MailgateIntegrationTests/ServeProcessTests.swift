@@ -106,6 +106,7 @@ struct ServeProcessTests {
                 "MAILGATE_MASTER_KEYS": MasterKeyRing.generate().text,
                 "MAILGATE_LISTEN": "127.0.0.1:0",
                 "MAILGATE_OPS_LISTEN": "off",
+                "MAILGATE_CONSOLE_LISTEN": "off",
                 "MAILGATE_MIGRATIONS_DIR": repositoryRoot().appendingPathComponent("migrations").path,
                 "MAILGATE_LOG_LEVEL": "warning",
             ])

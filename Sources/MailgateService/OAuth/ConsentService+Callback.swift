@@ -19,11 +19,36 @@ extension ConsentService {
         default:
             return OpsHTTPServer.Response(status: .methodNotAllowed, body: "GET or POST\n")
         }
+        let outcome = await self.completeFromBrowser(fields: fields)
+        return Self.page(
+            status: HTTPResponseStatus(statusCode: outcome.status),
+            title: outcome.title,
+            text: outcome.text
+        )
+    }
+
+    /// What the provider's redirect back to Mailgate concluded, for the person at the browser.
+    public struct BrowserOutcome: Sendable {
+        /// The refresh token was stored.
+        public var succeeded: Bool
+        public var title: String
+        public var text: String
+        /// The HTTP status to answer with: 200, 400 or 503.
+        public var status: Int
+        /// The server the consent was for, once known.
+        public var serverName: String?
+    }
+
+    /// Completes a consent from the fields of the provider's redirect (`state`, `code`, or
+    /// `error` and `error_description`); the state is the proof, no key is needed. Used by the
+    /// ops port's and the console's `/oauth/callback`.
+    public func completeFromBrowser(fields: [String: String]) async -> BrowserOutcome {
         guard let state = fields["state"], !state.isEmpty else {
-            return Self.page(
-                status: .badRequest,
+            return BrowserOutcome(
+                succeeded: false,
                 title: "Consent failed",
-                text: "The provider's answer has no state. Start again with mailgate server authorize."
+                text: "The provider's answer has no state. Start again with mailgate server authorize.",
+                status: 400
             )
         }
         let providerError = fields["error"].map { (error: $0, description: fields["error_description"] ?? "") }
@@ -35,25 +60,29 @@ extension ConsentService {
                 keyID: nil
             ) {
             case .success(let server):
-                return Self.page(
-                    status: .ok,
+                return BrowserOutcome(
+                    succeeded: true,
                     title: "Connected",
                     text:
-                        "Mailgate stored the refresh token for server \(server.definition.name). You can close this window."
+                        "Mailgate stored the refresh token for server \(server.definition.name). You can close this window.",
+                    status: 200,
+                    serverName: server.definition.name
                 )
             case .failure(let failure):
-                return Self.page(
-                    status: .badRequest,
+                return BrowserOutcome(
+                    succeeded: false,
                     title: "Consent failed",
-                    text: "\(failure.message) (\(failure.reason))"
+                    text: "\(failure.message) (\(failure.reason))",
+                    status: 400
                 )
             }
         } catch {
             self.logger.warning("consent callback failed", metadata: ["error": "\(String(reflecting: error))"])
-            return Self.page(
-                status: .serviceUnavailable,
+            return BrowserOutcome(
+                succeeded: false,
                 title: "Try again",
-                text: "Mailgate could not reach its database. Reload this page in a moment."
+                text: "Mailgate could not reach its database. Reload this page in a moment.",
+                status: 503
             )
         }
     }

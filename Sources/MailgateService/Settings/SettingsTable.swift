@@ -6,6 +6,22 @@ public enum SettingsTable {
     public static let listen = Setting("MAILGATE_LISTEN", flag: "--listen", default: "127.0.0.1:7587")
     public static let opsListen = Setting("MAILGATE_OPS_LISTEN", flag: "--ops-listen", default: "127.0.0.1:7588")
     public static let oauthRedirectURI = Setting("MAILGATE_OAUTH_REDIRECT_URI", flag: "--oauth-redirect-uri")
+    public static let consoleListen = Setting(
+        "MAILGATE_CONSOLE_LISTEN",
+        flag: "--console-listen",
+        default: "127.0.0.1:7589"
+    )
+    public static let consolePublicURL = Setting("MAILGATE_CONSOLE_PUBLIC_URL", flag: "--console-public-url")
+    public static let consoleSessionIdleSeconds = Setting(
+        "MAILGATE_CONSOLE_SESSION_IDLE_SECONDS",
+        flag: "--console-session-idle-seconds",
+        default: "1800"
+    )
+    public static let consoleSessionLifetimeSeconds = Setting(
+        "MAILGATE_CONSOLE_SESSION_LIFETIME_SECONDS",
+        flag: "--console-session-lifetime-seconds",
+        default: "43200"
+    )
     public static let masterKeys = Setting("MAILGATE_MASTER_KEYS", flag: nil)
     public static let masterKeysFile = Setting("MAILGATE_MASTER_KEYS_FILE", flag: "--master-keys-file")
     public static let bootstrapOperatorKey = Setting("MAILGATE_BOOTSTRAP_OPERATOR_KEY", flag: nil)
@@ -185,7 +201,8 @@ public enum SettingsTable {
 
     /// Every setting, server side first.
     public static let all: [Setting] = [
-        configFile, databaseURL, listen, opsListen, oauthRedirectURI, masterKeys, masterKeysFile,
+        configFile, databaseURL, listen, opsListen, oauthRedirectURI, consoleListen, consolePublicURL,
+        consoleSessionIdleSeconds, consoleSessionLifetimeSeconds, masterKeys, masterKeysFile,
         bootstrapOperatorKey, tlsCert, tlsKey, allowPlaintext, caFile, allowedPrivateNetworks, workers, leaseSeconds,
         retryInitialSeconds,
         retryMaxSeconds, retryGiveUpSeconds, idempotencyWindowSeconds, retentionSeconds, messageRetentionSeconds,

@@ -25,6 +25,7 @@ public final class Database: Service, Sendable {
     public let usage: TenantUsageRepository
     public let masterKeyUsage: MasterKeyUsage
     public let retention: RetentionRepository
+    public let consoleSessions: ConsoleSessionRepository
 
     let client: PostgresClient
     private let configuration: PostgresClient.Configuration
@@ -57,6 +58,7 @@ public final class Database: Service, Sendable {
         self.blocks = ServerBlockRepository(client: client, logger: logger)
         self.masterKeyUsage = MasterKeyUsage(client: client, logger: logger)
         self.retention = RetentionRepository(client: client, logger: logger)
+        self.consoleSessions = ConsoleSessionRepository(client: client, logger: logger)
         if let metrics {
             DatabaseUsage.attach(
                 to: client,

@@ -82,6 +82,8 @@ public struct APIKeyRepository: Sendable {
             guard let record = try await Self.decode(rows).first else {
                 throw StoreError(.notFound, "No such API key.")
             }
+            // Its console sessions end with it (their lookup also requires an unrevoked key).
+            try await connection.query("DELETE FROM console_sessions WHERE key_id = \(id)", logger: self.logger)
             try await EventRepository.append(
                 NewEvent(
                     tenantID: record.tenantID,

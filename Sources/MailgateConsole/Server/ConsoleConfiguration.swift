@@ -1,0 +1,32 @@
+import NIOSSL
+
+/// Where and how the console listens, and how long its sessions live.
+public struct ConsoleConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// TLS for the listener (the RPC certificate when one is configured); nil serves plain HTTP.
+    public var tls: TLSConfiguration?
+    /// A session unused for this long ends.
+    public var idleTimeout: Duration
+    /// A session ends this long after sign-in, however active.
+    public var lifetime: Duration
+    /// The console's address as browsers reach it (e.g. behind a proxy), for the OAuth
+    /// redirect URI; nil derives it from each request's Host header.
+    public var publicURL: String?
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 7589,
+        tls: TLSConfiguration? = nil,
+        idleTimeout: Duration = .seconds(30 * 60),
+        lifetime: Duration = .seconds(12 * 3600),
+        publicURL: String? = nil
+    ) {
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.idleTimeout = idleTimeout
+        self.lifetime = lifetime
+        self.publicURL = publicURL
+    }
+}

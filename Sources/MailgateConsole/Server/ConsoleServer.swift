@@ -1,0 +1,74 @@
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The console: the pages operators and tenants manage Mailgate with, served by `mailgate
+/// serve` on its own listener. A `Service`: runs until the group shuts it down.
+public struct ConsoleServer: Service {
+    let application: Application<RouterResponder<ConsoleRequestContext>>
+    private let boundAddress: BoundAddress
+
+    /// Where the listener is bound once running (port 0 picks one): tests read it.
+    public var listeningPort: Int {
+        get async throws { try await self.boundAddress.port() }
+    }
+
+    public init(configuration: ConsoleConfiguration, backend: ConsoleBackend, logger: Logger) throws {
+        let pages = try PageRenderer()
+        let router = Router(context: ConsoleRequestContext.self)
+        router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: LanguageMiddleware())
+        router.add(middleware: SessionMiddleware(backend: backend, configuration: configuration, pages: pages))
+        let routes = ConsoleRoutes(backend: backend, configuration: configuration, pages: pages)
+        routes.register(on: router)
+        let boundAddress = BoundAddress()
+        self.boundAddress = boundAddress
+        let server: HTTPServerBuilder =
+            if let tls = configuration.tls { try .tls(.http1(), tlsConfiguration: tls) } else { .http1() }
+        self.application = Application(
+            router: router,
+            server: server,
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: nil
+            ),
+            onServerRunning: { channel in
+                boundAddress.set(channel.localAddress?.port)
+                logger.info(
+                    "console listening",
+                    metadata: [
+                        "address": "\(channel.localAddress?.description ?? "?")",
+                        "tls": "\(configuration.tls != nil)",
+                    ]
+                )
+            },
+            logger: logger
+        )
+    }
+
+    public func run() async throws {
+        try await self.application.runService()
+    }
+}
+
+/// The listener's port, known once the server runs.
+final class BoundAddress: Sendable {
+    private let stream: AsyncStream<Int?>
+    private let continuation: AsyncStream<Int?>.Continuation
+
+    init() {
+        (self.stream, self.continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    func set(_ port: Int?) { self.continuation.yield(port) }
+
+    func port() async throws -> Int {
+        for await port in self.stream {
+            if let port { return port }
+        }
+        throw CancellationError()
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import MailgateService
+import MailgateStore
+
+/// Finds the session of the request's cookie, sends browsers without one to the sign-in page,
+/// and refuses any state-changing request whose CSRF token (form field `csrf` or header
+/// `X-CSRF-Token`) is not its session's, or whose `Origin` is another site.
+struct SessionMiddleware: RouterMiddleware {
+    typealias Context = ConsoleRequestContext
+
+    static let cookieName = "mg_session"
+    /// What a browser without a session may load.
+    static let publicPaths: Set<String> = ["/sign-in", "/oauth/callback", "/favicon.ico"]
+    static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
+
+    let backend: ConsoleBackend
+    let configuration: ConsoleConfiguration
+    let pages: PageRenderer
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        var context = context
+        if let token = request.cookies[Self.cookieName]?.value, !token.isEmpty {
+            let idHash = SessionToken.hash(token)
+            if let record = try await self.backend.sessions.find(
+                idHash: idHash,
+                idleTimeout: self.configuration.idleTimeout
+            ) {
+                context.session = ConsoleSession(record: record, idHash: idHash)
+            }
+        }
+        let path = request.uri.path
+        let isPublic = Self.publicPaths.contains(path) || path.hasPrefix("/static/")
+        let changesState = request.method != .get && request.method != .head
+        if !isPublic, context.session == nil {
+            guard !changesState, !path.hasSuffix(".json") else {
+                return self.pages.problem(.unauthorized, "session_ended", context: context)
+            }
+            let next = path == "/" ? "" : "?next=\(FormEncodingPath.encode(path))"
+            return .seeOther("/sign-in\(next)")
+        }
+        guard changesState else { return try await next(request, context) }
+
+        if let origin = request.headers[.origin], !Self.isSameOrigin(origin, host: request.head.authority) {
+            return self.pages.problem(.forbidden, "csrf_refused", context: context)
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        guard let form = FormBody(contentType: request.headers[.contentType], body: Data(body.readableBytesView)) else {
+            return self.pages.problem(.badRequest, "form_unreadable", context: context)
+        }
+        context.form = form
+        // Sign-in has no session yet: its token is the one its own cookie carries.
+        let expected = path == "/sign-in" ? request.cookies[SignInRoutes.csrfCookie]?.value : context.session?.csrfToken
+        let presented = request.headers[Self.csrfHeader] ?? form["csrf"]
+        guard let expected, SessionToken.matches(presented, expected) else {
+            context.logger.notice("console form refused: missing or wrong CSRF token", metadata: ["path": "\(path)"])
+            return self.pages.problem(.forbidden, "csrf_refused", context: context)
+        }
+        return try await next(request, context)
+    }
+
+    /// An `Origin` header names this host (any scheme): a form posted from this console.
+    static func isSameOrigin(_ origin: String, host: String?) -> Bool {
+        guard let host, let url = URL(string: origin), let originHost = url.host else { return false }
+        let originAuthority = url.port.map { "\(originHost):\($0)" } ?? originHost
+        return originAuthority.lowercased() == host.lowercased() || originHost.lowercased() == host.lowercased()
+    }
+}
+
+extension ConsoleSession {
+    init(record: ConsoleSessionRecord, idHash: [UInt8]) {
+        let scope: Principal.Scope =
+            if let tenantID = record.tenantID {
+                .tenant(TenantReference(id: tenantID, slug: record.tenantSlug ?? ""))
+            } else {
+                .operator_
+            }
+        self.init(principal: Principal(keyID: record.keyID, scope: scope), csrfToken: record.csrfToken, idHash: idHash)
+    }
+}
+
+extension Response {
+    /// 303 to `location` (after a form, the browser loads the next page with GET).
+    static func seeOther(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location])
+    }
+}
+
+/// Percent-encoding for a path carried in a query parameter.
+enum FormEncodingPath {
+    static func encode(_ path: String) -> String {
+        path.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-_.~")))
+            ?? "/"
+    }
+}
