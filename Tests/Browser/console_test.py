@@ -225,6 +225,7 @@ def walk_pages(browser, context, page, base, operator_key, token_port, smtp_port
         raise
     expect(page.locator("#refresh_token-state")).to_contain_text("Set on", timeout=15_000)
     expect(page.locator("#consent-status")).to_contain_text("stored")
+    expect(page.locator("#consent-status")).to_contain_text(f"Consent given by {sender}")
     shot(page, "04-server-after-consent")
 
     step("Test connection with the token: every check passes and a test message is sent")

@@ -140,8 +140,9 @@ enum ConsoleScript {
           function finishConsent(ok) {
             if (waiting) { window.clearInterval(waiting.timer); waiting = null; }
             consentButton.disabled = false;
-            refreshTokenState(function () {
-              consentStatus.textContent = ok ? consentButton.dataset.done || "✓" : consentButton.dataset.failed || "✗";
+            refreshTokenState(function (state) {
+              var done = consentButton.dataset.done + (state.consent ? " " + state.consent : "");
+              consentStatus.textContent = ok ? done : consentButton.dataset.failed;
             });
           }
           if (consentButton && serverName) {

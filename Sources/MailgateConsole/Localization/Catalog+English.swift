@@ -110,5 +110,6 @@ enum Catalog {
         "state_queued": "queued", "state_sending": "sending", "state_sent": "sent", "state_failed": "failed",
         "state_cancelled": "cancelled",
         "view_test_message": "See the test message",
+        "consent_given_by": "Consent given by {account} on {date}.",
     ]
 }

@@ -114,5 +114,6 @@ extension Catalog {
         "refused": "recusado", "state_queued": "na fila", "state_sending": "enviando", "state_sent": "enviado",
         "state_failed": "com falha", "state_cancelled": "cancelado",
         "view_test_message": "Ver a mensagem de teste",
+        "consent_given_by": "Consentimento dado por {account} em {date}.",
     ]
 }

@@ -113,5 +113,6 @@ extension Catalog {
         "state_queued": "en cola", "state_sending": "enviando", "state_sent": "enviado", "state_failed": "fallido",
         "state_cancelled": "cancelado",
         "view_test_message": "Ver el mensaje de prueba",
+        "consent_given_by": "Consentimiento otorgado por {account} el {date}.",
     ]
 }

@@ -65,6 +65,11 @@ extension ConsoleRoutes {
                     "client_secret": ServerForm.stateText(server.clientSecret, language),
                     "refresh_token": ServerForm.stateText(server.refreshToken, language),
                     "refresh_token_set": server.refreshToken.isSet,
+                    "consent": await self.consentAccount(
+                        server,
+                        tenant: context.parameters.value("tenant"),
+                        context: context
+                    ),
                     "refresh_token_set_at": server.refreshToken.hasSetAt ? server.refreshToken.setAt.seconds : Int64(0),
                 ])
             } catch {

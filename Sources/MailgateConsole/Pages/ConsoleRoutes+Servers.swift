@@ -168,9 +168,37 @@ extension ConsoleRoutes {
     ) async -> Response {
         var data = ServerForm.values(of: server, isNew: isNew, language: context.language)
         data.merge(await self.chrome(tenant, context: context)) { _, new in new }
+        if !isNew { data["consentAccount"] = await self.consentAccount(server, tenant: tenant, context: context) }
         data.merge(extra) { _, new in new }
         let title = isNew ? context.language.text("new_server") : "\(context.language.text("server")) \(server.name)"
         return self.pages.page("server-form", title: title, data, context: context, status: status)
+    }
+
+    /// Who gave the server's last consent, and when: the mailbox itself, or the delegate the
+    /// provider named (from the consent's event); empty before any consent.
+    func consentAccount(_ server: Mailgate_V1_OutputServer, tenant: String, context: ConsoleRequestContext) async
+        -> String
+    {
+        guard server.authType == .oauth2, server.refreshToken.isSet else { return "" }
+        var list = Mailgate_V1_ListEventsRequest()
+        list.tenant = tenant
+        list.server = server.name
+        list.kind = EventKind.oauthConsentCompleted
+        list.pageSize = 1
+        guard
+            let event = try? await self.call(
+                "/mailgate.v1.Admin/ListEvents",
+                list,
+                returning: Mailgate_V1_ListEventsResponse.self,
+                context: context
+            ).events.first
+        else { return "" }
+        let account =
+            event.details["signed_in_as"] ?? (server.username.isEmpty ? server.senderAddress : server.username)
+        return context.language.text(
+            "consent_given_by",
+            ["account": account, "date": Formatting.date(event.createdAt)]
+        )
     }
 
     /// The tenant's warning thresholds (days before a secret expires), largest first.

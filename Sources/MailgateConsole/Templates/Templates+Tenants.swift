@@ -24,7 +24,7 @@ extension Templates {
           <input id="slug" name="slug" required pattern="[a-z0-9\\-]{3,63}" aria-describedby="slug-help">
           <small id="slug-help">{{t.tenant_slug_help}}</small>
           <label for="display_name">{{t.display_name}}</label>
-          <input id="display_name" name="display_name">
+          <input id="display_name" name="display_name" required>
           <label for="alert_contacts">{{t.alert_contacts}}</label>
           <input id="alert_contacts" name="alert_contacts" aria-describedby="contacts-help">
           <small id="contacts-help">{{t.alert_contacts_help}}</small>
