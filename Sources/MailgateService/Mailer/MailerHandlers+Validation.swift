@@ -38,6 +38,10 @@ extension MailerHandlers {
                 stored = found
             }
             let server: ServerRecord
+            // A draft with the stored server's OAuth settings and secrets takes its token as
+            // the stored server does: a refresh token the provider rotates is then stored, so
+            // testing an edit never spends the stored one.
+            var tokenSource: ServerRecord?
             if request.hasDraft {
                 // PutServer's own preparation (its rules, presets and destination policy), over
                 // the stored server's secrets when `server` names one; nothing is written.
@@ -51,6 +55,12 @@ extension MailerHandlers {
                     definition: definition,
                     changes: changes
                 )
+                if let stored, definition.authType == .oauth2, definition.authType == stored.definition.authType,
+                    definition.oauth == stored.definition.oauth, changes.clientSecret == .keep,
+                    changes.refreshToken == .keep
+                {
+                    tokenSource = stored
+                }
             } else if let stored {
                 server = stored
             } else {
@@ -70,7 +80,8 @@ extension MailerHandlers {
                     tenant: tenant,
                     request: options,
                     deadline: deadline,
-                    isDraft: request.hasDraft
+                    isDraft: request.hasDraft,
+                    tokensOf: tokenSource
                 ) {
                     try await self.quotas.admitValidation(tenant)
                 }

@@ -112,13 +112,15 @@ public final class ServerValidator: Sendable {
     /// join a run already under way, even one still being admitted, pay nothing, and all of
     /// them get its refusal. Throws `TenantBusy` when the tenant runs its maximum already.
     /// `isDraft`: `server` is not stored (`ServerRepository.draft`); it runs on its own
-    /// and nothing of it is stored.
+    /// and nothing of it is stored. `tokensOf`: a draft's token comes from this stored server
+    /// as its own would (cached, a rotated refresh token stored), not from a trial request.
     public func validate(
         _ server: ServerRecord,
         tenant: TenantReference,
         request: Request,
         deadline: ContinuousClock.Instant,
         isDraft: Bool = false,
+        tokensOf tokenSource: ServerRecord? = nil,
         admit: @escaping @Sendable () async throws -> Void = {}
     ) async throws -> Report? {
         let flight = Flight(serverID: server.id, request: request, draft: isDraft ? UUID() : nil)
@@ -147,7 +149,8 @@ public final class ServerValidator: Sendable {
                     tenant: tenant,
                     request: request,
                     clock: clock,
-                    isDraft: isDraft
+                    isDraft: isDraft,
+                    tokenSource: tokenSource
                 ).run()
                 if isDraft {
                     self.metrics.validation(!report.isConclusive ? "inconclusive" : report.passed ? "passed" : "failed")

@@ -15,6 +15,8 @@ struct ValidationRun {
     /// The server is a draft, not stored: the token is asked without storing it, and the
     /// test message is sent without a queue row.
     var isDraft = false
+    /// A draft's stored server, when the draft takes its token as that server does.
+    var tokenSource: ServerRecord?
 
     /// Per-check limits, before the deadline cuts them.
     static let resolveLimit: Duration = .seconds(10)
@@ -142,10 +144,16 @@ struct ValidationRun {
         }
         let started = ContinuousClock.now
         let server = self.server
-        let outcome = await withTimeLimit(limit) { [tokens = self.validator.tokens, isDraft = self.isDraft] in
-            if isDraft { return Result<AccessToken, TokenFailure>?.some(await tokens.trialToken(for: server)) }
+        let trial = self.isDraft && self.tokenSource == nil
+        let outcome = await withTimeLimit(limit) {
+            [tokens = self.validator.tokens, source = self.tokenSource ?? server, isDraft = self.isDraft] in
+            if trial { return Result<AccessToken, TokenFailure>?.some(await tokens.trialToken(for: server)) }
             do {
-                return Result<AccessToken, TokenFailure>?.some(try await tokens.token(for: server, freshness: .forced))
+                // A stored server's check asks anew; a draft on its stored server's token uses
+                // the cached one while valid (asking would rotate the refresh token for nothing).
+                return Result<AccessToken, TokenFailure>?.some(
+                    try await tokens.token(for: source, freshness: isDraft ? .cachedIfValid : .forced)
+                )
             } catch {
                 return nil
             }
@@ -175,7 +183,7 @@ struct ValidationRun {
             if !token.scopes.isEmpty { detail += "; scopes \(token.scopes.joined(separator: " "))" }
             if token.refreshTokenRotated {
                 detail +=
-                    self.isDraft
+                    trial
                     ? "; the provider rotated the refresh token, which a draft does not store"
                     : "; the rotated refresh token was stored"
             }
