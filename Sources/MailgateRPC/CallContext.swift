@@ -1,6 +1,7 @@
 import MailgateProto
 import Foundation
 import Logging
+import SwiftProtobuf
 
 /// What a handler knows about the call it serves, besides the request itself.
 public struct CallContext<Principal: Sendable>: Sendable {
@@ -16,6 +17,10 @@ public struct CallContext<Principal: Sendable>: Sendable {
     public var principal: Principal?
     /// A logger carrying the method and a request id.
     public var logger: Logger
+    /// Where a long call reports partial results as they come (ValidateServer: the checks done
+    /// so far), for in-process callers such as the console. Nil for remote calls: the wire
+    /// protocol answers each call once.
+    public var progress: (@Sendable (any SwiftProtobuf.Message) -> Void)?
 
     public init(
         method: String,

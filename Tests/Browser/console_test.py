@@ -1,7 +1,7 @@
 """The console in a real browser (Playwright driving Debian's Chromium) against a real
 `mailgate serve`, PostgreSQL, the SMTP peer and the OAuth token fixture. Run by
 scripts/console-test, which installs what it needs and starts PostgreSQL."""
-import argparse, csv, io, json, os, re, secrets, signal, socket, subprocess, sys, time, urllib.request
+import argparse, base64, csv, io, json, os, re, secrets, signal, socket, subprocess, sys, time, urllib.request
 
 from playwright.sync_api import expect, sync_playwright
 
@@ -107,7 +107,7 @@ def main():
                MAILGATE_OPS_LISTEN="off",
                MAILGATE_CONSOLE_LISTEN=f"127.0.0.1:{console_port}",
                MAILGATE_BOOTSTRAP_OPERATOR_KEY=operator_key,
-               MAILGATE_MASTER_KEYS="1:" + __import__("base64").b64encode(os.urandom(32)).decode(),
+               MAILGATE_MASTER_KEYS="1:" + base64.b64encode(os.urandom(32)).decode(),
                MAILGATE_MIGRATIONS_DIR=os.path.join(root, "migrations"),
                MAILGATE_CA_FILE=f"{work}/ca.pem",
                MAILGATE_POLL_INTERVAL_MS="200")
@@ -201,20 +201,7 @@ def walk_pages(browser, context, page, base, operator_key, token_port, smtp_port
     expect(checks.locator('li[data-check="token"]')).to_have_class(re.compile("failed|skipped"))
     shot(page, "03-server-test-unsaved")
 
-    step("save")
-    page.get_by_role("button", name="Save").click()
-    expect(page).to_have_url(re.compile(r"/tenants/acme/servers/m365\?saved=1"))
-    expect(page.get_by_role("status").first).to_contain_text("Saved")
-    expect(page.locator("#client_secret-state")).to_contain_text("Set on")
-    expect(page.locator("#refresh_token-state")).to_have_text("Not set")
-    assert client_secret not in page.content()
-
-    step("a failure in the notification panel: Test connection of the saved server without a refresh token")
-    page.get_by_label("Send a test message").uncheck()
-    page.get_by_role("button", name="Test connection").click()
-    expect(checks.locator('li[data-check="token"]')).to_have_class(re.compile("failed|skipped"), timeout=30_000)
-
-    step("Get refresh token through the popup")
+    step("Get refresh token through the popup, before saving: the form is saved, the consent stored, the form updated")
     with page.expect_popup() as popup_info:
         page.get_by_role("button", name="Get refresh token").click()
     popup = popup_info.value
@@ -226,7 +213,17 @@ def walk_pages(browser, context, page, base, operator_key, token_port, smtp_port
     expect(page.locator("#refresh_token-state")).to_contain_text("Set on", timeout=15_000)
     expect(page.locator("#consent-status")).to_contain_text("stored")
     expect(page.locator("#consent-status")).to_contain_text(f"Consent given by {sender}")
+    expect(page).to_have_url(f"{base}/tenants/acme/servers/m365")
     shot(page, "04-server-after-consent")
+
+    step("save")
+    page.get_by_label("Sender name").fill("Acme Billing")
+    page.get_by_role("button", name="Save").click()
+    expect(page).to_have_url(re.compile(r"/tenants/acme/servers/m365\?saved=1"))
+    expect(page.get_by_role("status").first).to_contain_text("Saved")
+    expect(page.locator("#client_secret-state")).to_contain_text("Set on")
+    expect(page.locator("#refresh_token-state")).to_contain_text("Set on")
+    assert client_secret not in page.content()
 
     step("Test connection with the token: every check passes and a test message is sent")
     page.get_by_label("Send a test message").check()
@@ -282,6 +279,8 @@ def walk_pages(browser, context, page, base, operator_key, token_port, smtp_port
     expect(table.locator("tr", has_text="m365")).to_contain_text("updated")
     expect(table.locator("tr", has_text="relay")).to_contain_text("created")
     shot(page, "07-import-dry-run")
+    sheet_bytes = open(sheet_path, "rb").read()
+    assert base64.b64encode(sheet_bytes[:45]).decode() not in page.content(), "the sheet is readable in the page"
     page.get_by_role("button", name="Apply the import").click()
     expect(page.get_by_role("heading", name="Imported")).to_be_visible()
     page.goto(f"{base}/tenants/acme/servers")
@@ -290,6 +289,12 @@ def walk_pages(browser, context, page, base, operator_key, token_port, smtp_port
     expect(page.locator("#password-state")).to_contain_text("Set on")
     assert basic_password not in page.content()
     shot(page, "08-server-form")
+
+    step("a failure: Test connection of the imported relay, whose password the SMTP server refuses")
+    page.get_by_label("Send a test message").uncheck()
+    page.get_by_role("button", name="Test connection").click()
+    expect(checks.locator('li[data-check="auth"]')).to_have_class("failed", timeout=30_000)
+    expect(checks.locator('li[data-check="auth"] .remedy')).to_be_visible()
 
     step("notification panel: the failure, unread in the header, marked read")
     page.goto(f"{base}/tenants/acme/events")

@@ -59,7 +59,8 @@ struct FormAndSessionTests {
         "after sign-in only a path of this console is followed",
         arguments: [
             ("/tenants/acme/servers", "/tenants/acme/servers"), ("//evil.example/x", "/"),
-            ("https://evil.example", "/"), ("/\\evil.example", "/"), ("", "/"),
+            ("https://evil.example", "/"), ("/\\evil.example", "/"), ("", "/"), ("/\t/evil.example", "/"),
+            ("/a\\b", "/"), ("/x\n/y", "/"), ("/tenants?lang=es", "/tenants?lang=es"),
         ]
     )
     func nextPath(next: String, expected: String) {

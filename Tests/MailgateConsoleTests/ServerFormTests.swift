@@ -15,7 +15,7 @@ struct ServerFormTests {
 
     @Test("the form becomes a put: an empty secret is left as stored, a ticked box clears it, text replaces it")
     func secrets() {
-        let request = ServerForm.request(
+        let (request, violations) = ServerForm.request(
             from: Self.form([
                 "name": " m365 ", "host": "smtp.office365.com", "port": "587", "security": "starttls",
                 "sender_address": "a@b.example", "auth_type": "oauth2", "provider": "microsoft",
@@ -25,6 +25,7 @@ struct ServerFormTests {
             ]),
             tenant: "acme"
         )
+        #expect(violations.isEmpty)
         #expect(request.tenant == "acme" && request.name == "m365" && request.port == 587)
         #expect(request.security == .starttls && request.authType == .oauth2 && request.isDefault)
         #expect(request.oauth.provider == .microsoft && request.oauth.flow == .authorizationCode)
@@ -38,13 +39,38 @@ struct ServerFormTests {
 
     @Test("OAuth fields are not sent for a password server")
     func basic() {
-        let request = ServerForm.request(
+        let (request, _) = ServerForm.request(
             from: Self.form(["name": "relay", "auth_type": "basic", "username": "u", "password": "p", "client_id": "x"]
             ),
             tenant: "acme"
         )
         #expect(request.authType == .basic && request.password.value == "p")
         #expect(!request.hasOauth && !request.hasClientSecret)
+    }
+
+    @Test("a number field that holds no number is named, not taken for 0 (unlimited)")
+    func numbers() {
+        let (request, violations) = ServerForm.request(
+            from: Self.form(["name": "relay", "port": "587", "rate_limit_per_minute": "1,000", "max_connections": ""]),
+            tenant: "acme"
+        )
+        #expect(violations.map(\.field) == ["rate_limit_per_minute"])
+        #expect(request.port == 587 && request.maxConnections == 0)
+    }
+
+    @Test("the secret's expiry date is sent only when it was changed, not because the form showed it")
+    func expiryDate() {
+        let shown = ["name": "m", "auth_type": "oauth2", "client_secret_expires_at_shown": "2027-06-30"]
+        let unchanged = ServerForm.request(
+            from: Self.form(shown.merging(["client_secret_expires_at": "2027-06-30"]) { $1 }),
+            tenant: "acme"
+        ).0
+        #expect(!unchanged.hasClientSecretExpiresAt)
+        let changed = ServerForm.request(
+            from: Self.form(shown.merging(["client_secret_expires_at": "2027-09-30"]) { $1 }),
+            tenant: "acme"
+        ).0
+        #expect(Formatting.day(changed.clientSecretExpiresAt) == "2027-09-30")
     }
 
     @Test("the Microsoft preset is the one PutServer applies, for the delegated (refresh token) flow")

@@ -71,26 +71,33 @@ enum ConsoleScript {
               item.querySelector(".check-detail").textContent = "";
             });
             document.getElementById("test-title").focus();
-            fetch(base + "validate.json", {
-              method: "POST",
-              credentials: "same-origin",
-              headers: { "X-CSRF-Token": csrfOf(form), "Content-Type": "application/x-www-form-urlencoded" },
-              body: body.toString()
-            }).then(function (response) {
-              return response.json().then(function (json) { return { status: response.status, json: json }; });
-            }).then(function (result) {
-              var json = result.json;
-              if (result.status !== 200) {
-                summary.textContent = json.error || String(result.status);
-                (json.violations || []).forEach(function (violation) {
-                  summary.textContent += " · " + violation.field + ": " + violation.description;
-                });
-                checks.querySelectorAll("li").forEach(function (item) {
-                  item.className = "";
-                  item.querySelector(".check-outcome").textContent = "";
-                });
-                return;
+            function showCheck(check) {
+              var item = checks.querySelector('li[data-check="' + check.name + '"]');
+              if (!item) return;
+              item.className = check.outcome;
+              item.querySelector(".check-outcome").textContent = labels[check.outcome] || check.outcome;
+              var detail = item.querySelector(".check-detail");
+              detail.textContent = check.detail;
+              if (check.remedy) {
+                var remedy = document.createElement("p");
+                remedy.className = "remedy";
+                remedy.textContent = labels.remedy + " " + check.remedy;
+                detail.appendChild(remedy);
               }
+            }
+            function showFailure(json) {
+              summary.textContent = json.error || "";
+              summary.className = "bad";
+              (json.violations || []).forEach(function (violation) {
+                summary.textContent += " · " + violation.field + ": " + violation.description;
+              });
+              checks.querySelectorAll("li.pending").forEach(function (item) {
+                item.className = "";
+                item.querySelector(".check-outcome").textContent = "";
+              });
+            }
+            function showResult(json) {
+              (json.checks || []).forEach(showCheck);
               summary.textContent = json.summary;
               summary.className = json.ok ? "good" : "bad";
               if (json.test_message_id) {
@@ -100,86 +107,137 @@ enum ConsoleScript {
                 summary.appendChild(document.createTextNode(" "));
                 summary.appendChild(link);
               }
-              (json.checks || []).forEach(function (check, index) {
-                window.setTimeout(function () {
-                  var item = checks.querySelector('li[data-check="' + check.name + '"]');
-                  if (!item) return;
-                  item.className = check.outcome;
-                  item.querySelector(".check-outcome").textContent = labels[check.outcome] || check.outcome;
-                  var detail = item.querySelector(".check-detail");
-                  detail.textContent = check.detail;
-                  if (check.remedy) {
-                    var remedy = document.createElement("p");
-                    remedy.className = "remedy";
-                    remedy.textContent = labels.remedy + " " + check.remedy;
-                    detail.appendChild(remedy);
-                  }
-                }, index * 80);
-              });
+            }
+            // One JSON object a line, as the checks complete: {"checks"}, then {"final"} or {"error"}.
+            fetch("/tenants/" + encodeURIComponent(tenant) + "/server-validation.json", {
+              method: "POST",
+              credentials: "same-origin",
+              headers: { "X-CSRF-Token": csrfOf(form), "Content-Type": "application/x-www-form-urlencoded" },
+              body: body.toString()
+            }).then(function (response) {
+              if (!response.ok || !response.body) {
+                return response.json().then(showFailure);
+              }
+              var reader = response.body.getReader();
+              var decoder = new TextDecoder();
+              var pending = "";
+              function handle(line) {
+                if (!line) return;
+                var json = JSON.parse(line);
+                if (json.checks) json.checks.forEach(showCheck);
+                if (json.final) showResult(json.final);
+                if (json.error) showFailure(json);
+              }
+              function read() {
+                return reader.read().then(function (chunk) {
+                  if (chunk.done) { handle(pending); return; }
+                  pending += decoder.decode(chunk.value, { stream: true });
+                  var lines = pending.split("\n");
+                  pending = lines.pop();
+                  lines.forEach(handle);
+                  return read();
+                });
+              }
+              return read();
             }).catch(function (error) {
               summary.textContent = String(error);
             });
           });
 
           // Get refresh token: the provider's consent in a popup; the form learns the outcome
-          // from the popup's message, or by asking while the popup is open.
+          // from the popup's message, or by asking while the popup is open. A new or edited
+          // form is saved first: a consent is for a stored server.
           var consentButton = document.getElementById("get-refresh-token");
           var consentStatus = document.getElementById("consent-status");
           var refreshState = document.getElementById("refresh_token-state");
           var waiting = null;
+          function serverBase() { return base + encodeURIComponent(serverName); }
+          function versionFields() {
+            return document.querySelectorAll("input[name=expected_version]");
+          }
           function refreshTokenState(done) {
-            fetch(base + encodeURIComponent(serverName) + "/state.json", { credentials: "same-origin" })
+            fetch(serverBase() + "/state.json", { credentials: "same-origin" })
               .then(function (response) { return response.json(); })
               .then(function (state) {
                 if (refreshState) refreshState.textContent = state.refresh_token;
-                var version = form.querySelector("input[name=expected_version]");
-                if (version && state.version) version.value = state.version;
                 if (done) done(state);
               });
           }
-          function finishConsent(ok) {
-            if (waiting) { window.clearInterval(waiting.timer); waiting = null; }
+          function finishConsent(ok, versionBefore) {
+            if (!waiting) return;
+            window.clearInterval(waiting.timer);
+            waiting = null;
             consentButton.disabled = false;
             refreshTokenState(function (state) {
-              var done = consentButton.dataset.done + (state.consent ? " " + state.consent : "");
-              consentStatus.textContent = ok ? done : consentButton.dataset.failed;
+              // The consent's own write, and nothing else since: the form stays current. Another
+              // change meanwhile keeps the old version, so saving explains the conflict.
+              if (ok && state.version === versionBefore + 1) {
+                versionFields().forEach(function (field) { field.value = state.version; });
+              }
+              consentStatus.textContent = ok
+                ? consentButton.dataset.done + (state.consent ? " " + state.consent : "")
+                : consentButton.dataset.failed;
             });
           }
-          if (consentButton && serverName) {
+          function saveFirst() {
+            if (serverName && !edited) return Promise.resolve();
+            var body = new URLSearchParams(new FormData(form));
+            return fetch("/tenants/" + encodeURIComponent(tenant) + "/server-save.json", {
+              method: "POST",
+              credentials: "same-origin",
+              headers: { "X-CSRF-Token": csrfOf(form), "Content-Type": "application/x-www-form-urlencoded" },
+              body: body.toString()
+            }).then(function (response) {
+              return response.json().then(function (json) {
+                if (response.status !== 200) {
+                  var text = json.error || String(response.status);
+                  (json.violations || []).forEach(function (v) { text += " · " + v.field + ": " + v.description; });
+                  throw new Error(text);
+                }
+                serverName = json.name;
+                form.dataset.server = json.name;
+                form.querySelector("input[name=stored_name]").value = json.name;
+                document.getElementById("name").readOnly = true;
+                versionFields().forEach(function (field) { field.value = json.version; });
+                edited = false;
+                window.history.replaceState(null, "", serverBase());
+              });
+            });
+          }
+          if (consentButton) {
             window.addEventListener("message", function (event) {
               if (event.origin !== window.location.origin || !event.data || event.data.type !== "mailgate-consent") return;
-              finishConsent(event.data.ok);
+              finishConsent(event.data.ok, waiting ? waiting.version : 0);
             });
             consentButton.addEventListener("click", function () {
               consentButton.disabled = true;
-              consentStatus.textContent = consentButton.dataset.waiting || "…";
-              fetch(base + encodeURIComponent(serverName) + "/authorize.json", {
-                method: "POST",
-                credentials: "same-origin",
-                headers: { "X-CSRF-Token": csrfOf(form) }
+              consentStatus.textContent = consentButton.dataset.waiting;
+              saveFirst().then(function () {
+                return fetch(serverBase() + "/authorize.json", {
+                  method: "POST",
+                  credentials: "same-origin",
+                  headers: { "X-CSRF-Token": csrfOf(form) }
+                });
               }).then(function (response) {
                 return response.json().then(function (json) { return { status: response.status, json: json }; });
               }).then(function (result) {
-                if (result.status !== 200) {
-                  consentStatus.textContent = result.json.error;
-                  consentButton.disabled = false;
-                  return;
-                }
+                if (result.status !== 200) throw new Error(result.json.error);
                 var popup = window.open(result.json.url, "mailgate-consent", "popup,width=560,height=720");
-                if (!popup) {
-                  consentStatus.textContent = consentButton.dataset.blocked || result.json.url;
-                  consentButton.disabled = false;
-                  return;
-                }
+                if (!popup) throw new Error(consentButton.dataset.blocked);
                 var before = refreshState ? refreshState.textContent : "";
+                var version = Number(versionFields()[0].value);
                 waiting = {
+                  version: version,
                   timer: window.setInterval(function () {
                     refreshTokenState(function (state) {
-                      if (refreshState && state.refresh_token !== before) finishConsent(true);
-                      else if (popup.closed && waiting) finishConsent(false);
+                      if (state.refresh_token !== before) finishConsent(true, version);
+                      else if (popup.closed) finishConsent(false, version);
                     });
                   }, 2000)
                 };
+              }).catch(function (error) {
+                consentStatus.textContent = error.message;
+                consentButton.disabled = false;
               });
             });
           }

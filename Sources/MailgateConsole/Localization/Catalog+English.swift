@@ -52,7 +52,7 @@ enum Catalog {
         "scopes_help": "Separated by spaces.", "client_secret": "Client secret",
         "client_secret_expires": "Client secret expires on", "discover_expiry": "Read the expiry from Microsoft Graph",
         "refresh_token": "Refresh token", "get_refresh_token": "Get refresh token",
-        "save_first": "Save the server first", "limits": "Limits", "rate_limit": "Messages per minute",
+        "limits": "Limits", "rate_limit": "Messages per minute",
         "max_connections": "Concurrent connections", "daily_recipients": "Recipients per day",
         "uncertain_policy": "When delivery is uncertain", "allow_plaintext_auth": "Allow a password without TLS",
         "test_connection": "Test connection", "send_test_message": "Send a test message",

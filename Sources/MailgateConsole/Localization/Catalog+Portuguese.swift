@@ -54,7 +54,7 @@ extension Catalog {
         "token_url": "URL do token", "scopes": "Escopos", "scopes_help": "Separados por espaços.",
         "client_secret": "Segredo do cliente", "client_secret_expires": "O segredo do cliente expira em",
         "discover_expiry": "Ler a expiração no Microsoft Graph", "refresh_token": "Token de atualização",
-        "get_refresh_token": "Obter token de atualização", "save_first": "Salve o servidor primeiro",
+        "get_refresh_token": "Obter token de atualização",
         "limits": "Limites", "rate_limit": "Mensagens por minuto", "max_connections": "Conexões simultâneas",
         "daily_recipients": "Destinatários por dia", "uncertain_policy": "Quando a entrega é incerta",
         "allow_plaintext_auth": "Permitir senha sem TLS", "test_connection": "Testar conexão",

@@ -53,7 +53,7 @@ extension Catalog {
         "token_url": "URL del token", "scopes": "Ámbitos", "scopes_help": "Separados por espacios.",
         "client_secret": "Secreto de cliente", "client_secret_expires": "El secreto de cliente caduca el",
         "discover_expiry": "Leer la caducidad desde Microsoft Graph", "refresh_token": "Token de actualización",
-        "get_refresh_token": "Obtener token de actualización", "save_first": "Guarde primero el servidor",
+        "get_refresh_token": "Obtener token de actualización",
         "limits": "Límites", "rate_limit": "Mensajes por minuto", "max_connections": "Conexiones simultáneas",
         "daily_recipients": "Destinatarios por día", "uncertain_policy": "Cuando la entrega es incierta",
         "allow_plaintext_auth": "Permitir contraseña sin TLS", "test_connection": "Probar conexión",

@@ -7,7 +7,8 @@ import MailgateRPC
 extension ConsoleRoutes {
     func registerLookupPages(on router: Router<ConsoleRequestContext>) {
         router.get("/expiring") { request, context in
-            let within = request.uri.queryParameters.get("within").flatMap(UInt64.init) ?? 90
+            // Days, 1 to 10 years' worth: whatever the query says.
+            let within = min(max(request.uri.queryParameters.get("within").flatMap(UInt64.init) ?? 90, 1), 3650)
             var list = Mailgate_V1_ListExpiringSecretsRequest()
             list.withinSeconds = within * 86400
             do {
@@ -24,6 +25,7 @@ extension ConsoleRoutes {
                         [
                             "tenant": secret.tenantSlug,
                             "server": secret.serverName,
+                            "serverURL": URLPath.segment(secret.serverName),
                             "provider": language.text(
                                 ServerForm.providerValues.first { $0.1 == secret.provider }?.2 ?? "provider_generic"
                             ),
@@ -55,12 +57,11 @@ extension ConsoleRoutes {
             var get = Mailgate_V1_GetMessageRequest()
             get.messageID = query
             do {
-                let message = try await self.backend.call(
+                let message = try await self.call(
                     "/mailgate.v1.Mailer/GetMessage",
                     get,
                     returning: Mailgate_V1_GetMessageResponse.self,
-                    as: context.session!,
-                    peer: context.peer,
+                    context: context,
                     tenant: tenant
                 )
                 data["message"] = Self.messageValues(message, language: language)

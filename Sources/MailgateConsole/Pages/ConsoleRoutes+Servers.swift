@@ -16,7 +16,7 @@ extension ConsoleRoutes {
                 return self.failure(error, context: context)
             }
         }
-        router.get("/tenants/:tenant/servers/new") { request, context in
+        router.get("/tenants/:tenant/new-server") { request, context in
             let tenant = context.parameters.value("tenant")
             let preset = request.uri.queryParameters.get("preset").flatMap(ServerForm.Preset.init(rawValue:))
             var server = preset?.server ?? Mailgate_V1_OutputServer()
@@ -47,18 +47,25 @@ extension ConsoleRoutes {
                 return self.failure(error, context: context)
             }
         }
-        router.post("/tenants/:tenant/servers/save") { _, context in
+        router.post("/tenants/:tenant/server-save") { _, context in
             let tenant = context.parameters.value("tenant")
             let storedName = context.form["stored_name"]
-            let request = ServerForm.request(from: context.form, tenant: tenant)
+            let (request, violations) = ServerForm.request(from: context.form, tenant: tenant)
             do {
+                guard violations.isEmpty else {
+                    throw RPCError(
+                        code: .invalidArgument,
+                        message: context.language.text("invalid_input"),
+                        fieldViolations: violations
+                    )
+                }
                 let saved = try await self.call(
                     "/mailgate.v1.Admin/PutServer",
                     request,
                     returning: Mailgate_V1_OutputServer.self,
                     context: context
                 )
-                return Response.seeOther("/tenants/\(tenant)/servers/\(Self.pathComponent(saved.name))?saved=1")
+                return Response.seeOther("/tenants/\(tenant)/servers/\(URLPath.segment(saved.name))?saved=1")
             } catch {
                 // The form again, as submitted (never its secrets), with what was wrong.
                 let stored =
@@ -130,6 +137,7 @@ extension ConsoleRoutes {
         let rows = servers.map { server -> [String: Any] in
             var row: [String: Any] = [
                 "name": server.name,
+                "nameURL": URLPath.segment(server.name),
                 "host": server.host,
                 "port": server.port,
                 "auth": language.text(ServerForm.authValues.first { $0.1 == server.authType }?.2 ?? "auth_none"),
@@ -242,12 +250,6 @@ extension ConsoleRoutes {
         }
         if request.hasClientSecretExpiresAt { server.clientSecret.expiresAt = request.clientSecretExpiresAt }
         return server
-    }
-
-    /// A server name as one path segment.
-    static func pathComponent(_ name: String) -> String {
-        name.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_.~")))
-            ?? name
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MailgateCore
 import MailgateProto
 import MailgateRPC
 import NIOCore
@@ -8,7 +9,7 @@ import NIOCore
 /// filled sheet, see the dry run per row, then apply it.
 extension ConsoleRoutes {
     func registerSheetPages(on router: Router<ConsoleRequestContext>) {
-        router.get("/tenants/:tenant/servers/export") { request, context in
+        router.get("/tenants/:tenant/server-sheet/export") { request, context in
             var export = Mailgate_V1_ExportServersRequest()
             export.tenant = context.parameters.value("tenant")
             export.format = request.uri.queryParameters.get("format") == "csv" ? .csv : .xlsx
@@ -33,10 +34,10 @@ extension ConsoleRoutes {
                 return self.failure(error, context: context)
             }
         }
-        router.get("/tenants/:tenant/servers/import") { _, context in
+        router.get("/tenants/:tenant/server-sheet/import") { _, context in
             await self.importPage(context.parameters.value("tenant"), context: context)
         }
-        router.post("/tenants/:tenant/servers/import") { _, context in
+        router.post("/tenants/:tenant/server-sheet/import") { _, context in
             let tenant = context.parameters.value("tenant")
             let apply = context.form.isChecked("apply")
             let sheet: Data
@@ -44,7 +45,13 @@ extension ConsoleRoutes {
             if let upload = context.form.files["sheet"], !upload.data.isEmpty {
                 sheet = upload.data
                 format = upload.fileName.lowercased().hasSuffix(".csv") ? .csv : .xlsx
-            } else if let decoded = Data(base64Encoded: context.form["sheet_base64"]), !decoded.isEmpty {
+            } else if let session = context.session,
+                let opened = try? self.backend.vault.open(
+                    context.form["sheet_sealed"],
+                    at: Self.sheetLocation(tenant: tenant, session: session)
+                ),
+                let decoded = Data(base64Encoded: opened.exposedValue), !decoded.isEmpty
+            {
                 sheet = decoded
                 format = context.form["format"] == "csv" ? .csv : .xlsx
             } else {
@@ -70,7 +77,17 @@ extension ConsoleRoutes {
                 return await self.importPage(
                     tenant,
                     extra: [
-                        "result": Self.importResult(result, sheet: sheet, format: format, language: context.language)
+                        "result": Self.importResult(
+                            result,
+                            sealedSheet: context.session.map {
+                                self.backend.vault.seal(
+                                    Secret(sheet.base64EncodedString()),
+                                    at: Self.sheetLocation(tenant: tenant, session: $0)
+                                )
+                            } ?? "",
+                            format: format,
+                            language: context.language
+                        )
                     ],
                     context: context
                 )
@@ -104,9 +121,19 @@ extension ConsoleRoutes {
         )
     }
 
+    /// Where a dry run's sheet is sealed: this tenant, this session. The page carries it to the
+    /// import sealed, since a filled sheet may hold passwords and client secrets.
+    static func sheetLocation(tenant: String, session: ConsoleSession) -> SecretLocation {
+        SecretLocation(
+            tenantID: tenant,
+            serverID: session.idHash.map { String($0, radix: 16) }.joined(),
+            column: "console_import_sheet"
+        )
+    }
+
     static func importResult(
         _ result: Mailgate_V1_ImportServersResponse,
-        sheet: Data,
+        sealedSheet: String,
         format: Mailgate_V1_SheetFormat,
         language: Language
     ) -> [String: Any] {
@@ -118,7 +145,7 @@ extension ConsoleRoutes {
             "applied": result.applied,
             "canApply": result.failed == 0 && (result.created + result.updated) > 0,
             "format": format == .csv ? "csv" : "xlsx",
-            "sheetBase64": sheet.base64EncodedString(),
+            "sealedSheet": sealedSheet,
             "summary": language.text(
                 "import_summary",
                 [

@@ -29,17 +29,28 @@ struct ConsoleRoutes: Sendable {
         self.registerLookupPages(on: router)
     }
 
-    /// Calls `method` as the request's session, acting in `tenant` when given.
+    /// Calls `method` as the request's session, in `tenant` (call metadata, for methods whose
+    /// request names none), telling `progress` its partial results.
     func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ method: String,
         _ request: Request,
         returning: Response.Type = Response.self,
-        context: ConsoleRequestContext
+        context: ConsoleRequestContext,
+        tenant: String? = nil,
+        progress: (@Sendable (any SwiftProtobuf.Message) -> Void)? = nil
     ) async throws -> Response {
         guard let session = context.session else {
             throw RPCError(code: .unauthenticated, message: "Sign in again.")
         }
-        return try await self.backend.call(method, request, returning: Response.self, as: session, peer: context.peer)
+        return try await self.backend.call(
+            method,
+            request,
+            returning: Response.self,
+            as: session,
+            peer: context.peer,
+            tenant: tenant,
+            progress: progress
+        )
     }
 
     /// The page for a failed call: its message and field problems, with the HTTP status
@@ -91,8 +102,12 @@ struct ConsoleRoutes: Sendable {
 }
 
 extension Hummingbird.Parameters {
-    /// A path parameter the route guarantees.
-    func value(_ name: String) -> String { self.get(name) ?? "" }
+    /// A path parameter the route guarantees, percent-decoded (server names may hold any
+    /// character but control characters).
+    func value(_ name: String) -> String {
+        let raw = self.get(name) ?? ""
+        return raw.removingPercentEncoding ?? raw
+    }
 }
 
 extension ConsoleRoutes {

@@ -1,6 +1,7 @@
 import Foundation
 import MailgateCore
 import MailgateProto
+import MailgateRPC
 import SwiftProtobuf
 
 /// The output-server form: its fields from a stored server or a provider preset, and a
@@ -63,14 +64,29 @@ enum ServerForm {
         ("retry", .retry, "uncertain_retry"), ("fail", .fail, "uncertain_fail"),
     ]
 
-    /// The submitted form as a put. An empty secret field leaves the stored secret as it is;
-    /// its "clear" box removes it.
-    static func request(from form: FormBody, tenant: String) -> Mailgate_V1_PutServerRequest {
+    /// The submitted form as a put, and what in it is not even a number where one belongs
+    /// (everything else the put's own rules check). An empty secret field leaves the stored
+    /// secret as it is; its "clear" box removes it. The secret's expiry date is sent only when
+    /// it was changed, so a date the console merely showed (estimated, or read from the
+    /// provider) stays what it is.
+    static func request(from form: FormBody, tenant: String) -> (
+        Mailgate_V1_PutServerRequest, [RPCError.FieldViolation]
+    ) {
+        var violations: [RPCError.FieldViolation] = []
+        func number(_ field: String) -> UInt32 {
+            let text = form[field].trimmingCharacters(in: .whitespaces)
+            guard !text.isEmpty else { return 0 }
+            guard let value = UInt32(text) else {
+                violations.append(.init(field: field, description: "must be a whole number"))
+                return 0
+            }
+            return value
+        }
         var request = Mailgate_V1_PutServerRequest()
         request.tenant = tenant
         request.name = form["name"].trimmingCharacters(in: .whitespaces)
         request.host = form["host"].trimmingCharacters(in: .whitespaces)
-        request.port = UInt32(form["port"].trimmingCharacters(in: .whitespaces)) ?? 0
+        request.port = number("port")
         request.security = Self.value(form["security"], in: Self.securityValues) ?? .unspecified
         request.senderName = form["sender_name"]
         request.senderAddress = form["sender_address"].trimmingCharacters(in: .whitespaces)
@@ -78,9 +94,9 @@ enum ServerForm {
         request.authType = Self.value(form["auth_type"], in: Self.authValues) ?? .unspecified
         request.username = form["username"].trimmingCharacters(in: .whitespaces)
         request.allowPlaintextAuth = form.isChecked("allow_plaintext_auth")
-        request.rateLimitPerMinute = UInt32(form["rate_limit_per_minute"].trimmingCharacters(in: .whitespaces)) ?? 0
-        request.maxConnections = UInt32(form["max_connections"].trimmingCharacters(in: .whitespaces)) ?? 0
-        request.dailyRecipientLimit = UInt32(form["daily_recipient_limit"].trimmingCharacters(in: .whitespaces)) ?? 0
+        request.rateLimitPerMinute = number("rate_limit_per_minute")
+        request.maxConnections = number("max_connections")
+        request.dailyRecipientLimit = number("daily_recipient_limit")
         request.uncertainPolicy = Self.value(form["uncertain_policy"], in: Self.uncertainValues) ?? .unspecified
         request.expectedVersion = UInt64(form["expected_version"]) ?? 0
         if let password = Self.secret("password", in: form) { request.password = password }
@@ -97,11 +113,12 @@ enum ServerForm {
             request.discoverSecretExpiry = form.isChecked("discover_secret_expiry")
             if let secret = Self.secret("client_secret", in: form) { request.clientSecret = secret }
             if let token = Self.secret("refresh_token", in: form) { request.refreshToken = token }
-            if let expiry = Formatting.endOfDay(form["client_secret_expires_at"]) {
+            let day = form["client_secret_expires_at"]
+            if day != form["client_secret_expires_at_shown"], let expiry = Formatting.endOfDay(day) {
                 request.clientSecretExpiresAt = Google_Protobuf_Timestamp(date: expiry)
             }
         }
-        return request
+        return (request, violations)
     }
 
     private static func secret(_ field: String, in form: FormBody) -> Mailgate_V1_SecretInput? {
@@ -128,6 +145,7 @@ enum ServerForm {
         return [
             "isNew": isNew,
             "storedName": isNew ? "" : server.name,
+            "storedNameURL": isNew ? "" : URLPath.segment(server.name),
             "name": server.name,
             "version": server.version,
             "host": server.host,

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MailgateCore
 import MailgateRPC
 import MailgateService
 import MailgateStore
@@ -13,6 +14,9 @@ public struct ConsoleBackend: Sendable {
     let authenticator: any CallAuthenticator<Principal>
     let sessions: ConsoleSessionRepository
     let consent: ConsentService
+    /// Seals what a page must carry but not show (an uploaded sheet between its dry run and
+    /// its import).
+    let vault: Vault
     let logger: Logger
 
     public init(
@@ -20,12 +24,14 @@ public struct ConsoleBackend: Sendable {
         authenticator: any CallAuthenticator<Principal>,
         sessions: ConsoleSessionRepository,
         consent: ConsentService,
+        vault: Vault,
         logger: Logger
     ) {
         self.router = router
         self.authenticator = authenticator
         self.sessions = sessions
         self.consent = consent
+        self.vault = vault
         self.logger = logger
     }
 
@@ -36,24 +42,27 @@ public struct ConsoleBackend: Sendable {
             authenticator: application.authenticator,
             sessions: application.consoleSessions,
             consent: application.consent,
+            vault: application.vault,
             logger: logger
         )
     }
 
     /// Calls an RPC method as the signed-in key, in `tenant` (the `tenant` call metadata, for
-    /// methods whose request names none); failures are `RPCError`s.
+    /// methods whose request names none), telling `progress` its partial results; failures are
+    /// `RPCError`s.
     func call<Request: SwiftProtobuf.Message, Response: SwiftProtobuf.Message>(
         _ method: String,
         _ request: Request,
         returning: Response.Type = Response.self,
         as session: ConsoleSession,
         peer: PeerAddress,
-        tenant: String? = nil
+        tenant: String? = nil,
+        progress: (@Sendable (any SwiftProtobuf.Message) -> Void)? = nil
     ) async throws -> Response {
         var logger = self.logger
         logger[metadataKey: "method"] = "\(method)"
         logger[metadataKey: "via"] = "console"
-        let context = CallContext(
+        var context = CallContext(
             method: method,
             metadata: tenant.map { ["tenant": $0] } ?? [:],
             deadline: .now + .seconds(120),
@@ -61,6 +70,7 @@ public struct ConsoleBackend: Sendable {
             principal: session.principal,
             logger: logger
         )
+        context.progress = progress
         return try await self.router.call(method, request, returning: Response.self, context: context)
     }
 }

@@ -21,8 +21,8 @@ struct ConsoleRequestContext: RequestContext {
         self.peer = PeerAddress(source.channel.remoteAddress)
     }
 
-    /// Sheets are uploaded to the import page.
-    var maxUploadSize: Int { 8 << 20 }
+    /// Sheets are uploaded to the import page, and carried sealed from its dry run to the import.
+    var maxUploadSize: Int { 16 << 20 }
 }
 
 /// A signed-in browser: the key's principal and the token its forms must carry.

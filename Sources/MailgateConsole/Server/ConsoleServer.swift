@@ -19,7 +19,7 @@ public struct ConsoleServer: Service {
     public init(configuration: ConsoleConfiguration, backend: ConsoleBackend, logger: Logger) throws {
         let pages = try PageRenderer()
         let router = Router(context: ConsoleRequestContext.self)
-        router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: SecurityHeadersMiddleware(pages: pages))
         router.add(middleware: LanguageMiddleware())
         router.add(middleware: SessionMiddleware(backend: backend, configuration: configuration, pages: pages))
         let routes = ConsoleRoutes(backend: backend, configuration: configuration, pages: pages)

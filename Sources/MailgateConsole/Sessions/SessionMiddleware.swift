@@ -38,30 +38,45 @@ struct SessionMiddleware: RouterMiddleware {
         let changesState = request.method != .get && request.method != .head
         if !isPublic, context.session == nil {
             guard !changesState, !path.hasSuffix(".json") else {
-                return self.pages.problem(.unauthorized, "session_ended", context: context)
+                return self.refuse(.unauthorized, "session_ended", path: path, context: context)
             }
-            let next = path == "/" ? "" : "?next=\(FormEncodingPath.encode(path))"
+            let next = path == "/" ? "" : "?next=\(URLPath.queryValue(path))"
             return .seeOther("/sign-in\(next)")
         }
         guard changesState else { return try await next(request, context) }
 
-        if let origin = request.headers[.origin], !Self.isSameOrigin(origin, host: request.head.authority) {
-            return self.pages.problem(.forbidden, "csrf_refused", context: context)
-        }
+        // Only a sheet upload is large; every other form is small.
+        let limit = path.hasSuffix("/server-sheet/import") ? context.maxUploadSize : Self.formLimit
         var request = request
-        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        let body = try await request.collectBody(upTo: limit)
         guard let form = FormBody(contentType: request.headers[.contentType], body: Data(body.readableBytesView)) else {
-            return self.pages.problem(.badRequest, "form_unreadable", context: context)
+            return self.refuse(.badRequest, "form_unreadable", path: path, context: context)
         }
         context.form = form
+        // The provider posts the consent's answer from its own site (form_post): the consent's
+        // single-use state is the proof there, not a session.
+        if path == "/oauth/callback" { return try await next(request, context) }
+
+        if let origin = request.headers[.origin], !Self.isSameOrigin(origin, host: request.head.authority) {
+            return self.refuse(.forbidden, "csrf_refused", path: path, context: context)
+        }
         // Sign-in has no session yet: its token is the one its own cookie carries.
         let expected = path == "/sign-in" ? request.cookies[SignInRoutes.csrfCookie]?.value : context.session?.csrfToken
         let presented = request.headers[Self.csrfHeader] ?? form["csrf"]
         guard let expected, SessionToken.matches(presented, expected) else {
             context.logger.notice("console form refused: missing or wrong CSRF token", metadata: ["path": "\(path)"])
-            return self.pages.problem(.forbidden, "csrf_refused", context: context)
+            return self.refuse(.forbidden, "csrf_refused", path: path, context: context)
         }
         return try await next(request, context)
+    }
+
+    /// The largest form but a sheet upload.
+    static let formLimit = 64 << 10
+
+    /// A refusal as a page, or as JSON for the console's script (`….json`).
+    private func refuse(_ status: HTTPResponse.Status, _ key: String, path: String, context: Context) -> Response {
+        guard path.hasSuffix(".json") else { return self.pages.problem(status, key, context: context) }
+        return .json(["error": context.language.text(key)], status: status)
     }
 
     /// An `Origin` header names this host (any scheme): a form posted from this console.
@@ -88,13 +103,5 @@ extension Response {
     /// 303 to `location` (after a form, the browser loads the next page with GET).
     static func seeOther(_ location: String) -> Response {
         Response(status: .seeOther, headers: [.location: location])
-    }
-}
-
-/// Percent-encoding for a path carried in a query parameter.
-enum FormEncodingPath {
-    static func encode(_ path: String) -> String {
-        path.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-_.~")))
-            ?? "/"
     }
 }

@@ -113,7 +113,9 @@ struct SignInRoutes: Sendable {
                 )
             }
         }
-        try? await self.backend.sessions.deleteEnded(idleTimeout: self.configuration.idleTimeout)
+        // Sessions that can no longer be used go now; so does the one this browser had.
+        _ = try? await self.backend.sessions.deleteEnded(idleTimeout: self.configuration.idleTimeout)
+        if let previous = context.session { try? await self.backend.sessions.delete(idHash: previous.idHash) }
         let token = SessionToken.make()
         try await self.backend.sessions.create(
             idHash: SessionToken.hash(token),
@@ -148,9 +150,13 @@ struct SignInRoutes: Sendable {
         )
     }
 
-    /// Only a path of this console: never another site (`//host`, `https://…`).
+    /// Only a path of this console: never another site (`//host`, `https://…`, nor what a
+    /// browser would turn into one by dropping tabs and newlines or reading `\` as `/`).
     static func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.hasPrefix("/\\") else { return "/" }
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"),
+            !next.unicodeScalars.contains(where: { $0 == "\\" || CharacterSet.controlCharacters.contains($0) }),
+            let parsed = URLComponents(string: next), parsed.scheme == nil, parsed.host == nil
+        else { return "/" }
         return next
     }
 }

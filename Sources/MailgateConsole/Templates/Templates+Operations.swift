@@ -3,7 +3,7 @@ extension Templates {
         {{<layout}}{{$main}}
         <h1>{{t.import_title}} <small>{{tenant}}</small></h1>
         <p>{{t.import_help}}</p>
-        <form method="post" action="/tenants/{{tenant}}/servers/import" enctype="multipart/form-data" class="stack">
+        <form method="post" action="/tenants/{{tenant}}/server-sheet/import" enctype="multipart/form-data" class="stack">
           <input type="hidden" name="csrf" value="{{csrf}}">
           <label for="sheet">{{t.sheet_file}}</label>
           <input id="sheet" name="sheet" type="file" accept=".xlsx,.csv,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" required>
@@ -22,11 +22,11 @@ extension Templates {
           </tbody>
         </table>
         {{^applied}}{{#canApply}}
-        <form method="post" action="/tenants/{{tenant}}/servers/import" class="inline">
+        <form method="post" action="/tenants/{{tenant}}/server-sheet/import" class="inline">
           <input type="hidden" name="csrf" value="{{csrf}}">
           <input type="hidden" name="apply" value="1">
           <input type="hidden" name="format" value="{{format}}">
-          <input type="hidden" name="sheet_base64" value="{{sheetBase64}}">
+          <input type="hidden" name="sheet_sealed" value="{{sealedSheet}}">
           <button type="submit" id="apply-import">{{t.apply_import}}</button>
         </form>
         {{/canApply}}{{/applied}}
@@ -83,7 +83,7 @@ extension Templates {
           <thead><tr><th scope="col">{{t.tenant}}</th><th scope="col">{{t.server_name}}</th><th scope="col">{{t.provider}}</th><th scope="col">{{t.expires}}</th><th scope="col">{{t.days_left_column}}</th><th scope="col">{{t.source}}</th></tr></thead>
           <tbody>
           {{#secrets}}
-          <tr><td>{{tenant}}</td><td><a href="/tenants/{{tenant}}/servers/{{server}}">{{server}}</a></td><td>{{provider}}</td><td>{{expires}}</td>
+          <tr><td>{{tenant}}</td><td><a href="/tenants/{{tenant}}/servers/{{serverURL}}">{{server}}</a></td><td>{{provider}}</td><td>{{expires}}</td>
             <td><span class="pill {{daysClass}}">{{daysLeft}}</span></td><td>{{source}}</td></tr>
           {{/secrets}}
           {{^secrets}}<tr><td colspan="6">{{t.nothing_expiring}}</td></tr>{{/secrets}}

@@ -4,15 +4,15 @@ extension Templates {
         <h1>{{t.servers_title}} <small>{{tenant}}</small></h1>
         <div class="actions">
           {{#isOperator}}
-          <a class="button" href="/tenants/{{tenant}}/servers/new?preset=microsoft">{{t.new_microsoft}}</a>
-          <a class="button" href="/tenants/{{tenant}}/servers/new?preset=google">{{t.new_google}}</a>
-          <a class="button" href="/tenants/{{tenant}}/servers/new?preset=basic">{{t.new_basic}}</a>
-          <a class="button" href="/tenants/{{tenant}}/servers/new">{{t.new_plain}}</a>
+          <a class="button" href="/tenants/{{tenant}}/new-server?preset=microsoft">{{t.new_microsoft}}</a>
+          <a class="button" href="/tenants/{{tenant}}/new-server?preset=google">{{t.new_google}}</a>
+          <a class="button" href="/tenants/{{tenant}}/new-server?preset=basic">{{t.new_basic}}</a>
+          <a class="button" href="/tenants/{{tenant}}/new-server">{{t.new_plain}}</a>
           {{/isOperator}}
-          <a class="button secondary" href="/tenants/{{tenant}}/servers/export?format=xlsx">{{t.export_xlsx}}</a>
-          <a class="button secondary" href="/tenants/{{tenant}}/servers/export?format=csv">{{t.export_csv}}</a>
-          <a class="button secondary" href="/tenants/{{tenant}}/servers/export?format=xlsx&amp;template=1">{{t.download_template}}</a>
-          {{#isOperator}}<a class="button secondary" href="/tenants/{{tenant}}/servers/import">{{t.import}}</a>{{/isOperator}}
+          <a class="button secondary" href="/tenants/{{tenant}}/server-sheet/export?format=xlsx">{{t.export_xlsx}}</a>
+          <a class="button secondary" href="/tenants/{{tenant}}/server-sheet/export?format=csv">{{t.export_csv}}</a>
+          <a class="button secondary" href="/tenants/{{tenant}}/server-sheet/export?format=xlsx&amp;template=1">{{t.download_template}}</a>
+          {{#isOperator}}<a class="button secondary" href="/tenants/{{tenant}}/server-sheet/import">{{t.import}}</a>{{/isOperator}}
         </div>
         <table class="list" id="servers">
           <caption class="visually-hidden">{{t.servers_title}}</caption>
@@ -23,7 +23,7 @@ extension Templates {
           <tbody>
           {{#servers}}
           <tr>
-            <td><a href="/tenants/{{tenant}}/servers/{{name}}">{{name}}</a></td>
+            <td><a href="/tenants/{{tenant}}/servers/{{nameURL}}">{{name}}</a></td>
             <td>{{host}}:{{port}}</td>
             <td>{{auth}}</td>
             <td>{{#isDefault}}<span aria-label="{{t.default}}">★</span>{{/isDefault}}</td>
@@ -40,12 +40,12 @@ extension Templates {
     static let serverForm = """
         {{<layout}}{{$main}}
         <h1>{{#isNew}}{{t.new_server}}{{/isNew}}{{^isNew}}{{t.server}} {{name}}{{/isNew}}</h1>
-        <form method="post" action="/tenants/{{tenant}}/servers/save" id="server-form" class="server-form"
+        <form method="post" action="/tenants/{{tenant}}/server-save" id="server-form" class="server-form"
               data-tenant="{{tenant}}" data-server="{{storedName}}">
           <input type="hidden" name="csrf" value="{{csrf}}">
           <input type="hidden" name="expected_version" value="{{version}}">
           <input type="hidden" name="stored_name" value="{{storedName}}">
-          <fieldset>
+          <fieldset {{^isOperator}}disabled{{/isOperator}}>
             <legend>{{t.connection}}</legend>
             <div class="grid">
               <label for="name">{{t.server_name}}</label>
@@ -64,7 +64,7 @@ extension Templates {
               <input id="is_default" name="is_default" type="checkbox" value="1"{{#isDefault}} checked{{/isDefault}}>
             </div>
           </fieldset>
-          <fieldset>
+          <fieldset {{^isOperator}}disabled{{/isOperator}}>
             <legend>{{t.authentication}}</legend>
             <div class="grid">
               <label for="auth_type">{{t.auth}}</label>
@@ -74,7 +74,7 @@ extension Templates {
               {{#password}}{{> secret-field}}{{/password}}
             </div>
           </fieldset>
-          <fieldset data-shown-for="oauth2">
+          <fieldset data-shown-for="oauth2" {{^isOperator}}disabled{{/isOperator}}>
             <legend>{{t.oauth}}</legend>
             <div class="grid">
               <label for="provider">{{t.provider}}</label>
@@ -95,19 +95,19 @@ extension Templates {
               {{#clientSecret}}{{> secret-field}}{{/clientSecret}}
               <label for="client_secret_expires_at">{{t.client_secret_expires}}</label>
               <input id="client_secret_expires_at" name="client_secret_expires_at" type="date" value="{{clientSecretExpiresAt}}">
+              <input type="hidden" name="client_secret_expires_at_shown" value="{{clientSecretExpiresAt}}">
               <label for="discover_secret_expiry">{{t.discover_expiry}}</label>
               <input id="discover_secret_expiry" name="discover_secret_expiry" type="checkbox" value="1"{{#discoverExpiry}} checked{{/discoverExpiry}}>
               {{#refreshToken}}{{> secret-field}}{{/refreshToken}}
               <span></span>
               <div>
-                <button type="button" id="get-refresh-token" {{#isNew}}disabled title="{{t.save_first}}"{{/isNew}}
-                        data-waiting="{{t.consent_waiting}}" data-done="{{t.consent_done}}"
-                        data-failed="{{t.consent_not_completed}}" data-blocked="{{t.popup_blocked}}">{{t.get_refresh_token}}</button>
+                {{#isOperator}}<button type="button" id="get-refresh-token" data-waiting="{{t.consent_waiting}}" data-done="{{t.consent_done}}"
+                        data-failed="{{t.consent_not_completed}}" data-blocked="{{t.popup_blocked}}">{{t.get_refresh_token}}</button>{{/isOperator}}
                 <p id="consent-status" role="status" aria-live="polite">{{consentAccount}}</p>
               </div>
             </div>
           </fieldset>
-          <fieldset>
+          <fieldset {{^isOperator}}disabled{{/isOperator}}>
             <legend>{{t.limits}}</legend>
             <div class="grid">
               <label for="rate_limit_per_minute">{{t.rate_limit}}</label>
@@ -139,7 +139,7 @@ extension Templates {
           </ol>
         </section>
         {{^isNew}}{{#isOperator}}
-        <form method="post" action="/tenants/{{tenant}}/servers/{{storedName}}/delete" class="danger-zone">
+        <form method="post" action="/tenants/{{tenant}}/servers/{{storedNameURL}}/delete" class="danger-zone">
           <input type="hidden" name="csrf" value="{{csrf}}">
           <input type="hidden" name="expected_version" value="{{version}}">
           <button type="submit" class="danger" data-confirm="{{t.delete_confirm}}">{{t.delete_server}}</button>

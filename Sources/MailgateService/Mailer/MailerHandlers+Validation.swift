@@ -71,6 +71,10 @@ extension MailerHandlers {
                 testRecipient: request.testRecipient
             )
             let deadline = min(context.deadline, .now + .seconds(3600))
+            var progress: (@Sendable ([ServerCheck]) -> Void)?
+            if let report = context.progress {
+                progress = { @Sendable checks in report(Mailgate_V1_ValidateServerResponse(partial: checks)) }
+            }
             let report: ServerValidator.Report?
             do {
                 // Only a new run counts against the tenant's validations a minute; callers that
@@ -81,7 +85,8 @@ extension MailerHandlers {
                     request: options,
                     deadline: deadline,
                     isDraft: request.hasDraft,
-                    tokensOf: tokenSource
+                    tokensOf: tokenSource,
+                    progress: progress
                 ) {
                     try await self.quotas.admitValidation(tenant)
                 }
@@ -118,6 +123,14 @@ extension Mailgate_V1_ValidateServerResponse {
         self.oldestQueuedAgeSeconds =
             result.backlog.oldestDueSince.map { UInt64(max(0, Date().timeIntervalSince($0))) } ?? 0
         self.workerRunning = result.deliveryWorkers > 0
+    }
+}
+
+extension Mailgate_V1_ValidateServerResponse {
+    /// The checks done so far of a run under way (`CallContext.progress`).
+    init(partial checks: [ServerCheck]) {
+        self.init()
+        self.checks = checks.map(Mailgate_V1_ValidationCheck.init)
     }
 }
 

@@ -114,6 +114,8 @@ public final class ServerValidator: Sendable {
     /// `isDraft`: `server` is not stored (`ServerRepository.draft`); it runs on its own
     /// and nothing of it is stored. `tokensOf`: a draft's token comes from this stored server
     /// as its own would (cached, a rotated refresh token stored), not from a trial request.
+    /// `progress` is told the checks done so far after each step of a run this call starts
+    /// (a caller that joins a run under way gets only its result).
     public func validate(
         _ server: ServerRecord,
         tenant: TenantReference,
@@ -121,6 +123,7 @@ public final class ServerValidator: Sendable {
         deadline: ContinuousClock.Instant,
         isDraft: Bool = false,
         tokensOf tokenSource: ServerRecord? = nil,
+        progress: (@Sendable ([ServerCheck]) -> Void)? = nil,
         admit: @escaping @Sendable () async throws -> Void = {}
     ) async throws -> Report? {
         let flight = Flight(serverID: server.id, request: request, draft: isDraft ? UUID() : nil)
@@ -150,7 +153,8 @@ public final class ServerValidator: Sendable {
                     request: request,
                     clock: clock,
                     isDraft: isDraft,
-                    tokenSource: tokenSource
+                    tokenSource: tokenSource,
+                    progress: progress
                 ).run()
                 if isDraft {
                     self.metrics.validation(!report.isConclusive ? "inconclusive" : report.passed ? "passed" : "failed")

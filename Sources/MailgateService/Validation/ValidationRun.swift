@@ -17,6 +17,8 @@ struct ValidationRun {
     var isDraft = false
     /// A draft's stored server, when the draft takes its token as that server does.
     var tokenSource: ServerRecord?
+    /// Told the checks done so far after each step.
+    var progress: (@Sendable ([ServerCheck]) -> Void)?
 
     /// Per-check limits, before the deadline cuts them.
     static let resolveLimit: Duration = .seconds(10)
@@ -34,10 +36,13 @@ struct ValidationRun {
     private var definition: ServerDefinition { self.server.definition }
 
     func run() async -> ServerValidator.Report {
-        var checks: [ServerCheck] = []
+        var checks: [ServerCheck] = [] {
+            didSet { self.progress?(checks) }
+        }
         let dns = await self.resolve()
         checks.append(dns)
         let (tokenCheck, token) = await self.token()
+        self.progress?(checks + [tokenCheck])
         if dns.outcome == .failed {
             checks += [ServerCheck.Name.connect, .tls, .ehlo].map {
                 ServerCheck($0, .skipped, detail: "not reached: the host name did not resolve")

@@ -15,7 +15,7 @@ public struct ConsoleSessionRecord: Sendable, Hashable {
 
 /// The `console_sessions` table. Sessions are found by the SHA-256 of their id, so a copy of
 /// the table opens none; a session ends when idle too long, at its absolute expiry, at
-/// sign-out, or when its key is revoked (the lookup requires an unrevoked key).
+/// sign-out, or when its key is revoked or its tenant disabled (the lookup requires both).
 public struct ConsoleSessionRepository: Sendable {
     let client: PostgresClient
     let logger: Logger
@@ -45,8 +45,13 @@ public struct ConsoleSessionRepository: Sendable {
     }
 
     /// The live session with this id hash, or nil; records the activity (at most once a
-    /// minute, to spare writes). A session idle for `idleTimeout` is no longer live.
+    /// minute, to spare writes). A session idle for `idleTimeout` is no longer live, nor one
+    /// whose key was revoked or whose tenant is disabled.
     public func find(idHash: [UInt8], idleTimeout: Duration) async throws -> ConsoleSessionRecord? {
+        let idle = Self.seconds(idleTimeout)
+        // Written at most once a minute, and often enough that idleness is measured within a
+        // quarter of the timeout.
+        let touchEvery = min(60, idle / 4)
         let rows = try await self.client.tracedQuery(
             """
             WITH live AS (
@@ -56,10 +61,12 @@ public struct ConsoleSessionRepository: Sendable {
                 JOIN api_keys k ON k.id = s.key_id AND k.revoked_at IS NULL
                 LEFT JOIN tenants t ON t.id = k.tenant_id
                 WHERE s.id_hash = \(Data(idHash)) AND s.expires_at > now()
-                  AND s.last_seen_at > now() - make_interval(secs => \(Self.seconds(idleTimeout)))
+                  AND s.last_seen_at > now() - make_interval(secs => \(idle))
+                  AND (k.tenant_id IS NULL OR t.status = 'active')
             ), touched AS (
                 UPDATE console_sessions s SET last_seen_at = now()
-                FROM live WHERE s.id_hash = live.id_hash AND live.last_seen_at < now() - interval '1 minute'
+                FROM live
+                WHERE s.id_hash = live.id_hash AND live.last_seen_at < now() - make_interval(secs => \(touchEvery))
             )
             SELECT key_id, tenant_id, slug, csrf_token, created_at, expires_at FROM live
             """,

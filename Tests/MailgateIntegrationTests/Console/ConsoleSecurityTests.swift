@@ -75,7 +75,7 @@ struct ConsoleSecurityTests {
             #expect(try await browser.get("/tenants/acme/servers").status == 200)
             for path in [
                 "/tenants/globex/servers", "/tenants/globex/servers/globex-relay", "/tenants/globex/events",
-                "/tenants/globex", "/tenants/globex/servers/export?format=csv", "/tenants/globex/messages?id=x",
+                "/tenants/globex", "/tenants/globex/server-sheet/export?format=csv", "/tenants/globex/messages?id=x",
             ] {
                 let page = try await browser.get(path)
                 #expect([403, 404].contains(page.status), "\(path): \(page.status)")
@@ -85,7 +85,7 @@ struct ConsoleSecurityTests {
             // Writes are the operators': refused by the same rule as over RPC.
             let token = try #require(try await browser.get("/tenants/acme/servers").csrf)
             let put = try await browser.post(
-                "/tenants/acme/servers/save",
+                "/tenants/acme/server-save",
                 ["csrf": token, "name": "mine", "host": "smtp.example.com", "sender_address": "a@acme.example"]
             )
             #expect(put.status == 403)
@@ -137,7 +137,7 @@ struct ConsoleSecurityTests {
             var bodies: [String] = []
             for path in [
                 "/tenants/acme/servers", "/tenants/acme/servers/relay", "/tenants/acme/servers/m365",
-                "/tenants/acme/servers/export?format=csv", "/tenants/acme/servers/export?format=xlsx",
+                "/tenants/acme/server-sheet/export?format=csv", "/tenants/acme/server-sheet/export?format=xlsx",
                 "/tenants/acme/servers/m365/state.json", "/tenants/acme/events", "/expiring?within=3650",
             ] {
                 let page = try await browser.get(path)
