@@ -160,6 +160,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: strictSettings
         ),
@@ -259,7 +260,8 @@ let package = Package(
         .testTarget(
             name: "MailgateConsoleTests",
             dependencies: [
-                "MailgateConsole", "MailgateProto", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                "MailgateConsole", "MailgateProto", "MailgateRPC",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: strictSettings
         ),

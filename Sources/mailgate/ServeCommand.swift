@@ -243,6 +243,11 @@ extension ServeCommand {
             let address = try values.listenAddress(table.consoleListen)
         else { return nil }
         try values.checkPlaintextListener(host: address.host, hasTLS: tls != nil, listener: "console", logger: logger)
+        if let publicURL = values[table.consolePublicURL],
+            let problem = ConsoleConfiguration.publicURLProblem(publicURL)
+        {
+            throw ConfigurationError("\(table.consolePublicURL): \(problem).")
+        }
         return ConsoleConfiguration(
             host: address.host,
             port: address.port,

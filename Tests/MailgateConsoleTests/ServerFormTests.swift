@@ -1,5 +1,6 @@
 import Foundation
 import MailgateProto
+import MailgateRPC
 import SwiftProtobuf
 import Testing
 

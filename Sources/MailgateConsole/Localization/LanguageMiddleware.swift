@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 
@@ -11,6 +12,13 @@ struct LanguageMiddleware: RouterMiddleware {
         -> Response
     {
         var context = context
+        if request.method == .get {
+            var page = URLComponents()
+            page.percentEncodedPath = request.uri.path
+            let kept = (URLComponents(string: request.uri.description)?.queryItems ?? []).filter { $0.name != "lang" }
+            page.queryItems = kept.isEmpty ? nil : kept
+            context.pageForLanguageSwitch = page.string ?? "/"
+        }
         let chosen = request.uri.queryParameters.get("lang").flatMap(Language.init(rawValue:))
         if let chosen {
             context.language = chosen

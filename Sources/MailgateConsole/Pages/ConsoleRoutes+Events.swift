@@ -78,6 +78,8 @@ extension ConsoleRoutes {
             mark.all = context.form["mark"] == "all"
             mark.eventIds = context.form.fields.keys.filter { $0.hasPrefix("event_") }.map { String($0.dropFirst(6)) }
                 .sorted()
+            // Nothing ticked: nothing to mark.
+            guard mark.all || !mark.eventIds.isEmpty else { return Response.seeOther("/tenants/\(tenant)/events") }
             do {
                 _ = try await self.call(
                     "/mailgate.v1.Admin/MarkEventsRead",

@@ -5,6 +5,7 @@ import MailgateRPC
 import MailgateService
 import MailgateStore
 import SwiftProtobuf
+import Tracing
 
 /// The parts of the running application the console uses. Every read and write goes
 /// through `router`, the same handlers RPC callers reach, with the session's principal:
@@ -62,15 +63,43 @@ public struct ConsoleBackend: Sendable {
         var logger = self.logger
         logger[metadataKey: "method"] = "\(method)"
         logger[metadataKey: "via"] = "console"
+        for (key, value) in session.principal.logMetadata { logger[metadataKey: key] = value }
         var context = CallContext(
             method: method,
             metadata: tenant.map { ["tenant": $0] } ?? [:],
-            deadline: .now + .seconds(120),
+            deadline: .now + Self.callLimit,
             peer: peer,
             principal: session.principal,
             logger: logger
         )
         context.progress = progress
-        return try await self.router.call(method, request, returning: Response.self, context: context)
+        let call = context
+        return try await withSpan(method, ofKind: .server) { span in
+            span.attributes["rpc.system"] = "mailgate"
+            span.attributes["rpc.method"] = method
+            span.attributes["mailgate.via"] = "console"
+            return try await Self.withinLimit(method) {
+                try await self.router.call(method, request, returning: Response.self, context: call)
+            }
+        }
+    }
+
+    /// How long a console action may take: ValidateServer's longest run, with room.
+    static let callLimit: Duration = .seconds(120)
+
+    /// `body`, cancelled with DEADLINE_EXCEEDED once `callLimit` passes, as a remote call would be.
+    private static func withinLimit<Value: Sendable>(
+        _ method: String,
+        _ body: @escaping @Sendable () async throws -> Value
+    ) async throws -> Value {
+        try await withThrowingTaskGroup(of: Value.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: Self.callLimit)
+                throw RPCError(code: .deadlineExceeded, message: "\(method) did not finish in time.")
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
     }
 }

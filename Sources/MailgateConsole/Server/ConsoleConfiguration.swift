@@ -1,3 +1,4 @@
+import Foundation
 import NIOSSL
 
 /// Where and how the console listens, and how long its sessions live.
@@ -13,6 +14,18 @@ public struct ConsoleConfiguration: Sendable {
     /// The console's address as browsers reach it (e.g. behind a proxy), for the OAuth
     /// redirect URI; nil derives it from each request's Host header.
     public var publicURL: String?
+
+    /// Browsers reach the console over HTTPS (its own TLS, or a proxy's): cookies are `Secure`.
+    var isSecure: Bool { self.tls != nil || self.publicURL?.lowercased().hasPrefix("https://") == true }
+
+    /// What is wrong with `publicURL`, or nil: it must be an absolute http(s) URL of a host.
+    public static func publicURLProblem(_ text: String) -> String? {
+        guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(),
+            scheme == "https" || scheme == "http", let host = url.host, !host.isEmpty,
+            url.query == nil, url.fragment == nil
+        else { return "must be an http or https URL of the console, such as https://mail-admin.example.com" }
+        return nil
+    }
 
     public init(
         host: String = "127.0.0.1",

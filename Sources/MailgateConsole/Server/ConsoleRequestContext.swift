@@ -11,6 +11,9 @@ struct ConsoleRequestContext: RequestContext {
     /// The client's address, for sign-in limits, calls and the session record.
     var peer: PeerAddress
     var language: Language = .english
+    /// Where the language switch leads: this page again for a GET, else the start page (a
+    /// form's answer cannot be asked for again).
+    var pageForLanguageSwitch = "/"
     /// Set by `SessionMiddleware` for a live session.
     var session: ConsoleSession?
     /// A POST's fields, read and checked for the CSRF token by `SessionMiddleware`.
@@ -23,18 +26,4 @@ struct ConsoleRequestContext: RequestContext {
 
     /// Sheets are uploaded to the import page, and carried sealed from its dry run to the import.
     var maxUploadSize: Int { 16 << 20 }
-}
-
-/// A signed-in browser: the key's principal and the token its forms must carry.
-struct ConsoleSession: Sendable {
-    var principal: Principal
-    var csrfToken: String
-    /// SHA-256 of the cookie's value: what sign-out deletes.
-    var idHash: [UInt8]
-
-    /// The tenant a tenant key is confined to; nil for operators.
-    var ownTenant: String? {
-        if case .tenant(let tenant) = self.principal.scope { return tenant.slug }
-        return nil
-    }
 }

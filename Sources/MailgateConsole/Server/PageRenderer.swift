@@ -60,8 +60,12 @@ struct PageRenderer: Sendable {
         var values: [String: Any] = [
             "t": context.language.catalog,
             "lang": context.language.rawValue,
-            "languages": Language.allCases.map {
-                ["code": $0.rawValue, "name": $0.nativeName, "current": $0 == context.language] as [String: Any]
+            "languages": Language.allCases.map { language -> [String: Any] in
+                let page = context.pageForLanguageSwitch
+                return [
+                    "code": language.rawValue, "name": language.nativeName, "current": language == context.language,
+                    "href": page + (page.contains("?") ? "&" : "?") + "lang=\(language.rawValue)",
+                ]
             },
         ]
         if let session = context.session {
@@ -72,17 +76,5 @@ struct PageRenderer: Sendable {
             if let own = session.ownTenant { values["homeTenant"] = own }
         }
         return values
-    }
-}
-
-extension Response {
-    /// A JSON body for the console's scripts.
-    static func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
-        )
     }
 }

@@ -86,22 +86,3 @@ struct SessionMiddleware: RouterMiddleware {
         return originAuthority.lowercased() == host.lowercased() || originHost.lowercased() == host.lowercased()
     }
 }
-
-extension ConsoleSession {
-    init(record: ConsoleSessionRecord, idHash: [UInt8]) {
-        let scope: Principal.Scope =
-            if let tenantID = record.tenantID {
-                .tenant(TenantReference(id: tenantID, slug: record.tenantSlug ?? ""))
-            } else {
-                .operator_
-            }
-        self.init(principal: Principal(keyID: record.keyID, scope: scope), csrfToken: record.csrfToken, idHash: idHash)
-    }
-}
-
-extension Response {
-    /// 303 to `location` (after a form, the browser loads the next page with GET).
-    static func seeOther(_ location: String) -> Response {
-        Response(status: .seeOther, headers: [.location: location])
-    }
-}

@@ -144,7 +144,7 @@ struct SignInRoutes: Sendable {
             value: value,
             maxAge: maxAge,
             path: "/",
-            secure: self.configuration.tls != nil,
+            secure: self.configuration.isSecure,
             httpOnly: true,
             sameSite: .strict
         )

@@ -26,8 +26,8 @@ extension Templates {
             <td><a href="/tenants/{{tenant}}/servers/{{nameURL}}">{{name}}</a></td>
             <td>{{host}}:{{port}}</td>
             <td>{{auth}}</td>
-            <td>{{#isDefault}}<span aria-label="{{t.default}}">★</span>{{/isDefault}}</td>
-            <td>{{#validated}}<span class="{{validationClass}}" aria-label="{{validationText}}">{{validationMark}}</span> {{validatedAt}}{{/validated}}{{^validated}}{{t.never}}{{/validated}}</td>
+            <td>{{#isDefault}}<span aria-hidden="true">★</span><span class="visually-hidden">{{t.default}}</span>{{/isDefault}}</td>
+            <td>{{#validated}}<span class="{{validationClass}}" aria-hidden="true">{{validationMark}}</span><span class="visually-hidden">{{validationText}}</span> {{validatedAt}}{{/validated}}{{^validated}}{{t.never}}{{/validated}}</td>
             <td>{{#expiry}}<span class="pill {{expiryClass}}">{{expiry}}</span>{{/expiry}}</td>
           </tr>
           {{/servers}}

@@ -38,7 +38,7 @@ enum Templates {
               {{#isOperator}}<li><a href="/tenants">{{t.nav_tenants}}</a></li>{{/isOperator}}
               {{#tenant}}
               <li><a href="/tenants/{{tenant}}/servers">{{t.nav_servers}}</a></li>
-              <li><a href="/tenants/{{tenant}}/events">{{t.nav_events}}{{#unread}} <span class="badge" id="unread-count" aria-label="{{t.unread}}">{{unread}}</span>{{/unread}}</a></li>
+              <li><a href="/tenants/{{tenant}}/events">{{t.nav_events}}{{#unread}} <span class="badge" id="unread-count">{{unread}}<span class="visually-hidden"> {{t.unread}}</span></span>{{/unread}}</a></li>
               <li><a href="/tenants/{{tenant}}/messages">{{t.nav_messages}}</a></li>
               {{/tenant}}
               <li><a href="/expiring">{{t.nav_expiring}}</a></li>
@@ -47,7 +47,7 @@ enum Templates {
           {{/signedIn}}
           <div class="tools">
             <ul class="languages" aria-label="{{t.language}}">
-              {{#languages}}<li><a href="?lang={{code}}" lang="{{code}}" hreflang="{{code}}"{{#current}} aria-current="true"{{/current}}>{{name}}</a></li>{{/languages}}
+              {{#languages}}<li><a href="{{href}}" lang="{{code}}" hreflang="{{code}}"{{#current}} aria-current="true"{{/current}}>{{name}}</a></li>{{/languages}}
             </ul>
             {{#signedIn}}
             <span class="who">{{t.signed_in_as}} <code>{{keyID}}</code></span>

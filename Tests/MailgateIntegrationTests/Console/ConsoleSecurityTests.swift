@@ -79,9 +79,36 @@ struct ConsoleSecurityTests {
             ] {
                 let page = try await browser.get(path)
                 #expect([403, 404].contains(page.status), "\(path): \(page.status)")
-                #expect(!page.html.contains("globex-relay") && !page.html.contains("smtp.example.com"), "\(path)")
+                #expect(
+                    !page.html.contains("smtp.example.com") && !page.html.contains("billing@example.com"),
+                    "\(path)"
+                )
             }
             #expect(try await browser.get("/tenants").status == 403)
+            #expect(
+                [403, 404].contains(try await browser.get("/tenants/globex/servers/globex-relay/state.json").status)
+            )
+            // Writes and scripts' calls naming the other tenant are refused the same way.
+            let ownToken = try #require(try await browser.get("/tenants/acme/servers").csrf)
+            let unread = try await fixture.admin.operatorClient(actingIn: "globex").listEvents(
+                Mailgate_V1_ListEventsRequest()
+            ).unreadCount
+            let markRead = try await browser.post("/tenants/globex/events/read", ["csrf": ownToken, "mark": "all"])
+            #expect([403, 404].contains(markRead.status))
+            #expect(
+                try await fixture.admin.operatorClient(actingIn: "globex").listEvents(Mailgate_V1_ListEventsRequest())
+                    .unreadCount == unread && unread > 0
+            )
+            let authorize = try await browser.post(
+                "/tenants/globex/servers/globex-relay/authorize.json",
+                ["csrf": ownToken]
+            )
+            #expect([403, 404].contains(authorize.status) && !authorize.html.contains("http"))
+            let validation = try await browser.post(
+                "/tenants/globex/server-validation.json",
+                ["csrf": ownToken, "stored_name": "globex-relay"]
+            )
+            #expect(validation.html.contains("\"error\"") && !validation.html.contains("\"checks\""))
             // Writes are the operators': refused by the same rule as over RPC.
             let token = try #require(try await browser.get("/tenants/acme/servers").csrf)
             let put = try await browser.post(
