@@ -3,7 +3,9 @@ import NIOSSL
 
 /// Where and how the console listens, and how long its sessions live.
 public struct ConsoleConfiguration: Sendable {
+    /// The address to listen on (`127.0.0.1` by default: reach it through a proxy or a tunnel).
     public var host: String
+    /// The port; 0 picks a free one (tests).
     public var port: Int
     /// TLS for the listener (the RPC certificate when one is configured); nil serves plain HTTP.
     public var tls: TLSConfiguration?

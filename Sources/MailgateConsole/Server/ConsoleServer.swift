@@ -16,6 +16,7 @@ public struct ConsoleServer: Service {
         get async throws { try await self.boundAddress.port() }
     }
 
+    /// A console on `configuration`'s listener; throws when its TLS configuration is unusable.
     public init(configuration: ConsoleConfiguration, backend: ConsoleBackend, logger: Logger) throws {
         let pages = try PageRenderer()
         let router = Router(context: ConsoleRequestContext.self)
@@ -49,6 +50,8 @@ public struct ConsoleServer: Service {
         )
     }
 
+    /// Serves until the service group shuts it down (a graceful shutdown lets requests in
+    /// flight finish) or the task is cancelled.
     public func run() async throws {
         try await self.application.runService()
     }

@@ -31,7 +31,9 @@ extension ConsentService {
     public struct BrowserOutcome: Sendable {
         /// The refresh token was stored.
         public var succeeded: Bool
+        /// A heading for the page: "Connected", "Consent failed", "Try again".
         public var title: String
+        /// What happened and what to do, in a sentence or two.
         public var text: String
         /// The HTTP status to answer with: 200, 400 or 503.
         public var status: Int

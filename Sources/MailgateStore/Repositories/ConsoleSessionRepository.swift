@@ -4,12 +4,15 @@ import PostgresNIO
 
 /// A console session as its lookup finds it: who signed in and the form token.
 public struct ConsoleSessionRecord: Sendable, Hashable {
+    /// The API key that signed in.
     public var keyID: String
-    /// Nil for an operator key.
+    /// The key's tenant; nil for an operator key.
     public var tenantID: UUID?
     public var tenantSlug: String?
+    /// What every form of the session must carry.
     public var csrfToken: String
     public var createdAt: Date
+    /// The absolute end.
     public var expiresAt: Date
 }
 
@@ -20,6 +23,7 @@ public struct ConsoleSessionRepository: Sendable {
     let client: PostgresClient
     let logger: Logger
 
+    /// Sessions in `client`'s database.
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger

@@ -59,7 +59,7 @@ struct DeployManifestTests {
                 (port["name"] as? String).flatMap { name in (port["containerPort"] as? Int).map { (name, $0) } }
             }
         )
-        #expect(ports.keys.sorted() == ["ops", "rpc"])
+        #expect(ports.keys.sorted() == ["console", "ops", "rpc"])
 
         // The ConfigMap (envFrom) makes the server listen where the container ports say.
         let configMap = try DeployFiles.object("ConfigMap", named: "mailgate", in: documents)
@@ -70,6 +70,7 @@ struct DeployManifestTests {
         func port(of address: String?) -> Int? { address?.split(separator: ":").last.flatMap { Int($0) } }
         #expect(port(of: settings["MAILGATE_LISTEN"]) == ports["rpc"])
         #expect(port(of: settings["MAILGATE_OPS_LISTEN"]) == ports["ops"])
+        #expect(port(of: settings["MAILGATE_CONSOLE_LISTEN"]) == ports["console"])
         #expect(settings["MAILGATE_LOG_FORMAT"] == "json")
         let masterKeysFile = try #require(settings["MAILGATE_MASTER_KEYS_FILE"])
         let mounts = (container["volumeMounts"] as? [[String: Any]] ?? []).compactMap { $0["mountPath"] as? String }
@@ -282,7 +283,7 @@ struct DeployManifestTests {
                 $0.arguments.split(separator: " ").compactMap { Int($0) }
             }
         )
-        #expect(exposed == [7587, 7588])
+        #expect(exposed == [7587, 7588, 7589])
         let ignored = try String(contentsOf: root.appendingPathComponent(".dockerignore"), encoding: .utf8)
         #expect(ignored.split(separator: "\n").contains(".build"), "the build folder stays out of the context")
     }
