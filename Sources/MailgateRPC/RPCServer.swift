@@ -82,6 +82,10 @@ public final class RPCServer<Principal: Sendable>: Service, Sendable {
     /// Whether the listener serves TLS.
     public var usesTLS: Bool { self.sslContext.withLock { $0 != nil } }
 
+    /// The TLS context new connections get now (`reloadTLS` replaces it); nil without TLS.
+    /// Other listeners of the process (the console) share it, so one SIGHUP renews them all.
+    public var currentTLSContext: NIOSSLContext? { self.sslContext.withLock { $0 } }
+
     /// Serves new connections with `tls` (a renewed certificate, say); open connections
     /// keep theirs. Only a server started with TLS can reload it; a configuration that
     /// does not load throws and leaves the current one in place.

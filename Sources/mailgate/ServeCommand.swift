@@ -136,7 +136,12 @@ struct ServeCommand: AsyncParsableCommand {
             let configuration = try self.applicationConfiguration(values, logger: logger)
             let application = try MailgateApplication(configuration: configuration, logger: logger)
             var frontEnds: [(service: any Service, name: String)] = []
-            if let console = try Self.consoleConfiguration(values, tls: configuration.rpc.tls, logger: logger) {
+            // The console serves the RPC certificate, as the RPC server holds it now (SIGHUP renews both).
+            let tls: (@Sendable () -> NIOSSLContext)? = try configuration.rpc.tls.map { initial in
+                let fallback = try NIOSSLContext(configuration: initial)
+                return { [rpc = application.rpcServer] in rpc.currentTLSContext ?? fallback }
+            }
+            if let console = try Self.consoleConfiguration(values, tls: tls, logger: logger) {
                 let server = try ConsoleServer(
                     configuration: console,
                     backend: ConsoleBackend(application: application, logger: logger),
@@ -235,7 +240,11 @@ struct ServeCommand: AsyncParsableCommand {
 
 extension ServeCommand {
     /// The console's settings; nil when `MAILGATE_CONSOLE_LISTEN` is `off`.
-    static func consoleConfiguration(_ values: SettingValues, tls: TLSConfiguration?, logger: Logger) throws
+    static func consoleConfiguration(
+        _ values: SettingValues,
+        tls: (@Sendable () -> NIOSSLContext)?,
+        logger: Logger
+    ) throws
         -> ConsoleConfiguration?
     {
         let table = SettingsTable.self

@@ -111,7 +111,7 @@ def main():
                MAILGATE_MIGRATIONS_DIR=os.path.join(root, "migrations"),
                MAILGATE_CA_FILE=f"{work}/ca.pem",
                MAILGATE_POLL_INTERVAL_MS="200")
-    start([args.mailgate, "serve"], env=env, log=f"{work}/serve.log")
+    serve, _ = start([args.mailgate, "serve"], env=env, log=f"{work}/serve.log")
     base = f"http://127.0.0.1:{console_port}"
     wait_for_http(f"{base}/sign-in")
 
@@ -121,6 +121,11 @@ def main():
             walk(browser, base, operator_key, token_port, smtp_port, client_id, client_secret, basic_password, sender)
         finally:
             browser.close()
+
+    step("SIGTERM stops serve cleanly, the console with it")
+    serve.send_signal(signal.SIGTERM)
+    status = serve.wait(timeout=60)
+    assert status == 0, f"mailgate serve exited {status}: " + open(f"{work}/serve.log").read()[-2000:]
 
     step("no stored secret in any page or download")
     for what, text in pages_seen:

@@ -31,6 +31,21 @@ final class ReloadProcessTests {
         ]).0 == 0
     }
 
+    /// Whether the console on `port` completes a TLS handshake trusting `caFile` only.
+    static func consoleTrusted(port: Int, caFile: String) async throws -> Bool {
+        let check = """
+            import socket, ssl, sys
+            context = ssl.create_default_context(cafile=sys.argv[2])
+            with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5) as raw:
+                with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                    tls.sendall(b"GET /sign-in HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nConnection: close\\r\\n\\r\\n")
+                    sys.exit(0 if tls.recv(12).startswith(b"HTTP/1.1 200") else 1)
+            """
+        return try await offCooperativePool {
+            try ChildProcess("/usr/bin/python3", ["-c", check, "\(port)", caFile]).waitUntilExit() == 0
+        }
+    }
+
     /// The master key id that sealed the SMTP password of each server, by name.
     static func sealingKeys(_ database: TestDatabase) async throws -> [String: UInt32] {
         try await database.withClient { postgres in
@@ -47,7 +62,7 @@ final class ReloadProcessTests {
     }
 
     @Test(
-        "SIGHUP swaps the certificate for new connections, keeps open ones, and seals with the new active key; a bad ring is refused"
+        "SIGHUP swaps the certificate for new connections (RPC and console), keeps open ones, and seals with the new active key; a bad ring is refused"
     )
     func reload() async throws {
         try #require(
@@ -68,6 +83,7 @@ final class ReloadProcessTests {
 
         try await TestDatabase.withFresh { database in
             let port = try await ServeProcessTests.freePort()
+            let consolePort = try await ServeProcessTests.freePort()
             let key = APIKey.generate().presentedForm.exposedValue
             let server = try ChildProcess(
                 ServeProcessTests.executable.path,
@@ -81,6 +97,7 @@ final class ReloadProcessTests {
                         "MAILGATE_MASTER_KEYS_FILE": self.path("master-keys"),
                         "MAILGATE_TLS_CERT": self.path("cert.pem"),
                         "MAILGATE_TLS_KEY": self.path("key.pem"),
+                        "MAILGATE_CONSOLE_LISTEN": "127.0.0.1:\(consolePort)",
                         "MAILGATE_LOG_FORMAT": "json",
                         "MAILGATE_LOG_LEVEL": "debug",
                     ]
@@ -97,6 +114,7 @@ final class ReloadProcessTests {
                 try await !Self.pings(port: port, caFile: second.certificate),
                 "the second certificate is not served yet"
             )
+            #expect(try await Self.consoleTrusted(port: consolePort, caFile: first.certificate))
 
             // An open connection, made before the reload.
             var tls = TLSConfiguration.makeClientConfiguration()
@@ -137,6 +155,8 @@ final class ReloadProcessTests {
                 try await !Self.pings(port: port, caFile: first.certificate),
                 "new connections get the new certificate"
             )
+            #expect(try await Self.consoleTrusted(port: consolePort, caFile: second.certificate), "the console's too")
+            #expect(try await !Self.consoleTrusted(port: consolePort, caFile: first.certificate))
             try await putServer("after")
             #expect(
                 try await Self.sealingKeys(database) == ["before": 1, "after": 2],

@@ -7,8 +7,9 @@ public struct ConsoleConfiguration: Sendable {
     public var host: String
     /// The port; 0 picks a free one (tests).
     public var port: Int
-    /// TLS for the listener (the RPC certificate when one is configured); nil serves plain HTTP.
-    public var tls: TLSConfiguration?
+    /// The TLS context of each new connection (the RPC server's current one, which SIGHUP
+    /// replaces); nil serves plain HTTP.
+    public var tls: (@Sendable () -> NIOSSLContext)?
     /// A session unused for this long ends.
     public var idleTimeout: Duration
     /// A session ends this long after sign-in, however active.
@@ -32,7 +33,7 @@ public struct ConsoleConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1",
         port: Int = 7589,
-        tls: TLSConfiguration? = nil,
+        tls: (@Sendable () -> NIOSSLContext)? = nil,
         idleTimeout: Duration = .seconds(30 * 60),
         lifetime: Duration = .seconds(12 * 3600),
         publicURL: String? = nil

@@ -1,6 +1,5 @@
 import Hummingbird
 import HummingbirdCore
-import HummingbirdTLS
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -28,7 +27,13 @@ public struct ConsoleServer: Service {
         let boundAddress = BoundAddress()
         self.boundAddress = boundAddress
         let server: HTTPServerBuilder =
-            if let tls = configuration.tls { try .tls(.http1(), tlsConfiguration: tls) } else { .http1() }
+            if let tls = configuration.tls {
+                HTTPServerBuilder { responder in
+                    SharedTLSChannel(base: HTTP1Channel(responder: responder), current: tls)
+                }
+            } else {
+                .http1()
+            }
         self.application = Application(
             router: router,
             server: server,
@@ -53,6 +58,8 @@ public struct ConsoleServer: Service {
     /// Serves until the service group shuts it down (a graceful shutdown lets requests in
     /// flight finish) or the task is cancelled.
     public func run() async throws {
-        try await self.application.runService()
+        // As a service of the caller's group: it stops when the group says so, in its turn (a
+        // group of its own would catch SIGTERM itself and stop before the RPC server drains).
+        try await self.application.run()
     }
 }
