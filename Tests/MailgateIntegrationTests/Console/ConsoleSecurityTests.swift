@@ -34,6 +34,25 @@ struct ConsoleSecurityTests {
         }
     }
 
+    @Test("sign-in is limited per address by the API's own allowance for failed keys: a guessing browser waits")
+    func signInLimited() async throws {
+        try await ConsoleFixture.run { fixture in
+            var browser = fixture.browser()
+            var statuses: [Int] = []
+            for attempt in 0..<30 {
+                statuses.append(
+                    try await browser.signIn("mgk_guess\(attempt)_" + String(repeating: "x", count: 40)).status
+                )
+            }
+            #expect(statuses.prefix(5).allSatisfy { $0 == 401 })
+            let limited = try #require(statuses.firstIndex(of: 429), "\(statuses)")
+            #expect(statuses[limited...].allSatisfy { $0 == 429 })
+            let page = try await browser.signIn("mgk_guess_" + String(repeating: "y", count: 40))
+            #expect(page.status == 429 && page.html.contains("Try again in"))
+            #expect(browser.cookies["mg_session"] == nil)
+        }
+    }
+
     @Test("a form without its CSRF token, with another session's, or from another site changes nothing")
     func csrf() async throws {
         try await ConsoleFixture.run { fixture in
