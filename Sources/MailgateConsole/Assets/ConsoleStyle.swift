@@ -25,6 +25,7 @@ enum ConsoleStyle {
         table.list th, table.list td { text-align: left; padding: .5em .6em; border-bottom: 1px solid var(--line); vertical-align: top; }
         table.list thead th { background: #eceff3; font-size: .9em; }
         tr.unread td { font-weight: 600; }
+        td.when { white-space: nowrap; }
         fieldset { border: 1px solid var(--line); background: var(--card); margin: 0 0 1em; padding: 1em; }
         legend { font-weight: 700; padding: 0 .3em; }
         .grid { display: grid; grid-template-columns: minmax(10em, 16em) 1fr; gap: .5em 1em; align-items: center; }

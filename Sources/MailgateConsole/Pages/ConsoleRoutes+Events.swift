@@ -32,7 +32,6 @@ extension ConsoleRoutes {
                 )
                 let language = context.language
                 var data = await self.chrome(tenant, context: context)
-                data["unread"] = page.unreadCount == 0 ? nil : page.unreadCount
                 data["kind"] = list.kind
                 data["unreadOnly"] = list.unreadOnly
                 data["severityOptions"] = Self.severities.map {

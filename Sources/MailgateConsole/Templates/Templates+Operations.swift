@@ -57,7 +57,7 @@ extension Templates {
             {{#events}}
             <tr class="{{#unread}}unread{{/unread}}" data-event="{{id}}">
               <td>{{#unread}}<input type="checkbox" name="event_{{id}}" value="1" aria-label="{{t.select}}">{{/unread}}</td>
-              <td>{{when}}</td>
+              <td class="when">{{when}}</td>
               <td><span class="pill {{severityClass}}">{{severity}}</span></td>
               <td><code>{{kind}}</code></td>
               <td>{{message}}{{#unread}} <span class="pill info">{{t.new}}</span>{{/unread}}</td>

@@ -21,6 +21,7 @@ struct AdminFixture: Sendable {
     static func run<Result: Sendable>(
         keyCacheTTL: Duration = .milliseconds(200),
         masterKeys: MasterKeyRing = testMasterKeys,
+        authentication: AuthenticationSettings = AuthenticationSettings(),
         logger: Logger? = nil,
         mailer: MailerSettings = MailerSettings(workers: 0, destinations: .loopbackAllowed),
         tokens: TokenSettings = TokenSettings(),
@@ -32,6 +33,7 @@ struct AdminFixture: Sendable {
         try await withRunningApplication(
             masterKeys: masterKeys,
             keyCacheTTL: keyCacheTTL,
+            authentication: authentication,
             database: database,
             logger: logger,
             mailer: mailer,

@@ -11,9 +11,10 @@ struct ConsoleFixture: Sendable {
 
     static func run<Result: Sendable>(
         idleTimeout: Duration = .seconds(1800),
+        authentication: AuthenticationSettings = AuthenticationSettings(),
         _ body: (ConsoleFixture) async throws -> Result
     ) async throws -> Result {
-        try await AdminFixture.run { admin in
+        try await AdminFixture.run(authentication: authentication) { admin in
             let console = try ConsoleServer(
                 configuration: ConsoleConfiguration(host: "127.0.0.1", port: 0, idleTimeout: idleTimeout),
                 backend: ConsoleBackend(application: admin.application, logger: Logger(label: "console-test")),

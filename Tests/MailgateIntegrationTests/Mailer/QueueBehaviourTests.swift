@@ -52,11 +52,11 @@ struct QueueBehaviourTests {
     @Test("a recipient deferred with 4xx is retried alone; the others are not sent twice")
     func deferredRecipientRetriedAlone() async throws {
         // Room for a retry even when a loaded machine makes the first attempt late.
-        try await MailFixture.run(giveUpAfter: .seconds(6)) { fixture in
+        try await MailFixture.run(giveUpAfter: .seconds(12)) { fixture in
             let sent = try await fixture.client.sendMail(
                 MailFixture.message(to: ["alice@example.org", "tempfail-dan@example.org"])
             )
-            let message = try await fixture.waitFor(sent.messageID, state: .sent, limit: .seconds(20))
+            let message = try await fixture.waitFor(sent.messageID, state: .sent, limit: .seconds(40))
             #expect(message.attempts >= 2)
             let results = Dictionary(uniqueKeysWithValues: message.recipientResults.map { ($0.address, $0) })
             #expect(results["tempfail-dan@example.org"]?.replyCode == 451)
@@ -115,13 +115,13 @@ struct QueueBehaviourTests {
             ) { fixture in
                 // Due together, and late enough that all three are stored first even while the
                 // whole suite loads the machine, so one claim takes all three.
-                let due = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(10))
+                let due = Google_Protobuf_Timestamp(date: Date().addingTimeInterval(15))
                 for index in 0..<3 {
                     var request = MailFixture.message(subject: "shutdown \(index)")
                     request.notBefore = due
                     _ = try await fixture.client.sendMail(request)
                 }
-                _ = try await eventually(limit: .seconds(20)) {
+                _ = try await eventually(limit: .seconds(40)) {
                     try await fixture.admin.database.withClient { postgres in
                         let rows = try await postgres.query(
                             "SELECT count(*) FROM messages WHERE state = 'sending'",
