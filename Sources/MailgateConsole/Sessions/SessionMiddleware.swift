@@ -13,7 +13,7 @@ struct SessionMiddleware: RouterMiddleware {
 
     static let cookieName = "mg_session"
     /// What a browser without a session may load.
-    static let publicPaths: Set<String> = ["/sign-in", "/oauth/callback", "/favicon.ico"]
+    static let publicPaths: Set<String> = ["/sign-in", "/oauth/callback"]
     static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
 
     let backend: ConsoleBackend
@@ -24,6 +24,9 @@ struct SessionMiddleware: RouterMiddleware {
         -> Response
     {
         var context = context
+        let path = request.uri.path
+        // The style sheet and the script are the same for everyone: no session to look up.
+        if path.hasPrefix("/static/") || path == "/favicon.ico" { return try await next(request, context) }
         if let token = request.cookies[Self.cookieName]?.value, !token.isEmpty {
             let idHash = SessionToken.hash(token)
             if let record = try await self.backend.sessions.find(
@@ -33,8 +36,7 @@ struct SessionMiddleware: RouterMiddleware {
                 context.session = ConsoleSession(record: record, idHash: idHash)
             }
         }
-        let path = request.uri.path
-        let isPublic = Self.publicPaths.contains(path) || path.hasPrefix("/static/")
+        let isPublic = Self.publicPaths.contains(path)
         let changesState = request.method != .get && request.method != .head
         if !isPublic, context.session == nil {
             guard !changesState, !path.hasSuffix(".json") else {
