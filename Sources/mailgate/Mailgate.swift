@@ -16,7 +16,7 @@ struct Mailgate: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, MigrateCommand.self, TenantCommand.self, KeyCommand.self, ServerCommand.self,
             EventsCommand.self, SendCommand.self, MessageCommand.self, VaultCommand.self, PingCommand.self,
-            WhoAmICommand.self, BenchCommand.self,
+            WhoAmICommand.self, CallCommand.self, ProtoCommand.self, BenchCommand.self,
             ExpiryCommand.self, DevCommand.self,
         ]
     )

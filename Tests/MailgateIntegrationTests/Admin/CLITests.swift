@@ -1,5 +1,7 @@
 import Foundation
+import MailgateClient
 import MailgateCore
+import MailgateRPC
 import MailgateService
 import MailgateStore
 import MailgateTestSupport
@@ -155,6 +157,55 @@ struct CLITests {
             }
             let newVault = Vault(keyRing: try MasterKeyRing(parsing: newKey))
             #expect(try server.openSecret(.password, with: newVault)?.exposedValue == password)
+        }
+    }
+}
+
+/// `mailgate call` and `mailgate proto`: any method from the command line, and the contract.
+@Suite("CLI: call and proto")
+struct CallCLITests {
+    @Test("every method the server registers is callable by name, and the embedded contract lists the same")
+    func methodsComplete() async throws {
+        try await AdminFixture.run { fixture in
+            #expect(MailgateMethods.all.map(\.name).sorted() == fixture.application.router.methodNames)
+        }
+        let (status, listing) = try await CLITests.mailgate(["proto"], [:])
+        #expect(status == 0)
+        let listed = listing.split(separator: "\n").compactMap { $0.split(separator: " ").first }
+            .filter { $0.hasPrefix("/") }.map(String.init).sorted()
+        #expect(listed == MailgateMethods.all.map(\.name).sorted())
+    }
+
+    @Test("call takes and prints protobuf JSON; an error status exits 2 with its fields; bad JSON exits 64")
+    func call() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CLITests.executable.path), "swift build first")
+        try await AdminFixture.run { fixture in
+            let environment = [
+                "MAILGATE_ADDRESS": "127.0.0.1:\(fixture.port)",
+                "MAILGATE_KEY": testOperatorKey.presentedForm.exposedValue,
+            ]
+            let (whoStatus, who) = try await CLITests.mailgate(["call", "/mailgate.v1.Health/WhoAmI"], environment)
+            #expect(whoStatus == 0)
+            let identity = try #require(try JSONSerialization.jsonObject(with: Data(who.utf8)) as? [String: Any])
+            #expect(identity["key_id"] as? String == testOperatorKey.id && identity["scope"] as? String == "operator")
+            let (created, tenant) = try await CLITests.mailgate(
+                ["call", "CreateTenant", "--data", #"{"slug": "acme", "displayName": "Acme"}"#],
+                environment
+            )
+            let made = try JSONSerialization.jsonObject(with: Data(tenant.utf8)) as? [String: Any]
+            #expect(created == 0 && made?["slug"] as? String == "acme" && made?["display_name"] as? String == "Acme")
+            let (refused, _) = try await CLITests.mailgate(
+                ["call", "Admin/CreateTenant", "--data", #"{"slug": "X"}"#],
+                environment
+            )
+            #expect(refused == 2)
+            let (malformed, _) = try await CLITests.mailgate(
+                ["call", "CreateTenant", "--data", #"{"slug": 7, "nope": true}"#],
+                environment
+            )
+            #expect(malformed == 64)
+            let (unknown, _) = try await CLITests.mailgate(["call", "Nope"], environment)
+            #expect(unknown == 64)
         }
     }
 }
