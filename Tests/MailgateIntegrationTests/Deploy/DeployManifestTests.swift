@@ -327,4 +327,19 @@ struct DeployManifestTests {
             }
         }
     }
+
+    @Test("the systemd timer runs the expiry check daily as the service's user, catching up after downtime")
+    func expiryTimer() throws {
+        let timer = try DeployFiles.systemdSettings("mailgate-expiry-check.timer")
+        #expect(timer["OnCalendar"]?.first?.hasPrefix("*-*-*") == true)
+        #expect(timer["Persistent"] == ["true"])
+        let check = try DeployFiles.systemdSettings("mailgate-expiry-check.service")
+        #expect(check["Type"] == ["oneshot"])
+        #expect(check["ExecStart"]?.first?.hasSuffix("mailgate expiry check --within 30d") == true)
+        #expect(check["User"] == (try DeployFiles.systemdSettings())["User"])
+        let environment = try DeployFiles.text("systemd/expiry-check.env")
+        for setting in ["MAILGATE_ADDRESS", "MAILGATE_KEY", "MAILGATE_RPC_CA_FILE"] {
+            #expect(environment.contains("\n\(setting)=") || environment.hasPrefix("\(setting)="), "\(setting)")
+        }
+    }
 }

@@ -64,9 +64,9 @@ enum DeployFiles {
     }
 
     /// `Key=value` settings of the systemd unit, every value of repeated keys kept.
-    static func systemdSettings() throws -> [String: [String]] {
+    static func systemdSettings(_ unit: String = "mailgate.service") throws -> [String: [String]] {
         var settings: [String: [String]] = [:]
-        for line in try self.text("systemd/mailgate.service").split(separator: "\n") {
+        for line in try self.text("systemd/\(unit)").split(separator: "\n") {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             guard !trimmed.hasPrefix("#"), !trimmed.hasPrefix("["), let equals = trimmed.firstIndex(of: "=") else {
                 continue
