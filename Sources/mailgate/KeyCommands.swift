@@ -111,6 +111,7 @@ struct KeyCommand: AsyncParsableCommand {
         )
         @Option(help: "PostgreSQL URL. [env: MAILGATE_DATABASE_URL]") var databaseURL: String?
         @Option(help: "What the key is for.") var description: String = "operator key (key create-operator)"
+        @Option(help: "Output format: the key alone (table), or json with its id.") var format: OutputFormat = .table
 
         func run() async throws {
             do {
@@ -118,7 +119,11 @@ struct KeyCommand: AsyncParsableCommand {
                     try await APIKeyRepository(client: client, logger: logger)
                         .create(tenantID: nil, description: self.description, actor: "cli:create-operator")
                 }
-                print(key.presentedForm.exposedValue)
+                if self.format == .json {
+                    printJSONObject(["key_id": record.id, "key": key.presentedForm.exposedValue])
+                } else {
+                    print(key.presentedForm.exposedValue)
+                }
                 FileHandle.standardError.write(
                     Data("operator key \(record.id) created; store it now, it is not shown again.\n".utf8)
                 )

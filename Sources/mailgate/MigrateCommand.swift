@@ -24,6 +24,9 @@ struct MigrateCommand: AsyncParsableCommand {
     @Flag(help: "Only report which migrations are pending; apply nothing.")
     var status = false
 
+    @Option(help: "Output format: table for people, json for scripts.")
+    var format: OutputFormat = .table
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         guard let url = self.databaseURL ?? environment["MAILGATE_DATABASE_URL"] else {
@@ -47,19 +50,30 @@ struct MigrateCommand: AsyncParsableCommand {
                 defer { group.cancelAll() }
                 if self.status {
                     let pending = try await runner.pending(on: client)
-                    print(
-                        pending.isEmpty
-                            ? "database is current"
-                            : "pending migrations: \(pending.map(String.init).joined(separator: ", "))"
-                    )
+                    if self.format == .json {
+                        printJSONObject(["current": pending.isEmpty, "pending": pending])
+                    } else {
+                        print(
+                            pending.isEmpty
+                                ? "database is current"
+                                : "pending migrations: \(pending.map(String.init).joined(separator: ", "))"
+                        )
+                    }
                     if !pending.isEmpty { throw ExitCode(3) }
                 } else {
                     let outcome = try await runner.run(on: client)
-                    print(
-                        outcome.applied.isEmpty
-                            ? "database is current (\(outcome.alreadyApplied.count) migrations applied before)"
-                            : "applied migrations: \(outcome.applied.map(String.init).joined(separator: ", "))"
-                    )
+                    if self.format == .json {
+                        printJSONObject([
+                            "applied": outcome.applied,
+                            "already_applied": outcome.alreadyApplied,
+                        ])
+                    } else {
+                        print(
+                            outcome.applied.isEmpty
+                                ? "database is current (\(outcome.alreadyApplied.count) migrations applied before)"
+                                : "applied migrations: \(outcome.applied.map(String.init).joined(separator: ", "))"
+                        )
+                    }
                 }
             }
         } catch let error as StoreError {

@@ -21,6 +21,13 @@ func printTable(_ columns: [String], _ rows: [[String]], format: OutputFormat) {
     }
 }
 
+/// Prints one JSON object (sorted keys) for scripts: numbers, booleans and lists as such.
+func printJSONObject(_ object: [String: Any]) {
+    if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) {
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
+
 /// A date for tables: ISO 8601 in UTC, or "-" when absent.
 func formatDate(_ date: Date?) -> String {
     guard let date else { return "-" }

@@ -25,6 +25,8 @@ struct VaultCommand: AsyncParsableCommand {
         @Option(help: "Master key ring file. [env: MAILGATE_MASTER_KEYS_FILE, or MAILGATE_MASTER_KEYS]")
         var masterKeysFile: String?
         @Option(help: "Servers per transaction.") var batchSize: Int = 100
+        @Option(help: "Output format: table for people, json for scripts (same exit statuses).")
+        var format: OutputFormat = .table
 
         func run() async throws {
             do {
@@ -35,6 +37,16 @@ struct VaultCommand: AsyncParsableCommand {
                 let report = try await DirectDatabase.run(url: self.databaseURL) { client, logger in
                     try await VaultRotation(client: client, vault: Vault(keyRing: ring), logger: logger)
                         .run(batchSize: max(1, self.batchSize))
+                }
+                if self.format == .json {
+                    printJSONObject([
+                        "active_key": Int(ring.activeKeyID), "resealed_secrets": report.resealed,
+                        "servers": report.servers, "batches": report.batches,
+                        "resealed_consent_verifiers": report.consentVerifiers,
+                        "complete": report.complete && report.unreadable.isEmpty, "unreadable": report.unreadable,
+                    ])
+                    if !report.complete || !report.unreadable.isEmpty { throw ExitCode(1) }
+                    return
                 }
                 print("active key: \(ring.activeKeyID)")
                 print("re-sealed: \(report.resealed) secrets on \(report.servers) servers in \(report.batches) batches")
@@ -67,9 +79,12 @@ struct VaultCommand: AsyncParsableCommand {
             abstract: "Print a new master key entry id:base64 to add to the ring."
         )
         @Argument(help: "The new key's id: higher than every id in the ring, so it becomes active.") var id: UInt32
+        @Option(help: "Output format: the ring line (table), or json with the id and the line.")
+        var format: OutputFormat = .table
 
         func run() throws {
-            print("\(self.id):\(MasterKeyRing.randomKeyBase64())")
+            let line = "\(self.id):\(MasterKeyRing.randomKeyBase64())"
+            if self.format == .json { printJSONObject(["id": Int(self.id), "line": line]) } else { print(line) }
         }
     }
 }

@@ -74,6 +74,27 @@ struct CLITests {
             )
             #expect(createStatus == 0)
             #expect(APIKey(parsing: operatorKey) != nil)
+            let (jsonStatus, jsonKey) = try await Self.mailgate(
+                ["key", "create-operator", "--format", "json"],
+                ["MAILGATE_DATABASE_URL": fixture.database.url]
+            )
+            let made = try JSONSerialization.jsonObject(with: Data(jsonKey.utf8)) as? [String: String]
+            #expect(jsonStatus == 0 && made?["key"].flatMap(APIKey.init(parsing:))?.id == made?["key_id"])
+            let (migrated, migrations) = try await Self.mailgate(
+                ["migrate", "--status", "--format", "json"],
+                [
+                    "MAILGATE_DATABASE_URL": fixture.database.url,
+                    "MAILGATE_MIGRATIONS_DIR": repositoryRoot().appendingPathComponent("migrations").path,
+                ]
+            )
+            let state = try JSONSerialization.jsonObject(with: Data(migrations.utf8)) as? [String: Any]
+            #expect(
+                migrated == 0 && state?["current"] as? Bool == true && (state?["pending"] as? [Int])?.isEmpty == true
+            )
+            let (generated, keyLine) = try await Self.mailgate(["vault", "generate-key", "7", "--format", "json"], [:])
+            let entry = try JSONSerialization.jsonObject(with: Data(keyLine.utf8)) as? [String: Any]
+            #expect(generated == 0 && entry?["id"] as? Int == 7)
+            #expect((try? MasterKeyRing(parsing: entry?["line"] as? String ?? ""))?.activeKeyID == 7)
             let environment = ["MAILGATE_ADDRESS": "127.0.0.1:\(fixture.port)", "MAILGATE_KEY": operatorKey]
 
             #expect(
@@ -146,11 +167,13 @@ struct CLITests {
             // Rotation to a second key, then the ring of only the new key opens the password.
             let newKey = "2:\(MasterKeyRing.randomKeyBase64())"
             let rotate = try await Self.mailgate(
-                ["vault", "rotate"],
+                ["vault", "rotate", "--format", "json"],
                 ["MAILGATE_DATABASE_URL": fixture.database.url, "MAILGATE_MASTER_KEYS": "\(oldKey),\(newKey)"]
             )
             #expect(rotate.0 == 0)
-            #expect(rotate.1.contains("re-sealed: 1 secrets"))
+            let rotated = try JSONSerialization.jsonObject(with: Data(rotate.1.utf8)) as? [String: Any]
+            #expect(rotated?["resealed_secrets"] as? Int == 1 && rotated?["complete"] as? Bool == true)
+            #expect(rotated?["active_key"] as? Int == 2)
             let tenantID = try await fixture.tenantID("cli-tenant")
             let server = try await fixture.database.withClient { postgres in
                 try await MailgateStoreProbe.server(postgres, tenantID: tenantID, name: "relay")
