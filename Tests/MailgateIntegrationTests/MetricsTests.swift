@@ -93,4 +93,20 @@ struct MetricsTests {
             )
         }
     }
+
+    @Test("the process's own figures in Prometheus's standard names, and the build, at every scrape")
+    func processAndBuild() async throws {
+        try await AdminFixture.run(ops: OpsConfiguration(port: 0)) { fixture in
+            let text = try await Self.scrape(fixture)
+            #expect(Self.value(text, "mailgate_build_info{version=\"\(MailgateVersion.current)\"}") == 1)
+            let resident = try #require(Self.value(text, "process_resident_memory_bytes"))
+            #expect(resident > 10_000_000 && resident < 4_000_000_000)
+            #expect(try #require(Self.value(text, "process_cpu_seconds_total")) > 0)
+            let started = try #require(Self.value(text, "process_start_time_seconds"))
+            #expect(abs(started - Date().timeIntervalSince1970) < 3600, "started within the hour")
+            let open = try #require(Self.value(text, "process_open_fds"))
+            #expect(open > 3 && open <= (Self.value(text, "process_max_fds") ?? 0))
+            #expect(text.contains("# TYPE process_cpu_seconds_total counter"))
+        }
+    }
 }
