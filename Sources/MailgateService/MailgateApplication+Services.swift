@@ -15,9 +15,13 @@ extension MailgateApplication {
 
     /// `services`, with front ends (the console) that start once the schema is current, just
     /// before the RPC server, and stop just after it.
-    public func services(frontEnds: [(service: any Service, name: String)]) -> [ServiceGroupConfiguration
-        .ServiceConfiguration]
-    {
+    ///
+    /// `exporters` (trace export) start first and stop last, so the spans of everything
+    /// else's shutdown still leave.
+    public func services(
+        frontEnds: [(service: any Service, name: String)],
+        exporters: [(service: any Service, name: String)] = []
+    ) -> [ServiceGroupConfiguration.ServiceConfiguration] {
         let schemaIsCurrent = self.readiness.schemaIsCurrent
         func part(
             _ service: any Service,
@@ -35,7 +39,8 @@ extension MailgateApplication {
                 serviceName: name
             )
         }
-        var services = [
+        var services = exporters.map { part($0.service, $0.name) }
+        services += [
             part(self.database, "postgres"),
             part(self.databaseHealth, "database-health"),
             part(ReleaseOnShutdown { [http = self.http] in try await http.shutdown() }, "token-http-threads"),
@@ -74,9 +79,12 @@ extension MailgateApplication {
     /// A group that runs everything and shuts down gracefully on SIGTERM and SIGINT. A
     /// graceful shutdown that outlasts the RPC grace period by 30 s turns into cancellation,
     /// so a stop never waits forever.
-    public func makeServiceGroup(frontEnds: [(service: any Service, name: String)] = []) -> ServiceGroup {
+    public func makeServiceGroup(
+        frontEnds: [(service: any Service, name: String)] = [],
+        exporters: [(service: any Service, name: String)] = []
+    ) -> ServiceGroup {
         var configuration = ServiceGroupConfiguration(
-            services: self.services(frontEnds: frontEnds),
+            services: self.services(frontEnds: frontEnds, exporters: exporters),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: self.logger
         )

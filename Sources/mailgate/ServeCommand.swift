@@ -8,6 +8,7 @@ import MailgateService
 import MailgateStore
 import NIOCore
 import NIOSSL
+import OTel
 import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
@@ -133,6 +134,10 @@ struct ServeCommand: AsyncParsableCommand {
             format: values[SettingsTable.logFormat] ?? "text"
         )
         do {
+            // Before the application, which takes the process-wide tracer when it is made.
+            let traceExport =
+                TraceExport.isRequested(by: ProcessInfo.processInfo.environment)
+                ? try TraceExport.bootstrap(logger: logger) : nil
             let configuration = try self.applicationConfiguration(values, logger: logger)
             let application = try MailgateApplication(configuration: configuration, logger: logger)
             var frontEnds: [(service: any Service, name: String)] = []
@@ -149,7 +154,10 @@ struct ServeCommand: AsyncParsableCommand {
                 )
                 frontEnds.append((server, "console"))
             }
-            try await application.makeServiceGroup(frontEnds: frontEnds).run()
+            try await application.makeServiceGroup(
+                frontEnds: frontEnds,
+                exporters: traceExport.map { [($0, "trace-export")] } ?? []
+            ).run()
         } catch let error as ConfigurationError {
             logger.critical("cannot start: \(error.description)")
             throw ExitCode(78)
@@ -273,17 +281,27 @@ func makeLogger(level: String, format: String) throws -> Logger {
         throw ConfigurationError("Unknown log level \(level).")
     }
     // Every handler sits behind the redaction layer: no credential shape reaches the output.
+    // Lines written inside a span carry its trace_id and span_id (when traces are exported).
+    let spanMetadata = OTel.makeLoggingMetadataProvider()
     switch format.lowercased() {
     case "json":
-        LoggingSystem.bootstrap { label in
-            RedactingLogHandler(wrapping: JSONLogHandler(label: label, logLevel: logLevel))
-        }
+        LoggingSystem.bootstrap(
+            { label, provider in
+                var handler = JSONLogHandler(label: label, logLevel: logLevel)
+                handler.metadataProvider = provider
+                return RedactingLogHandler(wrapping: handler)
+            },
+            metadataProvider: spanMetadata
+        )
     case "text":
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = logLevel
-            return RedactingLogHandler(wrapping: handler)
-        }
+        LoggingSystem.bootstrap(
+            { label, provider in
+                var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
+                handler.logLevel = logLevel
+                return RedactingLogHandler(wrapping: handler)
+            },
+            metadataProvider: spanMetadata
+        )
     default:
         throw ConfigurationError("Unknown log format \(format): use text or json.")
     }

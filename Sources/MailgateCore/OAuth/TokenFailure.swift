@@ -38,7 +38,7 @@ public struct TokenFailure: Error, Sendable, Hashable, CustomStringConvertible {
             if !error.errorCodes.isEmpty {
                 details["error_codes"] = error.errorCodes.map(String.init).joined(separator: ",")
             }
-            if !error.traceID.isEmpty { details["trace_id"] = error.traceID }
+            if !error.traceID.isEmpty { details["provider_trace_id"] = error.traceID }
             if !error.correlationID.isEmpty { details["correlation_id"] = error.correlationID }
             if !error.description.isEmpty { details["error_description"] = error.description }
             if error.status != 0 { details["http_status"] = String(error.status) }

@@ -6,6 +6,9 @@ import Logging
 public struct JSONLogHandler: LogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
+    /// Metadata of the task's context (the current span's `trace_id` and `span_id`), under
+    /// the handler's own and above the line's.
+    public var metadataProvider: Logger.MetadataProvider?
     let label: String
 
     public init(label: String, logLevel: Logger.Level = .info) {
@@ -25,7 +28,9 @@ public struct JSONLogHandler: LogHandler {
             "message": "\(event.message)",
             "label": self.label,
         ]
-        let merged = self.metadata.merging(event.metadata ?? [:]) { _, new in new }
+        var merged = self.metadata
+        if let provided = self.metadataProvider?.get() { merged.merge(provided) { _, new in new } }
+        merged.merge(event.metadata ?? [:]) { _, new in new }
         for (key, value) in merged where object[key] == nil {
             object[key] = Self.jsonValue(value)
         }

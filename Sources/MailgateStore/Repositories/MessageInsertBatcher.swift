@@ -13,6 +13,8 @@ final class MessageInsertBatcher: Sendable {
     private struct Pending {
         var message: NewMessage
         var continuation: CheckedContinuation<MessageRecord?, any Error>
+        /// The caller's context (its call's span), linked from the batch's span.
+        var context: ServiceContext?
     }
 
     private struct State {
@@ -47,7 +49,9 @@ final class MessageInsertBatcher: Sendable {
     func insert(_ message: NewMessage) async throws -> MessageRecord? {
         try await withCheckedThrowingContinuation { continuation in
             let startsFlush = self.state.withLock { state -> Bool in
-                state.pending.append(Pending(message: message, continuation: continuation))
+                state.pending.append(
+                    Pending(message: message, continuation: continuation, context: ServiceContext.current)
+                )
                 guard state.flushing < self.maximumConcurrentBatches else { return false }
                 state.flushing += 1
                 return true
@@ -78,7 +82,14 @@ final class MessageInsertBatcher: Sendable {
                 return batch
             }
             guard !batch.isEmpty else { return }
-            await self.commit(batch)
+            // A trace of its own, linked to each caller's call span: it serves them all.
+            await withSpan("messages.insert_batch", ofKind: .internal) { span in
+                span.attributes["messages.count"] = batch.count
+                for case let context? in batch.map(\.context) where !context.isEmpty {
+                    span.addLink(SpanLink(context: context, attributes: [:]))
+                }
+                await self.commit(batch)
+            }
         }
     }
 

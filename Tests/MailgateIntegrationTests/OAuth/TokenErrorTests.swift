@@ -92,7 +92,7 @@ struct TokenErrorTests {
             #expect(event.details["reason"] == testCase.reason)
             if let code = testCase.providerCode {
                 #expect(event.details["error_codes"] == code)
-                #expect(event.details["trace_id"]?.isEmpty == false)
+                #expect(event.details["provider_trace_id"]?.isEmpty == false)
                 #expect(event.details["correlation_id"]?.isEmpty == false)
             }
 
