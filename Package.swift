@@ -64,8 +64,14 @@ let package = Package(
         ),
         .target(
             name: "MailgateCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CIDN2", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
+        ),
+        // Domain names: UTS #46 processing (IDNA2008) by libidn2, which libcurl links anyway.
+        .systemLibrary(
+            name: "CIDN2",
+            pkgConfig: "libidn2",
+            providers: [.apt(["libidn2-dev"])]
         ),
         .target(
             name: "MailgateSheets",

@@ -20,6 +20,12 @@ ensure_debian_packages() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# What building Mailgate needs beyond the Swift toolchain: the headers of the C libraries it
+# links (libcurl for SMTP and HTTPS, libidn2 for domain names, zlib) and pkg-config to find them.
+ensure_swift_build_packages() {
+    ensure_debian_packages libcurl4-openssl-dev libidn2-dev zlib1g-dev pkg-config
+}
+
 # Creates .mailgate/venv if needed and installs the given PyPI requirements into it.
 ensure_python_venv() {
     local venv="$1"; shift

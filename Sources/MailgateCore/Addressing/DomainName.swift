@@ -1,20 +1,18 @@
 /// A DNS host name in its ASCII form: labels of letters, digits and hyphens (1–63
 /// characters, no leading or trailing hyphen), 253 characters at most. Unicode (IDN)
-/// labels are accepted and converted with Punycode.
+/// names are accepted and converted by UTS #46 processing (see `IDNA`); a trailing root
+/// dot is dropped.
 public struct DomainName: Sendable, Hashable, CustomStringConvertible {
     /// The ASCII (A-label) form, lowercase.
     public let ascii: String
 
     public init?(_ text: String) {
-        var name = text
+        guard var name = IDNA.asciiName(text) else { return nil }
         if name.hasSuffix(".") { name.removeLast() }
         guard !name.isEmpty else { return nil }
-        var labels: [String] = []
-        for rawLabel in name.split(separator: ".", omittingEmptySubsequences: false) {
-            guard let label = Punycode.asciiLabel(String(rawLabel)), Self.isValidLabel(label) else { return nil }
-            labels.append(label)
-        }
-        let ascii = labels.joined(separator: ".")
+        let labels = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard labels.allSatisfy(Self.isValidLabel) else { return nil }
+        let ascii = name
         guard ascii.utf8.count <= 253 else { return nil }
         // A name of digits and dots only would be a mistyped IPv4 address.
         guard !(labels.last!.allSatisfy(\.isNumber)) else { return nil }
