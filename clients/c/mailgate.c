@@ -43,6 +43,7 @@ struct mg_client {
     uint64_t next_call_id;
     int broken;     /* the byte stream is unusable: no more calls */
     int going_away; /* the server sent GoAway: no new calls */
+    int authenticated; /* a call with a key was accepted here: large frames are allowed */
     char io_err[256]; /* why the last transport read or write failed */
     char err[512];
 };
@@ -550,6 +551,11 @@ static int tls_start(mg_client *c, const mg_options *opts, const char *server_na
     if (SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION) != 1)
         goto ssl_failure;
     SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+    /* A server that closes without close_notify (e.g. after a GoAway) is an EOF, as in
+     * plain TCP; the length-prefixed frames themselves show a truncation. */
+    SSL_CTX_set_options(c->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
     if (opts->ca_file != NULL && *opts->ca_file != '\0') {
         if (SSL_CTX_load_verify_locations(c->ctx, opts->ca_file, NULL) != 1) {
             ERR_error_string_n(ERR_get_error(), why, sizeof why);
@@ -848,6 +854,20 @@ int mg_call(mg_client *c, const char *method, const char *api_key,
     }
     c->err[0] = '\0';
 
+    /*
+     * Until a call on the connection was authenticated the server takes small
+     * frames only: before a large first call, a small authenticated one (as the
+     * Python client does).
+     */
+    if (api_key != NULL && *api_key != '\0' && !c->authenticated &&
+        req_len + 1024 > MG_UNAUTHENTICATED_FRAME_ALLOWANCE) {
+        if (mg_call(c, MG_METHOD_WHOAMI, api_key, timeout_ms, NULL, 0, out) != 0)
+            return -1;
+        if (out->code != MG_OK)
+            return 0; /* that status is the call's */
+        mg_reply_free(out);
+    }
+
     call_id = c->next_call_id++;
     if (call_id == 0) /* after 2^64 calls: skip 0, which means "connection-level" */
         call_id = c->next_call_id++;
@@ -933,6 +953,9 @@ int mg_call(mg_client *c, const char *method, const char *api_key,
                 const Mailgate__V1__Reply *r = f->reply;
                 rc = fill_reply(out, r->status, r->payload.data, r->payload.len);
                 mailgate__v1__frame__free_unpacked(f, NULL);
+                if (rc == 0 && api_key != NULL && *api_key != '\0' &&
+                    out->code != MG_UNAUTHENTICATED)
+                    c->authenticated = 1;
                 mg_reply_free(&goaway);
                 if (rc != 0) {
                     set_err(c, "out of memory copying the reply");

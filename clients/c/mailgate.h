@@ -48,6 +48,13 @@ extern "C" {
 /* Slack added to a call's timeout_ms for the client-side deadline (see mg_call). */
 #define MG_DEADLINE_SLACK_MS 1000u
 
+/*
+ * Until a call on a connection was authenticated the server takes frames of
+ * at most 64 KiB: mg_call() with a key and a request over this size (less
+ * 1 KiB for the envelope) first makes a small authenticated call (WhoAmI).
+ */
+#define MG_UNAUTHENTICATED_FRAME_ALLOWANCE (60u * 1024u)
+
 /* How often mg_wait_message() asks for the message's state. */
 #define MG_WAIT_POLL_MS 500
 
@@ -189,6 +196,10 @@ void mg_close(mg_client *c);
  *    and reports code MG_DEADLINE_EXCEEDED (a late reply is skipped by a
  *    later call). With 0 it waits as long as the connection stays open.
  *
+ * With api_key set and req_len + 1024 > MG_UNAUTHENTICATED_FRAME_ALLOWANCE on
+ * a connection where no call was authenticated yet, a WhoAmI with the key goes
+ * first; if it fails, its status is the call's.
+ *
  * A fresh call_id is used for each call. While waiting, server Pings are
  * answered with Pongs and replies for other call_ids are ignored. A GoAway
  * whose status is OK or UNAVAILABLE (draining) lets the server still answer
@@ -255,9 +266,9 @@ int mg_whoami(mg_client *c, const char *api_key, uint32_t timeout_ms,
 /*
  * /mailgate.v1.Mailer/SendMail. OK means stored durably; delivery happens
  * later (see mg_wait_message). A bad request fails with MG_INVALID_ARGUMENT
- * and err->violations naming the fields, e.g. "to[0].address". Before a
- * request larger than about 60 KiB on a new connection, make a small
- * authenticated call first (mg_whoami): see the wire format in README.md.
+ * and err->violations naming the fields, e.g. "to[0].address". A large
+ * request (attachments) on a new connection is preceded by a WhoAmI (see
+ * MG_UNAUTHENTICATED_FRAME_ALLOWANCE).
  */
 int mg_send_mail(mg_client *c, const char *api_key, uint32_t timeout_ms,
                  const Mailgate__V1__SendMailRequest *req, Mailgate__V1__SendMailResponse **out,
