@@ -332,8 +332,11 @@ static int recv_frame(mg_client *c, int64_t deadline, Mailgate__V1__Frame **out)
     len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
     if (len == 0 || len > MG_MAX_FRAME_BYTES) {
         c->broken = 1;
-        set_err(c, "protocol error: frame length %lu is outside 1..%u bytes",
-                (unsigned long)len, (unsigned)MG_MAX_FRAME_BYTES);
+        /* A TLS record (alert 0x15 or handshake 0x16, version 3.x) where a frame should be. */
+        set_err(c, "protocol error: frame length %lu is outside 1..%u bytes%s",
+                (unsigned long)len, (unsigned)MG_MAX_FRAME_BYTES,
+                c->ssl == NULL && (hdr[0] == 0x15 || hdr[0] == 0x16) && hdr[1] == 3
+                    ? " (the server seems to speak TLS: connect with TLS)" : "");
         return IO_ERR;
     }
     body = malloc(len);
