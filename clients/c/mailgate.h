@@ -1,7 +1,7 @@
 /*
  * mailgate.h - a small C99 client for the Mailgate RPC protocol (mailgate.v1).
  *
- * Wire format (see proto/mailgate/v1/rpc.proto): over TCP, every frame is a
+ * Wire format (see proto/mailgate/v1/rpc.proto): over TCP or TLS, every frame is a
  * 4-byte big-endian unsigned length L followed by L bytes of a serialized
  * mailgate.v1.Frame. The client sends Frame{call_id, call: Call{...}} and the
  * server answers Frame{call_id, reply: Reply{status, payload, metadata}}.
@@ -193,8 +193,9 @@ void mg_close(mg_client *c);
  *  - timeout_ms: the deadline sent to the server (0 = the server's default).
  *    When non-zero, the client also stops waiting after
  *    timeout_ms + MG_DEADLINE_SLACK_MS; it then sends a Cancel for the call
- *    and reports code MG_DEADLINE_EXCEEDED (a late reply is skipped by a
- *    later call). With 0 it waits as long as the connection stays open.
+ *    and reports code MG_DEADLINE_EXCEEDED, reason "DEADLINE_EXCEEDED",
+ *    from_server 0 (a late reply is skipped by a later call; the call may
+ *    have run). With 0 it waits as long as the connection stays open.
  *
  * With api_key set and req_len + 1024 > MG_UNAUTHENTICATED_FRAME_ALLOWANCE on
  * a connection where no call was authenticated yet, a WhoAmI with the key goes
