@@ -1,15 +1,18 @@
 /*
- * mailgate-example - a tiny command-line client built on mailgate.h.
+ * mailgate-example - a small command-line client built on mailgate.h.
  *
- *   mailgate-example [--host H] [--port P] [--key KEY] [--timeout-ms N]
- *                    check | whoami | raw METHOD
+ *   mailgate-example [options] check | whoami | raw METHOD
+ *                    | send --to ADDR [--to ADDR...] [--subject S] [--text BODY] ...
+ *                    | get MESSAGE_ID | wait MESSAGE_ID
+ *                    | validate SERVER | refresh SERVER
  *
- * Exit status: 0 = OK, 2 = the server answered with a non-OK status,
- * 1 = connection or protocol failure, 64 = bad usage.
+ * Exit status: 0 = OK, 2 = the call failed with a status ("error code=..." on
+ * stdout), 1 = connection, TLS or protocol failure (on stderr), 64 = bad usage.
  */
 #include "mailgate.h"
 
 #include "mailgate/v1/health.pb-c.h"
+#include "mailgate/v1/mailer.pb-c.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,13 +22,24 @@
 #define DEFAULT_HOST "127.0.0.1"
 #define DEFAULT_PORT 7587
 #define DEFAULT_TIMEOUT_MS 5000
+#define DEFAULT_WAIT_MS 60000
+#define MAX_RECIPIENTS 64
 
-#define EXIT_STATUS 2 /* the server answered with a non-OK status */
+#define EXIT_FAILURE_IO 1 /* connection, TLS or protocol failure */
+#define EXIT_STATUS 2     /* the call ended with a non-OK status */
 #define EXIT_USAGE 64
 
 static const char synopsis[] =
     "usage: mailgate-example [--host H] [--port P] [--key KEY] [--timeout-ms N]\n"
-    "                        check | whoami | raw METHOD\n";
+    "                        [--tls] [--ca-file FILE] [--server-name NAME]\n"
+    "                        [--client-cert FILE] [--client-key FILE]\n"
+    "                        check | whoami | raw METHOD\n"
+    "                        | send --to ADDR [--to ADDR]... [--server S] [--subject S]\n"
+    "                               [--text BODY] [--reply-to ADDR] [--idempotency-key K]\n"
+    "                        | get MESSAGE_ID | wait [--wait-ms N] MESSAGE_ID\n"
+    "                        | validate [--tenant T] [--no-test-message]\n"
+    "                                   [--test-recipient ADDR] SERVER\n"
+    "                        | refresh [--tenant T] SERVER\n";
 
 /* For usage errors: the synopsis only. */
 static int usage_error(void)
@@ -39,19 +53,37 @@ static void usage(FILE *to)
     fputs(synopsis, to);
     fprintf(to,
             "\n"
-            "  --host H        server host name or address (default " DEFAULT_HOST ")\n"
-            "  --port P        server TCP port (default %d)\n"
-            "  --key KEY       API key, sent as \"authorization: Bearer KEY\"\n"
-            "                  (default: $MAILGATE_KEY, if set)\n"
-            "  --timeout-ms N  call deadline in ms, 0 = server default (default %d)\n"
+            "  --host H            server host name or address (default " DEFAULT_HOST ")\n"
+            "  --port P            server TCP port (default %d)\n"
+            "  --key KEY           API key, sent as \"authorization: Bearer KEY\"\n"
+            "                      (default: $MAILGATE_KEY, if set)\n"
+            "  --timeout-ms N      each call's deadline in ms, also the limit for connecting;\n"
+            "                      0 = server default (default %d)\n"
+            "  --tls               speak TLS, verifying the server's certificate against the\n"
+            "                      system's CAs and its name\n"
+            "  --ca-file FILE      trust the CAs in this PEM file instead (implies --tls)\n"
+            "  --server-name NAME  the name (or IP) the certificate must be valid for\n"
+            "                      (default: --host; implies --tls)\n"
+            "  --client-cert FILE  a client certificate (PEM) for a proxy that asks for one\n"
+            "  --client-key FILE   its key (default: in --client-cert)\n"
             "\n"
-            "  check           /mailgate.v1.Health/Check; prints status=... version=...\n"
-            "  whoami          /mailgate.v1.Health/WhoAmI; prints key_id=... scope=... tenant=...\n"
-            "  raw METHOD      calls METHOD with an empty payload; prints the status\n"
+            "  check               Health/Check; prints status=... version=...\n"
+            "  whoami              Health/WhoAmI; prints key_id=... scope=... tenant=...\n"
+            "  raw METHOD          calls METHOD with an empty payload; prints the status\n"
+            "  send                Mailer/SendMail; prints message_id=... state=...\n"
+            "                      (the From address is the output server's: --server picks\n"
+            "                      it, default the tenant's default server)\n"
+            "  get MESSAGE_ID      Mailer/GetMessage; prints message_id=... state=... attempts=...\n"
+            "  wait MESSAGE_ID     polls GetMessage until SENT, FAILED or CANCELLED (at most\n"
+            "                      --wait-ms, default %d) and prints it like get\n"
+            "  validate SERVER     Mailer/ValidateServer; prints ok=... summary=..., then a\n"
+            "                      check line per step\n"
+            "  refresh SERVER      Mailer/RefreshToken; prints refreshed expires_at=... ...\n"
             "\n"
-            "exit: 0 OK, 2 non-OK status (\"error code=...\" on stdout), 1 connection or\n"
-            "protocol failure (on stderr), 64 bad usage\n",
-            DEFAULT_PORT, DEFAULT_TIMEOUT_MS);
+            "exit: 0 OK, 2 the call failed with a status (\"error code=N name=X reason=R\n"
+            "message=M\" on stdout, then a \"field_violation field=F description=D\" line per\n"
+            "invalid field), 1 connection, TLS or protocol failure (on stderr), 64 bad usage\n",
+            DEFAULT_PORT, DEFAULT_TIMEOUT_MS, DEFAULT_WAIT_MS);
 }
 
 /* Parses a decimal number in [min, max]. Returns 0 or -1. */
@@ -92,183 +124,419 @@ static int opt_value(int argc, char **argv, int *i, const char *name, const char
     return 1;
 }
 
-/* Prints a non-OK status the documented way. */
-static int print_status_error(const mg_reply *r)
+/*
+ * Reports a failed typed call: a connection failure on stderr (exit 1), any
+ * status on stdout (exit 2). Frees err.
+ */
+static int report_error(mg_error *err)
 {
-    printf("error code=%d name=%s message=%s", r->code, mg_code_name(r->code), r->message);
-    if (r->reason[0] != '\0')
-        printf(" reason=%s", r->reason);
-    putchar('\n');
-    return EXIT_STATUS;
+    size_t i;
+    int code;
+    if (!err->from_server && strcmp(err->reason != NULL ? err->reason : "", "CONNECTION_LOST") == 0) {
+        fprintf(stderr, "mailgate-example: %s\n", err->message != NULL ? err->message : "failed");
+        mg_error_free(err);
+        return EXIT_FAILURE_IO;
+    }
+    printf("error code=%d name=%s", err->code, err->name);
+    if (err->reason != NULL && err->reason[0] != '\0')
+        printf(" reason=%s", err->reason);
+    if (err->retry_after_ms > 0)
+        printf(" retry_after_ms=%llu", (unsigned long long)err->retry_after_ms);
+    printf(" message=%s\n", err->message != NULL ? err->message : "");
+    for (i = 0; i < err->n_violations; i++)
+        printf("field_violation field=%s description=%s\n", err->violations[i].field,
+               err->violations[i].description);
+    code = EXIT_STATUS;
+    mg_error_free(err);
+    return code;
 }
 
 static const char *serving_status_name(int s)
 {
     switch (s) {
-    case MAILGATE__V1__CHECK_RESPONSE__SERVING_STATUS__SERVING_STATUS_UNSPECIFIED:
-        return "UNSPECIFIED";
     case MAILGATE__V1__CHECK_RESPONSE__SERVING_STATUS__SERVING:
         return "SERVING";
     case MAILGATE__V1__CHECK_RESPONSE__SERVING_STATUS__DRAINING:
         return "DRAINING";
     default:
-        return NULL;
+        return "UNSPECIFIED";
     }
 }
 
-/*
- * Serializes a request message. An empty message serializes to zero bytes:
- * *buf is then NULL. Returns 0, or -1 when out of memory.
- */
-static int pack_request(const ProtobufCMessage *msg, uint8_t **buf, size_t *len)
+static const char *outcome_name(int o)
 {
-    *len = protobuf_c_message_get_packed_size(msg);
-    *buf = NULL;
-    if (*len == 0)
-        return 0;
-    *buf = malloc(*len);
-    if (*buf == NULL)
-        return -1;
-    protobuf_c_message_pack(msg, *buf);
+    switch (o) {
+    case MAILGATE__V1__CHECK_OUTCOME__CHECK_OUTCOME_OK:
+        return "OK";
+    case MAILGATE__V1__CHECK_OUTCOME__CHECK_OUTCOME_FAILED:
+        return "FAILED";
+    case MAILGATE__V1__CHECK_OUTCOME__CHECK_OUTCOME_SKIPPED:
+        return "SKIPPED";
+    case MAILGATE__V1__CHECK_OUTCOME__CHECK_OUTCOME_WARNING:
+        return "WARNING";
+    default:
+        return "UNSPECIFIED";
+    }
+}
+
+static void print_message(const Mailgate__V1__GetMessageResponse *m)
+{
+    printf("message_id=%s state=%s attempts=%u", m->message_id,
+           mg_message_state_name((int)m->state), (unsigned)m->attempts);
+    if (m->last_error[0] != '\0')
+        printf(" last_error=%s", m->last_error);
+    putchar('\n');
+}
+
+/* Everything the command line says. */
+struct args {
+    const char *host, *key, *cmd, *operand;
+    unsigned long port, timeout_ms, wait_ms;
+    mg_options opts;
+    /* send */
+    const char *to[MAX_RECIPIENTS];
+    size_t n_to;
+    const char *server, *subject, *text, *reply_to, *idempotency_key;
+    /* validate, refresh */
+    const char *tenant, *test_recipient;
+    int no_test_message;
+};
+
+/* The raw call: METHOD with an empty payload. */
+static int cmd_raw(mg_client *c, const struct args *a)
+{
+    mg_reply r;
+    int code = 0;
+    if (mg_call(c, a->operand, a->key, (uint32_t)a->timeout_ms, NULL, 0, &r) != 0) {
+        fprintf(stderr, "mailgate-example: %s failed: %s\n", a->operand, mg_last_error(c));
+        return EXIT_FAILURE_IO;
+    }
+    if (r.code != MG_OK) {
+        printf("error code=%d name=%s", r.code, mg_code_name(r.code));
+        if (r.reason[0] != '\0')
+            printf(" reason=%s", r.reason);
+        printf(" message=%s\n", r.message);
+        code = EXIT_STATUS;
+    } else {
+        printf("ok code=%d name=%s payload_bytes=%zu\n", r.code, mg_code_name(r.code),
+               r.payload_len);
+    }
+    mg_reply_free(&r);
+    return code;
+}
+
+static int cmd_send(mg_client *c, const struct args *a)
+{
+    Mailgate__V1__SendMailRequest req = MAILGATE__V1__SEND_MAIL_REQUEST__INIT;
+    Mailgate__V1__EmailAddress to[MAX_RECIPIENTS];
+    Mailgate__V1__EmailAddress *to_ptrs[MAX_RECIPIENTS];
+    Mailgate__V1__EmailAddress reply_to = MAILGATE__V1__EMAIL_ADDRESS__INIT;
+    Mailgate__V1__SendMailResponse *resp = NULL;
+    mg_error err;
+    size_t i;
+
+    for (i = 0; i < a->n_to; i++) {
+        Mailgate__V1__EmailAddress init = MAILGATE__V1__EMAIL_ADDRESS__INIT;
+        to[i] = init;
+        to[i].address = (char *)a->to[i];
+        to_ptrs[i] = &to[i];
+    }
+    req.n_to = a->n_to;
+    req.to = a->n_to > 0 ? to_ptrs : NULL;
+    if (a->server != NULL)
+        req.server = (char *)a->server;
+    if (a->subject != NULL)
+        req.subject = (char *)a->subject;
+    if (a->text != NULL)
+        req.text_body = (char *)a->text;
+    if (a->idempotency_key != NULL)
+        req.idempotency_key = (char *)a->idempotency_key;
+    if (a->reply_to != NULL) {
+        reply_to.address = (char *)a->reply_to;
+        req.reply_to = &reply_to;
+    }
+    if (mg_send_mail(c, a->key, (uint32_t)a->timeout_ms, &req, &resp, &err) != 0)
+        return report_error(&err);
+    printf("message_id=%s state=%s\n", resp->message_id, mg_message_state_name((int)resp->state));
+    mailgate__v1__send_mail_response__free_unpacked(resp, NULL);
+    return 0;
+}
+
+static int cmd_get(mg_client *c, const struct args *a)
+{
+    Mailgate__V1__GetMessageRequest req = MAILGATE__V1__GET_MESSAGE_REQUEST__INIT;
+    Mailgate__V1__GetMessageResponse *resp = NULL;
+    mg_error err;
+    req.message_id = (char *)a->operand;
+    if (mg_get_message(c, a->key, (uint32_t)a->timeout_ms, &req, &resp, &err) != 0)
+        return report_error(&err);
+    print_message(resp);
+    mailgate__v1__get_message_response__free_unpacked(resp, NULL);
+    return 0;
+}
+
+static int cmd_wait(mg_client *c, const struct args *a)
+{
+    Mailgate__V1__GetMessageResponse *resp = NULL;
+    mg_error err;
+    if (mg_wait_message(c, a->key, a->operand, (uint32_t)a->wait_ms, (uint32_t)a->timeout_ms,
+                        &resp, &err) != 0)
+        return report_error(&err);
+    print_message(resp);
+    mailgate__v1__get_message_response__free_unpacked(resp, NULL);
+    return 0;
+}
+
+static int cmd_validate(mg_client *c, const struct args *a)
+{
+    Mailgate__V1__ValidateServerRequest req = MAILGATE__V1__VALIDATE_SERVER_REQUEST__INIT;
+    Mailgate__V1__ValidateServerResponse *resp = NULL;
+    mg_error err;
+    size_t i;
+    req.server = (char *)a->operand;
+    if (a->tenant != NULL)
+        req.tenant = (char *)a->tenant;
+    if (a->test_recipient != NULL)
+        req.test_recipient = (char *)a->test_recipient;
+    if (a->no_test_message) {
+        req._send_test_message_case =
+            MAILGATE__V1__VALIDATE_SERVER_REQUEST___SEND_TEST_MESSAGE_SEND_TEST_MESSAGE;
+        req.send_test_message = 0;
+    }
+    if (mg_validate_server(c, a->key, (uint32_t)a->timeout_ms, &req, &resp, &err) != 0)
+        return report_error(&err);
+    printf("ok=%s summary=%s", resp->ok ? "true" : "false", resp->summary);
+    if (resp->test_message_id[0] != '\0')
+        printf(" test_message_id=%s", resp->test_message_id);
+    putchar('\n');
+    for (i = 0; i < resp->n_checks; i++) {
+        const Mailgate__V1__ValidationCheck *k = resp->checks[i];
+        printf("check name=%s outcome=%s", k->name, outcome_name((int)k->outcome));
+        if (k->reason[0] != '\0')
+            printf(" reason=%s", k->reason);
+        if (k->detail[0] != '\0')
+            printf(" detail=%s", k->detail);
+        putchar('\n');
+    }
+    mailgate__v1__validate_server_response__free_unpacked(resp, NULL);
+    return 0;
+}
+
+static int cmd_refresh(mg_client *c, const struct args *a)
+{
+    Mailgate__V1__RefreshTokenRequest req = MAILGATE__V1__REFRESH_TOKEN_REQUEST__INIT;
+    Mailgate__V1__RefreshTokenResponse *resp = NULL;
+    mg_error err;
+    size_t i;
+    req.server = (char *)a->operand;
+    if (a->tenant != NULL)
+        req.tenant = (char *)a->tenant;
+    if (mg_refresh_token(c, a->key, (uint32_t)a->timeout_ms, &req, &resp, &err) != 0)
+        return report_error(&err);
+    printf("refreshed expires_at=%lld rotated=%s scopes=",
+           resp->access_token_expires_at != NULL
+               ? (long long)resp->access_token_expires_at->seconds
+               : 0LL,
+           resp->refresh_token_rotated ? "yes" : "no");
+    for (i = 0; i < resp->n_scopes; i++)
+        printf("%s%s", i > 0 ? "," : "", resp->scopes[i]);
+    putchar('\n');
+    mailgate__v1__refresh_token_response__free_unpacked(resp, NULL);
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    const char *host = DEFAULT_HOST, *key = NULL, *cmd = NULL, *raw_method = NULL;
-    const char *method;
-    unsigned long port = DEFAULT_PORT, timeout_ms = DEFAULT_TIMEOUT_MS;
-    Mailgate__V1__CheckRequest check_req = MAILGATE__V1__CHECK_REQUEST__INIT;
-    Mailgate__V1__WhoAmIRequest whoami_req = MAILGATE__V1__WHO_AM_IREQUEST__INIT;
-    uint8_t *req = NULL;
-    size_t req_len = 0;
+    struct args a;
     char err[512];
     mg_client *c;
-    mg_reply r;
-    int i, rc, code = 0;
+    mg_error e;
+    int i, code;
+
+    memset(&a, 0, sizeof a);
+    a.host = DEFAULT_HOST;
+    a.port = DEFAULT_PORT;
+    a.timeout_ms = DEFAULT_TIMEOUT_MS;
+    a.wait_ms = DEFAULT_WAIT_MS;
 
     for (i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = NULL;
+        const char *arg = argv[i], *v = NULL;
         int m;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             usage(stdout);
             return 0;
         }
         if ((m = opt_value(argc, argv, &i, "--host", &v)) != 0) {
             if (m < 0 || *v == '\0')
                 goto bad_value;
-            host = v;
+            a.host = v;
         } else if ((m = opt_value(argc, argv, &i, "--port", &v)) != 0) {
-            if (m < 0 || parse_num(v, 1, 65535, &port) != 0)
+            if (m < 0 || parse_num(v, 1, 65535, &a.port) != 0)
                 goto bad_value;
         } else if ((m = opt_value(argc, argv, &i, "--key", &v)) != 0) {
             if (m < 0)
                 goto bad_value;
-            key = v;
+            a.key = v;
         } else if ((m = opt_value(argc, argv, &i, "--timeout-ms", &v)) != 0) {
-            if (m < 0 || parse_num(v, 0, 0xFFFFFFFFul, &timeout_ms) != 0)
+            if (m < 0 || parse_num(v, 0, 0xFFFFFFFFul, &a.timeout_ms) != 0)
                 goto bad_value;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "mailgate-example: unknown option %s\n", a);
+        } else if ((m = opt_value(argc, argv, &i, "--wait-ms", &v)) != 0) {
+            if (m < 0 || parse_num(v, 0, 0xFFFFFFFFul, &a.wait_ms) != 0)
+                goto bad_value;
+        } else if (strcmp(arg, "--tls") == 0) {
+            a.opts.tls = 1;
+        } else if ((m = opt_value(argc, argv, &i, "--ca-file", &v)) != 0) {
+            if (m < 0 || *v == '\0')
+                goto bad_value;
+            a.opts.tls = 1;
+            a.opts.ca_file = v;
+        } else if ((m = opt_value(argc, argv, &i, "--server-name", &v)) != 0) {
+            if (m < 0 || *v == '\0')
+                goto bad_value;
+            a.opts.tls = 1;
+            a.opts.server_name = v;
+        } else if ((m = opt_value(argc, argv, &i, "--client-cert", &v)) != 0) {
+            if (m < 0 || *v == '\0')
+                goto bad_value;
+            a.opts.tls = 1;
+            a.opts.cert_file = v;
+        } else if ((m = opt_value(argc, argv, &i, "--client-key", &v)) != 0) {
+            if (m < 0 || *v == '\0')
+                goto bad_value;
+            a.opts.key_file = v;
+        } else if ((m = opt_value(argc, argv, &i, "--to", &v)) != 0) {
+            if (m < 0)
+                goto bad_value;
+            if (a.n_to == MAX_RECIPIENTS) {
+                fprintf(stderr, "mailgate-example: at most %d --to\n", MAX_RECIPIENTS);
+                return usage_error();
+            }
+            a.to[a.n_to++] = v;
+        } else if ((m = opt_value(argc, argv, &i, "--server", &v)) != 0) {
+            if (m < 0)
+                goto bad_value;
+            a.server = v;
+        } else if ((m = opt_value(argc, argv, &i, "--subject", &v)) != 0) {
+            if (m < 0)
+                goto bad_value;
+            a.subject = v;
+        } else if ((m = opt_value(argc, argv, &i, "--text", &v)) != 0) {
+            if (m < 0)
+                goto bad_value;
+            a.text = v;
+        } else if ((m = opt_value(argc, argv, &i, "--reply-to", &v)) != 0) {
+            if (m < 0)
+                goto bad_value;
+            a.reply_to = v;
+        } else if ((m = opt_value(argc, argv, &i, "--idempotency-key", &v)) != 0) {
+            if (m < 0)
+                goto bad_value;
+            a.idempotency_key = v;
+        } else if ((m = opt_value(argc, argv, &i, "--tenant", &v)) != 0) {
+            if (m < 0)
+                goto bad_value;
+            a.tenant = v;
+        } else if ((m = opt_value(argc, argv, &i, "--test-recipient", &v)) != 0) {
+            if (m < 0)
+                goto bad_value;
+            a.test_recipient = v;
+        } else if (strcmp(arg, "--no-test-message") == 0) {
+            a.no_test_message = 1;
+        } else if (arg[0] == '-' && arg[1] != '\0') {
+            fprintf(stderr, "mailgate-example: unknown option %s\n", arg);
             return usage_error();
-        } else if (cmd == NULL) {
-            cmd = a;
-        } else if (strcmp(cmd, "raw") == 0 && raw_method == NULL) {
-            raw_method = a;
+        } else if (a.cmd == NULL) {
+            a.cmd = arg;
+        } else if (a.operand == NULL &&
+                   (strcmp(a.cmd, "raw") == 0 || strcmp(a.cmd, "get") == 0 ||
+                    strcmp(a.cmd, "wait") == 0 || strcmp(a.cmd, "validate") == 0 ||
+                    strcmp(a.cmd, "refresh") == 0)) {
+            a.operand = arg;
         } else {
-            fprintf(stderr, "mailgate-example: unexpected argument %s\n", a);
+            fprintf(stderr, "mailgate-example: unexpected argument %s\n", arg);
             return usage_error();
         }
         continue;
     bad_value:
-        fprintf(stderr, "mailgate-example: missing or invalid value for %s\n", a);
+        fprintf(stderr, "mailgate-example: missing or invalid value for %s\n", arg);
         return usage_error();
     }
 
-    if (cmd == NULL) {
+    if (a.cmd == NULL)
+        return usage_error();
+    if (strcmp(a.cmd, "check") != 0 && strcmp(a.cmd, "whoami") != 0 &&
+        strcmp(a.cmd, "raw") != 0 && strcmp(a.cmd, "send") != 0 && strcmp(a.cmd, "get") != 0 &&
+        strcmp(a.cmd, "wait") != 0 && strcmp(a.cmd, "validate") != 0 &&
+        strcmp(a.cmd, "refresh") != 0) {
+        fprintf(stderr, "mailgate-example: unknown command %s\n", a.cmd);
         return usage_error();
     }
-    if (key == NULL) {
-        key = getenv("MAILGATE_KEY");
-        if (key != NULL && *key == '\0')
-            key = NULL;
-    }
-
-    if (strcmp(cmd, "check") == 0) {
-        method = "/mailgate.v1.Health/Check";
-        rc = pack_request(&check_req.base, &req, &req_len);
-    } else if (strcmp(cmd, "whoami") == 0) {
-        method = "/mailgate.v1.Health/WhoAmI";
-        rc = pack_request(&whoami_req.base, &req, &req_len);
-    } else if (strcmp(cmd, "raw") == 0) {
-        if (raw_method == NULL || *raw_method == '\0') {
-            fprintf(stderr, "mailgate-example: raw needs a METHOD, e.g. /mailgate.v1.Health/Check\n");
-            return usage_error();
-        }
-        method = raw_method;
-        rc = 0; /* empty payload */
-    } else {
-        fprintf(stderr, "mailgate-example: unknown command %s\n", cmd);
+    if (a.operand == NULL && strcmp(a.cmd, "check") != 0 && strcmp(a.cmd, "whoami") != 0 &&
+        strcmp(a.cmd, "send") != 0) {
+        fprintf(stderr, "mailgate-example: %s needs %s\n", a.cmd,
+                strcmp(a.cmd, "raw") == 0 ? "a METHOD, e.g. /mailgate.v1.Health/Check"
+                : strcmp(a.cmd, "get") == 0 || strcmp(a.cmd, "wait") == 0 ? "a MESSAGE_ID"
+                                                                           : "a SERVER");
         return usage_error();
     }
-    if (rc != 0) {
-        fprintf(stderr, "mailgate-example: out of memory\n");
-        return 1;
+    if (a.operand != NULL && *a.operand == '\0') {
+        fprintf(stderr, "mailgate-example: %s needs a non-empty argument\n", a.cmd);
+        return usage_error();
+    }
+    if (strcmp(a.cmd, "send") == 0 && a.n_to == 0) {
+        fprintf(stderr, "mailgate-example: send needs at least one --to\n");
+        return usage_error();
+    }
+    if (a.key == NULL) {
+        a.key = getenv("MAILGATE_KEY");
+        if (a.key != NULL && *a.key == '\0')
+            a.key = NULL;
     }
 
-    c = mg_connect(host, (uint16_t)port, err, sizeof err);
+    a.opts.connect_timeout_ms = (uint32_t)a.timeout_ms;
+    c = mg_connect_with(a.host, (uint16_t)a.port, &a.opts, err, sizeof err);
     if (c == NULL) {
-        free(req);
         fprintf(stderr, "mailgate-example: %s\n", err);
-        return 1;
+        return EXIT_FAILURE_IO;
     }
-    rc = mg_call(c, method, key, (uint32_t)timeout_ms, req, req_len, &r);
-    free(req);
-    if (rc != 0) {
-        fprintf(stderr, "mailgate-example: %s failed: %s\n", method, mg_last_error(c));
-        mg_close(c);
-        return 1;
-    }
-    mg_close(c);
 
-    if (r.code != MG_OK) {
-        code = print_status_error(&r);
-    } else if (strcmp(cmd, "check") == 0) {
-        Mailgate__V1__CheckResponse *resp =
-            mailgate__v1__check_response__unpack(NULL, r.payload_len, r.payload);
-        if (resp == NULL) {
-            fprintf(stderr, "mailgate-example: cannot parse the CheckResponse (%zu bytes)\n",
-                    r.payload_len);
-            code = 1;
+    code = 0;
+    if (strcmp(a.cmd, "check") == 0) {
+        Mailgate__V1__CheckResponse *resp = NULL;
+        if (mg_check(c, (uint32_t)a.timeout_ms, &resp, &e) != 0) {
+            code = report_error(&e);
         } else {
-            const char *name = serving_status_name((int)resp->status);
-            if (name != NULL)
-                printf("status=%s version=%s\n", name, resp->server_version);
-            else
-                printf("status=%d version=%s\n", (int)resp->status, resp->server_version);
+            printf("status=%s version=%s\n", serving_status_name((int)resp->status),
+                   resp->server_version);
             mailgate__v1__check_response__free_unpacked(resp, NULL);
         }
-    } else if (strcmp(cmd, "whoami") == 0) {
-        Mailgate__V1__WhoAmIResponse *resp =
-            mailgate__v1__who_am_iresponse__unpack(NULL, r.payload_len, r.payload);
-        if (resp == NULL) {
-            fprintf(stderr, "mailgate-example: cannot parse the WhoAmIResponse (%zu bytes)\n",
-                    r.payload_len);
-            code = 1;
+    } else if (strcmp(a.cmd, "whoami") == 0) {
+        Mailgate__V1__WhoAmIResponse *resp = NULL;
+        if (mg_whoami(c, a.key, (uint32_t)a.timeout_ms, &resp, &e) != 0) {
+            code = report_error(&e);
         } else {
             printf("key_id=%s scope=%s tenant=%s\n", resp->key_id, resp->scope,
                    resp->tenant_slug);
             mailgate__v1__who_am_iresponse__free_unpacked(resp, NULL);
         }
+    } else if (strcmp(a.cmd, "raw") == 0) {
+        code = cmd_raw(c, &a);
+    } else if (strcmp(a.cmd, "send") == 0) {
+        code = cmd_send(c, &a);
+    } else if (strcmp(a.cmd, "get") == 0) {
+        code = cmd_get(c, &a);
+    } else if (strcmp(a.cmd, "wait") == 0) {
+        code = cmd_wait(c, &a);
+    } else if (strcmp(a.cmd, "validate") == 0) {
+        code = cmd_validate(c, &a);
     } else {
-        printf("ok code=%d name=%s payload_bytes=%zu\n", r.code, mg_code_name(r.code),
-               r.payload_len);
+        code = cmd_refresh(c, &a);
     }
-    mg_reply_free(&r);
+    mg_close(c);
 
     if (fflush(stdout) != 0) {
         fprintf(stderr, "mailgate-example: writing the output failed\n");
-        return 1;
+        return EXIT_FAILURE_IO;
     }
     return code;
 }

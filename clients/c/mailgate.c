@@ -6,8 +6,15 @@
 
 #include "mailgate.h"
 
+#include "mailgate/v1/health.pb-c.h"
+#include "mailgate/v1/mailer.pb-c.h"
 #include "mailgate/v1/rpc.pb-c.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -29,10 +36,15 @@
 #endif
 
 struct mg_client {
-    int fd;
+    int fd;         /* non-blocking once connected */
+    SSL_CTX *ctx;   /* TLS only: this client's own context (no global state) */
+    SSL *ssl;       /* TLS only */
+    BIO_METHOD *bio_method; /* TLS only: sends with MSG_NOSIGNAL (see tls_bio_write) */
     uint64_t next_call_id;
     int broken;     /* the byte stream is unusable: no more calls */
     int going_away; /* the server sent GoAway: no new calls */
+    int authenticated; /* a call with a key was accepted here: large frames are allowed */
+    char io_err[256]; /* why the last transport read or write failed */
     char err[512];
 };
 
@@ -111,53 +123,134 @@ static int wait_fd(int fd, short events, int64_t deadline)
     }
 }
 
+/* Describes the TLS library's queued errors (or errno) in c->io_err, and clears them. */
+static void tls_io_err(mg_client *c, const char *what, int saved_errno)
+{
+    unsigned long e = ERR_get_error();
+    if (e != 0) {
+        char buf[200];
+        ERR_error_string_n(e, buf, sizeof buf);
+        snprintf(c->io_err, sizeof c->io_err, "%s: %s", what, buf);
+    } else if (saved_errno != 0) {
+        snprintf(c->io_err, sizeof c->io_err, "%s: %s", what, strerror(saved_errno));
+    } else {
+        snprintf(c->io_err, sizeof c->io_err, "%s: unexpected end of the TLS stream", what);
+    }
+    ERR_clear_error();
+}
+
+/*
+ * Reads up to n (> 0) bytes into buf, waiting until the deadline (monotonic ms;
+ * < 0 = none). Returns the number of bytes read (> 0), or IO_EOF, IO_TIMEOUT or
+ * IO_ERR (c->io_err set).
+ */
+static long read_some(mg_client *c, uint8_t *buf, size_t n, int64_t deadline)
+{
+    if (n > INT_MAX)
+        n = INT_MAX;
+    for (;;) {
+        short want = POLLIN;
+        int w;
+        if (c->ssl != NULL) {
+            int r, e, saved;
+            ERR_clear_error();
+            errno = 0;
+            r = SSL_read(c->ssl, buf, (int)n);
+            if (r > 0)
+                return r;
+            saved = errno;
+            e = SSL_get_error(c->ssl, r);
+            if (e == SSL_ERROR_ZERO_RETURN)
+                return IO_EOF; /* close_notify */
+            if (e == SSL_ERROR_WANT_WRITE)
+                want = POLLOUT;
+            else if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 &&
+                     (saved == 0 || saved == ECONNRESET))
+                return IO_EOF; /* closed without close_notify */
+            else if (e != SSL_ERROR_WANT_READ) {
+                tls_io_err(c, "TLS read", saved);
+                return IO_ERR;
+            }
+        } else {
+            ssize_t r = recv(c->fd, buf, n, 0);
+            if (r > 0)
+                return (long)r;
+            if (r == 0)
+                return IO_EOF;
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                snprintf(c->io_err, sizeof c->io_err, "%s", strerror(errno));
+                return IO_ERR;
+            }
+        }
+        w = wait_fd(c->fd, want, deadline);
+        if (w == IO_ERR)
+            snprintf(c->io_err, sizeof c->io_err, "poll: %s", strerror(errno));
+        if (w != IO_OK)
+            return w;
+    }
+}
+
 /*
  * Reads exactly n bytes. *got counts the bytes read so far (also on failure).
- * Returns IO_OK, IO_EOF (peer closed), IO_TIMEOUT or IO_ERR (errno set).
+ * Returns IO_OK, IO_EOF (peer closed), IO_TIMEOUT or IO_ERR (c->io_err set).
  */
-static int read_full(int fd, uint8_t *buf, size_t n, int64_t deadline, size_t *got)
+static int read_full(mg_client *c, uint8_t *buf, size_t n, int64_t deadline, size_t *got)
 {
     *got = 0;
     while (*got < n) {
-        ssize_t r;
-        if (deadline >= 0) {
-            int w = wait_fd(fd, POLLIN, deadline);
-            if (w != IO_OK)
-                return w;
-        }
-        r = recv(fd, buf + *got, n - *got, 0);
-        if (r > 0) {
-            *got += (size_t)r;
-        } else if (r == 0) {
-            return IO_EOF;
-        } else if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
-            continue;
-        } else {
-            return IO_ERR;
-        }
+        long r = read_some(c, buf + *got, n - *got, deadline);
+        if (r < 0)
+            return (int)r;
+        *got += (size_t)r;
     }
     return IO_OK;
 }
 
-/* Writes exactly n bytes. Returns IO_OK, IO_TIMEOUT or IO_ERR (errno set). */
-static int write_full(int fd, const uint8_t *buf, size_t n, int64_t deadline)
+/* Writes exactly n bytes. Returns IO_OK, IO_TIMEOUT or IO_ERR (c->io_err set). */
+static int write_full(mg_client *c, const uint8_t *buf, size_t n, int64_t deadline)
 {
     size_t done = 0;
     while (done < n) {
-        ssize_t r;
-        if (deadline >= 0) {
-            int w = wait_fd(fd, POLLOUT, deadline);
-            if (w != IO_OK)
-                return w;
-        }
-        r = send(fd, buf + done, n - done, MSG_NOSIGNAL);
-        if (r >= 0) {
-            done += (size_t)r;
-        } else if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
-            continue;
+        short want = POLLOUT;
+        int w;
+        if (c->ssl != NULL) {
+            size_t chunk = n - done > INT_MAX ? INT_MAX : n - done;
+            int r, e, saved;
+            ERR_clear_error();
+            errno = 0;
+            r = SSL_write(c->ssl, buf + done, (int)chunk);
+            if (r > 0) {
+                done += (size_t)r;
+                continue;
+            }
+            saved = errno;
+            e = SSL_get_error(c->ssl, r);
+            if (e == SSL_ERROR_WANT_READ)
+                want = POLLIN;
+            else if (e != SSL_ERROR_WANT_WRITE) {
+                tls_io_err(c, "TLS write", saved);
+                return IO_ERR;
+            }
         } else {
-            return IO_ERR;
+            ssize_t r = send(c->fd, buf + done, n - done, MSG_NOSIGNAL);
+            if (r >= 0) {
+                done += (size_t)r;
+                continue;
+            }
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                snprintf(c->io_err, sizeof c->io_err, "%s", strerror(errno));
+                return IO_ERR;
+            }
         }
+        w = wait_fd(c->fd, want, deadline);
+        if (w == IO_ERR)
+            snprintf(c->io_err, sizeof c->io_err, "poll: %s", strerror(errno));
+        if (w != IO_OK)
+            return w;
     }
     return IO_OK;
 }
@@ -191,7 +284,7 @@ static int send_frame(mg_client *c, const Mailgate__V1__Frame *f, int64_t deadli
     buf[3] = (uint8_t)len;
     mailgate__v1__frame__pack(f, buf + 4);
 
-    rc = write_full(c->fd, buf, 4 + len, deadline);
+    rc = write_full(c, buf, 4 + len, deadline);
     free(buf);
     if (rc == IO_OK)
         return 0;
@@ -199,7 +292,7 @@ static int send_frame(mg_client *c, const Mailgate__V1__Frame *f, int64_t deadli
     if (rc == IO_TIMEOUT)
         set_err(c, "timed out sending a frame to the server");
     else
-        set_err(c, "sending to the server failed: %s", strerror(errno));
+        set_err(c, "sending to the server failed: %s", c->io_err);
     return -1;
 }
 
@@ -219,7 +312,7 @@ static int recv_frame(mg_client *c, int64_t deadline, Mailgate__V1__Frame **out)
     int rc;
 
     *out = NULL;
-    rc = read_full(c->fd, hdr, sizeof hdr, deadline, &got);
+    rc = read_full(c, hdr, sizeof hdr, deadline, &got);
     if (rc != IO_OK) {
         if (got == 0 && (rc == IO_EOF || rc == IO_TIMEOUT)) {
             if (rc == IO_EOF)
@@ -232,15 +325,18 @@ static int recv_frame(mg_client *c, int64_t deadline, Mailgate__V1__Frame **out)
         else if (rc == IO_TIMEOUT)
             set_err(c, "timed out in the middle of a frame header (%zu of 4 bytes)", got);
         else
-            set_err(c, "receiving from the server failed: %s", strerror(errno));
+            set_err(c, "receiving from the server failed: %s", c->io_err);
         return rc == IO_TIMEOUT ? IO_TIMEOUT : IO_ERR;
     }
 
     len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
     if (len == 0 || len > MG_MAX_FRAME_BYTES) {
         c->broken = 1;
-        set_err(c, "protocol error: frame length %lu is outside 1..%u bytes",
-                (unsigned long)len, (unsigned)MG_MAX_FRAME_BYTES);
+        /* A TLS record (alert 0x15 or handshake 0x16, version 3.x) where a frame should be. */
+        set_err(c, "protocol error: frame length %lu is outside 1..%u bytes%s",
+                (unsigned long)len, (unsigned)MG_MAX_FRAME_BYTES,
+                c->ssl == NULL && (hdr[0] == 0x15 || hdr[0] == 0x16) && hdr[1] == 3
+                    ? " (the server seems to speak TLS: connect with TLS)" : "");
         return IO_ERR;
     }
     body = malloc(len);
@@ -249,7 +345,7 @@ static int recv_frame(mg_client *c, int64_t deadline, Mailgate__V1__Frame **out)
         set_err(c, "out of memory for a %lu-byte frame", (unsigned long)len);
         return IO_ERR;
     }
-    rc = read_full(c->fd, body, len, deadline, &got);
+    rc = read_full(c, body, len, deadline, &got);
     if (rc != IO_OK) {
         free(body);
         c->broken = 1;
@@ -260,7 +356,7 @@ static int recv_frame(mg_client *c, int64_t deadline, Mailgate__V1__Frame **out)
             set_err(c, "timed out in the middle of a frame (%zu of %lu bytes)",
                     got, (unsigned long)len);
         else
-            set_err(c, "receiving from the server failed: %s", strerror(errno));
+            set_err(c, "receiving from the server failed: %s", c->io_err);
         return rc == IO_TIMEOUT ? IO_TIMEOUT : IO_ERR;
     }
     /* protobuf-c copies strings and bytes, so body can go right away. */
@@ -307,6 +403,7 @@ static int fill_reply(mg_reply *out, const Mailgate__V1__Status *st,
     out->message = dup_str(st != NULL ? st->message : "");
     out->reason = dup_str(st != NULL ? st->reason : "");
     out->retry_after_ms = st != NULL ? st->retry_after_ms : 0;
+    out->from_server = 1;
     if (out->message == NULL || out->reason == NULL)
         goto oom;
 
@@ -359,10 +456,13 @@ const char *mg_last_error(const mg_client *c)
     return c != NULL ? c->err : "no client";
 }
 
-/* Connects fd to ai, finishing a connect interrupted by a signal. Returns 0 or -1 (errno). */
-static int connect_one(int fd, const struct addrinfo *ai)
+/*
+ * Connects the non-blocking fd to ai by the deadline (< 0 = the OS's own
+ * timeout). Returns 0, or -1 with errno set (ETIMEDOUT when the deadline passed).
+ */
+static int connect_one(int fd, const struct addrinfo *ai, int64_t deadline)
 {
-    int soerr = 0;
+    int soerr = 0, w;
     socklen_t slen = sizeof soerr;
 
     if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
@@ -370,7 +470,10 @@ static int connect_one(int fd, const struct addrinfo *ai)
     if (errno != EINTR && errno != EINPROGRESS)
         return -1;
     /* The connect goes on in the background: wait for it to finish. */
-    if (wait_fd(fd, POLLOUT, -1) != IO_OK)
+    w = wait_fd(fd, POLLOUT, deadline);
+    if (w == IO_TIMEOUT)
+        errno = ETIMEDOUT;
+    if (w != IO_OK)
         return -1;
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &slen) != 0)
         return -1;
@@ -381,15 +484,211 @@ static int connect_one(int fd, const struct addrinfo *ai)
     return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* TLS (OpenSSL)                                                       */
+
+/*
+ * OpenSSL's own socket BIO writes with write(), which raises SIGPIPE when the
+ * server has closed the connection. This minimal BIO reads and writes the
+ * client's fd with recv()/send(MSG_NOSIGNAL) instead.
+ */
+static int tls_bio_write(BIO *b, const char *data, int len)
+{
+    mg_client *c = BIO_get_data(b);
+    ssize_t r;
+    BIO_clear_retry_flags(b);
+    r = send(c->fd, data, (size_t)len, MSG_NOSIGNAL);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        BIO_set_retry_write(b);
+    return (int)r;
+}
+
+static int tls_bio_read(BIO *b, char *buf, int len)
+{
+    mg_client *c = BIO_get_data(b);
+    ssize_t r;
+    BIO_clear_retry_flags(b);
+    r = recv(c->fd, buf, (size_t)len, 0);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        BIO_set_retry_read(b);
+    return (int)r;
+}
+
+static long tls_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)b;
+    (void)num;
+    (void)ptr;
+    return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static int tls_bio_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+/* Is name a numeric IPv4 or IPv6 address? */
+static int is_ip_address(const char *name)
+{
+    unsigned char buf[sizeof(struct in6_addr)];
+    return inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1;
+}
+
+/*
+ * Sets up TLS on c->fd and completes the handshake by the deadline. The server's
+ * certificate must chain to opts->ca_file (or the system's CAs) and be valid for
+ * server_name: a DNS name (also sent as SNI) or an IP address. Returns 0, or -1
+ * with err filled.
+ */
+static int tls_start(mg_client *c, const mg_options *opts, const char *server_name,
+                     int64_t deadline, char *err, size_t errlen)
+{
+    BIO *bio;
+    char why[256];
+
+    ERR_clear_error();
+    c->ctx = SSL_CTX_new(TLS_client_method());
+    if (c->ctx == NULL)
+        goto ssl_failure;
+    if (SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION) != 1)
+        goto ssl_failure;
+    SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+    /* A server that closes without close_notify (e.g. after a GoAway) is an EOF, as in
+     * plain TCP; the length-prefixed frames themselves show a truncation. */
+    SSL_CTX_set_options(c->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
+    if (opts->ca_file != NULL && *opts->ca_file != '\0') {
+        if (SSL_CTX_load_verify_locations(c->ctx, opts->ca_file, NULL) != 1) {
+            ERR_error_string_n(ERR_get_error(), why, sizeof why);
+            put_err(err, errlen, "cannot load the CA file %s: %s", opts->ca_file, why);
+            return -1;
+        }
+    } else if (SSL_CTX_set_default_verify_paths(c->ctx) != 1) {
+        goto ssl_failure;
+    }
+    if (opts->cert_file != NULL && *opts->cert_file != '\0') {
+        const char *key = opts->key_file != NULL && *opts->key_file != '\0' ? opts->key_file
+                                                                          : opts->cert_file;
+        if (SSL_CTX_use_certificate_chain_file(c->ctx, opts->cert_file) != 1 ||
+            SSL_CTX_use_PrivateKey_file(c->ctx, key, SSL_FILETYPE_PEM) != 1 ||
+            SSL_CTX_check_private_key(c->ctx) != 1) {
+            ERR_error_string_n(ERR_get_error(), why, sizeof why);
+            put_err(err, errlen, "cannot load the client certificate %s or its key %s: %s",
+                    opts->cert_file, key, why);
+            return -1;
+        }
+    }
+
+    c->ssl = SSL_new(c->ctx);
+    if (c->ssl == NULL)
+        goto ssl_failure;
+    SSL_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (is_ip_address(server_name)) {
+        if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), server_name) != 1)
+            goto ssl_failure;
+    } else {
+        /* The host name check, and SNI so that a server with several names picks the right one. */
+        X509_VERIFY_PARAM_set_hostflags(SSL_get0_param(c->ssl),
+                                        X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        if (SSL_set1_host(c->ssl, server_name) != 1 ||
+            SSL_set_tlsext_host_name(c->ssl, server_name) != 1)
+            goto ssl_failure;
+    }
+
+    c->bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "mailgate socket");
+    if (c->bio_method == NULL || BIO_meth_set_write(c->bio_method, tls_bio_write) != 1 ||
+        BIO_meth_set_read(c->bio_method, tls_bio_read) != 1 ||
+        BIO_meth_set_ctrl(c->bio_method, tls_bio_ctrl) != 1 ||
+        BIO_meth_set_create(c->bio_method, tls_bio_create) != 1)
+        goto ssl_failure;
+    bio = BIO_new(c->bio_method);
+    if (bio == NULL)
+        goto ssl_failure;
+    BIO_set_data(bio, c);
+    SSL_set_bio(c->ssl, bio, bio); /* c->ssl owns it now */
+
+    for (;;) {
+        int r, e, saved, w;
+        short want;
+        ERR_clear_error();
+        errno = 0;
+        r = SSL_connect(c->ssl);
+        if (r == 1)
+            return 0;
+        saved = errno;
+        e = SSL_get_error(c->ssl, r);
+        if (e == SSL_ERROR_WANT_READ) {
+            want = POLLIN;
+        } else if (e == SSL_ERROR_WANT_WRITE) {
+            want = POLLOUT;
+        } else {
+            long verify = SSL_get_verify_result(c->ssl);
+            if (verify != X509_V_OK) {
+                put_err(err, errlen, "TLS handshake failed: the server's certificate is not trusted "
+                                     "for %s: %s", server_name,
+                        X509_verify_cert_error_string(verify));
+            } else {
+                c->io_err[0] = '\0';
+                tls_io_err(c, "TLS handshake failed", saved);
+                put_err(err, errlen, "%s", c->io_err);
+            }
+            return -1;
+        }
+        w = wait_fd(c->fd, want, deadline);
+        if (w == IO_TIMEOUT) {
+            put_err(err, errlen, "TLS handshake timed out");
+            return -1;
+        }
+        if (w != IO_OK) {
+            put_err(err, errlen, "TLS handshake failed: poll: %s", strerror(errno));
+            return -1;
+        }
+    }
+
+ssl_failure:
+    ERR_error_string_n(ERR_get_error(), why, sizeof why);
+    put_err(err, errlen, "cannot set up TLS: %s", why);
+    return -1;
+}
+
+/* Releases the TLS state and the socket, without a word to the server. */
+static void free_transport(mg_client *c)
+{
+    SSL_free(c->ssl); /* frees its BIO */
+    SSL_CTX_free(c->ctx);
+    BIO_meth_free(c->bio_method);
+    c->ssl = NULL;
+    c->ctx = NULL;
+    c->bio_method = NULL;
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* connections                                                         */
+
 mg_client *mg_connect(const char *host, uint16_t port, char *err, size_t errlen)
 {
+    return mg_connect_with(host, port, NULL, err, errlen);
+}
+
+mg_client *mg_connect_with(const char *host, uint16_t port, const mg_options *opts,
+                           char *err, size_t errlen)
+{
+    static const mg_options plain = {0, NULL, NULL, NULL, NULL, 0};
     struct addrinfo hints, *res = NULL, *ai;
     char portstr[8];
     char addr[128]; /* a numeric IPv4 or IPv6 address (with scope) */
     int fd = -1, gai, last_errno = 0;
+    int64_t deadline = -1;
     mg_client *c;
 
     put_err(err, errlen, "%s", "");
+    if (opts == NULL)
+        opts = &plain;
     if (host == NULL || *host == '\0') {
         put_err(err, errlen, "no host given");
         return NULL;
@@ -398,6 +697,8 @@ mg_client *mg_connect(const char *host, uint16_t port, char *err, size_t errlen)
         put_err(err, errlen, "port 0 is not valid");
         return NULL;
     }
+    if (opts->connect_timeout_ms > 0)
+        deadline = now_ms() + (int64_t)opts->connect_timeout_ms;
     snprintf(portstr, sizeof portstr, "%u", (unsigned)port);
 
     memset(&hints, 0, sizeof hints);
@@ -413,6 +714,7 @@ mg_client *mg_connect(const char *host, uint16_t port, char *err, size_t errlen)
 
     addr[0] = '\0';
     for (ai = res; ai != NULL; ai = ai->ai_next) {
+        int flags;
         if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof addr, NULL, 0,
                         NI_NUMERICHOST) != 0)
             snprintf(addr, sizeof addr, "%s", host);
@@ -422,7 +724,9 @@ mg_client *mg_connect(const char *host, uint16_t port, char *err, size_t errlen)
             continue;
         }
         (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-        if (connect_one(fd, ai) == 0)
+        flags = fcntl(fd, F_GETFL);
+        if (flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 &&
+            connect_one(fd, ai, deadline) == 0)
             break;
         last_errno = errno;
         close(fd);
@@ -452,6 +756,18 @@ mg_client *mg_connect(const char *host, uint16_t port, char *err, size_t errlen)
     }
     c->fd = fd;
     c->next_call_id = 1;
+    if (opts->tls) {
+        const char *name = opts->server_name != NULL && *opts->server_name != '\0'
+                               ? opts->server_name : host;
+        char why[400];
+        if (tls_start(c, opts, name, deadline, why, sizeof why) != 0) {
+            put_err(err, errlen, "TLS to %s port %u: %s", host, (unsigned)port, why);
+            free_transport(c);
+            free(c);
+            ERR_clear_error();
+            return NULL;
+        }
+    }
     return c;
 }
 
@@ -459,8 +775,12 @@ void mg_close(mg_client *c)
 {
     if (c == NULL)
         return;
-    if (c->fd >= 0)
-        close(c->fd);
+    if (c->ssl != NULL && !c->broken) {
+        /* Best effort close_notify; never waits (the socket is non-blocking). */
+        (void)SSL_shutdown(c->ssl);
+    }
+    free_transport(c);
+    ERR_clear_error();
     free(c);
 }
 
@@ -494,7 +814,10 @@ static int local_status(mg_reply *out, int code, const char *message, const char
     st.code = (Mailgate__V1__Status__Code)code;
     st.message = (char *)message;
     st.reason = (char *)reason;
-    return fill_reply(out, &st, NULL, 0);
+    if (fill_reply(out, &st, NULL, 0) != 0)
+        return -1;
+    out->from_server = 0;
+    return 0;
 }
 
 int mg_call(mg_client *c, const char *method, const char *api_key,
@@ -533,6 +856,20 @@ int mg_call(mg_client *c, const char *method, const char *api_key,
         return -1;
     }
     c->err[0] = '\0';
+
+    /*
+     * Until a call on the connection was authenticated the server takes small
+     * frames only: before a large first call, a small authenticated one (as the
+     * Python client does).
+     */
+    if (api_key != NULL && *api_key != '\0' && !c->authenticated &&
+        req_len + 1024 > MG_UNAUTHENTICATED_FRAME_ALLOWANCE) {
+        if (mg_call(c, MG_METHOD_WHOAMI, api_key, timeout_ms, NULL, 0, out) != 0)
+            return -1;
+        if (out->code != MG_OK)
+            return 0; /* that status is the call's */
+        mg_reply_free(out);
+    }
 
     call_id = c->next_call_id++;
     if (call_id == 0) /* after 2^64 calls: skip 0, which means "connection-level" */
@@ -587,7 +924,7 @@ int mg_call(mg_client *c, const char *method, const char *api_key,
                 send_cancel(c, call_id);
             snprintf(msg, sizeof msg, "no reply within %llu ms (client-side deadline)",
                      (unsigned long long)timeout_ms + MG_DEADLINE_SLACK_MS);
-            if (local_status(out, MG_DEADLINE_EXCEEDED, msg, "") != 0) {
+            if (local_status(out, MG_DEADLINE_EXCEEDED, msg, "DEADLINE_EXCEEDED") != 0) {
                 set_err(c, "out of memory");
                 return -1;
             }
@@ -619,6 +956,9 @@ int mg_call(mg_client *c, const char *method, const char *api_key,
                 const Mailgate__V1__Reply *r = f->reply;
                 rc = fill_reply(out, r->status, r->payload.data, r->payload.len);
                 mailgate__v1__frame__free_unpacked(f, NULL);
+                if (rc == 0 && api_key != NULL && *api_key != '\0' &&
+                    out->code != MG_UNAUTHENTICATED)
+                    c->authenticated = 1;
                 mg_reply_free(&goaway);
                 if (rc != 0) {
                     set_err(c, "out of memory copying the reply");
@@ -652,6 +992,7 @@ int mg_call(mg_client *c, const char *method, const char *api_key,
             }
             if (st != NULL)
                 goaway.retry_after_ms = st->retry_after_ms;
+            goaway.from_server = 1; /* the server's own status, only OK turned UNAVAILABLE */
             have_goaway = 1;
             if (code != MG_OK && code != MG_UNAVAILABLE) {
                 /* A protocol error or similar: no reply will come. */
@@ -667,5 +1008,226 @@ int mg_call(mg_client *c, const char *method, const char *api_key,
             break; /* Pong, or a kind this client does not know: ignore */
         }
         mailgate__v1__frame__free_unpacked(f, NULL);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* typed calls                                                         */
+
+void mg_error_free(mg_error *e)
+{
+    size_t i;
+    if (e == NULL)
+        return;
+    free(e->message);
+    free(e->reason);
+    for (i = 0; i < e->n_violations; i++) {
+        free(e->violations[i].field);
+        free(e->violations[i].description);
+    }
+    free(e->violations);
+    memset(e, 0, sizeof *e);
+    e->name = mg_code_name(MG_OK);
+}
+
+/* Moves a reply's status into err (the reply keeps only its payload). */
+static void error_from_reply(mg_error *err, mg_reply *r, int from_server)
+{
+    err->code = r->code;
+    err->name = mg_code_name(r->code);
+    err->message = r->message;
+    err->reason = r->reason;
+    err->n_violations = r->n_violations;
+    err->violations = r->violations;
+    err->retry_after_ms = r->retry_after_ms;
+    err->from_server = from_server;
+    r->message = NULL;
+    r->reason = NULL;
+    r->violations = NULL;
+    r->n_violations = 0;
+}
+
+/*
+ * Sets err to a status made by this client. When even that is out of memory, the
+ * strings stay NULL (documented: message and reason may then be NULL).
+ */
+static void local_error(mg_error *err, int code, const char *reason, const char *fmt, ...)
+{
+    char msg[640];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    mg_error_free(err);
+    err->code = code;
+    err->name = mg_code_name(code);
+    err->message = dup_str(msg);
+    err->reason = dup_str(reason);
+    err->from_server = 0;
+}
+
+int mg_call_message(mg_client *c, const char *method, const char *api_key, uint32_t timeout_ms,
+                    const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_type,
+                    ProtobufCMessage **out, mg_error *err)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    mg_reply r;
+    int rc;
+
+    if (out != NULL)
+        *out = NULL;
+    if (err == NULL)
+        return -1;
+    memset(err, 0, sizeof *err);
+    err->name = mg_code_name(MG_OK);
+    if (c == NULL || method == NULL || req == NULL || resp_type == NULL || out == NULL) {
+        local_error(err, MG_INVALID_ARGUMENT, "BAD_ARGUMENTS",
+                    "mg_call_message: client, method, request, response type and out are required");
+        return -1;
+    }
+    len = protobuf_c_message_get_packed_size(req);
+    if (len > 0) {
+        buf = malloc(len);
+        if (buf == NULL) {
+            local_error(err, MG_RESOURCE_EXHAUSTED, "OUT_OF_MEMORY", "out of memory");
+            return -1;
+        }
+        protobuf_c_message_pack(req, buf);
+    }
+    rc = mg_call(c, method, api_key, timeout_ms, buf, len, &r);
+    free(buf);
+    if (rc != 0) {
+        /* Like the Python client: a broken or refused connection is UNAVAILABLE. */
+        local_error(err, MG_UNAVAILABLE, "CONNECTION_LOST", "%s: %s", method, mg_last_error(c));
+        return -1;
+    }
+    if (r.code != MG_OK) {
+        /* Server statuses, GoAways, and the client-side deadline (reason DEADLINE_EXCEEDED). */
+        error_from_reply(err, &r, r.from_server);
+        mg_reply_free(&r);
+        return -1;
+    }
+    *out = protobuf_c_message_unpack(resp_type, NULL, r.payload_len, r.payload);
+    if (*out == NULL) {
+        local_error(err, MG_INTERNAL, "BAD_RESPONSE", "%s: the %zu-byte response is not a valid %s",
+                    method, r.payload_len, resp_type->name);
+        mg_reply_free(&r);
+        return -1;
+    }
+    mg_reply_free(&r);
+    return 0;
+}
+
+/* The typed helpers: one method each, the response type checked at compile time. */
+#define MG_TYPED(storage, fn, path, ReqT, RespT, resp_desc)                                     \
+    storage int fn(mg_client *c, const char *api_key, uint32_t timeout_ms, const ReqT *req, RespT **out, \
+           mg_error *err)                                                                        \
+    {                                                                                            \
+        ProtobufCMessage *m = NULL;                                                              \
+        int rc = mg_call_message(c, path, api_key, timeout_ms,                                   \
+                                 req != NULL ? &req->base : NULL, &resp_desc, &m, err);          \
+        if (out != NULL)                                                                         \
+            *out = (RespT *)m;                                                                   \
+        else                                                                                     \
+            protobuf_c_message_free_unpacked(m, NULL);                                           \
+        return rc;                                                                               \
+    }
+
+MG_TYPED(static, mg_check_call, MG_METHOD_CHECK, Mailgate__V1__CheckRequest, Mailgate__V1__CheckResponse,
+         mailgate__v1__check_response__descriptor)
+MG_TYPED(static, mg_whoami_call, MG_METHOD_WHOAMI, Mailgate__V1__WhoAmIRequest,
+         Mailgate__V1__WhoAmIResponse, mailgate__v1__who_am_iresponse__descriptor)
+MG_TYPED(extern, mg_send_mail, MG_METHOD_SEND_MAIL, Mailgate__V1__SendMailRequest,
+         Mailgate__V1__SendMailResponse, mailgate__v1__send_mail_response__descriptor)
+MG_TYPED(extern, mg_get_message, MG_METHOD_GET_MESSAGE, Mailgate__V1__GetMessageRequest,
+         Mailgate__V1__GetMessageResponse, mailgate__v1__get_message_response__descriptor)
+MG_TYPED(extern, mg_validate_server, MG_METHOD_VALIDATE_SERVER, Mailgate__V1__ValidateServerRequest,
+         Mailgate__V1__ValidateServerResponse, mailgate__v1__validate_server_response__descriptor)
+MG_TYPED(extern, mg_refresh_token, MG_METHOD_REFRESH_TOKEN, Mailgate__V1__RefreshTokenRequest,
+         Mailgate__V1__RefreshTokenResponse, mailgate__v1__refresh_token_response__descriptor)
+
+int mg_check(mg_client *c, uint32_t timeout_ms, Mailgate__V1__CheckResponse **out, mg_error *err)
+{
+    Mailgate__V1__CheckRequest req = MAILGATE__V1__CHECK_REQUEST__INIT;
+    return mg_check_call(c, NULL, timeout_ms, &req, out, err);
+}
+
+int mg_whoami(mg_client *c, const char *api_key, uint32_t timeout_ms,
+              Mailgate__V1__WhoAmIResponse **out, mg_error *err)
+{
+    Mailgate__V1__WhoAmIRequest req = MAILGATE__V1__WHO_AM_IREQUEST__INIT;
+    return mg_whoami_call(c, api_key, timeout_ms, &req, out, err);
+}
+
+const char *mg_message_state_name(int state)
+{
+    switch (state) {
+    case MAILGATE__V1__MESSAGE_STATE__MESSAGE_STATE_QUEUED:
+        return "QUEUED";
+    case MAILGATE__V1__MESSAGE_STATE__MESSAGE_STATE_SENDING:
+        return "SENDING";
+    case MAILGATE__V1__MESSAGE_STATE__MESSAGE_STATE_SENT:
+        return "SENT";
+    case MAILGATE__V1__MESSAGE_STATE__MESSAGE_STATE_FAILED:
+        return "FAILED";
+    case MAILGATE__V1__MESSAGE_STATE__MESSAGE_STATE_CANCELLED:
+        return "CANCELLED";
+    default:
+        return "UNSPECIFIED";
+    }
+}
+
+int mg_message_state_is_final(int state)
+{
+    return state == MAILGATE__V1__MESSAGE_STATE__MESSAGE_STATE_SENT ||
+           state == MAILGATE__V1__MESSAGE_STATE__MESSAGE_STATE_FAILED ||
+           state == MAILGATE__V1__MESSAGE_STATE__MESSAGE_STATE_CANCELLED;
+}
+
+/* Sleeps ms milliseconds (resumed after signals). */
+static void sleep_ms(int64_t ms)
+{
+    struct timespec ts;
+    if (ms <= 0)
+        return;
+    ts.tv_sec = (time_t)(ms / 1000);
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+int mg_wait_message(mg_client *c, const char *api_key, const char *message_id, uint32_t wait_ms,
+                    uint32_t timeout_ms, Mailgate__V1__GetMessageResponse **out, mg_error *err)
+{
+    Mailgate__V1__GetMessageRequest req = MAILGATE__V1__GET_MESSAGE_REQUEST__INIT;
+    int64_t end = now_ms() + (int64_t)wait_ms;
+
+    if (out != NULL)
+        *out = NULL;
+    if (err == NULL)
+        return -1;
+    req.message_id = (char *)(message_id != NULL ? message_id : "");
+    for (;;) {
+        Mailgate__V1__GetMessageResponse *m = NULL;
+        int64_t left;
+        if (mg_get_message(c, api_key, timeout_ms, &req, &m, err) != 0)
+            return -1;
+        if (mg_message_state_is_final((int)m->state)) {
+            if (out != NULL)
+                *out = m;
+            else
+                mailgate__v1__get_message_response__free_unpacked(m, NULL);
+            return 0;
+        }
+        left = end - now_ms();
+        if (left <= 0) {
+            local_error(err, MG_DEADLINE_EXCEEDED, "STILL_WAITING", "message %s is still %s",
+                        req.message_id, mg_message_state_name((int)m->state));
+            mailgate__v1__get_message_response__free_unpacked(m, NULL);
+            return -1;
+        }
+        mailgate__v1__get_message_response__free_unpacked(m, NULL);
+        sleep_ms(left < MG_WAIT_POLL_MS ? left : MG_WAIT_POLL_MS);
     }
 }

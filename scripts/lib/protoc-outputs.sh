@@ -1,12 +1,15 @@
-# Sourced, not run. What protoc alone makes of proto/ (no plugin to build): the Python
-# client's messages and the compiled contract `mailgate proto --descriptor-set` prints.
-# scripts/generate-proto writes them; scripts/test checks they are current.
+# Sourced, not run. What protoc and protoc-c make of proto/ (no plugin to build): the
+# Python client's messages, the C client's protobuf-c code and the compiled contract
+# `mailgate proto --descriptor-set` prints. scripts/generate-proto writes them;
+# scripts/test and scripts/python-client-test check they are current (ensure_protoc
+# installs both compilers).
 
 # Writes them under $1 as they are laid out in the repository.
 write_protoc_outputs() {
     local out="$1"
     mkdir -p "$out/clients/python" "$out/Sources/MailgateProto"
     protoc --proto_path=proto --python_out="$out/clients/python" proto/mailgate/v1/*.proto
+    write_protobuf_c_outputs "$out/clients/c/gen"
     local set
     set=$(mktemp)
     protoc --proto_path=proto --include_imports --descriptor_set_out="$set" proto/mailgate/v1/*.proto
@@ -26,6 +29,27 @@ write_protoc_outputs() {
     rm -f "$set"
 }
 
+# The C client's code (clients/c/gen, replaced whole): every file of proto/mailgate/v1 and
+# google/protobuf/timestamp.proto, which they import. protoc-c 1.4 (Debian 12) refuses
+# proto3 `optional`, so it reads a copy of proto/ where each `optional T name = N;` is
+# written the way protoc itself represents it, a oneof `_name` holding only that field:
+# the same wire format and the same presence (`_name_case` in C). An optional field
+# this rewrite does not match (e.g. one with [options]) makes protoc-c fail, not guess.
+write_protobuf_c_outputs() {
+    local gen="$1" copy
+    copy=$(mktemp -d)
+    cp -r proto/. "$copy"
+    sed -E -i 's/^([[:space:]]*)optional[[:space:]]+([A-Za-z0-9_.]+)[[:space:]]+([A-Za-z0-9_]+)[[:space:]]*=[[:space:]]*([0-9]+)[[:space:]]*;/\1oneof _\3 { \2 \3 = \4; }/' \
+        "$copy"/mailgate/v1/*.proto
+    rm -rf "$gen"
+    mkdir -p "$gen"
+    protoc-c --proto_path="$copy" --c_out="$gen" "$copy"/mailgate/v1/*.proto google/protobuf/timestamp.proto || {
+        rm -rf "$copy"
+        return 1
+    }
+    rm -rf "$copy"
+}
+
 # Fails, naming the file, when a committed output differs from what protoc makes now.
 check_protoc_outputs() {
     local fresh
@@ -40,6 +64,11 @@ check_protoc_outputs() {
             return 1
         }
     done
+    diff -r "$fresh/clients/c/gen" clients/c/gen >/dev/null || {
+        echo "clients/c/gen is not what protoc-c makes of proto/: run scripts/generate-proto" >&2
+        rm -rf "$fresh"
+        return 1
+    }
     rm -rf "$fresh"
     echo "protoc's outputs are current"
 }

@@ -6,6 +6,7 @@ import MailgateProto
 import MailgateRPC
 import MailgateService
 import NIOCore
+import NIOSSL
 import MailgateTestSupport
 import SwiftProtobuf
 import Testing
@@ -16,8 +17,12 @@ struct AdminFixture: Sendable {
     let port: Int
     let database: TestDatabase
     let operatorClient: MailgateClient
+    /// How the fixture's clients speak TLS to the RPC server; nil for plaintext.
+    let clientTLS: TLSConfiguration?
 
-    /// Runs `body` against a fresh server and database.
+    /// Runs `body` against a fresh server and database. With `rpcCertificate` (PEM files,
+    /// e.g. from `makeTestCertificate`) the RPC server speaks only TLS, and the fixture's
+    /// clients trust that certificate.
     static func run<Result: Sendable>(
         keyCacheTTL: Duration = .milliseconds(200),
         masterKeys: MasterKeyRing = testMasterKeys,
@@ -28,9 +33,21 @@ struct AdminFixture: Sendable {
         ops: OpsConfiguration? = nil,
         expiry: ExpirySettings = ExpirySettings(interval: nil),
         database: TestDatabase? = nil,
+        rpcCertificate: (certificate: String, key: String)? = nil,
         _ body: (AdminFixture) async throws -> Result
     ) async throws -> Result {
-        try await withRunningApplication(
+        var serverTLS: TLSConfiguration?
+        var clientTLS: TLSConfiguration?
+        if let rpcCertificate {
+            serverTLS = try RPCServerConfiguration.serverTLS(
+                certificatePath: rpcCertificate.certificate,
+                privateKeyPath: rpcCertificate.key
+            )
+            var client = TLSConfiguration.makeClientConfiguration()
+            client.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(rpcCertificate.certificate))
+            clientTLS = client
+        }
+        return try await withRunningApplication(
             masterKeys: masterKeys,
             keyCacheTTL: keyCacheTTL,
             authentication: authentication,
@@ -39,15 +56,21 @@ struct AdminFixture: Sendable {
             mailer: mailer,
             tokens: tokens,
             ops: ops,
-            expiry: expiry
+            expiry: expiry,
+            configureRPC: { $0.tls = serverTLS }
         ) { application, port, database in
             let fixture = AdminFixture(
                 application: application,
                 port: port,
                 database: database,
                 operatorClient: MailgateClient(
-                    configuration: .init(port: port, apiKey: testOperatorKey.presentedForm.exposedValue)
-                )
+                    configuration: .init(
+                        port: port,
+                        apiKey: testOperatorKey.presentedForm.exposedValue,
+                        tls: clientTLS
+                    )
+                ),
+                clientTLS: clientTLS
             )
             do {
                 let result = try await body(fixture)
@@ -76,7 +99,12 @@ struct AdminFixture: Sendable {
     /// A client with `apiKey`, and optional `tenant` metadata.
     func client(apiKey: String?, tenant: String? = nil) -> MailgateClient {
         MailgateClient(
-            configuration: .init(port: self.port, apiKey: apiKey, metadata: tenant.map { ["tenant": $0] } ?? [:])
+            configuration: .init(
+                port: self.port,
+                apiKey: apiKey,
+                tls: self.clientTLS,
+                metadata: tenant.map { ["tenant": $0] } ?? [:]
+            )
         )
     }
 

@@ -20,6 +20,9 @@ struct MailFixture: Sendable {
     let caFile: String?
     /// Where the SMTP server's certificates are.
     let certificates: URL
+    /// With `rpcTLS`: the CA file (the RPC server's own certificate, for `localhost` and
+    /// 127.0.0.1) a client must trust to call it; nil when the RPC server is plaintext.
+    let rpcCAFile: String?
 
     /// Delivery settings that make retries and pauses fast enough for tests.
     static func settings(
@@ -70,6 +73,7 @@ struct MailFixture: Sendable {
         tokens: TokenSettings = TokenSettings(),
         ops: OpsConfiguration? = nil,
         expiry: ExpirySettings = ExpirySettings(interval: nil),
+        rpcTLS: Bool = false,
         server customize: (inout Mailgate_V1_PutServerRequest) -> Void = { _ in },
         _ body: (MailFixture) async throws -> Result
     ) async throws -> Result {
@@ -107,6 +111,11 @@ struct MailFixture: Sendable {
                 renewableCertificate
                     ? "both.pem" : wrongHost ? "wrong-cert.pem" : expiringCertificate ? "soon-cert.pem" : "cert.pem"
             ).path : nil
+        let rpcCertificate =
+            rpcTLS
+            ? try await offCooperativePool {
+                try makeTestCertificate(in: certificates, prefix: "rpc-", subjectAltName: "DNS:localhost,IP:127.0.0.1")
+            } : nil
         return try await AdminFixture.run(
             logger: logger,
             mailer: Self.settings(
@@ -120,7 +129,8 @@ struct MailFixture: Sendable {
             tokens: tokens,
             ops: ops,
             expiry: expiry,
-            database: database
+            database: database,
+            rpcCertificate: rpcCertificate
         ) { admin in
             let tenant = try await admin.createTenant("acme")
             var request = Mailgate_V1_PutServerRequest()
@@ -141,7 +151,8 @@ struct MailFixture: Sendable {
                 client: client,
                 tenantID: tenant.id,
                 caFile: caFile,
-                certificates: certificates
+                certificates: certificates,
+                rpcCAFile: rpcCertificate?.certificate
             )
             do {
                 let result = try await body(fixture)
