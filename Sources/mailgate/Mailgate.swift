@@ -17,7 +17,7 @@ struct Mailgate: AsyncParsableCommand {
             ServeCommand.self, MigrateCommand.self, TenantCommand.self, KeyCommand.self, ServerCommand.self,
             EventsCommand.self, SendCommand.self, MessageCommand.self, VaultCommand.self, PingCommand.self,
             WhoAmICommand.self, CallCommand.self, ProtoCommand.self, BenchCommand.self,
-            ExpiryCommand.self, DevCommand.self,
+            ExpiryCommand.self, HealthcheckCommand.self, DevCommand.self,
         ]
     )
 }

@@ -169,6 +169,69 @@ struct DeployManifestTests {
         #expect(rpcSources.contains { $0.allSatisfy { jobLabels[$0.key] == $0.value } }, "the expiry job may call RPC")
     }
 
+    @Test(
+        "the PrometheusRule carries the alerting rules unchanged, and the PodMonitor scrapes /metrics on the ops port of the Deployment's pods"
+    )
+    func prometheusOperator() throws {
+        let plain = try DeployFiles.document("prometheus/mailgate-alerts.yaml")
+        let rule = try DeployFiles.document("kubernetes/monitoring/prometheusrule.yaml")
+        #expect(rule.string("kind") == "PrometheusRule")
+        let groups = try #require(rule.mapping("spec")["groups"])
+        #expect(
+            try JSONSerialization.data(withJSONObject: groups, options: .sortedKeys)
+                == JSONSerialization.data(withJSONObject: try #require(plain["groups"]), options: .sortedKeys),
+            "spec.groups is deploy/prometheus/mailgate-alerts.yaml's groups"
+        )
+
+        let monitor = try DeployFiles.document("kubernetes/monitoring/podmonitor.yaml")
+        #expect(monitor.string("kind") == "PodMonitor")
+        let deployment = try DeployFiles.object("Deployment", in: try DeployFiles.kubernetesDocuments())
+        let podLabels = try #require(deployment.mapping("spec.template.metadata")["labels"] as? [String: String])
+        let selector = try #require(monitor.mapping("spec.selector")["matchLabels"] as? [String: String])
+        #expect(selector.allSatisfy { podLabels[$0.key] == $0.value }, "the PodMonitor selects Mailgate's pods")
+        let endpoint = try #require(monitor.list("spec.podMetricsEndpoints").first)
+        let ports = deployment.list("spec.template.spec.containers").flatMap { $0["ports"] as? [[String: Any]] ?? [] }
+        let ops = try #require(ports.first { $0["name"] as? String == endpoint["port"] as? String })
+        #expect(ops["containerPort"] as? Int == 7588)
+        #expect(endpoint["path"] as? String == "/metrics")
+        for folder in ["monitoring", "ingress"] {
+            let kustomization = try DeployFiles.document("kubernetes/\(folder)/kustomization.yaml")
+            for resource in kustomization["resources"] as? [String] ?? [] {
+                _ = try DeployFiles.document("kubernetes/\(folder)/\(resource)")
+            }
+        }
+    }
+
+    @Test(
+        "the example Ingress sends browsers to the Service's console port over HTTPS, which the NetworkPolicy admits from the controller's namespace"
+    )
+    func ingress() throws {
+        let ingress = try DeployFiles.document("kubernetes/ingress/ingress.yaml")
+        #expect(ingress.string("kind") == "Ingress")
+        let backend = try #require(
+            ingress.list("spec.rules").first?.list("http.paths").first?.mapping("backend.service")
+        )
+        let documents = try DeployFiles.kubernetesDocuments()
+        let service = try DeployFiles.object("Service", in: documents)
+        #expect(backend["name"] as? String == service.string("metadata.name"))
+        let servicePorts = service.list("spec.ports")
+        let port = try #require(
+            servicePorts.first { $0["name"] as? String == backend.mapping("port")["name"] as? String }
+        )
+        #expect(port["port"] as? Int == 7589, "the console's port")
+        let annotations = ingress.mapping("metadata")["annotations"] as? [String: String] ?? [:]
+        #expect(annotations["nginx.ingress.kubernetes.io/backend-protocol"] == "HTTPS", "the console listens with TLS")
+        #expect(!ingress.list("spec.tls").isEmpty)
+        let policy = try DeployFiles.object("NetworkPolicy", in: documents)
+        let admitted = policy.list("spec.ingress").filter {
+            ($0["ports"] as? [[String: Any]] ?? []).contains { $0["port"] as? Int == 7589 }
+        }
+        let namespaces = admitted.flatMap { $0["from"] as? [[String: Any]] ?? [] }.compactMap {
+            $0.mapping("namespaceSelector.matchLabels")["kubernetes.io/metadata.name"] as? String
+        }
+        #expect(namespaces.contains("ingress-nginx"), "the controller's namespace reaches the console")
+    }
+
     @Test("the probes' paths answer 200 on a running server's ops port")
     func probesAnswer() async throws {
         let documents = try DeployFiles.kubernetesDocuments()
@@ -191,6 +254,49 @@ struct DeployManifestTests {
                 try RawHTTP.request("GET", host: "127.0.0.1", port: port, path: "/metrics")
             }
             #expect(metrics.status == 200)
+
+            // The image's HEALTHCHECK: the binary asks the ops port itself.
+            for flags in [[], ["--ready"]] {
+                let (status, output) = try await runProgram(
+                    Self.mailgate,
+                    ["healthcheck", "--ops-listen", "127.0.0.1:\(port)"] + flags
+                )
+                #expect(status == 0, "healthcheck \(flags): \(output)")
+            }
+        }
+        let closed = try await ServeProcessTests.freePort()
+        let (status, _) = try await runProgram(Self.mailgate, ["healthcheck", "--ops-listen", "127.0.0.1:\(closed)"])
+        #expect(status == 1, "nothing listening is unhealthy")
+    }
+
+    @Test(
+        "the man page and the bash, zsh and fish completions the image installs are generated from the CLI and cover every subcommand"
+    )
+    func manualAndCompletions() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.mailgate.path), "swift build first")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mailgate-manual-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for shell in ["bash", "zsh", "fish"] {
+            let (status, script) = try await runProgram(Self.mailgate, ["--generate-completion-script", shell])
+            #expect(status == 0)
+            #expect(script.contains("healthcheck") && script.contains("serve"), "\(shell) completes subcommands")
+            if shell == "bash" {
+                let file = folder.appendingPathComponent("mailgate.bash")
+                try script.write(to: file, atomically: true, encoding: .utf8)
+                let (syntax, _) = try await runProgram(URL(fileURLWithPath: "/bin/bash"), ["-n", file.path])
+                #expect(syntax == 0, "the bash completion script parses")
+            }
+        }
+        // The tool the Dockerfile runs; scripts/test builds it (swift build --target generate-manual).
+        let tool = repositoryRoot().appendingPathComponent(".build/debug/generate-manual-tool")
+        try #require(FileManager.default.isExecutableFile(atPath: tool.path), "swift build --target generate-manual")
+        let (status, _) = try await runProgram(tool, [Self.mailgate.path, "--output-directory", folder.path])
+        #expect(status == 0)
+        let page = try String(contentsOf: folder.appendingPathComponent("mailgate.1"), encoding: .utf8)
+        #expect(page.contains(".Dt MAILGATE 1"))
+        for subcommand in ["serve", "migrate", "healthcheck", "call", "proto"] {
+            #expect(page.contains(subcommand), "the page documents \(subcommand)")
         }
     }
 
@@ -211,7 +317,12 @@ struct DeployManifestTests {
         let instructions = try DeployFiles.dockerInstructions()
         let dockerCommand = try #require(instructions.last { $0.keyword == "CMD" }?.arguments)
         commands.append(try JSONDecoder().decode([String].self, from: Data(dockerCommand.utf8)))
-        #expect(commands.count == 4)
+        let healthcheck = try #require(instructions.last { $0.keyword == "HEALTHCHECK" }?.arguments)
+        let healthcheckCommand = try #require(healthcheck.range(of: "CMD ").map { healthcheck[$0.upperBound...] })
+        let healthcheckWords = try JSONDecoder().decode([String].self, from: Data(healthcheckCommand.utf8))
+        #expect(healthcheckWords.first == "/usr/local/bin/mailgate")
+        commands.append(Array(healthcheckWords.dropFirst()))
+        #expect(commands.count == 5)
         for command in commands {
             // --help exits 0 only when every word before it is a real subcommand or option.
             let (status, output) = try await runProgram(Self.mailgate, command + ["--help"])

@@ -31,6 +31,11 @@ enum DeployFiles {
         return documents
     }
 
+    /// The one document of a YAML file under `deploy/` (e.g. `kubernetes/ingress/ingress.yaml`).
+    static func document(_ path: String) throws -> [String: Any] {
+        try #require(try Yams.load(yaml: try self.text(path)) as? [String: Any], "\(path) is a mapping")
+    }
+
     /// The one object of `kind` (and `name`, when given).
     static func object(_ kind: String, named name: String? = nil, in documents: [(file: String, object: [String: Any])])
         throws -> [String: Any]
