@@ -32,7 +32,16 @@ enum TraceExport {
         var configuration = OTel.Configuration.default
         configuration.serviceName = "mailgate"
         configuration.resourceAttributes["service.version"] = MailgateVersion.current
-        configuration.diagnosticLogger = .custom(logger)
+        // swift-otel's own lines at warning unless OTEL_LOG_LEVEL asks for more, never with the
+        // values of OTEL_*_HEADERS.
+        var diagnostics = logger
+        diagnostics.handler = OTelDiagnosticsHandler(wrapped: logger.handler)
+        configuration.diagnosticLogger = .custom(diagnostics)
+        configuration.diagnosticLogLevel = .warning
+        // The last export at shutdown waits for at most this long when the collector does not
+        // answer (OTEL_BSP_EXPORT_TIMEOUT overrides it): the drain's grace period is the calls'.
+        configuration.traces.batchSpanProcessor.exportTimeout = .seconds(5)
+        configuration.traces.otlpExporter.timeout = .seconds(5)
         configuration.traces.exporter = .otlp
         configuration.metrics.enabled = false
         configuration.logs.enabled = false

@@ -4,6 +4,8 @@ import MailgateCore
 import MailgateProto
 import MailgateService
 import MailgateTestSupport
+import NIOCore
+import NIOPosix
 import Testing
 
 /// `mailgate serve` exports its spans over OTLP/HTTP when the standard OTEL_* variables ask
@@ -32,6 +34,9 @@ struct TraceExportTests {
                     "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
                     "OTEL_EXPORTER_OTLP_PROTOCOL": encoding,
                     "OTEL_BSP_SCHEDULE_DELAY": "200",
+                    // A collector credential: swift-otel reports each OTEL_* it applies at info.
+                    "OTEL_EXPORTER_OTLP_HEADERS": "x-api-key=otlp-credential-4242",
+                    "OTEL_LOG_LEVEL": "info",
                 ]
             )
             let server = try ChildProcess(executable.path, ["serve"], environment: environment, capture: .standardError)
@@ -101,6 +106,9 @@ struct TraceExportTests {
             let lines = await logText.value.split(separator: "\n").compactMap {
                 try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
             }
+            let text = await logText.value
+            #expect(text.contains("OTEL_EXPORTER_OTLP_HEADERS"), "swift-otel's diagnostics reach the log")
+            #expect(!text.contains("otlp-credential-4242"), "the collector credential never does")
             let callLines = lines.filter { ($0["method"] as? String) == "/mailgate.v1.Mailer/SendMail" }
             #expect(!callLines.isEmpty, "the call logs at debug level")
             #expect(
@@ -133,6 +141,44 @@ struct TraceExportTests {
 
 @Suite("Trace export settings")
 struct TraceExportSettingsTests {
+    @Test("a collector that accepts and never answers neither stops calls nor holds up a graceful stop")
+    func silentCollector() async throws {
+        let executable = ServeProcessTests.executable
+        try #require(FileManager.default.isExecutableFile(atPath: executable.path), "swift build first")
+        // Takes connections and reads what comes, answering nothing.
+        let silent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { silent.close(promise: nil) }
+        try await TestDatabase.withFresh { database in
+            let port = try await ServeProcessTests.freePort()
+            let key = APIKey.generate().presentedForm.exposedValue
+            let environment = ServeEnvironment.make(
+                database: database,
+                port: port,
+                operatorKey: key,
+                [
+                    "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(silent.localAddress!.port!)",
+                    "OTEL_BSP_SCHEDULE_DELAY": "100", "MAILGATE_LOG_LEVEL": "warning",
+                ]
+            )
+            let server = try ChildProcess(executable.path, ["serve"], environment: environment, capture: .standardError)
+            let logText = Task { String(decoding: await server.readOutput(), as: UTF8.self) }
+            defer { server.stopInBackground() }
+            let client = MailgateClient(configuration: .init(port: port, apiKey: key))
+            _ = try await eventually(limit: .seconds(60)) { try? await client.check() }
+            for _ in 0..<20 { _ = try await client.whoAmI() }
+            await client.close()
+            try await Task.sleep(for: .seconds(1))  // an export is under way, unanswered
+
+            let stopping = ContinuousClock.now
+            server.kill(SIGTERM)
+            #expect(await server.exitStatus(within: .seconds(60)) == 0)
+            let took = ContinuousClock.now - stopping
+            #expect(took < .seconds(20), "stopped in \(took)")
+            _ = await logText.value
+        }
+    }
+
     @Test("serve refuses OTLP over gRPC (this build exports over HTTP) with a clear line")
     func grpcRefused() async throws {
         let (status, text) = try ServeProcessTests.serveRefusal([
