@@ -194,6 +194,11 @@ struct DeployManifestTests {
         let ops = try #require(ports.first { $0["name"] as? String == endpoint["port"] as? String })
         #expect(ops["containerPort"] as? Int == 7588)
         #expect(endpoint["path"] as? String == "/metrics")
+        // Every pod label a rule selects on reaches the scraped series.
+        let rulesText = try DeployFiles.text("prometheus/mailgate-alerts.yaml")
+        let selected = Set(rulesText.matches(of: /up\{(\w+)=/).map { String($0.1) })
+        let carried = Set(monitor.mapping("spec")["podTargetLabels"] as? [String] ?? [])
+        #expect(!selected.isEmpty && selected.isSubset(of: carried), "rules select \(selected); scraped series carry \(carried)")
         for folder in ["monitoring", "ingress"] {
             let kustomization = try DeployFiles.document("kubernetes/\(folder)/kustomization.yaml")
             for resource in kustomization["resources"] as? [String] ?? [] {
