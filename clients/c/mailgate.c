@@ -39,7 +39,6 @@ struct mg_client {
     int fd;         /* non-blocking once connected */
     SSL_CTX *ctx;   /* TLS only: this client's own context (no global state) */
     SSL *ssl;       /* TLS only */
-    BIO_METHOD *bio_method; /* TLS only: sends with MSG_NOSIGNAL (see tls_bio_write) */
     uint64_t next_call_id;
     int broken;     /* the byte stream is unusable: no more calls */
     int going_away; /* the server sent GoAway: no new calls */
@@ -528,6 +527,24 @@ static int tls_bio_create(BIO *b)
     return 1;
 }
 
+/* One BIO type for every TLS connection of the process, made once: OpenSSL has only 127 type
+ * indexes for applications, so a type per connection would run out. Never freed. */
+static CRYPTO_ONCE socket_bio_once = CRYPTO_ONCE_STATIC_INIT;
+static BIO_METHOD *socket_bio_method;
+
+static void make_socket_bio_method(void)
+{
+    BIO_METHOD *method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "mailgate socket");
+    if (method == NULL || BIO_meth_set_write(method, tls_bio_write) != 1 ||
+        BIO_meth_set_read(method, tls_bio_read) != 1 ||
+        BIO_meth_set_ctrl(method, tls_bio_ctrl) != 1 ||
+        BIO_meth_set_create(method, tls_bio_create) != 1) {
+        BIO_meth_free(method);
+        return;
+    }
+    socket_bio_method = method;
+}
+
 /* Is name a numeric IPv4 or IPv6 address? */
 static int is_ip_address(const char *name)
 {
@@ -597,13 +614,10 @@ static int tls_start(mg_client *c, const mg_options *opts, const char *server_na
             goto ssl_failure;
     }
 
-    c->bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "mailgate socket");
-    if (c->bio_method == NULL || BIO_meth_set_write(c->bio_method, tls_bio_write) != 1 ||
-        BIO_meth_set_read(c->bio_method, tls_bio_read) != 1 ||
-        BIO_meth_set_ctrl(c->bio_method, tls_bio_ctrl) != 1 ||
-        BIO_meth_set_create(c->bio_method, tls_bio_create) != 1)
+    if (CRYPTO_THREAD_run_once(&socket_bio_once, make_socket_bio_method) != 1 ||
+        socket_bio_method == NULL)
         goto ssl_failure;
-    bio = BIO_new(c->bio_method);
+    bio = BIO_new(socket_bio_method);
     if (bio == NULL)
         goto ssl_failure;
     BIO_set_data(bio, c);
@@ -658,10 +672,8 @@ static void free_transport(mg_client *c)
 {
     SSL_free(c->ssl); /* frees its BIO */
     SSL_CTX_free(c->ctx);
-    BIO_meth_free(c->bio_method);
     c->ssl = NULL;
     c->ctx = NULL;
-    c->bio_method = NULL;
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
@@ -915,7 +927,9 @@ int mg_call(mg_client *c, const char *method, const char *api_key,
     memset(&goaway, 0, sizeof goaway);
     for (;;) {
         Mailgate__V1__Frame *f = NULL;
-        rc = recv_frame(c, deadline, &f);
+        /* Checked before each frame too: Pings and other calls' replies must not keep a call
+         * waiting past its deadline (they are no timeout to recv_frame). */
+        rc = deadline >= 0 && now_ms() >= deadline ? IO_TIMEOUT : recv_frame(c, deadline, &f);
 
         if (rc == IO_TIMEOUT) {
             char msg[96];
