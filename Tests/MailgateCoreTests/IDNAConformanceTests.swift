@@ -36,24 +36,41 @@ struct IDNAConformanceTests {
         /// U+1E9E (ẞ) maps to `ss` in the Unicode tables libidn2 2.3 carries; to `ß` since
         /// Unicode 15.1.
         case capitalSharpS = "ẞ maps to ss"
+        /// A label of letters, digits and hyphens with `--` in third and fourth place is kept
+        /// (UTS #46's CheckHyphens off, as in browsers): `r3---sn-abc` is a real host name.
+        case reservedHyphens = "LDH label with -- kept"
         /// Characters newer than libidn2's tables, or whose status changed since (Georgian
         /// capitals, some Arabic and Adlam letters): refused, never converted wrongly.
         case newerUnicode = "refused: newer Unicode than libidn2's tables"
 
+        /// The deviation `result` is, when it is one of the known ones and as that one must look.
         static func of(line: Int, source: String, result: String?) -> Self? {
-            if result != nil, let last = source.unicodeScalars.last, [".", "。", "．", "｡"].contains(last) {
-                return .rootDot
+            if let result, let last = source.unicodeScalars.last, [".", "。", "．", "｡"].contains(last) {
+                // The same answer as for the name without its root dot.
+                let withoutDot = String(String.UnicodeScalarView(source.unicodeScalars.dropLast()))
+                return DomainName(withoutDot)?.ascii == result ? .rootDot : nil
             }
-            if [128, 129, 130, 131, 132, 135, 136, 137, 138, 139, 489, 490, 541, 542, 3447].contains(line) {
+            if let result, result.split(separator: ".").contains(where: Self.isReservedLDH),
+                result.split(separator: ".").filter(Self.isReservedLDH).allSatisfy({ source.lowercased().contains($0) })
+            {
+                return .reservedHyphens
+            }
+            if [128, 129, 130, 131, 132, 135, 136, 137, 138, 139, 489, 490, 541, 542, 3447].contains(line),
+                let result, DomainName(result)?.ascii == result
+            {
                 return .bidiRule
             }
-            if [229, 230].contains(line) { return .capitalSharpS }
+            if [229, 230].contains(line), result == "fass.de" { return .capitalSharpS }
             let newer = [
                 556, 925, 926, 928, 932, 935, 938, 2930, 2931, 2932, 2933, 3169, 3170, 3539, 3541, 3543, 4055,
                 4057, 4062, 4650, 4749, 6193, 6195, 6197, 6200, 6201,
             ]
             if result == nil, newer.contains(line) { return .newerUnicode }
             return nil
+        }
+
+        private static func isReservedLDH(_ label: Substring) -> Bool {
+            label.count >= 4 && !label.hasPrefix("xn--") && label.dropFirst(2).hasPrefix("--")
         }
     }
 
@@ -76,7 +93,7 @@ struct IDNAConformanceTests {
             }
         }
         // The known deviations stay few: 59 of 6,331 with libidn2 2.3.3.
-        #expect(known.values.reduce(0, +) < 70, "\(known)")
+        #expect(known.values.reduce(0, +) < 80, "\(known)")
         #expect(agreed > 6250)
     }
 
@@ -87,6 +104,7 @@ struct IDNAConformanceTests {
             ("ＥＸＡＭＰＬＥ．ｃｏｍ", "example.com"),  // fullwidth forms and full stop mapped
             ("bücher。example", "xn--bcher-kva.example"),  // ideographic full stop separates labels
             ("xn--bcher-kva.example", "xn--bcher-kva.example"),  // a valid A-label stays
+            ("R3---SN-abc.example", "r3---sn-abc.example"),  // LDH labels stay, -- included
         ]
     )
     func mapped(source: String, ascii: String) throws {
@@ -103,7 +121,6 @@ struct IDNAConformanceTests {
             "\u{2477}.example",  // ⑷ is "(4)"
             "xn--1ch.example",  // an A-label for ≠
             "xn--zz.example",  // not Punycode at all
-            "ab--c.example",  // -- in third and fourth place is reserved for ACE prefixes
             "a b.example",
             "",
         ]
