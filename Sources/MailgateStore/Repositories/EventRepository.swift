@@ -22,13 +22,26 @@ public struct EventRepository: Sendable {
 
     /// Appends an event on `connection`, inside the caller's transaction, so the
     /// change and its audit event commit together.
+    ///
+    /// Every event is stored here, and in the same statement a webhook delivery is queued
+    /// for each enabled subscription of the tenant whose kinds and minimum severity match
+    /// (the rule of `WebhookSubscriptionDefinition.matches`): the event and its deliveries
+    /// commit together or not at all, so no event is stored without its deliveries.
     public static func append(_ event: NewEvent, on connection: PostgresConnection, logger: Logger) async throws {
         let details = String(decoding: try JSONEncoder().encode(event.details), as: UTF8.self)
         try await connection.query(
             """
-            INSERT INTO events (tenant_id, kind, severity, server_id, message, details, actor)
-            VALUES (\(event.tenantID), \(event.kind), \(event.severity.rawValue), \(event.serverID),
-                    \(event.message), \(details)::jsonb, \(event.actor))
+            WITH event AS (
+                INSERT INTO events (tenant_id, kind, severity, server_id, message, details, actor)
+                VALUES (\(event.tenantID), \(event.kind), \(event.severity.rawValue), \(event.serverID),
+                        \(event.message), \(details)::jsonb, \(event.actor))
+                RETURNING id, tenant_id, kind, severity
+            )
+            INSERT INTO webhook_deliveries (id, subscription_id, tenant_id, event_id)
+            SELECT gen_random_uuid(), s.id, s.tenant_id, e.id FROM event e
+            JOIN webhook_subscriptions s ON s.tenant_id = e.tenant_id
+            WHERE s.enabled AND e.severity >= s.min_severity
+              AND (cardinality(s.kinds) = 0 OR e.kind = ANY(s.kinds))
             """,
             logger: logger
         )
