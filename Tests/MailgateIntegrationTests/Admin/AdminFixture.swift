@@ -27,6 +27,7 @@ struct AdminFixture: Sendable {
         tokens: TokenSettings = TokenSettings(),
         ops: OpsConfiguration? = nil,
         expiry: ExpirySettings = ExpirySettings(interval: nil),
+        webhooks: WebhookSettings = WebhookSettings(workers: 0),
         database: TestDatabase? = nil,
         _ body: (AdminFixture) async throws -> Result
     ) async throws -> Result {
@@ -39,7 +40,8 @@ struct AdminFixture: Sendable {
             mailer: mailer,
             tokens: tokens,
             ops: ops,
-            expiry: expiry
+            expiry: expiry,
+            webhooks: webhooks
         ) { application, port, database in
             let fixture = AdminFixture(
                 application: application,

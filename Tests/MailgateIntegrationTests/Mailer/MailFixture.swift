@@ -70,6 +70,7 @@ struct MailFixture: Sendable {
         tokens: TokenSettings = TokenSettings(),
         ops: OpsConfiguration? = nil,
         expiry: ExpirySettings = ExpirySettings(interval: nil),
+        webhooks: WebhookSettings = WebhookSettings(workers: 0),
         server customize: (inout Mailgate_V1_PutServerRequest) -> Void = { _ in },
         _ body: (MailFixture) async throws -> Result
     ) async throws -> Result {
@@ -120,6 +121,7 @@ struct MailFixture: Sendable {
             tokens: tokens,
             ops: ops,
             expiry: expiry,
+            webhooks: webhooks,
             database: database
         ) { admin in
             let tenant = try await admin.createTenant("acme")
