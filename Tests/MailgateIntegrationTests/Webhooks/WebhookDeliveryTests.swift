@@ -103,7 +103,7 @@ struct WebhookDeliveryTests {
             #expect(requests[0].body == requests[1].body, "a retry posts the same event")
 
             let delivery = try #require(
-                try await eventually {
+                try await eventually { () -> Mailgate_V1_WebhookDelivery? in
                     let found = try await fixture.client.webhookDeliveries("ops", tenant: "")
                     return found.first?.state == .delivered ? found.first : nil
                 }
