@@ -64,7 +64,12 @@ struct WebhookOutboxTests {
         try await self.withFixture { fixture in
             let put = try await fixture.subscriptions.put(
                 tenantID: fixture.tenantID,
-                WebhookSubscriptionDefinition(name: "all", url: "https://hooks.example.com")
+                WebhookSubscriptionDefinition(
+                    name: "all",
+                    url: "https://hooks.example.com",
+                    kinds: [EventKind.serverUpdated]
+                ),
+                actor: "test"
             )
             try await fixture.raise(30)
             let other = WebhookOutbox(client: fixture.client, vault: fixture.vault, logger: Self.logger)
@@ -84,7 +89,12 @@ struct WebhookOutboxTests {
         try await self.withFixture { fixture in
             let put = try await fixture.subscriptions.put(
                 tenantID: fixture.tenantID,
-                WebhookSubscriptionDefinition(name: "all", url: "https://hooks.example.com")
+                WebhookSubscriptionDefinition(
+                    name: "all",
+                    url: "https://hooks.example.com",
+                    kinds: [EventKind.serverUpdated]
+                ),
+                actor: "test"
             )
             try await fixture.raise(1)
             let first = try #require(
@@ -127,7 +137,12 @@ struct WebhookOutboxTests {
         try await self.withFixture { fixture in
             let put = try await fixture.subscriptions.put(
                 tenantID: fixture.tenantID,
-                WebhookSubscriptionDefinition(name: "all", url: "https://hooks.example.com")
+                WebhookSubscriptionDefinition(
+                    name: "all",
+                    url: "https://hooks.example.com",
+                    kinds: [EventKind.serverUpdated]
+                ),
+                actor: "test"
             )
             try await fixture.raise(1)
             let claimed = try #require(try await fixture.outbox.claim(owner: "a", limit: 5, lease: .seconds(60)).first)
@@ -148,7 +163,7 @@ struct WebhookOutboxTests {
 
             var disabled = put.subscription.definition
             disabled.enabled = false
-            _ = try await fixture.subscriptions.put(tenantID: fixture.tenantID, disabled)
+            _ = try await fixture.subscriptions.put(tenantID: fixture.tenantID, disabled, actor: "test")
             try await fixture.client.query(
                 "UPDATE webhook_deliveries SET next_attempt_at = now() - interval '1 second'",
                 logger: Self.logger

@@ -36,7 +36,11 @@ struct WebhookHandlers: Sendable {
                     violations: violations
                 )
             }
-            let outcome = try await self.subscriptions.put(tenantID: tenant.id, definition)
+            let outcome = try await self.subscriptions.put(
+                tenantID: tenant.id,
+                definition,
+                actor: principal.keyID
+            )
             context.logger.info(
                 "webhook subscription \(outcome.created ? "created" : "updated")",
                 metadata: [
@@ -72,7 +76,8 @@ struct WebhookHandlers: Sendable {
             let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
             let deleted = try await self.subscriptions.delete(
                 tenantID: tenant.id,
-                idOrName: try Self.subscriptionName(request.subscription)
+                idOrName: try Self.subscriptionName(request.subscription),
+                actor: principal.keyID
             )
             context.logger.info(
                 "webhook subscription deleted",
@@ -93,7 +98,8 @@ struct WebhookHandlers: Sendable {
             let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
             let (subscription, secret) = try await self.subscriptions.rotateSecret(
                 tenantID: tenant.id,
-                idOrName: try Self.subscriptionName(request.subscription)
+                idOrName: try Self.subscriptionName(request.subscription),
+                actor: principal.keyID
             )
             context.logger.info(
                 "webhook signing secret rotated",

@@ -38,30 +38,48 @@ public struct WebhookSubscriptionRepository: Sendable {
     }
 
     /// Creates the subscription named `definition.name`, with a new signing secret, or
-    /// replaces its definition (keeping its secret).
-    public func put(tenantID: UUID, _ definition: WebhookSubscriptionDefinition) async throws -> PutOutcome {
+    /// replaces its definition (keeping its secret); with its audit event, by `actor`.
+    public func put(tenantID: UUID, _ definition: WebhookSubscriptionDefinition, actor: String) async throws
+        -> PutOutcome
+    {
         let id = UUID()
         let secret = WebhookSecret.generate()
         let sealed = self.vault.seal(secret, at: Self.location(tenantID: tenantID, subscriptionID: id))
-        let rows = try await self.client.tracedQuery(
-            """
-            INSERT INTO webhook_subscriptions (id, tenant_id, name, url, kinds, min_severity, enabled, secret_sealed)
-            VALUES (\(id), \(tenantID), \(definition.name), \(definition.url), \(definition.kinds),
-                    \(definition.minimumSeverity.rawValue), \(definition.enabled), \(sealed))
-            ON CONFLICT (tenant_id, name) DO UPDATE SET
-                url = excluded.url, kinds = excluded.kinds, min_severity = excluded.min_severity,
-                enabled = excluded.enabled, updated_at = now()
-            RETURNING \(unescaped: Self.columns), (xmax = 0) AS created
-            """,
-            logger: self.logger
-        )
-        for try await row in rows {
-            let record = try Self.decode(row)
-            let created = try row.makeRandomAccess()[10].decode(Bool.self)
-            // The row kept its own id and secret on update: the one sealed here is dropped.
-            return PutOutcome(subscription: record, created: created, secret: created ? secret : nil)
+        return try await self.client.transaction(logger: self.logger) { connection in
+            let rows = try await connection.query(
+                """
+                INSERT INTO webhook_subscriptions (id, tenant_id, name, url, kinds, min_severity, enabled, secret_sealed)
+                VALUES (\(id), \(tenantID), \(definition.name), \(definition.url), \(definition.kinds),
+                        \(definition.minimumSeverity.rawValue), \(definition.enabled), \(sealed))
+                ON CONFLICT (tenant_id, name) DO UPDATE SET
+                    url = excluded.url, kinds = excluded.kinds, min_severity = excluded.min_severity,
+                    enabled = excluded.enabled, updated_at = now()
+                RETURNING \(unescaped: Self.columns), (xmax = 0) AS created
+                """,
+                logger: self.logger
+            )
+            var outcome: PutOutcome?
+            for try await row in rows {
+                let created = try row.makeRandomAccess()[10].decode(Bool.self)
+                // The row kept its own id and secret on update: the one sealed here is dropped.
+                outcome = PutOutcome(
+                    subscription: try Self.decode(row),
+                    created: created,
+                    secret: created ? secret : nil
+                )
+            }
+            guard let outcome else {
+                throw StoreError(.notFound, "The subscription \(definition.name) was not stored.")
+            }
+            try await self.audit(
+                outcome.created ? EventKind.webhookSubscriptionCreated : EventKind.webhookSubscriptionUpdated,
+                outcome.subscription,
+                what: outcome.created ? "created" : "changed",
+                actor: actor,
+                on: connection
+            )
+            return outcome
         }
-        throw StoreError(.notFound, "The subscription \(definition.name) was not stored.")
     }
 
     /// The tenant's subscriptions by name.
@@ -92,24 +110,39 @@ public struct WebhookSubscriptionRepository: Sendable {
         return nil
     }
 
-    /// Deletes the subscription and its deliveries; `notFound` when the tenant has none such.
-    public func delete(tenantID: UUID, idOrName: String) async throws -> WebhookSubscriptionRecord {
+    /// Deletes the subscription and its deliveries, with its audit event by `actor`;
+    /// `notFound` when the tenant has none such.
+    public func delete(tenantID: UUID, idOrName: String, actor: String) async throws -> WebhookSubscriptionRecord {
         let lookup = IDOrName(idOrName, nameColumn: "name")
-        let rows = try await self.client.tracedQuery(
-            """
-            DELETE FROM webhook_subscriptions
-            WHERE tenant_id = \(tenantID) AND \(unescaped: lookup.column) = \(lookup.value)
-            RETURNING \(unescaped: Self.columns)
-            """,
-            logger: self.logger
-        )
-        for try await row in rows { return try Self.decode(row) }
-        throw StoreError(.notFound, "No webhook subscription \(idOrName) in this tenant.")
+        return try await self.client.transaction(logger: self.logger) { connection in
+            let rows = try await connection.query(
+                """
+                DELETE FROM webhook_subscriptions
+                WHERE tenant_id = \(tenantID) AND \(unescaped: lookup.column) = \(lookup.value)
+                RETURNING \(unescaped: Self.columns)
+                """,
+                logger: self.logger
+            )
+            var deleted: WebhookSubscriptionRecord?
+            for try await row in rows { deleted = try Self.decode(row) }
+            guard let deleted else {
+                throw StoreError(.notFound, "No webhook subscription \(idOrName) in this tenant.")
+            }
+            try await self.audit(
+                EventKind.webhookSubscriptionDeleted,
+                deleted,
+                what: "deleted",
+                actor: actor,
+                on: connection
+            )
+            return deleted
+        }
     }
 
     /// Replaces the signing secret with a new one and returns it; deliveries signed from
-    /// now on use it. `notFound` when the tenant has no such subscription.
-    public func rotateSecret(tenantID: UUID, idOrName: String) async throws -> (
+    /// now on use it. With its audit event by `actor`; `notFound` when the tenant has no
+    /// such subscription.
+    public func rotateSecret(tenantID: UUID, idOrName: String, actor: String) async throws -> (
         subscription: WebhookSubscriptionRecord, secret: Secret
     ) {
         guard let existing = try await self.find(tenantID: tenantID, idOrName: idOrName) else {
@@ -117,16 +150,55 @@ public struct WebhookSubscriptionRepository: Sendable {
         }
         let secret = WebhookSecret.generate()
         let sealed = self.vault.seal(secret, at: Self.location(tenantID: tenantID, subscriptionID: existing.id))
-        let rows = try await self.client.tracedQuery(
-            """
-            UPDATE webhook_subscriptions SET secret_sealed = \(sealed), secret_created_at = now(), updated_at = now()
-            WHERE tenant_id = \(tenantID) AND id = \(existing.id)
-            RETURNING \(unescaped: Self.columns)
-            """,
+        return try await self.client.transaction(logger: self.logger) { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE webhook_subscriptions SET secret_sealed = \(sealed), secret_created_at = now(), updated_at = now()
+                WHERE tenant_id = \(tenantID) AND id = \(existing.id)
+                RETURNING \(unescaped: Self.columns)
+                """,
+                logger: self.logger
+            )
+            var rotated: WebhookSubscriptionRecord?
+            for try await row in rows { rotated = try Self.decode(row) }
+            guard let rotated else {
+                throw StoreError(.notFound, "No webhook subscription \(idOrName) in this tenant.")
+            }
+            try await self.audit(
+                EventKind.webhookSecretRotated,
+                rotated,
+                what: "given a new signing secret",
+                actor: actor,
+                on: connection
+            )
+            return (rotated, secret)
+        }
+    }
+
+    /// The audit event of a change to `subscription`: its name and the URL's host (the
+    /// path or query may carry the receiver's own token), never the secret.
+    private func audit(
+        _ kind: String,
+        _ subscription: WebhookSubscriptionRecord,
+        what: String,
+        actor: String,
+        on connection: PostgresConnection
+    ) async throws {
+        let host = URLComponents(string: subscription.definition.url)?.host ?? ""
+        try await EventRepository.append(
+            NewEvent(
+                tenantID: subscription.tenantID,
+                kind: kind,
+                message: "Webhook subscription \(subscription.definition.name) (\(host)) \(what).",
+                details: [
+                    "subscription": subscription.id.uuidString.lowercased(),
+                    "name": subscription.definition.name, "host": host,
+                ],
+                actor: actor
+            ),
+            on: connection,
             logger: self.logger
         )
-        for try await row in rows { return (try Self.decode(row), secret) }
-        throw StoreError(.notFound, "No webhook subscription \(idOrName) in this tenant.")
     }
 
     static func decode(_ row: PostgresRow) throws -> WebhookSubscriptionRecord {

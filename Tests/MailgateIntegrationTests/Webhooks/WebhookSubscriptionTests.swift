@@ -160,6 +160,19 @@ struct WebhookSubscriptionTests {
             delete.subscription = created.subscription.id
             _ = try await admin.deleteWebhookSubscription(delete)
             #expect(try await admin.listWebhookSubscriptions(list).subscriptions.isEmpty)
+
+            // Each change is an audit event naming the subscription and the URL's host only.
+            var events = Mailgate_V1_ListEventsRequest()
+            events.tenant = "acme"
+            let audit = try await admin.listEvents(events).events.filter { $0.kind.hasPrefix("webhook_") }
+            #expect(
+                audit.map(\.kind).reversed() == [
+                    "webhook_subscription_created", "webhook_subscription_updated", "webhook_secret_rotated",
+                    "webhook_subscription_deleted",
+                ]
+            )
+            #expect(audit.allSatisfy { $0.actor == testOperatorKey.id && $0.details["host"] == "hooks.example.com" })
+            #expect(audit.allSatisfy { !"\($0)".contains("whsec_") && !$0.message.contains("/a") })
         }
     }
 }
