@@ -192,4 +192,11 @@ extension MailgateClient {
     {
         try await self.call("/mailgate.v1.Admin/ListWebhookDeliveries", request)
     }
+
+    /// Sends a `webhook_test` event to one subscription, whatever its filters.
+    public func sendWebhookTestEvent(_ request: Mailgate_V1_SendWebhookTestEventRequest) async throws(RPCError)
+        -> Mailgate_V1_SendWebhookTestEventResponse
+    {
+        try await self.call("/mailgate.v1.Admin/SendWebhookTestEvent", request)
+    }
 }

@@ -132,6 +132,11 @@ public enum MailgateMethods {
             Mailgate_V1_ListWebhookDeliveriesRequest.self,
             Mailgate_V1_ListWebhookDeliveriesResponse.self
         ),
+        Method(
+            "/mailgate.v1.Admin/SendWebhookTestEvent",
+            Mailgate_V1_SendWebhookTestEventRequest.self,
+            Mailgate_V1_SendWebhookTestEventResponse.self
+        ),
     ]
 
     /// The method of this full name (`/mailgate.v1.Health/WhoAmI`), or of this short one

@@ -9,7 +9,7 @@ struct WebhookCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "webhook",
         abstract: "Manage webhook subscriptions: the tenant's events POSTed, signed, to a URL.",
-        subcommands: [Put.self, List.self, Delete.self, RotateSecret.self, Deliveries.self],
+        subcommands: [Put.self, List.self, Delete.self, RotateSecret.self, Deliveries.self, Test.self],
         defaultSubcommand: List.self
     )
 
@@ -148,6 +148,26 @@ struct WebhookCommand: AsyncParsableCommand {
                             delivery.state == .pending ? formatDate(delivery.nextAttemptAt.date) : "-",
                         ]
                     },
+                    format: self.client.format
+                )
+            }
+        }
+    }
+
+    struct Test: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send a webhook_test event to one subscription, whatever its kinds and severity."
+        )
+        @OptionGroup var client: ClientOptions
+        @Argument(help: "Id or name.") var subscription: String
+
+        func run() async throws {
+            try await runClientCall {
+                var request = Mailgate_V1_SendWebhookTestEventRequest()
+                request.subscription = self.subscription
+                let response = try await self.client.withClient { try await $0.sendWebhookTestEvent(request) }
+                printRecord(
+                    ["event_id": response.eventID, "delivery_id": response.deliveryID],
                     format: self.client.format
                 )
             }

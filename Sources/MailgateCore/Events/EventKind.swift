@@ -45,4 +45,6 @@ public enum EventKind {
     public static let webhookSubscriptionUpdated = "webhook_subscription_updated"
     public static let webhookSubscriptionDeleted = "webhook_subscription_deleted"
     public static let webhookSecretRotated = "webhook_secret_rotated"
+    /// A test event an operator sent to one webhook subscription (SendWebhookTestEvent).
+    public static let webhookTest = "webhook_test"
 }

@@ -144,6 +144,24 @@ struct WebhookHandlers: Sendable {
             response.nextPageToken = next
             return response
         }
+
+        router.registerStoreBacked(
+            Self.service + "SendWebhookTestEvent",
+            request: Mailgate_V1_SendWebhookTestEventRequest.self,
+            health: self.health
+        ) { request, context in
+            let principal = try context.requireOperator()
+            let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
+            let queued = try await self.subscriptions.sendTestEvent(
+                tenantID: tenant.id,
+                idOrName: try Self.subscriptionName(request.subscription),
+                actor: principal.keyID
+            )
+            var response = Mailgate_V1_SendWebhookTestEventResponse()
+            response.eventID = String(queued.eventID)
+            response.deliveryID = queued.deliveryID.uuidString.lowercased()
+            return response
+        }
     }
 
     /// The subscription a request names, or INVALID_ARGUMENT when it names none.

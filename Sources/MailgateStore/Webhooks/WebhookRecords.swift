@@ -74,3 +74,9 @@ public struct ClaimedWebhookDelivery: Sendable {
     public var attempt: Int
     public var createdAt: Date
 }
+
+/// A delivery queued with its event.
+public struct QueuedWebhookDelivery: Sendable, Hashable {
+    public var deliveryID: UUID
+    public var eventID: Int64
+}

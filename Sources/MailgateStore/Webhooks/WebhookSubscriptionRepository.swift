@@ -175,6 +175,40 @@ public struct WebhookSubscriptionRepository: Sendable {
         }
     }
 
+    /// Raises a `webhook_test` event by `actor` queued for the enabled subscription alone
+    /// (its filters aside); `notFound` when the tenant has no such subscription,
+    /// `invalidState` when it is disabled.
+    public func sendTestEvent(tenantID: UUID, idOrName: String, actor: String) async throws -> QueuedWebhookDelivery {
+        guard let subscription = try await self.find(tenantID: tenantID, idOrName: idOrName) else {
+            throw StoreError(.notFound, "No webhook subscription \(idOrName) in this tenant.")
+        }
+        guard subscription.definition.enabled else {
+            throw StoreError(
+                .invalidState,
+                "The webhook subscription \(subscription.definition.name) is disabled: enable it to send it events."
+            )
+        }
+        let name = subscription.definition.name
+        return try await self.client.transaction(logger: self.logger) { connection in
+            let queued = try await EventRepository.append(
+                NewEvent(
+                    tenantID: tenantID,
+                    kind: EventKind.webhookTest,
+                    message: "Test event for the webhook subscription \(name).",
+                    details: ["subscription": subscription.id.uuidString.lowercased(), "name": name],
+                    actor: actor
+                ),
+                on: connection,
+                logger: self.logger,
+                onlyTo: subscription.id
+            )
+            guard let delivery = queued.first else {
+                throw StoreError(.notFound, "The webhook subscription \(name) was deleted meanwhile.")
+            }
+            return delivery
+        }
+    }
+
     /// The audit event of a change to `subscription`: its name and the URL's host (the
     /// path or query may carry the receiver's own token), never the secret.
     private func audit(

@@ -43,6 +43,10 @@ struct WebhookCLITests {
             SecretScan.register(rotated["secret"] ?? "")
             #expect(rotated["secret"]?.hasPrefix("whsec_") == true && rotated["secret"] != secret)
             #expect((try await run(["deliveries", "ops"]) as? [Any])?.isEmpty == true)
+            let test = try #require(try await run(["test", "ops"]) as? [String: String])
+            let deliveries = try #require(try await run(["deliveries", "ops"]) as? [[String: String]])
+            #expect(deliveries.map { $0["id"] } == [test["delivery_id"]])
+            #expect(deliveries.first?["kind"] == "webhook_test" && deliveries.first?["state"] == "pending")
             _ = try await run(["delete", "ops"])
             #expect((try await run(["list"]) as? [Any])?.isEmpty == true)
 
