@@ -193,3 +193,39 @@ struct WebhookOutboxTests {
         }
     }
 }
+
+@Suite("Webhook secrets under vault rotation")
+struct WebhookSecretRotationTests {
+    @Test("vault rotate re-seals webhook secrets under the active key; the old key can then leave the ring")
+    func rotation() async throws {
+        let logger = Logger(label: "test")
+        try await TestDatabase.withMigratedClient(logger: logger) { client in
+            let oldKey = "1:\(MasterKeyRing.randomKeyBase64())"
+            let newKey = "2:\(MasterKeyRing.randomKeyBase64())"
+            let tenant = try await TenantRepository(client: client, logger: logger)
+                .create(slug: "acme", displayName: "Acme", alertContacts: [], actor: "test")
+            let put = try await WebhookSubscriptionRepository(
+                client: client,
+                vault: Vault(keyRing: try MasterKeyRing(parsing: oldKey)),
+                logger: logger
+            ).put(
+                tenantID: tenant.id,
+                WebhookSubscriptionDefinition(name: "all", url: "https://hooks.example.com"),
+                actor: "test"
+            )
+            let usage = MasterKeyUsage(client: client, logger: logger)
+            #expect(try await usage.sealedValuesByKey()[1] == 1)
+
+            let both = Vault(keyRing: try MasterKeyRing(parsing: "\(oldKey)\n\(newKey)"))
+            let report = try await VaultRotation(client: client, vault: both, logger: logger).run()
+            #expect(report.webhookSecrets == 1 && report.complete && report.unreadable.isEmpty)
+            #expect(try await usage.sealedValuesByKey()[1] == nil)
+
+            // Its own creation event waits for it, to be signed with the secret opened by the new key alone.
+            let newOnly = Vault(keyRing: try MasterKeyRing(parsing: newKey))
+            let claimed = try await WebhookOutbox(client: client, vault: newOnly, logger: logger)
+                .claim(owner: "a", limit: 5, lease: .seconds(60))
+            #expect(!claimed.isEmpty && claimed.allSatisfy { $0.secret == put.secret })
+        }
+    }
+}
