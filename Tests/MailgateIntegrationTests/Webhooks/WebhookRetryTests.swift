@@ -20,6 +20,7 @@ struct WebhookRetryTests {
             smtpArguments: WebhookDeliveryTests.smtp,
             tlsMode: "starttls",
             logger: capture.logger(label: "mailgate", level: .debug),
+            ops: OpsConfiguration(port: 0),
             webhooks: .fastForTests
         ) { fixture in
             try await fixture.admin.operatorClient.putWebhook(
@@ -40,6 +41,10 @@ struct WebhookRetryTests {
             #expect(delivery.lastError == "HTTP 500")
             #expect(delivery.attemptLog.map(\.attempt) == [5, 4, 3, 2, 1])
             #expect(try receiver.requests().count == 5)
+            let metrics = try await MetricsTests.scrape(fixture.admin)
+            let attempts = "mailgate_webhook_attempts_total"
+            #expect(MetricsTests.value(metrics, #"\#(attempts){outcome="retry",status_class="5xx"}"#) == 4)
+            #expect(MetricsTests.value(metrics, #"\#(attempts){outcome="failed",status_class="5xx"}"#) == 1)
         }
         #expect(capture.text.contains("webhook delivery failed for good"))
     }
