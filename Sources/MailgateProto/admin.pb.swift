@@ -1998,7 +1998,8 @@ public nonisolated struct Mailgate_V1_PutWebhookSubscriptionRequest: Sendable {
   /// Operator keys: the tenant (id or slug; also accepted as "tenant" metadata).
   public var tenant: String = String()
 
-  /// Creates the subscription, or replaces the one of this name.
+  /// Creates the subscription, or replaces the whole definition of the one of this name
+  /// (its secret is kept).
   public var name: String = String()
 
   public var url: String = String()
@@ -2007,7 +2008,8 @@ public nonisolated struct Mailgate_V1_PutWebhookSubscriptionRequest: Sendable {
 
   public var minSeverity: Mailgate_V1_Severity = .unspecified
 
-  /// A new subscription is enabled unless this is set.
+  /// Stored disabled: nothing is queued for it, and what waits is not posted. Unset:
+  /// enabled (a put that leaves it unset enables a disabled subscription).
   public var disabled: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
