@@ -21,6 +21,7 @@ public struct WebhookDeliveryService: Service {
     /// progress finish (each is bounded by the timeout).
     public func run() async {
         guard self.settings.workers > 0 else { return }
+        self.metrics.webhookFailuresAtZero()
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let claimed: [ClaimedWebhookDelivery]
             do {

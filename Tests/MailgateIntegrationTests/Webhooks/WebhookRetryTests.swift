@@ -45,6 +45,8 @@ struct WebhookRetryTests {
             let attempts = "mailgate_webhook_attempts_total"
             #expect(MetricsTests.value(metrics, #"\#(attempts){outcome="retry",status_class="5xx"}"#) == 4)
             #expect(MetricsTests.value(metrics, #"\#(attempts){outcome="failed",status_class="5xx"}"#) == 1)
+            // Exported at 0 from the start, so that an alert on their increase sees a first failure.
+            #expect(MetricsTests.value(metrics, #"\#(attempts){outcome="failed",status_class="none"}"#) == 0)
         }
         #expect(capture.text.contains("webhook delivery failed for good"))
     }
