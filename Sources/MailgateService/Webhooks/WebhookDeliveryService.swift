@@ -17,35 +17,42 @@ public struct WebhookDeliveryService: Service {
     let metrics: ServiceMetrics
     let logger: Logger
 
-    /// Claims and posts until graceful shutdown; a graceful shutdown lets the posts in
-    /// progress finish (each is bounded by the timeout).
+    /// Claims and posts until graceful shutdown, keeping up to `workers` posts in flight: a
+    /// free slot is filled as soon as a post ends, so one slow receiver holds up only its own
+    /// slot. A graceful shutdown lets the posts in progress finish (each is bounded by the timeout).
     public func run() async {
         guard self.settings.workers > 0 else { return }
         self.metrics.webhookFailuresAtZero()
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let claimed: [ClaimedWebhookDelivery]
-            do {
-                claimed = try await self.outbox.claim(
-                    owner: self.owner,
-                    limit: self.settings.workers,
-                    lease: self.settings.lease
-                )
-            } catch {
-                self.logger.warning(
-                    "claiming webhook deliveries failed; trying again after the poll interval",
-                    metadata: ["error": "\(String(reflecting: StoreError.classifying(error)))"]
-                )
-                claimed = []
-            }
-            if claimed.isEmpty {
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.settings.pollInterval) }
-                continue
-            }
-            await withDiscardingTaskGroup { posts in
+        await withTaskGroup(of: Void.self) { posts in
+            var inFlight = 0
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                let claimed = inFlight < self.settings.workers ? await self.claim(self.settings.workers - inFlight) : []
                 for delivery in claimed {
                     posts.addTask { await self.deliver(delivery) }
                 }
+                inFlight += claimed.count
+                if !claimed.isEmpty && inFlight < self.settings.workers { continue }
+                if inFlight > 0 {
+                    // Full, or nothing more is due: wait for a post to end, then look again.
+                    await posts.next()
+                    inFlight -= 1
+                } else {
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.settings.pollInterval) }
+                }
             }
+        }
+    }
+
+    /// Up to `limit` due deliveries; none when the claim fails (logged; the next round tries again).
+    private func claim(_ limit: Int) async -> [ClaimedWebhookDelivery] {
+        do {
+            return try await self.outbox.claim(owner: self.owner, limit: limit, lease: self.settings.lease)
+        } catch {
+            self.logger.warning(
+                "claiming webhook deliveries failed; trying again after the poll interval",
+                metadata: ["error": "\(String(reflecting: StoreError.classifying(error)))"]
+            )
+            return []
         }
     }
 
