@@ -26,6 +26,7 @@ public struct WebhookPayload: Sendable, Hashable, Encodable {
         public var name: String
     }
 
+    /// The payload of a stored event; ids are written lowercase, as the RPCs show them.
     public init(
         eventID: Int64,
         kind: String,

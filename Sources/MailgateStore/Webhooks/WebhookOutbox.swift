@@ -86,8 +86,11 @@ public struct WebhookOutbox: Sendable {
 
     /// How an attempt ended for the delivery.
     public enum Outcome: Sendable, Hashable {
+        /// The receiver answered 2xx.
         case delivered
+        /// Back to pending, due at this time.
         case retry(at: Date)
+        /// Given up: no more attempts.
         case failed
     }
 
