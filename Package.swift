@@ -219,7 +219,9 @@ let package = Package(
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ],
             path: "Tests/MailgateTestSupport",
-            exclude: ["smtp_server.py", "token_server.py", "scripted_smtp.py", "pg_plaintext_proxy.py"],
+            exclude: [
+                "smtp_server.py", "token_server.py", "scripted_smtp.py", "pg_plaintext_proxy.py", "webhook_receiver.py",
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -295,6 +297,7 @@ let package = Package(
                 "MailgateCore",
                 "MailgateSheets",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -32,6 +32,11 @@ static inline CURLcode mg_curl_setopt_write_function(CURL *handle, mg_curl_read_
     return curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, callback);
 }
 
+/// Response header lines, one call per line (the status line included).
+static inline CURLcode mg_curl_setopt_header_function(CURL *handle, mg_curl_read_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
+}
+
 static inline CURLcode mg_curl_setopt_off_t(CURL *handle, CURLoption option, curl_off_t value) {
     return curl_easy_setopt(handle, option, value);
 }

@@ -156,4 +156,47 @@ extension MailgateClient {
     ) async throws(RPCError) -> Mailgate_V1_ImportServersResponse {
         try await self.call("/mailgate.v1.Admin/ImportServers", request, timeout: timeout)
     }
+
+    /// Creates a webhook subscription (its signing secret in the answer, once) or replaces one by name.
+    public func putWebhookSubscription(_ request: Mailgate_V1_PutWebhookSubscriptionRequest) async throws(RPCError)
+        -> Mailgate_V1_PutWebhookSubscriptionResponse
+    {
+        try await self.call("/mailgate.v1.Admin/PutWebhookSubscription", request)
+    }
+
+    /// The tenant's webhook subscriptions; never their secrets.
+    public func listWebhookSubscriptions(_ request: Mailgate_V1_ListWebhookSubscriptionsRequest) async throws(RPCError)
+        -> Mailgate_V1_ListWebhookSubscriptionsResponse
+    {
+        try await self.call("/mailgate.v1.Admin/ListWebhookSubscriptions", request)
+    }
+
+    /// Deletes a webhook subscription and its deliveries.
+    public func deleteWebhookSubscription(_ request: Mailgate_V1_DeleteWebhookSubscriptionRequest)
+        async throws(RPCError)
+        -> Mailgate_V1_DeleteWebhookSubscriptionResponse
+    {
+        try await self.call("/mailgate.v1.Admin/DeleteWebhookSubscription", request)
+    }
+
+    /// Replaces a subscription's signing secret; the new one is in the answer, once.
+    public func rotateWebhookSecret(_ request: Mailgate_V1_RotateWebhookSecretRequest) async throws(RPCError)
+        -> Mailgate_V1_RotateWebhookSecretResponse
+    {
+        try await self.call("/mailgate.v1.Admin/RotateWebhookSecret", request)
+    }
+
+    /// A subscription's deliveries, newest first, with their latest attempts.
+    public func listWebhookDeliveries(_ request: Mailgate_V1_ListWebhookDeliveriesRequest) async throws(RPCError)
+        -> Mailgate_V1_ListWebhookDeliveriesResponse
+    {
+        try await self.call("/mailgate.v1.Admin/ListWebhookDeliveries", request)
+    }
+
+    /// Sends a `webhook_test` event to one subscription, whatever its filters.
+    public func sendWebhookTestEvent(_ request: Mailgate_V1_SendWebhookTestEventRequest) async throws(RPCError)
+        -> Mailgate_V1_SendWebhookTestEventResponse
+    {
+        try await self.call("/mailgate.v1.Admin/SendWebhookTestEvent", request)
+    }
 }

@@ -107,6 +107,36 @@ public enum MailgateMethods {
             Mailgate_V1_ImportServersRequest.self,
             Mailgate_V1_ImportServersResponse.self
         ),
+        Method(
+            "/mailgate.v1.Admin/PutWebhookSubscription",
+            Mailgate_V1_PutWebhookSubscriptionRequest.self,
+            Mailgate_V1_PutWebhookSubscriptionResponse.self
+        ),
+        Method(
+            "/mailgate.v1.Admin/ListWebhookSubscriptions",
+            Mailgate_V1_ListWebhookSubscriptionsRequest.self,
+            Mailgate_V1_ListWebhookSubscriptionsResponse.self
+        ),
+        Method(
+            "/mailgate.v1.Admin/DeleteWebhookSubscription",
+            Mailgate_V1_DeleteWebhookSubscriptionRequest.self,
+            Mailgate_V1_DeleteWebhookSubscriptionResponse.self
+        ),
+        Method(
+            "/mailgate.v1.Admin/RotateWebhookSecret",
+            Mailgate_V1_RotateWebhookSecretRequest.self,
+            Mailgate_V1_RotateWebhookSecretResponse.self
+        ),
+        Method(
+            "/mailgate.v1.Admin/ListWebhookDeliveries",
+            Mailgate_V1_ListWebhookDeliveriesRequest.self,
+            Mailgate_V1_ListWebhookDeliveriesResponse.self
+        ),
+        Method(
+            "/mailgate.v1.Admin/SendWebhookTestEvent",
+            Mailgate_V1_SendWebhookTestEventRequest.self,
+            Mailgate_V1_SendWebhookTestEventResponse.self
+        ),
     ]
 
     /// The method of this full name (`/mailgate.v1.Health/WhoAmI`), or of this short one

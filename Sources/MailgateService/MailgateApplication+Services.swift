@@ -9,7 +9,7 @@ extension MailgateApplication {
     /// at a time. From the start: the pool, the health probe, the thread pools (released
     /// once everything using them has stopped), the ops port (`/healthz` answers while
     /// migrations run), SIGHUP reloads and the migrations. Once the schema is current: the
-    /// heartbeat, delivery, expiry scans, queue gauges and, last, the RPC server, which
+    /// heartbeat, delivery, webhook delivery, expiry scans, queue gauges and, last, the RPC server, which
     /// therefore drains first.
     public var services: [ServiceGroupConfiguration.ServiceConfiguration] { self.services(frontEnds: []) }
 
@@ -48,6 +48,7 @@ extension MailgateApplication {
                 ReleaseOnShutdown { [validator = self.validator] in try await validator.shutdown() },
                 "validation-threads"
             ),
+            part(ReleaseOnShutdown { [http = self.webhookHTTP] in try await http.shutdown() }, "webhook-http-threads"),
         ]
         if let ops = self.opsServer { services.append(part(ops, "ops-http")) }
         if let read = self.configuration.reloadSettings {
@@ -66,6 +67,7 @@ extension MailgateApplication {
             ),
             part(self.heartbeat, "heartbeat", needsSchema: true),
             part(self.delivery, "delivery", needsSchema: true),
+            part(self.webhookDelivery, "webhook-delivery", needsSchema: true),
             part(self.expiryScanner, "expiry-scanner", needsSchema: true),
             part(self.queueGauges, "queue-gauges", needsSchema: true),
         ]

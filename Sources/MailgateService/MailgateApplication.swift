@@ -35,6 +35,8 @@ public final class MailgateApplication: Sendable {
         public var ops: OpsConfiguration?
         /// Client-secret expiry warnings.
         public var expiry: ExpirySettings
+        /// Webhook deliveries.
+        public var webhooks: WebhookSettings
         /// Reads the master key ring and TLS files again; when set, SIGHUP reloads them.
         public var reloadSettings: (@Sendable () throws -> ReloadableSettings)?
         /// Where spans go; nil uses the tracer in effect where the application is made
@@ -56,6 +58,7 @@ public final class MailgateApplication: Sendable {
             tokens: TokenSettings = TokenSettings(),
             ops: OpsConfiguration? = nil,
             expiry: ExpirySettings = ExpirySettings(),
+            webhooks: WebhookSettings = WebhookSettings(),
             reloadSettings: (@Sendable () throws -> ReloadableSettings)? = nil,
             tracer: (any Tracer)? = nil
         ) {
@@ -72,6 +75,7 @@ public final class MailgateApplication: Sendable {
             self.tokens = tokens
             self.ops = ops
             self.expiry = expiry
+            self.webhooks = webhooks
             self.reloadSettings = reloadSettings
             self.tracer = tracer
         }
@@ -101,6 +105,10 @@ public final class MailgateApplication: Sendable {
     let queueGauges: QueueGauges
     /// libcurl's HTTPS threads (token endpoints, Microsoft Graph).
     let http: HTTPTransport
+    /// libcurl's threads for webhook posts, apart from the token requests' so that slow
+    /// receivers never hold up a token refresh.
+    let webhookHTTP: HTTPTransport
+    let webhookDelivery: WebhookDeliveryService
     let validator: ServerValidator
     /// What `/readyz` answers; holds the latch that opens once the schema is current.
     let readiness: Readiness
@@ -146,6 +154,22 @@ public final class MailgateApplication: Sendable {
         self.http = HTTPTransport(
             threadCount: configuration.tokens.concurrentRequests,
             destinations: configuration.mailer.destinations
+        )
+        self.webhookHTTP = HTTPTransport(
+            threadCount: max(1, configuration.webhooks.workers),
+            destinations: configuration.mailer.destinations
+        )
+        self.webhookDelivery = WebhookDeliveryService(
+            owner: configuration.workerID,
+            outbox: database.webhookOutbox,
+            poster: WebhookPoster(
+                http: self.webhookHTTP,
+                timeout: configuration.webhooks.timeout,
+                caFile: configuration.mailer.caFile
+            ),
+            settings: configuration.webhooks,
+            metrics: serviceMetrics,
+            logger: logger
         )
         let tokens = TokenService(
             servers: database.servers,
@@ -257,6 +281,13 @@ public final class MailgateApplication: Sendable {
             consent: consent,
             expiry: database.expiry,
             quotas: quotas,
+            destinations: configuration.mailer.destinations,
+            health: self.databaseHealth
+        ).register(into: &router)
+        WebhookHandlers(
+            subscriptions: database.webhooks,
+            outbox: database.webhookOutbox,
+            resolver: TenantResolver(tenants: database.tenants),
             destinations: configuration.mailer.destinations,
             health: self.databaseHealth
         ).register(into: &router)

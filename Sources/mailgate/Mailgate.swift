@@ -15,7 +15,8 @@ struct Mailgate: AsyncParsableCommand {
         version: MailgateVersion.current,
         subcommands: [
             ServeCommand.self, MigrateCommand.self, TenantCommand.self, KeyCommand.self, ServerCommand.self,
-            EventsCommand.self, SendCommand.self, MessageCommand.self, VaultCommand.self, PingCommand.self,
+            EventsCommand.self, WebhookCommand.self, SendCommand.self, MessageCommand.self, VaultCommand.self,
+            PingCommand.self,
             WhoAmICommand.self, CallCommand.self, ProtoCommand.self, BenchCommand.self,
             ExpiryCommand.self, HealthcheckCommand.self, DevCommand.self,
         ]

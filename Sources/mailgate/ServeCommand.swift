@@ -85,6 +85,9 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Limits")
     var limits: LimitOptions
 
+    @OptionGroup(title: "Webhooks")
+    var webhooks: WebhookOptions
+
     @Option(
         help:
             "Log level: trace, debug, info, notice, warning, error, critical. [env: MAILGATE_LOG_LEVEL] (default: info)"
@@ -123,7 +126,7 @@ struct ServeCommand: AsyncParsableCommand {
             table.logLevel: self.logLevel, table.logFormat: self.logFormat, table.migrationsDir: self.migrationsDir,
             table.shutdownGraceSeconds: self.shutdownGraceSeconds.map(String.init),
         ].merging(self.delivery.flags) { given, _ in given }.merging(self.expiry.flags) { given, _ in given }
-            .merging(self.limits.flags) { given, _ in given }
+            .merging(self.limits.flags) { given, _ in given }.merging(self.webhooks.flags) { given, _ in given }
     }
 
     func run() async throws {
@@ -241,6 +244,7 @@ struct ServeCommand: AsyncParsableCommand {
             tokens: TokenSettings(caFile: mailer.caFile),
             ops: ops,
             expiry: try ExpirySettings(values),
+            webhooks: try WebhookSettings(values),
             reloadSettings: reloadSettings
         )
     }

@@ -43,6 +43,7 @@ struct VaultCommand: AsyncParsableCommand {
                         "active_key": Int(ring.activeKeyID), "resealed_secrets": report.resealed,
                         "servers": report.servers, "batches": report.batches,
                         "resealed_consent_verifiers": report.consentVerifiers,
+                        "resealed_webhook_secrets": report.webhookSecrets,
                         "complete": report.complete && report.unreadable.isEmpty, "unreadable": report.unreadable,
                     ])
                     if !report.complete || !report.unreadable.isEmpty { throw ExitCode(1) }
@@ -51,6 +52,7 @@ struct VaultCommand: AsyncParsableCommand {
                 print("active key: \(ring.activeKeyID)")
                 print("re-sealed: \(report.resealed) secrets on \(report.servers) servers in \(report.batches) batches")
                 print("re-sealed: \(report.consentVerifiers) PKCE verifiers of consents")
+                print("re-sealed: \(report.webhookSecrets) webhook signing secrets")
                 if report.unreadable.isEmpty && !report.complete {
                     // Rows locked by a put or a consent callback while the run ended: run it again.
                     print("incomplete: some secrets were being changed; run vault rotate again")

@@ -31,6 +31,8 @@ func withRunningApplication<Result: Sendable>(
     ops: OpsConfiguration? = nil,
     // Tests scan with their own clock (`expiryScanner.scanOnce(now:)`).
     expiry: ExpirySettings = ExpirySettings(interval: nil),
+    // No webhook workers unless a test posts webhooks, for the same reason.
+    webhooks: WebhookSettings = WebhookSettings(workers: 0),
     configureRPC: (inout RPCServerConfiguration) -> Void = { _ in },
     _ body: (MailgateApplication, Int, TestDatabase) async throws -> Result
 ) async throws -> Result {
@@ -54,7 +56,8 @@ func withRunningApplication<Result: Sendable>(
                 mailer: mailer,
                 tokens: tokens,
                 ops: ops,
-                expiry: expiry
+                expiry: expiry,
+                webhooks: webhooks
             ),
             logger: logger
         )

@@ -64,7 +64,7 @@ public enum SecretScan {
             var masked = String(line)
             for pattern in [
                 #/mgk_[A-Za-z0-9-]{1,64}_[A-Za-z0-9-]{16,}/#, #/\bat-[A-Za-z0-9_-]{32}/#, #/\brt-[A-Za-z0-9_-]{32}/#,
-                #/\bcode-[A-Za-z0-9_-]{22}/#,
+                #/\bcode-[A-Za-z0-9_-]{22}/#, #/whsec_[0-9a-f]{16,}/#,
             ] {
                 masked = masked.replacing(pattern, with: "«secret»")
             }

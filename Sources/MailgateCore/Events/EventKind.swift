@@ -39,4 +39,12 @@ public enum EventKind {
     /// A blocked server takes mail again (a delivery, a changed server, a stored token or
     /// a passing validation); the mail that waited goes out.
     public static let serverDeliveryResumed = "server_delivery_resumed"
+    /// A webhook subscription was created, changed or deleted, or its signing secret
+    /// replaced (audit events: `actor` is the key, details name the subscription and its host).
+    public static let webhookSubscriptionCreated = "webhook_subscription_created"
+    public static let webhookSubscriptionUpdated = "webhook_subscription_updated"
+    public static let webhookSubscriptionDeleted = "webhook_subscription_deleted"
+    public static let webhookSecretRotated = "webhook_secret_rotated"
+    /// A test event an operator sent to one webhook subscription (SendWebhookTestEvent).
+    public static let webhookTest = "webhook_test"
 }

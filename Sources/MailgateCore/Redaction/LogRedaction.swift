@@ -48,6 +48,8 @@ public enum LogRedaction {
     nonisolated(unsafe) private static let rules: [Rule] = [
         // Mailgate API keys: the id is public, the secret part is not.
         Rule(#"(mgk_[A-Za-z0-9-]{1,64}_)[A-Za-z0-9-]{8,}"#, triggers: ["mgk_"], keep: 1),
+        // Webhook signing secrets: the prefix stays, so a redacted one is recognisable.
+        Rule(#"(whsec_)[A-Za-z0-9]{8,}"#, triggers: ["whsec_"], keep: 1),
         // HTTP and SASL bearer credentials (tokens are long; "bearer token refused" stays).
         Rule(#"((?i:bearer)\s+)(?!mgk_)[A-Za-z0-9\-._~+/=]{16,}"#, triggers: ["bearer"], keep: 1),
         // SMTP AUTH with an initial response; an EHLO line listing mechanisms stays.

@@ -1,4 +1,5 @@
 import CCurl
+import Foundation
 import MailgateCore
 
 /// HTTPS requests with one libcurl easy handle. Blocking: run it on a thread of
@@ -21,6 +22,8 @@ final class CurlHTTPClient {
     /// Accumulates the response body, up to a limit.
     private final class Collector {
         var body: [UInt8] = []
+        /// Response headers by lowercase name (the last of a repeated one), of the last response.
+        var headers: [String: String] = [:]
         let limit: Int
         var overflowed = false
         let payload: [UInt8]
@@ -86,6 +89,22 @@ final class CurlHTTPClient {
             return n
         }
         _ = mg_curl_setopt_pointer(h, CURLOPT_WRITEDATA, unmanaged.toOpaque())
+        _ = mg_curl_setopt_header_function(h) { data, size, count, userdata in
+            guard let data, let userdata else { return 0 }
+            let collector = Unmanaged<Collector>.fromOpaque(userdata).takeUnretainedValue()
+            let n = size * count
+            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: n), as: UTF8.self)
+            if line.hasPrefix("HTTP/") {
+                // A new response (after a 100 Continue, say): only the last one's headers count.
+                collector.headers = [:]
+            } else if let colon = line.firstIndex(of: ":"), collector.headers.count < 100 {
+                let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+                let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+                collector.headers[name] = String(value.prefix(1024))
+            }
+            return n
+        }
+        _ = mg_curl_setopt_pointer(h, CURLOPT_HEADERDATA, unmanaged.toOpaque())
 
         let code = self.destinations.perform(h)
         if let refusal = self.destinations.refusal(after: code) {
@@ -106,6 +125,6 @@ final class CurlHTTPClient {
         }
         var status = 0
         _ = mg_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
-        return .success(HTTPResponse(status: status, body: collector.body))
+        return .success(HTTPResponse(status: status, body: collector.body, headers: collector.headers))
     }
 }

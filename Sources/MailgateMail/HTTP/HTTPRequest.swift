@@ -58,10 +58,13 @@ public struct HTTPRequest: Sendable, Hashable {
 public struct HTTPResponse: Sendable, Hashable {
     public var status: Int
     public var body: [UInt8]
+    /// Header values by lowercase name (webhook deliveries read Retry-After).
+    public var headers: [String: String]
 
-    public init(status: Int, body: [UInt8]) {
+    public init(status: Int, body: [UInt8], headers: [String: String] = [:]) {
         self.status = status
         self.body = body
+        self.headers = headers
     }
 }
 

@@ -147,6 +147,34 @@ public enum SettingsTable {
         default: "https://graph.microsoft.com"
     )
 
+    // Webhook deliveries (README: "Webhooks").
+    public static let webhookWorkers = Setting("MAILGATE_WEBHOOK_WORKERS", flag: "--webhook-workers", default: "4")
+    public static let webhookTimeoutSeconds = Setting(
+        "MAILGATE_WEBHOOK_TIMEOUT_SECONDS",
+        flag: "--webhook-timeout-seconds",
+        default: "10"
+    )
+    public static let webhookRetryInitialSeconds = Setting(
+        "MAILGATE_WEBHOOK_RETRY_INITIAL_SECONDS",
+        flag: "--webhook-retry-initial-seconds",
+        default: "10"
+    )
+    public static let webhookRetryMaxSeconds = Setting(
+        "MAILGATE_WEBHOOK_RETRY_MAX_SECONDS",
+        flag: "--webhook-retry-max-seconds",
+        default: "3600"
+    )
+    public static let webhookGiveUpSeconds = Setting(
+        "MAILGATE_WEBHOOK_GIVE_UP_SECONDS",
+        flag: "--webhook-give-up-seconds",
+        default: "86400"
+    )
+    public static let webhookMaxAttempts = Setting(
+        "MAILGATE_WEBHOOK_MAX_ATTEMPTS",
+        flag: "--webhook-max-attempts",
+        default: "15"
+    )
+
     // RPC server limits and authentication failures (README: "Limits").
     public static let rpcMaxConnections = Setting(
         "MAILGATE_RPC_MAX_CONNECTIONS",
@@ -212,6 +240,8 @@ public enum SettingsTable {
         tenantValidationsPerMinute, tenantTokenRefreshesPerMinute, logLevel, logFormat,
         migrationsDir,
         shutdownGraceSeconds, expiryWarningDays, expiryScanSeconds, expirySystemServer, graphURL,
+        webhookWorkers, webhookTimeoutSeconds, webhookRetryInitialSeconds, webhookRetryMaxSeconds,
+        webhookGiveUpSeconds, webhookMaxAttempts,
         rpcMaxConnections, rpcMaxRequestBytesInFlight, rpcMaxFrameBytes, rpcMaxUnauthenticatedFrameBytes,
         rpcFrameTimeoutSeconds, rpcCallsOnEventLoop, authFailureBurst, authFailuresPerMinute,
         address, key, clientTLS, rpcCAFile,

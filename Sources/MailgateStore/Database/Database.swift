@@ -26,6 +26,8 @@ public final class Database: Service, Sendable {
     public let masterKeyUsage: MasterKeyUsage
     public let retention: RetentionRepository
     public let consoleSessions: ConsoleSessionRepository
+    public let webhooks: WebhookSubscriptionRepository
+    public let webhookOutbox: WebhookOutbox
 
     let client: PostgresClient
     private let configuration: PostgresClient.Configuration
@@ -59,6 +61,8 @@ public final class Database: Service, Sendable {
         self.masterKeyUsage = MasterKeyUsage(client: client, logger: logger)
         self.retention = RetentionRepository(client: client, logger: logger)
         self.consoleSessions = ConsoleSessionRepository(client: client, logger: logger)
+        self.webhooks = WebhookSubscriptionRepository(client: client, vault: vault, logger: logger)
+        self.webhookOutbox = WebhookOutbox(client: client, vault: vault, logger: logger)
         if let metrics {
             DatabaseUsage.attach(
                 to: client,

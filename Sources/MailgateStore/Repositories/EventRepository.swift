@@ -16,22 +16,50 @@ public struct EventRepository: Sendable {
     /// Appends an event on its own.
     public func append(_ event: NewEvent) async throws {
         try await self.client.withConnection { connection in
-            try await Self.append(event, on: connection, logger: self.logger)
+            _ = try await Self.append(event, on: connection, logger: self.logger)
         }
     }
 
     /// Appends an event on `connection`, inside the caller's transaction, so the
     /// change and its audit event commit together.
-    public static func append(_ event: NewEvent, on connection: PostgresConnection, logger: Logger) async throws {
+    ///
+    /// Every event is stored here, and in the same statement a webhook delivery is queued
+    /// for each enabled subscription of the tenant whose kinds and minimum severity match
+    /// (the rule of `WebhookSubscriptionDefinition.matches`): the event and its deliveries
+    /// commit together or not at all, so no event is stored without its deliveries. With
+    /// `onlyTo`, the one delivery queued is to that subscription, whatever its filters (a
+    /// test event). Returns the deliveries queued.
+    @discardableResult
+    public static func append(
+        _ event: NewEvent,
+        on connection: PostgresConnection,
+        logger: Logger,
+        onlyTo subscriptionID: UUID? = nil
+    ) async throws -> [QueuedWebhookDelivery] {
         let details = String(decoding: try JSONEncoder().encode(event.details), as: UTF8.self)
-        try await connection.query(
+        let rows = try await connection.query(
             """
-            INSERT INTO events (tenant_id, kind, severity, server_id, message, details, actor)
-            VALUES (\(event.tenantID), \(event.kind), \(event.severity.rawValue), \(event.serverID),
-                    \(event.message), \(details)::jsonb, \(event.actor))
+            WITH event AS (
+                INSERT INTO events (tenant_id, kind, severity, server_id, message, details, actor)
+                VALUES (\(event.tenantID), \(event.kind), \(event.severity.rawValue), \(event.serverID),
+                        \(event.message), \(details)::jsonb, \(event.actor))
+                RETURNING id, tenant_id, kind, severity
+            )
+            INSERT INTO webhook_deliveries (id, subscription_id, tenant_id, event_id)
+            SELECT gen_random_uuid(), s.id, s.tenant_id, e.id FROM event e
+            JOIN webhook_subscriptions s ON s.tenant_id = e.tenant_id
+            WHERE CASE WHEN \(subscriptionID)::uuid IS NULL
+                THEN s.enabled AND e.severity >= s.min_severity AND (cardinality(s.kinds) = 0 OR e.kind = ANY(s.kinds))
+                ELSE s.id = \(subscriptionID) END
+            RETURNING id, event_id
             """,
             logger: logger
         )
+        var queued: [QueuedWebhookDelivery] = []
+        for try await (id, eventID) in rows.decode((UUID, Int64).self) {
+            queued.append(QueuedWebhookDelivery(deliveryID: id, eventID: eventID))
+        }
+        return queued
     }
 
     /// Which events a listing or a count covers: the filters of ListEvents other than paging.

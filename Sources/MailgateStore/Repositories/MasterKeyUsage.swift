@@ -1,8 +1,8 @@
 import Logging
 import PostgresNIO
 
-/// Which master keys seal what is stored now: the output servers' secrets and the PKCE
-/// verifiers of consents. A key that still seals something must stay in the ring until
+/// Which master keys seal what is stored now: the output servers' secrets, the PKCE
+/// verifiers of consents and the webhook signing secrets. A key that still seals something must stay in the ring until
 /// `mailgate vault rotate` has re-sealed it under the active key.
 public struct MasterKeyUsage: Sendable {
     let client: PostgresClient
@@ -22,6 +22,8 @@ public struct MasterKeyUsage: Sendable {
                     AS sealed FROM output_servers
                 UNION ALL
                 SELECT verifier_sealed FROM oauth_authorizations
+                UNION ALL
+                SELECT secret_sealed FROM webhook_subscriptions
             ) s
             WHERE sealed IS NOT NULL AND sealed ~ '^v[0-9]+:'
             GROUP BY 1

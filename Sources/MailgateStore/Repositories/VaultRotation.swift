@@ -4,7 +4,7 @@ import MailgateCore
 import PostgresNIO
 
 /// Re-seals every stored secret (the output servers' secrets, then the PKCE verifiers of
-/// consents) under the vault's active master key, in batches of
+/// consents and the webhook signing secrets) under the vault's active master key, in batches of
 /// rows, each batch its own transaction: a run that stops half-way (crash, SIGKILL)
 /// leaves every row readable, and the next run continues where it stopped. Once a
 /// run reports nothing left, older keys can leave the ring.
@@ -21,6 +21,8 @@ public struct VaultRotation: Sendable {
         public var unreadable: [String] = []
         /// PKCE verifiers of consents re-sealed under the active key.
         public var consentVerifiers = 0
+        /// Webhook signing secrets re-sealed under the active key.
+        public var webhookSecrets = 0
         /// Whether every secret is now under the active key (except unreadable ones).
         public var complete = false
     }
@@ -110,12 +112,24 @@ public struct VaultRotation: Sendable {
         return report
     }
 
-    /// The consents' PKCE verifiers, once the servers are done; whether nothing is left.
+    /// The consents' PKCE verifiers and the webhook secrets, once the servers are done;
+    /// whether nothing is left.
     private func finishConsents(activePrefix: String, batchSize: Int, into report: inout Report) async throws -> Bool {
         let consents = try await self.resealConsentVerifiers(activePrefix: activePrefix, batchSize: batchSize)
         report.consentVerifiers = consents.resealed
         report.unreadable += consents.unreadable.map { "consent \($0.prefix(12))" }
-        return try await self.consentVerifiersRemaining(activePrefix: activePrefix, skipping: consents.unreadable) == 0
+        let webhooks = try await self.resealWebhookSecrets(activePrefix: activePrefix, batchSize: batchSize)
+        report.webhookSecrets = webhooks.resealed
+        report.unreadable += webhooks.unreadable.map { "webhook subscription \($0.uuidString.lowercased())" }
+        let consentsLeft = try await self.consentVerifiersRemaining(
+            activePrefix: activePrefix,
+            skipping: consents.unreadable
+        )
+        let webhooksLeft = try await self.webhookSecretsRemaining(
+            activePrefix: activePrefix,
+            skipping: webhooks.unreadable
+        )
+        return consentsLeft == 0 && webhooksLeft == 0
     }
 
     private func remaining(activePrefix: String, skipping skipped: [UUID]) async throws -> Int {

@@ -32,6 +32,7 @@ struct AdminFixture: Sendable {
         tokens: TokenSettings = TokenSettings(),
         ops: OpsConfiguration? = nil,
         expiry: ExpirySettings = ExpirySettings(interval: nil),
+        webhooks: WebhookSettings = WebhookSettings(workers: 0),
         database: TestDatabase? = nil,
         rpcCertificate: (certificate: String, key: String)? = nil,
         _ body: (AdminFixture) async throws -> Result
@@ -57,6 +58,7 @@ struct AdminFixture: Sendable {
             tokens: tokens,
             ops: ops,
             expiry: expiry,
+            webhooks: webhooks,
             configureRPC: { $0.tls = serverTLS }
         ) { application, port, database in
             let fixture = AdminFixture(

@@ -74,6 +74,7 @@ struct MailFixture: Sendable {
         ops: OpsConfiguration? = nil,
         expiry: ExpirySettings = ExpirySettings(interval: nil),
         rpcTLS: Bool = false,
+        webhooks: WebhookSettings = WebhookSettings(workers: 0),
         server customize: (inout Mailgate_V1_PutServerRequest) -> Void = { _ in },
         _ body: (MailFixture) async throws -> Result
     ) async throws -> Result {
@@ -129,6 +130,7 @@ struct MailFixture: Sendable {
             tokens: tokens,
             ops: ops,
             expiry: expiry,
+            webhooks: webhooks,
             database: database,
             rpcCertificate: rpcCertificate
         ) { admin in

@@ -1858,6 +1858,681 @@ void   mailgate__v1__import_servers_response__free_unpacked
   assert(message->base.descriptor == &mailgate__v1__import_servers_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   mailgate__v1__webhook_subscription__init
+                     (Mailgate__V1__WebhookSubscription         *message)
+{
+  static const Mailgate__V1__WebhookSubscription init_value = MAILGATE__V1__WEBHOOK_SUBSCRIPTION__INIT;
+  *message = init_value;
+}
+size_t mailgate__v1__webhook_subscription__get_packed_size
+                     (const Mailgate__V1__WebhookSubscription *message)
+{
+  assert(message->base.descriptor == &mailgate__v1__webhook_subscription__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t mailgate__v1__webhook_subscription__pack
+                     (const Mailgate__V1__WebhookSubscription *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &mailgate__v1__webhook_subscription__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t mailgate__v1__webhook_subscription__pack_to_buffer
+                     (const Mailgate__V1__WebhookSubscription *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &mailgate__v1__webhook_subscription__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Mailgate__V1__WebhookSubscription *
+       mailgate__v1__webhook_subscription__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Mailgate__V1__WebhookSubscription *)
+     protobuf_c_message_unpack (&mailgate__v1__webhook_subscription__descriptor,
+                                allocator, len, data);
+}
+void   mailgate__v1__webhook_subscription__free_unpacked
+                     (Mailgate__V1__WebhookSubscription *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &mailgate__v1__webhook_subscription__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   mailgate__v1__put_webhook_subscription_request__init
+                     (Mailgate__V1__PutWebhookSubscriptionRequest         *message)
+{
+  static const Mailgate__V1__PutWebhookSubscriptionRequest init_value = MAILGATE__V1__PUT_WEBHOOK_SUBSCRIPTION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t mailgate__v1__put_webhook_subscription_request__get_packed_size
+                     (const Mailgate__V1__PutWebhookSubscriptionRequest *message)
+{
+  assert(message->base.descriptor == &mailgate__v1__put_webhook_subscription_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t mailgate__v1__put_webhook_subscription_request__pack
+                     (const Mailgate__V1__PutWebhookSubscriptionRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &mailgate__v1__put_webhook_subscription_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t mailgate__v1__put_webhook_subscription_request__pack_to_buffer
+                     (const Mailgate__V1__PutWebhookSubscriptionRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &mailgate__v1__put_webhook_subscription_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Mailgate__V1__PutWebhookSubscriptionRequest *
+       mailgate__v1__put_webhook_subscription_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Mailgate__V1__PutWebhookSubscriptionRequest *)
+     protobuf_c_message_unpack (&mailgate__v1__put_webhook_subscription_request__descriptor,
+                                allocator, len, data);
+}
+void   mailgate__v1__put_webhook_subscription_request__free_unpacked
+                     (Mailgate__V1__PutWebhookSubscriptionRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &mailgate__v1__put_webhook_subscription_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   mailgate__v1__put_webhook_subscription_response__init
+                     (Mailgate__V1__PutWebhookSubscriptionResponse         *message)
+{
+  static const Mailgate__V1__PutWebhookSubscriptionResponse init_value = MAILGATE__V1__PUT_WEBHOOK_SUBSCRIPTION_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t mailgate__v1__put_webhook_subscription_response__get_packed_size
+                     (const Mailgate__V1__PutWebhookSubscriptionResponse *message)
+{
+  assert(message->base.descriptor == &mailgate__v1__put_webhook_subscription_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t mailgate__v1__put_webhook_subscription_response__pack
+                     (const Mailgate__V1__PutWebhookSubscriptionResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &mailgate__v1__put_webhook_subscription_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t mailgate__v1__put_webhook_subscription_response__pack_to_buffer
+                     (const Mailgate__V1__PutWebhookSubscriptionResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &mailgate__v1__put_webhook_subscription_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Mailgate__V1__PutWebhookSubscriptionResponse *
+       mailgate__v1__put_webhook_subscription_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Mailgate__V1__PutWebhookSubscriptionResponse *)
+     protobuf_c_message_unpack (&mailgate__v1__put_webhook_subscription_response__descriptor,
+                                allocator, len, data);
+}
+void   mailgate__v1__put_webhook_subscription_response__free_unpacked
+                     (Mailgate__V1__PutWebhookSubscriptionResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &mailgate__v1__put_webhook_subscription_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   mailgate__v1__list_webhook_subscriptions_request__init
+                     (Mailgate__V1__ListWebhookSubscriptionsRequest         *message)
+{
+  static const Mailgate__V1__ListWebhookSubscriptionsRequest init_value = MAILGATE__V1__LIST_WEBHOOK_SUBSCRIPTIONS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t mailgate__v1__list_webhook_subscriptions_request__get_packed_size
+                     (const Mailgate__V1__ListWebhookSubscriptionsRequest *message)
+{
+  assert(message->base.descriptor == &mailgate__v1__list_webhook_subscriptions_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t mailgate__v1__list_webhook_subscriptions_request__pack
+                     (const Mailgate__V1__ListWebhookSubscriptionsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &mailgate__v1__list_webhook_subscriptions_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t mailgate__v1__list_webhook_subscriptions_request__pack_to_buffer
+                     (const Mailgate__V1__ListWebhookSubscriptionsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &mailgate__v1__list_webhook_subscriptions_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Mailgate__V1__ListWebhookSubscriptionsRequest *
+       mailgate__v1__list_webhook_subscriptions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Mailgate__V1__ListWebhookSubscriptionsRequest *)
+     protobuf_c_message_unpack (&mailgate__v1__list_webhook_subscriptions_request__descriptor,
+                                allocator, len, data);
+}
+void   mailgate__v1__list_webhook_subscriptions_request__free_unpacked
+                     (Mailgate__V1__ListWebhookSubscriptionsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &mailgate__v1__list_webhook_subscriptions_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   mailgate__v1__list_webhook_subscriptions_response__init
+                     (Mailgate__V1__ListWebhookSubscriptionsResponse         *message)
+{
+  static const Mailgate__V1__ListWebhookSubscriptionsResponse init_value = MAILGATE__V1__LIST_WEBHOOK_SUBSCRIPTIONS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t mailgate__v1__list_webhook_subscriptions_response__get_packed_size
+                     (const Mailgate__V1__ListWebhookSubscriptionsResponse *message)
+{
+  assert(message->base.descriptor == &mailgate__v1__list_webhook_subscriptions_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t mailgate__v1__list_webhook_subscriptions_response__pack
+                     (const Mailgate__V1__ListWebhookSubscriptionsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &mailgate__v1__list_webhook_subscriptions_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t mailgate__v1__list_webhook_subscriptions_response__pack_to_buffer
+                     (const Mailgate__V1__ListWebhookSubscriptionsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &mailgate__v1__list_webhook_subscriptions_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Mailgate__V1__ListWebhookSubscriptionsResponse *
+       mailgate__v1__list_webhook_subscriptions_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Mailgate__V1__ListWebhookSubscriptionsResponse *)
+     protobuf_c_message_unpack (&mailgate__v1__list_webhook_subscriptions_response__descriptor,
+                                allocator, len, data);
+}
+void   mailgate__v1__list_webhook_subscriptions_response__free_unpacked
+                     (Mailgate__V1__ListWebhookSubscriptionsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &mailgate__v1__list_webhook_subscriptions_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   mailgate__v1__delete_webhook_subscription_request__init
+                     (Mailgate__V1__DeleteWebhookSubscriptionRequest         *message)
+{
+  static const Mailgate__V1__DeleteWebhookSubscriptionRequest init_value = MAILGATE__V1__DELETE_WEBHOOK_SUBSCRIPTION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t mailgate__v1__delete_webhook_subscription_request__get_packed_size
+                     (const Mailgate__V1__DeleteWebhookSubscriptionRequest *message)
+{
+  assert(message->base.descriptor == &mailgate__v1__delete_webhook_subscription_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t mailgate__v1__delete_webhook_subscription_request__pack
+                     (const Mailgate__V1__DeleteWebhookSubscriptionRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &mailgate__v1__delete_webhook_subscription_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t mailgate__v1__delete_webhook_subscription_request__pack_to_buffer
+                     (const Mailgate__V1__DeleteWebhookSubscriptionRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &mailgate__v1__delete_webhook_subscription_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Mailgate__V1__DeleteWebhookSubscriptionRequest *
+       mailgate__v1__delete_webhook_subscription_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Mailgate__V1__DeleteWebhookSubscriptionRequest *)
+     protobuf_c_message_unpack (&mailgate__v1__delete_webhook_subscription_request__descriptor,
+                                allocator, len, data);
+}
+void   mailgate__v1__delete_webhook_subscription_request__free_unpacked
+                     (Mailgate__V1__DeleteWebhookSubscriptionRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &mailgate__v1__delete_webhook_subscription_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   mailgate__v1__delete_webhook_subscription_response__init
+                     (Mailgate__V1__DeleteWebhookSubscriptionResponse         *message)
+{
+  static const Mailgate__V1__DeleteWebhookSubscriptionResponse init_value = MAILGATE__V1__DELETE_WEBHOOK_SUBSCRIPTION_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t mailgate__v1__delete_webhook_subscription_response__get_packed_size
+                     (const Mailgate__V1__DeleteWebhookSubscriptionResponse *message)
+{
+  assert(message->base.descriptor == &mailgate__v1__delete_webhook_subscription_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t mailgate__v1__delete_webhook_subscription_response__pack
+                     (const Mailgate__V1__DeleteWebhookSubscriptionResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &mailgate__v1__delete_webhook_subscription_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t mailgate__v1__delete_webhook_subscription_response__pack_to_buffer
+                     (const Mailgate__V1__DeleteWebhookSubscriptionResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &mailgate__v1__delete_webhook_subscription_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Mailgate__V1__DeleteWebhookSubscriptionResponse *
+       mailgate__v1__delete_webhook_subscription_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Mailgate__V1__DeleteWebhookSubscriptionResponse *)
+     protobuf_c_message_unpack (&mailgate__v1__delete_webhook_subscription_response__descriptor,
+                                allocator, len, data);
+}
+void   mailgate__v1__delete_webhook_subscription_response__free_unpacked
+                     (Mailgate__V1__DeleteWebhookSubscriptionResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &mailgate__v1__delete_webhook_subscription_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   mailgate__v1__rotate_webhook_secret_request__init
+                     (Mailgate__V1__RotateWebhookSecretRequest         *message)
+{
+  static const Mailgate__V1__RotateWebhookSecretRequest init_value = MAILGATE__V1__ROTATE_WEBHOOK_SECRET_REQUEST__INIT;
+  *message = init_value;
+}
+size_t mailgate__v1__rotate_webhook_secret_request__get_packed_size
+                     (const Mailgate__V1__RotateWebhookSecretRequest *message)
+{
+  assert(message->base.descriptor == &mailgate__v1__rotate_webhook_secret_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t mailgate__v1__rotate_webhook_secret_request__pack
+                     (const Mailgate__V1__RotateWebhookSecretRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &mailgate__v1__rotate_webhook_secret_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t mailgate__v1__rotate_webhook_secret_request__pack_to_buffer
+                     (const Mailgate__V1__RotateWebhookSecretRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &mailgate__v1__rotate_webhook_secret_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Mailgate__V1__RotateWebhookSecretRequest *
+       mailgate__v1__rotate_webhook_secret_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Mailgate__V1__RotateWebhookSecretRequest *)
+     protobuf_c_message_unpack (&mailgate__v1__rotate_webhook_secret_request__descriptor,
+                                allocator, len, data);
+}
+void   mailgate__v1__rotate_webhook_secret_request__free_unpacked
+                     (Mailgate__V1__RotateWebhookSecretRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &mailgate__v1__rotate_webhook_secret_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   mailgate__v1__rotate_webhook_secret_response__init
+                     (Mailgate__V1__RotateWebhookSecretResponse         *message)
+{
+  static const Mailgate__V1__RotateWebhookSecretResponse init_value = MAILGATE__V1__ROTATE_WEBHOOK_SECRET_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t mailgate__v1__rotate_webhook_secret_response__get_packed_size
+                     (const Mailgate__V1__RotateWebhookSecretResponse *message)
+{
+  assert(message->base.descriptor == &mailgate__v1__rotate_webhook_secret_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t mailgate__v1__rotate_webhook_secret_response__pack
+                     (const Mailgate__V1__RotateWebhookSecretResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &mailgate__v1__rotate_webhook_secret_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t mailgate__v1__rotate_webhook_secret_response__pack_to_buffer
+                     (const Mailgate__V1__RotateWebhookSecretResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &mailgate__v1__rotate_webhook_secret_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Mailgate__V1__RotateWebhookSecretResponse *
+       mailgate__v1__rotate_webhook_secret_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Mailgate__V1__RotateWebhookSecretResponse *)
+     protobuf_c_message_unpack (&mailgate__v1__rotate_webhook_secret_response__descriptor,
+                                allocator, len, data);
+}
+void   mailgate__v1__rotate_webhook_secret_response__free_unpacked
+                     (Mailgate__V1__RotateWebhookSecretResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &mailgate__v1__rotate_webhook_secret_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   mailgate__v1__webhook_attempt__init
+                     (Mailgate__V1__WebhookAttempt         *message)
+{
+  static const Mailgate__V1__WebhookAttempt init_value = MAILGATE__V1__WEBHOOK_ATTEMPT__INIT;
+  *message = init_value;
+}
+size_t mailgate__v1__webhook_attempt__get_packed_size
+                     (const Mailgate__V1__WebhookAttempt *message)
+{
+  assert(message->base.descriptor == &mailgate__v1__webhook_attempt__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t mailgate__v1__webhook_attempt__pack
+                     (const Mailgate__V1__WebhookAttempt *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &mailgate__v1__webhook_attempt__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t mailgate__v1__webhook_attempt__pack_to_buffer
+                     (const Mailgate__V1__WebhookAttempt *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &mailgate__v1__webhook_attempt__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Mailgate__V1__WebhookAttempt *
+       mailgate__v1__webhook_attempt__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Mailgate__V1__WebhookAttempt *)
+     protobuf_c_message_unpack (&mailgate__v1__webhook_attempt__descriptor,
+                                allocator, len, data);
+}
+void   mailgate__v1__webhook_attempt__free_unpacked
+                     (Mailgate__V1__WebhookAttempt *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &mailgate__v1__webhook_attempt__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   mailgate__v1__webhook_delivery__init
+                     (Mailgate__V1__WebhookDelivery         *message)
+{
+  static const Mailgate__V1__WebhookDelivery init_value = MAILGATE__V1__WEBHOOK_DELIVERY__INIT;
+  *message = init_value;
+}
+size_t mailgate__v1__webhook_delivery__get_packed_size
+                     (const Mailgate__V1__WebhookDelivery *message)
+{
+  assert(message->base.descriptor == &mailgate__v1__webhook_delivery__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t mailgate__v1__webhook_delivery__pack
+                     (const Mailgate__V1__WebhookDelivery *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &mailgate__v1__webhook_delivery__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t mailgate__v1__webhook_delivery__pack_to_buffer
+                     (const Mailgate__V1__WebhookDelivery *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &mailgate__v1__webhook_delivery__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Mailgate__V1__WebhookDelivery *
+       mailgate__v1__webhook_delivery__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Mailgate__V1__WebhookDelivery *)
+     protobuf_c_message_unpack (&mailgate__v1__webhook_delivery__descriptor,
+                                allocator, len, data);
+}
+void   mailgate__v1__webhook_delivery__free_unpacked
+                     (Mailgate__V1__WebhookDelivery *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &mailgate__v1__webhook_delivery__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   mailgate__v1__list_webhook_deliveries_request__init
+                     (Mailgate__V1__ListWebhookDeliveriesRequest         *message)
+{
+  static const Mailgate__V1__ListWebhookDeliveriesRequest init_value = MAILGATE__V1__LIST_WEBHOOK_DELIVERIES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t mailgate__v1__list_webhook_deliveries_request__get_packed_size
+                     (const Mailgate__V1__ListWebhookDeliveriesRequest *message)
+{
+  assert(message->base.descriptor == &mailgate__v1__list_webhook_deliveries_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t mailgate__v1__list_webhook_deliveries_request__pack
+                     (const Mailgate__V1__ListWebhookDeliveriesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &mailgate__v1__list_webhook_deliveries_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t mailgate__v1__list_webhook_deliveries_request__pack_to_buffer
+                     (const Mailgate__V1__ListWebhookDeliveriesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &mailgate__v1__list_webhook_deliveries_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Mailgate__V1__ListWebhookDeliveriesRequest *
+       mailgate__v1__list_webhook_deliveries_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Mailgate__V1__ListWebhookDeliveriesRequest *)
+     protobuf_c_message_unpack (&mailgate__v1__list_webhook_deliveries_request__descriptor,
+                                allocator, len, data);
+}
+void   mailgate__v1__list_webhook_deliveries_request__free_unpacked
+                     (Mailgate__V1__ListWebhookDeliveriesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &mailgate__v1__list_webhook_deliveries_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   mailgate__v1__list_webhook_deliveries_response__init
+                     (Mailgate__V1__ListWebhookDeliveriesResponse         *message)
+{
+  static const Mailgate__V1__ListWebhookDeliveriesResponse init_value = MAILGATE__V1__LIST_WEBHOOK_DELIVERIES_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t mailgate__v1__list_webhook_deliveries_response__get_packed_size
+                     (const Mailgate__V1__ListWebhookDeliveriesResponse *message)
+{
+  assert(message->base.descriptor == &mailgate__v1__list_webhook_deliveries_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t mailgate__v1__list_webhook_deliveries_response__pack
+                     (const Mailgate__V1__ListWebhookDeliveriesResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &mailgate__v1__list_webhook_deliveries_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t mailgate__v1__list_webhook_deliveries_response__pack_to_buffer
+                     (const Mailgate__V1__ListWebhookDeliveriesResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &mailgate__v1__list_webhook_deliveries_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Mailgate__V1__ListWebhookDeliveriesResponse *
+       mailgate__v1__list_webhook_deliveries_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Mailgate__V1__ListWebhookDeliveriesResponse *)
+     protobuf_c_message_unpack (&mailgate__v1__list_webhook_deliveries_response__descriptor,
+                                allocator, len, data);
+}
+void   mailgate__v1__list_webhook_deliveries_response__free_unpacked
+                     (Mailgate__V1__ListWebhookDeliveriesResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &mailgate__v1__list_webhook_deliveries_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   mailgate__v1__send_webhook_test_event_request__init
+                     (Mailgate__V1__SendWebhookTestEventRequest         *message)
+{
+  static const Mailgate__V1__SendWebhookTestEventRequest init_value = MAILGATE__V1__SEND_WEBHOOK_TEST_EVENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t mailgate__v1__send_webhook_test_event_request__get_packed_size
+                     (const Mailgate__V1__SendWebhookTestEventRequest *message)
+{
+  assert(message->base.descriptor == &mailgate__v1__send_webhook_test_event_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t mailgate__v1__send_webhook_test_event_request__pack
+                     (const Mailgate__V1__SendWebhookTestEventRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &mailgate__v1__send_webhook_test_event_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t mailgate__v1__send_webhook_test_event_request__pack_to_buffer
+                     (const Mailgate__V1__SendWebhookTestEventRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &mailgate__v1__send_webhook_test_event_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Mailgate__V1__SendWebhookTestEventRequest *
+       mailgate__v1__send_webhook_test_event_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Mailgate__V1__SendWebhookTestEventRequest *)
+     protobuf_c_message_unpack (&mailgate__v1__send_webhook_test_event_request__descriptor,
+                                allocator, len, data);
+}
+void   mailgate__v1__send_webhook_test_event_request__free_unpacked
+                     (Mailgate__V1__SendWebhookTestEventRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &mailgate__v1__send_webhook_test_event_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   mailgate__v1__send_webhook_test_event_response__init
+                     (Mailgate__V1__SendWebhookTestEventResponse         *message)
+{
+  static const Mailgate__V1__SendWebhookTestEventResponse init_value = MAILGATE__V1__SEND_WEBHOOK_TEST_EVENT_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t mailgate__v1__send_webhook_test_event_response__get_packed_size
+                     (const Mailgate__V1__SendWebhookTestEventResponse *message)
+{
+  assert(message->base.descriptor == &mailgate__v1__send_webhook_test_event_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t mailgate__v1__send_webhook_test_event_response__pack
+                     (const Mailgate__V1__SendWebhookTestEventResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &mailgate__v1__send_webhook_test_event_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t mailgate__v1__send_webhook_test_event_response__pack_to_buffer
+                     (const Mailgate__V1__SendWebhookTestEventResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &mailgate__v1__send_webhook_test_event_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Mailgate__V1__SendWebhookTestEventResponse *
+       mailgate__v1__send_webhook_test_event_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Mailgate__V1__SendWebhookTestEventResponse *)
+     protobuf_c_message_unpack (&mailgate__v1__send_webhook_test_event_response__descriptor,
+                                allocator, len, data);
+}
+void   mailgate__v1__send_webhook_test_event_response__free_unpacked
+                     (Mailgate__V1__SendWebhookTestEventResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &mailgate__v1__send_webhook_test_event_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor mailgate__v1__tenant__field_descriptors[12] =
 {
   {
@@ -5592,6 +6267,1076 @@ const ProtobufCMessageDescriptor mailgate__v1__import_servers_response__descript
   (ProtobufCMessageInit) mailgate__v1__import_servers_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor mailgate__v1__webhook_subscription__field_descriptors[10] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookSubscription, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tenant_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookSubscription, tenant_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookSubscription, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "url",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookSubscription, url),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kinds",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Mailgate__V1__WebhookSubscription, n_kinds),
+    offsetof(Mailgate__V1__WebhookSubscription, kinds),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "min_severity",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookSubscription, min_severity),
+    &mailgate__v1__severity__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "enabled",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookSubscription, enabled),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookSubscription, created_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "updated_at",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookSubscription, updated_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "secret_created_at",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookSubscription, secret_created_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned mailgate__v1__webhook_subscription__field_indices_by_name[] = {
+  7,   /* field[7] = created_at */
+  6,   /* field[6] = enabled */
+  0,   /* field[0] = id */
+  4,   /* field[4] = kinds */
+  5,   /* field[5] = min_severity */
+  2,   /* field[2] = name */
+  9,   /* field[9] = secret_created_at */
+  1,   /* field[1] = tenant_id */
+  8,   /* field[8] = updated_at */
+  3,   /* field[3] = url */
+};
+static const ProtobufCIntRange mailgate__v1__webhook_subscription__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor mailgate__v1__webhook_subscription__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "mailgate.v1.WebhookSubscription",
+  "WebhookSubscription",
+  "Mailgate__V1__WebhookSubscription",
+  "mailgate.v1",
+  sizeof(Mailgate__V1__WebhookSubscription),
+  10,
+  mailgate__v1__webhook_subscription__field_descriptors,
+  mailgate__v1__webhook_subscription__field_indices_by_name,
+  1,  mailgate__v1__webhook_subscription__number_ranges,
+  (ProtobufCMessageInit) mailgate__v1__webhook_subscription__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor mailgate__v1__put_webhook_subscription_request__field_descriptors[6] =
+{
+  {
+    "tenant",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__PutWebhookSubscriptionRequest, tenant),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__PutWebhookSubscriptionRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "url",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__PutWebhookSubscriptionRequest, url),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "kinds",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Mailgate__V1__PutWebhookSubscriptionRequest, n_kinds),
+    offsetof(Mailgate__V1__PutWebhookSubscriptionRequest, kinds),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "min_severity",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__PutWebhookSubscriptionRequest, min_severity),
+    &mailgate__v1__severity__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "disabled",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__PutWebhookSubscriptionRequest, disabled),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned mailgate__v1__put_webhook_subscription_request__field_indices_by_name[] = {
+  5,   /* field[5] = disabled */
+  3,   /* field[3] = kinds */
+  4,   /* field[4] = min_severity */
+  1,   /* field[1] = name */
+  0,   /* field[0] = tenant */
+  2,   /* field[2] = url */
+};
+static const ProtobufCIntRange mailgate__v1__put_webhook_subscription_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor mailgate__v1__put_webhook_subscription_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "mailgate.v1.PutWebhookSubscriptionRequest",
+  "PutWebhookSubscriptionRequest",
+  "Mailgate__V1__PutWebhookSubscriptionRequest",
+  "mailgate.v1",
+  sizeof(Mailgate__V1__PutWebhookSubscriptionRequest),
+  6,
+  mailgate__v1__put_webhook_subscription_request__field_descriptors,
+  mailgate__v1__put_webhook_subscription_request__field_indices_by_name,
+  1,  mailgate__v1__put_webhook_subscription_request__number_ranges,
+  (ProtobufCMessageInit) mailgate__v1__put_webhook_subscription_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor mailgate__v1__put_webhook_subscription_response__field_descriptors[3] =
+{
+  {
+    "subscription",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__PutWebhookSubscriptionResponse, subscription),
+    &mailgate__v1__webhook_subscription__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__PutWebhookSubscriptionResponse, created),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "secret",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__PutWebhookSubscriptionResponse, secret),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned mailgate__v1__put_webhook_subscription_response__field_indices_by_name[] = {
+  1,   /* field[1] = created */
+  2,   /* field[2] = secret */
+  0,   /* field[0] = subscription */
+};
+static const ProtobufCIntRange mailgate__v1__put_webhook_subscription_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor mailgate__v1__put_webhook_subscription_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "mailgate.v1.PutWebhookSubscriptionResponse",
+  "PutWebhookSubscriptionResponse",
+  "Mailgate__V1__PutWebhookSubscriptionResponse",
+  "mailgate.v1",
+  sizeof(Mailgate__V1__PutWebhookSubscriptionResponse),
+  3,
+  mailgate__v1__put_webhook_subscription_response__field_descriptors,
+  mailgate__v1__put_webhook_subscription_response__field_indices_by_name,
+  1,  mailgate__v1__put_webhook_subscription_response__number_ranges,
+  (ProtobufCMessageInit) mailgate__v1__put_webhook_subscription_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor mailgate__v1__list_webhook_subscriptions_request__field_descriptors[1] =
+{
+  {
+    "tenant",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__ListWebhookSubscriptionsRequest, tenant),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned mailgate__v1__list_webhook_subscriptions_request__field_indices_by_name[] = {
+  0,   /* field[0] = tenant */
+};
+static const ProtobufCIntRange mailgate__v1__list_webhook_subscriptions_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor mailgate__v1__list_webhook_subscriptions_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "mailgate.v1.ListWebhookSubscriptionsRequest",
+  "ListWebhookSubscriptionsRequest",
+  "Mailgate__V1__ListWebhookSubscriptionsRequest",
+  "mailgate.v1",
+  sizeof(Mailgate__V1__ListWebhookSubscriptionsRequest),
+  1,
+  mailgate__v1__list_webhook_subscriptions_request__field_descriptors,
+  mailgate__v1__list_webhook_subscriptions_request__field_indices_by_name,
+  1,  mailgate__v1__list_webhook_subscriptions_request__number_ranges,
+  (ProtobufCMessageInit) mailgate__v1__list_webhook_subscriptions_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor mailgate__v1__list_webhook_subscriptions_response__field_descriptors[1] =
+{
+  {
+    "subscriptions",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Mailgate__V1__ListWebhookSubscriptionsResponse, n_subscriptions),
+    offsetof(Mailgate__V1__ListWebhookSubscriptionsResponse, subscriptions),
+    &mailgate__v1__webhook_subscription__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned mailgate__v1__list_webhook_subscriptions_response__field_indices_by_name[] = {
+  0,   /* field[0] = subscriptions */
+};
+static const ProtobufCIntRange mailgate__v1__list_webhook_subscriptions_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor mailgate__v1__list_webhook_subscriptions_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "mailgate.v1.ListWebhookSubscriptionsResponse",
+  "ListWebhookSubscriptionsResponse",
+  "Mailgate__V1__ListWebhookSubscriptionsResponse",
+  "mailgate.v1",
+  sizeof(Mailgate__V1__ListWebhookSubscriptionsResponse),
+  1,
+  mailgate__v1__list_webhook_subscriptions_response__field_descriptors,
+  mailgate__v1__list_webhook_subscriptions_response__field_indices_by_name,
+  1,  mailgate__v1__list_webhook_subscriptions_response__number_ranges,
+  (ProtobufCMessageInit) mailgate__v1__list_webhook_subscriptions_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor mailgate__v1__delete_webhook_subscription_request__field_descriptors[2] =
+{
+  {
+    "tenant",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__DeleteWebhookSubscriptionRequest, tenant),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "subscription",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__DeleteWebhookSubscriptionRequest, subscription),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned mailgate__v1__delete_webhook_subscription_request__field_indices_by_name[] = {
+  1,   /* field[1] = subscription */
+  0,   /* field[0] = tenant */
+};
+static const ProtobufCIntRange mailgate__v1__delete_webhook_subscription_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor mailgate__v1__delete_webhook_subscription_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "mailgate.v1.DeleteWebhookSubscriptionRequest",
+  "DeleteWebhookSubscriptionRequest",
+  "Mailgate__V1__DeleteWebhookSubscriptionRequest",
+  "mailgate.v1",
+  sizeof(Mailgate__V1__DeleteWebhookSubscriptionRequest),
+  2,
+  mailgate__v1__delete_webhook_subscription_request__field_descriptors,
+  mailgate__v1__delete_webhook_subscription_request__field_indices_by_name,
+  1,  mailgate__v1__delete_webhook_subscription_request__number_ranges,
+  (ProtobufCMessageInit) mailgate__v1__delete_webhook_subscription_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define mailgate__v1__delete_webhook_subscription_response__field_descriptors NULL
+#define mailgate__v1__delete_webhook_subscription_response__field_indices_by_name NULL
+#define mailgate__v1__delete_webhook_subscription_response__number_ranges NULL
+const ProtobufCMessageDescriptor mailgate__v1__delete_webhook_subscription_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "mailgate.v1.DeleteWebhookSubscriptionResponse",
+  "DeleteWebhookSubscriptionResponse",
+  "Mailgate__V1__DeleteWebhookSubscriptionResponse",
+  "mailgate.v1",
+  sizeof(Mailgate__V1__DeleteWebhookSubscriptionResponse),
+  0,
+  mailgate__v1__delete_webhook_subscription_response__field_descriptors,
+  mailgate__v1__delete_webhook_subscription_response__field_indices_by_name,
+  0,  mailgate__v1__delete_webhook_subscription_response__number_ranges,
+  (ProtobufCMessageInit) mailgate__v1__delete_webhook_subscription_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor mailgate__v1__rotate_webhook_secret_request__field_descriptors[2] =
+{
+  {
+    "tenant",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__RotateWebhookSecretRequest, tenant),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "subscription",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__RotateWebhookSecretRequest, subscription),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned mailgate__v1__rotate_webhook_secret_request__field_indices_by_name[] = {
+  1,   /* field[1] = subscription */
+  0,   /* field[0] = tenant */
+};
+static const ProtobufCIntRange mailgate__v1__rotate_webhook_secret_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor mailgate__v1__rotate_webhook_secret_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "mailgate.v1.RotateWebhookSecretRequest",
+  "RotateWebhookSecretRequest",
+  "Mailgate__V1__RotateWebhookSecretRequest",
+  "mailgate.v1",
+  sizeof(Mailgate__V1__RotateWebhookSecretRequest),
+  2,
+  mailgate__v1__rotate_webhook_secret_request__field_descriptors,
+  mailgate__v1__rotate_webhook_secret_request__field_indices_by_name,
+  1,  mailgate__v1__rotate_webhook_secret_request__number_ranges,
+  (ProtobufCMessageInit) mailgate__v1__rotate_webhook_secret_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor mailgate__v1__rotate_webhook_secret_response__field_descriptors[2] =
+{
+  {
+    "subscription",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__RotateWebhookSecretResponse, subscription),
+    &mailgate__v1__webhook_subscription__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "secret",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__RotateWebhookSecretResponse, secret),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned mailgate__v1__rotate_webhook_secret_response__field_indices_by_name[] = {
+  1,   /* field[1] = secret */
+  0,   /* field[0] = subscription */
+};
+static const ProtobufCIntRange mailgate__v1__rotate_webhook_secret_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor mailgate__v1__rotate_webhook_secret_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "mailgate.v1.RotateWebhookSecretResponse",
+  "RotateWebhookSecretResponse",
+  "Mailgate__V1__RotateWebhookSecretResponse",
+  "mailgate.v1",
+  sizeof(Mailgate__V1__RotateWebhookSecretResponse),
+  2,
+  mailgate__v1__rotate_webhook_secret_response__field_descriptors,
+  mailgate__v1__rotate_webhook_secret_response__field_indices_by_name,
+  1,  mailgate__v1__rotate_webhook_secret_response__number_ranges,
+  (ProtobufCMessageInit) mailgate__v1__rotate_webhook_secret_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor mailgate__v1__webhook_attempt__field_descriptors[6] =
+{
+  {
+    "attempt",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookAttempt, attempt),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "started_at",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookAttempt, started_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "duration_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookAttempt, duration_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookAttempt, status),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "response_excerpt",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookAttempt, response_excerpt),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "error",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookAttempt, error),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned mailgate__v1__webhook_attempt__field_indices_by_name[] = {
+  0,   /* field[0] = attempt */
+  2,   /* field[2] = duration_ms */
+  5,   /* field[5] = error */
+  4,   /* field[4] = response_excerpt */
+  1,   /* field[1] = started_at */
+  3,   /* field[3] = status */
+};
+static const ProtobufCIntRange mailgate__v1__webhook_attempt__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor mailgate__v1__webhook_attempt__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "mailgate.v1.WebhookAttempt",
+  "WebhookAttempt",
+  "Mailgate__V1__WebhookAttempt",
+  "mailgate.v1",
+  sizeof(Mailgate__V1__WebhookAttempt),
+  6,
+  mailgate__v1__webhook_attempt__field_descriptors,
+  mailgate__v1__webhook_attempt__field_indices_by_name,
+  1,  mailgate__v1__webhook_attempt__number_ranges,
+  (ProtobufCMessageInit) mailgate__v1__webhook_attempt__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor mailgate__v1__webhook_delivery__field_descriptors[11] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookDelivery, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "subscription_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookDelivery, subscription_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "event_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookDelivery, event_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "event_kind",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookDelivery, event_kind),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookDelivery, state),
+    &mailgate__v1__webhook_delivery_state__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "attempts",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookDelivery, attempts),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookDelivery, created_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_attempt_at",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookDelivery, next_attempt_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "delivered_at",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookDelivery, delivered_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_error",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__WebhookDelivery, last_error),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "attempt_log",
+    11,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Mailgate__V1__WebhookDelivery, n_attempt_log),
+    offsetof(Mailgate__V1__WebhookDelivery, attempt_log),
+    &mailgate__v1__webhook_attempt__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned mailgate__v1__webhook_delivery__field_indices_by_name[] = {
+  10,   /* field[10] = attempt_log */
+  5,   /* field[5] = attempts */
+  6,   /* field[6] = created_at */
+  8,   /* field[8] = delivered_at */
+  2,   /* field[2] = event_id */
+  3,   /* field[3] = event_kind */
+  0,   /* field[0] = id */
+  9,   /* field[9] = last_error */
+  7,   /* field[7] = next_attempt_at */
+  4,   /* field[4] = state */
+  1,   /* field[1] = subscription_id */
+};
+static const ProtobufCIntRange mailgate__v1__webhook_delivery__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 11 }
+};
+const ProtobufCMessageDescriptor mailgate__v1__webhook_delivery__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "mailgate.v1.WebhookDelivery",
+  "WebhookDelivery",
+  "Mailgate__V1__WebhookDelivery",
+  "mailgate.v1",
+  sizeof(Mailgate__V1__WebhookDelivery),
+  11,
+  mailgate__v1__webhook_delivery__field_descriptors,
+  mailgate__v1__webhook_delivery__field_indices_by_name,
+  1,  mailgate__v1__webhook_delivery__number_ranges,
+  (ProtobufCMessageInit) mailgate__v1__webhook_delivery__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor mailgate__v1__list_webhook_deliveries_request__field_descriptors[4] =
+{
+  {
+    "tenant",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__ListWebhookDeliveriesRequest, tenant),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "subscription",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__ListWebhookDeliveriesRequest, subscription),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_size",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__ListWebhookDeliveriesRequest, page_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_token",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__ListWebhookDeliveriesRequest, page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned mailgate__v1__list_webhook_deliveries_request__field_indices_by_name[] = {
+  2,   /* field[2] = page_size */
+  3,   /* field[3] = page_token */
+  1,   /* field[1] = subscription */
+  0,   /* field[0] = tenant */
+};
+static const ProtobufCIntRange mailgate__v1__list_webhook_deliveries_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor mailgate__v1__list_webhook_deliveries_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "mailgate.v1.ListWebhookDeliveriesRequest",
+  "ListWebhookDeliveriesRequest",
+  "Mailgate__V1__ListWebhookDeliveriesRequest",
+  "mailgate.v1",
+  sizeof(Mailgate__V1__ListWebhookDeliveriesRequest),
+  4,
+  mailgate__v1__list_webhook_deliveries_request__field_descriptors,
+  mailgate__v1__list_webhook_deliveries_request__field_indices_by_name,
+  1,  mailgate__v1__list_webhook_deliveries_request__number_ranges,
+  (ProtobufCMessageInit) mailgate__v1__list_webhook_deliveries_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor mailgate__v1__list_webhook_deliveries_response__field_descriptors[2] =
+{
+  {
+    "deliveries",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Mailgate__V1__ListWebhookDeliveriesResponse, n_deliveries),
+    offsetof(Mailgate__V1__ListWebhookDeliveriesResponse, deliveries),
+    &mailgate__v1__webhook_delivery__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__ListWebhookDeliveriesResponse, next_page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned mailgate__v1__list_webhook_deliveries_response__field_indices_by_name[] = {
+  0,   /* field[0] = deliveries */
+  1,   /* field[1] = next_page_token */
+};
+static const ProtobufCIntRange mailgate__v1__list_webhook_deliveries_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor mailgate__v1__list_webhook_deliveries_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "mailgate.v1.ListWebhookDeliveriesResponse",
+  "ListWebhookDeliveriesResponse",
+  "Mailgate__V1__ListWebhookDeliveriesResponse",
+  "mailgate.v1",
+  sizeof(Mailgate__V1__ListWebhookDeliveriesResponse),
+  2,
+  mailgate__v1__list_webhook_deliveries_response__field_descriptors,
+  mailgate__v1__list_webhook_deliveries_response__field_indices_by_name,
+  1,  mailgate__v1__list_webhook_deliveries_response__number_ranges,
+  (ProtobufCMessageInit) mailgate__v1__list_webhook_deliveries_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor mailgate__v1__send_webhook_test_event_request__field_descriptors[2] =
+{
+  {
+    "tenant",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__SendWebhookTestEventRequest, tenant),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "subscription",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__SendWebhookTestEventRequest, subscription),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned mailgate__v1__send_webhook_test_event_request__field_indices_by_name[] = {
+  1,   /* field[1] = subscription */
+  0,   /* field[0] = tenant */
+};
+static const ProtobufCIntRange mailgate__v1__send_webhook_test_event_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor mailgate__v1__send_webhook_test_event_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "mailgate.v1.SendWebhookTestEventRequest",
+  "SendWebhookTestEventRequest",
+  "Mailgate__V1__SendWebhookTestEventRequest",
+  "mailgate.v1",
+  sizeof(Mailgate__V1__SendWebhookTestEventRequest),
+  2,
+  mailgate__v1__send_webhook_test_event_request__field_descriptors,
+  mailgate__v1__send_webhook_test_event_request__field_indices_by_name,
+  1,  mailgate__v1__send_webhook_test_event_request__number_ranges,
+  (ProtobufCMessageInit) mailgate__v1__send_webhook_test_event_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor mailgate__v1__send_webhook_test_event_response__field_descriptors[2] =
+{
+  {
+    "event_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__SendWebhookTestEventResponse, event_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "delivery_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__SendWebhookTestEventResponse, delivery_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned mailgate__v1__send_webhook_test_event_response__field_indices_by_name[] = {
+  1,   /* field[1] = delivery_id */
+  0,   /* field[0] = event_id */
+};
+static const ProtobufCIntRange mailgate__v1__send_webhook_test_event_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor mailgate__v1__send_webhook_test_event_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "mailgate.v1.SendWebhookTestEventResponse",
+  "SendWebhookTestEventResponse",
+  "Mailgate__V1__SendWebhookTestEventResponse",
+  "mailgate.v1",
+  sizeof(Mailgate__V1__SendWebhookTestEventResponse),
+  2,
+  mailgate__v1__send_webhook_test_event_response__field_descriptors,
+  mailgate__v1__send_webhook_test_event_response__field_indices_by_name,
+  1,  mailgate__v1__send_webhook_test_event_response__number_ranges,
+  (ProtobufCMessageInit) mailgate__v1__send_webhook_test_event_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue mailgate__v1__tenant_status__enum_values_by_number[3] =
 {
   { "TENANT_STATUS_UNSPECIFIED", "MAILGATE__V1__TENANT_STATUS__TENANT_STATUS_UNSPECIFIED", 0 },
@@ -5940,7 +7685,41 @@ const ProtobufCEnumDescriptor mailgate__v1__import_outcome__descriptor =
   mailgate__v1__import_outcome__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor mailgate__v1__admin__method_descriptors[18] =
+static const ProtobufCEnumValue mailgate__v1__webhook_delivery_state__enum_values_by_number[5] =
+{
+  { "WEBHOOK_DELIVERY_STATE_UNSPECIFIED", "MAILGATE__V1__WEBHOOK_DELIVERY_STATE__WEBHOOK_DELIVERY_STATE_UNSPECIFIED", 0 },
+  { "WEBHOOK_DELIVERY_STATE_PENDING", "MAILGATE__V1__WEBHOOK_DELIVERY_STATE__WEBHOOK_DELIVERY_STATE_PENDING", 1 },
+  { "WEBHOOK_DELIVERY_STATE_SENDING", "MAILGATE__V1__WEBHOOK_DELIVERY_STATE__WEBHOOK_DELIVERY_STATE_SENDING", 2 },
+  { "WEBHOOK_DELIVERY_STATE_DELIVERED", "MAILGATE__V1__WEBHOOK_DELIVERY_STATE__WEBHOOK_DELIVERY_STATE_DELIVERED", 3 },
+  { "WEBHOOK_DELIVERY_STATE_FAILED", "MAILGATE__V1__WEBHOOK_DELIVERY_STATE__WEBHOOK_DELIVERY_STATE_FAILED", 4 },
+};
+static const ProtobufCIntRange mailgate__v1__webhook_delivery_state__value_ranges[] = {
+{0, 0},{0, 5}
+};
+static const ProtobufCEnumValueIndex mailgate__v1__webhook_delivery_state__enum_values_by_name[5] =
+{
+  { "WEBHOOK_DELIVERY_STATE_DELIVERED", 3 },
+  { "WEBHOOK_DELIVERY_STATE_FAILED", 4 },
+  { "WEBHOOK_DELIVERY_STATE_PENDING", 1 },
+  { "WEBHOOK_DELIVERY_STATE_SENDING", 2 },
+  { "WEBHOOK_DELIVERY_STATE_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor mailgate__v1__webhook_delivery_state__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "mailgate.v1.WebhookDeliveryState",
+  "WebhookDeliveryState",
+  "Mailgate__V1__WebhookDeliveryState",
+  "mailgate.v1",
+  5,
+  mailgate__v1__webhook_delivery_state__enum_values_by_number,
+  5,
+  mailgate__v1__webhook_delivery_state__enum_values_by_name,
+  1,
+  mailgate__v1__webhook_delivery_state__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor mailgate__v1__admin__method_descriptors[24] =
 {
   { "CreateTenant", &mailgate__v1__create_tenant_request__descriptor, &mailgate__v1__tenant__descriptor },
   { "GetTenant", &mailgate__v1__get_tenant_request__descriptor, &mailgate__v1__tenant__descriptor },
@@ -5960,6 +7739,12 @@ static const ProtobufCMethodDescriptor mailgate__v1__admin__method_descriptors[1
   { "MarkEventsRead", &mailgate__v1__mark_events_read_request__descriptor, &mailgate__v1__mark_events_read_response__descriptor },
   { "ExportServers", &mailgate__v1__export_servers_request__descriptor, &mailgate__v1__export_servers_response__descriptor },
   { "ImportServers", &mailgate__v1__import_servers_request__descriptor, &mailgate__v1__import_servers_response__descriptor },
+  { "PutWebhookSubscription", &mailgate__v1__put_webhook_subscription_request__descriptor, &mailgate__v1__put_webhook_subscription_response__descriptor },
+  { "ListWebhookSubscriptions", &mailgate__v1__list_webhook_subscriptions_request__descriptor, &mailgate__v1__list_webhook_subscriptions_response__descriptor },
+  { "DeleteWebhookSubscription", &mailgate__v1__delete_webhook_subscription_request__descriptor, &mailgate__v1__delete_webhook_subscription_response__descriptor },
+  { "RotateWebhookSecret", &mailgate__v1__rotate_webhook_secret_request__descriptor, &mailgate__v1__rotate_webhook_secret_response__descriptor },
+  { "ListWebhookDeliveries", &mailgate__v1__list_webhook_deliveries_request__descriptor, &mailgate__v1__list_webhook_deliveries_response__descriptor },
+  { "SendWebhookTestEvent", &mailgate__v1__send_webhook_test_event_request__descriptor, &mailgate__v1__send_webhook_test_event_response__descriptor },
 };
 const unsigned mailgate__v1__admin__method_indices_by_name[] = {
   11,        /* BeginAuthorization */
@@ -5967,6 +7752,7 @@ const unsigned mailgate__v1__admin__method_indices_by_name[] = {
   4,        /* CreateApiKey */
   0,        /* CreateTenant */
   10,        /* DeleteServer */
+  20,        /* DeleteWebhookSubscription */
   16,        /* ExportServers */
   8,        /* GetServer */
   1,        /* GetTenant */
@@ -5976,9 +7762,14 @@ const unsigned mailgate__v1__admin__method_indices_by_name[] = {
   13,        /* ListExpiringSecrets */
   9,        /* ListServers */
   2,        /* ListTenants */
+  22,        /* ListWebhookDeliveries */
+  19,        /* ListWebhookSubscriptions */
   15,        /* MarkEventsRead */
   7,        /* PutServer */
+  18,        /* PutWebhookSubscription */
   5,        /* RevokeApiKey */
+  21,        /* RotateWebhookSecret */
+  23,        /* SendWebhookTestEvent */
   3         /* UpdateTenant */
 };
 const ProtobufCServiceDescriptor mailgate__v1__admin__descriptor =
@@ -5988,7 +7779,7 @@ const ProtobufCServiceDescriptor mailgate__v1__admin__descriptor =
   "Admin",
   "Mailgate__V1__Admin",
   "mailgate.v1",
-  18,
+  24,
   mailgate__v1__admin__method_descriptors,
   mailgate__v1__admin__method_indices_by_name
 };
@@ -6135,6 +7926,54 @@ void mailgate__v1__admin__import_servers(ProtobufCService *service,
 {
   assert(service->descriptor == &mailgate__v1__admin__descriptor);
   service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void mailgate__v1__admin__put_webhook_subscription(ProtobufCService *service,
+                                                   const Mailgate__V1__PutWebhookSubscriptionRequest *input,
+                                                   Mailgate__V1__PutWebhookSubscriptionResponse_Closure closure,
+                                                   void *closure_data)
+{
+  assert(service->descriptor == &mailgate__v1__admin__descriptor);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void mailgate__v1__admin__list_webhook_subscriptions(ProtobufCService *service,
+                                                     const Mailgate__V1__ListWebhookSubscriptionsRequest *input,
+                                                     Mailgate__V1__ListWebhookSubscriptionsResponse_Closure closure,
+                                                     void *closure_data)
+{
+  assert(service->descriptor == &mailgate__v1__admin__descriptor);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void mailgate__v1__admin__delete_webhook_subscription(ProtobufCService *service,
+                                                      const Mailgate__V1__DeleteWebhookSubscriptionRequest *input,
+                                                      Mailgate__V1__DeleteWebhookSubscriptionResponse_Closure closure,
+                                                      void *closure_data)
+{
+  assert(service->descriptor == &mailgate__v1__admin__descriptor);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void mailgate__v1__admin__rotate_webhook_secret(ProtobufCService *service,
+                                                const Mailgate__V1__RotateWebhookSecretRequest *input,
+                                                Mailgate__V1__RotateWebhookSecretResponse_Closure closure,
+                                                void *closure_data)
+{
+  assert(service->descriptor == &mailgate__v1__admin__descriptor);
+  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void mailgate__v1__admin__list_webhook_deliveries(ProtobufCService *service,
+                                                  const Mailgate__V1__ListWebhookDeliveriesRequest *input,
+                                                  Mailgate__V1__ListWebhookDeliveriesResponse_Closure closure,
+                                                  void *closure_data)
+{
+  assert(service->descriptor == &mailgate__v1__admin__descriptor);
+  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void mailgate__v1__admin__send_webhook_test_event(ProtobufCService *service,
+                                                  const Mailgate__V1__SendWebhookTestEventRequest *input,
+                                                  Mailgate__V1__SendWebhookTestEventResponse_Closure closure,
+                                                  void *closure_data)
+{
+  assert(service->descriptor == &mailgate__v1__admin__descriptor);
+  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void mailgate__v1__admin__init (Mailgate__V1__Admin_Service *service,
                                 Mailgate__V1__Admin_ServiceDestroy destroy)

@@ -59,6 +59,21 @@ typedef struct Mailgate__V1__ExportServersResponse Mailgate__V1__ExportServersRe
 typedef struct Mailgate__V1__ImportServersRequest Mailgate__V1__ImportServersRequest;
 typedef struct Mailgate__V1__ImportRowResult Mailgate__V1__ImportRowResult;
 typedef struct Mailgate__V1__ImportServersResponse Mailgate__V1__ImportServersResponse;
+typedef struct Mailgate__V1__WebhookSubscription Mailgate__V1__WebhookSubscription;
+typedef struct Mailgate__V1__PutWebhookSubscriptionRequest Mailgate__V1__PutWebhookSubscriptionRequest;
+typedef struct Mailgate__V1__PutWebhookSubscriptionResponse Mailgate__V1__PutWebhookSubscriptionResponse;
+typedef struct Mailgate__V1__ListWebhookSubscriptionsRequest Mailgate__V1__ListWebhookSubscriptionsRequest;
+typedef struct Mailgate__V1__ListWebhookSubscriptionsResponse Mailgate__V1__ListWebhookSubscriptionsResponse;
+typedef struct Mailgate__V1__DeleteWebhookSubscriptionRequest Mailgate__V1__DeleteWebhookSubscriptionRequest;
+typedef struct Mailgate__V1__DeleteWebhookSubscriptionResponse Mailgate__V1__DeleteWebhookSubscriptionResponse;
+typedef struct Mailgate__V1__RotateWebhookSecretRequest Mailgate__V1__RotateWebhookSecretRequest;
+typedef struct Mailgate__V1__RotateWebhookSecretResponse Mailgate__V1__RotateWebhookSecretResponse;
+typedef struct Mailgate__V1__WebhookAttempt Mailgate__V1__WebhookAttempt;
+typedef struct Mailgate__V1__WebhookDelivery Mailgate__V1__WebhookDelivery;
+typedef struct Mailgate__V1__ListWebhookDeliveriesRequest Mailgate__V1__ListWebhookDeliveriesRequest;
+typedef struct Mailgate__V1__ListWebhookDeliveriesResponse Mailgate__V1__ListWebhookDeliveriesResponse;
+typedef struct Mailgate__V1__SendWebhookTestEventRequest Mailgate__V1__SendWebhookTestEventRequest;
+typedef struct Mailgate__V1__SendWebhookTestEventResponse Mailgate__V1__SendWebhookTestEventResponse;
 
 
 /* --- enums --- */
@@ -165,6 +180,26 @@ typedef enum _Mailgate__V1__ImportOutcome {
   MAILGATE__V1__IMPORT_OUTCOME__IMPORT_OUTCOME_ERROR = 4
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(MAILGATE__V1__IMPORT_OUTCOME)
 } Mailgate__V1__ImportOutcome;
+typedef enum _Mailgate__V1__WebhookDeliveryState {
+  MAILGATE__V1__WEBHOOK_DELIVERY_STATE__WEBHOOK_DELIVERY_STATE_UNSPECIFIED = 0,
+  /*
+   * Waiting for its (next) attempt.
+   */
+  MAILGATE__V1__WEBHOOK_DELIVERY_STATE__WEBHOOK_DELIVERY_STATE_PENDING = 1,
+  /*
+   * A worker is posting it now.
+   */
+  MAILGATE__V1__WEBHOOK_DELIVERY_STATE__WEBHOOK_DELIVERY_STATE_SENDING = 2,
+  /*
+   * The receiver answered 2xx.
+   */
+  MAILGATE__V1__WEBHOOK_DELIVERY_STATE__WEBHOOK_DELIVERY_STATE_DELIVERED = 3,
+  /*
+   * Given up: too many attempts, or too long.
+   */
+  MAILGATE__V1__WEBHOOK_DELIVERY_STATE__WEBHOOK_DELIVERY_STATE_FAILED = 4
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(MAILGATE__V1__WEBHOOK_DELIVERY_STATE)
+} Mailgate__V1__WebhookDeliveryState;
 
 /* --- messages --- */
 
@@ -1041,6 +1076,259 @@ struct  Mailgate__V1__ImportServersResponse
     , 0,NULL, 0, 0, 0, 0, 0 }
 
 
+struct  Mailgate__V1__WebhookSubscription
+{
+  ProtobufCMessage base;
+  char *id;
+  char *tenant_id;
+  /*
+   * Unique within the tenant.
+   */
+  char *name;
+  /*
+   * https (http only to a loopback host the operator allows).
+   */
+  char *url;
+  /*
+   * Event kinds delivered; empty: every kind.
+   */
+  size_t n_kinds;
+  char **kinds;
+  /*
+   * Events below it are not delivered; unspecified: every severity.
+   */
+  Mailgate__V1__Severity min_severity;
+  protobuf_c_boolean enabled;
+  Google__Protobuf__Timestamp *created_at;
+  Google__Protobuf__Timestamp *updated_at;
+  /*
+   * When the signing secret was generated (never the secret itself).
+   */
+  Google__Protobuf__Timestamp *secret_created_at;
+};
+#define MAILGATE__V1__WEBHOOK_SUBSCRIPTION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&mailgate__v1__webhook_subscription__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, MAILGATE__V1__SEVERITY__SEVERITY_UNSPECIFIED, 0, NULL, NULL, NULL }
+
+
+struct  Mailgate__V1__PutWebhookSubscriptionRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Operator keys: the tenant (id or slug; also accepted as "tenant" metadata).
+   */
+  char *tenant;
+  /*
+   * Creates the subscription, or replaces the whole definition of the one of this name
+   * (its secret is kept).
+   */
+  char *name;
+  char *url;
+  size_t n_kinds;
+  char **kinds;
+  Mailgate__V1__Severity min_severity;
+  /*
+   * Stored disabled: nothing is queued for it, and what waits is not posted. Unset:
+   * enabled (a put that leaves it unset enables a disabled subscription).
+   */
+  protobuf_c_boolean disabled;
+};
+#define MAILGATE__V1__PUT_WEBHOOK_SUBSCRIPTION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&mailgate__v1__put_webhook_subscription_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, MAILGATE__V1__SEVERITY__SEVERITY_UNSPECIFIED, 0 }
+
+
+struct  Mailgate__V1__PutWebhookSubscriptionResponse
+{
+  ProtobufCMessage base;
+  Mailgate__V1__WebhookSubscription *subscription;
+  protobuf_c_boolean created;
+  /*
+   * "whsec_…": the signing secret, only when the subscription was created; shown once.
+   */
+  char *secret;
+};
+#define MAILGATE__V1__PUT_WEBHOOK_SUBSCRIPTION_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&mailgate__v1__put_webhook_subscription_response__descriptor) \
+    , NULL, 0, (char *)protobuf_c_empty_string }
+
+
+struct  Mailgate__V1__ListWebhookSubscriptionsRequest
+{
+  ProtobufCMessage base;
+  char *tenant;
+};
+#define MAILGATE__V1__LIST_WEBHOOK_SUBSCRIPTIONS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&mailgate__v1__list_webhook_subscriptions_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Mailgate__V1__ListWebhookSubscriptionsResponse
+{
+  ProtobufCMessage base;
+  size_t n_subscriptions;
+  Mailgate__V1__WebhookSubscription **subscriptions;
+};
+#define MAILGATE__V1__LIST_WEBHOOK_SUBSCRIPTIONS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&mailgate__v1__list_webhook_subscriptions_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Mailgate__V1__DeleteWebhookSubscriptionRequest
+{
+  ProtobufCMessage base;
+  char *tenant;
+  /*
+   * Id or name.
+   */
+  char *subscription;
+};
+#define MAILGATE__V1__DELETE_WEBHOOK_SUBSCRIPTION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&mailgate__v1__delete_webhook_subscription_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Mailgate__V1__DeleteWebhookSubscriptionResponse
+{
+  ProtobufCMessage base;
+};
+#define MAILGATE__V1__DELETE_WEBHOOK_SUBSCRIPTION_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&mailgate__v1__delete_webhook_subscription_response__descriptor) \
+     }
+
+
+struct  Mailgate__V1__RotateWebhookSecretRequest
+{
+  ProtobufCMessage base;
+  char *tenant;
+  char *subscription;
+};
+#define MAILGATE__V1__ROTATE_WEBHOOK_SECRET_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&mailgate__v1__rotate_webhook_secret_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Mailgate__V1__RotateWebhookSecretResponse
+{
+  ProtobufCMessage base;
+  Mailgate__V1__WebhookSubscription *subscription;
+  /*
+   * The new signing secret, shown once; deliveries from now on are signed with it.
+   */
+  char *secret;
+};
+#define MAILGATE__V1__ROTATE_WEBHOOK_SECRET_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&mailgate__v1__rotate_webhook_secret_response__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string }
+
+
+struct  Mailgate__V1__WebhookAttempt
+{
+  ProtobufCMessage base;
+  uint32_t attempt;
+  Google__Protobuf__Timestamp *started_at;
+  uint32_t duration_ms;
+  /*
+   * The HTTP status; 0 when no response came.
+   */
+  uint32_t status;
+  /*
+   * The first bytes of the response body.
+   */
+  char *response_excerpt;
+  /*
+   * Why no response came (connection, TLS, timeout, refused destination).
+   */
+  char *error;
+};
+#define MAILGATE__V1__WEBHOOK_ATTEMPT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&mailgate__v1__webhook_attempt__descriptor) \
+    , 0, NULL, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Mailgate__V1__WebhookDelivery
+{
+  ProtobufCMessage base;
+  char *id;
+  char *subscription_id;
+  char *event_id;
+  char *event_kind;
+  Mailgate__V1__WebhookDeliveryState state;
+  uint32_t attempts;
+  Google__Protobuf__Timestamp *created_at;
+  Google__Protobuf__Timestamp *next_attempt_at;
+  Google__Protobuf__Timestamp *delivered_at;
+  /*
+   * The last attempt's outcome, e.g. "HTTP 500" or a connection error.
+   */
+  char *last_error;
+  /*
+   * Newest first.
+   */
+  size_t n_attempt_log;
+  Mailgate__V1__WebhookAttempt **attempt_log;
+};
+#define MAILGATE__V1__WEBHOOK_DELIVERY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&mailgate__v1__webhook_delivery__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, MAILGATE__V1__WEBHOOK_DELIVERY_STATE__WEBHOOK_DELIVERY_STATE_UNSPECIFIED, 0, NULL, NULL, NULL, (char *)protobuf_c_empty_string, 0,NULL }
+
+
+struct  Mailgate__V1__ListWebhookDeliveriesRequest
+{
+  ProtobufCMessage base;
+  char *tenant;
+  /*
+   * Id or name.
+   */
+  char *subscription;
+  uint32_t page_size;
+  char *page_token;
+};
+#define MAILGATE__V1__LIST_WEBHOOK_DELIVERIES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&mailgate__v1__list_webhook_deliveries_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+
+
+struct  Mailgate__V1__ListWebhookDeliveriesResponse
+{
+  ProtobufCMessage base;
+  size_t n_deliveries;
+  Mailgate__V1__WebhookDelivery **deliveries;
+  char *next_page_token;
+};
+#define MAILGATE__V1__LIST_WEBHOOK_DELIVERIES_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&mailgate__v1__list_webhook_deliveries_response__descriptor) \
+    , 0,NULL, (char *)protobuf_c_empty_string }
+
+
+struct  Mailgate__V1__SendWebhookTestEventRequest
+{
+  ProtobufCMessage base;
+  char *tenant;
+  /*
+   * Id or name; it must be enabled.
+   */
+  char *subscription;
+};
+#define MAILGATE__V1__SEND_WEBHOOK_TEST_EVENT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&mailgate__v1__send_webhook_test_event_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Mailgate__V1__SendWebhookTestEventResponse
+{
+  ProtobufCMessage base;
+  char *event_id;
+  /*
+   * Follow it with ListWebhookDeliveries.
+   */
+  char *delivery_id;
+};
+#define MAILGATE__V1__SEND_WEBHOOK_TEST_EVENT_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&mailgate__v1__send_webhook_test_event_response__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
 /* Mailgate__V1__Tenant methods */
 void   mailgate__v1__tenant__init
                      (Mailgate__V1__Tenant         *message);
@@ -1823,6 +2111,291 @@ Mailgate__V1__ImportServersResponse *
 void   mailgate__v1__import_servers_response__free_unpacked
                      (Mailgate__V1__ImportServersResponse *message,
                       ProtobufCAllocator *allocator);
+/* Mailgate__V1__WebhookSubscription methods */
+void   mailgate__v1__webhook_subscription__init
+                     (Mailgate__V1__WebhookSubscription         *message);
+size_t mailgate__v1__webhook_subscription__get_packed_size
+                     (const Mailgate__V1__WebhookSubscription   *message);
+size_t mailgate__v1__webhook_subscription__pack
+                     (const Mailgate__V1__WebhookSubscription   *message,
+                      uint8_t             *out);
+size_t mailgate__v1__webhook_subscription__pack_to_buffer
+                     (const Mailgate__V1__WebhookSubscription   *message,
+                      ProtobufCBuffer     *buffer);
+Mailgate__V1__WebhookSubscription *
+       mailgate__v1__webhook_subscription__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   mailgate__v1__webhook_subscription__free_unpacked
+                     (Mailgate__V1__WebhookSubscription *message,
+                      ProtobufCAllocator *allocator);
+/* Mailgate__V1__PutWebhookSubscriptionRequest methods */
+void   mailgate__v1__put_webhook_subscription_request__init
+                     (Mailgate__V1__PutWebhookSubscriptionRequest         *message);
+size_t mailgate__v1__put_webhook_subscription_request__get_packed_size
+                     (const Mailgate__V1__PutWebhookSubscriptionRequest   *message);
+size_t mailgate__v1__put_webhook_subscription_request__pack
+                     (const Mailgate__V1__PutWebhookSubscriptionRequest   *message,
+                      uint8_t             *out);
+size_t mailgate__v1__put_webhook_subscription_request__pack_to_buffer
+                     (const Mailgate__V1__PutWebhookSubscriptionRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Mailgate__V1__PutWebhookSubscriptionRequest *
+       mailgate__v1__put_webhook_subscription_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   mailgate__v1__put_webhook_subscription_request__free_unpacked
+                     (Mailgate__V1__PutWebhookSubscriptionRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Mailgate__V1__PutWebhookSubscriptionResponse methods */
+void   mailgate__v1__put_webhook_subscription_response__init
+                     (Mailgate__V1__PutWebhookSubscriptionResponse         *message);
+size_t mailgate__v1__put_webhook_subscription_response__get_packed_size
+                     (const Mailgate__V1__PutWebhookSubscriptionResponse   *message);
+size_t mailgate__v1__put_webhook_subscription_response__pack
+                     (const Mailgate__V1__PutWebhookSubscriptionResponse   *message,
+                      uint8_t             *out);
+size_t mailgate__v1__put_webhook_subscription_response__pack_to_buffer
+                     (const Mailgate__V1__PutWebhookSubscriptionResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Mailgate__V1__PutWebhookSubscriptionResponse *
+       mailgate__v1__put_webhook_subscription_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   mailgate__v1__put_webhook_subscription_response__free_unpacked
+                     (Mailgate__V1__PutWebhookSubscriptionResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Mailgate__V1__ListWebhookSubscriptionsRequest methods */
+void   mailgate__v1__list_webhook_subscriptions_request__init
+                     (Mailgate__V1__ListWebhookSubscriptionsRequest         *message);
+size_t mailgate__v1__list_webhook_subscriptions_request__get_packed_size
+                     (const Mailgate__V1__ListWebhookSubscriptionsRequest   *message);
+size_t mailgate__v1__list_webhook_subscriptions_request__pack
+                     (const Mailgate__V1__ListWebhookSubscriptionsRequest   *message,
+                      uint8_t             *out);
+size_t mailgate__v1__list_webhook_subscriptions_request__pack_to_buffer
+                     (const Mailgate__V1__ListWebhookSubscriptionsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Mailgate__V1__ListWebhookSubscriptionsRequest *
+       mailgate__v1__list_webhook_subscriptions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   mailgate__v1__list_webhook_subscriptions_request__free_unpacked
+                     (Mailgate__V1__ListWebhookSubscriptionsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Mailgate__V1__ListWebhookSubscriptionsResponse methods */
+void   mailgate__v1__list_webhook_subscriptions_response__init
+                     (Mailgate__V1__ListWebhookSubscriptionsResponse         *message);
+size_t mailgate__v1__list_webhook_subscriptions_response__get_packed_size
+                     (const Mailgate__V1__ListWebhookSubscriptionsResponse   *message);
+size_t mailgate__v1__list_webhook_subscriptions_response__pack
+                     (const Mailgate__V1__ListWebhookSubscriptionsResponse   *message,
+                      uint8_t             *out);
+size_t mailgate__v1__list_webhook_subscriptions_response__pack_to_buffer
+                     (const Mailgate__V1__ListWebhookSubscriptionsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Mailgate__V1__ListWebhookSubscriptionsResponse *
+       mailgate__v1__list_webhook_subscriptions_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   mailgate__v1__list_webhook_subscriptions_response__free_unpacked
+                     (Mailgate__V1__ListWebhookSubscriptionsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Mailgate__V1__DeleteWebhookSubscriptionRequest methods */
+void   mailgate__v1__delete_webhook_subscription_request__init
+                     (Mailgate__V1__DeleteWebhookSubscriptionRequest         *message);
+size_t mailgate__v1__delete_webhook_subscription_request__get_packed_size
+                     (const Mailgate__V1__DeleteWebhookSubscriptionRequest   *message);
+size_t mailgate__v1__delete_webhook_subscription_request__pack
+                     (const Mailgate__V1__DeleteWebhookSubscriptionRequest   *message,
+                      uint8_t             *out);
+size_t mailgate__v1__delete_webhook_subscription_request__pack_to_buffer
+                     (const Mailgate__V1__DeleteWebhookSubscriptionRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Mailgate__V1__DeleteWebhookSubscriptionRequest *
+       mailgate__v1__delete_webhook_subscription_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   mailgate__v1__delete_webhook_subscription_request__free_unpacked
+                     (Mailgate__V1__DeleteWebhookSubscriptionRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Mailgate__V1__DeleteWebhookSubscriptionResponse methods */
+void   mailgate__v1__delete_webhook_subscription_response__init
+                     (Mailgate__V1__DeleteWebhookSubscriptionResponse         *message);
+size_t mailgate__v1__delete_webhook_subscription_response__get_packed_size
+                     (const Mailgate__V1__DeleteWebhookSubscriptionResponse   *message);
+size_t mailgate__v1__delete_webhook_subscription_response__pack
+                     (const Mailgate__V1__DeleteWebhookSubscriptionResponse   *message,
+                      uint8_t             *out);
+size_t mailgate__v1__delete_webhook_subscription_response__pack_to_buffer
+                     (const Mailgate__V1__DeleteWebhookSubscriptionResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Mailgate__V1__DeleteWebhookSubscriptionResponse *
+       mailgate__v1__delete_webhook_subscription_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   mailgate__v1__delete_webhook_subscription_response__free_unpacked
+                     (Mailgate__V1__DeleteWebhookSubscriptionResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Mailgate__V1__RotateWebhookSecretRequest methods */
+void   mailgate__v1__rotate_webhook_secret_request__init
+                     (Mailgate__V1__RotateWebhookSecretRequest         *message);
+size_t mailgate__v1__rotate_webhook_secret_request__get_packed_size
+                     (const Mailgate__V1__RotateWebhookSecretRequest   *message);
+size_t mailgate__v1__rotate_webhook_secret_request__pack
+                     (const Mailgate__V1__RotateWebhookSecretRequest   *message,
+                      uint8_t             *out);
+size_t mailgate__v1__rotate_webhook_secret_request__pack_to_buffer
+                     (const Mailgate__V1__RotateWebhookSecretRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Mailgate__V1__RotateWebhookSecretRequest *
+       mailgate__v1__rotate_webhook_secret_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   mailgate__v1__rotate_webhook_secret_request__free_unpacked
+                     (Mailgate__V1__RotateWebhookSecretRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Mailgate__V1__RotateWebhookSecretResponse methods */
+void   mailgate__v1__rotate_webhook_secret_response__init
+                     (Mailgate__V1__RotateWebhookSecretResponse         *message);
+size_t mailgate__v1__rotate_webhook_secret_response__get_packed_size
+                     (const Mailgate__V1__RotateWebhookSecretResponse   *message);
+size_t mailgate__v1__rotate_webhook_secret_response__pack
+                     (const Mailgate__V1__RotateWebhookSecretResponse   *message,
+                      uint8_t             *out);
+size_t mailgate__v1__rotate_webhook_secret_response__pack_to_buffer
+                     (const Mailgate__V1__RotateWebhookSecretResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Mailgate__V1__RotateWebhookSecretResponse *
+       mailgate__v1__rotate_webhook_secret_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   mailgate__v1__rotate_webhook_secret_response__free_unpacked
+                     (Mailgate__V1__RotateWebhookSecretResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Mailgate__V1__WebhookAttempt methods */
+void   mailgate__v1__webhook_attempt__init
+                     (Mailgate__V1__WebhookAttempt         *message);
+size_t mailgate__v1__webhook_attempt__get_packed_size
+                     (const Mailgate__V1__WebhookAttempt   *message);
+size_t mailgate__v1__webhook_attempt__pack
+                     (const Mailgate__V1__WebhookAttempt   *message,
+                      uint8_t             *out);
+size_t mailgate__v1__webhook_attempt__pack_to_buffer
+                     (const Mailgate__V1__WebhookAttempt   *message,
+                      ProtobufCBuffer     *buffer);
+Mailgate__V1__WebhookAttempt *
+       mailgate__v1__webhook_attempt__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   mailgate__v1__webhook_attempt__free_unpacked
+                     (Mailgate__V1__WebhookAttempt *message,
+                      ProtobufCAllocator *allocator);
+/* Mailgate__V1__WebhookDelivery methods */
+void   mailgate__v1__webhook_delivery__init
+                     (Mailgate__V1__WebhookDelivery         *message);
+size_t mailgate__v1__webhook_delivery__get_packed_size
+                     (const Mailgate__V1__WebhookDelivery   *message);
+size_t mailgate__v1__webhook_delivery__pack
+                     (const Mailgate__V1__WebhookDelivery   *message,
+                      uint8_t             *out);
+size_t mailgate__v1__webhook_delivery__pack_to_buffer
+                     (const Mailgate__V1__WebhookDelivery   *message,
+                      ProtobufCBuffer     *buffer);
+Mailgate__V1__WebhookDelivery *
+       mailgate__v1__webhook_delivery__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   mailgate__v1__webhook_delivery__free_unpacked
+                     (Mailgate__V1__WebhookDelivery *message,
+                      ProtobufCAllocator *allocator);
+/* Mailgate__V1__ListWebhookDeliveriesRequest methods */
+void   mailgate__v1__list_webhook_deliveries_request__init
+                     (Mailgate__V1__ListWebhookDeliveriesRequest         *message);
+size_t mailgate__v1__list_webhook_deliveries_request__get_packed_size
+                     (const Mailgate__V1__ListWebhookDeliveriesRequest   *message);
+size_t mailgate__v1__list_webhook_deliveries_request__pack
+                     (const Mailgate__V1__ListWebhookDeliveriesRequest   *message,
+                      uint8_t             *out);
+size_t mailgate__v1__list_webhook_deliveries_request__pack_to_buffer
+                     (const Mailgate__V1__ListWebhookDeliveriesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Mailgate__V1__ListWebhookDeliveriesRequest *
+       mailgate__v1__list_webhook_deliveries_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   mailgate__v1__list_webhook_deliveries_request__free_unpacked
+                     (Mailgate__V1__ListWebhookDeliveriesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Mailgate__V1__ListWebhookDeliveriesResponse methods */
+void   mailgate__v1__list_webhook_deliveries_response__init
+                     (Mailgate__V1__ListWebhookDeliveriesResponse         *message);
+size_t mailgate__v1__list_webhook_deliveries_response__get_packed_size
+                     (const Mailgate__V1__ListWebhookDeliveriesResponse   *message);
+size_t mailgate__v1__list_webhook_deliveries_response__pack
+                     (const Mailgate__V1__ListWebhookDeliveriesResponse   *message,
+                      uint8_t             *out);
+size_t mailgate__v1__list_webhook_deliveries_response__pack_to_buffer
+                     (const Mailgate__V1__ListWebhookDeliveriesResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Mailgate__V1__ListWebhookDeliveriesResponse *
+       mailgate__v1__list_webhook_deliveries_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   mailgate__v1__list_webhook_deliveries_response__free_unpacked
+                     (Mailgate__V1__ListWebhookDeliveriesResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Mailgate__V1__SendWebhookTestEventRequest methods */
+void   mailgate__v1__send_webhook_test_event_request__init
+                     (Mailgate__V1__SendWebhookTestEventRequest         *message);
+size_t mailgate__v1__send_webhook_test_event_request__get_packed_size
+                     (const Mailgate__V1__SendWebhookTestEventRequest   *message);
+size_t mailgate__v1__send_webhook_test_event_request__pack
+                     (const Mailgate__V1__SendWebhookTestEventRequest   *message,
+                      uint8_t             *out);
+size_t mailgate__v1__send_webhook_test_event_request__pack_to_buffer
+                     (const Mailgate__V1__SendWebhookTestEventRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Mailgate__V1__SendWebhookTestEventRequest *
+       mailgate__v1__send_webhook_test_event_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   mailgate__v1__send_webhook_test_event_request__free_unpacked
+                     (Mailgate__V1__SendWebhookTestEventRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Mailgate__V1__SendWebhookTestEventResponse methods */
+void   mailgate__v1__send_webhook_test_event_response__init
+                     (Mailgate__V1__SendWebhookTestEventResponse         *message);
+size_t mailgate__v1__send_webhook_test_event_response__get_packed_size
+                     (const Mailgate__V1__SendWebhookTestEventResponse   *message);
+size_t mailgate__v1__send_webhook_test_event_response__pack
+                     (const Mailgate__V1__SendWebhookTestEventResponse   *message,
+                      uint8_t             *out);
+size_t mailgate__v1__send_webhook_test_event_response__pack_to_buffer
+                     (const Mailgate__V1__SendWebhookTestEventResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Mailgate__V1__SendWebhookTestEventResponse *
+       mailgate__v1__send_webhook_test_event_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   mailgate__v1__send_webhook_test_event_response__free_unpacked
+                     (Mailgate__V1__SendWebhookTestEventResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Mailgate__V1__Tenant_Closure)
@@ -1951,6 +2524,51 @@ typedef void (*Mailgate__V1__ImportRowResult_Closure)
 typedef void (*Mailgate__V1__ImportServersResponse_Closure)
                  (const Mailgate__V1__ImportServersResponse *message,
                   void *closure_data);
+typedef void (*Mailgate__V1__WebhookSubscription_Closure)
+                 (const Mailgate__V1__WebhookSubscription *message,
+                  void *closure_data);
+typedef void (*Mailgate__V1__PutWebhookSubscriptionRequest_Closure)
+                 (const Mailgate__V1__PutWebhookSubscriptionRequest *message,
+                  void *closure_data);
+typedef void (*Mailgate__V1__PutWebhookSubscriptionResponse_Closure)
+                 (const Mailgate__V1__PutWebhookSubscriptionResponse *message,
+                  void *closure_data);
+typedef void (*Mailgate__V1__ListWebhookSubscriptionsRequest_Closure)
+                 (const Mailgate__V1__ListWebhookSubscriptionsRequest *message,
+                  void *closure_data);
+typedef void (*Mailgate__V1__ListWebhookSubscriptionsResponse_Closure)
+                 (const Mailgate__V1__ListWebhookSubscriptionsResponse *message,
+                  void *closure_data);
+typedef void (*Mailgate__V1__DeleteWebhookSubscriptionRequest_Closure)
+                 (const Mailgate__V1__DeleteWebhookSubscriptionRequest *message,
+                  void *closure_data);
+typedef void (*Mailgate__V1__DeleteWebhookSubscriptionResponse_Closure)
+                 (const Mailgate__V1__DeleteWebhookSubscriptionResponse *message,
+                  void *closure_data);
+typedef void (*Mailgate__V1__RotateWebhookSecretRequest_Closure)
+                 (const Mailgate__V1__RotateWebhookSecretRequest *message,
+                  void *closure_data);
+typedef void (*Mailgate__V1__RotateWebhookSecretResponse_Closure)
+                 (const Mailgate__V1__RotateWebhookSecretResponse *message,
+                  void *closure_data);
+typedef void (*Mailgate__V1__WebhookAttempt_Closure)
+                 (const Mailgate__V1__WebhookAttempt *message,
+                  void *closure_data);
+typedef void (*Mailgate__V1__WebhookDelivery_Closure)
+                 (const Mailgate__V1__WebhookDelivery *message,
+                  void *closure_data);
+typedef void (*Mailgate__V1__ListWebhookDeliveriesRequest_Closure)
+                 (const Mailgate__V1__ListWebhookDeliveriesRequest *message,
+                  void *closure_data);
+typedef void (*Mailgate__V1__ListWebhookDeliveriesResponse_Closure)
+                 (const Mailgate__V1__ListWebhookDeliveriesResponse *message,
+                  void *closure_data);
+typedef void (*Mailgate__V1__SendWebhookTestEventRequest_Closure)
+                 (const Mailgate__V1__SendWebhookTestEventRequest *message,
+                  void *closure_data);
+typedef void (*Mailgate__V1__SendWebhookTestEventResponse_Closure)
+                 (const Mailgate__V1__SendWebhookTestEventResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -2030,6 +2648,30 @@ struct Mailgate__V1__Admin_Service
                          const Mailgate__V1__ImportServersRequest *input,
                          Mailgate__V1__ImportServersResponse_Closure closure,
                          void *closure_data);
+  void (*put_webhook_subscription)(Mailgate__V1__Admin_Service *service,
+                                   const Mailgate__V1__PutWebhookSubscriptionRequest *input,
+                                   Mailgate__V1__PutWebhookSubscriptionResponse_Closure closure,
+                                   void *closure_data);
+  void (*list_webhook_subscriptions)(Mailgate__V1__Admin_Service *service,
+                                     const Mailgate__V1__ListWebhookSubscriptionsRequest *input,
+                                     Mailgate__V1__ListWebhookSubscriptionsResponse_Closure closure,
+                                     void *closure_data);
+  void (*delete_webhook_subscription)(Mailgate__V1__Admin_Service *service,
+                                      const Mailgate__V1__DeleteWebhookSubscriptionRequest *input,
+                                      Mailgate__V1__DeleteWebhookSubscriptionResponse_Closure closure,
+                                      void *closure_data);
+  void (*rotate_webhook_secret)(Mailgate__V1__Admin_Service *service,
+                                const Mailgate__V1__RotateWebhookSecretRequest *input,
+                                Mailgate__V1__RotateWebhookSecretResponse_Closure closure,
+                                void *closure_data);
+  void (*list_webhook_deliveries)(Mailgate__V1__Admin_Service *service,
+                                  const Mailgate__V1__ListWebhookDeliveriesRequest *input,
+                                  Mailgate__V1__ListWebhookDeliveriesResponse_Closure closure,
+                                  void *closure_data);
+  void (*send_webhook_test_event)(Mailgate__V1__Admin_Service *service,
+                                  const Mailgate__V1__SendWebhookTestEventRequest *input,
+                                  Mailgate__V1__SendWebhookTestEventResponse_Closure closure,
+                                  void *closure_data);
 };
 typedef void (*Mailgate__V1__Admin_ServiceDestroy)(Mailgate__V1__Admin_Service *);
 void mailgate__v1__admin__init (Mailgate__V1__Admin_Service *service,
@@ -2055,7 +2697,13 @@ void mailgate__v1__admin__init (Mailgate__V1__Admin_Service *service,
       function_prefix__ ## list_events,\
       function_prefix__ ## mark_events_read,\
       function_prefix__ ## export_servers,\
-      function_prefix__ ## import_servers  }
+      function_prefix__ ## import_servers,\
+      function_prefix__ ## put_webhook_subscription,\
+      function_prefix__ ## list_webhook_subscriptions,\
+      function_prefix__ ## delete_webhook_subscription,\
+      function_prefix__ ## rotate_webhook_secret,\
+      function_prefix__ ## list_webhook_deliveries,\
+      function_prefix__ ## send_webhook_test_event  }
 void mailgate__v1__admin__create_tenant(ProtobufCService *service,
                                         const Mailgate__V1__CreateTenantRequest *input,
                                         Mailgate__V1__Tenant_Closure closure,
@@ -2128,6 +2776,30 @@ void mailgate__v1__admin__import_servers(ProtobufCService *service,
                                          const Mailgate__V1__ImportServersRequest *input,
                                          Mailgate__V1__ImportServersResponse_Closure closure,
                                          void *closure_data);
+void mailgate__v1__admin__put_webhook_subscription(ProtobufCService *service,
+                                                   const Mailgate__V1__PutWebhookSubscriptionRequest *input,
+                                                   Mailgate__V1__PutWebhookSubscriptionResponse_Closure closure,
+                                                   void *closure_data);
+void mailgate__v1__admin__list_webhook_subscriptions(ProtobufCService *service,
+                                                     const Mailgate__V1__ListWebhookSubscriptionsRequest *input,
+                                                     Mailgate__V1__ListWebhookSubscriptionsResponse_Closure closure,
+                                                     void *closure_data);
+void mailgate__v1__admin__delete_webhook_subscription(ProtobufCService *service,
+                                                      const Mailgate__V1__DeleteWebhookSubscriptionRequest *input,
+                                                      Mailgate__V1__DeleteWebhookSubscriptionResponse_Closure closure,
+                                                      void *closure_data);
+void mailgate__v1__admin__rotate_webhook_secret(ProtobufCService *service,
+                                                const Mailgate__V1__RotateWebhookSecretRequest *input,
+                                                Mailgate__V1__RotateWebhookSecretResponse_Closure closure,
+                                                void *closure_data);
+void mailgate__v1__admin__list_webhook_deliveries(ProtobufCService *service,
+                                                  const Mailgate__V1__ListWebhookDeliveriesRequest *input,
+                                                  Mailgate__V1__ListWebhookDeliveriesResponse_Closure closure,
+                                                  void *closure_data);
+void mailgate__v1__admin__send_webhook_test_event(ProtobufCService *service,
+                                                  const Mailgate__V1__SendWebhookTestEventRequest *input,
+                                                  Mailgate__V1__SendWebhookTestEventResponse_Closure closure,
+                                                  void *closure_data);
 
 /* --- descriptors --- */
 
@@ -2142,6 +2814,7 @@ extern const ProtobufCEnumDescriptor    mailgate__v1__uncertain_policy__descript
 extern const ProtobufCEnumDescriptor    mailgate__v1__severity__descriptor;
 extern const ProtobufCEnumDescriptor    mailgate__v1__sheet_format__descriptor;
 extern const ProtobufCEnumDescriptor    mailgate__v1__import_outcome__descriptor;
+extern const ProtobufCEnumDescriptor    mailgate__v1__webhook_delivery_state__descriptor;
 extern const ProtobufCMessageDescriptor mailgate__v1__tenant__descriptor;
 extern const ProtobufCMessageDescriptor mailgate__v1__tenant_quotas__descriptor;
 extern const ProtobufCMessageDescriptor mailgate__v1__tenant_usage__descriptor;
@@ -2184,6 +2857,21 @@ extern const ProtobufCMessageDescriptor mailgate__v1__export_servers_response__d
 extern const ProtobufCMessageDescriptor mailgate__v1__import_servers_request__descriptor;
 extern const ProtobufCMessageDescriptor mailgate__v1__import_row_result__descriptor;
 extern const ProtobufCMessageDescriptor mailgate__v1__import_servers_response__descriptor;
+extern const ProtobufCMessageDescriptor mailgate__v1__webhook_subscription__descriptor;
+extern const ProtobufCMessageDescriptor mailgate__v1__put_webhook_subscription_request__descriptor;
+extern const ProtobufCMessageDescriptor mailgate__v1__put_webhook_subscription_response__descriptor;
+extern const ProtobufCMessageDescriptor mailgate__v1__list_webhook_subscriptions_request__descriptor;
+extern const ProtobufCMessageDescriptor mailgate__v1__list_webhook_subscriptions_response__descriptor;
+extern const ProtobufCMessageDescriptor mailgate__v1__delete_webhook_subscription_request__descriptor;
+extern const ProtobufCMessageDescriptor mailgate__v1__delete_webhook_subscription_response__descriptor;
+extern const ProtobufCMessageDescriptor mailgate__v1__rotate_webhook_secret_request__descriptor;
+extern const ProtobufCMessageDescriptor mailgate__v1__rotate_webhook_secret_response__descriptor;
+extern const ProtobufCMessageDescriptor mailgate__v1__webhook_attempt__descriptor;
+extern const ProtobufCMessageDescriptor mailgate__v1__webhook_delivery__descriptor;
+extern const ProtobufCMessageDescriptor mailgate__v1__list_webhook_deliveries_request__descriptor;
+extern const ProtobufCMessageDescriptor mailgate__v1__list_webhook_deliveries_response__descriptor;
+extern const ProtobufCMessageDescriptor mailgate__v1__send_webhook_test_event_request__descriptor;
+extern const ProtobufCMessageDescriptor mailgate__v1__send_webhook_test_event_response__descriptor;
 extern const ProtobufCServiceDescriptor mailgate__v1__admin__descriptor;
 
 PROTOBUF_C__END_DECLS
