@@ -51,8 +51,8 @@ struct HealthcheckCommand: AsyncParsableCommand {
             )
             guard status == 200 else { Self.fail("\(path) on \(host):\(address.port) answered \(status)") }
             print("ok: \(path) on \(host):\(address.port) answered 200")
-        } catch is NIOConnectionError {
-            Self.fail("nothing answers on \(host):\(address.port) (connection refused): is the server running?")
+        } catch let error as NIOConnectionError where Self.wasRefused(error) {
+            Self.fail("nothing listens on \(host):\(address.port) (connection refused): is the server running?")
         } catch {
             Self.fail("cannot ask \(path) on \(host):\(address.port): \(error)")
         }
@@ -63,30 +63,31 @@ struct HealthcheckCommand: AsyncParsableCommand {
         Foundation.exit(1)
     }
 
-    /// The status code of `GET path` (HTTP/1.1, connection closed after the reply).
+    /// The status code of `GET path` (HTTP/1.1, connection closed after the reply), within
+    /// `timeout` for connecting and reading together.
     static func status(host: String, port: Int, path: String, timeout: TimeAmount) async throws -> Int {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(timeout)
-            .connect(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
-        return try await withThrowingTaskGroup(of: Int.self) { group in
+        try await withThrowingTaskGroup(of: Int.self) { group in
             group.addTask {
-                try await channel.executeThenClose { inbound, outbound in
+                let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .connectTimeout(timeout)
+                    .connect(host: host, port: port) { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        }
+                    }
+                return try await channel.executeThenClose { inbound, outbound in
                     try await outbound.write(
                         ByteBuffer(string: "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n")
                     )
                     var reply = ByteBuffer()
                     for try await var chunk in inbound {
                         reply.writeBuffer(&chunk)
-                        if let line = reply.getString(at: reply.readerIndex, length: reply.readableBytes),
-                            let end = line.range(of: "\r\n")
+                        if let text = reply.getString(at: reply.readerIndex, length: reply.readableBytes),
+                            let end = text.range(of: "\r\n")
                         {
-                            let fields = line[..<end.lowerBound].split(separator: " ")
+                            let fields = text[..<end.lowerBound].split(separator: " ")
                             guard fields.count >= 2, fields[0].hasPrefix("HTTP/"), let code = Int(fields[1]) else {
-                                throw CLIError("not an HTTP reply: \(line[..<end.lowerBound].prefix(80))")
+                                throw CLIError("not an HTTP reply: \(text[..<end.lowerBound].prefix(80))")
                             }
                             return code
                         }
@@ -101,5 +102,12 @@ struct HealthcheckCommand: AsyncParsableCommand {
             defer { group.cancelAll() }
             return try await group.next()!
         }
+    }
+
+    /// Whether every attempt to connect was refused (nothing listens), as opposed to a name
+    /// that does not resolve or a network that does not answer.
+    static func wasRefused(_ error: NIOConnectionError) -> Bool {
+        !error.connectionErrors.isEmpty
+            && error.connectionErrors.allSatisfy { ($0.error as? IOError)?.errnoCode == ECONNREFUSED }
     }
 }

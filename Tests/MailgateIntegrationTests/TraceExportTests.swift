@@ -107,7 +107,7 @@ struct TraceExportTests {
                 try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
             }
             let text = await logText.value
-            #expect(text.contains("OTEL_EXPORTER_OTLP_HEADERS"), "swift-otel's diagnostics reach the log")
+            #expect(text.contains("OTEL_EXPORTER_OTLP_TRACES_HEADERS"), "swift-otel's diagnostics reach the log")
             #expect(!text.contains("otlp-credential-4242"), "the collector credential never does")
             let callLines = lines.filter { ($0["method"] as? String) == "/mailgate.v1.Mailer/SendMail" }
             #expect(!callLines.isEmpty, "the call logs at debug level")

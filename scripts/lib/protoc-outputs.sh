@@ -41,12 +41,15 @@ write_protobuf_c_outputs() {
     cp -r proto/. "$copy"
     sed -E -i 's/^([[:space:]]*)optional[[:space:]]+([A-Za-z0-9_.]+)[[:space:]]+([A-Za-z0-9_]+)[[:space:]]*=[[:space:]]*([0-9]+)[[:space:]]*;/\1oneof _\3 { \2 \3 = \4; }/' \
         "$copy"/mailgate/v1/*.proto
-    rm -rf "$gen"
-    mkdir -p "$gen"
-    protoc-c --proto_path="$copy" --c_out="$gen" "$copy"/mailgate/v1/*.proto google/protobuf/timestamp.proto || {
+    # Into a fresh folder first: a failing protoc-c leaves the committed code as it was.
+    mkdir -p "$copy/.out"
+    protoc-c --proto_path="$copy" --c_out="$copy/.out" "$copy"/mailgate/v1/*.proto google/protobuf/timestamp.proto || {
         rm -rf "$copy"
         return 1
     }
+    rm -rf "$gen"
+    mkdir -p "$(dirname "$gen")"
+    mv "$copy/.out" "$gen"
     rm -rf "$copy"
 }
 

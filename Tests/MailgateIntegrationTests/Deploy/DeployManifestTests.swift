@@ -180,7 +180,7 @@ struct DeployManifestTests {
         #expect(
             try JSONSerialization.data(withJSONObject: groups, options: .sortedKeys)
                 == JSONSerialization.data(withJSONObject: try #require(plain["groups"]), options: .sortedKeys),
-            "spec.groups is deploy/prometheus/mailgate-alerts.yaml's groups"
+            "spec.groups is deploy/prometheus/mailgate-alerts.yaml's groups: run scripts/generate-prometheusrule"
         )
 
         let monitor = try DeployFiles.document("kubernetes/monitoring/podmonitor.yaml")
@@ -293,9 +293,12 @@ struct DeployManifestTests {
                 #expect(syntax == 0, "the bash completion script parses")
             }
         }
-        // The tool the Dockerfile runs; scripts/test builds it (swift build --target generate-manual).
-        let tool = repositoryRoot().appendingPathComponent(".build/debug/generate-manual-tool")
-        try #require(FileManager.default.isExecutableFile(atPath: tool.path), "swift build --target generate-manual")
+        // The tool the Dockerfile runs; scripts/test builds it (scripts/lib/manual.sh).
+        let tool = repositoryRoot().appendingPathComponent(".build/generate-manual/debug/generate-manual")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: tool.path),
+            "build it first: source scripts/lib/manual.sh; build_generate_manual"
+        )
         let (status, _) = try await runProgram(tool, [Self.mailgate.path, "--output-directory", folder.path])
         #expect(status == 0)
         let page = try String(contentsOf: folder.appendingPathComponent("mailgate.1"), encoding: .utf8)
