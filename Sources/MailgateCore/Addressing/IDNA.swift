@@ -20,7 +20,8 @@ enum IDNA {
     static func asciiName(_ name: String) -> String? {
         guard !name.isEmpty, !name.unicodeScalars.contains("\0") else { return nil }
         var labels: [String] = []
-        for label in name.unicodeScalars.split(omittingEmptySubsequences: false, whereSeparator: Self.isLabelSeparator) {
+        for label in name.unicodeScalars.split(omittingEmptySubsequences: false, whereSeparator: Self.isLabelSeparator)
+        {
             if label.isEmpty {
                 labels.append("")
             } else if let ascii = Self.asciiLabel(String(String.UnicodeScalarView(label))) {

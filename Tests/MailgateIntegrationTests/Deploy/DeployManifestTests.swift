@@ -198,7 +198,10 @@ struct DeployManifestTests {
         let rulesText = try DeployFiles.text("prometheus/mailgate-alerts.yaml")
         let selected = Set(rulesText.matches(of: /up\{(\w+)=/).map { String($0.1) })
         let carried = Set(monitor.mapping("spec")["podTargetLabels"] as? [String] ?? [])
-        #expect(!selected.isEmpty && selected.isSubset(of: carried), "rules select \(selected); scraped series carry \(carried)")
+        #expect(
+            !selected.isEmpty && selected.isSubset(of: carried),
+            "rules select \(selected); scraped series carry \(carried)"
+        )
         for folder in ["monitoring", "ingress"] {
             let kustomization = try DeployFiles.document("kubernetes/\(folder)/kustomization.yaml")
             for resource in kustomization["resources"] as? [String] ?? [] {
