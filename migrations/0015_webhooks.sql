@@ -39,6 +39,8 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state IN ('pending', 'sending');
 CREATE INDEX webhook_deliveries_subscription ON webhook_deliveries (subscription_id, created_at DESC, id DESC);
 CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id);
+-- Deleting a tenant deletes its deliveries through this key.
+CREATE INDEX webhook_deliveries_tenant ON webhook_deliveries (tenant_id);
 
 CREATE TABLE webhook_attempts (
     id bigserial PRIMARY KEY,

@@ -39,9 +39,10 @@ public final class WebhookTestReceiver: @unchecked Sendable {
         }
     }
 
-    /// Makes the next `count` POSTs answer `status` (with Retry-After when given).
-    public func refuse(_ count: Int, status: Int = 500, retryAfter: String? = nil) throws {
-        var command: [String: Any] = ["refuse": count, "status": status]
+    /// Makes the next `count` POSTs answer `status` (with Retry-After when given); the others
+    /// 204, or 200 with `answerBytes` bytes of body.
+    public func refuse(_ count: Int, status: Int = 500, retryAfter: String? = nil, answerBytes: Int = 0) throws {
+        var command: [String: Any] = ["refuse": count, "status": status, "answer_bytes": answerBytes]
         if let retryAfter { command["retry_after"] = retryAfter }
         let (answered, _, _) = try RawHTTP.request(
             "POST",

@@ -1,5 +1,6 @@
 """A real HTTP webhook receiver for tests: records every POST it gets (path, headers, body)
-and answers 204, or refuses the next N with a status of the test's choosing.
+and answers 204, or refuses the next N with a status of the test's choosing, or answers 200
+with a body of N bytes ({"answer_bytes": N}).
 
 Control (for tests): GET /_requests (the recorded requests as JSON, bodies base64),
 POST /_control {"refuse": N, "status": 500, "retry_after": "1"} (retry_after optional).
@@ -10,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 lock = threading.Lock()
 requests = []
 refusals = {"count": 0, "status": 500, "retry_after": None}
+answer = {"bytes": 0}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -46,13 +48,14 @@ class Handler(BaseHTTPRequestHandler):
                 refusals["count"] = int(command.get("refuse", 0))
                 refusals["status"] = int(command.get("status", 500))
                 refusals["retry_after"] = command.get("retry_after")
+                answer["bytes"] = int(command.get("answer_bytes", 0))
             self.reply(204)
             return
         with lock:
             refused = refusals["count"] > 0
             if refused:
                 refusals["count"] -= 1
-            status = refusals["status"] if refused else 204
+            status = refusals["status"] if refused else (200 if answer["bytes"] else 204)
             retry_after = refusals["retry_after"] if refused else None
             requests.append({
                 "path": self.path,
@@ -61,7 +64,8 @@ class Handler(BaseHTTPRequestHandler):
                 "answered": status,
             })
         headers = [("Retry-After", retry_after)] if retry_after else []
-        self.reply(status, b"refused by the test receiver" if refused else b"", headers)
+        body = b"refused by the test receiver" if refused else b"x" * answer["bytes"]
+        self.reply(status, body, headers)
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -17,10 +17,12 @@ public enum WebhookRules {
     ) -> [Violation] {
         var violations: [Violation] = []
         let name = definition.name
-        if name.isEmpty {
+        if name.trimmingCharacters(in: .whitespaces).isEmpty {
             violations.append(Violation("name", "is required"))
-        } else if name.count > 100 || name.containsControlCharacter {
+        } else if name.unicodeScalars.count > 100 || name.containsControlCharacter {
             violations.append(Violation("name", "must be 1 to 100 characters without control characters"))
+        } else if UUID(uuidString: name) != nil {
+            violations.append(Violation("name", "must not be a UUID (subscriptions are found by id or name)"))
         }
         if definition.url.count > Self.maximumURLLength || definition.url.containsControlCharacter {
             violations.append(Violation("url", "must be at most \(Self.maximumURLLength) characters, on one line"))

@@ -23,8 +23,15 @@ public enum WebhookSignature {
     }
 
     /// Whether `header` is a valid signature of `body` under `secret` (any `v1` entry of it),
-    /// compared in constant time; what a receiver written in Swift would do.
-    public static func verify(header: String, secret: Secret, body: [UInt8]) -> Bool {
+    /// compared in constant time, made within `tolerance` of `now` (an old request replayed
+    /// fails); what a receiver written in Swift would do.
+    public static func verify(
+        header: String,
+        secret: Secret,
+        body: [UInt8],
+        now: Date = Date(),
+        tolerance: TimeInterval = 300
+    ) -> Bool {
         var timestamp: Int64?
         var signatures: [String] = []
         for part in header.split(separator: ",") {
@@ -33,7 +40,7 @@ public enum WebhookSignature {
             if pair[0] == "t" { timestamp = Int64(pair[1]) }
             if pair[0] == "v1" { signatures.append(pair[1]) }
         }
-        guard let timestamp else { return false }
+        guard let timestamp, abs(now.timeIntervalSince1970 - Double(timestamp)) <= tolerance else { return false }
         let expected = Array(self.digest(secret: secret, timestamp: timestamp, body: body).utf8)
         return signatures.contains { constantTimeEquals(Array($0.utf8), expected) }
     }

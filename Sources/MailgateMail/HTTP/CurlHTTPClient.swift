@@ -25,12 +25,15 @@ final class CurlHTTPClient {
         /// Response headers by lowercase name (the last of a repeated one), of the last response.
         var headers: [String: String] = [:]
         let limit: Int
+        /// Beyond `limit`, read on and drop the rest instead of failing.
+        let keepsReading: Bool
         var overflowed = false
         let payload: [UInt8]
         var offset = 0
 
-        init(limit: Int, payload: [UInt8]) {
+        init(limit: Int, keepsReading: Bool, payload: [UInt8]) {
             self.limit = limit
+            self.keepsReading = keepsReading
             self.payload = payload
         }
     }
@@ -38,7 +41,11 @@ final class CurlHTTPClient {
     func perform(_ request: HTTPRequest) -> Result<HTTPResponse, HTTPTransportError> {
         let h = self.handle
         curl_easy_reset(h)
-        let collector = Collector(limit: request.maximumResponseBytes, payload: request.body)
+        let collector = Collector(
+            limit: request.maximumResponseBytes,
+            keepsReading: request.keepsStatusOfLongResponses,
+            payload: request.body
+        )
         let unmanaged = Unmanaged.passRetained(collector)
         defer { unmanaged.release() }
         let headers = request.headers.reduce(nil as UnsafeMutablePointer<curl_slist>?) { list, line in
@@ -82,8 +89,13 @@ final class CurlHTTPClient {
             let collector = Unmanaged<Collector>.fromOpaque(userdata).takeUnretainedValue()
             let n = size * count
             guard collector.body.count + n <= collector.limit else {
-                collector.overflowed = true
-                return 0
+                guard collector.keepsReading else {
+                    collector.overflowed = true
+                    return 0
+                }
+                let room = collector.limit - collector.body.count
+                collector.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: room))
+                return n
             }
             collector.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: n))
             return n

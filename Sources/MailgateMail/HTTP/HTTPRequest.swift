@@ -15,8 +15,11 @@ public struct HTTPRequest: Sendable, Hashable {
     /// PEM bundle of trusted CAs; nil = the system bundle.
     public var caFile: String?
     public var timeout: Duration
-    /// Larger responses are cut off and reported as a failure.
+    /// Larger responses are cut off and reported as a failure (unless `keepsStatusOfLongResponses`).
     public var maximumResponseBytes: Int
+    /// A longer response is read to its end, its first `maximumResponseBytes` kept: for a caller
+    /// that wants the status, not the body (a webhook receiver's 200 with a large page).
+    public var keepsStatusOfLongResponses = false
 
     public init(
         method: Method,

@@ -23,25 +23,45 @@ public struct WebhookDeliveryService: Service {
     public func run() async {
         guard self.settings.workers > 0 else { return }
         self.metrics.webhookFailuresAtZero()
-        await withTaskGroup(of: Void.self) { posts in
+        await withTaskGroup(of: Finished.self) { tasks in
             var inFlight = 0
+            var ticking = false
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let claimed = inFlight < self.settings.workers ? await self.claim(self.settings.workers - inFlight) : []
                 for delivery in claimed {
-                    posts.addTask { await self.deliver(delivery) }
+                    tasks.addTask {
+                        await self.deliver(delivery)
+                        return .post
+                    }
                 }
                 inFlight += claimed.count
                 if !claimed.isEmpty && inFlight < self.settings.workers { continue }
                 if inFlight > 0 {
-                    // Full, or nothing more is due: wait for a post to end, then look again.
-                    await posts.next()
-                    inFlight -= 1
+                    // Full: look again when a post ends. Slots free but nothing due: also after
+                    // the poll interval, so what falls due meanwhile does not wait for a slow post.
+                    if !ticking && inFlight < self.settings.workers {
+                        ticking = true
+                        tasks.addTask {
+                            try? await cancelWhenGracefulShutdown {
+                                try await Task.sleep(for: self.settings.pollInterval)
+                            }
+                            return .tick
+                        }
+                    }
+                    switch await tasks.next() {
+                    case .post: inFlight -= 1
+                    case .tick: ticking = false
+                    case nil: break
+                    }
                 } else {
                     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.settings.pollInterval) }
                 }
             }
         }
     }
+
+    /// What a task of the run loop was: a post, or the poll interval's wait.
+    private enum Finished { case post, tick }
 
     /// Up to `limit` due deliveries; none when the claim fails (logged; the next round tries again).
     private func claim(_ limit: Int) async -> [ClaimedWebhookDelivery] {

@@ -29,7 +29,12 @@ struct WebhookHandlers: Sendable {
             let principal = try context.requireOperator()
             let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
             let definition = request.definition
-            let violations = WebhookRules.violations(of: definition, destinations: self.destinations)
+            var violations = WebhookRules.violations(of: definition, destinations: self.destinations)
+            if case .UNRECOGNIZED(let value) = request.minSeverity {
+                violations.append(
+                    Violation("min_severity", "\(value) is not a severity: 1 info, 2 warning, 3 error, 4 critical")
+                )
+            }
             guard violations.isEmpty else {
                 throw ValidationError(
                     "The webhook subscription \(definition.name) is not valid; nothing was changed.",

@@ -49,7 +49,7 @@ struct WebhookPoster: Sendable {
         }
         let body = delivery.payload.encoded()
         let timestamp = Int64(now.timeIntervalSince1970)
-        let request = HTTPRequest(
+        var request = HTTPRequest(
             method: .post,
             url: delivery.url,
             headers: [
@@ -65,6 +65,8 @@ struct WebhookPoster: Sendable {
             timeout: self.timeout,
             maximumResponseBytes: Self.maximumResponseBytes
         )
+        // The status decides; a receiver's long page after its 2xx is read and dropped, not a failure.
+        request.keepsStatusOfLongResponses = true
         switch await self.http.perform(request) {
         case .success(let response):
             let excerpt = String(String(decoding: response.body.prefix(1024), as: UTF8.self).prefix(Self.excerptLength))

@@ -95,8 +95,9 @@ public struct WebhookOutbox: Sendable {
     }
 
     /// Records `attempt` and moves the delivery on (delivered, back to pending until
-    /// `retry`'s time, or failed), in one statement, if `owner` still holds its lease;
-    /// whether it did (a lease that ran out and was taken by another worker is not).
+    /// `retry`'s time, or failed), in one statement, if `owner` still holds the claim that
+    /// attempt was (its number is the claim's); whether it did (a lease that ran out and was
+    /// claimed again, by another replica or another slot of this one, is not).
     @discardableResult
     public func complete(
         _ deliveryID: UUID,
@@ -119,6 +120,8 @@ public struct WebhookOutbox: Sendable {
                     delivered_at = CASE WHEN \(state.rawValue) = 'delivered' THEN now() END,
                     lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
                 WHERE id = \(deliveryID) AND lease_owner = \(owner) AND state = 'sending'
+                  -- The claim this attempt was: another slot of the same replica may hold a later one.
+                  AND attempts = \(attempt.attempt)
                 RETURNING id
             )
             INSERT INTO webhook_attempts (delivery_id, attempt, started_at, duration_ms, status, response_excerpt, error)

@@ -51,6 +51,36 @@ struct WebhookRetryTests {
         #expect(capture.text.contains("webhook delivery failed for good"))
     }
 
+    @Test("a 200 with a body far larger than what is kept is delivered once, not retried as a failure")
+    func largeAnswer() async throws {
+        let receiver = try WebhookTestReceiver()
+        try receiver.refuse(0, answerBytes: 1 << 20)
+        try await MailFixture.run(
+            smtpArguments: WebhookDeliveryTests.smtp,
+            tlsMode: "starttls",
+            webhooks: .fastForTests
+        ) { fixture in
+            try await fixture.admin.operatorClient.putWebhook(
+                "ops",
+                tenant: "acme",
+                url: receiver.url(),
+                kinds: ["server_validation_failed"]
+            )
+            try await fixture.putAuth(.basic, username: "billing", password: "wrong")
+            _ = try await fixture.client.validate("relay")
+            let delivery = try #require(
+                try await eventually(limit: .seconds(30)) { () -> Mailgate_V1_WebhookDelivery? in
+                    let found = try await fixture.client.webhookDeliveries("ops", tenant: "")
+                    return [.delivered, .failed].contains(found.first?.state) ? found.first : nil
+                }
+            )
+            #expect(delivery.state == .delivered)
+            #expect(delivery.attemptLog.map(\.status) == [200])
+            try await Task.sleep(for: .seconds(1))
+            #expect(try receiver.requests().count == 1, "posted once")
+        }
+    }
+
     @Test("Retry-After on a 429 is waited for instead of the shorter backoff")
     func retryAfter() async throws {
         let receiver = try WebhookTestReceiver()

@@ -113,6 +113,21 @@ struct WebhookSubscriptionTests {
                 )
             }
             #expect(badKind?.fieldViolations.map(\.field) == ["kinds[0]"])
+            let badSeverity = await expectRPCError {
+                try await admin.putWebhook(
+                    "hook",
+                    tenant: "acme",
+                    url: "https://hooks.example.com",
+                    minSeverity: .UNRECOGNIZED(9)
+                )
+            }
+            #expect(badSeverity?.fieldViolations.map(\.field) == ["min_severity"], "not taken for info")
+            for name in ["   ", UUID().uuidString] {
+                let badName = await expectRPCError {
+                    try await admin.putWebhook(name, tenant: "acme", url: "https://hooks.example.com")
+                }
+                #expect(badName?.fieldViolations.map(\.field) == ["name"], "\(name)")
+            }
             // The fixture allows loopback (as --dev does): http to it is accepted.
             let created = try await admin.putWebhook("local", tenant: "acme", url: "http://127.0.0.1:9/hook")
             #expect(created.created)
