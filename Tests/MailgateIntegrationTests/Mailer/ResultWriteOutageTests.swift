@@ -8,7 +8,18 @@ import Testing
 /// The database fails a worker half way through a batch: results cannot be written, the
 /// claim cannot be renewed, and once it may have lapsed the batch's other messages may be
 /// another worker's. The worker must not send them.
-@Suite("Result writes during a database outage")
+///
+/// Run by scripts/test after the suite, alone, with `MAILGATE_DATABASE_OUTAGE_TEST=1`: it
+/// terminates its database's connections and times a lease of 3 s, and among a dozen other
+/// tests on the same PostgreSQL the application's graceful stop afterwards has twice taken
+/// over 60 s (alone, under CPU load too, it takes seconds).
+@Suite(
+    "Result writes during a database outage",
+    .enabled(
+        if: ProcessInfo.processInfo.environment["MAILGATE_DATABASE_OUTAGE_TEST"] == "1",
+        "run alone: MAILGATE_DATABASE_OUTAGE_TEST=1 scripts/test --filter ResultWriteOutageTests"
+    )
+)
 struct ResultWriteOutageTests {
     static let batchSize = 20
 
