@@ -40,20 +40,23 @@ public struct ServiceMetrics: Sendable {
     /// `5xx`, or `none` when no reply came.
     func deliveryAttempt(_ result: SMTPResult?) {
         let outcome = result?.outcome.rawValue ?? "not_attempted"
-        let replyClass =
-            switch result?.replyCode ?? 0 {
-            case 200..<300: "2xx"
-            case 300..<400: "3xx"
-            case 400..<500: "4xx"
-            case 500..<600: "5xx"
-            default: "none"
-            }
         Counter(
             label: "mailgate_delivery_attempts_total",
-            dimensions: [("outcome", outcome), ("reply_class", replyClass)],
+            dimensions: [("outcome", outcome), ("reply_class", Self.statusClass(of: result?.replyCode))],
             factory: self.factory
         )
         .increment()
+    }
+
+    /// `2xx` … `5xx` for an SMTP reply code or HTTP status, `none` when there was none.
+    static func statusClass(of code: Int?) -> String {
+        switch code ?? 0 {
+        case 200..<300: "2xx"
+        case 300..<400: "3xx"
+        case 400..<500: "4xx"
+        case 500..<600: "5xx"
+        default: "none"
+        }
     }
 
     /// `mailgate_token_requests_total{provider,outcome}`: outcome `ok` or the failure reason.

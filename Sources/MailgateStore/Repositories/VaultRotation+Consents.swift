@@ -9,50 +9,41 @@ extension VaultRotation {
     func resealConsentVerifiers(activePrefix: String, batchSize: Int) async throws -> (
         resealed: Int, unreadable: [String]
     ) {
-        var resealed = 0
-        var skipped: [String] = []
-        while true {
-            let batch = try await self.client.transaction(logger: self.logger) { connection in
-                let rows = try await connection.query(
+        try await self.resealInBatches { connection, skipped in
+            let rows = try await connection.query(
+                """
+                SELECT state_digest, tenant_id, server_id, verifier_sealed FROM oauth_authorizations
+                WHERE verifier_sealed NOT LIKE \(activePrefix) AND NOT (encode(state_digest, 'hex') = ANY(\(skipped)))
+                ORDER BY state_digest LIMIT \(batchSize)
+                FOR UPDATE SKIP LOCKED
+                """,
+                logger: self.logger
+            )
+            // Read whole before writing: one connection runs one query at a time.
+            let consents = try await rows.decode((ByteBuffer, UUID, UUID, String).self).all()
+            var outcome: (resealed: Int, unreadable: [String]) = (0, [])
+            for (digest, tenantID, serverID, sealed) in consents {
+                let digestBytes = Array(digest.readableBytesView)
+                let location = AuthorizationRepository.location(
+                    tenantID: tenantID,
+                    serverID: serverID,
+                    digest: digestBytes
+                )
+                guard let verifier = try? self.vault.open(sealed, at: location) else {
+                    outcome.unreadable.append(Hex.string(digestBytes))
+                    continue
+                }
+                try await connection.query(
                     """
-                    SELECT state_digest, tenant_id, server_id, verifier_sealed FROM oauth_authorizations
-                    WHERE verifier_sealed NOT LIKE \(activePrefix) AND NOT (encode(state_digest, 'hex') = ANY(\(skipped)))
-                    ORDER BY state_digest LIMIT \(batchSize)
-                    FOR UPDATE SKIP LOCKED
+                    UPDATE oauth_authorizations SET verifier_sealed = \(self.vault.seal(verifier, at: location))
+                    WHERE state_digest = \(digest)
                     """,
                     logger: self.logger
                 )
-                // Read whole before writing: one connection runs one query at a time.
-                let consents = try await rows.decode((ByteBuffer, UUID, UUID, String).self).all()
-                var outcome: (resealed: Int, unreadable: [String]) = (0, [])
-                for (digest, tenantID, serverID, sealed) in consents {
-                    let digestBytes = Array(digest.readableBytesView)
-                    let location = AuthorizationRepository.location(
-                        tenantID: tenantID,
-                        serverID: serverID,
-                        digest: digestBytes
-                    )
-                    guard let verifier = try? self.vault.open(sealed, at: location) else {
-                        outcome.unreadable.append(Hex.string(digestBytes))
-                        continue
-                    }
-                    try await connection.query(
-                        """
-                        UPDATE oauth_authorizations SET verifier_sealed = \(self.vault.seal(verifier, at: location))
-                        WHERE state_digest = \(digest)
-                        """,
-                        logger: self.logger
-                    )
-                    outcome.resealed += 1
-                }
-                return outcome
+                outcome.resealed += 1
             }
-            resealed += batch.resealed
-            skipped += batch.unreadable
-            // Rows a consent callback holds right now are skipped; `run` counts what is left.
-            if batch.resealed == 0 && batch.unreadable.isEmpty { break }
+            return outcome
         }
-        return (resealed, skipped)
     }
 
     /// Consent verifiers not under the active key, besides the unreadable ones.

@@ -9,45 +9,36 @@ extension VaultRotation {
     func resealWebhookSecrets(activePrefix: String, batchSize: Int) async throws -> (
         resealed: Int, unreadable: [UUID]
     ) {
-        var resealed = 0
-        var skipped: [UUID] = []
-        while true {
-            let batch = try await self.client.transaction(logger: self.logger) { connection in
-                let rows = try await connection.query(
+        try await self.resealInBatches { connection, skipped in
+            let rows = try await connection.query(
+                """
+                SELECT id, tenant_id, secret_sealed FROM webhook_subscriptions
+                WHERE secret_sealed NOT LIKE \(activePrefix) AND NOT (id = ANY(\(skipped)))
+                ORDER BY id LIMIT \(batchSize)
+                FOR UPDATE SKIP LOCKED
+                """,
+                logger: self.logger
+            )
+            // Read whole before writing: one connection runs one query at a time.
+            let subscriptions = try await rows.decode((UUID, UUID, String).self).all()
+            var outcome: (resealed: Int, unreadable: [UUID]) = (0, [])
+            for (id, tenantID, sealed) in subscriptions {
+                let location = WebhookSubscriptionRepository.location(tenantID: tenantID, subscriptionID: id)
+                guard let secret = try? self.vault.open(sealed, at: location) else {
+                    outcome.unreadable.append(id)
+                    continue
+                }
+                try await connection.query(
                     """
-                    SELECT id, tenant_id, secret_sealed FROM webhook_subscriptions
-                    WHERE secret_sealed NOT LIKE \(activePrefix) AND NOT (id = ANY(\(skipped)))
-                    ORDER BY id LIMIT \(batchSize)
-                    FOR UPDATE SKIP LOCKED
+                    UPDATE webhook_subscriptions SET secret_sealed = \(self.vault.seal(secret, at: location))
+                    WHERE id = \(id)
                     """,
                     logger: self.logger
                 )
-                // Read whole before writing: one connection runs one query at a time.
-                let subscriptions = try await rows.decode((UUID, UUID, String).self).all()
-                var outcome: (resealed: Int, unreadable: [UUID]) = (0, [])
-                for (id, tenantID, sealed) in subscriptions {
-                    let location = WebhookSubscriptionRepository.location(tenantID: tenantID, subscriptionID: id)
-                    guard let secret = try? self.vault.open(sealed, at: location) else {
-                        outcome.unreadable.append(id)
-                        continue
-                    }
-                    try await connection.query(
-                        """
-                        UPDATE webhook_subscriptions SET secret_sealed = \(self.vault.seal(secret, at: location))
-                        WHERE id = \(id)
-                        """,
-                        logger: self.logger
-                    )
-                    outcome.resealed += 1
-                }
-                return outcome
+                outcome.resealed += 1
             }
-            resealed += batch.resealed
-            skipped += batch.unreadable
-            // Rows a rotate-secret holds right now are skipped; `run` counts what is left.
-            if batch.resealed == 0 && batch.unreadable.isEmpty { break }
+            return outcome
         }
-        return (resealed, skipped)
     }
 
     /// Webhook secrets not under the active key, besides the unreadable ones.
