@@ -75,10 +75,15 @@ func withRunningApplication<Result: Sendable>(
             _ = await stopped(running, within: .seconds(60))
             throw error
         }
+        let shutdownMark = capture.count
         await group.triggerGracefulShutdown()
         guard let outcome = await stopped(running, within: .seconds(60)) else {
             running.cancel()
-            throw TestEnvironmentError("the application did not stop within 60 s of a graceful shutdown")
+            // What the services said since the stop began names the one still running.
+            let said = capture.lines(since: shutdownMark).joined(separator: "\n")
+            throw TestEnvironmentError(
+                "the application did not stop within 60 s of a graceful shutdown; logged since:\n\(said)"
+            )
         }
         try outcome.get()
         return result

@@ -23,6 +23,14 @@ public final class LogCapture: Sendable {
     /// Everything logged so far, one entry per line.
     public var text: String { self.lines.withLock { $0.joined(separator: "\n") } }
 
+    /// How many lines were captured so far: a mark for `lines(since:)`.
+    public var count: Int { self.lines.withLock { $0.count } }
+
+    /// The lines captured after `mark` (a `count` read earlier), at most the last `limit`.
+    public func lines(since mark: Int, limit: Int = 60) -> [String] {
+        self.lines.withLock { Array($0.dropFirst(mark).suffix(limit)) }
+    }
+
     func append(_ line: String) { self.lines.withLock { $0.append(line) } }
 }
 

@@ -23,6 +23,7 @@ parser.add_argument("--bearer", help="accept AUTH XOAUTH2 for --user with this a
 parser.add_argument("--introspect", help="accept AUTH XOAUTH2 for --user with tokens this URL (the token fixture's /introspect) vouches for")
 parser.add_argument("--tempfail-data", type=int, default=0, help="answer 451 to the first N DATA commands")
 parser.add_argument("--throttle-data", type=int, default=0, help="answer 432 4.3.2 (Exchange's limit) to the first N DATA commands")
+parser.add_argument("--quota-data", type=int, default=0, help="answer Exchange Online's 554 5.2.0 SubmissionQuotaExceeded to the first N DATA commands (after the throttled ones)")
 parser.add_argument("--delay-ms", type=int, default=0, help="wait this long before answering each DATA")
 parser.add_argument("--drop-after-data", type=int, default=0, help="close the connection without a reply after the first N messages")
 args = parser.parse_args()
@@ -112,6 +113,10 @@ class Handler:
             return "451 4.3.0 Temporary local problem, try again"
         if self.data_commands <= args.tempfail_data + args.throttle_data:
             return "432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded"
+        if self.data_commands <= args.tempfail_data + args.throttle_data + args.quota_data:
+            return ("554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; "
+                    "Failed to process message due to a permanent exception with message "
+                    "[BeginDiagnosticData]Cannot submit message.[EndDiagnosticData]")
         self.count += 1
         base = os.path.join(args.folder, str(self.count))
         with open(base + ".eml", "wb") as f:

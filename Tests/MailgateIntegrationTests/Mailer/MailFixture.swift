@@ -49,6 +49,7 @@ struct MailFixture: Sendable {
             destinations: .loopbackAllowed,
             smtpTimeout: .seconds(5),
             throttlePause: .milliseconds(700),
+            quotaPause: .seconds(2),
             blockInitialWait: blockWait,
             blockMaximumWait: blockWait
         )

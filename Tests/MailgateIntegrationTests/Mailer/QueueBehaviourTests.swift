@@ -79,6 +79,26 @@ struct QueueBehaviourTests {
         }
     }
 
+    @Test(
+        "Exchange's used-up sending quota (554 5.2.0 SubmissionQuotaExceeded) pauses the server: the message waits it out instead of failing"
+    )
+    func quotaDefers() async throws {
+        try await MailFixture.run(smtpArguments: ["--quota-data", "1"]) { fixture in
+            let sent = try await fixture.client.sendMail(MailFixture.message())
+            let message = try await fixture.waitFor(sent.messageID, state: .sent, limit: .seconds(20))
+            #expect(message.history.map(\.outcome) == ["deferred", "delivered"])
+            let deferred = try #require(message.history.first)
+            #expect(deferred.reply.contains("SubmissionQuotaExceeded"))
+            let delivered = try #require(message.history.last)
+            // The quota pause is 2 s here (an hour by default), the throttling pause 0.7 s.
+            #expect(delivered.startedAt.date.timeIntervalSince(deferred.startedAt.date) >= 1.9)
+            let paused = try await fixture.events(kind: "server_throttled")
+            #expect(paused.count == 1)
+            #expect(paused.first?.message.contains("sending quota used up") == true, "\(paused)")
+            #expect(try await fixture.events(kind: "message_failed").isEmpty)
+        }
+    }
+
     @Test("after a throttling reply the rest of the server's batch goes back untouched instead of being refused too")
     func throttlingReleasesTheBatch() async throws {
         try await MailFixture.run(smtpArguments: ["--throttle-data", "1"], workers: 1) { fixture in
