@@ -182,6 +182,47 @@ struct DeliveryDecisionTests {
         #expect(after.timeIntervalSince(Self.now) >= 60)
     }
 
+    @Test(
+        "a refused password blocks the server: the message waits the block's first wait and says why; once its retry window is over it fails with the cause"
+    )
+    func serverFaultBlocks() throws {
+        let refused = Self.smtp(
+            .permanentFailure,
+            stage: .auth,
+            code: 535,
+            reply: "535 5.7.8 Authentication credentials invalid"
+        )
+        let waiting = Self.decision().decide(refused, message: Self.message(), startedAt: Self.now, authType: .basic)
+        let block = try #require(waiting.block)
+        #expect(block.cause == .credentialsRejected)
+        #expect(block.detail == "535 5.7.8 Authentication credentials invalid")
+        #expect(waiting.pause == nil)
+        guard case .retry(let at, let recipients) = waiting.attempt.decision else {
+            Issue.record("a server fault ended the message: \(waiting.attempt.decision)")
+            return
+        }
+        #expect(at.timeIntervalSince(Self.now) == 30, "the block's first wait, not the message backoff")
+        #expect(recipients == ["a@example.org", "b@example.org"])
+        #expect(waiting.attempt.outcome == "deferred")
+        #expect(waiting.attempt.reply.hasPrefix("waiting: the server cannot take mail (CREDENTIALS_REJECTED)"))
+        #expect(waiting.attempt.reply.hasSuffix(KnownCause.credentialsRejected.remedy))
+
+        // The twentieth attempt a day after it was queued: the server is still blocked.
+        let expired = Self.decision().decide(
+            refused,
+            message: Self.message(attempt: 20, queuedAgo: 86400),
+            startedAt: Self.now,
+            authType: .basic
+        )
+        guard case .failed(let reason) = expired.attempt.decision else {
+            Issue.record("a message past its retry window kept waiting: \(expired.attempt.decision)")
+            return
+        }
+        #expect(reason.contains("24 h"))
+        #expect(reason.contains("CREDENTIALS_REJECTED"))
+        #expect(reason.hasSuffix("535 5.7.8 Authentication credentials invalid"))
+    }
+
     @Test("recipients refused with 4xx are retried alone; the others count as delivered")
     func partialDelivery() {
         let verdict = Self.decision().decide(

@@ -89,7 +89,7 @@ struct DeliveryDecision {
                     ? .retry(at: self.now.addingTimeInterval(self.blockWait.seconds), recipients: message.recipients)
                     : .failed(
                         reason:
-                            "the server could not take mail for \(Self.hours(self.retry.giveUpAfter)) after it was queued (\(cause.reason)): \(detail)"
+                            "the server could not take mail for \(Self.span(self.retry.giveUpAfter)) after it was queued (\(cause.reason)): \(detail)"
                     )
             case .message:
                 decision = .failed(reason: Self.describe(result))
@@ -99,7 +99,7 @@ struct DeliveryDecision {
                 } else {
                     decision = .failed(
                         reason:
-                            "gave up after \(message.attempt) attempts over \(Self.hours(self.retry.giveUpAfter)): \(Self.describe(result))"
+                            "gave up after \(message.attempt) attempts over \(Self.span(self.retry.giveUpAfter)): \(Self.describe(result))"
                     )
                 }
             }
@@ -116,7 +116,7 @@ struct DeliveryDecision {
                 next.timeIntervalSince(message.queuedAt) <= self.retry.giveUpAfter.seconds
                 ? .retry(at: next, recipients: message.recipients)
                 : .failed(
-                    reason: "still throttled \(Self.hours(self.retry.giveUpAfter)) after it was queued: \(result.reply)"
+                    reason: "still throttled \(Self.span(self.retry.giveUpAfter)) after it was queued: \(result.reply)"
                 )
         case .uncertain:
             uncertain = true
@@ -210,7 +210,11 @@ struct DeliveryDecision {
         Int(reply.prefix(3)) ?? 0
     }
 
-    static func hours(_ duration: Duration) -> String {
-        "\(Int((duration.seconds / 3600).rounded())) h"
+    /// The retry window as people write it: "24 h", "90 min", "45 s".
+    static func span(_ duration: Duration) -> String {
+        let seconds = Int(duration.seconds.rounded())
+        if seconds >= 3600, seconds % 3600 == 0 { return "\(seconds / 3600) h" }
+        if seconds >= 60, seconds % 60 == 0 { return "\(seconds / 60) min" }
+        return "\(seconds) s"
     }
 }

@@ -66,6 +66,29 @@ struct ServerFaultTests {
         }
     }
 
+    @Test("a server still blocked when a message's retry window ends: the message fails, with the cause as its error")
+    func blockOutlastsRetryWindow() async throws {
+        try await MailFixture.run(
+            smtpArguments: ["--user", "billing", "--password", "right"],
+            tlsMode: "starttls",
+            giveUpAfter: .seconds(4),
+            blockWait: .seconds(1)
+        ) { server in
+            server.authType = .basic
+            server.username = "billing"
+            server.password.value = "wrong"
+        } _: { fixture in
+            let sent = try await fixture.client.sendMail(MailFixture.message())
+            let failed = try await fixture.waitFor(sent.messageID, state: .failed, limit: .seconds(30))
+            #expect(failed.lastError.contains("CREDENTIALS_REJECTED"), "\(failed.lastError)")
+            #expect(failed.lastError.contains("535"), "the server's words: \(failed.lastError)")
+            #expect(failed.lastError.contains("for 4 s after it was queued"), "\(failed.lastError)")
+            #expect(failed.history.dropLast().allSatisfy { $0.outcome == "deferred" })
+            #expect(try await fixture.events(kind: "server_delivery_blocked").count == 1)
+            #expect(try fixture.smtp.received().isEmpty)
+        }
+    }
+
     @Test("a certificate for another host: mail waits; renewed and validated, it goes out at once")
     func renewedCertificate() async throws {
         try await MailFixture.run(tlsMode: "starttls", renewableCertificate: true, blockWait: Self.longWait) {
