@@ -1472,11 +1472,88 @@ public nonisolated struct Mailgate_V1_OutputServer: @unchecked Sendable {
     set {_uniqueStorage()._lastValidationOk = newValue}
   }
 
+  /// Set while delivery to this server is blocked by a fault of the server or its
+  /// configuration (certificate, credentials, DNS, the sender's rights): its mail waits,
+  /// and goes out once the fault is fixed (a PutServer that changes the server, a new
+  /// refresh token, a passing ValidateServer, or a probe that reaches it).
+  public var deliveryBlock: Mailgate_V1_DeliveryBlock {
+    get {_storage._deliveryBlock ?? Mailgate_V1_DeliveryBlock()}
+    set {_uniqueStorage()._deliveryBlock = newValue}
+  }
+  /// Returns true if `deliveryBlock` has been explicitly set.
+  public var hasDeliveryBlock: Bool {_storage._deliveryBlock != nil}
+  /// Clears the value of `deliveryBlock`. Subsequent reads from it will return its default value.
+  public mutating func clearDeliveryBlock() {_uniqueStorage()._deliveryBlock = nil}
+
+  /// Set while the server has asked Mailgate to slow down (throttling, a used-up sending
+  /// quota): every replica leaves it alone until then, and its mail waits.
+  public var pausedUntil: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._pausedUntil ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._pausedUntil = newValue}
+  }
+  /// Returns true if `pausedUntil` has been explicitly set.
+  public var hasPausedUntil: Bool {_storage._pausedUntil != nil}
+  /// Clears the value of `pausedUntil`. Subsequent reads from it will return its default value.
+  public mutating func clearPausedUntil() {_uniqueStorage()._pausedUntil = nil}
+
+  /// The server's words when it asked (e.g. "432 4.3.2 ... sender thread limit exceeded").
+  public var pauseReason: String {
+    get {_storage._pauseReason}
+    set {_uniqueStorage()._pauseReason = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// Why a server's mail waits: the cause, in ValidateServer's catalogue, and when the
+/// next attempt will probe the server.
+public nonisolated struct Mailgate_V1_DeliveryBlock: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// A ValidateServer reason, e.g. CERTIFICATE_UNTRUSTED or CREDENTIALS_REJECTED.
+  public var reason: String = String()
+
+  /// The server's words, or the connection's.
+  public var detail: String = String()
+
+  /// What fixes it.
+  public var remedy: String = String()
+
+  /// When this episode began.
+  public var since: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_since ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_since = newValue}
+  }
+  /// Returns true if `since` has been explicitly set.
+  public var hasSince: Bool {self._since != nil}
+  /// Clears the value of `since`. Subsequent reads from it will return its default value.
+  public mutating func clearSince() {self._since = nil}
+
+  /// When one attempt will try the server again (the wait doubles per failed probe).
+  public var nextProbeAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_nextProbeAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_nextProbeAt = newValue}
+  }
+  /// Returns true if `nextProbeAt` has been explicitly set.
+  public var hasNextProbeAt: Bool {self._nextProbeAt != nil}
+  /// Clears the value of `nextProbeAt`. Subsequent reads from it will return its default value.
+  public mutating func clearNextProbeAt() {self._nextProbeAt = nil}
+
+  /// Failed attempts in this episode.
+  public var failedAttempts: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _since: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _nextProbeAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
 public nonisolated struct Mailgate_V1_GetServerRequest: Sendable {
@@ -3436,7 +3513,7 @@ nonisolated extension Mailgate_V1_SecretState: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".OutputServer"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}tenant_id\0\u{1}name\0\u{1}host\0\u{1}port\0\u{1}security\0\u{3}sender_name\0\u{3}sender_address\0\u{3}auth_type\0\u{1}username\0\u{1}password\0\u{1}oauth\0\u{3}client_secret\0\u{3}refresh_token\0\u{3}access_token\0\u{3}rate_limit_per_minute\0\u{3}is_default\0\u{1}version\0\u{3}allow_plaintext_auth\0\u{3}created_at\0\u{3}updated_at\0\u{3}last_validation\0\u{3}max_connections\0\u{3}daily_recipient_limit\0\u{3}uncertain_policy\0\u{3}granted_scopes\0\u{3}token_failure_reason\0\u{3}token_failure_detail\0\u{3}token_retry_at\0\u{3}discover_secret_expiry\0\u{3}secret_discovery_problem\0\u{3}last_validated_at\0\u{3}last_validation_ok\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}tenant_id\0\u{1}name\0\u{1}host\0\u{1}port\0\u{1}security\0\u{3}sender_name\0\u{3}sender_address\0\u{3}auth_type\0\u{1}username\0\u{1}password\0\u{1}oauth\0\u{3}client_secret\0\u{3}refresh_token\0\u{3}access_token\0\u{3}rate_limit_per_minute\0\u{3}is_default\0\u{1}version\0\u{3}allow_plaintext_auth\0\u{3}created_at\0\u{3}updated_at\0\u{3}last_validation\0\u{3}max_connections\0\u{3}daily_recipient_limit\0\u{3}uncertain_policy\0\u{3}granted_scopes\0\u{3}token_failure_reason\0\u{3}token_failure_detail\0\u{3}token_retry_at\0\u{3}discover_secret_expiry\0\u{3}secret_discovery_problem\0\u{3}last_validated_at\0\u{3}last_validation_ok\0\u{3}delivery_block\0\u{3}paused_until\0\u{3}pause_reason\0")
 
   fileprivate class _StorageClass {
     var _id: String = String()
@@ -3472,6 +3549,9 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
     var _secretDiscoveryProblem: String = String()
     var _lastValidatedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _lastValidationOk: Bool = false
+    var _deliveryBlock: Mailgate_V1_DeliveryBlock? = nil
+    var _pausedUntil: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _pauseReason: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -3515,6 +3595,9 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
       _secretDiscoveryProblem = source._secretDiscoveryProblem
       _lastValidatedAt = source._lastValidatedAt
       _lastValidationOk = source._lastValidationOk
+      _deliveryBlock = source._deliveryBlock
+      _pausedUntil = source._pausedUntil
+      _pauseReason = source._pauseReason
     }
   }
 
@@ -3566,6 +3649,9 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
         case 31: try { try decoder.decodeSingularStringField(value: &_storage._secretDiscoveryProblem) }()
         case 32: try { try decoder.decodeSingularMessageField(value: &_storage._lastValidatedAt) }()
         case 33: try { try decoder.decodeSingularBoolField(value: &_storage._lastValidationOk) }()
+        case 34: try { try decoder.decodeSingularMessageField(value: &_storage._deliveryBlock) }()
+        case 35: try { try decoder.decodeSingularMessageField(value: &_storage._pausedUntil) }()
+        case 36: try { try decoder.decodeSingularStringField(value: &_storage._pauseReason) }()
         default: break
         }
       }
@@ -3677,6 +3763,15 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
       if _storage._lastValidationOk != false {
         try visitor.visitSingularBoolField(value: _storage._lastValidationOk, fieldNumber: 33)
       }
+      try { if let v = _storage._deliveryBlock {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 34)
+      } }()
+      try { if let v = _storage._pausedUntil {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 35)
+      } }()
+      if !_storage._pauseReason.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._pauseReason, fieldNumber: 36)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -3719,10 +3814,72 @@ nonisolated extension Mailgate_V1_OutputServer: SwiftProtobuf.Message, SwiftProt
         if _storage._secretDiscoveryProblem != rhs_storage._secretDiscoveryProblem {return false}
         if _storage._lastValidatedAt != rhs_storage._lastValidatedAt {return false}
         if _storage._lastValidationOk != rhs_storage._lastValidationOk {return false}
+        if _storage._deliveryBlock != rhs_storage._deliveryBlock {return false}
+        if _storage._pausedUntil != rhs_storage._pausedUntil {return false}
+        if _storage._pauseReason != rhs_storage._pauseReason {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Mailgate_V1_DeliveryBlock: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DeliveryBlock"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reason\0\u{1}detail\0\u{1}remedy\0\u{1}since\0\u{3}next_probe_at\0\u{3}failed_attempts\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.detail) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.remedy) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._since) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._nextProbeAt) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.failedAttempts) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 1)
+    }
+    if !self.detail.isEmpty {
+      try visitor.visitSingularStringField(value: self.detail, fieldNumber: 2)
+    }
+    if !self.remedy.isEmpty {
+      try visitor.visitSingularStringField(value: self.remedy, fieldNumber: 3)
+    }
+    try { if let v = self._since {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._nextProbeAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    if self.failedAttempts != 0 {
+      try visitor.visitSingularUInt32Field(value: self.failedAttempts, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Mailgate_V1_DeliveryBlock, rhs: Mailgate_V1_DeliveryBlock) -> Bool {
+    if lhs.reason != rhs.reason {return false}
+    if lhs.detail != rhs.detail {return false}
+    if lhs.remedy != rhs.remedy {return false}
+    if lhs._since != rhs._since {return false}
+    if lhs._nextProbeAt != rhs._nextProbeAt {return false}
+    if lhs.failedAttempts != rhs.failedAttempts {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

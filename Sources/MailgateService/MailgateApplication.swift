@@ -201,6 +201,7 @@ public final class MailgateApplication: Sendable {
         )
         self.queueGauges = QueueGauges(
             queue: database.queue,
+            blocks: database.blocks,
             metrics: serviceMetrics,
             interval: configuration.heartbeatInterval,
             logger: logger

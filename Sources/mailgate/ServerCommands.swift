@@ -164,7 +164,7 @@ struct ServerCommand: AsyncParsableCommand {
                 printTable(
                     [
                         "name", "host", "port", "security", "auth", "sender", "default", "version", "secret_expires",
-                        "last_validation",
+                        "last_validation", "delivery",
                     ],
                     servers.map { server in
                         [
@@ -172,6 +172,9 @@ struct ServerCommand: AsyncParsableCommand {
                             server.senderAddress, server.isDefault ? "yes" : "", String(server.version),
                             server.clientSecret.hasExpiresAt ? formatDate(server.clientSecret.expiresAt.date) : "-",
                             server.hasLastValidatedAt ? server.lastValidation : "-",
+                            server.hasDeliveryBlock
+                                ? "blocked: \(server.deliveryBlock.reason)"
+                                : server.hasPausedUntil ? "paused until \(formatDate(server.pausedUntil.date))" : "ok",
                         ]
                     },
                     format: self.client.format
@@ -250,7 +253,21 @@ func printServer(_ server: Mailgate_V1_OutputServer, format: OutputFormat) {
             "last_validation": server.hasLastValidatedAt
                 ? "\(server.lastValidation) at \(formatDate(server.lastValidatedAt.date))" : "never",
             "version": String(server.version), "updated_at": formatDate(server.updatedAt.date),
+            "delivery": deliveryState(of: server),
         ],
         format: format
     )
+}
+
+/// Whether the server takes mail, and if not why its mail waits and until when.
+func deliveryState(of server: Mailgate_V1_OutputServer) -> String {
+    if server.hasDeliveryBlock {
+        let block = server.deliveryBlock
+        return
+            "blocked since \(formatDate(block.since.date)) (\(block.reason)): \(block.detail). \(block.remedy) Next attempt \(formatDate(block.nextProbeAt.date)); mail waits."
+    }
+    if server.hasPausedUntil {
+        return "paused until \(formatDate(server.pausedUntil.date)) at the server's request: \(server.pauseReason)"
+    }
+    return "ok"
 }

@@ -118,7 +118,8 @@ def main():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
         try:
-            walk(browser, base, operator_key, token_port, smtp_port, client_id, client_secret, basic_password, sender)
+            walk(browser, base, operator_key, token_port, smtp_port, client_id, client_secret, basic_password, sender,
+                 env["MAILGATE_LISTEN"])
         finally:
             browser.close()
 
@@ -155,7 +156,7 @@ def walk(browser, base, *rest):
 
 
 def walk_pages(browser, context, page, base, operator_key, token_port, smtp_port, client_id, client_secret,
-               basic_password, sender):
+               basic_password, sender, rpc_address):
     errors = []
     # Script errors; not the statuses of refusals this test asks for (401 for a wrong key, 403, 404).
     page.on("console", lambda message: errors.append(message.text)
@@ -300,6 +301,27 @@ def walk_pages(browser, context, page, base, operator_key, token_port, smtp_port
     page.get_by_role("button", name="Test connection").click()
     expect(checks.locator('li[data-check="auth"]')).to_have_class("failed", timeout=30_000)
     expect(checks.locator('li[data-check="auth"] .remedy')).to_be_visible()
+
+    step("mail sent through the relay meanwhile waits: the list and the server's page say why and what fixes it")
+    subprocess.run([args.mailgate, "send", "--tenant", "acme", "--server", "relay", "--to", "someone@example.org",
+                    "--subject", "Waits for the relay", "--text-file", "-"],
+                   input="Hello", text=True, check=True, capture_output=True,
+                   env=dict(os.environ, MAILGATE_ADDRESS=rpc_address, MAILGATE_KEY=operator_key))
+    page.goto(f"{base}/tenants/acme/servers")
+    relay_row = page.locator("#servers tbody tr", has_text="relay")
+    for _ in range(30):
+        if "blocked" in relay_row.inner_text():
+            break
+        time.sleep(1)
+        page.reload()
+    expect(relay_row).to_contain_text("blocked: CREDENTIALS_REJECTED")
+    expect(page.locator("#servers tbody tr", has_text="m365")).to_contain_text("takes mail")
+    page.goto(f"{base}/tenants/acme/servers/relay")
+    state = page.locator("#delivery-state")
+    expect(state).to_contain_text("CREDENTIALS_REJECTED")
+    expect(state).to_contain_text("Its mail waits")
+    expect(state).to_contain_text("535")
+    shot(page, "09a-server-blocked")
 
     step("notification panel: the failure, unread in the header, marked read")
     page.goto(f"{base}/tenants/acme/events")

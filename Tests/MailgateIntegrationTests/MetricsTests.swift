@@ -60,6 +60,7 @@ struct MetricsTests {
             #expect(Self.value(text, #"mailgate_delivery_attempts_total{outcome="delivered",reply_class="2xx"}"#) == 1)
             #expect(Self.value(text, #"mailgate_server_validations_total{result="passed"}"#) == 1)
             #expect(Self.value(text, #"mailgate_queue_messages{state="due"}"#) != nil)
+            #expect(Self.value(text, "mailgate_servers_blocked") == 0)
             #expect(Self.value(text, "mailgate_delivery_workers") == 2)
             #expect((Self.value(text, "mailgate_worker_heartbeats_total") ?? 0) >= 1)
             // Pool usage: the pool's size, connections leased now, and what each operation took.

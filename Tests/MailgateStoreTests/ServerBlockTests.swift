@@ -80,6 +80,51 @@ struct ServerBlockTests {
         }
     }
 
+    @Test(
+        "what operators see on a server: the pause it asked for, then the block with its cause, then nothing once lifted"
+    )
+    func deliveryStates() async throws {
+        try await DeliveryQueueTests().withFixture { fixture in
+            let blocks = ServerBlockRepository(client: fixture.client, logger: Self.logger)
+            let other = UUID()
+            #expect(try await blocks.deliveryStates(serverIDs: [fixture.serverID, other]).isEmpty)
+
+            try await fixture.queue.throttle(
+                tenantID: fixture.tenantID,
+                serverID: fixture.serverID,
+                serverName: "relay",
+                for: .seconds(60),
+                reason: "throttled: 432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded"
+            )
+            let paused = try #require(
+                try await blocks.deliveryStates(serverIDs: [fixture.serverID, other])[fixture.serverID]
+            )
+            #expect(paused.block == nil)
+            #expect(paused.pauseReason.hasPrefix("throttled: 432 4.3.2"))
+            #expect((50...70).contains(paused.pausedUntil?.timeIntervalSinceNow ?? 0))
+            #expect(try await blocks.blockedCount() == 0)
+
+            try await Self.block(fixture, probe: false)
+            let states = try await blocks.deliveryStates(serverIDs: [fixture.serverID, other])
+            #expect(states.count == 1)
+            let blocked = try #require(states[fixture.serverID])
+            #expect(blocked.block?.reason == "CERTIFICATE_UNTRUSTED")
+            #expect(blocked.block?.detail == "self-signed")
+            #expect(blocked.block?.remedy == KnownCause.certificateUntrusted.remedy)
+            #expect(blocked.pausedUntil == nil, "the block's own wait is not shown as a pause the server asked for")
+            #expect(try await blocks.blockedCount() == 1)
+
+            _ = try await blocks.unblock(
+                tenantID: fixture.tenantID,
+                serverID: fixture.serverID,
+                serverName: "relay",
+                why: "test"
+            )
+            #expect(try await blocks.deliveryStates(serverIDs: [fixture.serverID]).isEmpty)
+            #expect(try await blocks.blockedCount() == 0)
+        }
+    }
+
     @Test("a disabled tenant's mail is held: not claimed until the tenant is enabled")
     func disabledTenantHeld() async throws {
         try await DeliveryQueueTests().withFixture { fixture in

@@ -110,6 +110,13 @@ enum Catalog {
         "state_queued": "queued", "state_sending": "sending", "state_sent": "sent", "state_failed": "failed",
         "state_cancelled": "cancelled",
         "view_test_message": "See the test message",
+        "delivery": "Delivery",
+        "delivery_ok": "takes mail",
+        "delivery_blocked": "blocked: {reason}",
+        "delivery_paused": "paused until {until}",
+        "delivery_blocked_notice":
+            "Delivery to this server is blocked since {since} ({reason}). Its mail waits and goes out as soon as this is fixed: save a corrected server, or run Test connection once the server is fixed. Next attempt: {next}.",
+        "delivery_paused_notice": "The server asked Mailgate to slow down; its mail waits until {until}: {reply}",
         "consent_given_by": "Consent given by {account} on {date}.",
     ]
 }

@@ -114,6 +114,13 @@ extension Catalog {
         "refused": "recusado", "state_queued": "na fila", "state_sending": "enviando", "state_sent": "enviado",
         "state_failed": "com falha", "state_cancelled": "cancelado",
         "view_test_message": "Ver a mensagem de teste",
+        "delivery": "Entrega",
+        "delivery_ok": "aceita correio",
+        "delivery_blocked": "bloqueado: {reason}",
+        "delivery_paused": "em pausa até {until}",
+        "delivery_blocked_notice":
+            "A entrega a este servidor está bloqueada desde {since} ({reason}). O correio espera e sai assim que isto for corrigido: salve o servidor corrigido ou execute Testar conexão quando o servidor estiver consertado. Próxima tentativa: {next}.",
+        "delivery_paused_notice": "O servidor pediu ao Mailgate que abrandasse; o correio espera até {until}: {reply}",
         "consent_given_by": "Consentimento dado por {account} em {date}.",
     ]
 }

@@ -113,6 +113,14 @@ extension Catalog {
         "state_queued": "en cola", "state_sending": "enviando", "state_sent": "enviado", "state_failed": "fallido",
         "state_cancelled": "cancelado",
         "view_test_message": "Ver el mensaje de prueba",
+        "delivery": "Entrega",
+        "delivery_ok": "acepta correo",
+        "delivery_blocked": "bloqueado: {reason}",
+        "delivery_paused": "en pausa hasta {until}",
+        "delivery_blocked_notice":
+            "La entrega a este servidor está bloqueada desde {since} ({reason}). Su correo espera y sale en cuanto se corrija: guarde el servidor corregido o ejecute Probar conexión cuando el servidor esté arreglado. Próximo intento: {next}.",
+        "delivery_paused_notice":
+            "El servidor pidió a Mailgate que fuera más despacio; su correo espera hasta {until}: {reply}",
         "consent_given_by": "Consentimiento otorgado por {account} el {date}.",
     ]
 }

@@ -148,6 +148,7 @@ extension ConsoleRoutes {
                 "validationClass": server.lastValidationOk ? "good" : "bad",
                 "validationText": language.text(server.lastValidationOk ? "check_ok" : "check_failed"),
             ]
+            row.merge(ServerForm.deliveryCell(of: server, language: language)) { _, new in new }
             if server.clientSecret.hasExpiresAt {
                 let days = Int((server.clientSecret.expiresAt.date.timeIntervalSinceNow / 86400).rounded(.down))
                 row["expiry"] =
@@ -175,6 +176,7 @@ extension ConsoleRoutes {
         context: ConsoleRequestContext
     ) async -> Response {
         var data = ServerForm.values(of: server, isNew: isNew, language: context.language)
+        if !isNew { data.merge(ServerForm.deliveryNotice(of: server, language: context.language)) { _, new in new } }
         data.merge(await self.chrome(tenant, context: context)) { _, new in new }
         if !isNew { data["consentAccount"] = await self.consentAccount(server, tenant: tenant, context: context) }
         data.merge(extra) { _, new in new }

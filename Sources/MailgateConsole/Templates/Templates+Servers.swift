@@ -19,6 +19,7 @@ extension Templates {
           <thead><tr>
             <th scope="col">{{t.server_name}}</th><th scope="col">{{t.host}}</th><th scope="col">{{t.auth}}</th>
             <th scope="col">{{t.default}}</th><th scope="col">{{t.last_validation}}</th><th scope="col">{{t.secret_expiry}}</th>
+            <th scope="col">{{t.delivery}}</th>
           </tr></thead>
           <tbody>
           {{#servers}}
@@ -29,9 +30,10 @@ extension Templates {
             <td>{{#isDefault}}<span aria-hidden="true">★</span><span class="visually-hidden">{{t.default}}</span>{{/isDefault}}</td>
             <td>{{#validated}}<span class="{{validationClass}}" aria-hidden="true">{{validationMark}}</span><span class="visually-hidden">{{validationText}}</span> {{validatedAt}}{{/validated}}{{^validated}}{{t.never}}{{/validated}}</td>
             <td>{{#expiry}}<span class="pill {{expiryClass}}">{{expiry}}</span>{{/expiry}}</td>
+            <td><span class="pill {{deliveryClass}}" title="{{deliveryDetail}}">{{delivery}}</span></td>
           </tr>
           {{/servers}}
-          {{^servers}}<tr><td colspan="6">{{t.no_servers}}</td></tr>{{/servers}}
+          {{^servers}}<tr><td colspan="7">{{t.no_servers}}</td></tr>{{/servers}}
           </tbody>
         </table>
         {{/main}}{{/layout}}
@@ -40,6 +42,8 @@ extension Templates {
     static let serverForm = """
         {{<layout}}{{$main}}
         <h1>{{#isNew}}{{t.new_server}}{{/isNew}}{{^isNew}}{{t.server}} {{name}}{{/isNew}}</h1>
+        {{#deliveryBlocked}}<div class="error" role="alert" id="delivery-state"><p>{{deliveryBlocked}}</p><p>{{deliveryDetail}}</p><p>{{deliveryRemedy}}</p></div>{{/deliveryBlocked}}
+        {{#deliveryPaused}}<p class="notice" role="status" id="delivery-state">{{deliveryPaused}}</p>{{/deliveryPaused}}
         <form method="post" action="/tenants/{{tenant}}/server-save" id="server-form" class="server-form"
               data-tenant="{{tenant}}" data-server="{{storedName}}">
           <input type="hidden" name="csrf" value="{{csrf}}">

@@ -47,7 +47,9 @@ extension AdminHandlers {
             health: self.health
         ) { request, context in
             let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
-            return Mailgate_V1_OutputServer(try await self.server(request.server, in: tenant))
+            let server = try await self.server(request.server, in: tenant)
+            let delivery = try await self.blocks?.deliveryStates(serverIDs: [server.id])
+            return Mailgate_V1_OutputServer(server, delivery: delivery?[server.id])
         }
 
         router.registerStoreBacked(
@@ -64,7 +66,8 @@ extension AdminHandlers {
             )
             var response = Mailgate_V1_ListServersResponse()
             let (servers, next) = PageToken.split(page, limit: limit) { $0.definition.name }
-            response.servers = servers.map(Mailgate_V1_OutputServer.init)
+            let delivery = try await self.blocks?.deliveryStates(serverIDs: servers.map(\.id)) ?? [:]
+            response.servers = servers.map { Mailgate_V1_OutputServer($0, delivery: delivery[$0.id]) }
             response.nextPageToken = next
             return response
         }

@@ -133,6 +133,32 @@ extension Mailgate_V1_OutputServer {
     }
 }
 
+extension Mailgate_V1_OutputServer {
+    /// The server and, when its mail waits, why: a block or a pause in force.
+    init(_ record: ServerRecord, delivery: ServerDeliveryState?) {
+        self.init(record)
+        if let block = delivery?.block {
+            self.deliveryBlock = Mailgate_V1_DeliveryBlock(block)
+        }
+        if let pausedUntil = delivery?.pausedUntil {
+            self.pausedUntil = Google_Protobuf_Timestamp(date: pausedUntil)
+            self.pauseReason = delivery?.pauseReason ?? ""
+        }
+    }
+}
+
+extension Mailgate_V1_DeliveryBlock {
+    init(_ block: ServerBlock) {
+        self.init()
+        self.reason = block.reason
+        self.detail = block.detail
+        self.remedy = block.remedy
+        self.since = Google_Protobuf_Timestamp(date: block.since)
+        self.nextProbeAt = Google_Protobuf_Timestamp(date: block.retryAt)
+        self.failedAttempts = UInt32(clamping: block.failures)
+    }
+}
+
 extension Mailgate_V1_OAuthSettings {
     init(_ oauth: ServerDefinition.OAuth) {
         self.init()

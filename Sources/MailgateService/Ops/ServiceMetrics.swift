@@ -73,6 +73,12 @@ public struct ServiceMetrics: Sendable {
         Gauge(label: "mailgate_queue_messages", dimensions: [("state", state)], factory: self.factory).record(count)
     }
 
+    /// `mailgate_servers_blocked`: servers across the cluster whose mail waits for a fault
+    /// of the server or its configuration to be fixed.
+    func serversBlocked(_ count: Int) {
+        Gauge(label: "mailgate_servers_blocked", factory: self.factory).record(count)
+    }
+
     /// `mailgate_worker_heartbeats_total`: heartbeats this replica wrote.
     func heartbeat() {
         Counter(label: "mailgate_worker_heartbeats_total", factory: self.factory).increment()

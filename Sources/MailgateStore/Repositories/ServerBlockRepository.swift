@@ -16,6 +16,15 @@ public struct ServerBlock: Sendable, Hashable {
     public var retryAt: Date
 }
 
+/// Why a server's mail waits, as operators see it on the server: a block for a fault an
+/// operator can fix, or a pause the server asked for (throttling, a used-up quota).
+public struct ServerDeliveryState: Sendable, Hashable {
+    public var block: ServerBlock?
+    public var pausedUntil: Date?
+    /// The server's words when it asked for the pause.
+    public var pauseReason: String = ""
+}
+
 /// The `server_blocks` table: servers whose mail waits for an operator's fix. Blocking
 /// raises `server_delivery_blocked` once per episode; lifting it raises
 /// `server_delivery_resumed`, ends every replica's wait and makes the mail due at once.
@@ -155,6 +164,46 @@ public struct ServerBlockRepository: Sendable {
             )
             return true
         }
+    }
+
+    /// The blocks and pauses in force for `serverIDs`; a server missing from the answer is
+    /// neither blocked nor paused.
+    public func deliveryStates(serverIDs: [UUID]) async throws -> [UUID: ServerDeliveryState] {
+        guard !serverIDs.isEmpty else { return [:] }
+        let rows = try await self.client.tracedQuery(
+            """
+            SELECT id, b.reason, b.detail, b.remedy, b.blocked_since, b.failures, b.retry_at, t.throttled_until, t.reason
+            FROM unnest(\(serverIDs)::uuid[]) AS id
+            LEFT JOIN server_blocks b ON b.server_id = id
+            LEFT JOIN server_throttles t ON t.server_id = id AND t.throttled_until > now() AND t.reason NOT LIKE 'blocked: %'
+            WHERE b.server_id IS NOT NULL OR t.server_id IS NOT NULL
+            """,
+            logger: self.logger
+        )
+        var states: [UUID: ServerDeliveryState] = [:]
+        for try await (id, reason, detail, remedy, since, failures, retryAt, pausedUntil, pauseReason) in rows.decode(
+            (UUID, String?, String?, String?, Date?, Int?, Date?, Date?, String?).self
+        ) {
+            var state = ServerDeliveryState(pausedUntil: pausedUntil, pauseReason: pauseReason ?? "")
+            if let reason, let since, let retryAt {
+                state.block = ServerBlock(
+                    reason: reason,
+                    detail: detail ?? "",
+                    remedy: remedy ?? "",
+                    since: since,
+                    failures: failures ?? 1,
+                    retryAt: retryAt
+                )
+            }
+            states[id] = state
+        }
+        return states
+    }
+
+    /// How many servers are blocked, across tenants.
+    public func blockedCount() async throws -> Int {
+        let rows = try await self.client.tracedQuery("SELECT count(*) FROM server_blocks", logger: self.logger)
+        return try await rows.decode(Int.self).first(where: { _ in true }) ?? 0
     }
 
     /// The server's block, if it is blocked.

@@ -64,6 +64,7 @@ struct MailFixture: Sendable {
         trustTestCA: Bool = true,
         expiringCertificate: Bool = false,
         renewableCertificate: Bool = false,
+        trustedCertificates: [String]? = nil,
         workers: Int = 2,
         claimBatch: Int = 32,
         giveUpAfter: Duration = .seconds(60),
@@ -106,13 +107,18 @@ struct MailFixture: Sendable {
             }
             return try SMTPTestServer(arguments: serverArguments)
         }
+        if let trustedCertificates {
+            try Self.trust(trustedCertificates, in: certificates)
+        }
         // Without the test CA, delivery trusts the system bundle, which knows nothing of it.
         let caFile =
-            trustTestCA
-            ? certificates.appendingPathComponent(
-                renewableCertificate
-                    ? "both.pem" : wrongHost ? "wrong-cert.pem" : expiringCertificate ? "soon-cert.pem" : "cert.pem"
-            ).path : nil
+            trustedCertificates != nil
+            ? certificates.appendingPathComponent("trusted.pem").path
+            : trustTestCA
+                ? certificates.appendingPathComponent(
+                    renewableCertificate
+                        ? "both.pem" : wrongHost ? "wrong-cert.pem" : expiringCertificate ? "soon-cert.pem" : "cert.pem"
+                ).path : nil
         let rpcCertificate =
             rpcTLS
             ? try await offCooperativePool {
@@ -182,6 +188,15 @@ struct MailFixture: Sendable {
     func renewCertificate() throws {
         try Self.serve(prefix: "", in: self.certificates)
         self.smtp.reloadCertificate()
+    }
+
+    /// Rewrites the CA file delivery trusts (`trusted.pem`, with `trustedCertificates`) to hold
+    /// the certificates of `prefixes`, as an operator installs a new CA file at the same path.
+    static func trust(_ prefixes: [String], in folder: URL) throws {
+        let bundle = try prefixes.map {
+            try String(contentsOf: folder.appendingPathComponent("\($0)cert.pem"), encoding: .utf8)
+        }.joined()
+        try bundle.write(to: folder.appendingPathComponent("trusted.pem"), atomically: true, encoding: .utf8)
     }
 
     /// A simple message to `to`.

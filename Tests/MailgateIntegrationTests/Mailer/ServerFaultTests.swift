@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MailgateCore
 import MailgateClient
 import MailgateProto
 import MailgateRPC
@@ -57,13 +58,33 @@ struct ServerFaultTests {
 
             let validation = try await fixture.client.validate("relay", testMessage: false)
             #expect(try validation.check("auth").reason == "CREDENTIALS_REJECTED")
+            // The operator sees it on the server: the cause, the server's words, the remedy, the next attempt.
+            let blockedServer = try await fixture.admin.operatorClient.getServer(Self.getRequest())
+            #expect(blockedServer.deliveryBlock.reason == "CREDENTIALS_REJECTED")
+            #expect(blockedServer.deliveryBlock.detail.contains("535"))
+            #expect(blockedServer.deliveryBlock.remedy == KnownCause.credentialsRejected.remedy)
+            #expect(blockedServer.deliveryBlock.nextProbeAt.date.timeIntervalSinceNow > 60)
+            #expect(!blockedServer.hasPausedUntil)
+            var list = Mailgate_V1_ListServersRequest()
+            list.tenant = "acme"
+            #expect(
+                try await fixture.client.listServers(list).servers.first?.deliveryBlock.reason == "CREDENTIALS_REJECTED"
+            )
 
             try await fixture.putAuth(.basic, username: "billing", password: "right")
             _ = try await fixture.waitFor(first.messageID, state: .sent, limit: .seconds(15))
             _ = try await fixture.waitFor(second.messageID, state: .sent, limit: .seconds(15))
             #expect(try fixture.smtp.received().count == 2)
             #expect(try await fixture.events(kind: "server_delivery_resumed").count == 1)
+            #expect(!(try await fixture.admin.operatorClient.getServer(Self.getRequest()).hasDeliveryBlock))
         }
+    }
+
+    static func getRequest() -> Mailgate_V1_GetServerRequest {
+        var request = Mailgate_V1_GetServerRequest()
+        request.tenant = "acme"
+        request.server = "relay"
+        return request
     }
 
     @Test("a server still blocked when a message's retry window ends: the message fails, with the cause as its error")
@@ -130,6 +151,52 @@ struct ServerFaultTests {
             _ = try await fixture.waitFor(sent.messageID, state: .sent, limit: .seconds(20))
             let resumed = try await fixture.events(kind: "server_delivery_resumed")
             #expect(resumed.first?.message.contains("a delivery attempt reached it") == true)
+        }
+    }
+
+    @Test(
+        "a certificate from a new CA: mail waits with CERTIFICATE_UNTRUSTED; the CA file updated in place and a validation send it at once"
+    )
+    func newCertificateAuthority() async throws {
+        try await MailFixture.run(
+            tlsMode: "starttls",
+            renewableCertificate: true,
+            trustedCertificates: [""],
+            blockWait: Self.longWait
+        ) { fixture in
+            // Mail goes out on the trusted certificate first: the delivery threads have loaded the CA file.
+            try fixture.renewCertificate()
+            _ = try await Self.validated(fixture) { $0.ok }
+            let before = try await fixture.client.sendMail(MailFixture.message(subject: "before"))
+            _ = try await fixture.waitFor(before.messageID, state: .sent, limit: .seconds(15))
+
+            // Renewed from another CA (self-signed, for the right host) that the CA file does not hold.
+            try MailFixture.serve(prefix: "soon-", in: fixture.certificates)
+            fixture.smtp.reloadCertificate()
+            _ = try await Self.validated(fixture) {
+                $0.checks.contains { $0.name == "tls" && $0.reason == "CERTIFICATE_UNTRUSTED" }
+            }
+            let sent = try await fixture.client.sendMail(MailFixture.message())
+            try await Self.waitsFor("CERTIFICATE_UNTRUSTED", sent.messageID, in: fixture)
+
+            // The operator installs the new CA at the same path: nothing else changes.
+            try MailFixture.trust(["soon-"], in: fixture.certificates)
+            let passed = try await fixture.client.validate("relay", testMessage: false)
+            #expect(passed.ok, "\(passed.outline)")
+            _ = try await fixture.waitFor(sent.messageID, state: .sent, limit: .seconds(15))
+            #expect(try fixture.smtp.received().count == 2)
+            #expect(try await fixture.events(kind: "server_delivery_resumed").count == 1)
+        }
+    }
+
+    /// The first validation that `accepts`, retried while the SMTP server reloads its certificate.
+    static func validated(
+        _ fixture: MailFixture,
+        _ accepts: @Sendable (Mailgate_V1_ValidateServerResponse) -> Bool
+    ) async throws -> Mailgate_V1_ValidateServerResponse {
+        try await eventually(limit: .seconds(10)) {
+            let validation = try await fixture.client.validate("relay", testMessage: false)
+            return accepts(validation) ? validation : nil
         }
     }
 

@@ -862,6 +862,51 @@ void   mailgate__v1__output_server__free_unpacked
   assert(message->base.descriptor == &mailgate__v1__output_server__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   mailgate__v1__delivery_block__init
+                     (Mailgate__V1__DeliveryBlock         *message)
+{
+  static const Mailgate__V1__DeliveryBlock init_value = MAILGATE__V1__DELIVERY_BLOCK__INIT;
+  *message = init_value;
+}
+size_t mailgate__v1__delivery_block__get_packed_size
+                     (const Mailgate__V1__DeliveryBlock *message)
+{
+  assert(message->base.descriptor == &mailgate__v1__delivery_block__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t mailgate__v1__delivery_block__pack
+                     (const Mailgate__V1__DeliveryBlock *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &mailgate__v1__delivery_block__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t mailgate__v1__delivery_block__pack_to_buffer
+                     (const Mailgate__V1__DeliveryBlock *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &mailgate__v1__delivery_block__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Mailgate__V1__DeliveryBlock *
+       mailgate__v1__delivery_block__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Mailgate__V1__DeliveryBlock *)
+     protobuf_c_message_unpack (&mailgate__v1__delivery_block__descriptor,
+                                allocator, len, data);
+}
+void   mailgate__v1__delivery_block__free_unpacked
+                     (Mailgate__V1__DeliveryBlock *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &mailgate__v1__delivery_block__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   mailgate__v1__get_server_request__init
                      (Mailgate__V1__GetServerRequest         *message)
 {
@@ -4179,7 +4224,7 @@ const ProtobufCMessageDescriptor mailgate__v1__secret_state__descriptor =
   (ProtobufCMessageInit) mailgate__v1__secret_state__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor mailgate__v1__output_server__field_descriptors[33] =
+static const ProtobufCFieldDescriptor mailgate__v1__output_server__field_descriptors[36] =
 {
   {
     "id",
@@ -4577,6 +4622,42 @@ static const ProtobufCFieldDescriptor mailgate__v1__output_server__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "delivery_block",
+    34,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__OutputServer, delivery_block),
+    &mailgate__v1__delivery_block__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "paused_until",
+    35,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__OutputServer, paused_until),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "pause_reason",
+    36,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__OutputServer, pause_reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned mailgate__v1__output_server__field_indices_by_name[] = {
   14,   /* field[14] = access_token */
@@ -4585,6 +4666,7 @@ static const unsigned mailgate__v1__output_server__field_indices_by_name[] = {
   12,   /* field[12] = client_secret */
   19,   /* field[19] = created_at */
   23,   /* field[23] = daily_recipient_limit */
+  33,   /* field[33] = delivery_block */
   29,   /* field[29] = discover_secret_expiry */
   25,   /* field[25] = granted_scopes */
   3,   /* field[3] = host */
@@ -4597,6 +4679,8 @@ static const unsigned mailgate__v1__output_server__field_indices_by_name[] = {
   2,   /* field[2] = name */
   11,   /* field[11] = oauth */
   10,   /* field[10] = password */
+  35,   /* field[35] = pause_reason */
+  34,   /* field[34] = paused_until */
   4,   /* field[4] = port */
   15,   /* field[15] = rate_limit_per_minute */
   13,   /* field[13] = refresh_token */
@@ -4616,7 +4700,7 @@ static const unsigned mailgate__v1__output_server__field_indices_by_name[] = {
 static const ProtobufCIntRange mailgate__v1__output_server__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 33 }
+  { 0, 36 }
 };
 const ProtobufCMessageDescriptor mailgate__v1__output_server__descriptor =
 {
@@ -4626,11 +4710,114 @@ const ProtobufCMessageDescriptor mailgate__v1__output_server__descriptor =
   "Mailgate__V1__OutputServer",
   "mailgate.v1",
   sizeof(Mailgate__V1__OutputServer),
-  33,
+  36,
   mailgate__v1__output_server__field_descriptors,
   mailgate__v1__output_server__field_indices_by_name,
   1,  mailgate__v1__output_server__number_ranges,
   (ProtobufCMessageInit) mailgate__v1__output_server__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor mailgate__v1__delivery_block__field_descriptors[6] =
+{
+  {
+    "reason",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__DeliveryBlock, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "detail",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__DeliveryBlock, detail),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "remedy",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__DeliveryBlock, remedy),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "since",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__DeliveryBlock, since),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_probe_at",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__DeliveryBlock, next_probe_at),
+    &google__protobuf__timestamp__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "failed_attempts",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__DeliveryBlock, failed_attempts),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned mailgate__v1__delivery_block__field_indices_by_name[] = {
+  1,   /* field[1] = detail */
+  5,   /* field[5] = failed_attempts */
+  4,   /* field[4] = next_probe_at */
+  0,   /* field[0] = reason */
+  2,   /* field[2] = remedy */
+  3,   /* field[3] = since */
+};
+static const ProtobufCIntRange mailgate__v1__delivery_block__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor mailgate__v1__delivery_block__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "mailgate.v1.DeliveryBlock",
+  "DeliveryBlock",
+  "Mailgate__V1__DeliveryBlock",
+  "mailgate.v1",
+  sizeof(Mailgate__V1__DeliveryBlock),
+  6,
+  mailgate__v1__delivery_block__field_descriptors,
+  mailgate__v1__delivery_block__field_indices_by_name,
+  1,  mailgate__v1__delivery_block__number_ranges,
+  (ProtobufCMessageInit) mailgate__v1__delivery_block__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor mailgate__v1__get_server_request__field_descriptors[2] =

@@ -36,6 +36,7 @@ typedef struct Mailgate__V1__OAuthSettings Mailgate__V1__OAuthSettings;
 typedef struct Mailgate__V1__PutServerRequest Mailgate__V1__PutServerRequest;
 typedef struct Mailgate__V1__SecretState Mailgate__V1__SecretState;
 typedef struct Mailgate__V1__OutputServer Mailgate__V1__OutputServer;
+typedef struct Mailgate__V1__DeliveryBlock Mailgate__V1__DeliveryBlock;
 typedef struct Mailgate__V1__GetServerRequest Mailgate__V1__GetServerRequest;
 typedef struct Mailgate__V1__ListServersRequest Mailgate__V1__ListServersRequest;
 typedef struct Mailgate__V1__ListServersResponse Mailgate__V1__ListServersResponse;
@@ -695,10 +696,63 @@ struct  Mailgate__V1__OutputServer
    */
   Google__Protobuf__Timestamp *last_validated_at;
   protobuf_c_boolean last_validation_ok;
+  /*
+   * Set while delivery to this server is blocked by a fault of the server or its
+   * configuration (certificate, credentials, DNS, the sender's rights): its mail waits,
+   * and goes out once the fault is fixed (a PutServer that changes the server, a new
+   * refresh token, a passing ValidateServer, or a probe that reaches it).
+   */
+  Mailgate__V1__DeliveryBlock *delivery_block;
+  /*
+   * Set while the server has asked Mailgate to slow down (throttling, a used-up sending
+   * quota): every replica leaves it alone until then, and its mail waits.
+   */
+  Google__Protobuf__Timestamp *paused_until;
+  /*
+   * The server's words when it asked (e.g. "432 4.3.2 ... sender thread limit exceeded").
+   */
+  char *pause_reason;
 };
 #define MAILGATE__V1__OUTPUT_SERVER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&mailgate__v1__output_server__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, MAILGATE__V1__SECURITY__SECURITY_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, MAILGATE__V1__AUTH_TYPE__AUTH_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL, (char *)protobuf_c_empty_string, 0, 0, MAILGATE__V1__UNCERTAIN_POLICY__UNCERTAIN_POLICY_UNSPECIFIED, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0, (char *)protobuf_c_empty_string, NULL, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, MAILGATE__V1__SECURITY__SECURITY_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, MAILGATE__V1__AUTH_TYPE__AUTH_TYPE_UNSPECIFIED, (char *)protobuf_c_empty_string, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL, (char *)protobuf_c_empty_string, 0, 0, MAILGATE__V1__UNCERTAIN_POLICY__UNCERTAIN_POLICY_UNSPECIFIED, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0, (char *)protobuf_c_empty_string, NULL, 0, NULL, NULL, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Why a server's mail waits: the cause, in ValidateServer's catalogue, and when the
+ * next attempt will probe the server.
+ */
+struct  Mailgate__V1__DeliveryBlock
+{
+  ProtobufCMessage base;
+  /*
+   * A ValidateServer reason, e.g. CERTIFICATE_UNTRUSTED or CREDENTIALS_REJECTED.
+   */
+  char *reason;
+  /*
+   * The server's words, or the connection's.
+   */
+  char *detail;
+  /*
+   * What fixes it.
+   */
+  char *remedy;
+  /*
+   * When this episode began.
+   */
+  Google__Protobuf__Timestamp *since;
+  /*
+   * When one attempt will try the server again (the wait doubles per failed probe).
+   */
+  Google__Protobuf__Timestamp *next_probe_at;
+  /*
+   * Failed attempts in this episode.
+   */
+  uint32_t failed_attempts;
+};
+#define MAILGATE__V1__DELIVERY_BLOCK__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&mailgate__v1__delivery_block__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, NULL, 0 }
 
 
 struct  Mailgate__V1__GetServerRequest
@@ -1690,6 +1744,25 @@ Mailgate__V1__OutputServer *
 void   mailgate__v1__output_server__free_unpacked
                      (Mailgate__V1__OutputServer *message,
                       ProtobufCAllocator *allocator);
+/* Mailgate__V1__DeliveryBlock methods */
+void   mailgate__v1__delivery_block__init
+                     (Mailgate__V1__DeliveryBlock         *message);
+size_t mailgate__v1__delivery_block__get_packed_size
+                     (const Mailgate__V1__DeliveryBlock   *message);
+size_t mailgate__v1__delivery_block__pack
+                     (const Mailgate__V1__DeliveryBlock   *message,
+                      uint8_t             *out);
+size_t mailgate__v1__delivery_block__pack_to_buffer
+                     (const Mailgate__V1__DeliveryBlock   *message,
+                      ProtobufCBuffer     *buffer);
+Mailgate__V1__DeliveryBlock *
+       mailgate__v1__delivery_block__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   mailgate__v1__delivery_block__free_unpacked
+                     (Mailgate__V1__DeliveryBlock *message,
+                      ProtobufCAllocator *allocator);
 /* Mailgate__V1__GetServerRequest methods */
 void   mailgate__v1__get_server_request__init
                      (Mailgate__V1__GetServerRequest         *message);
@@ -2455,6 +2528,9 @@ typedef void (*Mailgate__V1__SecretState_Closure)
 typedef void (*Mailgate__V1__OutputServer_Closure)
                  (const Mailgate__V1__OutputServer *message,
                   void *closure_data);
+typedef void (*Mailgate__V1__DeliveryBlock_Closure)
+                 (const Mailgate__V1__DeliveryBlock *message,
+                  void *closure_data);
 typedef void (*Mailgate__V1__GetServerRequest_Closure)
                  (const Mailgate__V1__GetServerRequest *message,
                   void *closure_data);
@@ -2834,6 +2910,7 @@ extern const ProtobufCMessageDescriptor mailgate__v1__oauth_settings__descriptor
 extern const ProtobufCMessageDescriptor mailgate__v1__put_server_request__descriptor;
 extern const ProtobufCMessageDescriptor mailgate__v1__secret_state__descriptor;
 extern const ProtobufCMessageDescriptor mailgate__v1__output_server__descriptor;
+extern const ProtobufCMessageDescriptor mailgate__v1__delivery_block__descriptor;
 extern const ProtobufCMessageDescriptor mailgate__v1__get_server_request__descriptor;
 extern const ProtobufCMessageDescriptor mailgate__v1__list_servers_request__descriptor;
 extern const ProtobufCMessageDescriptor mailgate__v1__list_servers_response__descriptor;
