@@ -387,6 +387,15 @@ public nonisolated struct Mailgate_V1_GetMessageResponse: @unchecked Sendable {
     set {_uniqueStorage()._bodyPurged = newValue}
   }
 
+  /// Set while a queued message waits for something other than its next attempt time,
+  /// and says what: its output server is blocked by a fault an operator can fix (the
+  /// cause, the server's words, the remedy), the server asked Mailgate to slow down, or
+  /// its tenant is disabled. Empty when nothing holds it.
+  public var waitingReason: String {
+    get {_storage._waitingReason}
+    set {_uniqueStorage()._waitingReason = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -897,7 +906,7 @@ nonisolated extension Mailgate_V1_DeliveryAttempt: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Mailgate_V1_GetMessageResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetMessageResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}message_id\0\u{1}state\0\u{3}server_id\0\u{3}rfc822_message_id\0\u{1}subject\0\u{1}recipients\0\u{1}attempts\0\u{3}created_at\0\u{3}next_attempt_at\0\u{3}sent_at\0\u{3}last_reply\0\u{3}last_error\0\u{1}tags\0\u{1}history\0\u{3}recipient_results\0\u{1}uncertain\0\u{3}finished_at\0\u{3}body_purged\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}message_id\0\u{1}state\0\u{3}server_id\0\u{3}rfc822_message_id\0\u{1}subject\0\u{1}recipients\0\u{1}attempts\0\u{3}created_at\0\u{3}next_attempt_at\0\u{3}sent_at\0\u{3}last_reply\0\u{3}last_error\0\u{1}tags\0\u{1}history\0\u{3}recipient_results\0\u{1}uncertain\0\u{3}finished_at\0\u{3}body_purged\0\u{3}waiting_reason\0")
 
   fileprivate class _StorageClass {
     var _messageID: String = String()
@@ -918,6 +927,7 @@ nonisolated extension Mailgate_V1_GetMessageResponse: SwiftProtobuf.Message, Swi
     var _uncertain: Bool = false
     var _finishedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _bodyPurged: Bool = false
+    var _waitingReason: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -946,6 +956,7 @@ nonisolated extension Mailgate_V1_GetMessageResponse: SwiftProtobuf.Message, Swi
       _uncertain = source._uncertain
       _finishedAt = source._finishedAt
       _bodyPurged = source._bodyPurged
+      _waitingReason = source._waitingReason
     }
   }
 
@@ -982,6 +993,7 @@ nonisolated extension Mailgate_V1_GetMessageResponse: SwiftProtobuf.Message, Swi
         case 16: try { try decoder.decodeSingularBoolField(value: &_storage._uncertain) }()
         case 17: try { try decoder.decodeSingularMessageField(value: &_storage._finishedAt) }()
         case 18: try { try decoder.decodeSingularBoolField(value: &_storage._bodyPurged) }()
+        case 19: try { try decoder.decodeSingularStringField(value: &_storage._waitingReason) }()
         default: break
         }
       }
@@ -1048,6 +1060,9 @@ nonisolated extension Mailgate_V1_GetMessageResponse: SwiftProtobuf.Message, Swi
       if _storage._bodyPurged != false {
         try visitor.visitSingularBoolField(value: _storage._bodyPurged, fieldNumber: 18)
       }
+      if !_storage._waitingReason.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._waitingReason, fieldNumber: 19)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1075,6 +1090,7 @@ nonisolated extension Mailgate_V1_GetMessageResponse: SwiftProtobuf.Message, Swi
         if _storage._uncertain != rhs_storage._uncertain {return false}
         if _storage._finishedAt != rhs_storage._finishedAt {return false}
         if _storage._bodyPurged != rhs_storage._bodyPurged {return false}
+        if _storage._waitingReason != rhs_storage._waitingReason {return false}
         return true
       }
       if !storagesAreEqual {return false}

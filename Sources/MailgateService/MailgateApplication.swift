@@ -301,6 +301,7 @@ public final class MailgateApplication: Sendable {
             settings: configuration.mailer,
             wakeUp: wakeUp,
             quotas: quotas,
+            blocks: database.blocks,
             health: self.databaseHealth
         ).register(into: &router)
         self.router = router

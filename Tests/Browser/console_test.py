@@ -303,10 +303,11 @@ def walk_pages(browser, context, page, base, operator_key, token_port, smtp_port
     expect(checks.locator('li[data-check="auth"] .remedy')).to_be_visible()
 
     step("mail sent through the relay meanwhile waits: the list and the server's page say why and what fixes it")
-    subprocess.run([args.mailgate, "send", "--tenant", "acme", "--server", "relay", "--to", "someone@example.org",
-                    "--subject", "Waits for the relay", "--text-file", "-"],
-                   input="Hello", text=True, check=True, capture_output=True,
-                   env=dict(os.environ, MAILGATE_ADDRESS=rpc_address, MAILGATE_KEY=operator_key))
+    sent = subprocess.run([args.mailgate, "send", "--tenant", "acme", "--server", "relay", "--format", "json",
+                           "--to", "someone@example.org", "--subject", "Waits for the relay", "--text-file", "-"],
+                          input="Hello", text=True, check=True, capture_output=True,
+                          env=dict(os.environ, MAILGATE_ADDRESS=rpc_address, MAILGATE_KEY=operator_key))
+    waiting_id = json.loads(sent.stdout)["message_id"]
     page.goto(f"{base}/tenants/acme/servers")
     relay_row = page.locator("#servers tbody tr", has_text="relay")
     for _ in range(30):
@@ -322,6 +323,10 @@ def walk_pages(browser, context, page, base, operator_key, token_port, smtp_port
     expect(state).to_contain_text("Its mail waits")
     expect(state).to_contain_text("535")
     shot(page, "09a-server-blocked")
+    page.goto(f"{base}/tenants/acme/messages?id={waiting_id}")
+    expect(page.locator("#message")).to_contain_text("queued")
+    expect(page.locator("#waiting-reason")).to_contain_text("cannot take mail (CREDENTIALS_REJECTED)")
+    shot(page, "09b-message-waiting")
 
     step("notification panel: the failure, unread in the header, marked read")
     page.goto(f"{base}/tenants/acme/events")

@@ -117,6 +117,7 @@ enum Catalog {
         "delivery_blocked_notice":
             "Delivery to this server is blocked since {since} ({reason}). Its mail waits and goes out as soon as this is fixed: save a corrected server, or run Test connection once the server is fixed. Next attempt: {next}.",
         "delivery_paused_notice": "The server asked Mailgate to slow down; its mail waits until {until}: {reply}",
+        "waiting_reason": "Why it waits",
         "consent_given_by": "Consent given by {account} on {date}.",
     ]
 }

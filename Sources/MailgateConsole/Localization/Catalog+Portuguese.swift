@@ -121,6 +121,7 @@ extension Catalog {
         "delivery_blocked_notice":
             "A entrega a este servidor está bloqueada desde {since} ({reason}). O correio espera e sai assim que isto for corrigido: salve o servidor corrigido ou execute Testar conexão quando o servidor estiver consertado. Próxima tentativa: {next}.",
         "delivery_paused_notice": "O servidor pediu ao Mailgate que abrandasse; o correio espera até {until}: {reply}",
+        "waiting_reason": "Porque espera",
         "consent_given_by": "Consentimento dado por {account} em {date}.",
     ]
 }

@@ -121,6 +121,7 @@ extension Catalog {
             "La entrega a este servidor está bloqueada desde {since} ({reason}). Su correo espera y sale en cuanto se corrija: guarde el servidor corregido o ejecute Probar conexión cuando el servidor esté arreglado. Próximo intento: {next}.",
         "delivery_paused_notice":
             "El servidor pidió a Mailgate que fuera más despacio; su correo espera hasta {until}: {reply}",
+        "waiting_reason": "Por qué espera",
         "consent_given_by": "Consentimiento otorgado por {account} el {date}.",
     ]
 }

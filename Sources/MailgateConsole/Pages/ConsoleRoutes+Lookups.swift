@@ -104,6 +104,7 @@ extension ConsoleRoutes {
             "attempts": message.attempts,
             "nextAttempt": message.state == .queued ? Formatting.date(message.nextAttemptAt) : "",
             "lastError": message.lastError,
+            "waitingReason": message.waitingReason,
             "recipients": message.recipientResults.isEmpty
                 ? message.recipients.map { ["address": $0, "outcome": "", "reply": ""] }
                 : message.recipientResults.map { result in

@@ -109,6 +109,7 @@ extension Templates {
           <dt>{{t.created}}</dt><dd>{{created}}</dd>
           <dt>{{t.attempts}}</dt><dd>{{attempts}}</dd>
           {{#nextAttempt}}<dt>{{t.next_attempt}}</dt><dd>{{nextAttempt}}</dd>{{/nextAttempt}}
+          {{#waitingReason}}<dt>{{t.waiting_reason}}</dt><dd id="waiting-reason">{{waitingReason}}</dd>{{/waitingReason}}
           {{#lastError}}<dt>{{t.last_error}}</dt><dd>{{lastError}}</dd>{{/lastError}}
         </dl>
         <h2>{{t.recipients}}</h2>

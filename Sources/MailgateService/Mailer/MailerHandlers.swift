@@ -20,6 +20,7 @@ public struct MailerHandlers: Sendable {
     let wakeUp: DeliveryWakeUp
     let health: DatabaseHealth
     let quotas: TenantQuotaGate
+    let blocks: ServerBlockRepository?
     let serverCache = ServerLookupCache()
 
     public init(
@@ -31,9 +32,11 @@ public struct MailerHandlers: Sendable {
         settings: MailerSettings,
         wakeUp: DeliveryWakeUp,
         quotas: TenantQuotaGate,
+        blocks: ServerBlockRepository? = nil,
         health: DatabaseHealth
     ) {
         self.quotas = quotas
+        self.blocks = blocks
         self.servers = servers
         self.messages = messages
         self.tokens = tokens
@@ -72,7 +75,9 @@ public struct MailerHandlers: Sendable {
             guard let message = found else {
                 throw RPCError(code: .notFound, message: "No message \(request.messageID.prefix(256)) in this tenant.")
             }
-            return Mailgate_V1_GetMessageResponse(message)
+            var response = Mailgate_V1_GetMessageResponse(message)
+            response.waitingReason = try await self.waitingReason(for: message)
+            return response
         }
         router.registerStoreBacked(
             Self.service + "CancelMessage",

@@ -51,6 +51,12 @@ struct ServerFaultTests {
             let second = try await fixture.client.sendMail(MailFixture.message(subject: "Invoice 43"))
             try await Task.sleep(for: .seconds(1))
             #expect(try await fixture.get(second.messageID).state == .queued)
+            let waiting = try await fixture.get(second.messageID)
+            #expect(
+                waiting.waitingReason.contains("cannot take mail (CREDENTIALS_REJECTED)"),
+                "\(waiting.waitingReason)"
+            )
+            #expect(waiting.waitingReason.contains(KnownCause.credentialsRejected.remedy))
             let blocked = try await fixture.events(kind: "server_delivery_blocked")
             #expect(blocked.count == 1, "one event per episode, not per message")
             #expect(blocked.first?.message.contains("CREDENTIALS_REJECTED") == true)
@@ -73,7 +79,8 @@ struct ServerFaultTests {
 
             try await fixture.putAuth(.basic, username: "billing", password: "right")
             _ = try await fixture.waitFor(first.messageID, state: .sent, limit: .seconds(15))
-            _ = try await fixture.waitFor(second.messageID, state: .sent, limit: .seconds(15))
+            let sent = try await fixture.waitFor(second.messageID, state: .sent, limit: .seconds(15))
+            #expect(sent.waitingReason.isEmpty)
             #expect(try fixture.smtp.received().count == 2)
             #expect(try await fixture.events(kind: "server_delivery_resumed").count == 1)
             #expect(!(try await fixture.admin.operatorClient.getServer(Self.getRequest()).hasDeliveryBlock))
@@ -353,6 +360,7 @@ struct ServerFaultTests {
                 metadata: ["tenant": "acme"]
             )
             #expect(waiting.state == .queued, "a disabled tenant's mail went out or failed")
+            #expect(waiting.waitingReason.hasPrefix("held: tenant acme is disabled"), "\(waiting.waitingReason)")
             #expect(try fixture.smtp.received().isEmpty)
 
             try await Self.setStatus(.active, in: fixture)

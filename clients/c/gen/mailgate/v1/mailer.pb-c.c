@@ -1354,7 +1354,7 @@ const ProtobufCMessageDescriptor mailgate__v1__get_message_response__tags_entry_
   (ProtobufCMessageInit) mailgate__v1__get_message_response__tags_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor mailgate__v1__get_message_response__field_descriptors[18] =
+static const ProtobufCFieldDescriptor mailgate__v1__get_message_response__field_descriptors[19] =
 {
   {
     "message_id",
@@ -1572,6 +1572,18 @@ static const ProtobufCFieldDescriptor mailgate__v1__get_message_response__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "waiting_reason",
+    19,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Mailgate__V1__GetMessageResponse, waiting_reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned mailgate__v1__get_message_response__field_indices_by_name[] = {
   6,   /* field[6] = attempts */
@@ -1592,11 +1604,12 @@ static const unsigned mailgate__v1__get_message_response__field_indices_by_name[
   4,   /* field[4] = subject */
   12,   /* field[12] = tags */
   15,   /* field[15] = uncertain */
+  18,   /* field[18] = waiting_reason */
 };
 static const ProtobufCIntRange mailgate__v1__get_message_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 18 }
+  { 0, 19 }
 };
 const ProtobufCMessageDescriptor mailgate__v1__get_message_response__descriptor =
 {
@@ -1606,7 +1619,7 @@ const ProtobufCMessageDescriptor mailgate__v1__get_message_response__descriptor 
   "Mailgate__V1__GetMessageResponse",
   "mailgate.v1",
   sizeof(Mailgate__V1__GetMessageResponse),
-  18,
+  19,
   mailgate__v1__get_message_response__field_descriptors,
   mailgate__v1__get_message_response__field_indices_by_name,
   1,  mailgate__v1__get_message_response__number_ranges,

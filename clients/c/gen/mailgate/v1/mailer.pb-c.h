@@ -239,10 +239,17 @@ struct  Mailgate__V1__GetMessageResponse
    * The body was dropped after the retention period; the outcome stays.
    */
   protobuf_c_boolean body_purged;
+  /*
+   * Set while a queued message waits for something other than its next attempt time,
+   * and says what: its output server is blocked by a fault an operator can fix (the
+   * cause, the server's words, the remedy), the server asked Mailgate to slow down, or
+   * its tenant is disabled. Empty when nothing holds it.
+   */
+  char *waiting_reason;
 };
 #define MAILGATE__V1__GET_MESSAGE_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&mailgate__v1__get_message_response__descriptor) \
-    , (char *)protobuf_c_empty_string, MAILGATE__V1__MESSAGE_STATE__MESSAGE_STATE_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, NULL, NULL, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0, NULL, 0 }
+    , (char *)protobuf_c_empty_string, MAILGATE__V1__MESSAGE_STATE__MESSAGE_STATE_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, NULL, NULL, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, 0,NULL, 0, NULL, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Mailgate__V1__RecipientResult
