@@ -135,6 +135,9 @@ public final class CurlSMTPClient {
         // failed again, after the server had its right certificate back. Connections are
         // reused, so full handshakes stay rare.
         _ = mg_curl_setopt_long(h, CURLOPT_SSL_SESSIONID_CACHE, 0)
+        // libcurl (7.87+) may keep the CA store it built for a handle 24 h; a CA file an
+        // operator updated in place must count from the next connection on.
+        _ = mg_curl_setopt_long(h, CURLOPT_CA_CACHE_TIMEOUT, 0)
         if let caFile = endpoint.caFile { _ = mg_curl_setopt_string(h, CURLOPT_CAINFO, caFile) }
 
         switch endpoint.authentication {

@@ -1485,8 +1485,10 @@ public nonisolated struct Mailgate_V1_OutputServer: @unchecked Sendable {
   /// Clears the value of `deliveryBlock`. Subsequent reads from it will return its default value.
   public mutating func clearDeliveryBlock() {_uniqueStorage()._deliveryBlock = nil}
 
-  /// Set while the server has asked Mailgate to slow down (throttling, a used-up sending
-  /// quota): every replica leaves it alone until then, and its mail waits.
+  /// Set while every replica leaves the server alone for a while and its mail waits: it
+  /// asked Mailgate to slow down (throttling, a used-up sending quota), one of its limits
+  /// is reached (messages a minute, recipients a day, connections), or it refused a
+  /// freshly issued OAuth token.
   public var pausedUntil: SwiftProtobuf.Google_Protobuf_Timestamp {
     get {_storage._pausedUntil ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
     set {_uniqueStorage()._pausedUntil = newValue}
@@ -1496,7 +1498,8 @@ public nonisolated struct Mailgate_V1_OutputServer: @unchecked Sendable {
   /// Clears the value of `pausedUntil`. Subsequent reads from it will return its default value.
   public mutating func clearPausedUntil() {_uniqueStorage()._pausedUntil = nil}
 
-  /// The server's words when it asked (e.g. "432 4.3.2 ... sender thread limit exceeded").
+  /// Which, in words (e.g. "throttled: 432 4.3.2 ... sender thread limit exceeded",
+  /// "rate limit of 30 messages a minute reached").
   public var pauseReason: String {
     get {_storage._pauseReason}
     set {_uniqueStorage()._pauseReason = newValue}

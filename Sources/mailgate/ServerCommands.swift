@@ -264,10 +264,11 @@ func deliveryState(of server: Mailgate_V1_OutputServer) -> String {
     if server.hasDeliveryBlock {
         let block = server.deliveryBlock
         return
-            "blocked since \(formatDate(block.since.date)) (\(block.reason)): \(block.detail). \(block.remedy) Next attempt \(formatDate(block.nextProbeAt.date)); mail waits."
+            "blocked since \(formatDate(block.since.date)) (\(block.reason)): \(block.detail). \(block.remedy) Mail waits; next attempt "
+            + (block.nextProbeAt.date > Date() ? formatDate(block.nextProbeAt.date) : "as soon as mail is due") + "."
     }
     if server.hasPausedUntil {
-        return "paused until \(formatDate(server.pausedUntil.date)) at the server's request: \(server.pauseReason)"
+        return "paused until \(formatDate(server.pausedUntil.date)); mail waits: \(server.pauseReason)"
     }
     return "ok"
 }

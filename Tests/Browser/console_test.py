@@ -325,7 +325,7 @@ def walk_pages(browser, context, page, base, operator_key, token_port, smtp_port
     shot(page, "09a-server-blocked")
     page.goto(f"{base}/tenants/acme/messages?id={waiting_id}")
     expect(page.locator("#message")).to_contain_text("queued")
-    expect(page.locator("#waiting-reason")).to_contain_text("cannot take mail (CREDENTIALS_REJECTED)")
+    expect(page.locator("#waiting-reason")).to_contain_text("the server cannot take mail (CREDENTIALS_REJECTED)")
     shot(page, "09b-message-waiting")
 
     step("notification panel: the failure, unread in the header, marked read")

@@ -52,6 +52,7 @@ enum ConsoleStyle {
         .pill.off { color: var(--muted); } .pill.info { color: var(--accent); }
         .badge { display: inline-block; min-width: 1.4em; padding: 0 .4em; border-radius: 1em; background: #ffd166; color: #14213d; font-weight: 700; text-align: center; }
         .notice { background: #e7f5ec; border-left: 4px solid var(--good); padding: .6em 1em; }
+        .notice.warn { background: #fff4e0; border-left-color: var(--warn); }
         .error { background: #fdecea; border-left: 4px solid var(--bad); padding: .6em 1em; }
         .checks { list-style: none; padding: 0; }
         .checks li { background: var(--card); border: 1px solid var(--line); border-left-width: 4px; padding: .5em .8em; margin: .3em 0; }

@@ -116,8 +116,9 @@ enum Catalog {
         "delivery_paused": "paused until {until}",
         "delivery_blocked_notice":
             "Delivery to this server is blocked since {since} ({reason}). Its mail waits and goes out as soon as this is fixed: save a corrected server, or run Test connection once the server is fixed. Next attempt: {next}.",
-        "delivery_paused_notice": "The server asked Mailgate to slow down; its mail waits until {until}: {reply}",
+        "delivery_paused_notice": "Delivery to this server is paused until {until}; its mail waits: {reply}",
         "waiting_reason": "Why it waits",
+        "delivery_next_now": "as soon as mail is due",
         "consent_given_by": "Consent given by {account} on {date}.",
     ]
 }

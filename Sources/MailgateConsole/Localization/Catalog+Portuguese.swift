@@ -120,8 +120,9 @@ extension Catalog {
         "delivery_paused": "em pausa até {until}",
         "delivery_blocked_notice":
             "A entrega a este servidor está bloqueada desde {since} ({reason}). O correio espera e sai assim que isto for corrigido: salve o servidor corrigido ou execute Testar conexão quando o servidor estiver consertado. Próxima tentativa: {next}.",
-        "delivery_paused_notice": "O servidor pediu ao Mailgate que abrandasse; o correio espera até {until}: {reply}",
+        "delivery_paused_notice": "A entrega a este servidor está em pausa até {until}; o correio espera: {reply}",
         "waiting_reason": "Porque espera",
+        "delivery_next_now": "assim que houver correio pendente",
         "consent_given_by": "Consentimento dado por {account} em {date}.",
     ]
 }

@@ -119,9 +119,9 @@ extension Catalog {
         "delivery_paused": "en pausa hasta {until}",
         "delivery_blocked_notice":
             "La entrega a este servidor está bloqueada desde {since} ({reason}). Su correo espera y sale en cuanto se corrija: guarde el servidor corregido o ejecute Probar conexión cuando el servidor esté arreglado. Próximo intento: {next}.",
-        "delivery_paused_notice":
-            "El servidor pidió a Mailgate que fuera más despacio; su correo espera hasta {until}: {reply}",
+        "delivery_paused_notice": "La entrega a este servidor está en pausa hasta {until}; su correo espera: {reply}",
         "waiting_reason": "Por qué espera",
+        "delivery_next_now": "en cuanto haya correo pendiente",
         "consent_given_by": "Consentimiento otorgado por {account} el {date}.",
     ]
 }

@@ -1,4 +1,6 @@
+import Foundation
 import MailgateProto
+import SwiftProtobuf
 
 extension ServerForm {
     /// The server list's delivery cell: takes mail, blocked (with its cause), or paused at
@@ -32,7 +34,8 @@ extension ServerForm {
                     "delivery_blocked_notice",
                     [
                         "reason": block.reason, "since": Formatting.date(block.since),
-                        "next": Formatting.date(block.nextProbeAt),
+                        "next": block.nextProbeAt.date > Date()
+                            ? Formatting.date(block.nextProbeAt) : language.text("delivery_next_now"),
                     ]
                 ),
                 "deliveryDetail": block.detail,

@@ -43,7 +43,7 @@ extension Templates {
         {{<layout}}{{$main}}
         <h1>{{#isNew}}{{t.new_server}}{{/isNew}}{{^isNew}}{{t.server}} {{name}}{{/isNew}}</h1>
         {{#deliveryBlocked}}<div class="error" role="alert" id="delivery-state"><p>{{deliveryBlocked}}</p><p>{{deliveryDetail}}</p><p>{{deliveryRemedy}}</p></div>{{/deliveryBlocked}}
-        {{#deliveryPaused}}<p class="notice" role="status" id="delivery-state">{{deliveryPaused}}</p>{{/deliveryPaused}}
+        {{#deliveryPaused}}<p class="notice warn" role="status" id="delivery-state">{{deliveryPaused}}</p>{{/deliveryPaused}}
         <form method="post" action="/tenants/{{tenant}}/server-save" id="server-form" class="server-form"
               data-tenant="{{tenant}}" data-server="{{storedName}}">
           <input type="hidden" name="csrf" value="{{csrf}}">

@@ -62,6 +62,8 @@ final class CurlHTTPClient {
         _ = mg_curl_setopt_long(h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2)
         _ = mg_curl_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 1)
         _ = mg_curl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2)
+        // A CA file updated in place counts from the next request (libcurl may keep a store 24 h).
+        _ = mg_curl_setopt_long(h, CURLOPT_CA_CACHE_TIMEOUT, 0)
         if let caFile = request.caFile { _ = mg_curl_setopt_string(h, CURLOPT_CAINFO, caFile) }
         _ = mg_curl_setopt_slist(h, CURLOPT_HTTPHEADER, headers)
         _ = mg_curl_setopt_string(h, CURLOPT_USERAGENT, "mailgate")

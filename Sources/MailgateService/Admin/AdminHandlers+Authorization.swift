@@ -56,7 +56,7 @@ extension AdminHandlers {
             ) {
             case .success(let server):
                 var response = Mailgate_V1_CompleteAuthorizationResponse()
-                response.server = Mailgate_V1_OutputServer(server)
+                response.server = await self.outputServer(server)
                 return response
             case .failure(let failure):
                 throw failure.rpcError

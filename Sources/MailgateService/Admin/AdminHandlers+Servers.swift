@@ -38,7 +38,7 @@ extension AdminHandlers {
                     why: "the server was changed by key \(principal.keyID)"
                 )
             }
-            return Mailgate_V1_OutputServer(outcome.server)
+            return await self.outputServer(outcome.server)
         }
 
         router.registerStoreBacked(
@@ -47,9 +47,7 @@ extension AdminHandlers {
             health: self.health
         ) { request, context in
             let tenant = try await self.resolver.requireTenant(request.tenant, context: context)
-            let server = try await self.server(request.server, in: tenant)
-            let delivery = try await self.blocks?.deliveryStates(serverIDs: [server.id])
-            return Mailgate_V1_OutputServer(server, delivery: delivery?[server.id])
+            return await self.outputServer(try await self.server(request.server, in: tenant))
         }
 
         router.registerStoreBacked(
@@ -143,5 +141,12 @@ extension AdminHandlers {
             )
         }
         return found
+    }
+
+    /// The server as callers see it, with the block or pause that keeps its mail waiting
+    /// (left out, rather than failing the call, if it cannot be read).
+    func outputServer(_ record: ServerRecord) async -> Mailgate_V1_OutputServer {
+        let delivery = try? await self.blocks?.deliveryStates(serverIDs: [record.id])
+        return Mailgate_V1_OutputServer(record, delivery: delivery?[record.id])
     }
 }

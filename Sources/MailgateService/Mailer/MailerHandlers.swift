@@ -76,7 +76,8 @@ public struct MailerHandlers: Sendable {
                 throw RPCError(code: .notFound, message: "No message \(request.messageID.prefix(256)) in this tenant.")
             }
             var response = Mailgate_V1_GetMessageResponse(message)
-            response.waitingReason = try await self.waitingReason(for: message)
+            let byOperator = if case .operator_ = try context.requirePrincipal().scope { true } else { false }
+            response.waitingReason = try await self.waitingReason(for: message, checkTenant: byOperator)
             return response
         }
         router.registerStoreBacked(

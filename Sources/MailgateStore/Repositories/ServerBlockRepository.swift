@@ -17,11 +17,11 @@ public struct ServerBlock: Sendable, Hashable {
 }
 
 /// Why a server's mail waits, as operators see it on the server: a block for a fault an
-/// operator can fix, or a pause the server asked for (throttling, a used-up quota).
+/// operator can fix, or a pause (the server asked to slow down, a limit is reached).
 public struct ServerDeliveryState: Sendable, Hashable {
     public var block: ServerBlock?
     public var pausedUntil: Date?
-    /// The server's words when it asked for the pause.
+    /// Why the server is paused, in words ("throttled: 432 …", "rate limit of … reached").
     public var pauseReason: String = ""
 }
 
@@ -200,9 +200,20 @@ public struct ServerBlockRepository: Sendable {
         return states
     }
 
-    /// How many servers are blocked, across tenants.
+    /// How many blocked servers have mail waiting, across tenants. A block stays after its
+    /// last message failed or was cancelled (the next message probes the server at once);
+    /// with nothing waiting it costs no one anything.
     public func blockedCount() async throws -> Int {
-        let rows = try await self.client.tracedQuery("SELECT count(*) FROM server_blocks", logger: self.logger)
+        let rows = try await self.client.tracedQuery(
+            """
+            SELECT count(*) FROM server_blocks b
+            WHERE EXISTS (
+                SELECT 1 FROM messages m
+                WHERE m.tenant_id = b.tenant_id AND m.server_id = b.server_id AND m.state = 'queued'
+            )
+            """,
+            logger: self.logger
+        )
         return try await rows.decode(Int.self).first(where: { _ in true }) ?? 0
     }
 

@@ -53,7 +53,7 @@ struct ServerFaultTests {
             #expect(try await fixture.get(second.messageID).state == .queued)
             let waiting = try await fixture.get(second.messageID)
             #expect(
-                waiting.waitingReason.contains("cannot take mail (CREDENTIALS_REJECTED)"),
+                waiting.waitingReason.hasPrefix("waiting: the server cannot take mail (CREDENTIALS_REJECTED)"),
                 "\(waiting.waitingReason)"
             )
             #expect(waiting.waitingReason.contains(KnownCause.credentialsRejected.remedy))

@@ -704,12 +704,15 @@ struct  Mailgate__V1__OutputServer
    */
   Mailgate__V1__DeliveryBlock *delivery_block;
   /*
-   * Set while the server has asked Mailgate to slow down (throttling, a used-up sending
-   * quota): every replica leaves it alone until then, and its mail waits.
+   * Set while every replica leaves the server alone for a while and its mail waits: it
+   * asked Mailgate to slow down (throttling, a used-up sending quota), one of its limits
+   * is reached (messages a minute, recipients a day, connections), or it refused a
+   * freshly issued OAuth token.
    */
   Google__Protobuf__Timestamp *paused_until;
   /*
-   * The server's words when it asked (e.g. "432 4.3.2 ... sender thread limit exceeded").
+   * Which, in words (e.g. "throttled: 432 4.3.2 ... sender thread limit exceeded",
+   * "rate limit of 30 messages a minute reached").
    */
   char *pause_reason;
 };
