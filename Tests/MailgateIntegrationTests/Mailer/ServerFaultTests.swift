@@ -28,6 +28,26 @@ struct ServerFaultTests {
         )
     }
 
+    /// A STARTTLS relay that takes `billing`/`right`, and a server that sends `wrong`.
+    static func withWrongPassword(
+        giveUpAfter: Duration = .seconds(60),
+        blockWait: Duration,
+        _ body: (MailFixture) async throws -> Void
+    ) async throws {
+        try await MailFixture.run(
+            smtpArguments: ["--user", "billing", "--password", "right"],
+            tlsMode: "starttls",
+            giveUpAfter: giveUpAfter,
+            blockWait: blockWait
+        ) { server in
+            server.authType = .basic
+            server.username = "billing"
+            server.password.value = "wrong"
+        } _: { fixture in
+            try await body(fixture)
+        }
+    }
+
     static func setStatus(_ status: Mailgate_V1_TenantStatus, in fixture: MailFixture) async throws {
         var update = Mailgate_V1_UpdateTenantRequest()
         update.tenant = "acme"
@@ -37,15 +57,7 @@ struct ServerFaultTests {
 
     @Test("a wrong password: mail waits with CREDENTIALS_REJECTED, one event; the right password sends it at once")
     func wrongPassword() async throws {
-        try await MailFixture.run(
-            smtpArguments: ["--user", "billing", "--password", "right"],
-            tlsMode: "starttls",
-            blockWait: Self.longWait
-        ) { server in
-            server.authType = .basic
-            server.username = "billing"
-            server.password.value = "wrong"
-        } _: { fixture in
+        try await Self.withWrongPassword(blockWait: Self.longWait) { fixture in
             let first = try await fixture.client.sendMail(MailFixture.message())
             try await Self.waitsFor("CREDENTIALS_REJECTED", first.messageID, in: fixture)
             let second = try await fixture.client.sendMail(MailFixture.message(subject: "Invoice 43"))
@@ -96,16 +108,7 @@ struct ServerFaultTests {
 
     @Test("a server still blocked when a message's retry window ends: the message fails, with the cause as its error")
     func blockOutlastsRetryWindow() async throws {
-        try await MailFixture.run(
-            smtpArguments: ["--user", "billing", "--password", "right"],
-            tlsMode: "starttls",
-            giveUpAfter: .seconds(4),
-            blockWait: .seconds(1)
-        ) { server in
-            server.authType = .basic
-            server.username = "billing"
-            server.password.value = "wrong"
-        } _: { fixture in
+        try await Self.withWrongPassword(giveUpAfter: .seconds(4), blockWait: .seconds(1)) { fixture in
             let sent = try await fixture.client.sendMail(MailFixture.message())
             let failed = try await fixture.waitFor(sent.messageID, state: .failed, limit: .seconds(30))
             #expect(failed.lastError.contains("CREDENTIALS_REJECTED"), "\(failed.lastError)")
