@@ -149,7 +149,7 @@ struct MessageCommand: AsyncParsableCommand {
                         "sent_at": message.hasSentAt ? formatDate(message.sentAt.date) : "-",
                         "last_reply": message.lastReply.isEmpty ? "-" : message.lastReply,
                         "last_error": message.lastError.isEmpty ? "-" : message.lastError,
-                        "waiting": message.waitingReason.isEmpty ? "-" : message.waitingReason,
+                        "waiting_reason": message.waitingReason.isEmpty ? "-" : message.waitingReason,
                         "uncertain": message.uncertain ? "yes (the server may have received it more than once)" : "no",
                     ],
                     format: .table

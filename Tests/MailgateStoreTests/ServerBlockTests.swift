@@ -114,8 +114,8 @@ struct ServerBlockTests {
             #expect(blocked.block?.remedy == KnownCause.certificateUntrusted.remedy)
             #expect(blocked.pausedUntil == nil, "the block's own wait is not shown as a pause")
             #expect(try await blocks.blockedCount() == 1)
-            // Its last message cancelled: the block stays (the next message probes at once) but no
-            // mail waits for a fix, so it no longer counts.
+            // Its last message cancelled: the block stays (the next message probes the server) but
+            // no mail waits for a fix, so it no longer counts.
             try await fixture.client.query(
                 "UPDATE messages SET state = 'cancelled', finished_at = now() WHERE id = \(waiting[0])",
                 logger: Self.logger

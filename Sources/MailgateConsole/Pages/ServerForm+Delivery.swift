@@ -3,8 +3,8 @@ import MailgateProto
 import SwiftProtobuf
 
 extension ServerForm {
-    /// The server list's delivery cell: takes mail, blocked (with its cause), or paused at
-    /// the server's request. The title holds the server's words and the remedy.
+    /// The server list's delivery cell: takes mail, blocked (with its cause), or paused (the
+    /// server asked to slow down, or one of its limits is reached). The title says more.
     static func deliveryCell(of server: Mailgate_V1_OutputServer, language: Language) -> [String: Any] {
         if server.hasDeliveryBlock {
             let block = server.deliveryBlock

@@ -4,7 +4,7 @@ import ServiceLifecycle
 
 /// Keeps `mailgate_queue_messages{state}` and `mailgate_servers_blocked` current: every
 /// `interval`, the cluster's unfinished messages by state (due, scheduled, sending) and
-/// the servers whose mail waits for an operator's fix. Counting a deep queue takes
+/// the blocked servers with mail waiting for an operator's fix. Counting a deep queue takes
 /// the database a while (about half a second at a million rows), so the count waits at
 /// least 20 times as long as the last one took: it never costs more than 5% of a core.
 struct QueueGauges: Service {

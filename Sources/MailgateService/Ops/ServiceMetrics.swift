@@ -73,8 +73,8 @@ public struct ServiceMetrics: Sendable {
         Gauge(label: "mailgate_queue_messages", dimensions: [("state", state)], factory: self.factory).record(count)
     }
 
-    /// `mailgate_servers_blocked`: servers across the cluster whose mail waits for a fault
-    /// of the server or its configuration to be fixed.
+    /// `mailgate_servers_blocked`: blocked servers across the cluster with mail waiting for
+    /// a fault of the server or its configuration to be fixed.
     func serversBlocked(_ count: Int) {
         Gauge(label: "mailgate_servers_blocked", factory: self.factory).record(count)
     }

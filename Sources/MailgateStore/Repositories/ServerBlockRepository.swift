@@ -201,8 +201,8 @@ public struct ServerBlockRepository: Sendable {
     }
 
     /// How many blocked servers have mail waiting, across tenants. A block stays after its
-    /// last message failed or was cancelled (the next message probes the server at once);
-    /// with nothing waiting it costs no one anything.
+    /// last message failed or was cancelled (the next message probes the server once the
+    /// block's wait is over); with nothing waiting it costs no one anything.
     public func blockedCount() async throws -> Int {
         let rows = try await self.client.tracedQuery(
             """
