@@ -1,3 +1,4 @@
+import MailgateStore
 import Synchronization
 
 /// The value of `operation`, or nil when it takes longer than `limit`; the operation is
@@ -8,6 +9,18 @@ import Synchronization
 func withTimeLimit<Value: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async -> Value) async
     -> Value?
 {
+    await withTimeLimit(limit, stopping: nil, grace: .zero, operation)
+}
+
+/// As `withTimeLimit(_:_:)`, and once `stopping` opens (the service stops) the operation
+/// has at most `grace` more: for work whose abandonment costs only a wait (a claim whose
+/// lease runs out), which must not hold a stop up for its whole limit.
+func withTimeLimit<Value: Sendable>(
+    _ limit: Duration,
+    stopping: Latch?,
+    grace: Duration,
+    _ operation: @escaping @Sendable () async -> Value
+) async -> Value? {
     let race = Race<Value?>()
     return await withCheckedContinuation { continuation in
         race.start(continuation)
@@ -20,7 +33,16 @@ func withTimeLimit<Value: Sendable>(_ limit: Duration, _ operation: @escaping @S
             guard (try? await Task.sleep(for: limit)) != nil else { return }
             if race.finish(with: nil) { work.cancel() }
         }
-        race.onFinish { timer.cancel() }
+        let stop = stopping.map { stopping in
+            Task {
+                guard (try? await stopping.wait()) != nil, (try? await Task.sleep(for: grace)) != nil else { return }
+                if race.finish(with: nil) { work.cancel() }
+            }
+        }
+        race.onFinish {
+            timer.cancel()
+            stop?.cancel()
+        }
     }
 }
 
@@ -28,9 +50,11 @@ func withTimeLimit<Value: Sendable>(_ limit: Duration, _ operation: @escaping @S
 /// longer than `limit` (it is then cancelled, as above).
 func withTimeLimit<Value: Sendable>(
     _ limit: Duration,
+    stopping: Latch? = nil,
+    grace: Duration = .zero,
     throwing operation: @escaping @Sendable () async throws -> Value
 ) async throws -> Value {
-    let outcome = await withTimeLimit(limit) { () -> Result<Value, any Error> in
+    let outcome = await withTimeLimit(limit, stopping: stopping, grace: grace) { () -> Result<Value, any Error> in
         do {
             return .success(try await operation())
         } catch {

@@ -115,6 +115,23 @@ public struct TestDatabase: Sendable {
         }
     }
 
+    /// Refuses new connections to this database (`ALLOW_CONNECTIONS false`) and ends the
+    /// open ones, as when PostgreSQL is down: every pool waits for a connection it cannot
+    /// get. `true` lets connections in again.
+    public func setAcceptingConnections(_ accepting: Bool) async throws {
+        try await Self.withServerClient { postgres in
+            try await postgres.query(
+                "ALTER DATABASE \(unescaped: self.name) ALLOW_CONNECTIONS \(unescaped: accepting ? "true" : "false")",
+                logger: Self.logger
+            )
+            guard !accepting else { return }
+            try await postgres.query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(self.name)",
+                logger: Self.logger
+            )
+        }
+    }
+
     static let logger = Logger(label: "mailgate.test-database")
 
     static func adminURL() throws -> String {

@@ -53,6 +53,7 @@ public struct DeliveryService: Service {
         guard self.settings.workers > 0 else { return }
         let pool = SMTPDeliveryPool(threadCount: self.settings.workers)
         let held = HeldClaims()
+        let stopping = Latch()
         let worker = DeliveryWorker(
             owner: self.owner,
             queue: self.queue,
@@ -66,6 +67,7 @@ public struct DeliveryService: Service {
             events: self.events,
             blocks: self.blocks,
             metrics: self.metrics,
+            stopping: stopping,
             logger: self.logger
         )
         self.logger.info(
@@ -126,6 +128,7 @@ public struct DeliveryService: Service {
                 }
                 // Idle workers wait on the wake-up; ring it once shutdown begins.
                 await cancelWhenGracefulShutdown { try? await Task.sleep(for: .seconds(Int64.max / 2)) }
+                stopping.open()
                 self.wakeUp.ring()
             }
             housekeeping.cancelAll()

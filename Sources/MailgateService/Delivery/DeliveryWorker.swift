@@ -21,7 +21,14 @@ struct DeliveryWorker: Sendable {
     let events: EventRepository
     let blocks: ServerBlockRepository
     let metrics: ServiceMetrics
+    /// Opens when the service begins to stop.
+    let stopping: Latch
     let logger: Logger
+
+    /// How long a claim or a hand-back still under way when the service stops may take:
+    /// abandoning either costs only a wait (the lease runs out), while waiting for a
+    /// database that went away would hold the stop up for a whole lease.
+    static let stopGrace: Duration = .seconds(5)
 
     /// Results are written when this many are waiting, when the oldest has waited
     /// `flushAfter`, or after any attempt slower than `flushAfter` (the next may be as
@@ -41,7 +48,7 @@ struct DeliveryWorker: Sendable {
                 // worker for good: after the lease it is given up, and should it commit after
                 // all, its lease runs out and the messages are taken over.
                 let (queue, owner, settings) = (self.queue, self.owner, self.settings)
-                batch = try await withTimeLimit(settings.lease) {
+                batch = try await withTimeLimit(settings.lease, stopping: self.stopping, grace: Self.stopGrace) {
                     try await queue.claim(owner: owner, token: token, limit: settings.claimBatch, lease: settings.lease)
                 }
             } catch {
@@ -105,7 +112,10 @@ struct DeliveryWorker: Sendable {
         _ = await self.write(results, token: token)
         if !unattempted.isEmpty {
             do {
-                try await self.queue.release(token: token, ids: unattempted)
+                let (queue, ids) = (self.queue, unattempted)
+                try await withTimeLimit(self.settings.lease, stopping: self.stopping, grace: Self.stopGrace) {
+                    try await queue.release(token: token, ids: ids)
+                }
             } catch {
                 self.logger.warning(
                     "releasing messages failed; their lease will expire",
