@@ -27,16 +27,9 @@ struct WebhookDeliveryTests {
             logger: capture.logger(label: "mailgate", level: .debug),
             webhooks: .fastForTests
         ) { fixture in
-            let created = try await fixture.admin.operatorClient.putWebhook(
-                "ops",
-                tenant: "acme",
-                url: receiver.url("/ops"),
-                kinds: ["server_validation_failed"]
-            )
+            let (created, failed) = try await fixture.subscribeAndFailValidation(url: receiver.url("/ops"))
             #expect(created.created)
             #expect(created.secret.hasPrefix("whsec_") && created.secret.count == 70)
-            try await fixture.putAuth(.basic, username: "billing", password: "wrong")
-            let failed = try await fixture.client.validate("relay")
             #expect(!failed.ok, "\(failed.outline)")
 
             let requests = try await receiver.waitForRequests(1)
@@ -87,14 +80,7 @@ struct WebhookDeliveryTests {
         let receiver = try WebhookTestReceiver()
         try receiver.refuse(1, status: 500)
         try await MailFixture.run(smtpArguments: Self.smtp, tlsMode: "starttls", webhooks: .fastForTests) { fixture in
-            let created = try await fixture.admin.operatorClient.putWebhook(
-                "ops",
-                tenant: "acme",
-                url: receiver.url(),
-                kinds: ["server_validation_failed"]
-            )
-            try await fixture.putAuth(.basic, username: "billing", password: "wrong")
-            _ = try await fixture.client.validate("relay")
+            let (created, _) = try await fixture.subscribeAndFailValidation(url: receiver.url())
 
             let requests = try await receiver.waitForRequests(2)
             #expect(requests.map(\.answered) == [500, 204])

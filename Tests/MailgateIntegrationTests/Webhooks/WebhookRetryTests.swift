@@ -23,20 +23,8 @@ struct WebhookRetryTests {
             ops: OpsConfiguration(port: 0),
             webhooks: .fastForTests
         ) { fixture in
-            try await fixture.admin.operatorClient.putWebhook(
-                "ops",
-                tenant: "acme",
-                url: receiver.url(),
-                kinds: ["server_validation_failed"]
-            )
-            try await fixture.putAuth(.basic, username: "billing", password: "wrong")
-            _ = try await fixture.client.validate("relay")
-            let delivery = try #require(
-                try await eventually(limit: .seconds(30)) { () -> Mailgate_V1_WebhookDelivery? in
-                    let found = try await fixture.client.webhookDeliveries("ops", tenant: "")
-                    return found.first?.state == .failed ? found.first : nil
-                }
-            )
+            try await fixture.subscribeAndFailValidation(url: receiver.url())
+            let delivery = try await fixture.opsDelivery(in: [.failed])
             #expect(delivery.attempts == 5)
             #expect(delivery.lastError == "HTTP 500")
             #expect(delivery.attemptLog.map(\.attempt) == [5, 4, 3, 2, 1])
@@ -60,20 +48,8 @@ struct WebhookRetryTests {
             tlsMode: "starttls",
             webhooks: .fastForTests
         ) { fixture in
-            try await fixture.admin.operatorClient.putWebhook(
-                "ops",
-                tenant: "acme",
-                url: receiver.url(),
-                kinds: ["server_validation_failed"]
-            )
-            try await fixture.putAuth(.basic, username: "billing", password: "wrong")
-            _ = try await fixture.client.validate("relay")
-            let delivery = try #require(
-                try await eventually(limit: .seconds(30)) { () -> Mailgate_V1_WebhookDelivery? in
-                    let found = try await fixture.client.webhookDeliveries("ops", tenant: "")
-                    return [.delivered, .failed].contains(found.first?.state) ? found.first : nil
-                }
-            )
+            try await fixture.subscribeAndFailValidation(url: receiver.url())
+            let delivery = try await fixture.opsDelivery(in: [.delivered, .failed])
             #expect(delivery.state == .delivered)
             #expect(delivery.attemptLog.map(\.status) == [200])
             try await Task.sleep(for: .seconds(1))
@@ -93,20 +69,8 @@ struct WebhookRetryTests {
             tlsMode: "starttls",
             webhooks: settings
         ) { fixture in
-            try await fixture.admin.operatorClient.putWebhook(
-                "ops",
-                tenant: "acme",
-                url: receiver.url(),
-                kinds: ["server_validation_failed"]
-            )
-            try await fixture.putAuth(.basic, username: "billing", password: "wrong")
-            _ = try await fixture.client.validate("relay")
-            let delivery = try #require(
-                try await eventually(limit: .seconds(30)) { () -> Mailgate_V1_WebhookDelivery? in
-                    let found = try await fixture.client.webhookDeliveries("ops", tenant: "")
-                    return found.first?.state == .delivered ? found.first : nil
-                }
-            )
+            try await fixture.subscribeAndFailValidation(url: receiver.url())
+            let delivery = try await fixture.opsDelivery(in: [.delivered])
             #expect(delivery.attemptLog.map(\.status) == [204, 429])
             let log = delivery.attemptLog
             let waited = log[0].startedAt.date.timeIntervalSince(log[1].startedAt.date)

@@ -57,6 +57,35 @@ extension MailgateClient {
     }
 }
 
+extension MailFixture {
+    /// What most webhook tests start from: subscription `ops` in acme to `server_validation_failed`
+    /// events, posted to `url`, then one such event (the relay refuses the password a validation
+    /// sends). Returns the subscription (its secret with it) and the failed validation.
+    @discardableResult
+    func subscribeAndFailValidation(
+        url: String
+    ) async throws -> (
+        subscription: Mailgate_V1_PutWebhookSubscriptionResponse, validation: Mailgate_V1_ValidateServerResponse
+    ) {
+        let subscription = try await self.admin.operatorClient.putWebhook(
+            "ops",
+            tenant: "acme",
+            url: url,
+            kinds: ["server_validation_failed"]
+        )
+        try await self.putAuth(.basic, username: "billing", password: "wrong")
+        return (subscription, try await self.client.validate("relay"))
+    }
+
+    /// The newest delivery of subscription `ops` once it is in one of `states` (30 s at most).
+    func opsDelivery(in states: Set<Mailgate_V1_WebhookDeliveryState>) async throws -> Mailgate_V1_WebhookDelivery {
+        try await eventually(limit: .seconds(30)) { () -> Mailgate_V1_WebhookDelivery? in
+            let newest = try await self.client.webhookDeliveries("ops", tenant: "").first
+            return newest.map { states.contains($0.state) } == true ? newest : nil
+        }
+    }
+}
+
 extension WebhookTestReceiver.Request {
     /// Whether `Mailgate-Signature` is HMAC-SHA256(secret, "<t>.<body>") in hex, recomputed
     /// here with swift-crypto as a receiver would, independently of Mailgate's own code.
