@@ -17,45 +17,32 @@ struct ReplicaRevocationTests {
         )
         try await TestDatabase.withFresh { database in
             let operatorKey = APIKey.generate().presentedForm.exposedValue
-            let masterKeys = MasterKeyRing.generate().text
-            var replicas: [(ChildProcess, Int)] = []
-            defer { for (process, _) in replicas { process.stopInBackground(SIGTERM) } }
-            for _ in 0..<2 {
-                let port = try await ServeProcessTests.freePort()
-                let environment = ServeEnvironment.make(
-                    database: database,
-                    port: port,
-                    operatorKey: operatorKey,
-                    [
-                        "MAILGATE_OPS_LISTEN": "127.0.0.1:0", "MAILGATE_CONSOLE_LISTEN": "off",
-                        "MAILGATE_MASTER_KEYS": masterKeys,
-                        "MAILGATE_LOG_LEVEL": "warning",
-                    ]
-                )
-                replicas.append(
-                    (try ChildProcess(ServeProcessTests.executable.path, ["serve"], environment: environment), port)
-                )
-            }
-            let first = MailgateClient(configuration: .init(port: replicas[0].1, apiKey: operatorKey))
-            _ = try await eventually(limit: .seconds(30)) { try? await first.whoAmI() }
-            try await first.makeTenant("replicated")
-            let key = try await first.makeTenantKey("replicated")
+            let settings = [
+                "MAILGATE_OPS_LISTEN": "127.0.0.1:0", "MAILGATE_CONSOLE_LISTEN": "off", "MAILGATE_LOG_LEVEL": "warning",
+            ]
+            try await ServeEnvironment.withReplicas(2, database: database, operatorKey: operatorKey, settings) {
+                ports in
+                let first = MailgateClient(configuration: .init(port: ports[0], apiKey: operatorKey))
+                _ = try await eventually(limit: .seconds(30)) { try? await first.whoAmI() }
+                try await first.makeTenant("replicated")
+                let key = try await first.makeTenantKey("replicated")
 
-            let second = MailgateClient(configuration: .init(port: replicas[1].1, apiKey: key.secret))
-            let slug = try await eventually(limit: .seconds(30)) { try? await second.whoAmI().tenantSlug }
-            #expect(slug == "replicated", "the second replica accepts (and caches) the key")
+                let second = MailgateClient(configuration: .init(port: ports[1], apiKey: key.secret))
+                let slug = try await eventually(limit: .seconds(30)) { try? await second.whoAmI().tenantSlug }
+                #expect(slug == "replicated", "the second replica accepts (and caches) the key")
 
-            var revoke = Mailgate_V1_RevokeApiKeyRequest()
-            revoke.keyID = key.key.id
-            _ = try await first.revokeApiKey(revoke)
-            let revokedAt = ContinuousClock.now
-            let refused = try await eventually(limit: .seconds(5)) {
-                await expectRPCErrorQuietly { _ = try await second.whoAmI() }
+                var revoke = Mailgate_V1_RevokeApiKeyRequest()
+                revoke.keyID = key.key.id
+                _ = try await first.revokeApiKey(revoke)
+                let revokedAt = ContinuousClock.now
+                let refused = try await eventually(limit: .seconds(5)) {
+                    await expectRPCErrorQuietly { _ = try await second.whoAmI() }
+                }
+                #expect(refused.code == .unauthenticated)
+                #expect(ContinuousClock.now - revokedAt < .seconds(5))
+                await first.close()
+                await second.close()
             }
-            #expect(refused.code == .unauthenticated)
-            #expect(ContinuousClock.now - revokedAt < .seconds(5))
-            await first.close()
-            await second.close()
         }
     }
 }

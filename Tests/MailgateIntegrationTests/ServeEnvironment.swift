@@ -24,4 +24,29 @@ enum ServeEnvironment {
             "MAILGATE_MIGRATIONS_DIR": repositoryRoot().appendingPathComponent("migrations").path,
         ].merging(overrides) { _, given in given }
     }
+
+    /// Runs `count` `mailgate serve` processes on `database` (one master key ring, one
+    /// bootstrap operator key, each on its own RPC port) for the duration of `body`, which
+    /// gets their ports; they are stopped with SIGTERM afterwards.
+    static func withReplicas<Result>(
+        _ count: Int,
+        database: TestDatabase,
+        operatorKey: String,
+        _ overrides: [String: String],
+        _ body: ([Int]) async throws -> Result
+    ) async throws -> Result {
+        let masterKeys = MasterKeyRing.generate().text
+        var replicas: [ChildProcess] = []
+        defer { for process in replicas { process.stopInBackground(SIGTERM) } }
+        var ports: [Int] = []
+        for _ in 0..<count {
+            let port = try await ServeProcessTests.freePort()
+            var settings = overrides
+            settings["MAILGATE_MASTER_KEYS"] = masterKeys
+            let environment = Self.make(database: database, port: port, operatorKey: operatorKey, settings)
+            replicas.append(try ChildProcess(ServeProcessTests.executable.path, ["serve"], environment: environment))
+            ports.append(port)
+        }
+        return try await body(ports)
+    }
 }
